@@ -1,0 +1,39 @@
+"""The lowest layer: settings, the database handle and transactions, value types, ids, errors."""
+
+from .database import Database, SqliteFunction, normalise_url
+from .errors import (
+    Conflict,
+    CrmError,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+    ValidationFailed,
+)
+from .ids import ID_LENGTH, new_id
+from .settings import DEFAULT_DATABASE_URL, Settings, load_settings
+from .types import MAX_PRECISION, ExactDecimal, JSONValue, UTCDateTime, quantize, utc_now
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "ID_LENGTH",
+    "MAX_PRECISION",
+    "Conflict",
+    "CrmError",
+    "Database",
+    "ExactDecimal",
+    "Forbidden",
+    "JSONValue",
+    "NotFound",
+    "PreconditionFailed",
+    "Settings",
+    "SqliteFunction",
+    "UTCDateTime",
+    "Unauthorized",
+    "ValidationFailed",
+    "load_settings",
+    "new_id",
+    "normalise_url",
+    "quantize",
+    "utc_now",
+]

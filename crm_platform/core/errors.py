@@ -1,0 +1,66 @@
+"""Errors every layer raises; the API renders them as problem+json (RFC 9457)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class CrmError(Exception):
+    """Base of the platform's errors: an HTTP status, a short title and a detail."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, extra: Mapping[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = dict(extra or {})
+
+    def to_problem(self) -> dict[str, Any]:
+        """The problem+json body for this error."""
+        body: dict[str, Any] = {"type": "about:blank", "title": self.title, "status": self.status}
+        body["detail"] = self.detail
+        body.update(self.extra)
+        return body
+
+
+class ValidationFailed(CrmError):
+    """Input was refused; ``errors`` maps a field path to its messages."""
+
+    status = 400
+    title = "Validation failed"
+
+    def __init__(self, errors: Mapping[str, Sequence[str] | str], detail: str | None = None):
+        normalised = {
+            path: [msgs] if isinstance(msgs, str) else list(msgs) for path, msgs in errors.items()
+        }
+        first = next(iter(normalised.items()), None)
+        summary = detail or (f"{first[0]}: {first[1][0]}" if first else "invalid input")
+        super().__init__(summary, extra={"errors": normalised})
+        self.errors = normalised
+
+
+class Unauthorized(CrmError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(CrmError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(CrmError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(CrmError):
+    status = 409
+    title = "Conflict"
+
+
+class PreconditionFailed(CrmError):
+    status = 412
+    title = "Precondition failed"

@@ -1,0 +1,48 @@
+"""Deployment settings, read once from the environment (DESIGN §10)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///crm.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a deployment configures. Built by :func:`load_settings`."""
+
+    database_url: str
+    instance_path: Path
+    secret_key: str | None = None
+    encryption_key: str | None = None
+    broker_url: str | None = None
+    max_request_bytes: int = 8 * 1024 * 1024
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(
+    database_url: str | None = None, instance_path: str | Path | None = None
+) -> Settings:
+    """Read settings from ``CRM_*`` environment variables; arguments win over the environment."""
+    url = database_url or os.environ.get("CRM_DATABASE_URL") or DEFAULT_DATABASE_URL
+    instance = Path(instance_path or os.environ.get("CRM_INSTANCE_PATH") or _default_instance(url))
+    return Settings(
+        database_url=url,
+        instance_path=instance,
+        secret_key=os.environ.get("CRM_SECRET_KEY"),
+        encryption_key=os.environ.get("CRM_ENCRYPTION_KEY"),
+        broker_url=os.environ.get("CRM_BROKER_URL") or None,
+    )
+
+
+def _default_instance(url: str) -> Path:
+    """The instance folder sits beside a SQLite file, else in the working directory."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        db_path = Path(url.removeprefix("sqlite:///"))
+        return db_path.resolve().parent / "instance"
+    return Path.cwd() / "instance"
