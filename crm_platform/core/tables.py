@@ -1,0 +1,100 @@
+"""Platform tables (prefix ``sys_``), as SQLAlchemy Core tables for queries.
+
+Their DDL is owned by the Alembic scripts in ``crm_platform/migrations``
+(``crm upgrade``); object tables use the ``o_`` prefix, so the two never collide.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from .ids import ID_LENGTH
+from .types import JSONValue, UTCDateTime
+
+platform_metadata = sa.MetaData()
+
+SYSTEM_USER_ID = "00000000-0000-7000-8000-000000000001"
+SYSTEM_USER_EMAIL = "system@crm.invalid"
+
+org = sa.Table(
+    "sys_org",
+    platform_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("time_zone", sa.Text, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("locale", sa.Text, nullable=False),
+    sa.Column("fiscal_year_start_month", sa.Integer, nullable=False),
+    sa.Column("week_start", sa.Integer, nullable=False),
+    sa.Column("metadata_version", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+users = sa.Table(
+    "sys_user",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("email", sa.Text, nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("is_admin", sa.Boolean, nullable=False),
+    sa.Column("is_system", sa.Boolean, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("time_zone", sa.Text),
+    sa.Column("locale", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "sys_api_token",
+    platform_metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("user_id", sa.String(ID_LENGTH), nullable=False, index=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime),
+    sa.Column("expires_at", UTCDateTime),
+    sa.Column("revoked_at", UTCDateTime),
+)
+
+metadata_components = sa.Table(
+    "sys_metadata_component",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("parent", sa.Text),
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("definition", JSONValue, nullable=False),
+    sa.Column("physical", JSONValue, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+metadata_revisions = sa.Table(
+    "sys_metadata_revision",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("metadata_version", sa.BigInteger, nullable=False, index=True),
+    sa.Column("component_id", sa.String(ID_LENGTH), nullable=False, index=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("parent", sa.Text),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("before", JSONValue),
+    sa.Column("after", JSONValue),
+    sa.Column("author_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+counters = sa.Table(
+    "sys_counter",
+    platform_metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)

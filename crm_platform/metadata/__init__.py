@@ -1,0 +1,53 @@
+"""Metadata: definitions of objects and fields, their store, history and runtime DDL.
+
+Others import from here only: the service that changes metadata, the kind
+registry higher layers add validators to, and the read-only helpers below.
+"""
+
+from .candidate import CandidateModel
+from .canonical import canonical_field, canonical_object
+from .fieldtypes import (
+    COMPOUND_TYPES,
+    DECIMAL_TYPES,
+    FIELD_TYPES,
+    SIMPLE,
+    field_type,
+    is_stored,
+    storage_of,
+    sub_columns,
+)
+from .kinds import Kind, KindRegistry, Problem, build_registry, load_schema
+from .names import SYSTEM_COLUMNS, api_name_problem, field_name_problem
+from .service import ChangeResult, MetadataService
+from .store import ACTIVE, DELETED, LOCAL_OWNER, Component, Snapshot, read_snapshot, read_version
+
+__all__ = [
+    "ACTIVE",
+    "COMPOUND_TYPES",
+    "DECIMAL_TYPES",
+    "DELETED",
+    "FIELD_TYPES",
+    "LOCAL_OWNER",
+    "SIMPLE",
+    "SYSTEM_COLUMNS",
+    "CandidateModel",
+    "ChangeResult",
+    "Component",
+    "Kind",
+    "KindRegistry",
+    "MetadataService",
+    "Problem",
+    "Snapshot",
+    "api_name_problem",
+    "build_registry",
+    "canonical_field",
+    "canonical_object",
+    "field_name_problem",
+    "field_type",
+    "is_stored",
+    "load_schema",
+    "read_snapshot",
+    "read_version",
+    "storage_of",
+    "sub_columns",
+]

@@ -1,0 +1,361 @@
+"""Runtime DDL for object tables, through Alembic's ``Operations`` (DESIGN §0, §3 "Storage").
+
+Never batch mode: a type change that needs a new physical type adds a new
+column, copies, and points the field at it; the old column is kept as
+"retired" until the field is purged. There are no database-level foreign keys:
+delete behaviour is the record service's job, and lookup columns are indexed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection
+
+from crm_platform.core import ID_LENGTH, UTCDateTime
+
+from .fieldtypes import (
+    DECIMAL_TYPES,
+    FIELD_TYPES,
+    SIMPLE,
+    storage_of,
+    storage_type,
+    sub_columns,
+)
+from .names import choose_physical_name
+
+LIVE_ROWS = "deleted_at IS NULL"
+TEXT_FAMILY = frozenset({"text", "long_text", "rich_text", "email", "phone", "url", "picklist"})
+FREE_TEXT = frozenset({"text", "long_text", "rich_text"})
+INTEGER_FAMILY = frozenset({"integer", "duration"})
+
+
+def operations(conn: Connection) -> Operations:
+    """Alembic operations bound to the connection (and so to its transaction)."""
+    return Operations(MigrationContext.configure(conn))
+
+
+def system_columns() -> list[sa.Column[Any]]:
+    """The columns every object table has (DESIGN §3)."""
+    return [
+        sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+        sa.Column("owner_id", sa.String(ID_LENGTH), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_by", sa.String(ID_LENGTH), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_by", sa.String(ID_LENGTH), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("deleted_at", UTCDateTime(), nullable=True),
+        sa.Column("deleted_batch", sa.String(ID_LENGTH), nullable=True),
+    ]
+
+
+SYSTEM_COLUMN_NAMES = frozenset(c.name for c in system_columns())
+
+
+def field_columns(definition: Mapping[str, Any], physical: Mapping[str, Any]) -> list[sa.Column]:
+    """The SQLAlchemy columns of a field, named as its physical names say."""
+    columns = physical.get("columns", {})
+    storage = physical.get("storage")
+    return [
+        sa.Column(columns[sub], storage_of(definition, sub, storage), nullable=True)
+        for sub in sub_columns(definition)
+    ]
+
+
+def assign_columns(
+    definition: Mapping[str, Any], taken: set[str], table: str, storage: Mapping | None = None
+) -> dict[str, Any]:
+    """Choose physical column and index names for a new field."""
+    columns = {}
+    for sub in sub_columns(definition):
+        base = definition["api_name"] if sub == SIMPLE else f"{definition['api_name']}_{sub}"
+        name = choose_physical_name(base, taken | SYSTEM_COLUMN_NAMES)
+        taken.add(name)
+        columns[sub] = name
+    physical: dict[str, Any] = {"columns": columns}
+    if storage is not None:
+        physical["storage"] = dict(storage)
+    physical["indexes"] = _wanted_indexes(definition, physical, table)
+    return physical
+
+
+def _wanted_indexes(definition: Mapping[str, Any], physical: Mapping[str, Any], table: str):
+    if SIMPLE not in physical.get("columns", {}):
+        return []
+    column = physical["columns"][SIMPLE]
+    ftype = FIELD_TYPES[definition["type"]]
+    unique = ftype.always_unique or bool(definition.get("unique"))
+    if not (unique or ftype.indexed):
+        return []
+    prefix = "ux" if unique else "ix"
+    name = choose_physical_name(f"{table}_{column}", set(), prefix=f"{prefix}_")
+    return [{"name": name, "column": column, "unique": unique}]
+
+
+def create_index(op: Operations, table: str, index: Mapping[str, Any]) -> None:
+    where = sa.text(LIVE_ROWS) if index["unique"] else None
+    op.create_index(
+        index["name"],
+        table,
+        [index["column"]],
+        unique=index["unique"],
+        sqlite_where=where,
+        postgresql_where=where,
+    )
+
+
+def create_object_table(
+    op: Operations, table: str, fields: list[tuple[Mapping[str, Any], Mapping[str, Any]]]
+) -> None:
+    """Create an object's table with the system columns and the given fields' columns."""
+    columns = system_columns()
+    for definition, physical in fields:
+        columns.extend(field_columns(definition, physical))
+    op.create_table(table, *columns)
+    op.create_index(f"ix_{table}_owner_id"[:63], table, ["owner_id"])
+    for _definition, physical in fields:
+        for index in physical.get("indexes", []):
+            create_index(op, table, index)
+
+
+def add_field(op: Operations, table: str, definition: Mapping, physical: Mapping) -> None:
+    """Add a new field's columns and indexes to an existing table."""
+    for column in field_columns(definition, physical):
+        op.add_column(table, column)
+    for index in physical.get("indexes", []):
+        create_index(op, table, index)
+
+
+def drop_field(op: Operations, table: str, physical: Mapping[str, Any]) -> None:
+    """Drop a purged field's indexes and columns (current and retired)."""
+    for index in physical.get("indexes", []):
+        op.drop_index(index["name"], table_name=table)
+    for column in [*physical.get("columns", {}).values(), *physical.get("retired_columns", [])]:
+        op.drop_column(table, column)
+
+
+def drop_object_table(op: Operations, table: str) -> None:
+    op.drop_table(table)
+
+
+# --- changing a field -------------------------------------------------------------
+
+Step = Callable[[Operations], None]
+
+
+@dataclass
+class Alteration:
+    """What changing a field needs: refusals, or the new physical names and the DDL steps."""
+
+    physical: dict[str, Any]
+    steps: list[Step] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+def plan_alteration(
+    conn: Connection,
+    table: str,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    physical: Mapping[str, Any],
+    taken: set[str],
+) -> Alteration:
+    """Plan a field change; unsafe changes come back as problems naming why."""
+    plan = Alteration(physical=_copy_physical(physical))
+    old, new = before["type"], after["type"]
+    if old != new or _storage_changed(before, after):
+        _plan_type_change(conn, table, before, after, plan, taken)
+    if plan.problems:
+        return plan
+    _plan_data_checks(conn, table, before, after, plan)
+    _plan_index_changes(conn, table, after, plan)
+    return plan
+
+
+def _copy_physical(physical: Mapping[str, Any]) -> dict[str, Any]:
+    copy = {k: v for k, v in physical.items()}
+    copy["columns"] = dict(physical.get("columns", {}))
+    copy["indexes"] = [dict(i) for i in physical.get("indexes", [])]
+    if "retired_columns" in physical:
+        copy["retired_columns"] = list(physical["retired_columns"])
+    return copy
+
+
+def _storage_changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    if before["type"] in DECIMAL_TYPES:
+        return (before["precision"], before["scale"]) != (after["precision"], after["scale"])
+    if before["type"] == "geolocation":
+        return before.get("scale") != after.get("scale")
+    if before["type"] == "lookup":
+        return before.get("target") != after.get("target") or before.get("targets") != after.get(
+            "targets"
+        )
+    if before["type"] == "master_detail":
+        return before["target"] != after["target"]
+    if before["type"] == "rollup_summary":
+        keys = ("relation", "function", "field")
+        return any(before.get(k) != after.get(k) for k in keys)
+    return False
+
+
+def _plan_type_change(conn, table, before, after, plan: Alteration, taken: set[str]) -> None:
+    old, new = before["type"], after["type"]
+    refusal = f"cannot change a {old} field to {new}"
+    if old in TEXT_FAMILY and new in TEXT_FAMILY and old != new:
+        if new in FREE_TEXT or (new == "picklist" and old in FREE_TEXT):
+            return  # same text storage; data checks below cover lengths and values
+        plan.problems.append(("type", f"{refusal}: existing values were not checked as {new}"))
+        return
+    if old in DECIMAL_TYPES and new in DECIMAL_TYPES:
+        _plan_decimal_change(conn, table, before, after, plan, taken)
+        return
+    if old in INTEGER_FAMILY and new in INTEGER_FAMILY:
+        return
+    if old == "integer" and new in DECIMAL_TYPES:
+        integer_digits = after["precision"] - after["scale"]
+        if integer_digits < 18:
+            _check_no_value_beyond(
+                conn, table, plan, plan.physical["columns"][SIMPLE], 10**integer_digits
+            )
+        if not plan.problems:
+            _plan_copy_to_new_column(conn, table, after, plan, taken, scale_from=0)
+        return
+    if old == "formula" and new == "formula":
+        return
+    if old == new and old == "rollup_summary":
+        plan.problems.append(
+            (
+                "relation",
+                "a roll-up's relation, function and field are fixed: delete it and add a new one",
+            )
+        )
+        return
+    if old == new and old in {"lookup", "master_detail"}:
+        plan.problems.append(
+            ("target", "the target of a relationship cannot change: add a new field")
+        )
+        return
+    if old == new:
+        plan.problems.append(("scale", "the scale of a geolocation cannot change"))
+        return
+    plan.problems.append(("type", f"{refusal}: create a new field and copy the data"))
+
+
+def _plan_decimal_change(conn, table, before, after, plan: Alteration, taken: set[str]) -> None:
+    old_p, old_s = before["precision"], before["scale"]
+    new_p, new_s = after["precision"], after["scale"]
+    if new_s < old_s or new_p - new_s < old_p - old_s:
+        plan.problems.append(
+            ("precision", f"narrowing ({old_p},{old_s}) to ({new_p},{new_s}) could lose data")
+        )
+        return
+    if new_s == old_s:
+        if new_p != old_p and conn.dialect.name != "sqlite":
+            column = plan.physical["columns"][SIMPLE]
+            plan.steps.append(
+                lambda op: op.alter_column(table, column, type_=sa.Numeric(new_p, new_s))
+            )
+        return
+    _plan_copy_to_new_column(conn, table, after, plan, taken, scale_from=old_s)
+
+
+def _plan_copy_to_new_column(
+    conn, table, after, plan: Alteration, taken: set[str], *, scale_from: int
+) -> None:
+    old_column = plan.physical["columns"][SIMPLE]
+    new_column = choose_physical_name(f"{after['api_name']}_v", taken | SYSTEM_COLUMN_NAMES)
+    taken.add(new_column)
+    column_type = storage_type({"storage": "decimal", **after})
+    factor = 10 ** (after["scale"] - scale_from)
+    sqlite = conn.dialect.name == "sqlite"
+    plan.physical["columns"][SIMPLE] = new_column
+    plan.physical.setdefault("retired_columns", []).append(old_column)
+    for index in plan.physical["indexes"]:
+        index["column"] = new_column
+
+    def copy(op: Operations) -> None:
+        op.add_column(table, sa.Column(new_column, column_type, nullable=True))
+        t = sa.table(table, sa.column(old_column), sa.column(new_column))
+        source = t.c[old_column] * factor if sqlite else t.c[old_column]
+        op.get_bind().execute(t.update().values({new_column: source}))
+
+    plan.steps.append(copy)
+
+
+def _check_no_value_beyond(conn, table, plan: Alteration, column: str, limit: int) -> None:
+    t = sa.table(table, sa.column(column), sa.column("deleted_at"))
+    count = conn.execute(
+        sa.select(sa.func.count()).where(sa.func.abs(t.c[column]) >= limit)
+    ).scalar_one()
+    if count:
+        plan.problems.append(("precision", f"{count} records hold values too large for it"))
+
+
+def _plan_data_checks(conn, table, before, after, plan: Alteration) -> None:
+    columns = plan.physical.get("columns", {})
+    if SIMPLE not in columns:
+        return
+    t = sa.table(table, sa.column(columns[SIMPLE]))
+    column = t.c[columns[SIMPLE]]
+    new_max = after.get("max_length")
+    if new_max is not None and new_max < before.get("max_length", new_max + 1):
+        too_long = conn.execute(
+            sa.select(sa.func.count()).where(sa.func.length(column) > new_max)
+        ).scalar_one()
+        if too_long:
+            plan.problems.append(
+                ("max_length", f"{too_long} records hold longer values than {new_max} characters")
+            )
+    if after["type"] == "picklist":
+        values = {v if isinstance(v, str) else v["value"] for v in after["values"]}
+        stray = conn.execute(
+            sa.select(column, sa.func.count())
+            .where(column.is_not(None), column.not_in(values))
+            .group_by(column)
+            .limit(5)
+        ).all()
+        if stray:
+            listed = ", ".join(f"{value!r} ({n})" for value, n in stray)
+            plan.problems.append(
+                ("values", f"values still in use cannot be removed (deactivate them): {listed}")
+            )
+    if after["type"] == "multi_picklist" and before["type"] == "multi_picklist":
+        old_values = {v if isinstance(v, str) else v["value"] for v in before["values"]}
+        new_values = {v if isinstance(v, str) else v["value"] for v in after["values"]}
+        if old_values - new_values:
+            plan.problems.append(("values", "values cannot be removed: deactivate them instead"))
+
+
+def _plan_index_changes(conn, table: str, after: Mapping[str, Any], plan: Alteration) -> None:
+    wanted = _wanted_indexes(after, plan.physical, table)
+    current = plan.physical["indexes"]
+    if [i["unique"] for i in wanted] == [i["unique"] for i in current]:
+        return
+    for index in current:
+        plan.steps.append(lambda op, i=index: op.drop_index(i["name"], table_name=table))
+    for index in wanted:
+        if index["unique"]:
+            duplicates = _count_duplicates(conn, table, index["column"])
+            if duplicates:
+                plan.problems.append(("unique", f"{duplicates} values occur more than once"))
+                return
+        plan.steps.append(lambda op, i=index: create_index(op, table, i))
+    plan.physical["indexes"] = wanted
+
+
+def _count_duplicates(conn: Connection, table: str, column: str) -> int:
+    t = sa.table(table, sa.column(column), sa.column("deleted_at"))
+    dupes = (
+        sa.select(t.c[column])
+        .where(t.c.deleted_at.is_(None), t.c[column].is_not(None))
+        .group_by(t.c[column])
+        .having(sa.func.count() > 1)
+        .subquery()
+    )
+    return conn.execute(sa.select(sa.func.count()).select_from(dupes)).scalar_one()

@@ -1,0 +1,116 @@
+"""Metadata kinds and the validators registered for them.
+
+Higher layers (expressions, security, layouts) add their checks at start-up via
+:meth:`KindRegistry.add_validator`, so this package never imports them. A
+registry is built per application by :func:`build_registry`; there is no global one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+if TYPE_CHECKING:
+    from .candidate import CandidateModel
+
+Problem = tuple[str, str]  # (field path, message)
+Validator = Callable[["CandidateModel", Mapping[str, Any]], Iterable[Problem]]
+
+SHARED_SCHEMAS = ("label", "field")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of metadata: its name, the URL segment of its collection, its JSON Schema."""
+
+    name: str
+    plural: str
+    schema: Mapping[str, Any]
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in ``metadata/schemas``."""
+    text = resources.files("crm_platform.metadata").joinpath(f"schemas/{name}.json").read_text()
+    return json.loads(text)
+
+
+@dataclass
+class KindRegistry:
+    """The kinds an application knows and the cross-reference validators of each."""
+
+    kinds: dict[str, Kind] = field(default_factory=dict)
+    validators: dict[str, list[Validator]] = field(default_factory=dict)
+    _schema_registry: Registry = field(default_factory=Registry)
+    _compiled: dict[str, Draft202012Validator] = field(default_factory=dict)
+
+    def register_kind(self, kind: Kind) -> None:
+        """Make a kind known (its schema is compiled on first use)."""
+        self.kinds[kind.name] = kind
+        self._compiled.pop(kind.name, None)
+
+    def add_schema_resource(self, schema: Mapping[str, Any]) -> None:
+        """Make a shared schema (referenced by ``$ref`` to its ``$id``) resolvable."""
+        self._schema_registry = self._schema_registry.with_resource(
+            schema["$id"], Resource.from_contents(dict(schema))
+        )
+        self._compiled.clear()
+
+    def add_validator(self, kind: str, validator: Validator) -> None:
+        """Run ``validator`` on every definition of ``kind`` in a change set's candidate model."""
+        self.validators.setdefault(kind, []).append(validator)
+
+    def kind(self, name: str) -> Kind:
+        return self.kinds[name]
+
+    def kind_for_plural(self, plural: str) -> Kind | None:
+        return next((k for k in self.kinds.values() if k.plural == plural), None)
+
+    def schema_problems(self, kind: str, instance: Any, prefix: str = "") -> list[Problem]:
+        """JSON Schema problems of one definition, as (path, message) pairs."""
+        validator = self._compiled.get(kind)
+        if validator is None:
+            validator = Draft202012Validator(
+                self.kinds[kind].schema, registry=self._schema_registry
+            )
+            self._compiled[kind] = validator
+        problems = []
+        for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.path)):
+            problems.append((_join(prefix, error.absolute_path), _schema_message(error)))
+        return problems
+
+
+def _join(prefix: str, path: Iterable[Any]) -> str:
+    parts = [prefix] if prefix else []
+    for item in path:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1] if parts else ''}[{item}]"]
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "(root)"
+
+
+def _schema_message(error: Any) -> str:
+    if error.validator == "unevaluatedProperties":
+        return f"unknown option for this type: {error.message}"
+    if error.validator == "enum":
+        allowed = ", ".join(map(str, error.validator_value))
+        return f"{error.instance!r} is not one of: {allowed}"
+    if error.validator == "oneOf" and isinstance(error.instance, dict) and "type" in error.instance:
+        return "give either 'target' or 'targets'"
+    return error.message
+
+
+def build_registry() -> KindRegistry:
+    """A registry with the kinds this package defines (``object``, with its fields)."""
+    registry = KindRegistry()
+    for name in SHARED_SCHEMAS:
+        registry.add_schema_resource(load_schema(name))
+    registry.register_kind(Kind("object", "objects", load_schema("object")))
+    registry.register_kind(Kind("field", "fields", load_schema("field")))
+    return registry

@@ -1,0 +1,322 @@
+"""The metadata service: every metadata change runs here, as one transaction.
+
+A change set edits a candidate model, which is validated as a whole; then the
+DDL runs and the components, their revisions and the new metadata version are
+written — all on one connection and one transaction, so a failure anywhere
+leaves the database and the metadata exactly as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from crm_platform.core import Database, NotFound, ValidationFailed
+
+from . import ddl, history, operations
+from .candidate import CandidateModel
+from .kinds import KindRegistry
+from .store import (
+    ACTIVE,
+    DELETED,
+    LOCAL_OWNER,
+    PURGED,
+    ComponentChange,
+    Snapshot,
+    bump_version,
+    lock_version,
+    read_snapshot,
+    read_version,
+    write_changes,
+)
+from .validate import validate_candidate
+
+Edit = Callable[[CandidateModel], Any]
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """What a change set did: the version it produced and the components it changed."""
+
+    version: int
+    changes: tuple[ComponentChange, ...]
+    value: Any = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+class MetadataService:
+    """Reads and changes an org's metadata. One instance per org, shared by all requests."""
+
+    def __init__(self, db: Database, registry: KindRegistry) -> None:
+        self.db = db
+        self.registry = registry
+
+    # --- reading --------------------------------------------------------------------
+    def version(self) -> int:
+        with self.db.read() as conn:
+            return read_version(conn)
+
+    def snapshot(self) -> Snapshot:
+        with self.db.read() as conn:
+            return read_snapshot(conn)
+
+    def list_objects(self, *, include_deleted: bool = False) -> list[dict[str, Any]]:
+        """Every object's definition with its active fields, in creation order."""
+        snap = self.snapshot()
+        objects = snap.of_kind("object", include_deleted=include_deleted)
+        return [self._assemble(snap, comp.name) for comp in objects]
+
+    def get_object(self, name: str, *, include_deleted: bool = False) -> dict[str, Any]:
+        snap = self.snapshot()
+        comp = snap.get("object", name)
+        if comp is None or (comp.status != ACTIVE and not include_deleted):
+            raise NotFound(f"no object '{name}'")
+        return self._assemble(snap, name)
+
+    def get_field(self, object_name: str, field_name: str) -> dict[str, Any]:
+        snap = self.snapshot()
+        obj = snap.get("object", object_name)
+        comp = snap.get("field", operations.field_key(object_name, field_name))
+        if obj is None or obj.status != ACTIVE or comp is None:
+            raise NotFound(f"no field '{field_name}' on '{object_name}'")
+        return {**comp.definition, **_status_extra(comp.status)}
+
+    def deleted_fields(self, object_name: str) -> list[dict[str, Any]]:
+        snap = self.snapshot()
+        return [
+            dict(c.definition)
+            for c in snap.children(object_name, include_deleted=True)
+            if c.status == DELETED
+        ]
+
+    def _assemble(self, snap: Snapshot, name: str) -> dict[str, Any]:
+        comp = snap.get("object", name)
+        assert comp is not None
+        fields = [dict(f.definition) for f in snap.children(name)]
+        return {**comp.definition, "fields": fields, **_status_extra(comp.status)}
+
+    def history(self, object_name: str) -> list[dict[str, Any]]:
+        with self.db.read() as conn:
+            entries = history.object_history(conn, object_name)
+        if not entries:
+            raise NotFound(f"no object '{object_name}'")
+        return entries
+
+    def definition_at(self, object_name: str, version: int) -> dict[str, Any] | None:
+        with self.db.read() as conn:
+            return history.object_definition_at(conn, object_name, version)
+
+    def diff(self, object_name: str, from_version: int, to_version: int | None) -> dict:
+        with self.db.read() as conn:
+            to = to_version if to_version is not None else read_version(conn)
+            before = history.object_definition_at(conn, object_name, from_version)
+            after = history.object_definition_at(conn, object_name, to)
+        return {"from": from_version, "to": to, **history.diff_definitions(before, after)}
+
+    # --- changing -------------------------------------------------------------------
+    def change(self, edit: Edit, *, author_id: str, subject: str = "") -> ChangeResult:
+        """Run ``edit`` on a candidate model; validate, apply DDL and store it, or nothing."""
+        with self.db.write(ddl=True) as conn:
+            version = lock_version(conn)
+            model = CandidateModel(read_snapshot(conn))
+            value = edit(model)
+            if not model.changes():
+                return ChangeResult(version, (), value)
+            validate_candidate(model, self.registry, subject)
+            steps = _plan_ddl(conn, model)
+            changes = model.changes()
+            _run_ddl(conn, steps)
+            new_version = bump_version(conn, version)
+            write_changes(conn, changes, version=new_version, author_id=author_id)
+            return ChangeResult(new_version, tuple(changes), value)
+
+    def create_object(self, raw: Any, *, author_id: str, owner: str = LOCAL_OWNER) -> ChangeResult:
+        _require_mapping(raw)
+        return self.change(
+            lambda m: operations.create_object(m, self.registry, raw, owner=owner),
+            author_id=author_id,
+            subject=str(raw.get("api_name", "")),
+        )
+
+    def patch_object(self, name: str, partial: Any, *, author_id: str) -> ChangeResult:
+        return self.change(
+            lambda m: operations.patch_object(m, self.registry, name, partial, owner=LOCAL_OWNER),
+            author_id=author_id,
+            subject=name,
+        )
+
+    def replace_object(self, name: str, raw: Any, *, author_id: str) -> ChangeResult:
+        """Make the object exactly ``raw``: fields left out go to the recycle bin."""
+        _require_mapping(raw)
+        raw = {**raw, "api_name": name}
+        return self.change(
+            lambda m: operations.update_object(
+                m, self.registry, raw, owner=LOCAL_OWNER, replace_fields=True
+            ),
+            author_id=author_id,
+            subject=name,
+        )
+
+    def delete_object(self, name: str, *, author_id: str) -> ChangeResult:
+        return self.change(
+            lambda m: operations.set_object_status(m, name, DELETED), author_id=author_id
+        )
+
+    def restore_object(self, name: str, *, author_id: str) -> ChangeResult:
+        return self.change(
+            lambda m: operations.set_object_status(m, name, ACTIVE), author_id=author_id
+        )
+
+    def purge_object(self, name: str, *, confirm: str | None, author_id: str) -> ChangeResult:
+        return self.change(lambda m: operations.purge_object(m, name, confirm), author_id=author_id)
+
+    def add_field(self, object_name: str, raw: Any, *, author_id: str) -> ChangeResult:
+        subject = f"{object_name}.fields.{raw.get('api_name')}" if isinstance(raw, dict) else ""
+        return self.change(
+            lambda m: operations.add_field(m, self.registry, object_name, raw, owner=LOCAL_OWNER),
+            author_id=author_id,
+            subject=subject,
+        )
+
+    def patch_field(self, object_name: str, name: str, partial: Any, *, author_id: str):
+        return self.change(
+            lambda m: operations.patch_field(
+                m, self.registry, object_name, name, partial, owner=LOCAL_OWNER
+            ),
+            author_id=author_id,
+            subject=f"{object_name}.fields.{name}",
+        )
+
+    def delete_field(self, object_name: str, name: str, *, author_id: str) -> ChangeResult:
+        return self.change(
+            lambda m: operations.set_field_status(m, object_name, name, DELETED),
+            author_id=author_id,
+            subject=object_name,
+        )
+
+    def restore_field(self, object_name: str, name: str, *, author_id: str) -> ChangeResult:
+        return self.change(
+            lambda m: operations.set_field_status(m, object_name, name, ACTIVE),
+            author_id=author_id,
+            subject=object_name,
+        )
+
+    def purge_field(self, object_name: str, name: str, *, confirm: str | None, author_id: str):
+        return self.change(
+            lambda m: operations.purge_field(m, object_name, name, confirm),
+            author_id=author_id,
+            subject=object_name,
+        )
+
+    def apply_objects(
+        self, definitions: Iterable[Mapping[str, Any]], *, author_id: str, owner: str = LOCAL_OWNER
+    ) -> ChangeResult:
+        """Create or update many objects in one change set: all of them, or none.
+
+        Objects are created first (headers and fields together), so lookups between
+        objects of the same set resolve whatever their order.
+        """
+        definitions = list(definitions)
+
+        def edit(model: CandidateModel) -> None:
+            for index, raw in enumerate(definitions):
+                _require_mapping(raw, f"[{index}]")
+                if model.get("object", raw.get("api_name", "")) is None:
+                    operations.create_object(model, self.registry, raw, owner=owner)
+                else:
+                    operations.update_object(model, self.registry, raw, owner=owner)
+
+        return self.change(edit, author_id=author_id)
+
+    def rollback_object(self, name: str, version: int, *, author_id: str) -> ChangeResult:
+        """Make the object what it was right after ``version``, as a new forward revision."""
+        target = self.definition_at(name, version)
+
+        def edit(model: CandidateModel) -> None:
+            current = model.get("object", name)
+            if current is None:
+                raise NotFound(f"no object '{name}'")
+            if target is None:
+                operations.set_object_status(model, name, DELETED)
+                return
+            if current.status == DELETED:
+                operations.set_object_status(model, name, ACTIVE)
+            operations.update_object(
+                model, self.registry, target, owner=current.owner, replace_fields=True
+            )
+
+        return self.change(edit, author_id=author_id, subject=name)
+
+
+def _status_extra(status: str) -> dict[str, Any]:
+    return {} if status == ACTIVE else {"status": status}
+
+
+def _require_mapping(raw: Any, path: str = "(root)") -> None:
+    if not isinstance(raw, Mapping):
+        raise ValidationFailed({path: "expected a JSON object"})
+
+
+def _plan_ddl(conn: Connection, model: CandidateModel) -> list[ddl.Step]:
+    """The DDL for the candidate's changes; refusals (unsafe changes) raise ValidationFailed."""
+    changes = model.changes()
+    created_objects = {c.after.name for c in changes if c.after.kind == "object" and not c.before}
+    purged_objects = {
+        c.after.name for c in changes if c.after.kind == "object" and c.after.status == PURGED
+    }
+    steps: list[ddl.Step] = []
+    problems: dict[str, list[str]] = {}
+    for change in changes:
+        comp = change.after
+        if comp.kind == "object":
+            steps.extend(_object_steps(model, change))
+            continue
+        if comp.kind != "field" or comp.parent in created_objects | purged_objects:
+            continue
+        table = model.components[("object", comp.parent)].physical["table"]
+        if change.before is None:
+            steps.append(lambda op, t=table, c=comp: ddl.add_field(op, t, c.definition, c.physical))
+        elif comp.status == PURGED:
+            steps.append(lambda op, t=table, p=change.before.physical: ddl.drop_field(op, t, p))
+        elif change.before.definition != comp.definition:
+            taken = model.used_physical_names("field", comp.parent)
+            plan = ddl.plan_alteration(
+                conn, table, change.before.definition, comp.definition, comp.physical, taken
+            )
+            for path, message in plan.problems:
+                problems.setdefault(f"fields.{comp.definition['api_name']}.{path}", []).append(
+                    message
+                )
+            if plan.physical != comp.physical:
+                model.update(comp, physical=plan.physical)
+            steps.extend(plan.steps)
+    if problems:
+        raise ValidationFailed(problems)
+    return steps
+
+
+def _object_steps(model: CandidateModel, change: ComponentChange) -> list[ddl.Step]:
+    comp = change.after
+    table = comp.physical["table"]
+    if change.before is None:
+        fields = [
+            (f.definition, f.physical) for f in model.fields_of(comp.name, include_deleted=True)
+        ]
+        return [lambda op: ddl.create_object_table(op, table, fields)]
+    if comp.status == PURGED:
+        return [lambda op: ddl.drop_object_table(op, table)]
+    return []
+
+
+def _run_ddl(conn: Connection, steps: list[ddl.Step]) -> None:
+    if not steps:
+        return
+    op = ddl.operations(conn)
+    for step in steps:
+        step(op)

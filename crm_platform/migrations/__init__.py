@@ -1,0 +1,1 @@
+"""Alembic scripts for the platform tables (``crm upgrade``); object tables are runtime DDL."""

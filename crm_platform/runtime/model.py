@@ -1,0 +1,127 @@
+"""The compiled org model: immutable, built per metadata version, cached (DESIGN §2).
+
+Each request reads the metadata version (one indexed read) and gets the model
+for it from the cache; only a moved version triggers a rebuild, so a field
+added through one worker is live in every worker at its next request, and the
+cost of a request does not grow with the number of objects or fields.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from crm_platform.metadata import Component, Snapshot, read_snapshot, read_version, sub_columns
+from crm_platform.metadata.ddl import field_columns, system_columns
+
+
+@dataclass(frozen=True)
+class FieldModel:
+    """A compiled field: its definition and the table columns it owns (by sub-column key)."""
+
+    api_name: str
+    type: str
+    definition: Mapping[str, Any]
+    columns: Mapping[str, sa.Column[Any]]
+
+    @property
+    def label(self) -> Any:
+        return self.definition.get("label", self.api_name)
+
+
+@dataclass(frozen=True)
+class ObjectModel:
+    """A compiled object: its header, fields in order and its SQLAlchemy table."""
+
+    api_name: str
+    definition: Mapping[str, Any]
+    table: sa.Table
+    fields: Mapping[str, FieldModel]
+
+    @property
+    def name_field(self) -> str:
+        return self.definition["name_field"]
+
+    @property
+    def sharing(self) -> str:
+        return self.definition["sharing"]
+
+
+@dataclass(frozen=True)
+class OrgModel:
+    """Everything compiled from one metadata version."""
+
+    version: int
+    objects: Mapping[str, ObjectModel]
+    sql_metadata: sa.MetaData
+
+    def object(self, name: str) -> ObjectModel | None:
+        return self.objects.get(name)
+
+
+def compile_org_model(snapshot: Snapshot) -> OrgModel:
+    """Build the immutable model of a snapshot, into a fresh SQLAlchemy ``MetaData``."""
+    sql_metadata = sa.MetaData()
+    fields_by_object: dict[str, list[Component]] = {}
+    for comp in snapshot.of_kind("field"):
+        fields_by_object.setdefault(comp.parent or "", []).append(comp)
+    objects = {}
+    for comp in snapshot.of_kind("object"):
+        objects[comp.name] = _compile_object(
+            comp, fields_by_object.get(comp.name, []), sql_metadata
+        )
+    return OrgModel(snapshot.version, MappingProxyType(objects), sql_metadata)
+
+
+def _compile_object(comp: Component, fields: list[Component], sql_metadata: sa.MetaData):
+    columns = system_columns()
+    compiled_fields = {}
+    all_fields = sorted(fields, key=lambda c: (c.position, c.name))
+    for field_comp in all_fields:
+        own = field_columns(field_comp.definition, field_comp.physical)
+        columns.extend(own)
+        keys = sub_columns(field_comp.definition)
+        compiled_fields[field_comp.definition["api_name"]] = (field_comp, dict(zip(keys, own)))
+    table = sa.Table(comp.physical["table"], sql_metadata, *columns)
+    field_models = {
+        name: FieldModel(
+            api_name=name,
+            type=fc.definition["type"],
+            definition=MappingProxyType(dict(fc.definition)),
+            columns=MappingProxyType({key: table.c[col.name] for key, col in cols.items()}),
+        )
+        for name, (fc, cols) in compiled_fields.items()
+    }
+    return ObjectModel(
+        api_name=comp.name,
+        definition=MappingProxyType(dict(comp.definition)),
+        table=table,
+        fields=MappingProxyType(field_models),
+    )
+
+
+class ModelCache:
+    """Holds the compiled model of the newest metadata version this process has seen."""
+
+    def __init__(self) -> None:
+        self._model: OrgModel | None = None
+        self._lock = threading.Lock()
+
+    def model_for(self, conn: Connection) -> OrgModel:
+        """The model for the version visible to ``conn``, rebuilt only when it moved."""
+        version = read_version(conn)
+        model = self._model
+        if model is not None and model.version == version:
+            return model
+        with self._lock:
+            model = self._model
+            if model is None or model.version != version:
+                model = compile_org_model(read_snapshot(conn))
+                self._model = model
+        return model

@@ -1,0 +1,99 @@
+"""The org handle: everything that belongs to one org, passed down explicitly (DESIGN §2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from crm_platform.core import Database, Settings
+from crm_platform.core.migrate import current_revision, head_revision, upgrade_platform
+from crm_platform.core.tables import org as org_table
+from crm_platform.core.types import utc_now
+from crm_platform.metadata import KindRegistry, MetadataService, build_registry
+
+from .model import ModelCache, OrgModel
+from .users import User, create_system_user, create_user
+
+
+@dataclass
+class Org:
+    """One org: its settings, database, metadata service and compiled-model cache."""
+
+    settings: Settings
+    db: Database
+    registry: KindRegistry
+    metadata: MetadataService = field(init=False)
+    models: ModelCache = field(default_factory=ModelCache)
+
+    def __post_init__(self) -> None:
+        self.metadata = MetadataService(self.db, self.registry)
+
+    @classmethod
+    def open(cls, settings: Settings, registry: KindRegistry | None = None) -> Org:
+        """Connect to the org's database (nothing is created: see :func:`initialise_org`)."""
+        return cls(
+            settings=settings,
+            db=Database(settings.database_url),
+            registry=registry or build_registry(),
+        )
+
+    def exists(self) -> bool:
+        """Whether the database holds an initialised org."""
+        inspector = sa.inspect(self.db.engine)
+        if not inspector.has_table(org_table.name):
+            return False
+        with self.db.read() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(org_table)).scalar_one() > 0
+
+    def needs_upgrade(self) -> bool:
+        return current_revision(self.db) != head_revision()
+
+    @contextmanager
+    def reading(self) -> Iterator[tuple[Connection, OrgModel]]:
+        """A read transaction and the compiled model for the version it sees."""
+        with self.db.read() as conn:
+            yield conn, self.models.model_for(conn)
+
+    def dispose(self) -> None:
+        self.db.dispose()
+
+
+def initialise_org(
+    org: Org,
+    *,
+    admin_email: str,
+    admin_password: str,
+    name: str = "My Company",
+    time_zone: str = "UTC",
+    currency: str = "USD",
+    locale: str = "en",
+) -> User | None:
+    """Create the platform tables, the org row, the system user and the first admin.
+
+    Returns the admin, or None when the org already exists (nothing is changed then).
+    """
+    upgrade_platform(org.db)
+    with org.db.write() as conn:
+        if conn.execute(sa.select(sa.func.count()).select_from(org_table)).scalar_one():
+            return None
+        conn.execute(
+            org_table.insert().values(
+                id=1,
+                name=name,
+                time_zone=time_zone,
+                currency=currency,
+                locale=locale,
+                fiscal_year_start_month=1,
+                week_start=1,
+                metadata_version=0,
+                created_at=utc_now(),
+            )
+        )
+        create_system_user(conn)
+        return create_user(
+            conn, email=admin_email, name="Administrator", password=admin_password, is_admin=True
+        )

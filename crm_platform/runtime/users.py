@@ -1,0 +1,124 @@
+"""Users: platform data (not metadata), with a built-in system user (DESIGN §0)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from crm_platform.core import Conflict, ValidationFailed, new_id, utc_now
+from crm_platform.core.tables import SYSTEM_USER_EMAIL, SYSTEM_USER_ID, users
+
+from .passwords import hash_password, password_problem, verify_password
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is acting: the principal passed down through every service call."""
+
+    id: str
+    email: str
+    name: str
+    is_admin: bool
+    active: bool
+    is_system: bool = False
+
+
+def _from_row(row: sa.RowMapping) -> User:
+    return User(
+        id=row["id"],
+        email=row["email"],
+        name=row["name"],
+        is_admin=row["is_admin"],
+        active=row["active"],
+        is_system=row["is_system"],
+    )
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(
+    conn: Connection,
+    *,
+    email: str,
+    name: str | None = None,
+    password: str | None = None,
+    is_admin: bool = False,
+) -> User:
+    """Add a user. The email is the login and must be unique."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise ValidationFailed({"email": "must be an email address"})
+    if password is not None and (problem := password_problem(password)):
+        raise ValidationFailed({"password": problem})
+    if find_user(conn, email) is not None:
+        raise Conflict(f"a user '{email}' already exists")
+    now = utc_now()
+    user_id = new_id()
+    conn.execute(
+        users.insert().values(
+            id=user_id,
+            email=email,
+            name=name or email.split("@", 1)[0],
+            password_hash=hash_password(password) if password else None,
+            is_admin=is_admin,
+            is_system=False,
+            active=True,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return User(user_id, email, name or email.split("@", 1)[0], is_admin, True)
+
+
+def create_system_user(conn: Connection) -> None:
+    """The author of what the CLI, packs and automation do; it cannot log in."""
+    now = utc_now()
+    conn.execute(
+        users.insert().values(
+            id=SYSTEM_USER_ID,
+            email=SYSTEM_USER_EMAIL,
+            name="System",
+            password_hash=None,
+            is_admin=True,
+            is_system=True,
+            active=True,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+
+def find_user(conn: Connection, email: str) -> User | None:
+    row = (
+        conn.execute(sa.select(users).where(users.c.email == normalise_email(email)))
+        .mappings()
+        .first()
+    )
+    return _from_row(row) if row else None
+
+
+def get_user(conn: Connection, user_id: str) -> User | None:
+    row = conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
+    return _from_row(row) if row else None
+
+
+def system_user(conn: Connection) -> User:
+    user = get_user(conn, SYSTEM_USER_ID)
+    assert user is not None, "the org has no system user: run `crm init`"
+    return user
+
+
+def check_password(conn: Connection, email: str, password: str) -> User | None:
+    """The active, non-system user with this login and password, or None."""
+    row = (
+        conn.execute(sa.select(users).where(users.c.email == normalise_email(email)))
+        .mappings()
+        .first()
+    )
+    if row is None or not row["active"] or row["is_system"]:
+        return None
+    return _from_row(row) if verify_password(row["password_hash"], password) else None
