@@ -8,6 +8,7 @@ registry is built per application by :func:`build_registry`; there is no global 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -79,9 +80,13 @@ class KindRegistry:
                 self.kinds[kind].schema, registry=self._schema_registry
             )
             self._compiled[kind] = validator
+        errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path])
         problems = []
-        for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.path)):
-            problems.append((_join(prefix, error.absolute_path), _schema_message(error)))
+        for error in errors:
+            if error.validator in {"unevaluatedProperties", "additionalProperties"}:
+                problems.extend(_unknown_options(error, errors, prefix))
+            else:
+                problems.append((_join(prefix, error.absolute_path), _schema_message(error)))
         return problems
 
 
@@ -95,9 +100,21 @@ def _join(prefix: str, path: Iterable[Any]) -> str:
     return ".".join(parts) or "(root)"
 
 
+def _unknown_options(error: Any, errors: list[Any], prefix: str) -> list[Problem]:
+    """One problem per option a type does not take (unless that option failed on its own)."""
+    path = list(error.absolute_path)
+    failed = {tuple(e.absolute_path) for e in errors if e is not error}
+    kind = error.instance.get("type") if isinstance(error.instance, dict) else None
+    out = []
+    for name in re.findall(r"'([^']+)'", error.message):
+        if tuple([*path, name]) in failed:
+            continue
+        what = f"a {kind} field" if isinstance(kind, str) else "this definition"
+        out.append((_join(prefix, [*path, name]), f"'{name}' is not an option of {what}"))
+    return out
+
+
 def _schema_message(error: Any) -> str:
-    if error.validator == "unevaluatedProperties":
-        return f"unknown option for this type: {error.message}"
     if error.validator == "enum":
         allowed = ", ".join(map(str, error.validator_value))
         return f"{error.instance!r} is not one of: {allowed}"

@@ -1,0 +1,20 @@
+"""Assembles /api/v1: authentication first, then each area's blueprint."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g
+
+from . import metadata_api
+from .auth import authenticate_request
+
+
+def build_api_blueprint() -> Blueprint:
+    """The /api/v1 blueprint; every endpoint under it requires an API token."""
+    api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+    @api.before_request
+    def _authenticate() -> None:
+        g.crm_user = authenticate_request()
+
+    api.register_blueprint(metadata_api.bp)
+    return api

@@ -1,0 +1,48 @@
+"""Every error under /api/ is application/problem+json (RFC 9457), 500s included."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from crm_platform.core import CrmError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+def problem_response(status: int, title: str, detail: str, **extra: Any) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def install_problem_handlers(app: Flask) -> None:
+    """Render errors as problem+json for API paths; other paths keep Flask's pages."""
+
+    @app.errorhandler(CrmError)
+    def _crm_error(error: CrmError) -> Response:
+        body = error.to_problem()
+        return Response(json.dumps(body), status=error.status, mimetype=PROBLEM_JSON)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        if not _is_api():
+            return error
+        response = problem_response(error.code or 500, error.name, error.description or error.name)
+        allowed = getattr(error, "valid_methods", None)
+        if error.code == 405 and allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        # Never a traceback: the log has it, the client gets a plain problem.
+        return problem_response(500, "Internal server error", "an unexpected error occurred")

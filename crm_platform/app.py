@@ -1,0 +1,34 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, jsonify
+
+from .api import build_api_blueprint
+from .api.jsonio import ExactJSONProvider
+from .api.problems import install_problem_handlers
+from .core import Settings, load_settings
+from .runtime import Org
+
+
+def create_app(settings: Settings | None = None, org: Org | None = None) -> Flask:
+    """Build the app for one org. The org's engine is created here, in the serving process."""
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
+    app.json = ExactJSONProvider(app)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["crm_org"] = org or Org.open(settings)
+    install_problem_handlers(app)
+    app.register_blueprint(build_api_blueprint())
+
+    @app.get("/healthz")
+    def health():  # unauthenticated liveness probe for load balancers
+        return jsonify({"status": "ok"})
+
+    return app

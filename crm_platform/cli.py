@@ -1,0 +1,229 @@
+"""The `crm` command (click, through Flask's CLI)."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from .app import create_app
+from .core import CrmError, load_settings
+from .core.migrate import upgrade_platform
+from .core.tables import SYSTEM_USER_ID
+from .metadata import CandidateModel, read_snapshot
+from .metadata.validate import validate_candidate
+from .runtime import Org, create_token, find_user, initialise_org
+from .runtime.users import create_user
+from .yamlio import read_definitions, write_definitions
+
+DEFAULT_ADMIN_EMAIL = "admin@example.com"
+
+
+def _org() -> Org:
+    return current_app.extensions["crm_org"]
+
+
+def _fail(error: CrmError) -> None:
+    click.secho(f"error: {error.detail}", fg="red", err=True)
+    for path, messages in getattr(error, "errors", {}).items():
+        for message in messages:
+            click.echo(f"  {path}: {message}", err=True)
+    sys.exit(1)
+
+
+def _require_org(org: Org) -> None:
+    if not org.exists():
+        click.secho("no org here yet: run `crm init` first", fg="red", err=True)
+        sys.exit(1)
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=False)
+def main() -> None:
+    """crm-platform: a low-code CRM platform. Configure with CRM_DATABASE_URL."""
+
+
+@main.command()
+@click.option("--admin-email", default=DEFAULT_ADMIN_EMAIL, show_default=True)
+@click.option("--admin-password", help="Generated and printed when not given.")
+@click.option("--org-name", default="My Company", show_default=True)
+@click.option("--time-zone", default="UTC", show_default=True)
+@click.option("--currency", default="USD", show_default=True)
+def init(
+    admin_email: str, admin_password: str | None, org_name: str, time_zone: str, currency: str
+):
+    """Create the database, the platform tables and the first admin (safe to run twice)."""
+    _initialise(_org(), admin_email, admin_password, org_name, time_zone, currency)
+
+
+def _initialise(
+    org: Org,
+    admin_email: str,
+    admin_password: str | None,
+    org_name: str = "My Company",
+    time_zone: str = "UTC",
+    currency: str = "USD",
+) -> bool:
+    password = admin_password or secrets.token_urlsafe(12)
+    try:
+        admin = initialise_org(
+            org,
+            admin_email=admin_email,
+            admin_password=password,
+            name=org_name,
+            time_zone=time_zone,
+            currency=currency,
+        )
+    except CrmError as error:
+        _fail(error)
+    if admin is None:
+        click.echo(f"The org already exists at {org.db.engine.url!r}; nothing changed.")
+        return False
+    click.echo(f"Created the org at {org.db.engine.url!r}.")
+    click.echo(f"Admin login: {admin.email}")
+    if admin_password is None:
+        click.echo(f"Admin password: {password}")
+    return True
+
+
+@main.command()
+def upgrade() -> None:
+    """Migrate the platform tables to this version of crm-platform."""
+    upgrade_platform(_org().db)
+    click.echo("Platform tables are up to date.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="gunicorn worker processes")
+@click.option("--threads", default=4, show_default=True, type=int)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the app (gunicorn). Initialises an org first if there is none."""
+    org = _org()
+    if not org.exists():
+        if _initialise(org, DEFAULT_ADMIN_EMAIL, None):
+            with org.db.write() as conn:
+                user = find_user(conn, DEFAULT_ADMIN_EMAIL)
+                assert user is not None
+                token = create_token(conn, user.id, "created by crm serve")
+            click.echo(f"API token for the admin: {token}")
+    elif org.needs_upgrade():
+        click.secho("the platform tables are behind: run `crm upgrade`", fg="red", err=True)
+        sys.exit(1)
+    org.dispose()  # each worker opens its own engine after fork
+    click.echo(f"Serving on http://{host}:{port}/ (API under /api/v1)")
+    _run_gunicorn(host, port, workers, threads)
+
+
+def _run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):
+        def load_config(self) -> None:
+            options = {"bind": f"{host}:{port}", "workers": workers, "threads": threads}
+            for key, value in options.items():
+                self.cfg.set(key, value)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Flask:
+            return create_app(load_settings())
+
+    _Server().run()
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--user", "email", required=True, help="The user's email.")
+@click.option("--name", default="API token", show_default=True)
+def token_create(email: str, name: str) -> None:
+    """Create an API token for a user and print it (it is shown only once)."""
+    org = _org()
+    _require_org(org)
+    with org.db.write() as conn:
+        user = find_user(conn, email)
+        if user is None or user.is_system:
+            click.secho(f"no user '{email}'", fg="red", err=True)
+            sys.exit(1)
+        click.echo(create_token(conn, user.id, name))
+
+
+@main.group()
+def user() -> None:
+    """Users."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--name")
+@click.option("--password", help="Leave out for an API-only user.")
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+def user_create(email: str, name: str | None, password: str | None, admin: bool) -> None:
+    """Add a user."""
+    org = _org()
+    _require_org(org)
+    try:
+        with org.db.write() as conn:
+            created = create_user(conn, email=email, name=name, password=password, is_admin=admin)
+    except CrmError as error:
+        _fail(error)
+    click.echo(f"Created user {created.email} ({created.id}).")
+
+
+@main.group()
+def metadata() -> None:
+    """Metadata as YAML: apply, dump, check."""
+
+
+@metadata.command("apply")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def metadata_apply(path: Path) -> None:
+    """Validate every definition under PATH, then apply them all (or nothing)."""
+    org = _org()
+    _require_org(org)
+    try:
+        definitions: list[dict[str, Any]] = []
+        for kind, definition, source in read_definitions(path):
+            if kind != "object":
+                raise CrmError(f"{source}: kind '{kind}' cannot be applied yet")
+            definitions.append(definition)
+        result = org.metadata.apply_objects(definitions, author_id=SYSTEM_USER_ID)
+    except CrmError as error:
+        _fail(error)
+    if result.changed:
+        click.echo(f"Applied {len(result.changes)} changes; metadata version {result.version}.")
+    else:
+        click.echo("Nothing to change: the org already matches.")
+
+
+@metadata.command("dump")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+def metadata_dump(out: Path) -> None:
+    """Write the org's metadata as YAML files under OUT (loadable by `apply`)."""
+    org = _org()
+    _require_org(org)
+    objects = [{k: v for k, v in o.items() if k != "status"} for o in org.metadata.list_objects()]
+    for file in write_definitions(objects, out):
+        click.echo(str(file))
+
+
+@metadata.command("check")
+def metadata_check() -> None:
+    """Re-validate all stored metadata with today's rules (e.g. formulas stored earlier)."""
+    org = _org()
+    _require_org(org)
+    with org.db.read() as conn:
+        model = CandidateModel(read_snapshot(conn))
+    try:
+        validate_candidate(model, org.registry)
+    except CrmError as error:
+        _fail(error)
+    click.echo("All metadata is valid.")
