@@ -49,3 +49,132 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def dialect_name() -> str:
     return "postgresql" if ON_POSTGRES else "sqlite"
+
+
+# --- orgs, apps and API clients -------------------------------------------------------
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "S3cure-pass!"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class ApiClient:
+    """A Flask test client that sends a bearer token and JSON bodies."""
+
+    def __init__(self, client, token: str | None) -> None:
+        self.client = client
+        self.token = token
+
+    def _headers(self, extra=None):
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers.update(extra or {})
+        return headers
+
+    def get(self, path: str, **kw):
+        return self.client.get(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def delete(self, path: str, **kw):
+        return self.client.delete(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def post(self, path: str, json=None, **kw):
+        return self.client.post(
+            path, json=json, headers=self._headers(kw.pop("headers", None)), **kw
+        )
+
+    def patch(self, path: str, json=None, **kw):
+        return self.client.patch(
+            path, json=json, headers=self._headers(kw.pop("headers", None)), **kw
+        )
+
+    def put(self, path: str, json=None, **kw):
+        return self.client.put(
+            path, json=json, headers=self._headers(kw.pop("headers", None)), **kw
+        )
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path):
+    from crm_platform.core import load_settings
+
+    return load_settings(database_url, instance_path=tmp_path / "instance")
+
+
+@pytest.fixture
+def org(settings):
+    """An initialised org with its first admin."""
+    from crm_platform.runtime import Org, initialise_org
+
+    org = Org.open(settings)
+    initialise_org(org, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
+    yield org
+    org.dispose()
+
+
+@pytest.fixture
+def app(settings, org):
+    from crm_platform.app import create_app
+
+    return create_app(settings, org=org)
+
+
+def make_token(org, email: str) -> str:
+    from crm_platform.runtime import create_token, find_user
+
+    with org.db.write() as conn:
+        user = find_user(conn, email)
+        assert user is not None
+        return create_token(conn, user.id, "test")
+
+
+@pytest.fixture
+def admin_token(org) -> str:
+    return make_token(org, ADMIN_EMAIL)
+
+
+@pytest.fixture
+def api(app, admin_token) -> ApiClient:
+    """The API as the admin sees it."""
+    return ApiClient(app.test_client(), admin_token)
+
+
+@pytest.fixture
+def anonymous(app) -> ApiClient:
+    return ApiClient(app.test_client(), None)
+
+
+@pytest.fixture
+def load_fixture(org):
+    """Apply a YAML fixture folder or file from tests/fixtures (as the system user)."""
+    from crm_platform.core.tables import SYSTEM_USER_ID
+    from crm_platform.yamlio import read_definitions
+
+    def load(name: str):
+        definitions = [d for _, d, _ in read_definitions(FIXTURES / name)]
+        return org.metadata.apply_objects(definitions, author_id=SYSTEM_USER_ID)
+
+    return load
+
+
+def table_columns(org, table: str) -> dict[str, str]:
+    """The real columns of a table, as the database reports them (name -> type)."""
+    inspector = sa.inspect(org.db.engine)
+    return {c["name"]: str(c["type"]) for c in inspector.get_columns(table)}
+
+
+def table_exists(org, table: str) -> bool:
+    return sa.inspect(org.db.engine).has_table(table)
+
+
+def table_indexes(org, table: str) -> dict[str, dict]:
+    return {i["name"]: i for i in sa.inspect(org.db.engine).get_indexes(table)}
+
+
+def physical(org, object_name: str, field_name: str | None = None):
+    """The physical names the metadata stores for an object or a field."""
+    from crm_platform.metadata import read_snapshot
+
+    with org.db.read() as conn:
+        snap = read_snapshot(conn)
+    if field_name is None:
+        return snap.get("object", object_name).physical["table"]
+    return dict(snap.get("field", f"{object_name}.{field_name}").physical)

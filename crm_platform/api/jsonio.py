@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Any
 
 import simplejson

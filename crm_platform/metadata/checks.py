@@ -100,9 +100,12 @@ def field_problems(
         yield from _rollup_problems(model, obj, field_def)
     if "relationship_name" in field_def and (p := api_name_problem(field_def["relationship_name"])):
         yield ("relationship_name", p)
-    if "default" in field_def and ftype.can_have_default:
-        if problem := literal_problem(field_def, field_def["default"]):
-            yield ("default", problem)
+    if (
+        "default" in field_def
+        and ftype.can_have_default
+        and (problem := literal_problem(field_def, field_def["default"]))
+    ):
+        yield ("default", problem)
 
 
 def _picklist_problems(
@@ -154,7 +157,8 @@ def _relation_problems(
         elif model.master_path(field_def["target"], obj["api_name"]):
             yield (
                 "target",
-                f"master-detail cycle: '{field_def['target']}' is already below '{obj['api_name']}'",
+                f"master-detail cycle: '{field_def['target']}' is already "
+                f"below '{obj['api_name']}'",
             )
 
 

@@ -87,7 +87,10 @@ def _compile_object(comp: Component, fields: list[Component], sql_metadata: sa.M
         own = field_columns(field_comp.definition, field_comp.physical)
         columns.extend(own)
         keys = sub_columns(field_comp.definition)
-        compiled_fields[field_comp.definition["api_name"]] = (field_comp, dict(zip(keys, own)))
+        compiled_fields[field_comp.definition["api_name"]] = (
+            field_comp,
+            dict(zip(keys, own, strict=True)),
+        )
     table = sa.Table(comp.physical["table"], sql_metadata, *columns)
     field_models = {
         name: FieldModel(
