@@ -178,3 +178,39 @@ def physical(org, object_name: str, field_name: str | None = None):
     if field_name is None:
         return snap.get("object", object_name).physical["table"]
     return dict(snap.get("field", f"{object_name}.{field_name}").physical)
+
+
+def insert_rows(org, object_name: str, rows: list[dict]) -> list[str]:
+    """Put rows straight into an object's table (for DDL tests that need existing data)."""
+    from crm_platform.core import new_id, utc_now
+    from crm_platform.core.tables import SYSTEM_USER_ID
+
+    ids = []
+    with org.db.write() as conn:
+        model = org.models.model_for(conn)
+        obj = model.objects[object_name]
+        for values in rows:
+            record_id = new_id()
+            ids.append(record_id)
+            now = utc_now()
+            row = {
+                "id": record_id,
+                "owner_id": SYSTEM_USER_ID,
+                "created_by": SYSTEM_USER_ID,
+                "updated_by": SYSTEM_USER_ID,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+            for name, value in values.items():
+                row[obj.fields[name].columns[""].name] = value
+            conn.execute(obj.table.insert().values(row))
+    return ids
+
+
+def read_column(org, object_name: str, field_name: str) -> list:
+    """A field's values as the compiled model reads them, in insertion order."""
+    with org.reading() as (conn, model):
+        obj = model.objects[object_name]
+        column = obj.fields[field_name].columns[""]
+        return [r[0] for r in conn.execute(sa.select(column).order_by(obj.table.c.id))]

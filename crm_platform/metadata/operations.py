@@ -34,6 +34,19 @@ def require_shape(registry: KindRegistry, kind: str, raw: Any, prefix: str = "")
         raise ValidationFailed(errors)
 
 
+def require_unique_field_names(raw: Mapping[str, Any]) -> None:
+    """Refuse a definition that names the same field twice."""
+    seen: set[str] = set()
+    errors = {}
+    for index, field_def in enumerate(raw.get("fields", [])):
+        name = field_def["api_name"]
+        if name in seen:
+            errors[f"fields[{index}].api_name"] = f"the field '{name}' is defined twice"
+        seen.add(name)
+    if errors:
+        raise ValidationFailed(errors)
+
+
 def active_object(model: CandidateModel, name: str) -> Component:
     comp = model.get("object", name)
     if comp is None:
@@ -48,6 +61,7 @@ def create_object(
 ) -> Component:
     """Add a new object and its fields."""
     require_shape(registry, "object", raw)
+    require_unique_field_names(raw)
     name = raw["api_name"]
     existing = model.get("object", name)
     if existing is not None:
@@ -79,6 +93,7 @@ def update_object(
     go to the recycle bin and fields given that are there come back.
     """
     require_shape(registry, "object", raw)
+    require_unique_field_names(raw)
     name = raw["api_name"]
     comp = active_object(model, name)
     stored = [dict(f.definition) for f in model.fields_of(name)]

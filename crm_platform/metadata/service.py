@@ -32,7 +32,7 @@ from .store import (
     read_version,
     write_changes,
 )
-from .validate import validate_candidate
+from .validate import relative_path, validate_candidate
 
 Edit = Callable[[CandidateModel], Any]
 
@@ -129,7 +129,7 @@ class MetadataService:
             if not model.changes():
                 return ChangeResult(version, (), value)
             validate_candidate(model, self.registry, subject)
-            steps = _plan_ddl(conn, model)
+            steps = _plan_ddl(conn, model, subject)
             changes = model.changes()
             _run_ddl(conn, steps)
             new_version = bump_version(conn, version)
@@ -263,7 +263,7 @@ def _require_mapping(raw: Any, path: str = "(root)") -> None:
         raise ValidationFailed({path: "expected a JSON object"})
 
 
-def _plan_ddl(conn: Connection, model: CandidateModel) -> list[ddl.Step]:
+def _plan_ddl(conn: Connection, model: CandidateModel, subject: str) -> list[ddl.Step]:
     """The DDL for the candidate's changes; refusals (unsafe changes) raise ValidationFailed."""
     changes = model.changes()
     created_objects = {c.after.name for c in changes if c.after.kind == "object" and not c.before}
@@ -290,9 +290,8 @@ def _plan_ddl(conn: Connection, model: CandidateModel) -> list[ddl.Step]:
                 conn, table, change.before.definition, comp.definition, comp.physical, taken
             )
             for path, message in plan.problems:
-                problems.setdefault(f"fields.{comp.definition['api_name']}.{path}", []).append(
-                    message
-                )
+                full = f"{comp.parent}.fields.{comp.definition['api_name']}.{path}"
+                problems.setdefault(relative_path(full, subject), []).append(message)
             if plan.physical != comp.physical:
                 model.update(comp, physical=plan.physical)
             steps.extend(plan.steps)

@@ -23,7 +23,7 @@ def validate_candidate(model: CandidateModel, registry: KindRegistry, subject: s
             problems.extend(validator(model, obj))
         for path, message in problems:
             full = f"{name}.{path}"
-            errors.setdefault(_relative(full, subject), []).append(message)
+            errors.setdefault(relative_path(full, subject), []).append(message)
     for kind, validators in registry.validators.items():
         if kind == "object":
             continue
@@ -31,12 +31,12 @@ def validate_candidate(model: CandidateModel, registry: KindRegistry, subject: s
             for validator in validators:
                 for path, message in validator(model, comp.definition):
                     full = f"{comp.name}.{path}"
-                    errors.setdefault(_relative(full, subject), []).append(message)
+                    errors.setdefault(relative_path(full, subject), []).append(message)
     if errors:
         raise ValidationFailed(errors)
 
 
-def _relative(path: str, subject: str) -> str:
+def relative_path(path: str, subject: str) -> str:
     if subject and path.startswith(subject + "."):
         return path[len(subject) + 1 :]
     return path
