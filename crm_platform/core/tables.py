@@ -9,9 +9,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from .ids import ID_LENGTH
-from .types import JSONValue, UTCDateTime
+from .types import UTCDateTime
 
 platform_metadata = sa.MetaData()
+
+# Metadata columns are plain JSON, not JSONB: PostgreSQL's JSONB reorders keys, and
+# definitions must read back exactly as stored (canonical key order included).
 
 SYSTEM_USER_ID = "00000000-0000-7000-8000-000000000001"
 SYSTEM_USER_EMAIL = "system@crm.invalid"
@@ -69,8 +72,8 @@ metadata_components = sa.Table(
     sa.Column("owner", sa.Text, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("position", sa.Integer, nullable=False),
-    sa.Column("definition", JSONValue, nullable=False),
-    sa.Column("physical", JSONValue, nullable=False),
+    sa.Column("definition", sa.JSON, nullable=False),
+    sa.Column("physical", sa.JSON, nullable=False),
     sa.Column("revision", sa.Integer, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -86,8 +89,8 @@ metadata_revisions = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("parent", sa.Text),
     sa.Column("action", sa.String(16), nullable=False),
-    sa.Column("before", JSONValue),
-    sa.Column("after", JSONValue),
+    sa.Column("before", sa.JSON),
+    sa.Column("after", sa.JSON),
     sa.Column("author_id", sa.String(ID_LENGTH), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )

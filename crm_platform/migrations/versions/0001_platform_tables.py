@@ -8,7 +8,7 @@ Create Date: 2026-11-23
 import sqlalchemy as sa
 from alembic import op
 
-from crm_platform.core.types import JSONValue, UTCDateTime
+from crm_platform.core.types import UTCDateTime
 
 revision = "0001"
 down_revision = None
@@ -66,8 +66,8 @@ def upgrade() -> None:
         sa.Column("owner", sa.Text, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("position", sa.Integer, nullable=False),
-        sa.Column("definition", JSONValue, nullable=False),
-        sa.Column("physical", JSONValue, nullable=False),
+        sa.Column("definition", sa.JSON, nullable=False),
+        sa.Column("physical", sa.JSON, nullable=False),
         sa.Column("revision", sa.Integer, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -91,8 +91,8 @@ def upgrade() -> None:
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("parent", sa.Text),
         sa.Column("action", sa.String(16), nullable=False),
-        sa.Column("before", JSONValue),
-        sa.Column("after", JSONValue),
+        sa.Column("before", sa.JSON),
+        sa.Column("after", sa.JSON),
         sa.Column("author_id", ID, nullable=False),
         sa.Column("created_at", UTCDateTime, nullable=False),
     )
