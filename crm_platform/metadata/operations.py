@@ -270,3 +270,17 @@ def rollup_storage(model: CandidateModel, definition: Mapping[str, Any]) -> dict
     if spec["storage"] == "decimal" and definition["function"] == "sum":
         spec["precision"] = 18
     return spec
+
+
+def settle_rollup_storage(model: CandidateModel) -> None:
+    """Fix the column type of roll-ups created in this change set.
+
+    Done once all edits are in, so a roll-up over an object created later in the
+    same change set (a pack, a YAML folder) sees the field it summarises.
+    """
+    for change in model.changes():
+        comp = change.after
+        if change.before is None and comp.kind == "field" and comp.status == ACTIVE:
+            if comp.definition["type"] == "rollup_summary":
+                storage = rollup_storage(model, comp.definition)
+                model.update(comp, physical={**comp.physical, "storage": storage})

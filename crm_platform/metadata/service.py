@@ -126,6 +126,7 @@ class MetadataService:
             version = lock_version(conn)
             model = CandidateModel(read_snapshot(conn))
             value = edit(model)
+            operations.settle_rollup_storage(model)
             if not model.changes():
                 return ChangeResult(version, (), value)
             validate_candidate(model, self.registry, subject)

@@ -1,0 +1,160 @@
+"""The `crm` command as a new user runs it: init, token, user, metadata apply/dump/check."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from crm_platform.cli import main
+from tests.conftest import FIXTURES, physical
+
+
+def _open(database_url, tmp_path):
+    from crm_platform.core import load_settings
+    from crm_platform.runtime import Org
+
+    return Org.open(load_settings(database_url, tmp_path / "instance"))
+
+
+@pytest.fixture
+def crm(database_url, tmp_path):
+    runner = CliRunner()
+    env = {"CRM_DATABASE_URL": database_url, "CRM_INSTANCE_PATH": str(tmp_path / "instance")}
+
+    def run(*args: str, ok: bool = True):
+        result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return run
+
+
+def test_init_creates_the_org_and_is_safe_to_run_twice(crm):
+    first = crm("init", "--admin-email", "admin@example.com", "--admin-password", "S3cure-pass!")
+    second = crm("init", "--admin-email", "admin@example.com", "--admin-password", "S3cure-pass!")
+    assert "Created the org" in first.output
+    assert "Admin login: admin@example.com" in first.output
+    assert "already exists" in second.output and "nothing changed" in second.output
+
+
+def test_init_generates_a_password_when_none_is_given(crm):
+    result = crm("init")
+    assert "Admin password: " in result.output
+
+
+def test_token_create_prints_a_token_that_works(crm, database_url, tmp_path):
+    crm("init", "--admin-password", "S3cure-pass!")
+    token = crm("token", "create", "--user", "admin@example.com").output.strip()
+    from crm_platform.app import create_app
+    from crm_platform.core import load_settings
+
+    app = create_app(load_settings(database_url, tmp_path / "instance"))
+    response = app.test_client().get(
+        "/api/v1/metadata/objects", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200
+    app.extensions["crm_org"].dispose()
+
+
+def test_token_for_an_unknown_user(crm):
+    crm("init", "--admin-password", "S3cure-pass!")
+    result = crm("token", "create", "--user", "nobody@example.com", ok=False)
+    assert result.exit_code == 1 and "no user" in result.output
+
+
+def test_commands_before_init_say_what_to_do(crm):
+    result = crm("token", "create", "--user", "admin@example.com", ok=False)
+    assert result.exit_code == 1 and "crm init" in result.output
+
+
+def test_user_create(crm):
+    crm("init", "--admin-password", "S3cure-pass!")
+    assert (
+        "Created user rep@example.com"
+        in crm(
+            "user", "create", "--email", "rep@example.com", "--password", "rep-password-1"
+        ).output
+    )
+    duplicate = crm("user", "create", "--email", "rep@example.com", ok=False)
+    assert duplicate.exit_code == 1 and "already exists" in duplicate.output
+
+
+def test_apply_a_folder_then_dump_then_apply_again_changes_nothing(crm, tmp_path, database_url):
+    crm("init", "--admin-password", "S3cure-pass!")
+
+    applied = crm("metadata", "apply", str(FIXTURES / "sales"))
+    dumped = crm("metadata", "dump", str(tmp_path / "out"))
+    again = crm("metadata", "apply", str(tmp_path / "out"))
+
+    assert "Applied" in applied.output
+    files = sorted(Path(line).name for line in dumped.output.split())
+    assert files == ["account.yaml", "opportunity.yaml"]
+    assert "Nothing to change" in again.output
+    from tests.conftest import table_columns
+
+    org = _open(database_url, tmp_path)
+    assert (
+        "NUMERIC" in table_columns(org, "o_account")["open_pipeline"]
+        or "BIGINT" in (table_columns(org, "o_account")["open_pipeline"])
+    )
+    assert physical(org, "account", "open_pipeline")["storage"] == {
+        "storage": "decimal",
+        "precision": 18,
+        "scale": 2,
+    }
+    org.dispose()
+    opportunity = yaml.safe_load((tmp_path / "out/objects/opportunity.yaml").read_text())
+    assert opportunity["label"] == {"en": "Opportunity", "zh": "商机"}
+    stage = next(f for f in opportunity["fields"] if f["api_name"] == "stage")
+    assert stage["values"][0] == {
+        "value": "Prospecting",
+        "default": True,
+        "attributes": {"probability": 10},
+    }
+
+
+def test_apply_validates_everything_first_and_applies_nothing_on_error(crm, tmp_path):
+    crm("init", "--admin-password", "S3cure-pass!")
+    folder = tmp_path / "broken"
+    shutil.copytree(FIXTURES / "sales", folder)
+    (folder / "objects" / "zz_bad.yaml").write_text(
+        "api_name: invoice\nfields:\n  - {api_name: account, type: lookup, target: nowhere}\n"
+    )
+
+    result = crm("metadata", "apply", str(folder), ok=False)
+    dumped = crm("metadata", "dump", str(tmp_path / "out"))
+
+    assert result.exit_code == 1
+    assert "invoice.fields.account.target: no object 'nowhere'" in result.output
+    assert dumped.output.strip() == ""
+
+
+def test_apply_a_single_file_with_decimals(crm, tmp_path):
+    crm("init", "--admin-password", "S3cure-pass!")
+    file = tmp_path / "rate.yaml"
+    file.write_text(
+        "api_name: rate_card\nfields:\n  - {api_name: rate, type: decimal, scale: 4, default: 0.1000}\n"
+    )
+    crm("metadata", "apply", str(file))
+    crm("metadata", "dump", str(tmp_path / "out"))
+    text = (tmp_path / "out/objects/rate_card.yaml").read_text()
+    assert "default: 0.1000" in text
+
+
+def test_metadata_check_reports_a_valid_org(crm):
+    crm("init", "--admin-password", "S3cure-pass!")
+    crm("metadata", "apply", str(FIXTURES / "sales"))
+    assert "All metadata is valid" in crm("metadata", "check").output
+
+
+def test_bad_yaml_is_reported(crm, tmp_path):
+    crm("init", "--admin-password", "S3cure-pass!")
+    file = tmp_path / "bad.yaml"
+    file.write_text("api_name: [unclosed\n")
+    result = crm("metadata", "apply", str(file), ok=False)
+    assert result.exit_code == 1 and "not valid YAML" in result.output
