@@ -280,7 +280,7 @@ def settle_rollup_storage(model: CandidateModel) -> None:
     """
     for change in model.changes():
         comp = change.after
-        if change.before is None and comp.kind == "field" and comp.status == ACTIVE:
-            if comp.definition["type"] == "rollup_summary":
-                storage = rollup_storage(model, comp.definition)
-                model.update(comp, physical={**comp.physical, "storage": storage})
+        is_new_field = change.before is None and comp.kind == "field" and comp.status == ACTIVE
+        if is_new_field and comp.definition["type"] == "rollup_summary":
+            storage = rollup_storage(model, comp.definition)
+            model.update(comp, physical={**comp.physical, "storage": storage})

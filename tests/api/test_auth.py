@@ -1,0 +1,88 @@
+"""Every /api/v1 endpoint needs a valid token; metadata writes need an administrator."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_platform.runtime import create_user, revoke_token
+from tests.conftest import ApiClient, make_token
+
+
+def test_no_token_is_401_problem(anonymous):
+    response = anonymous.get("/api/v1/metadata/objects")
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer", "Bearer nonsense", "Basic YWRtaW46cGFzcw==", "Bearer crm_0123456789abcdef_wrong"],
+)
+def test_bad_tokens_are_401(app, header):
+    response = app.test_client().get("/api/v1/metadata", headers={"Authorization": header})
+    assert response.status_code == 401
+
+
+def test_a_tampered_token_is_401(app, admin_token):
+    tampered = admin_token[:-2] + ("AA" if not admin_token.endswith("AA") else "BB")
+    response = app.test_client().get(
+        "/api/v1/metadata", headers={"Authorization": f"Bearer {tampered}"}
+    )
+    assert response.status_code == 401
+
+
+def test_a_revoked_token_is_401(app, org, admin_token):
+    token_id = admin_token.split("_")[1]
+    with org.db.write() as conn:
+        revoke_token(conn, token_id)
+    response = app.test_client().get(
+        "/api/v1/metadata", headers={"Authorization": f"Bearer {admin_token}"}
+    )
+    assert response.status_code == 401
+
+
+def test_tokens_are_stored_hashed(org, admin_token):
+    import sqlalchemy as sa
+
+    from crm_platform.core.tables import api_tokens
+
+    with org.db.read() as conn:
+        stored = conn.execute(sa.select(api_tokens.c.secret_hash)).scalars().all()
+    secret = admin_token.split("_", 2)[2]
+    assert secret not in stored and all(len(h) == 64 for h in stored)
+
+
+@pytest.fixture
+def rep(app, org) -> ApiClient:
+    with org.db.write() as conn:
+        create_user(conn, email="rep@example.com", password="rep-password-1")
+    return ApiClient(app.test_client(), make_token(org, "rep@example.com"))
+
+
+def test_a_non_admin_can_read_but_not_change_metadata(api, rep):
+    api.post("/api/v1/metadata/objects", json={"api_name": "project"})
+
+    assert rep.get("/api/v1/metadata/objects/project").status_code == 200
+    refused = rep.post("/api/v1/metadata/objects", json={"api_name": "task"})
+    assert refused.status_code == 403
+    assert refused.mimetype == "application/problem+json"
+    assert rep.delete("/api/v1/metadata/objects/project").status_code == 403
+    assert (
+        rep.post(
+            "/api/v1/metadata/objects/project/fields", json={"api_name": "x", "type": "text"}
+        ).status_code
+        == 403
+    )
+    assert api.get("/api/v1/metadata/objects/task").status_code == 404
+
+
+def test_passwords_are_hashed_with_a_kdf(org):
+    import sqlalchemy as sa
+
+    from crm_platform.core.tables import users
+
+    with org.db.read() as conn:
+        hashes = conn.execute(
+            sa.select(users.c.password_hash).where(users.c.email == "admin@example.com")
+        ).scalar_one()
+    assert hashes.startswith("$argon2id$")
