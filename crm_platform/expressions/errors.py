@@ -27,7 +27,11 @@ class ExpressionError(ValidationFailed):
     ) -> None:
         message = reason
         if position is not None:
-            where = f"line {line}, position {position}" if multiline and line else f"position {position}"
+            where = (
+                f"line {line}, position {position}"
+                if multiline and line
+                else f"position {position}"
+            )
             message = f"{reason} at {where}"
         super().__init__({field: [message]}, detail=message)
         self.reason = reason
@@ -40,3 +44,11 @@ class ExpressionError(ValidationFailed):
             self.extra["line"] = line
         if name is not None:
             self.extra["name"] = name
+
+
+class LimitExceeded(ArithmeticError):
+    """A bound was hit while evaluating (a number too large, a text too long).
+
+    Raised by the shared Python implementations; the evaluator turns it into an
+    ExpressionError at the node's position, and inside SQLite it fails the query.
+    """

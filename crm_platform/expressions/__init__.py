@@ -1,0 +1,38 @@
+"""The one expression language of the platform (DESIGN §4, ADR 0003).
+
+Formula fields, defaults, validation rules, trigger and sharing criteria, list
+view and report filters and the API's ``where=`` all use it::
+
+    parsed = parse("amount * probability / 100 > 5000")
+    checked = check(parsed, scope, expected=ValueType.BOOLEAN)
+    evaluate(checked, record_values, EvalContext.current("Europe/Paris"))   # in Python
+    compile_sql(checked, column_of, context, "postgresql")                  # in SQL
+"""
+
+from .checker import CheckedExpression, check
+from .errors import ExpressionError
+from .evaluator import evaluate
+from .functions import LIBRARY
+from .parser import ParsedExpression, parse
+from .sql import compile_sql
+from .sqlite import sqlite_functions
+from .types import EvalContext, FieldInfo, MappingScope, Scope, ValueType
+
+FUNCTION_NAMES = frozenset(LIBRARY)
+
+__all__ = [
+    "FUNCTION_NAMES",
+    "CheckedExpression",
+    "EvalContext",
+    "ExpressionError",
+    "FieldInfo",
+    "MappingScope",
+    "ParsedExpression",
+    "Scope",
+    "ValueType",
+    "check",
+    "compile_sql",
+    "evaluate",
+    "parse",
+    "sqlite_functions",
+]

@@ -1,0 +1,167 @@
+"""Python evaluation, with simpleeval as the engine behind our allow-list.
+
+The evaluator only ever sees the restricted tree built by the parser. Its node
+table holds our handlers for exactly those node types, so even a bug upstream
+could not reach attribute access, subscripts or comprehensions. Operators are
+NULL-aware and decimal-exact (see numbers.py); ``and``/``or``/``not`` use SQL's
+three-valued logic.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from datetime import UTC
+from decimal import Decimal
+from typing import Any
+
+from simpleeval import InvalidExpression, SimpleEval
+
+from . import numbers
+from .checker import CheckedExpression
+from .errors import ExpressionError, LimitExceeded
+from .functions import LIBRARY, in_list, tri_not
+from .nodes import FieldRef, NodeInfo, call_name, fail
+from .types import EvalContext, FieldPath, ValueType
+from .values import normalise_value
+
+
+def _null_aware(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool | None]:
+    def operator(a: Any, b: Any) -> bool | None:
+        return None if a is None or b is None else compare(a, b)
+
+    return operator
+
+
+def _power(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return None if b is None else numbers.power(a, int(b))
+
+
+OPERATORS: dict[type, Callable[..., Any]] = {
+    ast.Add: numbers.add,
+    ast.Sub: numbers.subtract,
+    ast.Mult: numbers.multiply,
+    ast.Div: numbers.divide,
+    ast.Mod: numbers.modulo,
+    ast.Pow: _power,
+    ast.USub: numbers.negate,
+    ast.UAdd: numbers.identity,
+    ast.Not: tri_not,
+    ast.Eq: _null_aware(lambda a, b: a == b),
+    ast.NotEq: _null_aware(lambda a, b: a != b),
+    ast.Lt: _null_aware(lambda a, b: a < b),
+    ast.LtE: _null_aware(lambda a, b: a <= b),
+    ast.Gt: _null_aware(lambda a, b: a > b),
+    ast.GtE: _null_aware(lambda a, b: a >= b),
+    ast.In: in_list,
+    ast.NotIn: lambda a, items: tri_not(in_list(a, items)),
+}
+
+
+class _Evaluator(SimpleEval):
+    """simpleeval with our node table, operators and library."""
+
+    def __init__(
+        self,
+        checked: CheckedExpression,
+        values: Callable[[FieldPath], Any],
+        context: EvalContext,
+    ) -> None:
+        library = {name: fn.impl for name, fn in LIBRARY.items() if fn.impl is not None}
+        super().__init__(operators=dict(OPERATORS), functions=library, names={})
+        self.checked = checked
+        self.context = context
+        self._values = values
+        self._cache: dict[FieldPath, Any] = {}
+        # Replace simpleeval's node table: only what the parser lets through.
+        self.nodes = {
+            ast.Constant: self._eval_constant,
+            FieldRef: self._eval_field,
+            ast.UnaryOp: self._eval_unaryop,
+            ast.BinOp: self._eval_binop,
+            ast.BoolOp: self._eval_boolop,
+            ast.Compare: self._eval_compare,
+            ast.Call: self._eval_call,
+            ast.List: self._eval_list,
+        }
+
+    # -- the Evaluation protocol used by functions' hooks ------------------------------
+
+    def value(self, node: ast.expr) -> Any:
+        return self._eval(node)
+
+    def info(self, node: ast.AST) -> NodeInfo:
+        return self.checked.info(node)
+
+    def field_value(self, path: FieldPath) -> Any:
+        return self._cache[path]
+
+    # -- node handlers ------------------------------------------------------------------
+
+    def _eval(self, node: ast.AST) -> Any:
+        try:
+            return super()._eval(node)
+        except LimitExceeded as exc:
+            fail(node, str(exc))
+
+    def _eval_field(self, node: FieldRef) -> Any:
+        if node.path not in self._cache:
+            raw = self._values(node.path)
+            self._cache[node.path] = normalise_value(raw, self.info(node), node)
+        return self._cache[node.path]
+
+    def _eval_boolop(self, node: ast.BoolOp) -> bool | None:
+        # SQL three-valued logic; stopping early is safe (no side effects).
+        decisive = isinstance(node.op, ast.Or)
+        result: bool | None = not decisive
+        for operand in node.values:
+            value = self._eval(operand)
+            if value is decisive:
+                return decisive
+            if value is None:
+                result = None
+        return result
+
+    def _eval_call(self, node: ast.Call) -> Any:
+        function = LIBRARY[call_name(node)]
+        if function.evaluate is not None:
+            return function.evaluate(self, node)
+        assert function.impl is not None
+        args = [self._eval(arg) for arg in node.args]
+        return function.impl(*args)
+
+    def _eval_list(self, node: ast.List) -> list[Any]:
+        return [self._eval(item) for item in node.elts]
+
+
+def evaluate(
+    checked: CheckedExpression,
+    values: Callable[[FieldPath], Any],
+    context: EvalContext,
+) -> Any:
+    """Evaluate in Python. ``values(path)`` gives a field's current value.
+
+    Numbers come back as Decimal at ``checked.scale`` places, datetimes aware UTC,
+    booleans as True/False/None. Raises ExpressionError for a value of the wrong
+    type or a bound exceeded.
+    """
+    evaluator = _Evaluator(checked, values, context)
+    try:
+        result = evaluator.eval(checked.source, previously_parsed=checked.tree)
+    except ExpressionError:
+        raise
+    except InvalidExpression as exc:  # simpleeval refused something: defence in depth
+        raise ExpressionError(f"not allowed: {exc}") from None
+    except (ArithmeticError, TypeError, ValueError) as exc:
+        raise ExpressionError(f"evaluation failed: {exc}") from None
+    return _finish(result, checked)
+
+
+def _finish(result: Any, checked: CheckedExpression) -> Any:
+    if result is None:
+        return None
+    if checked.value_type is ValueType.NUMBER and checked.scale is not None:
+        return numbers.round_half_away(result, checked.scale)
+    if checked.value_type is ValueType.DATETIME:
+        return result.astimezone(UTC)
+    return result

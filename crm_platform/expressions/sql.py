@@ -1,0 +1,345 @@
+"""Compilation to SQLAlchemy Core, for PostgreSQL and SQLite.
+
+The result has the semantics of Python evaluation (the case table proves it):
+
+* PostgreSQL computes with NUMERIC; ``/`` is an exact integer division of
+  ``a * 10^11`` then ``round(…, 10)``: rounding half away from zero of the
+  quotient truncated at 11 places equals rounding the exact quotient.
+* SQLite calls the library's Python implementations (see sqlite.py), except
+  where its own SQL already agrees (comparisons of text, dates and booleans, CASE,
+  COALESCE, AND/OR/NOT). Comparisons of a scaled-integer column with another one
+  or with a literal stay plain integer comparisons, so they can use an index.
+* The returned element carries a SQLAlchemy type that reads the value back as
+  the Python evaluator gives it (ExactDecimal at ``checked.scale`` for numbers),
+  so the caller can select it, filter and ORDER BY it, and SUM it exactly.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeEngine
+
+from crm_platform.core import MAX_PRECISION, ExactDecimal, JSONValue, UTCDateTime
+
+from . import numbers
+from .checker import CheckedExpression
+from .errors import ExpressionError
+from .functions import LIBRARY, NOT_LITERAL, PySql
+from .limits import MAX_SCALE, MAX_SQL_COST
+from .nodes import FieldRef, NodeInfo, call_name, fail
+from .sqlite import NUM_CMP, NUM_IN, NUM_OPERATORS, NUM_OUT, UNSCALE, encode
+from .types import EvalContext, FieldPath, ValueType
+
+T = ValueType
+DIALECTS = ("sqlite", "postgresql")
+
+_COMPARISONS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_ARITHMETIC = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%", ast.Pow: "**"}
+
+
+@dataclass(frozen=True)
+class Sql:
+    """A compiled node.
+
+    ``expr`` is the general form (for NUMBER on SQLite: decimal text or a SQLite
+    number). ``native`` is, on SQLite, the same number as a scaled integer
+    ``(expression, scale)`` when one is at hand (a stored column, a literal).
+    ``cost`` estimates the size of the SQL text, which grows when a function
+    repeats an argument.
+    """
+
+    expr: ColumnElement[Any]
+    vtype: ValueType
+    cost: int = 1
+    native: tuple[ColumnElement[Any], int] | None = None
+    literal: Any = NOT_LITERAL
+
+
+def compile_sql(
+    checked: CheckedExpression,
+    columns: Callable[[FieldPath], ColumnElement[Any]],
+    context: EvalContext,
+    dialect_name: str,
+) -> ColumnElement[Any]:
+    """A SQLAlchemy Core expression for ``dialect_name`` ("sqlite" or "postgresql").
+
+    ``columns(path)`` returns each field's column as stored. TODAY()/NOW() become
+    bound parameters computed from ``context``. On SQLite the connection must
+    have ``sqlite_functions()`` registered.
+    """
+    if dialect_name not in DIALECTS:
+        raise ValueError(f"unsupported dialect {dialect_name!r}")
+    if not checked.compiles_to_sql:
+        python_only = sorted(n for n in checked.functions if LIBRARY[n].python_only)
+        raise ExpressionError(
+            f"{', '.join(python_only)} cannot run in the database (Python only)",
+            name=python_only[0],
+        )
+    compiler = _Compiler(checked, columns, context, dialect_name)
+    return compiler.finish(compiler.compile(checked.tree))
+
+
+def _pg_type(vtype: ValueType) -> TypeEngine[Any]:
+    return {
+        T.TEXT: sa.Text(),
+        T.NUMBER: sa.Numeric(),
+        T.BOOLEAN: sa.Boolean(),
+        T.DATE: sa.Date(),
+        T.DATETIME: sa.DateTime(timezone=True),
+        T.TIME: sa.Time(),
+        T.MULTI: JSONB(),
+    }[vtype]
+
+
+def result_type(vtype: ValueType, scale: int | None) -> TypeEngine[Any]:
+    """The SQLAlchemy type that reads a compiled result back as Python evaluation gives it."""
+    if vtype is T.NUMBER:
+        return ExactDecimal(MAX_PRECISION, scale or 0)
+    return {
+        T.TEXT: sa.Text(),
+        T.BOOLEAN: sa.Boolean(),
+        T.DATE: sa.Date(),
+        T.DATETIME: UTCDateTime(),
+        T.TIME: sa.Time(),
+        T.MULTI: JSONValue,
+    }.get(vtype, sa.types.NullType())
+
+
+class _Compiler:
+    """Compiles one checked expression; implements functions.SqlCompiler."""
+
+    def __init__(
+        self,
+        checked: CheckedExpression,
+        columns: Callable[[FieldPath], ColumnElement[Any]],
+        context: EvalContext,
+        dialect: str,
+    ) -> None:
+        self.checked = checked
+        self.columns = columns
+        self.context = context
+        self.dialect = dialect
+        self.sqlite = dialect == "sqlite"
+
+    # -- the SqlCompiler protocol --------------------------------------------------------
+
+    def info(self, node: ast.AST) -> NodeInfo:
+        return self.checked.info(node)
+
+    def call_py(self, sig: PySql, args: Sequence[Sql], *extra: Any) -> ColumnElement[Any]:
+        return getattr(sa.func, sig.name)(*(a.expr for a in args), *extra)
+
+    def bind(self, value: Any, vtype: ValueType) -> ColumnElement[Any]:
+        if vtype is T.NUMBER:
+            if self.sqlite:
+                return sa.literal(encode(T.NUMBER, value), sa.String())
+            return sa.literal(Decimal(value), sa.Numeric())
+        return sa.literal(value, result_type(vtype, None))
+
+    def null(self, vtype: ValueType) -> ColumnElement[Any]:
+        if self.sqlite or vtype is T.ANY:
+            return sa.null()
+        return sa.cast(sa.null(), _pg_type(vtype))
+
+    # -- nodes ---------------------------------------------------------------------------
+
+    def compile(self, node: ast.expr) -> Sql:
+        info = self.info(node)
+        if id(node) in self.checked.null_nodes:
+            return Sql(self.null(info.vtype), info.vtype)
+        handler = getattr(self, f"compile_{type(node).__name__}")
+        result: Sql = handler(node, info)
+        if result.cost > MAX_SQL_COST:
+            fail(node, "expression is too complex to compile to SQL")
+        return result
+
+    def compile_Constant(self, node: ast.Constant, info: NodeInfo) -> Sql:
+        value: Any = node.value
+        native = None
+        if self.sqlite and info.vtype is T.NUMBER:
+            scale = numbers.places(value)
+            native = (sa.literal(int(value.scaleb(scale)), sa.BigInteger()), scale)
+        return Sql(self.bind(value, info.vtype), info.vtype, 1, native, value)
+
+    def compile_FieldRef(self, node: FieldRef, info: NodeInfo) -> Sql:
+        column = self.columns(node.path)
+        field = info.field
+        if self.sqlite and info.vtype is T.NUMBER and field is not None and field.sql_scaled:
+            scale = field.scale or 0
+            general = getattr(sa.func, UNSCALE.name)(column, sa.literal(scale, sa.Integer()))
+            return Sql(general, info.vtype, 1, (column, scale))
+        return Sql(column, info.vtype)
+
+    def compile_BoolOp(self, node: ast.BoolOp, info: NodeInfo) -> Sql:
+        parts = [self.compile(v) for v in node.values]
+        combine = sa.and_ if isinstance(node.op, ast.And) else sa.or_
+        return Sql(combine(*(p.expr for p in parts)), T.BOOLEAN, _cost(parts))
+
+    def compile_UnaryOp(self, node: ast.UnaryOp, info: NodeInfo) -> Sql:
+        operand = self.compile(node.operand)
+        if isinstance(node.op, ast.Not):
+            return Sql(sa.not_(operand.expr), T.BOOLEAN, operand.cost + 1)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if self.sqlite:
+            return Sql(self.call_py(NUM_OPERATORS["neg"], [operand]), T.NUMBER, operand.cost + 1)
+        return Sql(-operand.expr, T.NUMBER, operand.cost + 1)
+
+    def compile_BinOp(self, node: ast.BinOp, info: NodeInfo) -> Sql:
+        left, right = self.compile(node.left), self.compile(node.right)
+        symbol = _ARITHMETIC[type(node.op)]
+        if self.sqlite:
+            expr = self.call_py(NUM_OPERATORS[symbol], [left, right])
+            return Sql(expr, T.NUMBER, _cost([left, right]))
+        if symbol == "**":
+            return self.pg_power(node, left, int(right.literal))
+        a, b = left.expr, right.expr
+        zero = self.bind(Decimal(0), T.NUMBER)
+        if symbol == "+":
+            expr = a + b
+        elif symbol == "-":
+            expr = a - b
+        elif symbol == "*":
+            expr = a * b
+            if (self.info(node.left).scale or 0) + (self.info(node.right).scale or 0) > MAX_SCALE:
+                expr = sa.func.round(expr, MAX_SCALE)
+        elif symbol == "%":
+            expr = sa.func.mod(a, sa.func.nullif(b, zero))
+        else:
+            # Exact: trunc(a * 10^11 / b) is computed by div() without rounding; rounding
+            # that half away from zero at 10 places is the rounding of the exact quotient.
+            shifted = sa.func.div(
+                a * self.bind(Decimal(10) ** (MAX_SCALE + 1), T.NUMBER), sa.func.nullif(b, zero)
+            )
+            unshifted = shifted * self.bind(Decimal(1).scaleb(-(MAX_SCALE + 1)), T.NUMBER)
+            expr = sa.func.round(unshifted, MAX_SCALE)
+        return Sql(expr, T.NUMBER, _cost([left, right]))
+
+    def pg_power(self, node: ast.BinOp, base: Sql, exponent: int) -> Sql:
+        # Repeated multiplication is exact on NUMERIC (power() rounds to ~16 digits).
+        if exponent == 0:
+            one = self.bind(Decimal(1), T.NUMBER)
+            return Sql(base.expr * self.bind(Decimal(0), T.NUMBER) + one, T.NUMBER, base.cost + 1)
+        expr = base.expr
+        for _ in range(exponent - 1):
+            expr = expr * base.expr
+        if (self.info(node.left).scale or 0) * exponent > MAX_SCALE:
+            expr = sa.func.round(expr, MAX_SCALE)
+        cost = base.cost * exponent + 1
+        if cost > MAX_SQL_COST:
+            fail(node, "expression is too complex to compile to SQL")
+        return Sql(expr, T.NUMBER, cost)
+
+    def compile_Compare(self, node: ast.Compare, info: NodeInfo) -> Sql:
+        op = node.ops[0]
+        left = self.compile(node.left)
+        if isinstance(op, ast.In | ast.NotIn):
+            return self.compile_in(left, node.comparators[0], negate=isinstance(op, ast.NotIn))
+        right = self.compile(node.comparators[0])
+        compare = _COMPARISONS[type(op)]
+        cost = _cost([left, right])
+        if left.vtype is T.NUMBER and self.sqlite:
+            native = _native_pair(left, right)
+            if native is not None:
+                return Sql(compare(*native), T.BOOLEAN, cost)
+            difference = self.call_py(NUM_CMP, [left, right])
+            return Sql(compare(difference, sa.literal(0, sa.Integer())), T.BOOLEAN, cost)
+        a, b = left.expr, right.expr
+        if left.vtype is T.TEXT and not self.sqlite and compare not in (operator.eq, operator.ne):
+            a = sa.collate(a, "C")  # code point order, as Python and SQLite compare
+        return Sql(compare(a, b), T.BOOLEAN, cost)
+
+    def compile_in(self, left: Sql, items_node: ast.expr, negate: bool) -> Sql:
+        assert isinstance(items_node, ast.List)
+        items = [item.value for item in items_node.elts]  # type: ignore[attr-defined]
+        vtype = left.vtype
+        if vtype is T.NUMBER and self.sqlite:
+            scaled = _scaled_items(left, items)
+            if scaled is None:
+                binds = [self.bind(v, T.NUMBER) for v in items]
+                found = getattr(sa.func, NUM_IN.name)(left.expr, *binds)
+                return Sql(sa.not_(found) if negate else found, T.BOOLEAN, left.cost + 1)
+            column, values = scaled
+            binds = [sa.literal(v, sa.BigInteger()) for v in values]
+        else:
+            column, binds = left.expr, [self.bind(v, vtype) for v in items]
+        test = column.not_in(binds) if negate else column.in_(binds)
+        return Sql(test, T.BOOLEAN, left.cost + 1)
+
+    def compile_Call(self, node: ast.Call, info: NodeInfo) -> Sql:
+        name = call_name(node)
+        function = LIBRARY[name]
+        if name == "IN":
+            return self.compile_in(self.compile(node.args[0]), node.args[1], negate=False)
+        args = [self.compile(arg) for arg in node.args]
+        hook = function.sqlite if self.sqlite else function.pg
+        assert hook is not None, name
+        expr = hook(self, node, args)
+        return Sql(expr, info.vtype, 1 + sum(a.cost for a in args) * function.repeats)
+
+    # -- the result ----------------------------------------------------------------------
+
+    def finish(self, root: Sql) -> ColumnElement[Any]:
+        vtype, scale = self.checked.value_type, self.checked.scale
+        expr = root.expr
+        if vtype is T.NUMBER:
+            scale = scale or 0
+            if self.sqlite:
+                if root.native is not None and root.native[1] == scale:
+                    expr = root.native[0]
+                else:
+                    expr = self.call_py(NUM_OUT, [root], sa.literal(scale, sa.Integer()))
+            elif self.checked.rounds:
+                expr = sa.func.round(expr, scale)
+        return sa.type_coerce(expr, result_type(vtype, scale))
+
+
+def _cost(parts: Sequence[Sql]) -> int:
+    return 1 + sum(p.cost for p in parts)
+
+
+def _rescale(value: Any, scale: int) -> int | None:
+    """A literal as an integer at ``scale``, when that is exact."""
+    if value is NOT_LITERAL or numbers.places(value) > scale:
+        return None
+    return int(value.scaleb(scale))
+
+
+def _native_pair(left: Sql, right: Sql) -> tuple[ColumnElement[Any], ColumnElement[Any]] | None:
+    """Both sides as integers at one scale (SQLite), when no rounding or overflow can occur."""
+    if left.native is None or right.native is None:
+        return None
+    (a, sa_), (b, sb) = left.native, right.native
+    if sa_ == sb:
+        return a, b
+    if right.literal is not NOT_LITERAL and (value := _rescale(right.literal, sa_)) is not None:
+        return a, sa.literal(value, sa.BigInteger())
+    if left.literal is not NOT_LITERAL and (value := _rescale(left.literal, sb)) is not None:
+        return sa.literal(value, sa.BigInteger()), b
+    return None
+
+
+def _scaled_items(left: Sql, items: list[Any]) -> tuple[ColumnElement[Any], list[int]] | None:
+    if left.native is None or left.literal is not NOT_LITERAL:
+        return None
+    column, scale = left.native
+    values = [_rescale(v, scale) for v in items]
+    if any(v is None for v in values):
+        return None
+    return column, [v for v in values if v is not None]

@@ -1,0 +1,110 @@
+"""What an expression talks about: value types, field information, the scope, the context."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from crm_platform.core import utc_now
+
+FieldPath = tuple[str, ...]
+
+
+class ValueType(enum.Enum):
+    """The types of the language. NUMBER values are exact ``Decimal``."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    TIME = "time"
+    MULTI = "multi"  # a multi-select picklist: a list of text values
+    ANY = "any"  # the NULL literal (None), compatible with every type
+
+    @property
+    def label(self) -> str:
+        """How messages name the type."""
+        return {"multi": "multi-select", "any": "null"}.get(self.value, self.value)
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """What the type checker and the SQL compiler need to know about one field.
+
+    ``scale`` is the number of decimal places of a NUMBER field (0 for integers).
+    ``sql_scaled`` says the SQL column holds value × 10^scale as an integer, as
+    ``ExactDecimal`` does on SQLite; it is honoured on SQLite only (PostgreSQL
+    columns are NUMERIC).
+    """
+
+    value_type: ValueType
+    scale: int | None = None
+    picklist_values: tuple[str, ...] | None = None
+    picklist_attributes: Mapping[str, Mapping[str, Any]] | None = None
+    sql_scaled: bool = False
+
+
+class Scope(Protocol):
+    """Maps a field path such as ``("amount",)`` or ``("account", "industry")`` to its info."""
+
+    def resolve(self, path: FieldPath) -> FieldInfo | None:
+        """The field's info, or None when there is no such field."""
+        ...
+
+
+@dataclass(frozen=True)
+class MappingScope:
+    """A scope backed by a mapping; keys are paths or dotted names ("account.industry")."""
+
+    fields: Mapping[FieldPath | str, FieldInfo]
+
+    def resolve(self, path: FieldPath) -> FieldInfo | None:
+        """The info stored under the path or under its dotted name."""
+        info = self.fields.get(path)
+        return info if info is not None else self.fields.get(".".join(path))
+
+
+@dataclass(frozen=True)
+class EvalContext:
+    """When and where an expression runs.
+
+    ``now`` must be aware; ``TODAY()`` is its date in ``time_zone`` (the org's
+    IANA zone). ``prior`` returns a field's value before the current change and
+    ``is_new`` says the record is being created; PRIORVALUE, ISCHANGED and ISNEW
+    read them.
+    """
+
+    now: datetime
+    time_zone: str = "UTC"
+    prior: Callable[[FieldPath], Any] | None = None
+    is_new: bool = False
+    zone: ZoneInfo = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None or self.now.utcoffset() is None:
+            raise ValueError("EvalContext.now must be an aware datetime")
+        try:
+            zone = ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {self.time_zone!r}") from exc
+        object.__setattr__(self, "zone", zone)
+
+    @classmethod
+    def current(
+        cls,
+        time_zone: str = "UTC",
+        *,
+        prior: Callable[[FieldPath], Any] | None = None,
+        is_new: bool = False,
+    ) -> EvalContext:
+        """A context for the current moment in the org time zone ``time_zone``."""
+        return cls(now=utc_now(), time_zone=time_zone, prior=prior, is_new=is_new)
+
+    def today(self) -> date:
+        """The date it is now in the org time zone."""
+        return self.now.astimezone(self.zone).date()
