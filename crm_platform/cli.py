@@ -19,7 +19,7 @@ from .metadata import CandidateModel, read_snapshot
 from .metadata.validate import validate_candidate
 from .runtime import Org, create_token, find_user, initialise_org
 from .runtime.users import create_user
-from .yamlio import read_definitions, write_definitions
+from .yamlio import KIND_FOLDERS, read_definitions, write_definitions
 
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
 
@@ -190,12 +190,12 @@ def metadata_apply(path: Path) -> None:
     org = _org()
     _require_org(org)
     try:
-        definitions: list[dict[str, Any]] = []
+        definitions: list[tuple[str, dict[str, Any]]] = []
         for kind, definition, source in read_definitions(path):
-            if kind != "object":
-                raise CrmError(f"{source}: kind '{kind}' cannot be applied yet")
-            definitions.append(definition)
-        result = org.metadata.apply_objects(definitions, author_id=SYSTEM_USER_ID)
+            if kind not in org.registry.kinds or kind == "field":
+                raise CrmError(f"{source}: unknown metadata kind '{kind}'")
+            definitions.append((kind, definition))
+        result = org.metadata.apply_definitions(definitions, author_id=SYSTEM_USER_ID)
     except CrmError as error:
         _fail(error)
     if result.changed:
@@ -210,8 +210,13 @@ def metadata_dump(out: Path) -> None:
     """Write the org's metadata as YAML files under OUT (loadable by `apply`)."""
     org = _org()
     _require_org(org)
-    objects = [{k: v for k, v in o.items() if k != "status"} for o in org.metadata.list_objects()]
-    for file in write_definitions(objects, out):
+    by_folder = {
+        folder: org.metadata.list_components(kind)
+        for folder, kind in KIND_FOLDERS.items()
+        if kind != "object"
+    }
+    by_folder["objects"] = org.metadata.list_objects()
+    for file in write_definitions(by_folder, out):
         click.echo(str(file))
 
 

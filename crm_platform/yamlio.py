@@ -15,7 +15,7 @@ import yaml
 
 from .core import ValidationFailed
 
-KIND_FOLDERS = {"objects": "object"}
+KIND_FOLDERS = {"objects": "object", "validation_rules": "validation_rule"}
 YAML_SUFFIXES = {".yaml", ".yml"}
 
 
@@ -68,13 +68,20 @@ def read_definitions(path: Path) -> Iterator[tuple[str, dict[str, Any], str]]:
             yield kind, document, source
 
 
-def write_definitions(objects: list[dict[str, Any]], out: Path) -> list[Path]:
-    """Write each object to ``out/objects/<api_name>.yaml``; returns the files written."""
-    folder = out / "objects"
-    folder.mkdir(parents=True, exist_ok=True)
+def write_definitions(by_folder: dict[str, list[dict[str, Any]]], out: Path) -> list[Path]:
+    """Write each definition to ``out/<folder>/<name>.yaml``; returns the files written.
+
+    ``by_folder`` maps a kind's folder (``objects``) to its definitions.
+    """
     written = []
-    for definition in objects:
-        target = folder / f"{definition['api_name']}.yaml"
-        target.write_text(dump_yaml(definition), encoding="utf-8")
-        written.append(target)
+    for folder_name, definitions in by_folder.items():
+        if not definitions:
+            continue
+        folder = out / folder_name
+        folder.mkdir(parents=True, exist_ok=True)
+        for definition in definitions:
+            stem = ".".join(filter(None, [definition.get("object"), definition["api_name"]]))
+            target = folder / f"{stem}.yaml"
+            target.write_text(dump_yaml(definition), encoding="utf-8")
+            written.append(target)
     return written

@@ -101,3 +101,27 @@ counters = sa.Table(
     sa.Column("name", sa.Text, primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
 )
+
+field_history = sa.Table(
+    "sys_field_history",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("object", sa.Text, nullable=False),
+    sa.Column("record_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("field", sa.Text, nullable=False),
+    sa.Column("old_value", sa.JSON),
+    sa.Column("new_value", sa.JSON),
+    sa.Column("changed_by", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("changed_at", UTCDateTime, nullable=False),
+)
+
+# Lookups a delete set to null, so restoring the deleted batch links them again.
+delete_links = sa.Table(
+    "sys_delete_link",
+    platform_metadata,
+    sa.Column("batch_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("object", sa.Text, nullable=False),
+    sa.Column("record_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("field", sa.Text, nullable=False),
+    sa.Column("target_id", sa.String(ID_LENGTH), nullable=False),
+)

@@ -28,11 +28,21 @@ SHARED_SCHEMAS = ("label", "field")
 
 @dataclass(frozen=True)
 class Kind:
-    """A kind of metadata: its name, the URL segment of its collection, its JSON Schema."""
+    """A kind of metadata: its name, the URL segment of its collection, its JSON Schema.
+
+    A kind ``per_object`` belongs to one object (its definition names it in
+    ``object``); its components are named ``<object>.<api_name>``.
+    """
 
     name: str
     plural: str
     schema: Mapping[str, Any]
+    per_object: bool = False
+
+    def component_name(self, definition: Mapping[str, Any]) -> str:
+        if self.per_object:
+            return f"{definition['object']}.{definition['api_name']}"
+        return str(definition["api_name"])
 
 
 def load_schema(name: str) -> dict[str, Any]:
@@ -130,4 +140,17 @@ def build_registry() -> KindRegistry:
         registry.add_schema_resource(load_schema(name))
     registry.register_kind(Kind("object", "objects", load_schema("object")))
     registry.register_kind(Kind("field", "fields", load_schema("field")))
+    registry.register_kind(
+        Kind("validation_rule", "validation_rules", load_schema("validation_rule"), per_object=True)
+    )
+    registry.add_validator("validation_rule", _validation_rule_targets)
     return registry
+
+
+def _validation_rule_targets(model: CandidateModel, rule: Mapping[str, Any]) -> Iterable[Problem]:
+    obj = model.object(rule["object"])
+    if obj is None:
+        yield ("object", f"no object '{rule['object']}'")
+        return
+    if "field" in rule and rule["field"] not in {f["api_name"] for f in obj["fields"]}:
+        yield ("field", f"no field '{rule['field']}' on '{rule['object']}'")

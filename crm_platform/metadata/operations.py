@@ -16,7 +16,7 @@ from .canonical import canonical_field, canonical_object, object_header
 from .ddl import assign_columns
 from .fieldtypes import column_storage_spec
 from .kinds import KindRegistry
-from .names import OBJECT_TABLE_PREFIX, choose_physical_name
+from .names import OBJECT_TABLE_PREFIX, api_name_problem, choose_physical_name
 from .store import ACTIVE, DELETED, PURGED, Component
 
 
@@ -284,3 +284,36 @@ def settle_rollup_storage(model: CandidateModel) -> None:
         if is_new_field and comp.definition["type"] == "rollup_summary":
             storage = rollup_storage(model, comp.definition)
             model.update(comp, physical={**comp.physical, "storage": storage})
+
+
+def put_component(
+    model: CandidateModel,
+    registry: KindRegistry,
+    kind_name: str,
+    raw: Any,
+    *,
+    owner: str,
+    create_only: bool = False,
+) -> Component:
+    """Create or replace a component of a generic kind (validation rules, and later others)."""
+    kind = registry.kind(kind_name)
+    if not isinstance(raw, Mapping):
+        raise ValidationFailed({"(root)": "expected a JSON object"})
+    require_shape(registry, kind_name, raw)
+    if problem := api_name_problem(raw["api_name"]):
+        raise ValidationFailed({"api_name": problem})
+    name = kind.component_name(raw)
+    parent = raw.get("object") if kind.per_object else None
+    existing = model.get(kind_name, name)
+    if existing is None:
+        return model.new_component(kind_name, name, dict(raw), parent=parent, owner=owner)
+    if create_only:
+        raise Conflict(f"a {kind_name} '{name}' already exists")
+    return model.update(existing, definition=dict(raw), status=ACTIVE)
+
+
+def remove_component(model: CandidateModel, kind_name: str, name: str) -> None:
+    comp = model.get(kind_name, name)
+    if comp is None:
+        raise NotFound(f"no {kind_name} '{name}'")
+    model.update(comp, status=PURGED)

@@ -218,20 +218,70 @@ class MetadataService:
     def apply_objects(
         self, definitions: Iterable[Mapping[str, Any]], *, author_id: str, owner: str = LOCAL_OWNER
     ) -> ChangeResult:
-        """Create or update many objects in one change set: all of them, or none.
+        """Create or update many objects in one change set: all of them, or none."""
+        return self.apply_definitions(
+            [("object", d) for d in definitions], author_id=author_id, owner=owner
+        )
+
+    def list_components(self, kind: str) -> list[dict[str, Any]]:
+        """Every active component of a generic kind, in creation order."""
+        return [dict(c.definition) for c in self.snapshot().of_kind(kind)]
+
+    def get_component(self, kind: str, name: str) -> dict[str, Any]:
+        comp = self.snapshot().get(kind, name)
+        if comp is None or comp.status != ACTIVE:
+            raise NotFound(f"no {kind} '{name}'")
+        return dict(comp.definition)
+
+    def put_component(
+        self,
+        kind: str,
+        raw: Any,
+        *,
+        author_id: str,
+        create_only: bool = False,
+        owner: str = LOCAL_OWNER,
+    ) -> ChangeResult:
+        return self.change(
+            lambda m: operations.put_component(
+                m, self.registry, kind, raw, owner=owner, create_only=create_only
+            ),
+            author_id=author_id,
+        )
+
+    def remove_component(self, kind: str, name: str, *, author_id: str) -> ChangeResult:
+        return self.change(
+            lambda m: operations.remove_component(m, kind, name), author_id=author_id
+        )
+
+    def apply_definitions(
+        self,
+        definitions: Iterable[tuple[str, Mapping[str, Any]]],
+        *,
+        author_id: str,
+        owner: str = LOCAL_OWNER,
+    ) -> ChangeResult:
+        """Apply definitions of any kinds as one change set: all of them, or none.
 
         Objects are created first (headers and fields together), so lookups between
-        objects of the same set resolve whatever their order.
+        objects of the same set resolve whatever their order; other kinds follow.
         """
-        definitions = list(definitions)
+        items = list(definitions)
+        objects = [d for kind, d in items if kind == "object"]
+        others = [(kind, d) for kind, d in items if kind != "object"]
+        for kind, _ in others:
+            if kind not in self.registry.kinds or kind == "field":
+                raise ValidationFailed({"kind": f"unknown metadata kind '{kind}'"})
 
         def edit(model: CandidateModel) -> None:
-            for index, raw in enumerate(definitions):
+            for index, raw in enumerate(objects):
                 _require_mapping(raw, f"[{index}]")
                 if model.get("object", raw.get("api_name", "")) is None:
                     operations.create_object(model, self.registry, raw, owner=owner)
                 else:
                     operations.update_object(model, self.registry, raw, owner=owner)
+            for kind, raw in others:
+                operations.put_component(model, self.registry, kind, raw, owner=owner)
 
         return self.change(edit, author_id=author_id)
 
