@@ -348,10 +348,25 @@ def require_literal(arg: Arg, fname: str, what: str) -> Any:
 # ------------------------------------------------------------------- SQL helpers
 
 
+_PG_STRICT_MINMAX = {
+    "numeric": ("numeric_larger", "numeric_smaller"),
+    "int4": ("int4larger", "int4smaller"),
+}
+
+
+def pg_clamp(value: ColumnElement[Any], low: Any, high: Any, kind: str = "numeric") -> Any:
+    """Clamp into [low, high], keeping NULL: GREATEST/LEAST would turn NULL into a bound.
+
+    ``numeric_larger``/``int4larger`` are the strict built-ins behind max() and min();
+    using them keeps the argument single (a CASE would repeat it).
+    """
+    larger, smaller = _PG_STRICT_MINMAX[kind]
+    return getattr(sa.func, smaller)(getattr(sa.func, larger)(value, low), high)
+
+
 def pg_int(value: ColumnElement[Any], low: int, high: int) -> ColumnElement[Any]:
     """Truncate a NUMERIC toward zero and clamp it, so the integer cast never overflows."""
-    clamped = sa.func.least(sa.func.greatest(sa.func.trunc(value), low), high)
-    return sa.cast(clamped, sa.Integer)
+    return sa.cast(pg_clamp(sa.func.trunc(value), low, high), sa.Integer)
 
 
 def pg_numeric(value: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -673,7 +688,7 @@ def _pg_date_range(c: SqlCompiler, day_number: ColumnElement[Any]) -> ColumnElem
     """Day 0 is 0001-01-01; numbers outside years 1..9999 give NULL (LEAST/NULLIF keep
     the argument single, so nesting does not grow the SQL)."""
     low, high = -1, _LAST_DAY_NUMBER + 1
-    clamped = sa.func.least(sa.func.greatest(day_number, low), high)
+    clamped = pg_clamp(day_number, low, high, "int4")
     inside = sa.func.nullif(sa.func.nullif(clamped, low), high)
     return c.bind(_DAY_ONE, T.DATE) + inside
 
@@ -690,7 +705,7 @@ def _pg_date_add(c: SqlCompiler, call: ast.Call, a: list[Sql]) -> ColumnElement[
     # Going back further than the months since year 1 would leave PostgreSQL's date
     # range (4713 BC); each month has at least 28 days, so this bound is safe.
     floor_months = -(sa.cast(sa.func.div(start - day_one, 28), sa.Integer) + 2)
-    months = sa.func.greatest(sa.func.least(months, 240_000), floor_months)
+    months = pg_clamp(months, floor_months, 240_000, "int4")
     moved = sa.cast(start + months * sa.literal_column("interval '1 month'"), sa.Date)
     return _pg_date_range(c, moved - day_one)
 
@@ -914,13 +929,15 @@ def right(value: str, count: Decimal) -> str:
     return value[len(value) - n :] if n else ""
 
 
-def substr(value: str | None, start: Decimal | None, length: Decimal | None = None) -> str | None:
-    if value is None or start is None:
+def substr(value: str | None, start: Decimal | None, *length: Decimal | None) -> str | None:
+    """SUBSTR(text, start[, length]); an explicit NULL length gives NULL, an omitted one
+    means "to the end"."""
+    if value is None or start is None or (length and length[0] is None):
         return None
     first = numbers.whole(start, 1, MAX_TEXT_LENGTH + 1) - 1
-    if length is None:
+    if not length:
         return value[first:]
-    return value[first : first + numbers.whole(length, 0, MAX_TEXT_LENGTH)]
+    return value[first : first + numbers.whole(length[0], 0, MAX_TEXT_LENGTH)]  # type: ignore[arg-type]
 
 
 def _pg_left_right(sql_name: str) -> SqlHook:
