@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from . import metadata_api
+from . import metadata_api, records_api
 from .auth import authenticate_request
 
 
@@ -17,4 +17,5 @@ def build_api_blueprint() -> Blueprint:
         g.crm_user = authenticate_request()
 
     api.register_blueprint(metadata_api.bp)
+    api.register_blueprint(records_api.bp)
     return api

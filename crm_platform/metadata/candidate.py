@@ -22,6 +22,8 @@ class CandidateModel:
         self.base = snapshot
         self.components: dict[tuple[str, str], Component] = dict(snapshot.components)
         self._objects: dict[str, dict[str, Any]] | None = None
+        # What validators derive from the candidate once per run (cleared on every edit).
+        self.memo: dict[str, Any] = {}
 
     # --- queries -----------------------------------------------------------------
     def get(self, kind: str, name: str) -> Component | None:
@@ -101,6 +103,7 @@ class CandidateModel:
         """Add or replace a component."""
         self.components[comp.key] = comp
         self._objects = None
+        self.memo.clear()
 
     def new_component(
         self,

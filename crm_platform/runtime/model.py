@@ -54,12 +54,39 @@ class ObjectModel:
 
 
 @dataclass(frozen=True)
+class Relation:
+    """A lookup or master-detail field of ``child`` that points at another object."""
+
+    child: str
+    field: str
+    kind: str  # lookup | master_detail
+    on_delete: str  # restrict | set_null | cascade (master_detail: cascade)
+    polymorphic: bool = False
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A roll-up field of ``parent`` summarising ``child`` records through ``link``."""
+
+    parent: str
+    field: str
+    child: str
+    link: str
+    function: str
+    summarised: str | None
+    filter: str | None
+
+
+@dataclass(frozen=True)
 class OrgModel:
     """Everything compiled from one metadata version."""
 
     version: int
     objects: Mapping[str, ObjectModel]
     sql_metadata: sa.MetaData
+    relations_to: Mapping[str, tuple[Relation, ...]]
+    rollups_over: Mapping[str, tuple[Rollup, ...]]
+    validation_rules: Mapping[str, tuple[Mapping[str, Any], ...]]
 
     def object(self, name: str) -> ObjectModel | None:
         return self.objects.get(name)
@@ -76,7 +103,52 @@ def compile_org_model(snapshot: Snapshot) -> OrgModel:
         objects[comp.name] = _compile_object(
             comp, fields_by_object.get(comp.name, []), sql_metadata
         )
-    return OrgModel(snapshot.version, MappingProxyType(objects), sql_metadata)
+    relations: dict[str, list[Relation]] = {}
+    rollups: dict[str, list[Rollup]] = {}
+    for obj in objects.values():
+        for field in obj.fields.values():
+            _index_field(obj.api_name, field, relations, rollups)
+    rules: dict[str, list[Mapping[str, Any]]] = {}
+    for comp in snapshot.of_kind("validation_rule"):
+        if comp.definition.get("active", True) and comp.parent in objects:
+            rules.setdefault(comp.parent, []).append(MappingProxyType(dict(comp.definition)))
+    return OrgModel(
+        snapshot.version,
+        MappingProxyType(objects),
+        sql_metadata,
+        MappingProxyType({k: tuple(v) for k, v in relations.items()}),
+        MappingProxyType({k: tuple(v) for k, v in rollups.items()}),
+        MappingProxyType({k: tuple(v) for k, v in rules.items()}),
+    )
+
+
+def _index_field(
+    object_name: str,
+    field: FieldModel,
+    relations: dict[str, list[Relation]],
+    rollups: dict[str, list[Rollup]],
+) -> None:
+    definition = field.definition
+    if field.type in {"lookup", "master_detail"}:
+        targets = definition.get("targets") or [definition["target"]]
+        on_delete = definition.get("on_delete", "cascade")
+        for target in targets:
+            relations.setdefault(target, []).append(
+                Relation(object_name, field.api_name, field.type, on_delete, len(targets) > 1)
+            )
+    elif field.type == "rollup_summary":
+        child, link = definition["relation"].split(".", 1)
+        rollups.setdefault(child, []).append(
+            Rollup(
+                object_name,
+                field.api_name,
+                child,
+                link,
+                definition["function"],
+                definition.get("field"),
+                definition.get("filter"),
+            )
+        )
 
 
 def _compile_object(comp: Component, fields: list[Component], sql_metadata: sa.MetaData):

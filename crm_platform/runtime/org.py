@@ -13,9 +13,12 @@ from crm_platform.core import Database, Settings
 from crm_platform.core.migrate import current_revision, head_revision, upgrade_platform
 from crm_platform.core.tables import org as org_table
 from crm_platform.core.types import utc_now
+from crm_platform.expressions import sqlite_functions
 from crm_platform.metadata import KindRegistry, MetadataService, build_registry
 
+from .checks import register_runtime_checks
 from .model import ModelCache, OrgModel
+from .records import RecordService
 from .users import User, create_system_user, create_user
 
 
@@ -27,19 +30,21 @@ class Org:
     db: Database
     registry: KindRegistry
     metadata: MetadataService = field(init=False)
+    records: RecordService = field(init=False)
     models: ModelCache = field(default_factory=ModelCache)
 
     def __post_init__(self) -> None:
         self.metadata = MetadataService(self.db, self.registry)
+        self.records = RecordService(self)
 
     @classmethod
     def open(cls, settings: Settings, registry: KindRegistry | None = None) -> Org:
         """Connect to the org's database (nothing is created: see :func:`initialise_org`)."""
-        return cls(
-            settings=settings,
-            db=Database(settings.database_url),
-            registry=registry or build_registry(),
-        )
+        if registry is None:
+            registry = build_registry()
+            register_runtime_checks(registry)
+        db = Database(settings.database_url, sqlite_functions=sqlite_functions())
+        return cls(settings=settings, db=db, registry=registry)
 
     def exists(self) -> bool:
         """Whether the database holds an initialised org."""

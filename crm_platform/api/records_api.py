@@ -1,0 +1,130 @@
+"""The records API: a thin layer over the record service (one transaction per request)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from crm_platform.core import ValidationFailed
+from crm_platform.runtime.records import ListRequest
+from crm_platform.runtime.records.query import DEFAULT_LIMIT, MAX_LIMIT
+
+from .auth import current_org, current_user
+from .jsonio import read_json
+
+bp = Blueprint("records_api", __name__, url_prefix="/records")
+
+
+def _session(write: bool = True):
+    return current_org().records.session(current_user(), write=write)
+
+
+def _with_etag(record: dict[str, Any], status: int = 200) -> Response:
+    response = jsonify(record)
+    response.status_code = status
+    response.headers["ETag"] = f'"{record["version"]}"'
+    return response
+
+
+def _if_match() -> int | None:
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    text = raw.strip().removeprefix("W/").strip('"')
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise ValidationFailed({"If-Match": "give the record's version (its ETag)"}) from exc
+
+
+def _flag(name: str) -> bool:
+    return request.args.get(name, "").lower() in {"1", "true", "yes"}
+
+
+def _list_request() -> ListRequest:
+    args = request.args
+    try:
+        limit = int(args.get("limit", DEFAULT_LIMIT))
+    except ValueError as exc:
+        raise ValidationFailed({"limit": "must be an integer"}) from exc
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed({"limit": f"must be between 1 and {MAX_LIMIT}"})
+    fields = tuple(f for f in args.get("fields", "").split(",") if f.strip()) or None
+    order_by = tuple(o for o in args.get("order_by", "").split(",") if o.strip())
+    return ListRequest(
+        where=args.get("where") or None,
+        order_by=order_by,
+        fields=fields,
+        limit=limit,
+        cursor=args.get("cursor") or None,
+        count=_flag("count"),
+        include_deleted=_flag("deleted"),
+    )
+
+
+def page_body(page) -> dict[str, Any]:
+    body: dict[str, Any] = {"records": page.records, "next_cursor": page.next_cursor}
+    if page.total is not None:
+        body["total"] = page.total
+        if page.total_capped:
+            body["total_capped"] = True
+    return body
+
+
+@bp.get("/<object_name>")
+def list_records(object_name: str) -> Response:
+    with _session(write=False) as session:
+        page = session.list(object_name, _list_request())
+    return jsonify(page_body(page))
+
+
+@bp.post("/<object_name>")
+def create_record(object_name: str) -> Response:
+    data = read_json(request)
+    with _session() as session:
+        record = session.create(object_name, data)
+    response = _with_etag(record, 201)
+    response.headers["Location"] = f"/api/v1/records/{object_name}/{record['id']}"
+    return response
+
+
+@bp.get("/<object_name>/<record_id>")
+def get_record(object_name: str, record_id: str) -> Response:
+    fields = [f for f in request.args.get("fields", "").split(",") if f.strip()] or None
+    with _session(write=False) as session:
+        record = session.get(object_name, record_id, fields, include_deleted=_flag("deleted"))
+    return _with_etag(record)
+
+
+@bp.patch("/<object_name>/<record_id>")
+def update_record(object_name: str, record_id: str) -> Response:
+    data = read_json(request)
+    with _session() as session:
+        record = session.update(object_name, record_id, data, if_match=_if_match())
+    return _with_etag(record)
+
+
+@bp.delete("/<object_name>/<record_id>")
+def delete_record(object_name: str, record_id: str) -> Response:
+    """To the recycle bin; ``?purge=true`` removes a record in the bin for good."""
+    with _session() as session:
+        if _flag("purge"):
+            session.purge(object_name, record_id)
+        else:
+            session.delete(object_name, record_id)
+    return Response(status=204)
+
+
+@bp.post("/<object_name>/<record_id>/restore")
+def restore_record(object_name: str, record_id: str) -> Response:
+    with _session() as session:
+        record = session.restore(object_name, record_id)
+    return _with_etag(record)
+
+
+@bp.get("/<object_name>/<record_id>/history")
+def record_history(object_name: str, record_id: str) -> Response:
+    with _session(write=False) as session:
+        entries = session.history(object_name, record_id)
+    return jsonify({"history": entries})

@@ -1,0 +1,104 @@
+"""Metadata checks that need the expression language, registered on the kind registry.
+
+Formulas, default expressions, roll-up filters and validation-rule conditions are
+type-checked against the candidate model when they are saved — and again by
+`crm metadata check` for what was stored before a rule existed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from crm_platform.expressions import ExpressionError, ValueType, check, parse
+from crm_platform.metadata import CandidateModel, KindRegistry, Problem, Snapshot
+
+from .model import OrgModel, compile_org_model
+from .records.scope import RETURN_TYPES, ObjectScope
+
+T = ValueType
+
+
+class _CandidateScope:
+    """An ObjectScope over the candidate model (compiled once per validation run)."""
+
+    def __init__(self, model: CandidateModel, object_name: str) -> None:
+        compiled = _compiled(model)
+        self.scope = ObjectScope(compiled, compiled.objects[object_name], "postgresql")
+
+    def resolve(self, path):
+        return self.scope.resolve(path)
+
+
+def _compiled(model: CandidateModel) -> OrgModel:
+    """The candidate compiled like a live org (memoised for this validation run)."""
+    if "compiled" not in model.memo:
+        live = {k: c for k, c in model.components.items() if c.status != "purged"}
+        model.memo["compiled"] = compile_org_model(Snapshot(version=-1, components=live))
+    return model.memo["compiled"]
+
+
+def _expression_problem(
+    source: str, scope, expected: ValueType | None, path: str
+) -> Iterator[Problem]:
+    try:
+        check(parse(source), scope, expected)
+    except ExpressionError as exc:
+        yield (path, exc.detail)
+
+
+def object_expressions(model: CandidateModel, obj: Mapping[str, Any]) -> Iterator[Problem]:
+    """Formulas, default expressions and roll-up filters of one object."""
+    scope = _CandidateScope(model, obj["api_name"])
+    for field in obj["fields"]:
+        path = f"fields.{field['api_name']}"
+        if field["type"] == "formula":
+            expected = RETURN_TYPES[field["return_type"]]
+            problems = list(
+                _expression_problem(field["expression"], scope, expected, f"{path}.expression")
+            )
+            if not problems and _refers_to_itself(model, obj["api_name"], field["api_name"]):
+                problems.append((f"{path}.expression", "the formula refers to itself"))
+            yield from problems
+        if "default_expression" in field:
+            yield from _expression_problem(
+                field["default_expression"], scope, None, f"{path}.default_expression"
+            )
+        if field["type"] == "rollup_summary" and field.get("filter"):
+            child = field["relation"].split(".", 1)[0]
+            if model.object(child) is not None:
+                child_scope = _CandidateScope(model, child)
+                yield from _expression_problem(
+                    field["filter"], child_scope, T.BOOLEAN, f"{path}.filter"
+                )
+
+
+def _refers_to_itself(model: CandidateModel, object_name: str, field_name: str) -> bool:
+    obj = model.object(object_name)
+    formulas = {f["api_name"]: f for f in obj["fields"] if f["type"] == "formula"} if obj else {}
+    seen: set[str] = set()
+    stack = [field_name]
+    while stack:
+        current = stack.pop()
+        parsed = parse(formulas[current]["expression"])
+        for path in parsed.field_paths:
+            name = path[0]
+            if name == field_name and len(path) == 1:
+                return True
+            if len(path) == 1 and name in formulas and name not in seen:
+                seen.add(name)
+                stack.append(name)
+    return False
+
+
+def validation_rule_condition(model: CandidateModel, rule: Mapping[str, Any]) -> Iterator[Problem]:
+    if model.object(rule["object"]) is None:
+        return
+    scope = _CandidateScope(model, rule["object"])
+    yield from _expression_problem(rule["condition"], scope, T.BOOLEAN, "condition")
+
+
+def register_runtime_checks(registry: KindRegistry) -> None:
+    """Add the expression checks to a registry (done once, when the org is opened)."""
+    registry.add_validator("object", object_expressions)
+    registry.add_validator("validation_rule", validation_rule_condition)

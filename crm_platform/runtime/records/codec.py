@@ -1,0 +1,139 @@
+"""Reading records from JSON and writing them back: one codec per compiled object.
+
+Input is checked by a marshmallow schema generated from the object's fields:
+types, lengths, formats, picklist values; unknown fields and read-only ones
+(system columns, formulas, roll-ups, auto-numbers) are errors naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+
+from crm_platform.core import ValidationFailed
+from crm_platform.core.crypto import FieldCipher
+from crm_platform.metadata import SIMPLE
+
+from ..model import ObjectModel
+from .values import READ_ONLY_TYPES, RecordId, field_for
+
+SYSTEM_FIELDS = (
+    "id",
+    "owner_id",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "version",
+)
+WRITABLE_SYSTEM_FIELDS = frozenset({"owner_id"})
+
+
+@dataclass(frozen=True)
+class RecordCodec:
+    """Loads JSON input into field values and turns stored rows into JSON-ready records."""
+
+    obj: ObjectModel
+    schema: Schema
+    writable: frozenset[str]
+
+    def load(self, data: Any) -> dict[str, Any]:
+        """Field values from a JSON body; every problem at once, each under its field."""
+        if not isinstance(data, Mapping):
+            raise ValidationFailed({"(root)": "expected a JSON object of field values"})
+        errors: dict[str, list[str]] = {}
+        accepted = {}
+        for key, value in data.items():
+            if key in self.writable or key in WRITABLE_SYSTEM_FIELDS:
+                accepted[key] = value
+            elif key in SYSTEM_FIELDS or key in self.obj.fields:
+                errors[key] = ["read-only field"]
+            else:
+                errors[key] = [f"unknown field of {self.obj.api_name}"]
+        try:
+            values = self.schema.load(accepted, partial=True)
+        except ValidationError as exc:
+            _flatten(exc.messages, "", errors)
+            values = {}
+        if errors:
+            raise ValidationFailed(errors)
+        return values
+
+
+def _flatten(messages: Any, prefix: str, out: dict[str, list[str]]) -> None:
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            _flatten(value, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out.setdefault(prefix or "(root)", []).extend(messages)
+    elif isinstance(messages, list):
+        for index, item in enumerate(messages):
+            _flatten(item, f"{prefix}[{index}]", out)
+    else:
+        out.setdefault(prefix or "(root)", []).append(str(messages))
+
+
+def compile_codec(obj: ObjectModel) -> RecordCodec:
+    """The codec of an object, from its compiled fields."""
+    schema_fields = {"owner_id": RecordId()}
+    writable = set()
+    for name, field in obj.fields.items():
+        if field.type in READ_ONLY_TYPES:
+            continue
+        schema_fields[name] = field_for(field.definition)
+        writable.add(name)
+    schema = Schema.from_dict(schema_fields, name=f"{obj.api_name}_record")()
+    return RecordCodec(obj=obj, schema=schema, writable=frozenset(writable))
+
+
+def to_columns(
+    obj: ObjectModel, values: Mapping[str, Any], cipher: FieldCipher | None
+) -> dict[str, Any]:
+    """Column values (by physical name) for field values (by API name)."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in SYSTEM_FIELDS:
+            out[name] = value
+            continue
+        field = obj.fields[name]
+        columns = field.columns
+        if field.type == "lookup" and "object" in columns:
+            out[columns[SIMPLE].name] = value["id"] if value else None
+            out[columns["object"].name] = value["object"] if value else None
+        elif SIMPLE in columns:
+            if field.type == "encrypted_text" and value is not None:
+                assert cipher is not None
+                value = cipher.encrypt(value, f"{obj.api_name}.{name}")
+            out[columns[SIMPLE].name] = value
+        else:
+            for sub, column in columns.items():
+                out[column.name] = (value or {}).get(sub)
+    return out
+
+
+def from_columns(
+    obj: ObjectModel, row: Mapping[str, Any], cipher: FieldCipher | None, names=None
+) -> dict[str, Any]:
+    """Field values (by API name) from a row keyed by physical column name."""
+    record: dict[str, Any] = {}
+    for name in names if names is not None else obj.fields:
+        field = obj.fields[name]
+        columns = field.columns
+        if not columns:
+            continue
+        if field.type == "lookup" and "object" in columns:
+            record_id = row.get(columns[SIMPLE].name)
+            target = row.get(columns["object"].name)
+            record[name] = {"object": target, "id": record_id} if record_id else None
+        elif SIMPLE in columns:
+            value = row.get(columns[SIMPLE].name)
+            if field.type == "encrypted_text" and value is not None and cipher is not None:
+                value = cipher.decrypt(value, f"{obj.api_name}.{name}")
+            record[name] = value
+        else:
+            subs = {sub: row.get(column.name) for sub, column in columns.items()}
+            record[name] = subs if any(v is not None for v in subs.values()) else None
+    return record

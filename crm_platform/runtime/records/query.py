@@ -1,0 +1,314 @@
+"""Reading records in SQL: fields by path, formulas computed in the database, filters,
+sorting with NULLs last on both databases, keyset pages and exact counts.
+
+Dotted paths (``account.industry``) become outer joins to the lookup's target,
+one alias per path prefix. Formulas are compiled by the expression language to
+SQL, so they filter, sort and aggregate in the database like stored fields.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+import simplejson
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from crm_platform.core import ValidationFailed
+from crm_platform.expressions import (
+    CheckedExpression,
+    EvalContext,
+    ExpressionError,
+    ValueType,
+    check,
+    compile_sql,
+    parse,
+)
+from crm_platform.metadata import SIMPLE
+
+from ..model import ObjectModel, OrgModel
+from .codec import SYSTEM_FIELDS
+from .scope import ObjectScope
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+COUNT_CAP = 1_000_000
+MAX_FORMULA_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """What a list asks for (the API's query parameters, parsed)."""
+
+    where: str | None = None
+    order_by: tuple[str, ...] = ()
+    fields: tuple[str, ...] | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+    count: bool = False
+    include_deleted: bool = False
+
+
+@dataclass
+class Page:
+    records: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int | None = None
+    total_capped: bool = False
+
+
+@dataclass
+class ExpressionCache:
+    """Checked expressions per metadata version (parse and type-check once, not per request)."""
+
+    version: int = -1
+    entries: dict[tuple[Any, ...], CheckedExpression] = field(default_factory=dict)
+
+    def checked(self, model: OrgModel, obj: ObjectModel, source: str, expected, scale, dialect):
+        if model.version != self.version:
+            self.entries = {}
+            self.version = model.version
+        key = (obj.api_name, source, expected, scale)
+        found = self.entries.get(key)
+        if found is None:
+            scope = ObjectScope(model, obj, dialect)
+            found = check(parse(source), scope, expected, scale=scale)
+            if len(self.entries) > 10_000:
+                self.entries.clear()
+            self.entries[key] = found
+        return found
+
+
+class SelectBuilder:
+    """Builds one SELECT over an object's table with the joins its paths need."""
+
+    def __init__(
+        self,
+        model: OrgModel,
+        obj: ObjectModel,
+        context: EvalContext,
+        dialect: str,
+        expressions: ExpressionCache,
+    ) -> None:
+        self.model = model
+        self.obj = obj
+        self.context = context
+        self.dialect = dialect
+        self.expressions = expressions
+        self.scope = ObjectScope(model, obj, dialect)
+        self.base = obj.table
+        self.from_clause: sa.FromClause = obj.table
+        self._aliases: dict[tuple[str, ...], Any] = {(): obj.table}
+        self._formula_stack: list[str] = []
+
+    # --- paths -------------------------------------------------------------------
+    def table_for(self, prefix: tuple[str, ...]):
+        """The (joined) table reached by following the lookups in ``prefix``."""
+        if prefix in self._aliases:
+            return self._aliases[prefix]
+        parent = self.table_for(prefix[:-1])
+        owner = self._object_at(prefix[:-1])
+        link = owner.fields[prefix[-1]]
+        target = self.model.objects[link.definition["target"]]
+        alias = target.table.alias(f"j{len(self._aliases)}")
+        self.from_clause = self.from_clause.outerjoin(
+            alias, alias.c.id == parent.c[link.columns[SIMPLE].name]
+        )
+        self._aliases[prefix] = alias
+        return alias
+
+    def _object_at(self, prefix: tuple[str, ...]) -> ObjectModel:
+        obj = self.obj
+        for name in prefix:
+            obj = self.model.objects[obj.fields[name].definition["target"]]
+        return obj
+
+    def column(self, path: tuple[str, ...]) -> ColumnElement[Any]:
+        """The SQL for a field path, as stored (formulas compiled); for the expression compiler."""
+        walked = self.scope.walk(path)
+        if walked is None:
+            raise ValidationFailed({".".join(path): "unknown field"})
+        obj, fld, sub = walked
+        prefix = path[:-2] if sub is not None else path[:-1]
+        table = self.table_for(prefix)
+        if fld is None:
+            return table.c[path[-1]]
+        if fld.type == "formula":
+            return self.formula(obj, fld.api_name, prefix)
+        return table.c[fld.columns[sub if sub is not None else SIMPLE].name]
+
+    def formula(self, obj: ObjectModel, name: str, prefix: tuple[str, ...]) -> ColumnElement:
+        key = f"{obj.api_name}.{name}"
+        if key in self._formula_stack or len(self._formula_stack) >= MAX_FORMULA_DEPTH:
+            raise ValidationFailed({name: "formula refers to itself"})
+        self._formula_stack.append(key)
+        try:
+            definition = obj.fields[name].definition
+            checked = self.expressions.checked(
+                self.model,
+                obj,
+                definition["expression"],
+                None,
+                _formula_scale(definition),
+                self.dialect,
+            )
+
+            def columns(path: tuple[str, ...]) -> ColumnElement[Any]:
+                return self.column(prefix + path)
+
+            return compile_sql(checked, columns, self.context, self.dialect)
+        finally:
+            self._formula_stack.pop()
+
+    def expression(self, source: str, expected: ValueType | None, what: str) -> tuple:
+        """Compile an API expression (``where``, a sort key) against the object."""
+        try:
+            checked = self.expressions.checked(
+                self.model, self.obj, source, expected, None, self.dialect
+            )
+            return checked, compile_sql(checked, self.column, self.context, self.dialect)
+        except ExpressionError as exc:
+            raise ValidationFailed({what: [exc.detail]}) from exc
+
+
+def _formula_scale(definition) -> int | None:
+    if definition["return_type"] in {"decimal", "currency", "percent"}:
+        return definition.get("scale", 2)
+    if definition["return_type"] == "integer":
+        return 0
+    return None
+
+
+# --- choosing what to select ---------------------------------------------------------
+
+
+def default_paths(obj: ObjectModel) -> list[tuple[str, ...]]:
+    return [(name,) for name in obj.fields]
+
+
+def parse_paths(raw: Sequence[str], obj: ObjectModel, builder: SelectBuilder) -> list[tuple]:
+    paths = []
+    for item in raw:
+        path = tuple(p for p in item.strip().split(".") if p)
+        if not path:
+            continue
+        if builder.scope.walk(path) is None:
+            raise ValidationFailed({"fields": f"unknown field '{item.strip()}' of {obj.api_name}"})
+        paths.append(path)
+    return paths
+
+
+def select_record_columns(builder: SelectBuilder, paths: list[tuple[str, ...]]):
+    """The labelled columns for the system fields and the requested paths."""
+    base = builder.base
+    columns: list[ColumnElement[Any]] = [base.c[name].label(name) for name in SYSTEM_FIELDS]
+    columns.append(base.c.deleted_at.label("deleted_at"))
+    for path in paths:
+        if len(path) == 1:
+            fld = builder.obj.fields.get(path[0])
+            if fld is None:
+                continue  # a system field, always there
+            if fld.type == "formula":
+                columns.append(builder.formula(builder.obj, fld.api_name, ()).label(f"f:{path[0]}"))
+            else:
+                columns.extend(base.c[c.name].label(c.name) for c in fld.columns.values())
+        else:
+            columns.append(builder.column(path).label("p:" + ".".join(path)))
+    return columns
+
+
+# --- keyset pagination ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SortKey:
+    expr: ColumnElement[Any]
+    descending: bool
+    vtype: ValueType
+
+
+def sort_keys(builder: SelectBuilder, order_by: Sequence[str]) -> list[SortKey]:
+    keys = []
+    for item in order_by:
+        item = item.strip()
+        if not item:
+            continue
+        descending = item.startswith("-")
+        source = item.lstrip("-+").strip()
+        checked, expr = builder.expression(source, None, "order_by")
+        if checked.value_type in {ValueType.MULTI, ValueType.ANY}:
+            raise ValidationFailed({"order_by": f"cannot sort by '{source}'"})
+        keys.append(SortKey(expr, descending, checked.value_type))
+    keys.append(SortKey(builder.base.c.id, False, ValueType.TEXT))
+    return keys
+
+
+def order_clauses(keys: list[SortKey]) -> list[Any]:
+    return [(k.expr.desc() if k.descending else k.expr.asc()).nulls_last() for k in keys]
+
+
+def after_cursor(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in (keys..., NULLs last) order."""
+    condition: ColumnElement[bool] | None = None
+    for key, value in reversed(list(zip(keys, values, strict=True))):
+        if value is None:
+            here = sa.and_(key.expr.is_(None), condition) if condition is not None else sa.false()
+        else:
+            bound = sa.literal(value, type_=key.expr.type)
+            beyond = key.expr < bound if key.descending else key.expr > bound
+            tie = key.expr == bound
+            here = (
+                sa.or_(beyond, key.expr.is_(None), sa.and_(tie, condition))
+                if condition is not None
+                else sa.or_(beyond, key.expr.is_(None))
+            )
+        condition = here
+    assert condition is not None
+    return condition
+
+
+def encode_cursor(values: list[Any]) -> str:
+    text = simplejson.dumps([_plain(v) for v in values], use_decimal=True)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, keys: list[SortKey]) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = simplejson.loads(base64.urlsafe_b64decode(padded).decode(), use_decimal=True)
+        if not isinstance(raw, list) or len(raw) != len(keys):
+            raise ValueError("wrong length")
+        return [_typed(v, k.vtype) for v, k in zip(raw, keys, strict=True)]
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed(
+            {"cursor": "not a cursor of this list (did the sort change?)"}
+        ) from exc
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value
+
+
+def _typed(value: Any, vtype: ValueType) -> Any:
+    if value is None:
+        return None
+    if vtype is ValueType.NUMBER:
+        return Decimal(value)
+    if vtype is ValueType.DATE:
+        return date.fromisoformat(value)
+    if vtype is ValueType.DATETIME:
+        return datetime.fromisoformat(value)
+    if vtype is ValueType.TIME:
+        return time.fromisoformat(value)
+    if vtype is ValueType.BOOLEAN:
+        return bool(value)
+    if not isinstance(value, str):
+        raise ValueError("text expected")
+    return value

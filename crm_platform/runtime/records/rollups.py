@@ -1,0 +1,101 @@
+"""Roll-up summaries kept current on every child write, set-based (one UPDATE per roll-up)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from crm_platform.metadata import SIMPLE
+
+from ..model import OrgModel, Rollup
+
+MAX_CASCADE = 5
+FilterCompiler = Callable[[Rollup, Any], Any]
+
+
+def recompute(
+    conn: Connection,
+    model: OrgModel,
+    child: str,
+    parent_ids: dict[tuple[str, str], set[str]],
+    compile_filter: FilterCompiler,
+    depth: int = 0,
+) -> None:
+    """Recompute the roll-ups over ``child`` for the given parents.
+
+    ``parent_ids`` maps (parent object, link field on the child) to parent ids.
+    Roll-ups of roll-ups (a grandparent summing a parent's roll-up) follow.
+    """
+    touched: dict[str, set[str]] = {}
+    for rollup in model.rollups_over.get(child, ()):
+        ids = parent_ids.get((rollup.parent, rollup.link))
+        if not ids:
+            continue
+        _update(conn, model, rollup, ids, compile_filter)
+        touched.setdefault(rollup.parent, set()).update(ids)
+    if depth >= MAX_CASCADE:
+        return
+    for parent, ids in touched.items():
+        upward = parents_of(conn, model, parent, ids)
+        if upward:
+            recompute(conn, model, parent, upward, compile_filter, depth + 1)
+
+
+def _update(conn, model: OrgModel, rollup: Rollup, ids: set[str], compile_filter) -> None:
+    parent = model.objects[rollup.parent]
+    child = model.objects[rollup.child]
+    ct = child.table
+    link = ct.c[child.fields[rollup.link].columns[SIMPLE].name]
+    conditions = [link == parent.table.c.id, ct.c.deleted_at.is_(None)]
+    if rollup.filter:
+        conditions.append(compile_filter(rollup, ct))
+    if rollup.function == "count":
+        value = sa.func.count()
+    else:
+        summarised = ct.c[child.fields[rollup.summarised].columns[SIMPLE].name]
+        value = getattr(sa.func, rollup.function)(summarised)
+    if rollup.function in {"count", "sum"}:
+        value = sa.func.coalesce(value, 0)
+    target = parent.table.c[parent.fields[rollup.field].columns[SIMPLE].name]
+    subquery = sa.select(value).where(*conditions).scalar_subquery()
+    for chunk in _chunks(sorted(ids)):
+        conn.execute(
+            parent.table.update()
+            .where(parent.table.c.id.in_(chunk))
+            .values({target.name: subquery})
+        )
+
+
+def parents_of(
+    conn: Connection, model: OrgModel, child: str, child_ids: Iterable[str]
+) -> dict[tuple[str, str], set[str]]:
+    """The parents that roll up ``child`` records, by (parent object, link field)."""
+    rollups = model.rollups_over.get(child, ())
+    if not rollups:
+        return {}
+    obj = model.objects[child]
+    links = {r.link for r in rollups}
+    out: dict[tuple[str, str], set[str]] = {}
+    ids = list(child_ids)
+    for link in links:
+        column = obj.table.c[obj.fields[link].columns[SIMPLE].name]
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            found.update(
+                r[0]
+                for r in conn.execute(
+                    sa.select(column).where(obj.table.c.id.in_(chunk), column.is_not(None))
+                )
+            )
+        for rollup in rollups:
+            if rollup.link == link and found:
+                out.setdefault((rollup.parent, link), set()).update(found)
+    return out
+
+
+def _chunks(items: list[str], size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
