@@ -214,3 +214,23 @@ def read_column(org, object_name: str, field_name: str) -> list:
         obj = model.objects[object_name]
         column = obj.fields[field_name].columns[""]
         return [r[0] for r in conn.execute(sa.select(column).order_by(obj.table.c.id))]
+
+
+@pytest.fixture
+def load_metadata(org):
+    """Apply a YAML fixture folder of any kinds (objects, validation rules, ...)."""
+    from crm_platform.core.tables import SYSTEM_USER_ID
+    from crm_platform.yamlio import read_definitions
+
+    def load(name: str):
+        definitions = [(kind, d) for kind, d, _ in read_definitions(FIXTURES / name)]
+        return org.metadata.apply_definitions(definitions, author_id=SYSTEM_USER_ID)
+
+    return load
+
+
+@pytest.fixture
+def projects(api, load_metadata):
+    """An org with accounts, projects (formulas, roll-ups, rules) and tasks."""
+    load_metadata("projects")
+    return api

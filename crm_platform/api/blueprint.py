@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from . import metadata_api, records_api
+from . import composite_api, metadata_api, records_api
 from .auth import authenticate_request
 
 
@@ -18,4 +18,5 @@ def build_api_blueprint() -> Blueprint:
 
     api.register_blueprint(metadata_api.bp)
     api.register_blueprint(records_api.bp)
+    api.register_blueprint(composite_api.bp)
     return api

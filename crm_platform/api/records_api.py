@@ -128,3 +128,31 @@ def record_history(object_name: str, record_id: str) -> Response:
     with _session(write=False) as session:
         entries = session.history(object_name, record_id)
     return jsonify({"history": entries})
+
+
+@bp.get("/<object_name>/<record_id>/related/<relation>")
+def related_records(object_name: str, record_id: str, relation: str) -> Response:
+    with _session(write=False) as session:
+        page = session.related(object_name, record_id, relation, _list_request())
+    return jsonify(page_body(page))
+
+
+@bp.put("/<object_name>/by/<field_name>/<value>")
+def upsert_record(object_name: str, field_name: str, value: str) -> Response:
+    data = read_json(request)
+    with _session() as session:
+        record, created = session.upsert(object_name, field_name, value, data)
+    response = _with_etag(record, 201 if created else 200)
+    if created:
+        response.headers["Location"] = f"/api/v1/records/{object_name}/{record['id']}"
+    return response
+
+
+@bp.get("/<object_name>/aggregate")
+def aggregate_records(object_name: str) -> Response:
+    """``?group_by=stage&metrics=count,sum(amount)&where=...``: grouped figures in SQL."""
+    group_by = [g for g in request.args.get("group_by", "").split(",") if g.strip()]
+    metrics = [m for m in request.args.get("metrics", "count").split(",") if m.strip()]
+    with _session(write=False) as session:
+        groups = session.aggregate(object_name, group_by, metrics, request.args.get("where"))
+    return jsonify({"groups": groups})

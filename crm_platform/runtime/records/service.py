@@ -26,6 +26,7 @@ from crm_platform.core import (
     PreconditionFailed,
     ValidationFailed,
     new_id,
+    quantize,
     utc_now,
 )
 from crm_platform.core.crypto import FieldCipher, load_cipher
@@ -160,7 +161,54 @@ class RecordSession:
 
     def list(self, object_name: str, request: ListRequest) -> Page:
         """A page of records: filtered, sorted (NULLs last, id last) and keyset-paged in SQL."""
+        return self._list(self.object(object_name), request, [])
+
+    def related(
+        self, object_name: str, record_id: str, relation: str, request: ListRequest
+    ) -> Page:
+        """The children of a record through one relation, listed like any list."""
         obj = self.object(object_name)
+        self.get(object_name, record_id, fields=["id"])
+        found = self._relation(obj, relation)
+        child = self.model.objects[found.child]
+        fld = child.fields[found.field]
+        conditions = [child.table.c[fld.columns[SIMPLE].name] == record_id]
+        if found.polymorphic:
+            conditions.append(child.table.c[fld.columns["object"].name] == obj.api_name)
+        return self._list(child, request, conditions)
+
+    def relations(self, object_name: str) -> list[dict[str, str]]:
+        """The related lists of an object: their names and what they list."""
+        obj = self.object(object_name)
+        return [
+            {"name": name, "object": r.child, "field": r.field}
+            for name, r in self._relation_names(obj).items()
+        ]
+
+    def _relation_names(self, obj: ObjectModel) -> dict[str, Any]:
+        relations = self.model.relations_to.get(obj.api_name, ())
+        per_child: dict[str, int] = {}
+        for r in relations:
+            per_child[r.child] = per_child.get(r.child, 0) + 1
+        names = {}
+        for r in relations:
+            explicit = (
+                self.model.objects[r.child].fields[r.field].definition.get("relationship_name")
+            )
+            names[f"{r.child}.{r.field}"] = r
+            if explicit:
+                names[explicit] = r
+            elif per_child[r.child] == 1:
+                names[r.child] = r
+        return names
+
+    def _relation(self, obj: ObjectModel, relation: str):
+        found = self._relation_names(obj).get(relation)
+        if found is None:
+            raise NotFound(f"no related list '{relation}' on {obj.api_name}")
+        return found
+
+    def _list(self, obj: ObjectModel, request: ListRequest, extra: list[Any]) -> Page:
         builder = self.builder(obj)
         paths = parse_paths(request.fields, obj, builder) if request.fields else default_paths(obj)
         keys = sort_keys(builder, request.order_by)
@@ -309,6 +357,79 @@ class RecordSession:
         self._refresh_rollups(obj, {record_id}, changed, before=before)
         self._run_hooks(self.service.hooks.after_save, change)
         return self.get(object_name, record_id)
+
+    def upsert(self, object_name: str, field_name: str, value: str, data: Any) -> tuple[dict, bool]:
+        """Update the record whose external id is ``value``, or create it; (record, created)."""
+        obj = self.object(object_name)
+        fld = obj.fields.get(field_name)
+        if fld is None or not (fld.type == "external_id" or fld.definition.get("unique")):
+            raise ValidationFailed({field_name: "upserts need an external_id or unique field"})
+        if not isinstance(data, Mapping):
+            raise ValidationFailed({"(root)": "expected a JSON object of field values"})
+        if field_name in data and data[field_name] != value:
+            raise ValidationFailed({field_name: "differs from the value in the URL"})
+        column = obj.table.c[fld.columns[SIMPLE].name]
+        found = self.conn.execute(
+            sa.select(obj.table.c.id).where(column == value, obj.table.c.deleted_at.is_(None))
+        ).first()
+        if found is not None:
+            return self.update(object_name, found[0], data), False
+        return self.create(object_name, {**data, field_name: value}), True
+
+    def aggregate(
+        self, object_name: str, group_by: list[str], metrics: list[str], where: str | None
+    ) -> list[dict[str, Any]]:
+        """Grouped figures computed in SQL (count, sum, avg, min, max, count_distinct)."""
+        obj = self.object(object_name)
+        builder = self.builder(obj)
+        groups = [(g, builder.expression(g, None, "group_by")) for g in group_by]
+        for name, (checked, _expr) in groups:
+            if checked.value_type in {ValueType.MULTI, ValueType.ANY}:
+                raise ValidationFailed({"group_by": f"cannot group by '{name}'"})
+        selected = [expr.label(f"g:{i}") for i, (_, (_c, expr)) in enumerate(groups)]
+        plan = []
+        for metric in metrics:
+            function, argument = parse_metric(metric)
+            if function == "count" and argument is None:
+                selected.append(sa.func.count().label(f"m:{len(plan)}"))
+                plan.append((metric, "count", None))
+                continue
+            checked, expr = builder.expression(argument, None, "metrics")
+            numeric = checked.value_type is ValueType.NUMBER
+            if function in {"sum", "avg"} and not numeric:
+                raise ValidationFailed({"metrics": f"{function} needs a number: '{argument}'"})
+            if function == "avg":
+                selected.append(sa.func.sum(expr).label(f"m:{len(plan)}"))
+                selected.append(sa.func.count(expr).label(f"c:{len(plan)}"))
+            elif function == "count_distinct":
+                selected.append(sa.func.count(sa.distinct(expr)).label(f"m:{len(plan)}"))
+            elif function == "count":
+                selected.append(sa.func.count(expr).label(f"m:{len(plan)}"))
+            else:
+                selected.append(getattr(sa.func, function)(expr).label(f"m:{len(plan)}"))
+            plan.append((metric, function, checked))
+        conditions = [obj.table.c.deleted_at.is_(None)]
+        if where:
+            conditions.append(builder.expression(where, ValueType.BOOLEAN, "where")[1])
+        query = sa.select(*selected).select_from(builder.from_clause).where(*conditions)
+        if groups:
+            group_exprs = [expr for _, (_c, expr) in groups]
+            query = query.group_by(*group_exprs).order_by(
+                *[e.asc().nulls_last() for e in group_exprs]
+            )
+        rows = self.conn.execute(query).mappings().all()
+        out = []
+        for row in rows:
+            item = {name: row[f"g:{i}"] for i, (name, _) in enumerate(groups)}
+            for index, (metric, function, checked) in enumerate(plan):
+                value = row[f"m:{index}"]
+                if function == "avg":
+                    count = row[f"c:{index}"]
+                    scale = (checked.scale or 0) + 4
+                    value = quantize(Decimal(value) / count, scale) if count else None
+                item[metric] = value
+            out.append(item)
+        return out
 
     def delete(self, object_name: str, record_id: str) -> str:
         """Move a record (and the children that go with it) to the recycle bin; the batch id."""
@@ -788,6 +909,23 @@ class RecordValues:
                 else None
             )
         return self._parents[name]
+
+
+METRIC_FUNCTIONS = ("count", "sum", "avg", "min", "max", "count_distinct")
+
+
+def parse_metric(metric: str) -> tuple[str, str | None]:
+    """``count`` or ``sum(amount)`` as (function, argument)."""
+    text = metric.strip()
+    if text == "count":
+        return "count", None
+    head, _, rest = text.partition("(")
+    if head in METRIC_FUNCTIONS and rest.endswith(")") and rest[:-1].strip():
+        return head, rest[:-1].strip()
+    choices = "|".join(METRIC_FUNCTIONS[1:])
+    raise ValidationFailed(
+        {"metrics": f"'{metric}' is not a metric: use count or {choices}(field)"}
+    )
 
 
 def _blank(value: Any) -> bool:

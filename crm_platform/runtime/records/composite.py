@@ -1,0 +1,169 @@
+"""Composite requests: up to 200 record operations in one transaction.
+
+Later operations may use ids created by earlier ones: ``@{ref.id}`` (or any field
+of an earlier result, ``@{ref.number}``) in a URL or a body value is replaced by
+that value. With ``all_or_none`` the first failure undoes everything; otherwise
+each operation runs in a savepoint and fails alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from crm_platform.core import CrmError, NotFound, ValidationFailed
+
+from .service import RecordSession
+
+MAX_OPERATIONS = 200
+REFERENCE = re.compile(r"@\{([a-zA-Z0-9_]+)\.([a-zA-Z0-9_.]+)\}")
+ROUTES = [
+    ("POST", re.compile(r"^/records/(?P<object>[a-z0-9_]+)$"), "create"),
+    ("GET", re.compile(r"^/records/(?P<object>[a-z0-9_]+)/(?P<id>[^/]+)$"), "get"),
+    ("PATCH", re.compile(r"^/records/(?P<object>[a-z0-9_]+)/(?P<id>[^/]+)$"), "update"),
+    ("DELETE", re.compile(r"^/records/(?P<object>[a-z0-9_]+)/(?P<id>[^/]+)$"), "delete"),
+    (
+        "PUT",
+        re.compile(r"^/records/(?P<object>[a-z0-9_]+)/by/(?P<field>[a-z0-9_]+)/(?P<value>[^/]+)$"),
+        "upsert",
+    ),
+]
+
+
+class CompositeFailed(CrmError):
+    """An all-or-none batch failed: nothing was saved; ``results`` says which operation failed."""
+
+    status = 400
+    title = "Composite request failed"
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    url: str
+    body: Any
+    ref: str | None
+
+
+def parse_operations(payload: Any) -> tuple[list[Operation], bool]:
+    """The operations of a composite body and its all-or-none flag."""
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("operations"), list):
+        raise ValidationFailed({"operations": "give a list of operations"})
+    raw_ops = payload["operations"]
+    if not 1 <= len(raw_ops) <= MAX_OPERATIONS:
+        raise ValidationFailed({"operations": f"give 1 to {MAX_OPERATIONS} operations"})
+    all_or_none = payload.get("all_or_none", True)
+    if not isinstance(all_or_none, bool):
+        raise ValidationFailed({"all_or_none": "must be true or false"})
+    operations, errors, refs = [], {}, set()
+    for index, op in enumerate(raw_ops):
+        path = f"operations[{index}]"
+        if not isinstance(op, Mapping):
+            errors[path] = "an operation is an object with method and url"
+            continue
+        method = str(op.get("method", "")).upper()
+        url = op.get("url")
+        ref = op.get("ref")
+        if not isinstance(url, str) or not any(m == method for m, _, _ in ROUTES):
+            errors[f"{path}.method"] = "method must be GET, POST, PATCH, PUT or DELETE with a url"
+            continue
+        if ref is not None and (
+            not isinstance(ref, str) or not re.fullmatch(r"[a-zA-Z0-9_]+", ref)
+        ):
+            errors[f"{path}.ref"] = "a ref is letters, digits and underscores"
+            continue
+        if ref in refs:
+            errors[f"{path}.ref"] = f"ref '{ref}' is used twice"
+        refs.add(ref)
+        operations.append(Operation(method, url, op.get("body"), ref))
+    if errors:
+        raise ValidationFailed(errors)
+    return operations, all_or_none
+
+
+def run_composite(session: RecordSession, operations: list[Operation], all_or_none: bool):
+    """Run the operations in order; returns one result per operation."""
+    results: list[dict[str, Any]] = []
+    done: dict[str, Mapping[str, Any]] = {}
+    for index, op in enumerate(operations):
+        try:
+            if all_or_none:
+                status, body = _run_one(session, op, done)
+            else:
+                with session.conn.begin_nested():
+                    status, body = _run_one(session, op, done)
+        except CrmError as error:
+            result = {
+                "index": index,
+                "ref": op.ref,
+                "status": error.status,
+                "body": error.to_problem(),
+            }
+            if all_or_none:
+                results.append(result)
+                results.extend(
+                    {"index": i, "ref": o.ref, "status": 424, "body": None}
+                    for i, o in enumerate(operations[index + 1 :], start=index + 1)
+                )
+                raise CompositeFailed(
+                    f"operation {index} failed ({error.detail}); nothing was saved",
+                    extra={"results": results},
+                ) from error
+            results.append(result)
+            continue
+        if op.ref and isinstance(body, Mapping):
+            done[op.ref] = body
+        results.append({"index": index, "ref": op.ref, "status": status, "body": body})
+    return results
+
+
+def _run_one(session: RecordSession, op: Operation, done) -> tuple[int, Any]:
+    url = _substitute(op.url, done)
+    body = _substitute_values(op.body, done)
+    for method, pattern, action in ROUTES:
+        match = pattern.match(url)
+        if method != op.method or match is None:
+            continue
+        args = match.groupdict()
+        if action == "create":
+            return 201, session.create(args["object"], body)
+        if action == "get":
+            return 200, session.get(args["object"], args["id"])
+        if action == "update":
+            return 200, session.update(args["object"], args["id"], body)
+        if action == "delete":
+            session.delete(args["object"], args["id"])
+            return 204, None
+        record, created = session.upsert(args["object"], args["field"], args["value"], body or {})
+        return (201 if created else 200), record
+    raise NotFound(f"no {op.method} operation at '{url}'")
+
+
+def _lookup(done, ref: str, path: str) -> Any:
+    if ref not in done:
+        raise ValidationFailed({"url": f"@{{{ref}.{path}}} names no earlier operation"})
+    value: Any = done[ref]
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            raise ValidationFailed({"url": f"@{{{ref}.{path}}}: the result has no '{part}'"})
+        value = value[part]
+    return value
+
+
+def _substitute(text: str, done) -> str:
+    return REFERENCE.sub(lambda m: str(_lookup(done, m.group(1), m.group(2))), text)
+
+
+def _substitute_values(value: Any, done) -> Any:
+    if isinstance(value, str):
+        whole = REFERENCE.fullmatch(value)
+        if whole:
+            return _lookup(done, whole.group(1), whole.group(2))
+        return _substitute(value, done)
+    if isinstance(value, Mapping):
+        return {k: _substitute_values(v, done) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute_values(v, done) for v in value]
+    return value
