@@ -44,6 +44,9 @@ _SYMBOLS = {
     ast.NotIn: "not in",
 }
 
+# Spreadsheet habits: `true`, `null` are names in Python syntax.
+_LITERAL_HINTS = {"true": "True", "false": "False", "null": "None", "none": "None"}
+
 
 @dataclass(frozen=True)
 class CheckedExpression:
@@ -170,7 +173,9 @@ class _Checker:
     def visit_FieldRef(self, node: FieldRef) -> NodeInfo:
         info = self.scope.resolve(node.path)
         if info is None:
-            fail(node, f"unknown field '{node.dotted}'", node.dotted)
+            hint = _LITERAL_HINTS.get(node.dotted.lower())
+            reason = f"unknown field '{node.dotted}'" + (f" (write {hint})" if hint else "")
+            fail(node, reason, node.dotted)
         self.fields[node.path] = info
         scale = None
         if info.value_type is T.NUMBER:

@@ -862,7 +862,10 @@ def lower(value: str) -> str:
 
 def _pg_case_map(sql_name: str) -> SqlHook:
     def hook(c: SqlCompiler, call: ast.Call, a: list[Sql]) -> ColumnElement[Any]:
-        return getattr(sa.func, sql_name)(sa.collate(a[0].expr, PG_CASE_COLLATION))
+        mapped = getattr(sa.func, sql_name)(sa.collate(a[0].expr, PG_CASE_COLLATION))
+        # A COLLATE clause propagates as "explicit" through every function and CASE;
+        # give the result "C" back, the one explicit collation compiled SQL ever uses.
+        return pg_text_order(mapped)
 
     return hook
 

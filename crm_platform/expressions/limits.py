@@ -7,7 +7,7 @@ from decimal import Decimal
 MAX_SOURCE_LENGTH = 4_000  # characters of source, checked before anything is parsed
 MAX_DEPTH = 50  # nesting of expression nodes
 MAX_NODES = 500  # expression nodes in one expression
-MAX_LIST_ITEMS = 1_000  # values in one `in (...)` / IN(x, [...]) list
+MAX_LIST_ITEMS = 200  # values in one `in (...)` / IN(x, [...]) list
 MAX_ARGUMENTS = 100  # arguments of one call (CONCAT, CASE, MIN, ...)
 MAX_TEXT_LENGTH = 100_000  # characters of any text value produced while evaluating
 MAX_POWER = 100  # highest exponent of `**` (a whole-number literal)

@@ -110,7 +110,8 @@ def _python_parse(source: str, lines: list[str]) -> ast.Expression:
         reason = f"syntax error: {exc.msg}"
         raise ExpressionError(reason, position=column, line=line, multiline=multiline) from None
     except (RecursionError, MemoryError):
-        raise ExpressionError(f"expression is nested too deeply (at most {MAX_DEPTH})") from None
+        reason = f"expression is nested too deeply (at most {MAX_DEPTH} levels)"
+        raise ExpressionError(reason) from None
     except ValueError as exc:  # e.g. NUL characters
         raise ExpressionError(f"syntax error: {exc}") from None
     return tree
@@ -218,8 +219,8 @@ class _Normaliser:
                 return self.number(Decimal(text), node)
             except InvalidOperation:
                 self.refuse(node, f"invalid number {text!r}")
-        kind = {bytes: "bytes", complex: "complex numbers"}.get(type(value), "this literal")
-        return self.refuse(node, f"{kind} are not allowed")
+        kind = {bytes: "bytes are", complex: "complex numbers are"}.get(type(value), "this is")
+        return self.refuse(node, f"{kind} not allowed")
 
     def number(self, value: Decimal, node: ast.AST) -> ast.expr:
         if abs(value) >= MAX_MAGNITUDE:

@@ -262,7 +262,7 @@ class _Compiler:
             return Sql(compare(difference, sa.literal(0, sa.Integer())), T.BOOLEAN, cost)
         a, b = left.expr, right.expr
         if left.vtype is T.TEXT and not self.sqlite and compare not in (operator.eq, operator.ne):
-            a = sa.collate(a, "C")  # code point order, as Python and SQLite compare
+            a, b = sa.collate(a, "C"), sa.collate(b, "C")  # code point order, as in Python
         return Sql(compare(a, b), T.BOOLEAN, cost)
 
     def compile_in(self, left: Sql, items_node: ast.expr, negate: bool) -> Sql:
@@ -307,6 +307,9 @@ class _Compiler:
                     expr = self.call_py(NUM_OUT, [root], sa.literal(scale, sa.Integer()))
             elif self.checked.rounds:
                 expr = sa.func.round(expr, scale)
+        elif vtype is T.TEXT and not self.sqlite:
+            # ORDER BY a text result sorts by code point, as on SQLite (same keyset order).
+            expr = sa.collate(expr, "C")
         return sa.type_coerce(expr, result_type(vtype, scale))
 
 

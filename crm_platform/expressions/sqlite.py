@@ -27,6 +27,7 @@ from typing import Any
 from crm_platform.core import SqliteFunction
 
 from . import numbers
+from .errors import LimitExceeded
 from .functions import SQLITE_REGISTRY, PySql, in_list, py_sql
 from .types import ValueType
 
@@ -101,7 +102,8 @@ def _scaled_out(value: Any, scale: int) -> int | None:
         return None
     scaled = int(numbers.round_half_away(number, scale).scaleb(scale, context=numbers.EXACT))
     if not -(2**63) <= scaled < 2**63:
-        raise OverflowError(f"result {number} does not fit a 64-bit integer at scale {scale}")
+        # Not OverflowError: sqlite3 would report that as "string or blob too big".
+        raise LimitExceeded(f"result {number} does not fit a 64-bit integer at scale {scale}")
     return scaled
 
 

@@ -146,8 +146,8 @@ CASES: list[tuple[str, dict[str, Any], Any]] = [
     ("ts == NOW()", TS, True),
     ("tm > tm", {"tm": time(9, 5)}, False),
     ("account.industry == 'Tech'", {"account.industry": "Tech"}, True),
-    ("'b' < UPPER(name)", NAME_S, True),
-    ("MIN(UPPER(name), title) == LOWER(title)", {"name": "a", "title": "b"}, True),
+    ("'B' < UPPER(name)", NAME_S, True),
+    ("MIN(UPPER(name), title) == UPPER(name)", {"name": "a", "title": "b"}, True),
     ("BLANKVALUE(UPPER(name), MIN(title, 'z'))", {"title": "é"}, "z"),
     ("CASE(UPPER(name), MAX(title, 'A'), 'same', 'other')", {"name": "b", "title": "B"}, "same"),
     # --- text -------------------------------------------------------------------------
