@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from crm_platform.core import ValidationFailed
+from crm_platform.core import NotFound, ValidationFailed
 from crm_platform.metadata import ChangeResult
 
 from .auth import current_org, current_user, require_admin
@@ -199,3 +199,57 @@ def rollback_object(name: str) -> Response:
     _service().history(name)
     result = _service().rollback_object(name, revision, author_id=_author())
     return _respond(_service().get_object(name, include_deleted=True), result)
+
+
+# --- every other kind (validation rules, and the kinds later work adds) -------------------
+
+
+def _generic_kind(plural: str):
+    kind = current_org().registry.kind_for_plural(plural)
+    if kind is None or kind.name in {"object", "field"}:
+        raise NotFound(f"no metadata kind '{plural}'")
+    return kind
+
+
+@bp.get("/<plural>")
+def list_components(plural: str) -> Response:
+    kind = _generic_kind(plural)
+    return _respond({plural: _service().list_components(kind.name)})
+
+
+@bp.post("/<plural>")
+@require_admin
+def create_component(plural: str) -> Response:
+    kind = _generic_kind(plural)
+    raw = read_json(request)
+    result = _service().put_component(kind.name, raw, author_id=_author(), create_only=True)
+    name = kind.component_name(raw)
+    response = _respond(_service().get_component(kind.name, name), result, 201)
+    response.headers["Location"] = f"/api/v1/metadata/{plural}/{name}"
+    return response
+
+
+@bp.get("/<plural>/<name>")
+def get_component(plural: str, name: str) -> Response:
+    kind = _generic_kind(plural)
+    return _respond(_service().get_component(kind.name, name))
+
+
+@bp.put("/<plural>/<name>")
+@require_admin
+def replace_component(plural: str, name: str) -> Response:
+    kind = _generic_kind(plural)
+    raw = read_json(request)
+    names_itself = isinstance(raw, dict) and "api_name" in raw and "object" in raw
+    if names_itself and kind.per_object and kind.component_name(raw) != name:
+        raise ValidationFailed({"api_name": f"the definition names '{kind.component_name(raw)}'"})
+    result = _service().put_component(kind.name, raw, author_id=_author())
+    return _respond(_service().get_component(kind.name, name), result)
+
+
+@bp.delete("/<plural>/<name>")
+@require_admin
+def delete_component(plural: str, name: str) -> Response:
+    kind = _generic_kind(plural)
+    result = _service().remove_component(kind.name, name, author_id=_author())
+    return _respond({"name": name, "status": "deleted"}, result)

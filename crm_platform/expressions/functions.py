@@ -253,7 +253,7 @@ class Function:
     evaluate: Callable[[Evaluation, ast.Call], Any] | None = None
     check: Callable[[ast.Call, list[Arg]], tuple[NodeInfo, list[ValueType]]] | None = None
     python_only: bool = False
-    repeats: int = 1  # the most times the SQL repeats an argument (for the SQL size bound)
+    repeats: int = 1  # the most times PostgreSQL's SQL repeats an argument (SQL size bound)
     list_arg: int | None = None  # index of the argument that is a literal list
     doc: str = ""
 

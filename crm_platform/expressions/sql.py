@@ -291,7 +291,8 @@ class _Compiler:
         hook = function.sqlite if self.sqlite else function.pg
         assert hook is not None, name
         expr = hook(self, node, args)
-        return Sql(expr, info.vtype, 1 + sum(a.cost for a in args) * function.repeats)
+        repeats = 1 if self.sqlite else function.repeats  # SQLite calls Python once
+        return Sql(expr, info.vtype, 1 + sum(a.cost for a in args) * repeats)
 
     # -- the result ----------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ NAME_FIELD_TYPES = frozenset(
     {"text", "email", "phone", "auto_number", "external_id", "person_name", "formula"}
 )
 ROLLUP_FIELD_TYPES = frozenset(
-    {"integer", "decimal", "currency", "percent", "duration", "date", "datetime"}
+    {"integer", "decimal", "currency", "percent", "duration", "date", "datetime", "rollup_summary"}
 )
 
 

@@ -266,7 +266,10 @@ def rollup_storage(model: CandidateModel, definition: Mapping[str, Any]) -> dict
     child = model.get("field", field_key(child_name, definition["field"]))
     if child is None:
         return {"storage": "integer"}
-    spec = column_storage_spec(child.definition)
+    if child.definition["type"] == "rollup_summary":
+        spec = dict(child.physical.get("storage") or {"storage": "integer"})
+    else:
+        spec = column_storage_spec(child.definition)
     if spec["storage"] == "decimal" and definition["function"] == "sum":
         spec["precision"] = 18
     return spec

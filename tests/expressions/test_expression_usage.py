@@ -217,3 +217,25 @@ def test_unknown_dialect_is_refused() -> None:
     checked = check(parse("amount > 1"), python_scope())
     with pytest.raises(ValueError, match="unsupported dialect"):
         compile_sql(checked, lambda path: sa.column(path[0]), CONTEXT, "mysql")
+
+
+def test_deep_expressions_compile_and_run(sql_env: SqlEnv) -> None:
+    row = sql_env.insert({"amount": D("-1.50"), "name": "x"})
+    deep = "ABS(" * 45 + "amount" + ")" * 45
+    assert run_python(deep, {"amount": D("-1.50")}) == D("1.50")
+    assert sql_env.select_one(deep, row) == D("1.50")
+    long_sum = " + ".join(["amount"] * 48)
+    assert sql_env.select_one(long_sum, row) == D("-72.00")
+    nested_text = "CONCAT(" * 40 + "name" + ", 'y')" * 40
+    assert sql_env.select_one(nested_text, row) == "x" + "y" * 40
+
+
+def test_sql_that_would_grow_too_large_is_refused(sql_env: SqlEnv) -> None:
+    source = "((amount ** 100) ** 100) ** 100"
+    assert run_python(source, {"amount": D("1.00")}) == D(1)
+    if sql_env.dialect == "postgresql":  # ** is repeated multiplication there
+        with pytest.raises(ExpressionError, match="too complex to compile to SQL"):
+            sql_env.compile(source)
+    else:
+        row = sql_env.insert({"amount": D("1.00")})
+        assert sql_env.select_one(source, row) == D(1)
