@@ -74,9 +74,10 @@ def parse_operations(payload: Any) -> tuple[list[Operation], bool]:
         ):
             errors[f"{path}.ref"] = "a ref is letters, digits and underscores"
             continue
-        if ref in refs:
-            errors[f"{path}.ref"] = f"ref '{ref}' is used twice"
-        refs.add(ref)
+        if ref is not None:
+            if ref in refs:
+                errors[f"{path}.ref"] = f"ref '{ref}' is used twice"
+            refs.add(ref)
         operations.append(Operation(method, url, op.get("body"), ref))
     if errors:
         raise ValidationFailed(errors)
