@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import ast
 import operator
+import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
@@ -92,7 +95,35 @@ def compile_sql(
             name=python_only[0],
         )
     compiler = _Compiler(checked, columns, context, dialect_name)
-    return compiler.finish(compiler.compile(checked.tree))
+    result = compiler.finish(compiler.compile(checked.tree))
+    if dialect_name == "sqlite":
+        _check_sqlite_can_parse(result)
+    return result
+
+
+_SQLITE_DIALECT = sqlite_dialect.dialect()
+_PROBE = threading.local()
+SQLITE_PARSER_RESERVE = 20  # parser stack left for the query the caller wraps around it
+
+
+def _check_sqlite_can_parse(expr: ColumnElement[Any]) -> None:
+    """Refuse what SQLite's parser cannot take (its stack holds about 100 symbols: some
+    30 nested calls), instead of failing later in the caller's query. SQLite itself
+    parses the SQL in an empty in-memory database; only a parser overflow matters
+    (unknown columns and functions are reported after parsing)."""
+    text = str(expr.compile(dialect=_SQLITE_DIALECT, compile_kwargs={"render_postcompile": True}))
+    probe = getattr(_PROBE, "connection", None)
+    if probe is None:
+        probe = _PROBE.connection = sqlite3.connect(":memory:")
+    reserve = SQLITE_PARSER_RESERVE
+    try:
+        probe.execute("SELECT " + "(" * reserve + text + ")" * reserve).close()
+    except sqlite3.Error as exc:
+        if "parser stack overflow" in str(exc):
+            raise ExpressionError(
+                "expression is nested too deeply for SQLite: flatten it "
+                "(e.g. CONCAT(a, b, c) instead of CONCAT(CONCAT(a, b), c))"
+            ) from None
 
 
 def _pg_type(vtype: ValueType) -> TypeEngine[Any]:
@@ -202,11 +233,14 @@ class _Compiler:
         return Sql(-operand.expr, T.NUMBER, operand.cost + 1)
 
     def compile_BinOp(self, node: ast.BinOp, info: NodeInfo) -> Sql:
-        left, right = self.compile(node.left), self.compile(node.right)
         symbol = _ARITHMETIC[type(node.op)]
         if self.sqlite:
-            expr = self.call_py(NUM_OPERATORS[symbol], [left, right])
-            return Sql(expr, T.NUMBER, _cost([left, right]))
+            # a + b + c is one variadic call (a left fold, so the meaning is unchanged):
+            # SQLite's parser only takes about 30 nested calls.
+            operands = [self.compile(n) for n in self.chain(node)]
+            expr = self.call_py(NUM_OPERATORS[symbol], operands)
+            return Sql(expr, T.NUMBER, _cost(operands))
+        left, right = self.compile(node.left), self.compile(node.right)
         if symbol == "**":
             return self.pg_power(node, left, int(right.literal))
         a, b = left.expr, right.expr
@@ -230,6 +264,24 @@ class _Compiler:
             unshifted = shifted * self.bind(Decimal(1).scaleb(-(MAX_SCALE + 1)), T.NUMBER)
             expr = sa.func.round(unshifted, MAX_SCALE)
         return Sql(expr, T.NUMBER, _cost([left, right]))
+
+    def chain(self, node: ast.BinOp) -> list[ast.expr]:
+        """The operands of a left-leaning chain of one operator: ((a + b) + c) -> a, b, c."""
+        op_type = type(node.op)
+        operands: list[ast.expr] = []
+        current: ast.expr = node
+        while (
+            isinstance(current, ast.BinOp)
+            and type(current.op) is op_type
+            and op_type in (ast.Add, ast.Sub, ast.Mult)
+            and id(current) not in self.checked.null_nodes
+        ):
+            operands.append(current.right)
+            current = current.left
+        if isinstance(current, ast.BinOp) and current is node:  # not chainable (/, %, **)
+            return [node.left, node.right]
+        operands.append(current)
+        return operands[::-1]
 
     def pg_power(self, node: ast.BinOp, base: Sql, exponent: int) -> Sql:
         # Repeated multiplication is exact on NUMERIC (power() rounds to ~16 digits).
@@ -287,12 +339,39 @@ class _Compiler:
         function = LIBRARY[name]
         if name == "IN":
             return self.compile_in(self.compile(node.args[0]), node.args[1], negate=False)
+        if name == "IF":
+            return self.compile_if_chain(node, info)
         args = [self.compile(arg) for arg in node.args]
         hook = function.sqlite if self.sqlite else function.pg
         assert hook is not None, name
         expr = hook(self, node, args)
         repeats = 1 if self.sqlite else function.repeats  # SQLite calls Python once
         return Sql(expr, info.vtype, 1 + sum(a.cost for a in args) * repeats)
+
+    def compile_if_chain(self, node: ast.Call, info: NodeInfo) -> Sql:
+        """IF(a, x, IF(b, y, z)) as one flat CASE WHEN a THEN x WHEN b THEN y ELSE z END.
+
+        Same meaning (a NULL condition falls through), but SQLite's parser, whose stack
+        holds about 18 nested CASEs, then accepts long IF chains.
+        """
+        whens: list[tuple[ColumnElement[Any], ColumnElement[Any]]] = []
+        parts: list[Sql] = []
+        current: ast.expr | None = node
+        while (
+            isinstance(current, ast.Call)
+            and call_name(current) == "IF"
+            and id(current) not in self.checked.null_nodes
+        ):
+            condition, value = self.compile(current.args[0]), self.compile(current.args[1])
+            whens.append((condition.expr, value.expr))
+            parts += [condition, value]
+            current = current.args[2] if len(current.args) > 2 else None
+        otherwise = self.null(info.vtype)
+        if current is not None:
+            last = self.compile(current)
+            parts.append(last)
+            otherwise = last.expr
+        return Sql(sa.case(*whens, else_=otherwise), info.vtype, _cost(parts))
 
     # -- the result ----------------------------------------------------------------------
 

@@ -118,10 +118,24 @@ NUM_CMP = py_sql("num_cmp", N, None, numbers.compare)
 NUM_IN = py_sql(
     "num_in", (T.NUMBER,), T.BOOLEAN, lambda x, *items: in_list(x, items), variadic=True
 )
+
+
+def _fold(operation: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    """a op b op c, left to right: the variadic form of a chain (see sql.py)."""
+
+    def folded(first: Any, *rest: Any) -> Any:
+        result = first
+        for value in rest:
+            result = operation(result, value)
+        return result
+
+    return folded
+
+
 NUM_OPERATORS = {
-    "+": py_sql("num_add", N, T.NUMBER, numbers.add),
-    "-": py_sql("num_sub", N, T.NUMBER, numbers.subtract),
-    "*": py_sql("num_mul", N, T.NUMBER, numbers.multiply),
+    "+": py_sql("num_add", (T.NUMBER,), T.NUMBER, _fold(numbers.add), variadic=True),
+    "-": py_sql("num_sub", (T.NUMBER,), T.NUMBER, _fold(numbers.subtract), variadic=True),
+    "*": py_sql("num_mul", (T.NUMBER,), T.NUMBER, _fold(numbers.multiply), variadic=True),
     "/": py_sql("num_div", N, T.NUMBER, numbers.divide),
     "%": py_sql("num_mod", N, T.NUMBER, numbers.modulo),
     "**": py_sql("num_pow", N, T.NUMBER, _power),
