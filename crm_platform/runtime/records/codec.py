@@ -66,7 +66,10 @@ class RecordCodec:
 def _flatten(messages: Any, prefix: str, out: dict[str, list[str]]) -> None:
     if isinstance(messages, Mapping):
         for key, value in messages.items():
-            _flatten(value, f"{prefix}.{key}" if prefix else str(key), out)
+            if isinstance(key, int):
+                _flatten(value, f"{prefix}[{key}]", out)
+            else:
+                _flatten(value, f"{prefix}.{key}" if prefix else str(key), out)
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         out.setdefault(prefix or "(root)", []).extend(messages)
     elif isinstance(messages, list):
