@@ -232,3 +232,27 @@ def metadata_check() -> None:
     except CrmError as error:
         _fail(error)
     click.echo("All metadata is valid.")
+
+
+@main.group("search")
+def search_group() -> None:
+    """The search index."""
+
+
+@search_group.command("reindex")
+@click.argument("objects", nargs=-1)
+def search_reindex(objects: tuple[str, ...]) -> None:
+    """Rebuild the search entries of OBJECTS (all searchable objects when none are named)."""
+    from .runtime.records.search import reindex_object, searchable
+
+    org = _org()
+    _require_org(org)
+    with org.db.write() as conn:
+        model = org.models.model_for(conn)
+        names = objects or tuple(n for n, o in model.objects.items() if searchable(o))
+        for name in names:
+            obj = model.object(name)
+            if obj is None:
+                click.secho(f"no object '{name}'", fg="red", err=True)
+                sys.exit(1)
+            click.echo(f"{name}: {reindex_object(conn, obj)} records indexed")

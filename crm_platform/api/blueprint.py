@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from . import composite_api, metadata_api, records_api
+from . import composite_api, metadata_api, records_api, search_api
 from .auth import authenticate_request
 
 
@@ -19,4 +19,5 @@ def build_api_blueprint() -> Blueprint:
     api.register_blueprint(metadata_api.bp)
     api.register_blueprint(records_api.bp)
     api.register_blueprint(composite_api.bp)
+    api.register_blueprint(search_api.bp)
     return api

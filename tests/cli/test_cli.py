@@ -158,3 +158,11 @@ def test_bad_yaml_is_reported(crm, tmp_path):
     file.write_text("api_name: [unclosed\n")
     result = crm("metadata", "apply", str(file), ok=False)
     assert result.exit_code == 1 and "not valid YAML" in result.output
+
+
+def test_search_reindex(crm, database_url, tmp_path):
+    crm("init", "--admin-password", "S3cure-pass!")
+    crm("metadata", "apply", str(FIXTURES / "sales"))
+    result = crm("search", "reindex")
+    assert "account: 0 records indexed" in result.output
+    assert crm("search", "reindex", "nothing", ok=False).exit_code == 1

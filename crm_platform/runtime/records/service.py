@@ -36,7 +36,7 @@ from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel, OrgModel
 from ..users import User
-from . import counters, rollups
+from . import counters, rollups, search
 from .codec import RecordCodec, compile_codec, from_columns, to_columns
 from .query import (
     COUNT_CAP,
@@ -312,6 +312,7 @@ class RecordSession:
             version=1,
         )
         self._execute_write(obj, obj.table.insert().values(row), values)
+        search.index_records(self.conn, obj, [change.record_id])
         self._refresh_rollups(obj, {change.record_id}, values)
         self._run_hooks(self.service.hooks.after_save, change)
         return self.get(object_name, change.record_id)
@@ -354,6 +355,7 @@ class RecordSession:
         if result.rowcount == 0:
             raise PreconditionFailed("the record was changed by someone else: read it and retry")
         self._write_history(obj, record_id, before, changed)
+        search.index_records(self.conn, obj, [record_id])
         self._refresh_rollups(obj, {record_id}, changed, before=before)
         self._run_hooks(self.service.hooks.after_save, change)
         return self.get(object_name, record_id)
@@ -375,6 +377,10 @@ class RecordSession:
         if found is not None:
             return self.update(object_name, found[0], data), False
         return self.create(object_name, {**data, field_name: value}), True
+
+    def search(self, q: str, objects: list[str] | None, limit: int) -> list[dict[str, Any]]:
+        """Records matching ``q`` across searchable objects, best first."""
+        return search.search(self.conn, self.model, q, objects, limit)
 
     def aggregate(
         self, object_name: str, group_by: list[str], metrics: list[str], where: str | None
@@ -438,6 +444,7 @@ class RecordSession:
         batch = new_id()
         affected = self._delete_tree(obj, [record_id], batch, depth=0)
         for child_name, ids in affected.items():
+            search.unindex_records(self.conn, self.model.objects[child_name], ids)
             self._refresh_rollups(self.model.objects[child_name], ids, None, deleted=True)
         change = RecordChange(obj, record_id, dict(current), {}, "delete")
         self._run_hooks(self.service.hooks.after_save, change)
@@ -532,6 +539,7 @@ class RecordSession:
             restored[candidate.api_name] = set(ids)
         self._relink(batch)
         for name, ids in restored.items():
+            search.index_records(self.conn, self.model.objects[name], ids)
             self._refresh_rollups(self.model.objects[name], ids, None, deleted=True)
         return self.get(object_name, record_id)
 

@@ -1,0 +1,51 @@
+"""Search index: FTS5 (trigram) on SQLite; tsvector with GIN and pg_trgm on PostgreSQL.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-23
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # trigram: case-insensitive substring search that also works for CJK text
+        op.execute(
+            "CREATE VIRTUAL TABLE sys_search USING fts5("
+            "object UNINDEXED, record_id UNINDEXED, title, body, tokenize='trigram')"
+        )
+        return
+    op.create_table(
+        "sys_search",
+        sa.Column("object", sa.Text, nullable=False),
+        sa.Column("record_id", sa.String(36), nullable=False),
+        sa.Column("title", sa.Text),
+        sa.Column("body", sa.Text),
+        sa.PrimaryKeyConstraint("object", "record_id"),
+    )
+    op.execute(
+        "ALTER TABLE sys_search ADD COLUMN tsv tsvector GENERATED ALWAYS AS ("
+        "setweight(to_tsvector('simple', coalesce(title, '')), 'A') || "
+        "setweight(to_tsvector('simple', coalesce(body, '')), 'B')) STORED"
+    )
+    op.execute("CREATE INDEX ix_sys_search_tsv ON sys_search USING gin (tsv)")
+    has_trgm = (
+        op.get_bind()
+        .exec_driver_sql("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")
+        .scalar()
+    )
+    if not has_trgm:
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+    op.execute("CREATE INDEX ix_sys_search_title_trgm ON sys_search USING gin (title gin_trgm_ops)")
+    op.execute("CREATE INDEX ix_sys_search_body_trgm ON sys_search USING gin (body gin_trgm_ops)")
+
+
+def downgrade() -> None:
+    op.execute("DROP TABLE sys_search")
