@@ -48,7 +48,7 @@ _SYMBOLS = {
 _LITERAL_HINTS = {"true": "True", "false": "False", "null": "None", "none": "None"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: it holds a syntax tree
 class CheckedExpression:
     """A type-checked expression, ready to evaluate in Python or compile to SQL.
 

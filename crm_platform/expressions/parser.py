@@ -66,7 +66,7 @@ _PLAIN_DECIMAL = re.compile(r"^[0-9]*\.?[0-9]*$")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: it holds a syntax tree
 class ParsedExpression:
     """A syntactically valid expression, not yet type-checked."""
 
