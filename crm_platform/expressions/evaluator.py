@@ -93,9 +93,6 @@ class _Evaluator(SimpleEval):
     def info(self, node: ast.AST) -> NodeInfo:
         return self.checked.info(node)
 
-    def field_value(self, path: FieldPath) -> Any:
-        return self._cache[path]
-
     # -- node handlers ------------------------------------------------------------------
 
     def _eval(self, node: ast.AST) -> Any:

@@ -73,8 +73,6 @@ class Evaluation(Protocol):
 
     def info(self, node: ast.AST) -> NodeInfo: ...
 
-    def field_value(self, path: FieldPath) -> Any: ...
-
 
 class SqlCompiler(Protocol):
     """What a function's SQL hook may use (see sql.py)."""
@@ -104,10 +102,6 @@ def bounded_text(value: str) -> str:
 def is_blank(value: Any) -> bool:
     """NULL, empty text and an empty multi-select are blank."""
     return value is None or value == "" or (isinstance(value, list | tuple) and not value)
-
-
-def whole(value: Decimal | None, low: int, high: int) -> int | None:
-    return None if value is None else numbers.whole(value, low, high)
 
 
 def add_months(start: date, months: int) -> date | None:
@@ -424,11 +418,6 @@ def _eval_if(ev: Evaluation, call: ast.Call) -> Any:
     return ev.value(call.args[2]) if len(call.args) > 2 else None
 
 
-def _sql_if(c: SqlCompiler, call: ast.Call, a: list[Sql]) -> ColumnElement[Any]:
-    otherwise = a[2].expr if len(a) > 2 else c.null(c.info(call).vtype)
-    return sa.case((a[0].expr, a[1].expr), else_=otherwise)
-
-
 register(
     Function(
         "IF",
@@ -436,8 +425,7 @@ register(
         R,
         min_args=2,
         evaluate=_eval_if,
-        pg=_sql_if,
-        sqlite=_sql_if,
+        # SQL: sql.py compiles a chain IF(a, x, IF(b, y, z)) into one flat CASE.
         doc="IF(condition, then, else): `then` when the condition is true, else `else` "
         "(NULL when omitted); a NULL condition counts as not true",
     )
@@ -1352,6 +1340,7 @@ def _check_in(call: ast.Call, args: list[Arg]) -> tuple[NodeInfo, list[ValueType
     return NodeInfo(T.BOOLEAN), [subject.vtype, subject.vtype]
 
 
+# SQL: sql.py compiles IN as the `in` operator (one implementation of list membership).
 register(
     Function(
         "IN",

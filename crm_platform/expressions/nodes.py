@@ -40,10 +40,6 @@ def set_position(node: ast.AST, line: int, column: int, multiline: bool) -> None
     node.crm_pos = (line, column, multiline)  # type: ignore[attr-defined]
 
 
-def copy_position(target: ast.AST, source: ast.AST) -> None:
-    target.crm_pos = getattr(source, "crm_pos", (1, 1, False))  # type: ignore[attr-defined]
-
-
 def fail(node: ast.AST | None, reason: str, name: str | None = None) -> NoReturn:
     """Raise ExpressionError at the node's position."""
     line, column, multiline = getattr(node, "crm_pos", (None, None, False))
