@@ -45,9 +45,9 @@ def _wait_until_up(port: int) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return
-        except requests.ConnectionError:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok:
+                return
+        except requests.RequestException:
             time.sleep(0.2)
     raise RuntimeError(f"server on port {port} did not start")
 
