@@ -14,7 +14,7 @@ the next fetch describes it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -69,18 +69,19 @@ COMPOUND_SUBS: Mapping[str, Mapping[str, int]] = {
 
 
 class DocumentCache:
-    """The serialised document per (metadata version, server URL); only the newest version."""
+    """The serialised document per server URL, for the newest metadata version seen."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._version: int | None = None
         self._documents: dict[str, bytes] = {}
 
-    def get(self, model: OrgModel, server_url: str) -> bytes:
+    def get(self, model: OrgModel, server_url: str, dumps: Callable[[Any], str]) -> bytes:
+        """The document for ``model``, built (outside the lock) only when not cached yet."""
         with self._lock:
             if self._version == model.version and server_url in self._documents:
                 return self._documents[server_url]
-        body = current_app.json.dumps(build_openapi(model, server_url)).encode("utf-8")
+        body = dumps(build_openapi(model, server_url)).encode("utf-8")
         with self._lock:
             if self._version is None or model.version > self._version:
                 self._version, self._documents = model.version, {}
@@ -98,11 +99,11 @@ def _install_cache(state: Any) -> None:
 def openapi_document() -> Response:
     """The OpenAPI document for the metadata version this request sees."""
     org = current_org()
-    with org.reading() as (_conn, model):
-        pass
+    with org.db.read() as conn:
+        model = org.models.model_for(conn)
     server_url = request.script_root + request.path.removesuffix("/openapi.json")
-    cache: DocumentCache = current_app.extensions.setdefault(EXTENSION, DocumentCache())
-    response = Response(cache.get(model, server_url), mimetype=JSON)
+    cache: DocumentCache = current_app.extensions[EXTENSION]
+    response = Response(cache.get(model, server_url, current_app.json.dumps), mimetype=JSON)
     response.headers[VERSION_HEADER] = str(model.version)
     response.set_etag(f"metadata-{model.version}")
     return response.make_conditional(request)
@@ -131,10 +132,10 @@ def build_openapi(model: OrgModel, server_url: str = "/api/v1") -> dict[str, Any
     )
     names = _ComponentNames(model)
     _add_common_components(spec)
+    spec.tag({"name": "metadata", "description": "Objects and fields, as definitions."})
     _add_metadata_endpoints(spec)
     for obj in model.objects.values():
         _add_object(spec, model, obj, names)
-    spec.tag({"name": "metadata", "description": "Objects and fields, as definitions."})
     return spec.to_dict()
 
 
