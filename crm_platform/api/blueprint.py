@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from . import composite_api, metadata_api, records_api, search_api
+from . import composite_api, metadata_api, openapi, records_api, search_api
 from .auth import authenticate_request
 
 
@@ -20,4 +20,5 @@ def build_api_blueprint() -> Blueprint:
     api.register_blueprint(records_api.bp)
     api.register_blueprint(composite_api.bp)
     api.register_blueprint(search_api.bp)
+    api.register_blueprint(openapi.bp)
     return api

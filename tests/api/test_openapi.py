@@ -13,15 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from flask import Blueprint, g
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from crm_platform.api import openapi
-from crm_platform.api.auth import authenticate_request
-from tests.conftest import ON_POSTGRES
 from tests.metadata.test_field_types import FIELDS
 
 DOC = "/api/v1/openapi.json"
@@ -31,25 +28,6 @@ OPERATIONS = {
     "/records/{o}/{{id}}/restore": {"post": "restore_{o}"},
     "/records/{o}/{{id}}/history": {"get": "history_{o}"},
 }
-
-
-@pytest.fixture
-def app(app):
-    """The app with the document served under /api/v1, behind the API's token check.
-
-    ``build_api_blueprint`` registers ``openapi.bp``; until it does, the same
-    wiring (the token check of /api/v1 first) is added here.
-    """
-    if not any(rule.rule == DOC for rule in app.url_map.iter_rules()):
-        parent = Blueprint("api_v1_openapi", __name__, url_prefix="/api/v1")
-
-        @parent.before_request
-        def _authenticate() -> None:
-            g.crm_user = authenticate_request()
-
-        parent.register_blueprint(openapi.bp)
-        app.register_blueprint(parent)
-    return app
 
 
 def fetch(api) -> dict[str, Any]:
@@ -497,24 +475,10 @@ def test_schemathesis_finds_responses_as_documented(app, api, project):
 # --- inputs the document allows must not give a 5xx (found while fuzzing) -------------
 
 ALLOWED_BUT_FAILING = [
-    pytest.param(
-        {"name": "nul\x00byte"},
-        id="nul-in-text",
-        marks=pytest.mark.xfail(
-            ON_POSTGRES,
-            reason="platform bug: PostgreSQL refuses NUL in text (psycopg.DataError) -> 500; "
-            "the record codec should refuse or strip it with a 400",
-            strict=False,
-        ),
-    ),
+    pytest.param({"name": "nul\x00byte"}, id="nul-in-text"),
     pytest.param(
         {"name": "late", "kickoff_at": "9999-12-31T23:59:59-05:00"},
         id="datetime-beyond-year-9999-in-utc",
-        marks=pytest.mark.xfail(
-            reason="platform bug: UTCDateTime.process_bind_param overflows converting to UTC "
-            "(OverflowError: date value out of range) -> 500 instead of a 400",
-            strict=False,
-        ),
     ),
 ]
 

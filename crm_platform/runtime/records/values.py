@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,6 +19,46 @@ from crm_platform.core import ID_LENGTH
 
 PHONE = re.compile(r"^[0-9+()./\- x]{3,40}$")
 ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+class Text(fields.String):
+    """Text without NUL characters (PostgreSQL cannot store them; no user means them)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kw)
+        if "\x00" in text:
+            raise ValidationError("must not contain NUL characters")
+        return text
+
+
+class Email(Text, fields.Email):
+    pass
+
+
+class Url(Text, fields.Url):
+    pass
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """A point in time with its offset, within what UTC can represent."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kw)
+        try:
+            moment.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValidationError("out of range") from exc
+        return moment
+
+
+class LocalTime(fields.Time):
+    """A time of day: no date, no time zone."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> time:
+        parsed = super()._deserialize(value, attr, data, **kw)
+        if parsed.tzinfo is not None:
+            raise ValidationError("a time of day takes no time zone offset")
+        return parsed
 
 
 class ExactDecimal(fields.Field):
@@ -79,14 +120,14 @@ class StrictBoolean(fields.Boolean):
     falsy = {False}
 
 
-class RichText(fields.String):
+class RichText(Text):
     """HTML, sanitised with nh3 so stored markup can never carry script."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
         return nh3.clean(super()._deserialize(value, attr, data, **kw))
 
 
-class RecordId(fields.String):
+class RecordId(Text):
     """The id of a record (lookups and master-detail)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
@@ -100,7 +141,7 @@ class MultiPicklist(fields.List):
     """A list of distinct picklist values, stored in the picklist's own order."""
 
     def __init__(self, values: list[str], **kw: Any):
-        super().__init__(fields.String(validate=validate.OneOf(values)), allow_none=True, **kw)
+        super().__init__(Text(validate=validate.OneOf(values)), allow_none=True, **kw)
         self.order = {v: i for i, v in enumerate(values)}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> list[str]:
@@ -111,7 +152,7 @@ class MultiPicklist(fields.List):
 
 
 def _text(max_length: int, **kw: Any) -> fields.String:
-    return fields.String(allow_none=True, validate=validate.Length(max=max_length), **kw)
+    return Text(allow_none=True, validate=validate.Length(max=max_length), **kw)
 
 
 def _compound(subs: Mapping[str, fields.Field]) -> fields.Nested:
@@ -132,9 +173,9 @@ def field_for(definition: Mapping[str, Any]) -> fields.Field:
     if kind == "rich_text":
         return RichText(allow_none=True, validate=validate.Length(max=max_length))
     if kind == "email":
-        return fields.Email(allow_none=True, validate=validate.Length(max=max_length))
+        return Email(allow_none=True, validate=validate.Length(max=max_length))
     if kind == "phone":
-        return fields.String(
+        return Text(
             allow_none=True,
             validate=[
                 validate.Length(max=max_length),
@@ -142,7 +183,7 @@ def field_for(definition: Mapping[str, Any]) -> fields.Field:
             ],
         )
     if kind == "url":
-        return fields.Url(
+        return Url(
             allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=max_length)
         )
     if kind in {"integer", "duration"}:
@@ -160,11 +201,11 @@ def field_for(definition: Mapping[str, Any]) -> fields.Field:
     if kind == "date":
         return fields.Date(allow_none=True)
     if kind == "datetime":
-        return fields.AwareDateTime(allow_none=True, format="iso")
+        return AwareDateTime(allow_none=True, format="iso")
     if kind == "time":
-        return fields.Time(allow_none=True)
+        return LocalTime(allow_none=True)
     if kind == "picklist":
-        return fields.String(allow_none=True, validate=validate.OneOf(picklist_values(definition)))
+        return Text(allow_none=True, validate=validate.OneOf(picklist_values(definition)))
     if kind == "multi_picklist":
         return MultiPicklist(picklist_values(definition))
     if kind == "lookup" and "targets" in definition:
