@@ -123,7 +123,10 @@ class Database:
             trans = conn.begin()
             try:
                 if not self.is_sqlite:
-                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                    # One snapshot for the whole read, as SQLite's WAL read gives.
+                    conn.exec_driver_sql(
+                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                    )
                 yield conn
             finally:
                 trans.rollback()

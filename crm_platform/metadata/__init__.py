@@ -19,7 +19,16 @@ from .fieldtypes import (
 from .kinds import Kind, KindRegistry, Problem, build_registry, load_schema
 from .names import SYSTEM_COLUMNS, api_name_problem, field_name_problem
 from .service import ChangeResult, MetadataService
-from .store import ACTIVE, DELETED, LOCAL_OWNER, Component, Snapshot, read_snapshot, read_version
+from .store import (
+    ACTIVE,
+    DELETED,
+    LOCAL_OWNER,
+    Component,
+    Snapshot,
+    read_snapshot,
+    read_version,
+    share_version,
+)
 
 __all__ = [
     "ACTIVE",
@@ -48,6 +57,7 @@ __all__ = [
     "load_schema",
     "read_snapshot",
     "read_version",
+    "share_version",
     "storage_of",
     "sub_columns",
 ]

@@ -79,6 +79,19 @@ def read_version(conn: Connection) -> int:
     return int(conn.execute(sa.select(org.c.metadata_version).where(org.c.id == 1)).scalar_one())
 
 
+def share_version(conn: Connection) -> int:
+    """Read the version and keep metadata changes out until commit (record writes do this).
+
+    On PostgreSQL a shared row lock: writers never block each other, but a DDL
+    change set waits until they finish, so no write runs against a table the
+    model it was compiled from no longer describes. SQLite serialises writers anyway.
+    """
+    query = sa.select(org.c.metadata_version).where(org.c.id == 1)
+    if conn.dialect.name != "sqlite":
+        query = query.with_for_update(read=True)
+    return int(conn.execute(query).scalar_one())
+
+
 def lock_version(conn: Connection) -> int:
     """Read the version and hold the org row until commit, so metadata changes serialise."""
     query = sa.select(org.c.metadata_version).where(org.c.id == 1)

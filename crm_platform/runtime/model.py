@@ -17,7 +17,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from crm_platform.metadata import Component, Snapshot, read_snapshot, read_version, sub_columns
+from crm_platform.metadata import (
+    Component,
+    Snapshot,
+    read_snapshot,
+    read_version,
+    share_version,
+    sub_columns,
+)
 from crm_platform.metadata.ddl import field_columns, system_columns
 
 
@@ -188,9 +195,12 @@ class ModelCache:
         self._model: OrgModel | None = None
         self._lock = threading.Lock()
 
-    def model_for(self, conn: Connection) -> OrgModel:
-        """The model for the version visible to ``conn``, rebuilt only when it moved."""
-        version = read_version(conn)
+    def model_for(self, conn: Connection, *, for_write: bool = False) -> OrgModel:
+        """The model for the version visible to ``conn``, rebuilt only when it moved.
+
+        ``for_write`` holds off metadata changes until the transaction ends.
+        """
+        version = share_version(conn) if for_write else read_version(conn)
         model = self._model
         if model is not None and model.version == version:
             return model

@@ -108,7 +108,7 @@ class RecordService:
         """One transaction: everything done in it lands together or not at all."""
         opener = self.org.db.write if write else self.org.db.read
         with opener() as conn:
-            model = self.org.models.model_for(conn)
+            model = self.org.models.model_for(conn, for_write=write)
             yield RecordSession(self, conn, model, user)
 
 
