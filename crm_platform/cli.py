@@ -18,6 +18,7 @@ from .core.tables import SYSTEM_USER_ID
 from .metadata import CandidateModel, read_snapshot
 from .metadata.validate import validate_candidate
 from .runtime import Org, create_token, find_user, initialise_org
+from .runtime.security import ADMIN_PERMISSION_SET
 from .runtime.users import create_user
 from .yamlio import KIND_FOLDERS, read_definitions, write_definitions
 
@@ -172,7 +173,13 @@ def user_create(email: str, name: str | None, password: str | None, admin: bool)
     _require_org(org)
     try:
         with org.db.write() as conn:
-            created = create_user(conn, email=email, name=name, password=password, is_admin=admin)
+            created = create_user(
+                conn,
+                email=email,
+                name=name,
+                password=password,
+                profile=ADMIN_PERMISSION_SET if admin else None,
+            )
     except CrmError as error:
         _fail(error)
     click.echo(f"Created user {created.email} ({created.id}).")

@@ -15,7 +15,15 @@ import yaml
 
 from .core import ValidationFailed
 
-KIND_FOLDERS = {"objects": "object", "validation_rules": "validation_rule"}
+KIND_FOLDERS = {
+    "objects": "object",
+    "validation_rules": "validation_rule",
+    "permission_sets": "permission_set",
+    "roles": "role",
+    "groups": "group",
+    "queues": "queue",
+    "sharing_rules": "sharing_rule",
+}
 YAML_SUFFIXES = {".yaml", ".yml"}
 
 

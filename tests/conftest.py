@@ -234,3 +234,37 @@ def projects(api, load_metadata):
     """An org with accounts, projects (formulas, roll-ups, rules) and tasks."""
     load_metadata("projects")
     return api
+
+
+@pytest.fixture
+def make_user(org, app):
+    """Create a user with a profile (and role, extra sets) and return their API client."""
+    from crm_platform.runtime import create_user
+
+    def make(email: str, *, profile: str | None = None, role: str | None = None, sets=()):
+        from crm_platform.core.tables import user_permission_sets
+
+        with org.db.write() as conn:
+            user = create_user(
+                conn, email=email, password="user-password-1", profile=profile, role=role
+            )
+            for name in sets:
+                conn.execute(
+                    user_permission_sets.insert().values(user_id=user.id, permission_set=name)
+                )
+        client = ApiClient(app.test_client(), make_token(org, email))
+        client.user_id = user.id
+        return client
+
+    return make
+
+
+@pytest.fixture
+def put_metadata(org):
+    """Create or replace components of any kind, as the system user."""
+    from crm_platform.core.tables import SYSTEM_USER_ID
+
+    def put(kind: str, definition: dict):
+        return org.metadata.put_component(kind, definition, author_id=SYSTEM_USER_ID)
+
+    return put

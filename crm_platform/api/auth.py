@@ -10,6 +10,7 @@ from flask import current_app, g, request
 
 from crm_platform.core import Forbidden, Unauthorized
 from crm_platform.runtime import Org, User, get_user, resolve_token
+from crm_platform.runtime.security import UserAccess, load_access
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,13 +41,33 @@ def current_user() -> User:
     return g.crm_user
 
 
-def require_admin(view: F) -> F:
-    """Refuse the view to anyone but an administrator."""
+def current_access() -> UserAccess:
+    """The request user's permissions (computed once per request)."""
+    if "crm_access" not in g:
+        with current_org().reading() as (conn, model):
+            g.crm_access = load_access(conn, current_user(), model, model.security)
+    return g.crm_access
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user().is_admin:
-            raise Forbidden("only an administrator may change metadata")
-        return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+def require_api_access() -> None:
+    """Token access to the API needs the api_enabled system permission."""
+    if not current_access().has("api_enabled"):
+        raise Forbidden("API access is not enabled for this user (api_enabled)")
+
+
+def require_permission(permission: str) -> Callable[[F], F]:
+    """Refuse the view unless the user holds a system permission."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_access().has(permission):
+                raise Forbidden(f"this needs the {permission} permission")
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+require_admin = require_permission("customize_application")

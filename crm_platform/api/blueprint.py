@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g
 
 from . import composite_api, metadata_api, openapi, records_api, search_api
-from .auth import authenticate_request
+from .auth import authenticate_request, require_api_access
 
 
 def build_api_blueprint() -> Blueprint:
@@ -15,6 +15,7 @@ def build_api_blueprint() -> Blueprint:
     @api.before_request
     def _authenticate() -> None:
         g.crm_user = authenticate_request()
+        require_api_access()
 
     api.register_blueprint(metadata_api.bp)
     api.register_blueprint(records_api.bp)

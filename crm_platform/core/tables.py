@@ -40,13 +40,15 @@ users = sa.Table(
     sa.Column("email", sa.Text, nullable=False, unique=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("password_hash", sa.Text),
-    sa.Column("is_admin", sa.Boolean, nullable=False),
     sa.Column("is_system", sa.Boolean, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("time_zone", sa.Text),
     sa.Column("locale", sa.Text),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("role", sa.Text),
+    sa.Column("manager_id", sa.String(ID_LENGTH)),
+    sa.Column("profile", sa.Text),
 )
 
 api_tokens = sa.Table(
@@ -124,4 +126,50 @@ delete_links = sa.Table(
     sa.Column("record_id", sa.String(ID_LENGTH), nullable=False),
     sa.Column("field", sa.Text, nullable=False),
     sa.Column("target_id", sa.String(ID_LENGTH), nullable=False),
+)
+
+user_permission_sets = sa.Table(
+    "sys_user_permission_set",
+    platform_metadata,
+    sa.Column("user_id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("permission_set", sa.Text, primary_key=True),
+)
+
+group_members = sa.Table(
+    "sys_group_member",
+    platform_metadata,
+    sa.Column("group_name", sa.Text, primary_key=True),
+    sa.Column("user_id", sa.String(ID_LENGTH), primary_key=True),
+)
+
+queue_members = sa.Table(
+    "sys_queue_member",
+    platform_metadata,
+    sa.Column("queue_name", sa.Text, primary_key=True),
+    sa.Column("user_id", sa.String(ID_LENGTH), primary_key=True),
+)
+
+# Who else may see a record: a user, group or role id, or "sub:<role id>" for a role
+# and its subordinates; ``reason`` is "manual" or "rule:<sharing rule>".
+shares = sa.Table(
+    "sys_share",
+    platform_metadata,
+    sa.Column("object", sa.Text, primary_key=True),
+    sa.Column("record_id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("principal", sa.Text, primary_key=True),
+    sa.Column("access", sa.String(8), nullable=False),
+    sa.Column("reason", sa.Text, primary_key=True),
+)
+
+logins = sa.Table(
+    "sys_login",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("user_id", sa.String(ID_LENGTH)),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("succeeded", sa.Boolean, nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("address", sa.Text),
+    sa.Column("user_agent", sa.Text),
+    sa.Column("at", UTCDateTime, nullable=False),
 )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 Problem = tuple[str, str]  # (field path, message)
 Validator = Callable[["CandidateModel", Mapping[str, Any]], Iterable[Problem]]
+ApplyHook = Callable[[Any, tuple[Any, ...], "CandidateModel"], None]
 
 SHARED_SCHEMAS = ("label", "field")
 
@@ -57,6 +58,7 @@ class KindRegistry:
 
     kinds: dict[str, Kind] = field(default_factory=dict)
     validators: dict[str, list[Validator]] = field(default_factory=dict)
+    apply_hooks: list[ApplyHook] = field(default_factory=list)
     _schema_registry: Registry = field(default_factory=Registry)
     _compiled: dict[str, Draft202012Validator] = field(default_factory=dict)
 
@@ -75,6 +77,14 @@ class KindRegistry:
     def add_validator(self, kind: str, validator: Validator) -> None:
         """Run ``validator`` on every definition of ``kind`` in a change set's candidate model."""
         self.validators.setdefault(kind, []).append(validator)
+
+    def add_apply_hook(self, hook: ApplyHook) -> None:
+        """Run ``hook(conn, changes, model)`` in every change set's transaction, after its DDL.
+
+        For derived data that must move with the metadata (e.g. share rows of a
+        criteria-based sharing rule).
+        """
+        self.apply_hooks.append(hook)
 
     def kind(self, name: str) -> Kind:
         return self.kinds[name]
@@ -140,17 +150,29 @@ def build_registry() -> KindRegistry:
         registry.add_schema_resource(load_schema(name))
     registry.register_kind(Kind("object", "objects", load_schema("object")))
     registry.register_kind(Kind("field", "fields", load_schema("field")))
-    registry.register_kind(
-        Kind("validation_rule", "validation_rules", load_schema("validation_rule"), per_object=True)
-    )
-    registry.add_validator("validation_rule", _validation_rule_targets)
+    for kind, validator in _other_kinds():
+        registry.register_kind(kind)
+        registry.add_validator(kind.name, validator)
     return registry
 
 
-def _validation_rule_targets(model: CandidateModel, rule: Mapping[str, Any]) -> Iterable[Problem]:
-    obj = model.object(rule["object"])
-    if obj is None:
-        yield ("object", f"no object '{rule['object']}'")
-        return
-    if "field" in rule and rule["field"] not in {f["api_name"] for f in obj["fields"]}:
-        yield ("field", f"no field '{rule['field']}' on '{rule['object']}'")
+def _other_kinds() -> list[tuple[Kind, Validator]]:
+    from . import kind_checks as checks
+
+    return [
+        (
+            Kind("validation_rule", "validation_rules", load_schema("validation_rule"), True),
+            checks.validation_rule_targets,
+        ),
+        (
+            Kind("permission_set", "permission_sets", load_schema("permission_set")),
+            checks.permission_set_references,
+        ),
+        (Kind("role", "roles", load_schema("role")), checks.role_parent),
+        (Kind("group", "groups", load_schema("group")), lambda _m, _d: ()),
+        (Kind("queue", "queues", load_schema("queue")), checks.queue_objects),
+        (
+            Kind("sharing_rule", "sharing_rules", load_schema("sharing_rule"), True),
+            checks.sharing_rule_references,
+        ),
+    ]

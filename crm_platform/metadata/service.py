@@ -135,6 +135,8 @@ class MetadataService:
             _run_ddl(conn, steps)
             new_version = bump_version(conn, version)
             write_changes(conn, changes, version=new_version, author_id=author_id)
+            for hook in self.registry.apply_hooks:
+                hook(conn, tuple(changes), model)
             return ChangeResult(new_version, tuple(changes), value)
 
     def create_object(self, raw: Any, *, author_id: str, owner: str = LOCAL_OWNER) -> ChangeResult:

@@ -27,6 +27,8 @@ from crm_platform.metadata import (
 )
 from crm_platform.metadata.ddl import field_columns, system_columns
 
+from .security.model import SecurityModel, compile_security
+
 
 @dataclass(frozen=True)
 class FieldModel:
@@ -94,6 +96,7 @@ class OrgModel:
     relations_to: Mapping[str, tuple[Relation, ...]]
     rollups_over: Mapping[str, tuple[Rollup, ...]]
     validation_rules: Mapping[str, tuple[Mapping[str, Any], ...]]
+    security: SecurityModel
 
     def object(self, name: str) -> ObjectModel | None:
         return self.objects.get(name)
@@ -126,6 +129,7 @@ def compile_org_model(snapshot: Snapshot) -> OrgModel:
         MappingProxyType({k: tuple(v) for k, v in relations.items()}),
         MappingProxyType({k: tuple(v) for k, v in rollups.items()}),
         MappingProxyType({k: tuple(v) for k, v in rules.items()}),
+        compile_security(snapshot),
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from crm_platform.core import Database, Settings
 from crm_platform.core.migrate import current_revision, head_revision, upgrade_platform
+from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.core.tables import org as org_table
 from crm_platform.core.types import utc_now
 from crm_platform.expressions import sqlite_functions
@@ -19,7 +20,10 @@ from crm_platform.metadata import KindRegistry, MetadataService, build_registry
 from .checks import register_runtime_checks
 from .model import ModelCache, OrgModel
 from .records import RecordService
+from .security import ADMIN_PERMISSION_SET, SYSTEM_PERMISSIONS
 from .users import User, create_system_user, create_user
+
+PLATFORM_OWNER = "platform"  # components the platform itself ships (not local, not a pack)
 
 
 @dataclass
@@ -83,8 +87,11 @@ def initialise_org(
     """
     upgrade_platform(org.db)
     with org.db.write() as conn:
-        if conn.execute(sa.select(sa.func.count()).select_from(org_table)).scalar_one():
-            return None
+        exists = conn.execute(sa.select(sa.func.count()).select_from(org_table)).scalar_one()
+    if exists:
+        ensure_admin_permission_set(org)
+        return None
+    with org.db.write() as conn:
         conn.execute(
             org_table.insert().values(
                 id=1,
@@ -99,6 +106,27 @@ def initialise_org(
             )
         )
         create_system_user(conn)
-        return create_user(
-            conn, email=admin_email, name="Administrator", password=admin_password, is_admin=True
+        admin = create_user(
+            conn,
+            email=admin_email,
+            name="Administrator",
+            password=admin_password,
+            profile=ADMIN_PERMISSION_SET,
         )
+    ensure_admin_permission_set(org)
+    return admin
+
+
+def ensure_admin_permission_set(org: Org) -> None:
+    """The administrators' permission set (every system permission), owned by the platform."""
+    if org.metadata.snapshot().get("permission_set", ADMIN_PERMISSION_SET) is not None:
+        return
+    definition = {
+        "api_name": ADMIN_PERMISSION_SET,
+        "label": "System administrator",
+        "description": "Everything: every object, field and setting, whoever owns the data.",
+        "system": list(SYSTEM_PERMISSIONS),
+    }
+    org.metadata.put_component(
+        "permission_set", definition, author_id=SYSTEM_USER_ID, owner=PLATFORM_OWNER
+    )

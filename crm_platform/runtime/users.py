@@ -20,7 +20,6 @@ class User:
     id: str
     email: str
     name: str
-    is_admin: bool
     active: bool
     is_system: bool = False
 
@@ -30,7 +29,6 @@ def _from_row(row: sa.RowMapping) -> User:
         id=row["id"],
         email=row["email"],
         name=row["name"],
-        is_admin=row["is_admin"],
         active=row["active"],
         is_system=row["is_system"],
     )
@@ -46,9 +44,15 @@ def create_user(
     email: str,
     name: str | None = None,
     password: str | None = None,
-    is_admin: bool = False,
+    profile: str | None = None,
+    role: str | None = None,
+    manager_id: str | None = None,
 ) -> User:
-    """Add a user. The email is the login and must be unique."""
+    """Add a user. The email is the login and must be unique.
+
+    ``profile`` (a permission set) and ``role`` are metadata names; the caller checks
+    they exist (see :mod:`crm_platform.runtime.directory`).
+    """
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise ValidationFailed({"email": "must be an email address"})
@@ -64,14 +68,16 @@ def create_user(
             email=email,
             name=name or email.split("@", 1)[0],
             password_hash=hash_password(password) if password else None,
-            is_admin=is_admin,
             is_system=False,
+            profile=profile,
+            role=role,
+            manager_id=manager_id,
             active=True,
             created_at=now,
             updated_at=now,
         )
     )
-    return User(user_id, email, name or email.split("@", 1)[0], is_admin, True)
+    return User(user_id, email, name or email.split("@", 1)[0], True)
 
 
 def create_system_user(conn: Connection) -> None:
@@ -83,7 +89,6 @@ def create_system_user(conn: Connection) -> None:
             email=SYSTEM_USER_EMAIL,
             name="System",
             password_hash=None,
-            is_admin=True,
             is_system=True,
             active=True,
             created_at=now,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm_platform.runtime import create_user, revoke_token
-from tests.conftest import ApiClient, make_token
+from crm_platform.runtime import revoke_token
+from tests.conftest import ApiClient
 
 
 def test_no_token_is_401_problem(anonymous):
@@ -53,10 +53,16 @@ def test_tokens_are_stored_hashed(org, admin_token):
 
 
 @pytest.fixture
-def rep(app, org) -> ApiClient:
-    with org.db.write() as conn:
-        create_user(conn, email="rep@example.com", password="rep-password-1")
-    return ApiClient(app.test_client(), make_token(org, "rep@example.com"))
+def rep(make_user, put_metadata) -> ApiClient:
+    put_metadata("permission_set", {"api_name": "api_user", "system": ["api_enabled"]})
+    return make_user("rep@example.com", profile="api_user")
+
+
+def test_api_access_needs_api_enabled(make_user):
+    nobody = make_user("nobody@example.com")
+    response = nobody.get("/api/v1/metadata/objects")
+    assert response.status_code == 403
+    assert "api_enabled" in response.get_json()["detail"]
 
 
 def test_a_non_admin_can_read_but_not_change_metadata(api, rep):

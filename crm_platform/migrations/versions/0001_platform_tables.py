@@ -37,7 +37,6 @@ def upgrade() -> None:
         sa.Column("email", sa.Text, nullable=False, unique=True),
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("password_hash", sa.Text),
-        sa.Column("is_admin", sa.Boolean, nullable=False),
         sa.Column("is_system", sa.Boolean, nullable=False),
         sa.Column("active", sa.Boolean, nullable=False),
         sa.Column("time_zone", sa.Text),

@@ -32,6 +32,7 @@ from crm_platform.expressions import (
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel, OrgModel
+from ..security import UserAccess, access_clause
 from .codec import SYSTEM_FIELDS
 from .scope import ObjectScope
 
@@ -94,7 +95,9 @@ class SelectBuilder:
         context: EvalContext,
         dialect: str,
         expressions: ExpressionCache,
+        access: UserAccess | None = None,
     ) -> None:
+        self.access = access  # None: the system's own queries, no sharing applies
         self.model = model
         self.obj = obj
         self.context = context
@@ -116,9 +119,13 @@ class SelectBuilder:
         link = owner.fields[prefix[-1]]
         target = self.model.objects[link.definition["target"]]
         alias = target.table.alias(f"j{len(self._aliases)}")
-        self.from_clause = self.from_clause.outerjoin(
-            alias, alias.c.id == parent.c[link.columns[SIMPLE].name]
-        )
+        condition = alias.c.id == parent.c[link.columns[SIMPLE].name]
+        if self.access is not None:
+            # a lookup to a record the user cannot see reads as empty
+            visible = access_clause(self.access, target, alias)
+            if visible is not None:
+                condition = sa.and_(condition, visible)
+        self.from_clause = self.from_clause.outerjoin(alias, condition)
         self._aliases[prefix] = alias
         return alias
 
@@ -171,9 +178,20 @@ class SelectBuilder:
             checked = self.expressions.checked(
                 self.model, self.obj, source, expected, None, self.dialect
             )
+            self.require_readable(checked.field_paths, what)
             return checked, compile_sql(checked, self.column, self.context, self.dialect)
         except ExpressionError as exc:
             raise ValidationFailed({what: [exc.detail]}) from exc
+
+    def readable(self, path: tuple[str, ...]) -> bool:
+        return self.access is None or self.access.path_readable(self.obj.api_name, path)
+
+    def require_readable(self, paths, what: str) -> None:
+        """A hidden field answers like an unknown one: no side channel through filters."""
+        for path in paths:
+            if not self.readable(path):
+                name = ".".join(path)
+                raise ValidationFailed({what: [f"unknown field '{name}'"]})
 
 
 def _formula_scale(definition) -> int | None:
@@ -187,8 +205,9 @@ def _formula_scale(definition) -> int | None:
 # --- choosing what to select ---------------------------------------------------------
 
 
-def default_paths(obj: ObjectModel) -> list[tuple[str, ...]]:
-    return [(name,) for name in obj.fields]
+def default_paths(obj: ObjectModel, builder: SelectBuilder) -> list[tuple[str, ...]]:
+    """Every field of the object the user may read."""
+    return [(name,) for name in obj.fields if builder.readable((name,))]
 
 
 def parse_paths(raw: Sequence[str], obj: ObjectModel, builder: SelectBuilder) -> list[tuple]:
@@ -197,7 +216,7 @@ def parse_paths(raw: Sequence[str], obj: ObjectModel, builder: SelectBuilder) ->
         path = tuple(p for p in item.strip().split(".") if p)
         if not path:
             continue
-        if builder.scope.walk(path) is None:
+        if builder.scope.walk(path) is None or not builder.readable(path):
             raise ValidationFailed({"fields": f"unknown field '{item.strip()}' of {obj.api_name}"})
         paths.append(path)
     return paths

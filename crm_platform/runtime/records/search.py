@@ -8,7 +8,7 @@ indexes for partial names. Never a ``LIKE '%q%'`` scan of the object tables.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -106,9 +106,18 @@ def reindex_object(conn: Connection, obj: ObjectModel, batch: int = 1000) -> int
 
 
 def search(
-    conn: Connection, model: OrgModel, q: str, objects: list[str] | None, limit: int
+    conn: Connection,
+    model: OrgModel,
+    q: str,
+    objects: list[str] | None,
+    limit: int,
+    visible: Callable[[ObjectModel], Any],
 ) -> list[dict[str, Any]]:
-    """Hits for ``q`` across searchable objects, best first: object, id and name."""
+    """Hits for ``q`` across searchable objects, best first: object, id and name.
+
+    ``visible(obj)`` gives the ids the user may see (a SELECT), or None for an object
+    they may not read; sharing applies in SQL, before the limit.
+    """
     q = q.strip()
     if not q:
         raise ValidationFailed({"q": "give something to search for"})
@@ -119,7 +128,16 @@ def search(
         if model.object(name) is None:
             raise ValidationFailed({"objects": f"no object '{name}'"})
     query = _sqlite_query(q) if conn.dialect.name == "sqlite" else _postgres_query(q)
-    query = query.where(search_table.c.object.in_(names)).limit(limit)
+    allowed = []
+    for name in names:
+        ids = visible(model.objects[name])
+        if ids is not None:
+            allowed.append(
+                sa.and_(search_table.c.object == name, search_table.c.record_id.in_(ids))
+            )
+    if not allowed:
+        return []
+    query = query.where(sa.or_(*allowed)).limit(limit)
     return [
         {"object": row.object, "id": row.record_id, "name": row.title}
         for row in conn.execute(query)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm_platform.core import (
     Conflict,
+    Forbidden,
     NotFound,
     PreconditionFailed,
     ValidationFailed,
@@ -35,6 +36,7 @@ from crm_platform.expressions import EvalContext, ExpressionError, ValueType, ev
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel, OrgModel
+from ..security import access_clause, load_access
 from ..users import User
 from . import counters, rollups, search
 from .codec import RecordCodec, compile_codec, from_columns, to_columns
@@ -123,6 +125,7 @@ class RecordSession:
         self.dialect = conn.dialect.name
         self.now = utc_now()
         self.context = EvalContext(now=self.now, time_zone=self._org_time_zone())
+        self.access = load_access(conn, user, model, model.security)
         self._hook_depth = 0
 
     def _org_time_zone(self) -> str:
@@ -137,8 +140,42 @@ class RecordSession:
             raise NotFound(f"no object '{name}'")
         return obj
 
-    def builder(self, obj: ObjectModel) -> SelectBuilder:
-        return SelectBuilder(self.model, obj, self.context, self.dialect, self.service.expressions)
+    def builder(self, obj: ObjectModel, *, as_system: bool = False) -> SelectBuilder:
+        access = None if as_system else self.access
+        return SelectBuilder(
+            self.model, obj, self.context, self.dialect, self.service.expressions, access
+        )
+
+    def require(self, obj: ObjectModel, operation: str) -> None:
+        """403 unless the user's permission sets allow ``operation`` on the object."""
+        if not self.access.can(obj.api_name, operation):
+            raise Forbidden(f"you may not {operation} {obj.api_name} records")
+
+    def _visible(self, obj: ObjectModel, mode: str = "read") -> list[Any]:
+        clause = access_clause(self.access, obj, obj.table, mode)
+        return [] if clause is None else [clause]
+
+    def _require_edit_access(self, obj: ObjectModel, record_id: str, *, deleted: bool = False):
+        """404 for a record the user cannot see, 403 for one they see but may not edit."""
+        table = obj.table
+        state = table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None)
+        base = sa.select(table.c.id).where(table.c.id == record_id, state)
+        if self.conn.execute(base.where(*self._visible(obj, "edit"))).first():
+            return
+        if self.conn.execute(base.where(*self._visible(obj, "read"))).first():
+            raise Forbidden(f"you may not change this {obj.api_name} record")
+        where = " in the recycle bin" if deleted else ""
+        raise NotFound(f"no {obj.api_name} record '{record_id}'{where}")
+
+    def _require_editable_fields(self, obj: ObjectModel, names) -> None:
+        refused = [
+            n for n in names if n in obj.fields and not self.access.field_editable(obj.api_name, n)
+        ]
+        if refused:
+            raise Forbidden(
+                f"you may not edit {', '.join(refused)}",
+                extra={"errors": {n: ["you may not edit this field"] for n in refused}},
+            )
 
     # --- reading ---------------------------------------------------------------------
     def get(
@@ -146,11 +183,14 @@ class RecordSession:
     ) -> dict[str, Any]:
         """One record with its formulas computed; 404 when absent (or in the recycle bin)."""
         obj = self.object(object_name)
+        self.require(obj, "read")
         builder = self.builder(obj)
-        paths = parse_paths(fields, obj, builder) if fields else default_paths(obj)
+        paths = parse_paths(fields, obj, builder) if fields else default_paths(obj, builder)
         columns = select_record_columns(builder, paths)
         query = (
-            sa.select(*columns).select_from(builder.from_clause).where(obj.table.c.id == record_id)
+            sa.select(*columns)
+            .select_from(builder.from_clause)
+            .where(obj.table.c.id == record_id, *self._visible(obj))
         )
         if not include_deleted:
             query = query.where(obj.table.c.deleted_at.is_(None))
@@ -209,13 +249,20 @@ class RecordSession:
         return found
 
     def _list(self, obj: ObjectModel, request: ListRequest, extra: list[Any]) -> Page:
+        self.require(obj, "read")
         builder = self.builder(obj)
-        paths = parse_paths(request.fields, obj, builder) if request.fields else default_paths(obj)
+        paths = (
+            parse_paths(request.fields, obj, builder)
+            if request.fields
+            else default_paths(obj, builder)
+        )
         keys = sort_keys(builder, request.order_by)
         conditions = [
             obj.table.c.deleted_at.is_not(None)
             if request.include_deleted
-            else obj.table.c.deleted_at.is_(None)
+            else obj.table.c.deleted_at.is_(None),
+            *extra,
+            *self._visible(obj),
         ]
         if request.where:
             _checked, where = builder.expression(request.where, ValueType.BOOLEAN, "where")
@@ -263,6 +310,12 @@ class RecordSession:
         stored = [p[0] for p in paths if len(p) == 1 and p[0] in obj.fields]
         base_names = [n for n in stored if obj.fields[n].type != "formula"]
         record.update(from_columns(obj, row, self.service.cipher, base_names))
+        if not self.access.has("view_encrypted"):
+            for name in base_names:
+                if obj.fields[name].type == "encrypted_text" and record.get(name) is not None:
+                    record[name] = mask(
+                        record[name], obj.fields[name].definition.get("mask", "all")
+                    )
         for name in stored:
             if obj.fields[name].type == "formula":
                 record[name] = row[f"f:{name}"]
@@ -294,7 +347,9 @@ class RecordSession:
     def create(self, object_name: str, data: Any, *, record_id: str | None = None) -> dict:
         """Create a record through every step of the write path; returns it as stored."""
         obj = self.object(object_name)
+        self.require(obj, "create")
         values = self.service.codec(self.model, obj).load(data)
+        self._require_editable_fields(obj, values)
         owner_id = values.pop("owner_id", None) or self.user.id
         self._apply_defaults(obj, values)
         change = RecordChange(obj, record_id or new_id(), None, values, "create")
@@ -322,6 +377,8 @@ class RecordSession:
     ) -> dict:
         """Change some fields; with ``if_match`` a stale version answers 412."""
         obj = self.object(object_name)
+        self.require(obj, "edit")
+        self._require_edit_access(obj, record_id)
         current = self._current(obj, record_id, lock=True)
         if if_match is not None and current["version"] != if_match:
             raise PreconditionFailed(
@@ -329,6 +386,7 @@ class RecordSession:
                 extra={"current_version": current["version"]},
             )
         values = self.service.codec(self.model, obj).load(data)
+        self._require_editable_fields(obj, values)
         before = from_columns(obj, current, self.service.cipher)
         before["owner_id"] = current["owner_id"]
         changed = {k: v for k, v in values.items() if before.get(k) != v}
@@ -372,7 +430,9 @@ class RecordSession:
             raise ValidationFailed({field_name: "differs from the value in the URL"})
         column = obj.table.c[fld.columns[SIMPLE].name]
         found = self.conn.execute(
-            sa.select(obj.table.c.id).where(column == value, obj.table.c.deleted_at.is_(None))
+            sa.select(obj.table.c.id).where(
+                column == value, obj.table.c.deleted_at.is_(None), *self._visible(obj)
+            )
         ).first()
         if found is not None:
             return self.update(object_name, found[0], data), False
@@ -380,13 +440,22 @@ class RecordSession:
 
     def search(self, q: str, objects: list[str] | None, limit: int) -> list[dict[str, Any]]:
         """Records matching ``q`` across searchable objects, best first."""
-        return search.search(self.conn, self.model, q, objects, limit)
+
+        def visible(obj: ObjectModel):
+            if not self.access.can(obj.api_name, "read"):
+                return None
+            return sa.select(obj.table.c.id).where(
+                obj.table.c.deleted_at.is_(None), *self._visible(obj)
+            )
+
+        return search.search(self.conn, self.model, q, objects, limit, visible)
 
     def aggregate(
         self, object_name: str, group_by: list[str], metrics: list[str], where: str | None
     ) -> list[dict[str, Any]]:
         """Grouped figures computed in SQL (count, sum, avg, min, max, count_distinct)."""
         obj = self.object(object_name)
+        self.require(obj, "read")
         builder = self.builder(obj)
         groups = [(g, builder.expression(g, None, "group_by")) for g in group_by]
         for name, (checked, _expr) in groups:
@@ -414,7 +483,7 @@ class RecordSession:
             else:
                 selected.append(getattr(sa.func, function)(expr).label(f"m:{len(plan)}"))
             plan.append((metric, function, checked))
-        conditions = [obj.table.c.deleted_at.is_(None)]
+        conditions = [obj.table.c.deleted_at.is_(None), *self._visible(obj)]
         if where:
             conditions.append(builder.expression(where, ValueType.BOOLEAN, "where")[1])
         query = sa.select(*selected).select_from(builder.from_clause).where(*conditions)
@@ -440,6 +509,8 @@ class RecordSession:
     def delete(self, object_name: str, record_id: str) -> str:
         """Move a record (and the children that go with it) to the recycle bin; the batch id."""
         obj = self.object(object_name)
+        self.require(obj, "delete")
+        self._require_edit_access(obj, record_id)
         current = self._current(obj, record_id, lock=True)
         batch = new_id()
         affected = self._delete_tree(obj, [record_id], batch, depth=0)
@@ -512,6 +583,8 @@ class RecordSession:
     def restore(self, object_name: str, record_id: str) -> dict:
         """Bring a record back with exactly the children deleted with it; 409 on a unique clash."""
         obj = self.object(object_name)
+        self.require(obj, "delete")
+        self._require_edit_access(obj, record_id, deleted=True)
         current = self._current(obj, record_id, lock=True, deleted=True)
         batch = current["deleted_batch"]
         restored: dict[str, set[str]] = {}
@@ -577,6 +650,8 @@ class RecordSession:
     def purge(self, object_name: str, record_id: str) -> None:
         """Remove a record in the recycle bin, and its batch, for good."""
         obj = self.object(object_name)
+        self.require(obj, "delete")
+        self._require_edit_access(obj, record_id, deleted=True)
         current = self._current(obj, record_id, lock=True, deleted=True)
         batch = current["deleted_batch"]
         for candidate in self.model.objects.values():
@@ -692,9 +767,12 @@ class RecordSession:
             target = self.model.object(target_name)
             found = (
                 target is not None
+                and self.access.can(target_name, "read")
                 and self.conn.execute(
                     sa.select(target.table.c.id).where(
-                        target.table.c.id == target_id, target.table.c.deleted_at.is_(None)
+                        target.table.c.id == target_id,
+                        target.table.c.deleted_at.is_(None),
+                        *self._visible(target),
                     )
                 ).first()
             )
@@ -821,6 +899,7 @@ class RecordSession:
                 "changed_at": r["changed_at"],
             }
             for r in rows
+            if self.access.field_readable(obj.api_name, r["field"])
         ]
 
     def _refresh_rollups(
@@ -934,6 +1013,13 @@ def parse_metric(metric: str) -> tuple[str, str | None]:
     raise ValidationFailed(
         {"metrics": f"'{metric}' is not a metric: use count or {choices}(field)"}
     )
+
+
+def mask(value: str, style: str) -> str:
+    """An encrypted value as shown without view_encrypted."""
+    if style == "last4" and len(value) > 4:
+        return "*" * (len(value) - 4) + value[-4:]
+    return "*" * 8
 
 
 def _blank(value: Any) -> bool:

@@ -1,0 +1,228 @@
+"""What one user may do, computed at the start of a request from their assignments.
+
+Permission sets add up: a profile is a set given as a base, more sets add to it.
+Within a set, a field it does not name follows the set's object permission; a
+field it names takes the read/edit it says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from crm_platform.core.tables import group_members, queue_members, user_permission_sets, users
+from crm_platform.expressions import parse
+
+from ..users import User
+from .model import SYSTEM_PERMISSIONS, SecurityModel
+
+if TYPE_CHECKING:
+    from ..model import OrgModel
+
+OBJECT_OPERATIONS = ("read", "create", "edit", "delete", "view_all", "modify_all")
+NO_ACCESS = dict.fromkeys(OBJECT_OPERATIONS, False)
+
+
+@dataclass
+class UserAccess:
+    """The effective permissions and principals of one user (per request)."""
+
+    user: User
+    role: str | None
+    system: frozenset[str]
+    objects: Mapping[str, Mapping[str, bool]]
+    field_grants: Mapping[tuple[str, str], tuple[bool, bool]]
+    principals: frozenset[str]
+    owner_ids: frozenset[str]
+    subordinate_roles: frozenset[str]
+    security: SecurityModel
+    model: OrgModel
+    _readable: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+    # --- system and object permissions -----------------------------------------------
+    @property
+    def all_powerful(self) -> bool:
+        return self.user.is_system or "modify_all_data" in self.system
+
+    def has(self, permission: str) -> bool:
+        return self.all_powerful or permission in self.system
+
+    def can(self, object_name: str, operation: str) -> bool:
+        """Object permission: read, create, edit, delete, view_all or modify_all."""
+        if self.all_powerful:
+            return True
+        grants = self.objects.get(object_name, NO_ACCESS)
+        if operation == "read" and self.sees_all(object_name):
+            return True
+        return bool(grants.get(operation))
+
+    def sees_all(self, object_name: str) -> bool:
+        """view_all / modify_all on the object, or view_all_data: sharing does not apply."""
+        if self.all_powerful or "view_all_data" in self.system:
+            return True
+        grants = self.objects.get(object_name, NO_ACCESS)
+        return bool(grants.get("view_all") or grants.get("modify_all"))
+
+    def edits_all(self, object_name: str) -> bool:
+        if self.all_powerful:
+            return True
+        return bool(self.objects.get(object_name, NO_ACCESS).get("modify_all"))
+
+    # --- fields ---------------------------------------------------------------------
+    def field_readable(self, object_name: str, field_name: str) -> bool:
+        """Whether the user may read the field (a formula: and everything it reads)."""
+        key = (object_name, field_name)
+        if key not in self._readable:
+            self._readable[key] = False  # a formula cycle reads as hidden
+            self._readable[key] = self._compute_readable(object_name, field_name)
+        return self._readable[key]
+
+    def _compute_readable(self, object_name: str, field_name: str) -> bool:
+        if not self.can(object_name, "read"):
+            return False
+        if self.all_powerful:
+            return True
+        read, _edit = self.field_grants.get((object_name, field_name), (False, False))
+        if not read:
+            return False
+        obj = self.model.object(object_name)
+        fld = obj.fields.get(field_name) if obj else None
+        if fld is not None and fld.type == "formula":
+            return all(
+                self.path_readable(object_name, path)
+                for path in parse(fld.definition["expression"]).field_paths
+            )
+        return True
+
+    def path_readable(self, object_name: str, path: tuple[str, ...]) -> bool:
+        """Every step of a dotted path is readable (the lookups and the field at the end)."""
+        obj = self.model.object(object_name)
+        for index, name in enumerate(path):
+            if obj is None:
+                return False
+            if name in SYSTEM_FIELD_NAMES and index == len(path) - 1:
+                return self.can(obj.api_name, "read")
+            fld = obj.fields.get(name)
+            if fld is None:
+                return False
+            if not self.field_readable(obj.api_name, name):
+                return False
+            if index < len(path) - 1 and fld.type in {"lookup", "master_detail"}:
+                if "targets" in fld.definition:
+                    return False
+                obj = self.model.object(fld.definition["target"])
+            elif index < len(path) - 1:
+                return fld.type in {"address", "person_name", "geolocation"}
+        return True
+
+    def field_editable(self, object_name: str, field_name: str) -> bool:
+        if not self.can(object_name, "edit") and not self.can(object_name, "create"):
+            return False
+        if self.all_powerful:
+            return True
+        read, edit = self.field_grants.get((object_name, field_name), (False, False))
+        return read and edit
+
+    def hidden_fields(self, object_name: str) -> frozenset[str]:
+        obj = self.model.object(object_name)
+        if obj is None or self.all_powerful:
+            return frozenset()
+        return frozenset(n for n in obj.fields if not self.field_readable(object_name, n))
+
+
+SYSTEM_FIELD_NAMES = frozenset(
+    {"id", "owner_id", "created_at", "created_by", "updated_at", "updated_by", "version"}
+)
+
+
+def load_access(conn: Connection, user: User, model: OrgModel, security: SecurityModel):
+    """Compute a user's access from their profile, extra sets, role, groups and queues."""
+    row = conn.execute(
+        sa.select(users.c.role, users.c.profile).where(users.c.id == user.id)
+    ).first()
+    role, profile = (row[0], row[1]) if row else (None, None)
+    set_names = [profile] if profile else []
+    set_names += [
+        r[0]
+        for r in conn.execute(
+            sa.select(user_permission_sets.c.permission_set).where(
+                user_permission_sets.c.user_id == user.id
+            )
+        )
+    ]
+    sets = [security.permission_sets[n] for n in set_names if n in security.permission_sets]
+    system = frozenset(p for s in sets for p in s.get("system", []) if p in SYSTEM_PERMISSIONS)
+    objects = _object_grants(sets)
+    grants = _field_grants(sets, model)
+    groups = [
+        r[0]
+        for r in conn.execute(
+            sa.select(group_members.c.group_name).where(group_members.c.user_id == user.id)
+        )
+    ]
+    queues = [
+        r[0]
+        for r in conn.execute(
+            sa.select(queue_members.c.queue_name).where(queue_members.c.user_id == user.id)
+        )
+    ]
+    principals = {user.id}
+    principals.update(f"group:{security.groups[g]}" for g in groups if g in security.groups)
+    if role in security.roles:
+        principals.add(f"role:{security.roles[role].id}")
+        principals.update(f"sub:{security.roles[a].id}" for a in security.ancestors(role))
+    owner_ids = {user.id}
+    owner_ids.update(security.queues[q].id for q in queues if q in security.queues)
+    return UserAccess(
+        user=user,
+        role=role if role in security.roles else None,
+        system=system,
+        objects=objects,
+        field_grants=grants,
+        principals=frozenset(principals),
+        owner_ids=frozenset(owner_ids),
+        subordinate_roles=security.subordinates(role),
+        security=security,
+        model=model,
+    )
+
+
+def _object_grants(sets: list[Mapping[str, Any]]) -> dict[str, dict[str, bool]]:
+    out: dict[str, dict[str, bool]] = {}
+    for permission_set in sets:
+        for object_name, grants in permission_set.get("objects", {}).items():
+            current = out.setdefault(object_name, dict(NO_ACCESS))
+            for operation in OBJECT_OPERATIONS:
+                current[operation] = current[operation] or bool(grants.get(operation))
+            if current["modify_all"]:
+                current.update(dict.fromkeys(OBJECT_OPERATIONS, True))
+            elif current["view_all"]:
+                current["read"] = True
+    return out
+
+
+def _field_grants(sets, model: OrgModel) -> dict[tuple[str, str], tuple[bool, bool]]:
+    out: dict[tuple[str, str], tuple[bool, bool]] = {}
+    for permission_set in sets:
+        objects = permission_set.get("objects", {})
+        named = permission_set.get("fields", {})
+        for object_name, grants in objects.items():
+            obj = model.object(object_name)
+            if obj is None or not (
+                grants.get("read") or grants.get("view_all") or grants.get("modify_all")
+            ):
+                continue
+            object_edit = bool(
+                grants.get("edit") or grants.get("create") or grants.get("modify_all")
+            )
+            for field_name in obj.fields:
+                explicit = named.get(f"{object_name}.{field_name}", {})
+                read = explicit.get("read", True)
+                edit = read and explicit.get("edit", object_edit)
+                old_read, old_edit = out.get((object_name, field_name), (False, False))
+                out[(object_name, field_name)] = (old_read or read, old_edit or edit)
+    return out
