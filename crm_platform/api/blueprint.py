@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from . import composite_api, metadata_api, openapi, records_api, search_api
+from . import (
+    audit_api,
+    composite_api,
+    directory_api,
+    metadata_api,
+    openapi,
+    records_api,
+    search_api,
+)
 from .auth import authenticate_request, require_api_access
 
 
@@ -22,4 +30,6 @@ def build_api_blueprint() -> Blueprint:
     api.register_blueprint(composite_api.bp)
     api.register_blueprint(search_api.bp)
     api.register_blueprint(openapi.bp)
+    api.register_blueprint(directory_api.bp)
+    api.register_blueprint(audit_api.bp)
     return api

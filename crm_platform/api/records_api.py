@@ -156,3 +156,26 @@ def aggregate_records(object_name: str) -> Response:
     with _session(write=False) as session:
         groups = session.aggregate(object_name, group_by, metrics, request.args.get("where"))
     return jsonify({"groups": groups})
+
+
+@bp.get("/<object_name>/<record_id>/shares")
+def list_shares(object_name: str, record_id: str) -> Response:
+    with _session(write=False) as session:
+        return jsonify({"shares": session.list_shares(object_name, record_id)})
+
+
+@bp.post("/<object_name>/<record_id>/shares")
+def add_share(object_name: str, record_id: str) -> Response:
+    data = read_json(request)
+    with _session() as session:
+        share = session.add_share(object_name, record_id, data)
+    response = jsonify(share)
+    response.status_code = 201
+    return response
+
+
+@bp.delete("/<object_name>/<record_id>/shares/<path:key>")
+def remove_share(object_name: str, record_id: str, key: str) -> Response:
+    with _session() as session:
+        session.remove_share(object_name, record_id, key)
+    return Response(status=204)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from crm_platform.expressions import ExpressionError, ValueType, check, parse
+import sqlalchemy as sa
+
+from crm_platform.expressions import EvalContext, ExpressionError, ValueType, check, parse
 from crm_platform.metadata import CandidateModel, KindRegistry, Problem, Snapshot
 
 from .model import OrgModel, compile_org_model
@@ -99,6 +101,50 @@ def validation_rule_condition(model: CandidateModel, rule: Mapping[str, Any]) ->
 
 
 def register_runtime_checks(registry: KindRegistry) -> None:
-    """Add the expression checks to a registry (done once, when the org is opened)."""
+    """Add the expression checks and the share-row hook to a registry (once, at start-up)."""
     registry.add_validator("object", object_expressions)
     registry.add_validator("validation_rule", validation_rule_condition)
+    registry.add_validator("sharing_rule", sharing_rule_criteria)
+    registry.add_apply_hook(rebuild_changed_sharing_rules)
+
+
+def rebuild_changed_sharing_rules(conn, changes, model: CandidateModel) -> None:
+    """Apply hook: rebuild the share rows of criteria rules a change set touched."""
+    touched = [c for c in changes if c.after.kind == "sharing_rule"]
+    if not touched:
+        return
+    compiled = _compiled(model)
+    from crm_platform.core.tables import org
+
+    from .records.query import ExpressionCache, SelectBuilder
+    from .security.shares import rebuild_rule
+
+    zone = conn.execute(sa.select(org.c.time_zone).where(org.c.id == 1)).scalar_one()
+    context = EvalContext.current(zone)
+    for change in touched:
+        name = change.after.name.split(".", 1)[1]
+        object_name = change.after.definition["object"]
+        obj = compiled.object(object_name)
+        rule = next(
+            (r for r in compiled.security.sharing_rules.get(object_name, ()) if r.name == name),
+            None,
+        )
+        matching = None
+        if rule is not None and rule.criteria and obj is not None:
+            builder = SelectBuilder(compiled, obj, context, conn.dialect.name, ExpressionCache())
+            _checked, condition = builder.expression(rule.criteria, T.BOOLEAN, "criteria")
+            matching = (
+                sa.select(obj.table.c.id)
+                .select_from(builder.from_clause)
+                .where(obj.table.c.deleted_at.is_(None), condition)
+                .subquery()
+            )
+        active = rule if rule is not None and rule.criteria else None
+        rebuild_rule(conn, object_name, name, obj, active, matching)
+
+
+def sharing_rule_criteria(model: CandidateModel, rule: Mapping[str, Any]) -> Iterator[Problem]:
+    if "criteria" not in rule or model.object(rule["object"]) is None:
+        return
+    scope = _CandidateScope(model, rule["object"])
+    yield from _expression_problem(rule["criteria"], scope, T.BOOLEAN, "criteria")

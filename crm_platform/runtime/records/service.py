@@ -31,12 +31,18 @@ from crm_platform.core import (
     utc_now,
 )
 from crm_platform.core.crypto import FieldCipher, load_cipher
-from crm_platform.core.tables import delete_links, field_history, users
+from crm_platform.core.tables import delete_links, field_history, shares, users
 from crm_platform.expressions import EvalContext, ExpressionError, ValueType, evaluate
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel, OrgModel
 from ..security import access_clause, load_access
+from ..security.shares import (
+    MANUAL,
+    describe_principal,
+    principal_key,
+    refresh_rule_shares,
+)
 from ..users import User
 from . import counters, rollups, search
 from .codec import RecordCodec, compile_codec, from_columns, to_columns
@@ -367,6 +373,7 @@ class RecordSession:
             version=1,
         )
         self._execute_write(obj, obj.table.insert().values(row), values)
+        self._refresh_rule_shares(obj, change.record_id, {**values, "owner_id": owner_id})
         search.index_records(self.conn, obj, [change.record_id])
         self._refresh_rollups(obj, {change.record_id}, values)
         self._run_hooks(self.service.hooks.after_save, change)
@@ -413,6 +420,7 @@ class RecordSession:
         if result.rowcount == 0:
             raise PreconditionFailed("the record was changed by someone else: read it and retry")
         self._write_history(obj, record_id, before, changed)
+        self._refresh_rule_shares(obj, record_id, {**before, **changed, "owner_id": owner_id})
         search.index_records(self.conn, obj, [record_id])
         self._refresh_rollups(obj, {record_id}, changed, before=before)
         self._run_hooks(self.service.hooks.after_save, change)
@@ -655,6 +663,14 @@ class RecordSession:
         current = self._current(obj, record_id, lock=True, deleted=True)
         batch = current["deleted_batch"]
         for candidate in self.model.objects.values():
+            in_batch = sa.select(candidate.table.c.id).where(
+                candidate.table.c.deleted_batch == batch
+            )
+            self.conn.execute(
+                shares.delete().where(
+                    shares.c.object == candidate.api_name, shares.c.record_id.in_(in_batch)
+                )
+            )
             self.conn.execute(
                 candidate.table.delete().where(candidate.table.c.deleted_batch == batch)
             )
@@ -878,6 +894,91 @@ class RecordSession:
                 }
                 for name in tracked
             ],
+        )
+
+    def _refresh_rule_shares(self, obj: ObjectModel, record_id: str, values) -> None:
+        def matches(rule) -> bool:
+            what = f"sharing rule {rule.name}"
+            return self._evaluate(obj, rule.criteria, values, None, what, ValueType.BOOLEAN) is True
+
+        refresh_rule_shares(self.conn, self.model.security, obj, record_id, matches)
+
+    # --- manual shares ---------------------------------------------------------------
+    def list_shares(self, object_name: str, record_id: str) -> list[dict[str, Any]]:
+        """Who else sees a record, and why (manual shares and sharing rules)."""
+        obj = self.object(object_name)
+        self.get(object_name, record_id, fields=["id"])
+        rows = self.conn.execute(
+            sa.select(shares).where(
+                shares.c.object == obj.api_name, shares.c.record_id == record_id
+            )
+        ).mappings()
+        security = self.model.security
+        return [
+            {
+                "principal": describe_principal(security, r["principal"]),
+                "key": r["principal"],
+                "access": r["access"],
+                "reason": r["reason"],
+            }
+            for r in rows
+        ]
+
+    def add_share(self, object_name: str, record_id: str, data: Any) -> dict[str, Any]:
+        """Share a record with a user, group or role (needs edit access to the record)."""
+        obj = self.object(object_name)
+        if obj.sharing not in {"private", "public_read"}:
+            raise ValidationFailed(
+                {"(record)": f"{obj.api_name} is {obj.sharing}: records are not shared one by one"}
+            )
+        self._require_edit_access(obj, record_id)
+        if not isinstance(data, Mapping) or data.get("access") not in {"read", "edit"}:
+            raise ValidationFailed({"access": "read or edit"})
+        key = principal_key(self.model.security, data, self._active_user)
+        self.conn.execute(
+            shares.delete().where(
+                shares.c.object == obj.api_name,
+                shares.c.record_id == record_id,
+                shares.c.principal == key,
+                shares.c.reason == MANUAL,
+            )
+        )
+        self.conn.execute(
+            shares.insert().values(
+                object=obj.api_name,
+                record_id=record_id,
+                principal=key,
+                access=data["access"],
+                reason=MANUAL,
+            )
+        )
+        return {
+            "principal": describe_principal(self.model.security, key),
+            "key": key,
+            "access": data["access"],
+            "reason": MANUAL,
+        }
+
+    def remove_share(self, object_name: str, record_id: str, key: str) -> None:
+        obj = self.object(object_name)
+        self._require_edit_access(obj, record_id)
+        removed = self.conn.execute(
+            shares.delete().where(
+                shares.c.object == obj.api_name,
+                shares.c.record_id == record_id,
+                shares.c.principal == key,
+                shares.c.reason == MANUAL,
+            )
+        ).rowcount
+        if not removed:
+            raise NotFound("no manual share for this principal")
+
+    def _active_user(self, user_id: str) -> bool:
+        return (
+            self.conn.execute(
+                sa.select(users.c.id).where(users.c.id == user_id, users.c.active.is_(True))
+            ).first()
+            is not None
         )
 
     def history(self, object_name: str, record_id: str) -> list[dict[str, Any]]:
