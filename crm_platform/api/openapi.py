@@ -1,10 +1,13 @@
 """``GET /api/v1/openapi.json``: the OpenAPI 3.1 document of the API as the metadata is *now*.
 
 The document is generated from the compiled org model (DESIGN §10): one set of
-record endpoints and schemas per object, the metadata endpoints, problem+json
-errors and the bearer-token scheme. JSON Schemas are built straight from the
-field definitions, mirroring what the record codec (``runtime/records/values.py``)
-accepts and what the record service sends back; apispec assembles the document.
+record endpoints and schemas per object (CRUD, upserts by each external id or
+unique field, aggregates and the related lists), composite batches, search, the
+metadata endpoints (objects, fields, their history, and every other registered
+kind), problem+json errors and the bearer-token scheme. JSON Schemas are built
+straight from the field definitions, mirroring what the record codec
+(``runtime/records/values.py``) accepts and what the record service sends back;
+apispec assembles the document.
 
 It is built once per metadata version and kept in a cache object in
 ``app.extensions`` (never a module global): adding a field moves the version, so
@@ -17,21 +20,27 @@ import threading
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from apispec import APISpec
 from flask import Blueprint, Response, current_app, request
 
 from crm_platform.core import ExactDecimal, UTCDateTime
-from crm_platform.metadata import SIMPLE, load_schema
+from crm_platform.metadata import SIMPLE, Kind, KindRegistry, build_registry, load_schema
 from crm_platform.runtime import ObjectModel, OrgModel
+from crm_platform.runtime.model import Relation
 from crm_platform.runtime.records.codec import SYSTEM_FIELDS
+from crm_platform.runtime.records.composite import MAX_OPERATIONS
 from crm_platform.runtime.records.query import DEFAULT_LIMIT, MAX_LIMIT
+from crm_platform.runtime.records.search import MAX_QUERY
+from crm_platform.runtime.records.service import METRIC_FUNCTIONS
 from crm_platform.runtime.records.values import PHONE, READ_ONLY_TYPES, picklist_values
 
 from .auth import current_org
 from .metadata_api import VERSION_HEADER
 from .problems import PROBLEM_JSON
+from .search_api import MAX_RESULTS
 
 bp = Blueprint("openapi", __name__)
 
@@ -69,24 +78,31 @@ COMPOUND_SUBS: Mapping[str, Mapping[str, int]] = {
 
 
 class DocumentCache:
-    """The serialised document per server URL, for the newest metadata version seen."""
+    """Serialised documents of the newest metadata version seen, per server URL and kinds."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._version: int | None = None
-        self._documents: dict[str, bytes] = {}
+        self._documents: dict[tuple[str, tuple[str, ...]], bytes] = {}
 
-    def get(self, model: OrgModel, server_url: str, dumps: Callable[[Any], str]) -> bytes:
+    def get(
+        self,
+        model: OrgModel,
+        server_url: str,
+        dumps: Callable[[Any], str],
+        registry: KindRegistry | None = None,
+    ) -> bytes:
         """The document for ``model``, built (outside the lock) only when not cached yet."""
+        key = (server_url, tuple(registry.kinds) if registry is not None else ())
         with self._lock:
-            if self._version == model.version and server_url in self._documents:
-                return self._documents[server_url]
-        body = dumps(build_openapi(model, server_url)).encode("utf-8")
+            if self._version == model.version and key in self._documents:
+                return self._documents[key]
+        body = dumps(build_openapi(model, server_url, registry)).encode("utf-8")
         with self._lock:
             if self._version is None or model.version > self._version:
                 self._version, self._documents = model.version, {}
             if model.version == self._version:
-                self._documents[server_url] = body
+                self._documents[key] = body
         return body
 
 
@@ -103,7 +119,8 @@ def openapi_document() -> Response:
         model = org.models.model_for(conn)
     server_url = request.script_root + request.path.removesuffix("/openapi.json")
     cache: DocumentCache = current_app.extensions[EXTENSION]
-    response = Response(cache.get(model, server_url, current_app.json.dumps), mimetype=JSON)
+    body = cache.get(model, server_url, current_app.json.dumps, org.registry)
+    response = Response(body, mimetype=JSON)
     response.headers[VERSION_HEADER] = str(model.version)
     response.set_etag(f"metadata-{model.version}")
     return response.make_conditional(request)
@@ -112,8 +129,15 @@ def openapi_document() -> Response:
 # --- the document --------------------------------------------------------------------
 
 
-def build_openapi(model: OrgModel, server_url: str = "/api/v1") -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the API for one compiled model (a plain JSON-ready dict)."""
+def build_openapi(
+    model: OrgModel, server_url: str = "/api/v1", registry: KindRegistry | None = None
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API for one compiled model (a plain JSON-ready dict).
+
+    ``registry`` holds the metadata kinds the server knows (the org's); by default
+    the kinds the metadata package defines.
+    """
+    registry = registry if registry is not None else build_registry()
     spec = APISpec(
         title="CRM platform API",
         version=f"1.0.0+metadata.{model.version}",
@@ -131,9 +155,18 @@ def build_openapi(model: OrgModel, server_url: str = "/api/v1") -> dict[str, Any
         security=[{"bearer": []}],
     )
     names = _ComponentNames(model)
-    _add_common_components(spec)
+    generic_kinds = [k for k in registry.kinds.values() if k.name not in {"object", "field"}]
+    _add_common_components(spec, generic_kinds)
     spec.tag({"name": "metadata", "description": "Objects and fields, as definitions."})
     _add_metadata_endpoints(spec)
+    for kind in generic_kinds:
+        _add_kind_endpoints(spec, kind)
+    spec.tag({"name": "composite", "description": "Many record operations in one transaction."})
+    spec.tag({"name": "search", "description": "Records across objects, by text."})
+    spec.tag({"name": "openapi", "description": "This document."})
+    _add_composite_endpoint(spec)
+    _add_search_endpoint(spec, model)
+    _add_document_endpoint(spec)
     for obj in model.objects.values():
         _add_object(spec, model, obj, names)
     return spec.to_dict()
@@ -158,7 +191,7 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _add_common_components(spec: APISpec) -> None:
+def _add_common_components(spec: APISpec, kinds: list[Kind]) -> None:
     components = spec.components
     components.security_scheme(
         "bearer",
@@ -193,7 +226,11 @@ def _add_common_components(spec: APISpec) -> None:
     for name, description in (
         ("BadRequest", "The request was refused: malformed, or invalid values (see `errors`)."),
         ("Unauthorized", "No valid API token."),
-        ("Forbidden", "The user may not do this."),
+        (
+            "Forbidden",
+            "The user may not do this: no API access (api_enabled), no permission on the "
+            "object or record, or (metadata changes) not an administrator.",
+        ),
         ("NotFound", "No such object or record."),
         ("Conflict", "A unique value is taken, or records still point at this one."),
         ("PreconditionFailed", "The record changed since the version given in If-Match."),
@@ -235,7 +272,8 @@ def _add_common_components(spec: APISpec) -> None:
             "schema": {"type": "boolean", "default": False},
         },
     )
-    _add_metadata_schemas(spec)
+    _add_metadata_schemas(spec, kinds)
+    _add_record_schemas(spec)
     components.schema(
         "RecordHistory",
         {
@@ -269,6 +307,173 @@ def _add_common_components(spec: APISpec) -> None:
     )
 
 
+SCALAR_VALUE: dict[str, Any] = {"type": ["string", "number", "boolean", "null"]}
+
+
+def _any_case(word: str) -> str:
+    """A regex matching ``word`` in any case (``[Gg][Ee][Tt]``): ECMA-262 has no inline flags."""
+    return "".join(f"[{c.upper()}{c.lower()}]" for c in word)
+
+
+def _add_record_schemas(spec: APISpec) -> None:
+    """The shapes shared by every object: aggregates, search hits, composite batches."""
+    components = spec.components
+    components.schema(
+        "AggregateResult",
+        {
+            "type": "object",
+            "required": ["groups"],
+            "properties": {
+                "groups": {
+                    "type": "array",
+                    "description": "One entry per group, ordered by the group values (nulls "
+                    "last); without `group_by`, a single entry for all the records.",
+                    "items": {
+                        "type": "object",
+                        "description": "Each `group_by` expression and each metric, keyed by "
+                        "its text as sent (`stage`, `count`, `sum(amount)`). Counts are "
+                        "integers; sums, averages, minimums and maximums of numbers are exact "
+                        "decimals (an average has four more places than its field); dates, "
+                        "times and datetimes are ISO 8601 strings; a metric over no values "
+                        "is null.",
+                        "additionalProperties": SCALAR_VALUE,
+                    },
+                }
+            },
+            "additionalProperties": False,
+        },
+    )
+    components.schema(
+        "SearchResults",
+        {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "results": {
+                    "type": "array",
+                    "maxItems": MAX_RESULTS,
+                    "description": "The matching records, best first.",
+                    "items": {
+                        "type": "object",
+                        "required": ["object", "id", "name"],
+                        "properties": {
+                            "object": {"type": "string", "description": "The object's name."},
+                            "id": dict(ID_SCHEMA),
+                            "name": {
+                                "type": "string",
+                                "description": "The record's name (its name field; may be empty).",
+                            },
+                        },
+                        "additionalProperties": False,
+                    },
+                }
+            },
+            "additionalProperties": False,
+        },
+    )
+    methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+    ref_name = {"type": "string", "pattern": "^[a-zA-Z0-9_]+$"}
+    components.schema(
+        "CompositeOperation",
+        {
+            "type": "object",
+            "description": "One record operation. `url` is relative to the API root: "
+            "`POST /records/<object>`, `GET|PATCH|DELETE /records/<object>/<id>` or "
+            "`PUT /records/<object>/by/<field>/<value>`. `@{ref.field}` in the url or in a "
+            "body value is replaced by that field of the result of the earlier operation "
+            "named `ref` (a body value that is only a reference takes the value's type).",
+            "required": ["method", "url"],
+            "properties": {
+                "method": {
+                    "type": "string",
+                    "pattern": "^(" + "|".join(map(_any_case, methods)) + ")$",
+                    "description": f"The HTTP method, in any case: {', '.join(methods)}.",
+                },
+                "url": {"type": "string"},
+                "body": {"description": "The request body (any JSON; PUT sends {} if none)."},
+                "ref": {
+                    **ref_name,
+                    "type": ["string", "null"],
+                    "description": "A name for this operation's result, unique in the batch.",
+                },
+            },
+        },
+    )
+    components.schema(
+        "CompositeRequest",
+        {
+            "type": "object",
+            "required": ["operations"],
+            "properties": {
+                "operations": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": MAX_OPERATIONS,
+                    "items": _ref("CompositeOperation"),
+                },
+                "all_or_none": {
+                    "type": "boolean",
+                    "default": True,
+                    "description": "With true, the first failure undoes every operation "
+                    "(the answer is a 400 problem with the `results`); with false each "
+                    "operation succeeds or fails alone.",
+                },
+            },
+        },
+    )
+    components.schema(
+        "CompositeResult",
+        {
+            "type": "object",
+            "required": ["index", "ref", "status", "body"],
+            "properties": {
+                "index": {"type": "integer", "minimum": 0},
+                "ref": {**ref_name, "type": ["string", "null"]},
+                "status": {
+                    "type": "integer",
+                    "minimum": 200,
+                    "maximum": 599,
+                    "description": "As the operation's own endpoint answers (200, 201, 204, "
+                    "or the error's status); 424 for an operation not run because an "
+                    "earlier one failed (all-or-none).",
+                },
+                "body": {
+                    "type": ["object", "null"],
+                    "description": "The record (GET, POST, PATCH, PUT), the problem of a "
+                    "failed operation, or null (DELETE, and operations not run).",
+                },
+            },
+            "additionalProperties": False,
+        },
+    )
+    components.schema(
+        "CompositeResponse",
+        {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "results": {
+                    "type": "array",
+                    "description": "One result per operation, in order.",
+                    "items": _ref("CompositeResult"),
+                }
+            },
+            "additionalProperties": False,
+        },
+    )
+    components.schema(
+        "CompositeProblem",
+        {
+            "description": "The batch was refused, or (all-or-none) an operation failed and "
+            "nothing was saved: then `results` says which one.",
+            "allOf": [_ref("Problem")],
+            "properties": {
+                "results": {"type": "array", "items": _ref("CompositeResult")},
+            },
+        },
+    )
+
+
 def _responses(*names: str) -> dict[str, str]:
     codes = {
         "BadRequest": "400",
@@ -279,7 +484,9 @@ def _responses(*names: str) -> dict[str, str]:
         "PreconditionFailed": "412",
         "PayloadTooLarge": "413",
     }
-    return {codes[name]: name for name in names}
+    if "Unauthorized" in names:  # every endpoint behind the token checks api_enabled too
+        names = (*names, "Forbidden")
+    return {codes[name]: name for name in sorted(set(names), key=codes.__getitem__)}
 
 
 # --- metadata endpoints --------------------------------------------------------------
@@ -307,12 +514,67 @@ def _import_schema(spec: APISpec, name: str, schema: Mapping[str, Any], refs: Ma
         spec.components.schema(def_name, rewire(def_schema))
 
 
-def _add_metadata_schemas(spec: APISpec) -> None:
-    refs = {"crm:label": "Label", "crm:field": "FieldDefinition"}
+def kind_schema_name(kind: Kind) -> str:
+    """The component name of a metadata kind's definitions (``ValidationRuleDefinition``)."""
+    return "".join(part.capitalize() for part in kind.name.split("_")) + "Definition"
+
+
+def _add_metadata_schemas(spec: APISpec, kinds: list[Kind]) -> None:
+    refs = {"crm:label": "Label", "crm:field": "FieldDefinition", "crm:object": "ObjectDefinition"}
+    refs.update({f"crm:{kind.name}": kind_schema_name(kind) for kind in kinds})
     _import_schema(spec, "Label", load_schema("label"), refs)
     field_schema = load_schema("field")
     _import_schema(spec, "FieldDefinition", field_schema, refs)
-    _import_schema(spec, "ObjectDefinition", load_schema("object"), refs)
+    object_schema = load_schema("object")
+    _import_schema(spec, "ObjectDefinition", object_schema, refs)
+    optional_name = {k: v for k, v in object_schema.items() if k != "required"}
+    _import_schema(
+        spec,
+        "ObjectPatch",
+        {
+            **optional_name,
+            "title": "object (changes)",
+            "description": "The attributes to change; the rest stay as they are. Fields "
+            "given are created or replaced; fields left out are kept. `api_name`, when "
+            "given, must be the object's own.",
+        },
+        refs,
+    )
+    _import_schema(
+        spec,
+        "ObjectReplacement",
+        {
+            **optional_name,
+            "title": "object (replacement)",
+            "description": "The whole definition: attributes left out take their defaults "
+            "and fields left out go to the recycle bin. The object's name comes from the "
+            "URL (an `api_name` in the body is ignored).",
+        },
+        refs,
+    )
+    common = ("type", "label", "description", "help_text", "required", "unique")
+    common += ("track_history", "default", "default_expression")
+    properties = field_schema["properties"]
+    spec.components.schema(
+        "FieldPatch",
+        {
+            "type": "object",
+            "title": "field (changes)",
+            "description": "The options to change, merged over the stored definition and "
+            "checked as a whole. A new `type` keeps only the options every type has plus "
+            "the ones given. `api_name`, when given, must be the field's own.",
+            "properties": {
+                "api_name": {"type": "string"},
+                **{
+                    name: _ref("Label") if "$ref" in properties[name] else properties[name]
+                    for name in common
+                },
+            },
+            "additionalProperties": True,
+        },
+    )
+    for kind in kinds:
+        _import_schema(spec, kind_schema_name(kind), kind.schema, refs)
     status = {
         "type": "string",
         "description": "Present when the component is not active (e.g. `deleted`).",
@@ -349,6 +611,121 @@ def _add_metadata_schemas(spec: APISpec) -> None:
                 "status": status,
             },
             "additionalProperties": True,
+        },
+    )
+    spec.components.schema(
+        "PurgedComponent",
+        {
+            "type": "object",
+            "description": "What is left of a component removed for good.",
+            "required": ["api_name", "status"],
+            "properties": {"api_name": {"type": "string"}, "status": {"const": "purged"}},
+            "additionalProperties": False,
+        },
+    )
+    definition = {
+        "anyOf": [{"type": "object"}, {"type": "null"}],
+        "description": "A definition as stored (null where the component did not exist).",
+    }
+    spec.components.schema(
+        "MetadataHistory",
+        {
+            "type": "object",
+            "description": "An object's revisions, newest first: one per metadata version "
+            "that changed the object or its fields.",
+            "required": ["api_name", "history"],
+            "properties": {
+                "api_name": {"type": "string"},
+                "history": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["revision", "at", "by", "changes"],
+                        "properties": {
+                            "revision": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "description": "The metadata version this change set made.",
+                            },
+                            "at": {"type": "string", "format": "date-time"},
+                            "by": {
+                                "type": "object",
+                                "required": ["id", "email"],
+                                "properties": {
+                                    "id": {"type": "string"},
+                                    "email": {"type": ["string", "null"]},
+                                },
+                            },
+                            "changes": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["kind", "name", "action", "before", "after"],
+                                    "properties": {
+                                        "kind": {"type": "string"},
+                                        "name": {"type": "string"},
+                                        "action": {
+                                            "enum": [
+                                                "create",
+                                                "update",
+                                                "delete",
+                                                "restore",
+                                                "purge",
+                                            ]
+                                        },
+                                        "before": definition,
+                                        "after": definition,
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    )
+    spec.components.schema(
+        "MetadataRevision",
+        {
+            "type": "object",
+            "required": ["revision", "definition"],
+            "properties": {
+                "revision": {"type": "integer", "minimum": 0},
+                "definition": {
+                    "description": "The object with its active fields right after that "
+                    "version; null when the object did not exist then (or was deleted).",
+                    "anyOf": [_ref("MetadataObject"), {"type": "null"}],
+                },
+            },
+            "additionalProperties": False,
+        },
+    )
+    spec.components.schema(
+        "MetadataDiff",
+        {
+            "type": "object",
+            "description": "How an object's definition changed between two metadata versions.",
+            "required": ["from", "to", "changes", "text"],
+            "properties": {
+                "from": {"type": "integer"},
+                "to": {"type": "integer", "description": "By default the current version."},
+                "changes": {
+                    "type": "array",
+                    "description": "The paths that changed (fields keyed by name: "
+                    "`fields.amount.scale`).",
+                    "items": {
+                        "type": "object",
+                        "required": ["path", "before", "after"],
+                        "properties": {
+                            "path": {"type": "string"},
+                            "before": {"description": "The value before (any JSON, or null)."},
+                            "after": {"description": "The value after (any JSON, or null)."},
+                        },
+                    },
+                },
+                "text": {"type": "string", "description": "A unified diff of the YAML."},
+            },
+            "additionalProperties": False,
         },
     )
 
@@ -455,10 +832,168 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
             "get": {
                 "operationId": "metadata_get_object",
                 "summary": "One object's definition with its fields",
+                "description": "An object in the recycle bin is found too (with `status`).",
                 "tags": tags,
                 "responses": {
                     "200": _metadata_response("The object", _ref("MetadataObject")),
                     **_responses("Unauthorized", "NotFound"),
+                },
+            },
+            "patch": {
+                "operationId": "metadata_patch_object",
+                "summary": "Change some attributes of an object (and add or replace fields); "
+                "administrators only",
+                "tags": tags,
+                "requestBody": {
+                    "required": True,
+                    "content": {JSON: {"schema": _ref("ObjectPatch")}},
+                },
+                "responses": {
+                    "200": _metadata_response("The object as stored", _ref("MetadataObject")),
+                    **_responses(*CHANGE_ERRORS, "NotFound", "Conflict", "PayloadTooLarge"),
+                },
+            },
+            "put": {
+                "operationId": "metadata_replace_object",
+                "summary": "Replace an object's definition; fields left out go to the "
+                "recycle bin; administrators only",
+                "tags": tags,
+                "requestBody": {
+                    "required": True,
+                    "content": {JSON: {"schema": _ref("ObjectReplacement")}},
+                },
+                "responses": {
+                    "200": _metadata_response("The object as stored", _ref("MetadataObject")),
+                    **_responses(*CHANGE_ERRORS, "NotFound", "Conflict", "PayloadTooLarge"),
+                },
+            },
+            "delete": {
+                "operationId": "metadata_delete_object",
+                "summary": "Move an object (its table and data kept) to the recycle bin, or "
+                "purge it; administrators only",
+                "tags": tags,
+                "parameters": _purge_parameters("object"),
+                "responses": {
+                    "200": _metadata_response(
+                        "The object, now `deleted`; or `{api_name, status: purged}`",
+                        {"anyOf": [_ref("MetadataObject"), _ref("PurgedComponent")]},
+                    ),
+                    **_responses(*CHANGE_ERRORS, "NotFound"),
+                },
+            },
+        },
+    )
+    spec.path(
+        "/metadata/objects/{name}/restore",
+        parameters=[name_param],
+        operations={
+            "post": {
+                "operationId": "metadata_restore_object",
+                "summary": "Bring an object back from the recycle bin; administrators only",
+                "tags": tags,
+                "responses": {
+                    "200": _metadata_response("The restored object", _ref("MetadataObject")),
+                    **_responses(*CHANGE_ERRORS, "NotFound"),
+                },
+            }
+        },
+    )
+    spec.path(
+        "/metadata/objects/{name}/history",
+        parameters=[name_param],
+        operations={
+            "get": {
+                "operationId": "metadata_object_history",
+                "summary": "An object's revisions, newest first",
+                "tags": tags,
+                "responses": {
+                    "200": _metadata_response("The revisions", _ref("MetadataHistory")),
+                    **_responses("Unauthorized", "NotFound"),
+                },
+            }
+        },
+    )
+    spec.path(
+        "/metadata/objects/{name}/history/{revision}",
+        parameters=[
+            name_param,
+            {
+                "name": "revision",
+                "in": "path",
+                "required": True,
+                "description": "A metadata version.",
+                "schema": {"type": "integer", "minimum": 0},
+            },
+        ],
+        operations={
+            "get": {
+                "operationId": "metadata_object_at_revision",
+                "summary": "An object's definition as it was right after a metadata version",
+                "tags": tags,
+                "responses": {
+                    "200": _metadata_response("The definition then", _ref("MetadataRevision")),
+                    **_responses("Unauthorized", "NotFound"),
+                },
+            }
+        },
+    )
+    spec.path(
+        "/metadata/objects/{name}/diff",
+        parameters=[name_param],
+        operations={
+            "get": {
+                "operationId": "metadata_object_diff",
+                "summary": "How an object's definition changed between two metadata versions",
+                "tags": tags,
+                "parameters": [
+                    {
+                        "name": "from",
+                        "in": "query",
+                        "required": True,
+                        "description": "The metadata version to compare from.",
+                        "schema": {"type": "integer"},
+                    },
+                    {
+                        "name": "to",
+                        "in": "query",
+                        "description": "The metadata version to compare to (by default the "
+                        "current one).",
+                        "schema": {"type": "integer"},
+                    },
+                ],
+                "responses": {
+                    "200": _metadata_response("The differences", _ref("MetadataDiff")),
+                    **_responses("BadRequest", "Unauthorized", "NotFound"),
+                },
+            }
+        },
+    )
+    spec.path(
+        "/metadata/objects/{name}/rollback",
+        parameters=[name_param],
+        operations={
+            "post": {
+                "operationId": "metadata_rollback_object",
+                "summary": "Make an object what it was right after a metadata version (as a "
+                "new revision); administrators only",
+                "description": "Rolling back to a version before the object existed moves it "
+                "to the recycle bin.",
+                "tags": tags,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        JSON: {
+                            "schema": {
+                                "type": "object",
+                                "required": ["revision"],
+                                "properties": {"revision": {"type": "integer", "minimum": 1}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _metadata_response("The object as stored", _ref("MetadataObject")),
+                    **_responses(*CHANGE_ERRORS, "NotFound", "Conflict", "PayloadTooLarge"),
                 },
             }
         },
@@ -522,10 +1057,313 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
             "get": {
                 "operationId": "metadata_get_field",
                 "summary": "One field's definition",
+                "description": "A field in the recycle bin is found too (with `status`).",
                 "tags": tags,
                 "responses": {
                     "200": _metadata_response("The field", _ref("MetadataField")),
                     **_responses("Unauthorized", "NotFound"),
+                },
+            },
+            "patch": {
+                "operationId": "metadata_patch_field",
+                "summary": "Change a field's options (its type too, where that is safe); "
+                "administrators only",
+                "tags": tags,
+                "requestBody": {
+                    "required": True,
+                    "content": {JSON: {"schema": _ref("FieldPatch")}},
+                },
+                "responses": {
+                    "200": _metadata_response("The field as stored", _ref("MetadataField")),
+                    **_responses(*CHANGE_ERRORS, "NotFound", "Conflict", "PayloadTooLarge"),
+                },
+            },
+            "delete": {
+                "operationId": "metadata_delete_field",
+                "summary": "Move a field (its data kept) to the recycle bin, or purge it; "
+                "administrators only",
+                "tags": tags,
+                "parameters": _purge_parameters("field"),
+                "responses": {
+                    "200": _metadata_response(
+                        "The field, now `deleted`; or `{api_name, status: purged}`",
+                        {"anyOf": [_ref("MetadataField"), _ref("PurgedComponent")]},
+                    ),
+                    **_responses(*CHANGE_ERRORS, "NotFound", "Conflict"),
+                },
+            },
+        },
+    )
+    spec.path(
+        "/metadata/objects/{name}/fields/{field_name}/restore",
+        parameters=[name_param, field_param],
+        operations={
+            "post": {
+                "operationId": "metadata_restore_field",
+                "summary": "Bring a field back from the recycle bin; administrators only",
+                "tags": tags,
+                "responses": {
+                    "200": _metadata_response("The restored field", _ref("MetadataField")),
+                    **_responses(*CHANGE_ERRORS, "NotFound", "Conflict"),
+                },
+            }
+        },
+    )
+
+
+CHANGE_ERRORS = ("BadRequest", "Unauthorized", "Forbidden")
+
+
+def _purge_parameters(what: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "purge",
+            "in": "query",
+            "description": f"Remove the {what} and its data for good instead (with `confirm`).",
+            "schema": {"type": "boolean", "default": False},
+        },
+        {
+            "name": "confirm",
+            "in": "query",
+            "description": f"With `purge`: the {what}'s name again.",
+            "schema": {"type": "string"},
+        },
+    ]
+
+
+def _add_kind_endpoints(spec: APISpec, kind: Kind) -> None:
+    """The generic endpoints of one metadata kind: list, create, read, replace, remove."""
+    plural, schema = kind.plural, _ref(kind_schema_name(kind))
+    label = kind.name.replace("_", " ")
+    tags = ["metadata"]
+    naming = (
+        f"`<object>.<api_name>` (a {label} belongs to an object)"
+        if kind.per_object
+        else "its `api_name`"
+    )
+    body = {"required": True, "content": {JSON: {"schema": schema}}}
+    spec.path(
+        f"/metadata/{plural}",
+        operations={
+            "get": {
+                "operationId": f"metadata_list_{plural}",
+                "summary": f"Every active {label}",
+                "tags": tags,
+                "responses": {
+                    "200": _metadata_response(
+                        f"The {label} definitions",
+                        {
+                            "type": "object",
+                            "required": [plural],
+                            "properties": {plural: {"type": "array", "items": schema}},
+                            "additionalProperties": False,
+                        },
+                    ),
+                    **_responses("Unauthorized"),
+                },
+            },
+            "post": {
+                "operationId": f"metadata_create_{kind.name}",
+                "summary": f"Create a {label}; administrators only",
+                "tags": tags,
+                "requestBody": body,
+                "responses": {
+                    "201": {
+                        **_metadata_response(f"The {label} as stored", schema),
+                        "headers": {
+                            VERSION_HEADER: "MetadataVersion",
+                            "Location": {
+                                "description": f"The {label}'s URL.",
+                                "schema": {"type": "string"},
+                            },
+                        },
+                    },
+                    **_responses(*CHANGE_ERRORS, "Conflict", "PayloadTooLarge"),
+                },
+            },
+        },
+    )
+    spec.path(
+        f"/metadata/{plural}/{{name}}",
+        parameters=[
+            {
+                "name": "name",
+                "in": "path",
+                "required": True,
+                "description": f"The {label}'s name: {naming}.",
+                "schema": {"type": "string"},
+            }
+        ],
+        operations={
+            "get": {
+                "operationId": f"metadata_get_{kind.name}",
+                "summary": f"One {label}",
+                "tags": tags,
+                "responses": {
+                    "200": _metadata_response(f"The {label}", schema),
+                    **_responses("Unauthorized", "NotFound"),
+                },
+            },
+            "put": {
+                "operationId": f"metadata_replace_{kind.name}",
+                "summary": f"Create or replace a {label}; administrators only",
+                "description": "The definition names the component; it must be the one in the URL.",
+                "tags": tags,
+                "requestBody": body,
+                "responses": {
+                    "200": _metadata_response(f"The {label} as stored", schema),
+                    **_responses(*CHANGE_ERRORS, "NotFound", "PayloadTooLarge"),
+                },
+            },
+            "delete": {
+                "operationId": f"metadata_delete_{kind.name}",
+                "summary": f"Remove a {label}; administrators only",
+                "tags": tags,
+                "responses": {
+                    "200": _metadata_response(
+                        "What was removed",
+                        {
+                            "type": "object",
+                            "required": ["name", "status"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "status": {"const": "deleted"},
+                            },
+                            "additionalProperties": False,
+                        },
+                    ),
+                    **_responses("Unauthorized", "Forbidden", "NotFound"),
+                },
+            },
+        },
+    )
+
+
+# --- composite, search and this document ---------------------------------------------
+
+
+def _add_composite_endpoint(spec: APISpec) -> None:
+    spec.path(
+        "/composite",
+        operations={
+            "post": {
+                "operationId": "composite",
+                "summary": f"Run up to {MAX_OPERATIONS} record operations in one transaction",
+                "description": "Operations run in order; later ones may use the results of "
+                "earlier ones through `@{ref.field}`. With `all_or_none` (the default) the "
+                "first failure undoes everything and the answer is a 400 problem with the "
+                "`results`; otherwise each operation runs in a savepoint and fails alone.",
+                "tags": ["composite"],
+                "requestBody": {
+                    "required": True,
+                    "content": {JSON: {"schema": _ref("CompositeRequest")}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "Every operation ran (with all_or_none=false: some "
+                        "may have failed, see each result's status)",
+                        "content": {JSON: {"schema": _ref("CompositeResponse")}},
+                    },
+                    "400": {
+                        "description": "The batch is malformed, or an operation failed and "
+                        "nothing was saved (all-or-none)",
+                        "content": {PROBLEM_JSON: {"schema": _ref("CompositeProblem")}},
+                    },
+                    **_responses("Unauthorized", "PayloadTooLarge"),
+                },
+            }
+        },
+    )
+
+
+def _add_search_endpoint(spec: APISpec, model: OrgModel) -> None:
+    objects: dict[str, Any] = {"type": "string", "minLength": 1}
+    if model.objects:
+        objects["enum"] = list(model.objects)
+    spec.path(
+        "/search",
+        operations={
+            "get": {
+                "operationId": "search",
+                "summary": "Find records by text across objects",
+                "description": "Matches names and the text fields of searchable objects "
+                "(substrings; words by prefix on PostgreSQL).",
+                "tags": ["search"],
+                "parameters": [
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "required": True,
+                        "description": "The text to look for (surrounding spaces ignored).",
+                        "schema": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": MAX_QUERY,
+                            "pattern": r"\S",
+                        },
+                    },
+                    {
+                        "name": "objects",
+                        "in": "query",
+                        "description": "The objects to search, comma-separated; by default "
+                        "every searchable object.",
+                        "schema": {"type": "array", "items": objects},
+                        "style": "form",
+                        "explode": False,
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_RESULTS,
+                            "default": 20,
+                        },
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The hits",
+                        "content": {JSON: {"schema": _ref("SearchResults")}},
+                    },
+                    **_responses("BadRequest", "Unauthorized"),
+                },
+            }
+        },
+    )
+
+
+def _add_document_endpoint(spec: APISpec) -> None:
+    spec.path(
+        "/openapi.json",
+        operations={
+            "get": {
+                "operationId": "openapi_document",
+                "summary": "This OpenAPI document, for the metadata as it is now",
+                "tags": ["openapi"],
+                "parameters": [
+                    {
+                        "name": "If-None-Match",
+                        "in": "header",
+                        "description": "The ETag of a copy you have.",
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The document",
+                        "headers": {
+                            VERSION_HEADER: "MetadataVersion",
+                            "ETag": {
+                                "description": "Changes with the metadata version.",
+                                "schema": {"type": "string"},
+                            },
+                        },
+                        "content": {JSON: {"schema": {"type": "object"}}},
+                    },
+                    "304": {"description": "Your copy is current"},
+                    **_responses("Unauthorized"),
                 },
             }
         },
@@ -714,6 +1552,176 @@ def _add_object(spec: APISpec, model: OrgModel, obj: ObjectModel, names: _Compon
             }
         },
     )
+    for field_name, field in obj.fields.items():
+        if field.type == "external_id" or field.definition.get("unique"):
+            _add_upsert(spec, obj, field_name, one, patch, label)
+    spec.path(
+        f"/records/{name}/aggregate",
+        operations={
+            "get": {
+                "operationId": f"aggregate_{name}",
+                "summary": f"Grouped figures over {label} records (computed in SQL)",
+                "description": "Records in the recycle bin are left out.",
+                "tags": tags,
+                "parameters": _aggregate_parameters(),
+                "responses": {
+                    "200": {
+                        "description": "The groups",
+                        "content": {JSON: {"schema": _ref("AggregateResult")}},
+                    },
+                    **_responses("BadRequest", "Unauthorized", "NotFound"),
+                },
+            }
+        },
+    )
+    for relation_name, relation in relation_names(model, obj).items():
+        if "/" in relation_name:
+            continue  # cannot be one path segment: never served
+        child = model.objects[relation.child]
+        child_label = _text_label(child.definition.get("label"), child.api_name)
+        whose = "points" if not relation.polymorphic else f"points (as a {name})"
+        spec.path(
+            f"/records/{name}/{{id}}/related/{quote(relation_name, safe='._-~')}",
+            parameters=["record_id"],
+            operations={
+                "get": {
+                    "operationId": f"related_{name}__{relation_name.replace('.', '__')}",
+                    "summary": f"The {child_label} records of a {label} record "
+                    f"(through {relation.child}.{relation.field})",
+                    "description": f"{child_label} records whose `{relation.field}` {whose} "
+                    "at this record, listed like any list (filter, sort, keyset pages).",
+                    "tags": tags,
+                    "parameters": _list_parameters(),
+                    "responses": {
+                        "200": {
+                            "description": "A page of records",
+                            "content": {JSON: {"schema": _ref(names.derived(child, "page"))}},
+                        },
+                        **_responses("BadRequest", "Unauthorized", "NotFound"),
+                    },
+                }
+            },
+        )
+
+
+def _add_upsert(
+    spec: APISpec,
+    obj: ObjectModel,
+    field_name: str,
+    one: Mapping[str, Any],
+    patch: str,
+    label: str,
+) -> None:
+    """``PUT /records/<o>/by/<field>/{value}``: update the record with this key, or create it."""
+    name = obj.api_name
+    field = obj.fields[field_name]
+    value = _scalar(field.type, field.definition)
+    if value.get("type") == "string":
+        value["minLength"] = 1
+    value["description"] = (
+        f"The {field_name} of the record (the URL's text; no slash). "
+        + value.get("description", "")
+    ).strip()
+    headers = {"ETag": "ETag"}
+    spec.path(
+        f"/records/{name}/by/{field_name}/{{value}}",
+        parameters=[{"name": "value", "in": "path", "required": True, "schema": value}],
+        operations={
+            "put": {
+                "operationId": f"upsert_{name}__by_{field_name}",
+                "summary": f"Update the {label} record with this {field_name}, or create it",
+                "description": "The body holds the fields to set. When a live record has "
+                f"this {field_name}, only the fields sent change (200); otherwise a record "
+                f"is created from them with this {field_name} (201), and fields it requires "
+                f"must be sent. A `{field_name}` in the body must equal the one in the URL.",
+                "tags": [name],
+                "requestBody": {"required": True, "content": {JSON: {"schema": _ref(patch)}}},
+                "responses": {
+                    "200": {**one, "description": "The updated record", "headers": headers},
+                    "201": {
+                        **one,
+                        "description": "The created record",
+                        "headers": {
+                            **headers,
+                            "Location": {
+                                "description": "The record's URL.",
+                                "schema": {"type": "string"},
+                            },
+                        },
+                    },
+                    **_responses(
+                        "BadRequest",
+                        "Unauthorized",
+                        "NotFound",
+                        "Conflict",
+                        "PreconditionFailed",
+                        "PayloadTooLarge",
+                    ),
+                },
+            }
+        },
+    )
+
+
+def relation_names(model: OrgModel, obj: ObjectModel) -> dict[str, Relation]:
+    """The related lists of ``obj`` by name, as ``RecordSession.related`` resolves them.
+
+    ``<child>.<field>`` always; the field's ``relationship_name`` too, or else the
+    child's name when the child points at ``obj`` through one field only.
+    """
+    relations = model.relations_to.get(obj.api_name, ())
+    per_child: dict[str, int] = {}
+    for relation in relations:
+        per_child[relation.child] = per_child.get(relation.child, 0) + 1
+    names: dict[str, Relation] = {}
+    for relation in relations:
+        definition = model.objects[relation.child].fields[relation.field].definition
+        names[f"{relation.child}.{relation.field}"] = relation
+        if definition.get("relationship_name"):
+            names[definition["relationship_name"]] = relation
+        elif per_child[relation.child] == 1:
+            names[relation.child] = relation
+    return names
+
+
+METRIC_PATTERN = r"^\s*(count|(" + "|".join(METRIC_FUNCTIONS) + r")\([^,]*[^,\s][^,]*\))\s*$"
+
+
+def _aggregate_parameters() -> list[Any]:
+    functions = ", ".join(f"`{f}(x)`" for f in METRIC_FUNCTIONS[1:])
+    return [
+        {
+            "name": "group_by",
+            "in": "query",
+            "description": "Expressions to group by, comma-separated: fields (`stage`), "
+            "lookup paths (`account.industry`) or any expression without a comma. Without "
+            "it, one group holds every record.",
+            "schema": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            "style": "form",
+            "explode": False,
+        },
+        {
+            "name": "metrics",
+            "in": "query",
+            "description": f"The figures per group, comma-separated: `count`, {functions} "
+            "(x a field or an expression; sum and avg need numbers). Each comes back under "
+            "its own text.",
+            "schema": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "string", "pattern": METRIC_PATTERN},
+                "default": ["count"],
+            },
+            "style": "form",
+            "explode": False,
+        },
+        {
+            "name": "where",
+            "in": "query",
+            "description": "Only the records this filter (an expression) is true for.",
+            "schema": {"type": "string"},
+        },
+    ]
 
 
 def _list_parameters() -> list[Any]:

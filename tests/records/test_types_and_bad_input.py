@@ -153,7 +153,11 @@ def test_encrypted_text_is_ciphertext_at_rest(kitchen_sink, org):
         ({"id": "x"}, "id", "read-only"),
         ({"created_at": "2020-01-01T00:00:00Z"}, "created_at", "read-only"),
         ({"colour": "red"}, "colour", "unknown field"),
-        ({"owner_id": "01a205d3-cf84-7e21-ae22-3694afba3100"}, "owner_id", "no active user"),
+        (
+            {"owner_id": "01a205d3-cf84-7e21-ae22-3694afba3100"},
+            "owner_id",
+            "no active user or queue",
+        ),
     ],
 )
 def test_bad_values_are_400_naming_the_field(kitchen_sink, values, field, contains):

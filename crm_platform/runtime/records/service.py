@@ -759,16 +759,20 @@ class RecordSession:
             raise ValidationFailed(errors)
         self._check_lookups(obj, checking)
         if changed is None or "owner_id" in (changed or {}) or owner_id != self.user.id:
-            self._check_owner(owner_id)
+            self._check_owner(owner_id, obj)
         self._check_unique(obj, checking, record_id)
         self._check_rules(obj, values, changed, record_id)
 
-    def _check_owner(self, owner_id: str) -> None:
+    def _check_owner(self, owner_id: str, obj: ObjectModel) -> None:
+        """An owner is an active user, or a queue that takes records of this object."""
+        queues = self.model.security.queues.values()
+        if any(q.id == owner_id and obj.api_name in q.objects for q in queues):
+            return
         found = self.conn.execute(
             sa.select(users.c.id).where(users.c.id == owner_id, users.c.active.is_(True))
         ).first()
         if found is None:
-            raise ValidationFailed({"owner_id": "no active user with this id"})
+            raise ValidationFailed({"owner_id": "no active user or queue for this object"})
 
     def _check_lookups(self, obj: ObjectModel, values: Mapping[str, Any]) -> None:
         errors = {}

@@ -1,0 +1,66 @@
+"""An org set up only through metadata: roles, permission sets, a group, a queue, sharing rules."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from crm_platform.core.tables import group_members, queue_members
+
+
+@pytest.fixture
+def people(api, org, load_metadata, make_user):
+    """The admin and one user per relationship the matrix needs."""
+    load_metadata("security")
+    users = SimpleNamespace(admin=api)
+    users.rep = make_user("rep@example.com", profile="sales_rep", role="sales_rep")
+    users.peer = make_user("peer@example.com", profile="sales_rep", role="sales_rep")
+    users.manager = make_user("manager@example.com", profile="sales_rep", role="sales_manager")
+    users.vp = make_user("vp@example.com", profile="sales_rep", role="vp_sales")
+    users.agent = make_user("agent@example.com", profile="service_agent", role="service_agent")
+    users.service_manager = make_user(
+        "smgr@example.com", profile="service_agent", role="service_manager"
+    )
+    users.finance = make_user("finance@example.com", profile="sales_rep")
+    users.outsider = make_user("outsider@example.com", profile="sales_rep")
+    users.queue_member = make_user("queue@example.com", profile="service_agent")
+    users.auditor = make_user("auditor@example.com", profile="sales_rep", sets=("auditor",))
+    users.deleter = make_user(
+        "deleter@example.com", profile="sales_rep", role="sales_rep", sets=("deleter",)
+    )
+    with org.db.write() as conn:
+        conn.execute(
+            group_members.insert().values(group_name="finance", user_id=users.finance.user_id)
+        )
+        conn.execute(
+            queue_members.insert().values(queue_name="support", user_id=users.queue_member.user_id)
+        )
+    return users
+
+
+def create(client, obj, **values):
+    response = client.post(f"/api/v1/records/{obj}", json=values)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def sees(client, obj, record_id) -> bool:
+    """Whether the user sees the record, checked on every read path at once."""
+    got = client.get(f"/api/v1/records/{obj}/{record_id}").status_code
+    listed = record_id in [
+        r["id"] for r in client.get(f"/api/v1/records/{obj}?limit=200").get_json()["records"]
+    ]
+    counted = client.get(f"/api/v1/records/{obj}?count=true&where=id == '{record_id}'").get_json()[
+        "total"
+    ]
+    assert (got == 200) == listed == (counted == 1), (got, listed, counted)
+    if got not in (200, 404):
+        raise AssertionError(f"unexpected status {got}")
+    return got == 200
+
+
+def edits(client, obj, record_id) -> bool:
+    response = client.patch(f"/api/v1/records/{obj}/{record_id}", json={"name": "changed"})
+    assert response.status_code in (200, 403, 404), response.get_json()
+    return response.status_code == 200
