@@ -245,9 +245,8 @@ def make_user(org, app):
         from crm_platform.core.tables import user_permission_sets
 
         with org.db.write() as conn:
-            user = create_user(
-                conn, email=email, password="user-password-1", profile=profile, role=role
-            )
+            # API-only users (no password): tests need no argon2 hashing
+            user = create_user(conn, email=email, profile=profile, role=role)
             for name in sets:
                 conn.execute(
                     user_permission_sets.insert().values(user_id=user.id, permission_set=name)
