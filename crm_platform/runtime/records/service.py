@@ -185,9 +185,19 @@ class RecordSession:
 
     # --- reading ---------------------------------------------------------------------
     def get(
-        self, object_name: str, record_id: str, fields=None, *, include_deleted: bool = False
+        self,
+        object_name: str,
+        record_id: str,
+        fields=None,
+        *,
+        include_deleted: bool = False,
+        just_written: bool = False,
     ) -> dict[str, Any]:
-        """One record with its formulas computed; 404 when absent (or in the recycle bin)."""
+        """One record with its formulas computed; 404 when absent (or in the recycle bin).
+
+        ``just_written``: the record this user just saved, shown even if the save gave
+        it away (a new owner); field-level security still applies.
+        """
         obj = self.object(object_name)
         self.require(obj, "read")
         builder = self.builder(obj)
@@ -196,7 +206,7 @@ class RecordSession:
         query = (
             sa.select(*columns)
             .select_from(builder.from_clause)
-            .where(obj.table.c.id == record_id, *self._visible(obj))
+            .where(obj.table.c.id == record_id, *([] if just_written else self._visible(obj)))
         )
         if not include_deleted:
             query = query.where(obj.table.c.deleted_at.is_(None))
@@ -377,7 +387,7 @@ class RecordSession:
         search.index_records(self.conn, obj, [change.record_id])
         self._refresh_rollups(obj, {change.record_id}, values)
         self._run_hooks(self.service.hooks.after_save, change)
-        return self.get(object_name, change.record_id)
+        return self.get(object_name, change.record_id, just_written=True)
 
     def update(
         self, object_name: str, record_id: str, data: Any, *, if_match: int | None = None
@@ -424,7 +434,7 @@ class RecordSession:
         search.index_records(self.conn, obj, [record_id])
         self._refresh_rollups(obj, {record_id}, changed, before=before)
         self._run_hooks(self.service.hooks.after_save, change)
-        return self.get(object_name, record_id)
+        return self.get(object_name, record_id, just_written=True)
 
     def upsert(self, object_name: str, field_name: str, value: str, data: Any) -> tuple[dict, bool]:
         """Update the record whose external id is ``value``, or create it; (record, created)."""
