@@ -30,13 +30,16 @@ from crm_platform.core import ExactDecimal, UTCDateTime
 from crm_platform.metadata import SIMPLE, Kind, KindRegistry, build_registry, load_schema
 from crm_platform.runtime import ObjectModel, OrgModel
 from crm_platform.runtime.model import Relation
+from crm_platform.runtime.passwords import MIN_PASSWORD_LENGTH
 from crm_platform.runtime.records.codec import SYSTEM_FIELDS
 from crm_platform.runtime.records.composite import MAX_OPERATIONS
 from crm_platform.runtime.records.query import DEFAULT_LIMIT, MAX_LIMIT
 from crm_platform.runtime.records.search import MAX_QUERY
 from crm_platform.runtime.records.service import METRIC_FUNCTIONS
 from crm_platform.runtime.records.values import PHONE, READ_ONLY_TYPES, picklist_values
+from crm_platform.runtime.security.shares import PRINCIPAL_KINDS
 
+from .audit_api import MAX_LIMIT as AUDIT_LIMIT
 from .auth import current_org
 from .metadata_api import VERSION_HEADER
 from .problems import PROBLEM_JSON
@@ -154,6 +157,9 @@ def build_openapi(
         servers=[{"url": server_url}],
         security=[{"bearer": []}],
     )
+    # Operation ids never collide: a record operation is `<verb>_<object>` (`__` before
+    # what follows the object, and API names never hold `__`); the others are one word or
+    # start with `metadata_`, `directory_` or `audit_`, which no record verb is.
     names = _ComponentNames(model)
     generic_kinds = [k for k in registry.kinds.values() if k.name not in {"object", "field"}]
     _add_common_components(spec, generic_kinds)
@@ -163,9 +169,13 @@ def build_openapi(
         _add_kind_endpoints(spec, kind)
     spec.tag({"name": "composite", "description": "Many record operations in one transaction."})
     spec.tag({"name": "search", "description": "Records across objects, by text."})
+    spec.tag({"name": "users", "description": "Users, group and queue members, API tokens."})
+    spec.tag({"name": "audit", "description": "Setup changes and logins."})
     spec.tag({"name": "openapi", "description": "This document."})
     _add_composite_endpoint(spec)
     _add_search_endpoint(spec, model)
+    _add_directory_endpoints(spec)
+    _add_audit_endpoints(spec)
     _add_document_endpoint(spec)
     for obj in model.objects.values():
         _add_object(spec, model, obj, names)
@@ -1334,6 +1344,466 @@ def _add_search_endpoint(spec: APISpec, model: OrgModel) -> None:
     )
 
 
+def _user_schemas(spec: APISpec) -> None:
+    text_or_null = {"type": ["string", "null"]}
+    spec.components.schema(
+        "User",
+        {
+            "type": "object",
+            "required": [
+                "id",
+                "email",
+                "name",
+                "active",
+                "role",
+                "manager_id",
+                "profile",
+                "time_zone",
+                "locale",
+                "created_at",
+                "permission_sets",
+            ],
+            "properties": {
+                "id": {"type": "string"},
+                "email": {"type": "string"},
+                "name": {"type": "string"},
+                "active": {"type": "boolean"},
+                "role": {**text_or_null, "description": "A role's name."},
+                "manager_id": {**text_or_null, "description": "Another user's id."},
+                "profile": {**text_or_null, "description": "A permission set's name."},
+                "time_zone": text_or_null,
+                "locale": text_or_null,
+                "created_at": {"type": "string", "format": "date-time"},
+                "permission_sets": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "Extra permission sets, by name, sorted.",
+                },
+            },
+            "additionalProperties": False,
+        },
+    )
+    writable = {
+        "email": {"type": "string", "description": "The login; stored in lower case."},
+        "name": {"type": "string", "description": "By default the email's local part."},
+        "password": {"type": "string", "minLength": MIN_PASSWORD_LENGTH},
+        "active": {"type": "boolean"},
+        "role": text_or_null,
+        "manager_id": text_or_null,
+        "profile": text_or_null,
+        "permission_sets": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Replaces the user's extra permission sets.",
+        },
+        "time_zone": text_or_null,
+        "locale": text_or_null,
+    }
+    spec.components.schema(
+        "UserInput",
+        {
+            "type": "object",
+            "required": ["email"],
+            "properties": writable,
+            "additionalProperties": False,
+        },
+    )
+    spec.components.schema(
+        "UserPatch",
+        {
+            "type": "object",
+            "description": "The attributes to change. Without manage_users a user may change "
+            "only their own name, time_zone, locale and password.",
+            "properties": writable,
+            "additionalProperties": False,
+        },
+    )
+
+
+def _add_directory_endpoints(spec: APISpec) -> None:
+    """Users, group and queue memberships, and the caller's API tokens."""
+    _user_schemas(spec)
+    tags = ["users"]
+    user_param = {"name": "user_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    one_user = {"description": "The user", "content": {JSON: {"schema": _ref("User")}}}
+    spec.path(
+        "/users",
+        operations={
+            "get": {
+                "operationId": "directory_list_users",
+                "summary": "Every user (needs manage_users or view_setup)",
+                "tags": tags,
+                "responses": {
+                    "200": {
+                        "description": "The users, by email",
+                        "content": {
+                            JSON: {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["users"],
+                                    "properties": {
+                                        "users": {"type": "array", "items": _ref("User")}
+                                    },
+                                    "additionalProperties": False,
+                                }
+                            }
+                        },
+                    },
+                    **_responses("Unauthorized"),
+                },
+            },
+            "post": {
+                "operationId": "directory_create_user",
+                "summary": "Add a user (needs manage_users)",
+                "tags": tags,
+                "requestBody": {"required": True, "content": {JSON: {"schema": _ref("UserInput")}}},
+                "responses": {
+                    "201": {
+                        **one_user,
+                        "headers": {
+                            "Location": {
+                                "description": "The user's URL.",
+                                "schema": {"type": "string"},
+                            }
+                        },
+                    },
+                    **_responses("BadRequest", "Unauthorized", "Conflict", "PayloadTooLarge"),
+                },
+            },
+        },
+    )
+    spec.path(
+        "/users/{user_id}",
+        parameters=[user_param],
+        operations={
+            "get": {
+                "operationId": "directory_get_user",
+                "summary": "A user (others need manage_users or view_setup)",
+                "tags": tags,
+                "responses": {"200": one_user, **_responses("Unauthorized", "NotFound")},
+            },
+            "patch": {
+                "operationId": "directory_update_user",
+                "summary": "Change a user (others, and assignments, need manage_users)",
+                "tags": tags,
+                "requestBody": {"required": True, "content": {JSON: {"schema": _ref("UserPatch")}}},
+                "responses": {
+                    "200": one_user,
+                    **_responses(
+                        "BadRequest", "Unauthorized", "NotFound", "Conflict", "PayloadTooLarge"
+                    ),
+                },
+            },
+        },
+    )
+    members = {
+        "description": "The members' user ids, sorted",
+        "content": {
+            JSON: {
+                "schema": {
+                    "type": "object",
+                    "required": ["members"],
+                    "properties": {"members": {"type": "array", "items": {"type": "string"}}},
+                    "additionalProperties": False,
+                }
+            }
+        },
+    }
+    for plural, singular in (("groups", "group"), ("queues", "queue")):
+        name_param = {
+            "name": "name",
+            "in": "path",
+            "required": True,
+            "description": f"The {singular}'s api_name.",
+            "schema": {"type": "string"},
+        }
+        spec.path(
+            f"/{plural}/{{name}}/members",
+            parameters=[name_param],
+            operations={
+                "get": {
+                    "operationId": f"directory_list_{singular}_members",
+                    "summary": f"A {singular}'s members (needs manage_users or view_setup)",
+                    "tags": tags,
+                    "responses": {"200": members, **_responses("Unauthorized", "NotFound")},
+                },
+                "post": {
+                    "operationId": f"directory_add_{singular}_member",
+                    "summary": f"Add a user to a {singular} (needs manage_users)",
+                    "tags": tags,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            JSON: {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["user_id"],
+                                    "properties": {"user_id": {"type": "string"}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {**members, "description": "The members now"},
+                        **_responses("BadRequest", "Unauthorized", "NotFound", "PayloadTooLarge"),
+                    },
+                },
+            },
+        )
+        spec.path(
+            f"/{plural}/{{name}}/members/{{user_id}}",
+            parameters=[name_param, user_param],
+            operations={
+                "delete": {
+                    "operationId": f"directory_remove_{singular}_member",
+                    "summary": f"Take a user out of a {singular} (needs manage_users)",
+                    "tags": tags,
+                    "responses": {
+                        "204": {"description": "Removed"},
+                        **_responses("Unauthorized", "NotFound"),
+                    },
+                }
+            },
+        )
+    token = {
+        "type": "object",
+        "required": ["id", "name", "created_at", "revoked_at"],
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+        "additionalProperties": False,
+    }
+    spec.path(
+        "/tokens",
+        operations={
+            "get": {
+                "operationId": "directory_list_tokens",
+                "summary": "The caller's API tokens (never their secrets)",
+                "tags": tags,
+                "responses": {
+                    "200": {
+                        "description": "The tokens, oldest first",
+                        "content": {
+                            JSON: {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["tokens"],
+                                    "properties": {"tokens": {"type": "array", "items": token}},
+                                    "additionalProperties": False,
+                                }
+                            }
+                        },
+                    },
+                    **_responses("Unauthorized"),
+                },
+            },
+            "post": {
+                "operationId": "directory_create_token",
+                "summary": "A new API token for the caller",
+                "tags": tags,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        JSON: {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "name": {
+                                        "type": "string",
+                                        "maxLength": 120,
+                                        "pattern": r"\S",
+                                        "default": "API token",
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "The token: `token` is shown this once only",
+                        "content": {
+                            JSON: {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["id", "name", "token"],
+                                    "properties": {
+                                        "id": {"type": "string"},
+                                        "name": {"type": "string"},
+                                        "token": {"type": "string"},
+                                    },
+                                    "additionalProperties": False,
+                                }
+                            }
+                        },
+                    },
+                    **_responses("BadRequest", "Unauthorized", "PayloadTooLarge"),
+                },
+            },
+        },
+    )
+    spec.path(
+        "/tokens/{token_id}",
+        parameters=[
+            {"name": "token_id", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        operations={
+            "delete": {
+                "operationId": "directory_revoke_token",
+                "summary": "Revoke an API token (another user's needs manage_users)",
+                "tags": tags,
+                "responses": {
+                    "204": {"description": "Revoked"},
+                    **_responses("Unauthorized", "NotFound"),
+                },
+            }
+        },
+    )
+
+
+def _add_audit_endpoints(spec: APISpec) -> None:
+    limit = {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": AUDIT_LIMIT, "default": 50},
+    }
+    definition = {
+        "anyOf": [{"type": "object"}, {"type": "null"}],
+        "description": "The definition as stored (null where the component did not exist).",
+    }
+    spec.path(
+        "/audit/setup",
+        operations={
+            "get": {
+                "operationId": "audit_setup",
+                "summary": "Who changed which metadata, when: newest first (needs view_setup)",
+                "tags": ["audit"],
+                "parameters": [
+                    {
+                        "name": "kind",
+                        "in": "query",
+                        "description": "Only changes of this kind (`object`, `field`, ...).",
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "before",
+                        "in": "query",
+                        "description": "Only changes before this metadata version.",
+                        "schema": {"type": "integer", "minimum": 0},
+                    },
+                    limit,
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The changes",
+                        "content": {
+                            JSON: {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["changes"],
+                                    "properties": {
+                                        "changes": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "required": [
+                                                    "revision",
+                                                    "kind",
+                                                    "name",
+                                                    "action",
+                                                    "by",
+                                                    "at",
+                                                    "before",
+                                                    "after",
+                                                ],
+                                                "properties": {
+                                                    "revision": {"type": "integer"},
+                                                    "kind": {"type": "string"},
+                                                    "name": {"type": "string"},
+                                                    "action": {"type": "string"},
+                                                    "by": {
+                                                        "type": "object",
+                                                        "required": ["id", "email"],
+                                                        "properties": {
+                                                            "id": {"type": "string"},
+                                                            "email": {"type": ["string", "null"]},
+                                                        },
+                                                    },
+                                                    "at": {"type": "string", "format": "date-time"},
+                                                    "before": definition,
+                                                    "after": definition,
+                                                },
+                                            },
+                                        }
+                                    },
+                                    "additionalProperties": False,
+                                }
+                            }
+                        },
+                    },
+                    **_responses("BadRequest", "Unauthorized"),
+                },
+            }
+        },
+    )
+    spec.path(
+        "/audit/logins",
+        operations={
+            "get": {
+                "operationId": "audit_logins",
+                "summary": "Logins, failures included, newest first (needs manage_users)",
+                "tags": ["audit"],
+                "parameters": [
+                    {
+                        "name": "email",
+                        "in": "query",
+                        "description": "Only the logins with this email.",
+                        "schema": {"type": "string"},
+                    },
+                    limit,
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The logins",
+                        "content": {
+                            JSON: {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["logins"],
+                                    "properties": {
+                                        "logins": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "required": ["id", "email", "succeeded", "at"],
+                                                "properties": {
+                                                    "id": {"type": "string"},
+                                                    "user_id": {"type": ["string", "null"]},
+                                                    "email": {"type": "string"},
+                                                    "succeeded": {"type": "boolean"},
+                                                    "method": {"type": "string"},
+                                                    "address": {"type": ["string", "null"]},
+                                                    "user_agent": {"type": ["string", "null"]},
+                                                    "at": {"type": "string", "format": "date-time"},
+                                                },
+                                            },
+                                        }
+                                    },
+                                    "additionalProperties": False,
+                                }
+                            }
+                        },
+                    },
+                    **_responses("BadRequest", "Unauthorized"),
+                },
+            }
+        },
+    )
+
+
 def _add_document_endpoint(spec: APISpec) -> None:
     spec.path(
         "/openapi.json",
@@ -1552,6 +2022,7 @@ def _add_object(spec: APISpec, model: OrgModel, obj: ObjectModel, names: _Compon
             }
         },
     )
+    _add_shares(spec, obj, label)
     for field_name, field in obj.fields.items():
         if field.type == "external_id" or field.definition.get("unique"):
             _add_upsert(spec, obj, field_name, one, patch, label)
@@ -1657,6 +2128,118 @@ def _add_upsert(
                         "PreconditionFailed",
                         "PayloadTooLarge",
                     ),
+                },
+            }
+        },
+    )
+
+
+def _add_shares(spec: APISpec, obj: ObjectModel, label: str) -> None:
+    """Who else sees a record, and the manual shares that say so."""
+    name = obj.api_name
+    principal = {
+        "type": "object",
+        "description": "Exactly one of: a user id, or a group's, role's or role-and-"
+        "subordinates' name.",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "properties": {kind: {"type": "string"} for kind in PRINCIPAL_KINDS},
+        "additionalProperties": False,
+    }
+    share = {
+        "type": "object",
+        "required": ["principal", "key", "access", "reason"],
+        "properties": {
+            "principal": principal,
+            "key": {"type": "string", "description": "Identifies the share (to remove it)."},
+            "access": {"enum": ["read", "edit"]},
+            "reason": {
+                "type": "string",
+                "description": "`manual`, or `rule:<sharing rule>` for rows a criteria "
+                "sharing rule keeps.",
+            },
+        },
+        "additionalProperties": False,
+    }
+    spec.path(
+        f"/records/{name}/{{id}}/shares",
+        parameters=["record_id"],
+        operations={
+            "get": {
+                "operationId": f"shares_{name}",
+                "summary": f"Who else sees a {label} record, and why",
+                "tags": [name],
+                "responses": {
+                    "200": {
+                        "description": "The shares",
+                        "content": {
+                            JSON: {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["shares"],
+                                    "properties": {"shares": {"type": "array", "items": share}},
+                                    "additionalProperties": False,
+                                }
+                            }
+                        },
+                    },
+                    **_responses("Unauthorized", "NotFound"),
+                },
+            },
+            "post": {
+                "operationId": f"share_{name}",
+                "summary": f"Share a {label} record with a user, group or role",
+                "description": "Needs edit access to the record; only objects whose sharing "
+                "is private or public_read share records one by one. Sharing again with the "
+                "same principal replaces the access.",
+                "tags": [name],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        JSON: {
+                            "schema": {
+                                "type": "object",
+                                "required": ["access"],
+                                "properties": {
+                                    "access": {"enum": ["read", "edit"]},
+                                    **principal["properties"],
+                                },
+                                "minProperties": 2,
+                                "maxProperties": 2,
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "The share",
+                        "content": {JSON: {"schema": share}},
+                    },
+                    **_responses("BadRequest", "Unauthorized", "NotFound", "PayloadTooLarge"),
+                },
+            },
+        },
+    )
+    spec.path(
+        f"/records/{name}/{{id}}/shares/{{key}}",
+        parameters=[
+            "record_id",
+            {
+                "name": "key",
+                "in": "path",
+                "required": True,
+                "description": "The share's `key`.",
+                "schema": {"type": "string"},
+            },
+        ],
+        operations={
+            "delete": {
+                "operationId": f"unshare_{name}",
+                "summary": f"Remove a manual share of a {label} record",
+                "tags": [name],
+                "responses": {
+                    "204": {"description": "Removed"},
+                    **_responses("Unauthorized", "NotFound"),
                 },
             }
         },
