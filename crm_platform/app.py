@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Flask, jsonify
 
 from .api import build_api_blueprint
 from .api.jsonio import ExactJSONProvider
 from .api.problems import install_problem_handlers
 from .core import Settings, load_settings
+from .core.crypto import load_secret_key
 from .runtime import Org
+from .web import install_login
 
 
 def create_app(settings: Settings | None = None, org: Org | None = None) -> Flask:
@@ -19,12 +19,13 @@ def create_app(settings: Settings | None = None, org: Org | None = None) -> Flas
     app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
     app.json = ExactJSONProvider(app)
     app.config.update(
-        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        SECRET_KEY=load_secret_key(settings),
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         JSON_SORT_KEYS=False,
     )
     app.extensions["crm_org"] = org or Org.open(settings)
     install_problem_handlers(app)
+    install_login(app)
     app.register_blueprint(build_api_blueprint())
 
     @app.get("/healthz")

@@ -7,6 +7,9 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
+from flask_login import current_user as session_user
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError as CSRFValidationError
 
 from crm_platform.core import Forbidden, Unauthorized
 from crm_platform.runtime import Org, User, get_user, resolve_token
@@ -20,9 +23,15 @@ def current_org() -> Org:
     return current_app.extensions["crm_org"]
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def authenticate_request() -> User:
-    """The active user behind the request's bearer token; 401 otherwise."""
+    """The active user behind the request's bearer token, or the UI's session cookie
+    (then unsafe methods need the CSRF token in ``X-CSRFToken``); 401 otherwise."""
     header = request.headers.get("Authorization", "")
+    if not header and session_user.is_authenticated:
+        return _session_user()
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized(
@@ -34,6 +43,20 @@ def authenticate_request() -> User:
         user = get_user(conn, user_id) if user_id else None
     if user is None or not user.active:
         raise Unauthorized("the API token is invalid, revoked or expired")
+    return user
+
+
+def _session_user() -> User:
+    if request.method not in SAFE_METHODS:
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except CSRFValidationError as exc:
+            raise Forbidden("send the CSRF token of the page in X-CSRFToken") from exc
+    with current_org().db.read() as conn:
+        user = get_user(conn, session_user.id)
+    if user is None or not user.active:
+        raise Unauthorized("the session has ended: sign in again")
+    g.crm_session = True
     return user
 
 
@@ -50,7 +73,10 @@ def current_access() -> UserAccess:
 
 
 def require_api_access() -> None:
-    """Token access to the API needs the api_enabled system permission."""
+    """Token access to the API needs the api_enabled system permission (the UI's session
+    does not: it is how people use the product, not an integration)."""
+    if g.get("crm_session"):
+        return
     if not current_access().has("api_enabled"):
         raise Forbidden("API access is not enabled for this user (api_enabled)")
 

@@ -68,6 +68,27 @@ def load_cipher(settings: Settings) -> FieldCipher:
     return FieldCipher(_decode(path.read_text().strip()))
 
 
+SECRET_KEY_FILE = "secret.key"
+
+
+def load_secret_key(settings: Settings) -> str:
+    """The key that signs session cookies: ``CRM_SECRET_KEY``, else one kept in the instance
+    folder, so every worker (and every restart) signs and reads the same cookies."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.instance_path) / SECRET_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
 def _decode(text: str) -> bytes:
     try:
         return base64.urlsafe_b64decode(text.encode("ascii"))

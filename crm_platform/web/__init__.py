@@ -1,0 +1,5 @@
+"""The web UI: sign-in pages and the session the UI uses to call the API."""
+
+from .login import install_login
+
+__all__ = ["install_login"]
