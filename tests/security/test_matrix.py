@@ -157,6 +157,8 @@ def test_field_permissions_on_every_path(api, make_user, put_metadata, grant):
     assert ("secret" in listed) == readable
     assert ("secret" in composite["results"][0]["body"]) == readable
     assert any(h["field"] == "secret" for h in history) == readable
+    found = user.get("/api/v1/search?q=open sesame").get_json()["results"]
+    assert bool(found) == readable  # the hidden field's text is no search side channel
     for param in ("fields=secret", "where=secret == 'open sesame'", "order_by=secret"):
         status = user.get(f"{REC}/thing_private?{param}").status_code
         assert (status == 200) == readable, param

@@ -1,4 +1,5 @@
-"""Search index: FTS5 (trigram) on SQLite; tsvector with GIN and pg_trgm on PostgreSQL.
+"""Search index, one row per searchable field of a record (so field-level security can
+filter it): FTS5 (trigram) on SQLite; tsvector with GIN and pg_trgm on PostgreSQL.
 
 Revision ID: 0003
 Revises: 0002
@@ -18,22 +19,22 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         # trigram: case-insensitive substring search that also works for CJK text
         op.execute(
-            "CREATE VIRTUAL TABLE sys_search USING fts5("
-            "object UNINDEXED, record_id UNINDEXED, title, body, tokenize='trigram')"
+            "CREATE VIRTUAL TABLE sys_search USING fts5(object UNINDEXED, record_id UNINDEXED, "
+            "field UNINDEXED, title UNINDEXED, body, tokenize='trigram')"
         )
         return
     op.create_table(
         "sys_search",
         sa.Column("object", sa.Text, nullable=False),
         sa.Column("record_id", sa.String(36), nullable=False),
+        sa.Column("field", sa.Text, nullable=False),
         sa.Column("title", sa.Text),
         sa.Column("body", sa.Text),
-        sa.PrimaryKeyConstraint("object", "record_id"),
+        sa.PrimaryKeyConstraint("object", "record_id", "field"),
     )
     op.execute(
-        "ALTER TABLE sys_search ADD COLUMN tsv tsvector GENERATED ALWAYS AS ("
-        "setweight(to_tsvector('simple', coalesce(title, '')), 'A') || "
-        "setweight(to_tsvector('simple', coalesce(body, '')), 'B')) STORED"
+        "ALTER TABLE sys_search ADD COLUMN tsv tsvector "
+        "GENERATED ALWAYS AS (to_tsvector('simple', coalesce(body, ''))) STORED"
     )
     op.execute("CREATE INDEX ix_sys_search_tsv ON sys_search USING gin (tsv)")
     has_trgm = (
@@ -43,7 +44,6 @@ def upgrade() -> None:
     )
     if not has_trgm:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
-    op.execute("CREATE INDEX ix_sys_search_title_trgm ON sys_search USING gin (title gin_trgm_ops)")
     op.execute("CREATE INDEX ix_sys_search_body_trgm ON sys_search USING gin (body gin_trgm_ops)")
 
 

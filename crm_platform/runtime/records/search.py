@@ -22,9 +22,10 @@ search_table = sa.table(
     "sys_search",
     sa.column("object"),
     sa.column("record_id"),
-    sa.column("title"),
+    sa.column("field"),  # one row per searchable field, so hidden fields can be left out
+    sa.column("title"),  # the record's name, shown with the hit
     sa.column("body"),
-    sa.column("tsv"),  # PostgreSQL only: generated from title and body
+    sa.column("tsv"),  # PostgreSQL only: generated from body
 )
 
 INDEXED_TYPES = frozenset(
@@ -39,35 +40,42 @@ def searchable(obj: ObjectModel) -> bool:
     return obj.definition.get("searchable", True) is not False
 
 
-def _text_columns(obj: ObjectModel) -> list[sa.Column]:
-    columns = []
-    for field in obj.fields.values():
-        if field.type in INDEXED_TYPES or field.type in COMPOUND_INDEXED:
-            columns.extend(field.columns.values())
-    return columns
+def _text_fields(obj: ObjectModel):
+    return [f for f in obj.fields.values() if f.type in INDEXED_TYPES or f.type in COMPOUND_INDEXED]
 
 
 def index_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> None:
-    """(Re)write the search entries of live records ``ids``."""
+    """(Re)write the search entries of live records ``ids``: one row per text field."""
     ids = list(ids)
     if not ids or not searchable(obj):
         return
     unindex_records(conn, obj, ids)
+    fields = _text_fields(obj)
     name_field = obj.fields.get(obj.name_field)
     name_columns = list(name_field.columns.values()) if name_field else []
-    text_columns = _text_columns(obj)
+    columns = {c.name for f in fields for c in f.columns.values()} | {c.name for c in name_columns}
     rows = conn.execute(
-        sa.select(obj.table.c.id, *[obj.table.c[c.name] for c in text_columns]).where(
+        sa.select(obj.table.c.id, *[obj.table.c[name] for name in sorted(columns)]).where(
             obj.table.c.id.in_(ids), obj.table.c.deleted_at.is_(None)
         )
     ).mappings()
     entries = []
     for row in rows:
         title = " ".join(str(row[c.name]) for c in name_columns if row[c.name] is not None)
-        body = " ".join(str(row[c.name]) for c in text_columns if row[c.name] is not None)
-        entries.append(
-            {"object": obj.api_name, "record_id": row["id"], "title": title, "body": body}
-        )
+        for field in fields:
+            body = " ".join(
+                str(row[c.name]) for c in field.columns.values() if row[c.name] is not None
+            )
+            if body:
+                entries.append(
+                    {
+                        "object": obj.api_name,
+                        "record_id": row["id"],
+                        "field": field.api_name,
+                        "title": title,
+                        "body": body,
+                    }
+                )
     if entries:
         conn.execute(search_table.insert(), entries)
 
@@ -111,12 +119,13 @@ def search(
     q: str,
     objects: list[str] | None,
     limit: int,
-    visible: Callable[[ObjectModel], Any],
+    allowed: Callable[[ObjectModel], tuple[Any, list[str], bool] | None],
 ) -> list[dict[str, Any]]:
     """Hits for ``q`` across searchable objects, best first: object, id and name.
 
-    ``visible(obj)`` gives the ids the user may see (a SELECT), or None for an object
-    they may not read; sharing applies in SQL, before the limit.
+    ``allowed(obj)`` gives, for the user, (a SELECT of the ids they may see, the
+    fields they may read, whether they may read the name), or None for an object they
+    may not read: sharing and field-level security apply in SQL, before the limit.
     """
     q = q.strip()
     if not q:
@@ -127,61 +136,63 @@ def search(
     for name in names:
         if model.object(name) is None:
             raise ValidationFailed({"objects": f"no object '{name}'"})
-    query = _sqlite_query(q) if conn.dialect.name == "sqlite" else _postgres_query(q)
-    allowed = []
+    scopes = []
+    name_visible = {}
     for name in names:
-        ids = visible(model.objects[name])
-        if ids is not None:
-            allowed.append(
-                sa.and_(search_table.c.object == name, search_table.c.record_id.in_(ids))
+        grant = allowed(model.objects[name])
+        if grant is None:
+            continue
+        ids, fields, name_readable = grant
+        name_visible[name] = name_readable
+        scopes.append(
+            sa.and_(
+                search_table.c.object == name,
+                search_table.c.field.in_(fields),
+                search_table.c.record_id.in_(ids),
             )
-    if not allowed:
+        )
+    if not scopes:
         return []
-    query = query.where(sa.or_(*allowed)).limit(limit)
+    match, rank = _sqlite_match(q) if conn.dialect.name == "sqlite" else _postgres_match(q)
+    best = sa.func.min(rank) if conn.dialect.name == "sqlite" else sa.func.max(rank)
+    query = (
+        sa.select(search_table.c.object, search_table.c.record_id, search_table.c.title)
+        .where(match, sa.or_(*scopes))
+        .group_by(search_table.c.object, search_table.c.record_id, search_table.c.title)
+        .order_by(best if conn.dialect.name == "sqlite" else best.desc(), search_table.c.title)
+        .limit(limit)
+    )
     return [
-        {"object": row.object, "id": row.record_id, "name": row.title}
+        {
+            "object": row.object,
+            "id": row.record_id,
+            "name": row.title if name_visible.get(row.object) else None,
+        }
         for row in conn.execute(query)
     ]
 
 
-def _sqlite_query(q: str):
-    columns = [search_table.c.object, search_table.c.record_id, search_table.c.title]
+def _sqlite_match(q: str):
     if len(q) >= 3:
         phrase = '"' + q.replace('"', '""') + '"'
-        return (
-            sa.select(*columns)
-            .where(sa.text("sys_search MATCH :phrase").bindparams(phrase="{title body}: " + phrase))
-            .order_by(sa.text("rank"))
-        )
+        match = sa.text("sys_search MATCH :phrase").bindparams(phrase="body: " + phrase)
+        return match, sa.literal_column("rank")
     # Trigrams need three characters: a shorter query (two CJK characters make a word)
-    # scans the names in the search table only, never the object tables.
+    # scans the search table's text, never the object tables.
     pattern = "%" + _escape_like(q) + "%"
-    return (
-        sa.select(*columns)
-        .where(search_table.c.title.like(pattern, escape="\\"))
-        .order_by(search_table.c.title)
-    )
+    return search_table.c.body.like(pattern, escape="\\"), sa.literal(0)
 
 
-def _postgres_query(q: str):
+def _postgres_match(q: str):
     words = WORD.findall(q.lower())
-    tsquery = " & ".join(f"{w}:*" for w in words) if words else None
-    tsv = search_table.c.tsv
     pattern = "%" + _escape_like(q) + "%"
-    matches = [
-        search_table.c.title.ilike(pattern, escape="\\"),
-        search_table.c.body.ilike(pattern, escape="\\"),
-    ]
-    rank = sa.literal(0)
-    if tsquery:
-        query_expr = sa.func.to_tsquery("simple", tsquery)
-        matches.append(tsv.op("@@")(query_expr))
-        rank = sa.func.ts_rank(tsv, query_expr)
-    return (
-        sa.select(search_table.c.object, search_table.c.record_id, search_table.c.title)
-        .where(sa.or_(*matches))
-        .order_by(rank.desc(), search_table.c.title)
-    )
+    matches = [search_table.c.body.ilike(pattern, escape="\\")]
+    rank: Any = sa.literal(0.0)
+    if words:
+        query_expr = sa.func.to_tsquery("simple", " & ".join(f"{w}:*" for w in words))
+        matches.append(search_table.c.tsv.op("@@")(query_expr))
+        rank = sa.func.ts_rank(search_table.c.tsv, query_expr)
+    return sa.or_(*matches), rank
 
 
 def _escape_like(text: str) -> str:

@@ -459,14 +459,16 @@ class RecordSession:
     def search(self, q: str, objects: list[str] | None, limit: int) -> list[dict[str, Any]]:
         """Records matching ``q`` across searchable objects, best first."""
 
-        def visible(obj: ObjectModel):
+        def allowed(obj: ObjectModel):
             if not self.access.can(obj.api_name, "read"):
                 return None
-            return sa.select(obj.table.c.id).where(
+            ids = sa.select(obj.table.c.id).where(
                 obj.table.c.deleted_at.is_(None), *self._visible(obj)
             )
+            fields = [n for n in obj.fields if self.access.field_readable(obj.api_name, n)]
+            return ids, fields, obj.name_field in fields
 
-        return search.search(self.conn, self.model, q, objects, limit, visible)
+        return search.search(self.conn, self.model, q, objects, limit, allowed)
 
     def aggregate(
         self, object_name: str, group_by: list[str], metrics: list[str], where: str | None
