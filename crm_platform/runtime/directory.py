@@ -77,6 +77,13 @@ def list_users(conn: Connection) -> list[dict[str, Any]]:
 
 def _check_assignments(conn: Connection, model: OrgModel, data: Mapping[str, Any]) -> None:
     security = model.security
+    mistyped = {
+        key: "must be text"
+        for key in ("role", "profile", "manager_id", "time_zone", "locale", "password")
+        if key in data and data[key] is not None and not isinstance(data[key], str)
+    }
+    if mistyped:
+        raise ValidationFailed(mistyped)
     errors: dict[str, str] = {}
     if data.get("role") is not None and data["role"] not in security.roles:
         errors["role"] = f"no role '{data['role']}'"
@@ -97,9 +104,9 @@ def _check_assignments(conn: Connection, model: OrgModel, data: Mapping[str, Any
         ).first()
     ):
         errors["manager_id"] = "no user with this id"
-    for key in ("name", "time_zone", "locale"):
-        if key in data and data[key] is not None and not isinstance(data[key], str):
-            errors[key] = "must be text"
+    for key in ("name", "email"):
+        if key in data and (not isinstance(data[key], str) or not data[key].strip()):
+            errors[key] = "must be non-empty text"
     if "active" in data and not isinstance(data["active"], bool):
         errors["active"] = "must be true or false"
     if errors:

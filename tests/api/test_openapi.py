@@ -14,7 +14,7 @@ import json
 import re
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import quote
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -23,7 +23,6 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from crm_platform.api import openapi
-from tests.conftest import ON_POSTGRES
 from tests.metadata.test_field_types import FIELDS
 
 DOC = "/api/v1/openapi.json"
@@ -1063,8 +1062,6 @@ def _fuzz(
     def fuzz(case) -> None:
         response = case.call(headers=auth)
         seen.add(response.status_code)
-        if response.status_code >= 500 and known_server_error(response.request):
-            return  # a platform bug pinned down (xfail) in test_known_server_errors
         case.validate_response(response, checks=chosen)
 
     if seed is not None:
@@ -1127,28 +1124,7 @@ def test_inputs_the_document_allows_never_give_a_server_error(api, project, valu
     assert patched.status_code < 500, patched.get_data(as_text=True)
 
 
-# --- platform bugs found while fuzzing the new endpoints (not fixed here) ---------------
-#
-# Each is a request that answers 500 today. The fuzz runs above tolerate exactly these
-# (known_server_error) and fail on any other 5xx; the tests below pin them down, xfail
-# (not strict: some only fail on one database) until the platform refuses them with 4xx.
-
-
-def _first(query: dict[str, list[str]], name: str) -> list[str]:
-    """The comma-separated items of a query parameter as Flask's ``args.get`` reads it."""
-    return [item for item in (query.get(name) or [""])[0].split(",") if item.strip()]
-
-
-def known_server_error(request) -> str | None:
-    """Why ``request`` (as sent) is a known platform 5xx; None when it is not one."""
-    parts = urlsplit(request.url)
-    path, query = unquote(parts.path), parse_qs(parts.query, keep_blank_values=True)
-    figures = _first(query, "metrics") + _first(query, "group_by")
-    if request.method == "GET" and path.endswith("/aggregate") and "metrics" in query:
-        return None if figures else "aggregate-without-metrics-or-groups"
-    if request.method == "PUT" and "/by/" in path and "\x00" in path and ON_POSTGRES:
-        return "nul-in-upsert-key"
-    return None
+# --- requests that once answered 500 (found by fuzzing); now each must be a 4xx or work ---
 
 
 @pytest.fixture
@@ -1168,71 +1144,42 @@ def ledger(api):
     return "ledger"
 
 
-def _xfail(reason: str):
-    return pytest.mark.xfail(reason=reason, strict=False)
-
-
-KNOWN_SERVER_ERRORS = [
+FORMER_SERVER_ERRORS = [
     pytest.param(
         "GET",
         "/api/v1/records/ledger/aggregate?metrics=",
-        marks=_xfail(
-            "RecordSession.aggregate builds `SELECT FROM <table>` when metrics and group_by "
-            "are both empty: SQLite raises OperationalError (500); PostgreSQL answers one "
-            "empty group per record (200)"
-        ),
         id="aggregate-without-metrics-or-groups",
     ),
     pytest.param(
         "PUT",
         "/api/v1/records/ledger/by/code/a%00b",
-        marks=_xfail(
-            "RecordSession.upsert looks the key up in SQL before the codec refuses NUL: "
-            "psycopg DataError on PostgreSQL (500); SQLite answers 400"
-        ),
         id="nul-in-upsert-key",
     ),
     pytest.param(
         "GET",
         "/api/v1/search?q=a%00b",
-        marks=_xfail(
-            "search.search sends NUL to the database: SQLite FTS5 'unterminated string', "
-            "PostgreSQL psycopg DataError (500)"
-        ),
         id="nul-in-search-text",
     ),
     pytest.param(
         "PUT",
         "/api/v1/records/ledger/by/number/12",
-        marks=_xfail(
-            "RecordSession.upsert compares an integer column with the URL's text: on "
-            "PostgreSQL `bigint = character varying` (ProgrammingError, 500)"
-        ),
         id="upsert-by-unique-integer",
     ),
     pytest.param(
         "PUT",
         "/api/v1/records/ledger/by/day/2024-02-29",
-        marks=_xfail(
-            "RecordSession.upsert compares a date column with the URL's text: on "
-            "PostgreSQL `date = character varying` (ProgrammingError, 500)"
-        ),
         id="upsert-by-unique-date",
     ),
     pytest.param(
         "PUT",
         "/api/v1/records/ledger/by/amount/x1",
-        marks=_xfail(
-            "RecordSession.upsert binds the URL's text to the ExactDecimal column before "
-            "validating it: ValueError 'not a decimal number' (500) on both databases"
-        ),
         id="upsert-by-unique-decimal-not-a-number",
     ),
 ]
 
 
-@pytest.mark.parametrize(("method", "url"), KNOWN_SERVER_ERRORS)
-def test_known_server_errors(api, ledger, method, url):
+@pytest.mark.parametrize(("method", "url"), FORMER_SERVER_ERRORS)
+def test_former_server_errors_are_refused_or_served(api, ledger, method, url):
     for name in ("a", "b"):
         assert api.post("/api/v1/records/ledger", json={"name": name}).status_code == 201
     response = api.put(url, json={"name": "n"}) if method == "PUT" else api.get(url)
@@ -1241,50 +1188,33 @@ def test_known_server_errors(api, ledger, method, url):
         assert response.status_code == 400 or len(response.get_json()["groups"]) == 1
 
 
-KNOWN_USER_SERVER_ERRORS = [
+FORMER_USER_SERVER_ERRORS = [
     pytest.param(
         "patch",
         {"name": None},
-        marks=_xfail(
-            "directory.update_user_record writes name=NULL: IntegrityError (NOT NULL "
-            "sys_user.name), 500 on both databases"
-        ),
         id="user-name-null",
     ),
     pytest.param(
         "patch",
         {"email": None},
-        marks=_xfail(
-            "directory.update_user_record calls normalise_email(None): AttributeError "
-            "'NoneType' object has no attribute 'strip', 500 on both databases"
-        ),
         id="user-email-null",
     ),
     pytest.param(
         "post",
         {"email": "new@example.com", "manager_id": 5},
-        marks=_xfail(
-            "directory._check_assignments compares sys_user.id with an integer: on "
-            "PostgreSQL `character varying = integer` (ProgrammingError, 500); SQLite 400"
-        ),
         id="user-manager-id-not-text",
     ),
 ]
 
 
-@pytest.mark.parametrize(("method", "data"), KNOWN_USER_SERVER_ERRORS)
-def test_known_server_errors_on_users(api, method, data):
+@pytest.mark.parametrize(("method", "data"), FORMER_USER_SERVER_ERRORS)
+def test_former_server_errors_on_users_are_refused(api, method, data):
     user = body(api.post("/api/v1/users", json={"email": "bo@example.com"}))
     url = "/api/v1/users" if method == "post" else f"/api/v1/users/{user['id']}"
     response = getattr(api, method)(url, json=data)
     assert response.status_code < 500, response.get_data(as_text=True)
 
 
-@pytest.mark.xfail(
-    reason="upserting by a unique integer field never creates: the key from the URL is "
-    "text and StrictInteger refuses it (400 'Not a valid integer.')",
-    strict=False,
-)
 def test_an_upsert_by_a_unique_integer_creates_the_record(api, ledger):
     response = api.put("/api/v1/records/ledger/by/number/12", json={"name": "n"})
     assert response.status_code == 201, response.get_data(as_text=True)

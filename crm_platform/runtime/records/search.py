@@ -132,6 +132,8 @@ def search(
         raise ValidationFailed({"q": "give something to search for"})
     if len(q) > MAX_QUERY:
         raise ValidationFailed({"q": f"at most {MAX_QUERY} characters"})
+    if "\x00" in q:
+        raise ValidationFailed({"q": "must not contain NUL characters"})
     names = objects or [name for name, obj in model.objects.items() if searchable(obj)]
     for name in names:
         if model.object(name) is None:

@@ -444,6 +444,7 @@ class RecordSession:
             raise ValidationFailed({field_name: "upserts need an external_id or unique field"})
         if not isinstance(data, Mapping):
             raise ValidationFailed({"(root)": "expected a JSON object of field values"})
+        value = self._key_value(obj, field_name, value)
         if field_name in data and data[field_name] != value:
             raise ValidationFailed({field_name: "differs from the value in the URL"})
         column = obj.table.c[fld.columns[SIMPLE].name]
@@ -470,12 +471,25 @@ class RecordSession:
 
         return search.search(self.conn, self.model, q, objects, limit, allowed)
 
+    def _key_value(self, obj: ObjectModel, field_name: str, raw: str) -> Any:
+        """The typed value of an upsert key given as text in the URL (checked by the codec)."""
+        candidate: Any = raw
+        if obj.fields[field_name].type in {"integer", "duration"}:
+            try:
+                candidate = int(raw)
+            except ValueError as exc:
+                raise ValidationFailed({field_name: "not a valid integer"}) from exc
+        codec = self.service.codec(self.model, obj)
+        return codec.load({field_name: candidate})[field_name]
+
     def aggregate(
         self, object_name: str, group_by: list[str], metrics: list[str], where: str | None
     ) -> list[dict[str, Any]]:
         """Grouped figures computed in SQL (count, sum, avg, min, max, count_distinct)."""
         obj = self.object(object_name)
         self.require(obj, "read")
+        if not metrics:
+            raise ValidationFailed({"metrics": "name at least one metric, e.g. count"})
         builder = self.builder(obj)
         groups = [(g, builder.expression(g, None, "group_by")) for g in group_by]
         for name, (checked, _expr) in groups:
