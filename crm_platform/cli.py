@@ -12,14 +12,14 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
 from .app import create_app
-from .core import CrmError, load_settings
+from .core import CrmError, ValidationFailed, load_settings
 from .core.migrate import upgrade_platform
 from .core.tables import SYSTEM_USER_ID
 from .metadata import CandidateModel, read_snapshot
 from .metadata.validate import validate_candidate
 from .runtime import Org, create_token, find_user, initialise_org
+from .runtime.directory import create_user_record
 from .runtime.security import ADMIN_PERMISSION_SET
-from .runtime.users import create_user
 from .yamlio import KIND_FOLDERS, read_definitions, write_definitions
 
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
@@ -166,23 +166,43 @@ def user() -> None:
 @click.option("--email", required=True)
 @click.option("--name")
 @click.option("--password", help="Leave out for an API-only user.")
-@click.option("--admin", is_flag=True, help="Make the user an administrator.")
-def user_create(email: str, name: str | None, password: str | None, admin: bool) -> None:
-    """Add a user."""
+@click.option("--admin", is_flag=True, help="Give the system_administrator profile.")
+@click.option("--profile", help="The base permission set.")
+@click.option("--permission-set", "permission_sets", multiple=True, help="An extra set (repeat).")
+@click.option("--role", help="The user's role in the hierarchy.")
+@click.option("--manager", "manager_email", help="The manager's email.")
+def user_create(
+    email: str,
+    name: str | None,
+    password: str | None,
+    admin: bool,
+    profile: str | None,
+    permission_sets: tuple[str, ...],
+    role: str | None,
+    manager_email: str | None,
+) -> None:
+    """Add a user with their profile, extra permission sets, role and manager."""
     org = _org()
     _require_org(org)
+    data: dict[str, Any] = {"email": email}
+    for key, value in (("name", name), ("password", password), ("role", role)):
+        if value is not None:
+            data[key] = value
+    if admin or profile:
+        data["profile"] = ADMIN_PERMISSION_SET if admin else profile
+    if permission_sets:
+        data["permission_sets"] = list(permission_sets)
     try:
         with org.db.write() as conn:
-            created = create_user(
-                conn,
-                email=email,
-                name=name,
-                password=password,
-                profile=ADMIN_PERMISSION_SET if admin else None,
-            )
+            if manager_email:
+                manager = find_user(conn, manager_email)
+                if manager is None:
+                    raise ValidationFailed({"manager": f"no user '{manager_email}'"})
+                data["manager_id"] = manager.id
+            created = create_user_record(conn, org.models.model_for(conn), data)
     except CrmError as error:
         _fail(error)
-    click.echo(f"Created user {created.email} ({created.id}).")
+    click.echo(f"Created user {created['email']} ({created['id']}).")
 
 
 @main.group()

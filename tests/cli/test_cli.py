@@ -166,3 +166,33 @@ def test_search_reindex(crm, database_url, tmp_path):
     result = crm("search", "reindex")
     assert "account: 0 records indexed" in result.output
     assert crm("search", "reindex", "nothing", ok=False).exit_code == 1
+
+
+def test_user_create_with_profile_role_and_manager(crm, tmp_path):
+    crm("init", "--admin-password", "S3cure-pass!")
+    folder = tmp_path / "meta"
+    (folder / "roles").mkdir(parents=True)
+    (folder / "roles" / "r.yaml").write_text(
+        "---\n{api_name: boss}\n---\n{api_name: worker, parent: boss}\n"
+    )
+    (folder / "permission_sets").mkdir()
+    (folder / "permission_sets" / "p.yaml").write_text("api_name: basic\nsystem: [api_enabled]\n")
+    crm("metadata", "apply", str(folder))
+    crm("user", "create", "--email", "boss@example.com", "--profile", "basic", "--role", "boss")
+    result = crm(
+        "user",
+        "create",
+        "--email",
+        "w@example.com",
+        "--profile",
+        "basic",
+        "--role",
+        "worker",
+        "--permission-set",
+        "basic",
+        "--manager",
+        "boss@example.com",
+    )
+    assert "Created user w@example.com" in result.output
+    bad = crm("user", "create", "--email", "x@example.com", "--role", "nobody", ok=False)
+    assert bad.exit_code == 1 and "no role 'nobody'" in bad.output
