@@ -6,11 +6,13 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from crm_platform.core import CrmError
 
 PROBLEM_JSON = "application/problem+json"
+BUSY_SIGNS = ("database is locked", "lock timeout", "could not obtain lock", "deadlock detected")
 log = logging.getLogger(__name__)
 
 
@@ -40,6 +42,16 @@ def install_problem_handlers(app: Flask) -> None:
         if error.code == 405 and allowed:
             response.headers["Allow"] = ", ".join(allowed)
         return response
+
+    @app.errorhandler(OperationalError)
+    def _busy(error: OperationalError) -> Response:
+        text = str(error.orig) if error.orig is not None else str(error)
+        if any(sign in text for sign in BUSY_SIGNS):
+            # The database stayed busy past our timeouts: a retry is the right answer.
+            response = problem_response(503, "Service unavailable", "the database is busy: retry")
+            response.headers["Retry-After"] = "1"
+            return response
+        return _unexpected(error)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:

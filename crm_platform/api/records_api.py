@@ -10,14 +10,14 @@ from crm_platform.core import ValidationFailed
 from crm_platform.runtime.records import ListRequest
 from crm_platform.runtime.records.query import DEFAULT_LIMIT, MAX_LIMIT
 
-from .auth import current_org, current_user
+from .auth import current_access, current_org, current_user
 from .jsonio import read_json
 
 bp = Blueprint("records_api", __name__, url_prefix="/records")
 
 
 def _session(write: bool = True):
-    return current_org().records.session(current_user(), write=write)
+    return current_org().records.session(current_user(), write=write, access=current_access())
 
 
 def _with_etag(record: dict[str, Any], status: int = 200) -> Response:

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from crm_platform.core import ValidationFailed
 
-from .auth import current_org, current_user
+from .auth import current_access, current_org, current_user
 
 bp = Blueprint("search_api", __name__)
 MAX_RESULTS = 100
@@ -21,6 +21,8 @@ def search() -> Response:
         raise ValidationFailed({"limit": "must be an integer"}) from exc
     if not 1 <= limit <= MAX_RESULTS:
         raise ValidationFailed({"limit": f"must be between 1 and {MAX_RESULTS}"})
-    with current_org().records.session(current_user(), write=False) as session:
+    with current_org().records.session(
+        current_user(), write=False, access=current_access()
+    ) as session:
         hits = session.search(request.args.get("q", ""), objects, limit)
     return jsonify({"results": hits})

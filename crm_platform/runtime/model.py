@@ -8,6 +8,7 @@ cost of a request does not grow with the number of objects or fields.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -97,6 +98,8 @@ class OrgModel:
     rollups_over: Mapping[str, tuple[Rollup, ...]]
     validation_rules: Mapping[str, tuple[Mapping[str, Any], ...]]
     security: SecurityModel
+    # Org settings read with the snapshot; changing them moves the metadata version.
+    time_zone: str = "UTC"
 
     def object(self, name: str) -> ObjectModel | None:
         return self.objects.get(name)
@@ -192,6 +195,12 @@ def _compile_object(comp: Component, fields: list[Component], sql_metadata: sa.M
     )
 
 
+def read_time_zone(conn: Connection) -> str:
+    from crm_platform.core.tables import org
+
+    return conn.execute(sa.select(org.c.time_zone).where(org.c.id == 1)).scalar_one()
+
+
 class ModelCache:
     """Holds the compiled model of the newest metadata version this process has seen."""
 
@@ -211,6 +220,8 @@ class ModelCache:
         with self._lock:
             model = self._model
             if model is None or model.version != version:
-                model = compile_org_model(read_snapshot(conn))
+                model = dataclasses.replace(
+                    compile_org_model(read_snapshot(conn)), time_zone=read_time_zone(conn)
+                )
                 self._model = model
         return model

@@ -92,3 +92,19 @@ def test_passwords_are_hashed_with_a_kdf(org):
             sa.select(users.c.password_hash).where(users.c.email == "admin@example.com")
         ).scalar_one()
     assert hashes.startswith("$argon2id$")
+
+
+def test_a_busy_database_answers_503_with_retry_after(api, monkeypatch):
+    import sqlalchemy as sa
+
+    from crm_platform.runtime.records import RecordSession
+
+    def locked(*_args, **_kwargs):
+        raise sa.exc.OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    api.post("/api/v1/metadata/objects", json={"api_name": "project"})
+    monkeypatch.setattr(RecordSession, "create", locked)
+    response = api.post("/api/v1/records/project", json={"name": "x"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert response.mimetype == "application/problem+json"

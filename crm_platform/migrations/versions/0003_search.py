@@ -17,10 +17,31 @@ depends_on = None
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        # trigram: case-insensitive substring search that also works for CJK text
+        # Entries in a plain table (indexed by record, so writes never scan), and an
+        # external-content FTS5 index over their text kept in step by triggers. The
+        # trigram tokenizer gives case-insensitive substring search, CJK text included.
+        op.create_table(
+            "sys_search",
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("object", sa.Text, nullable=False),
+            sa.Column("record_id", sa.String(36), nullable=False),
+            sa.Column("field", sa.Text, nullable=False),
+            sa.Column("title", sa.Text),
+            sa.Column("body", sa.Text),
+        )
+        op.create_index("ix_sys_search_record", "sys_search", ["object", "record_id"])
         op.execute(
-            "CREATE VIRTUAL TABLE sys_search USING fts5(object UNINDEXED, record_id UNINDEXED, "
-            "field UNINDEXED, title UNINDEXED, body, tokenize='trigram')"
+            "CREATE VIRTUAL TABLE sys_search_fts USING fts5("
+            "body, content='sys_search', content_rowid='id', tokenize='trigram')"
+        )
+        op.execute(
+            "CREATE TRIGGER sys_search_ai AFTER INSERT ON sys_search BEGIN "
+            "INSERT INTO sys_search_fts(rowid, body) VALUES (new.id, new.body); END"
+        )
+        op.execute(
+            "CREATE TRIGGER sys_search_ad AFTER DELETE ON sys_search BEGIN "
+            "INSERT INTO sys_search_fts(sys_search_fts, rowid, body) "
+            "VALUES ('delete', old.id, old.body); END"
         )
         return
     op.create_table(
@@ -48,4 +69,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TABLE sys_search_fts")
     op.execute("DROP TABLE sys_search")

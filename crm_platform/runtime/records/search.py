@@ -26,7 +26,9 @@ search_table = sa.table(
     sa.column("title"),  # the record's name, shown with the hit
     sa.column("body"),
     sa.column("tsv"),  # PostgreSQL only: generated from body
+    sa.column("id"),  # SQLite only: the rowid its FTS5 index refers to
 )
+fts_table = sa.table("sys_search_fts", sa.column("rowid"), sa.column("rank"))  # SQLite
 
 INDEXED_TYPES = frozenset(
     {"text", "long_text", "email", "phone", "url", "picklist", "external_id", "auto_number"}
@@ -42,6 +44,12 @@ def searchable(obj: ObjectModel) -> bool:
 
 def _text_fields(obj: ObjectModel):
     return [f for f in obj.fields.values() if f.type in INDEXED_TYPES or f.type in COMPOUND_INDEXED]
+
+
+def affects_index(obj: ObjectModel, changed) -> bool:
+    """Whether changing these fields changes the record's search entries."""
+    searched = {f.api_name for f in _text_fields(obj)} | {obj.name_field}
+    return any(name in searched for name in changed)
 
 
 def index_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> None:
@@ -155,13 +163,18 @@ def search(
         )
     if not scopes:
         return []
-    match, rank = _sqlite_match(q) if conn.dialect.name == "sqlite" else _postgres_match(q)
-    best = sa.func.min(rank) if conn.dialect.name == "sqlite" else sa.func.max(rank)
+    sqlite = conn.dialect.name == "sqlite"
+    match, rank = _sqlite_match(q) if sqlite else _postgres_match(q)
+    best = sa.func.min(rank) if sqlite else sa.func.max(rank)
+    query = sa.select(search_table.c.object, search_table.c.record_id, search_table.c.title)
+    if sqlite and len(q) >= 3:
+        query = query.select_from(
+            fts_table.join(search_table, search_table.c.id == fts_table.c.rowid)
+        )
     query = (
-        sa.select(search_table.c.object, search_table.c.record_id, search_table.c.title)
-        .where(match, sa.or_(*scopes))
+        query.where(match, sa.or_(*scopes))
         .group_by(search_table.c.object, search_table.c.record_id, search_table.c.title)
-        .order_by(best if conn.dialect.name == "sqlite" else best.desc(), search_table.c.title)
+        .order_by(best if sqlite else best.desc(), search_table.c.title)
         .limit(limit)
     )
     return [
@@ -177,8 +190,8 @@ def search(
 def _sqlite_match(q: str):
     if len(q) >= 3:
         phrase = '"' + q.replace('"', '""') + '"'
-        match = sa.text("sys_search MATCH :phrase").bindparams(phrase="body: " + phrase)
-        return match, sa.literal_column("rank")
+        match = sa.text("sys_search_fts MATCH :phrase").bindparams(phrase=phrase)
+        return match, fts_table.c.rank
     # Trigrams need three characters: a shorter query (two CJK characters make a word)
     # scans the search table's text, never the object tables.
     pattern = "%" + _escape_like(q) + "%"

@@ -36,7 +36,7 @@ from crm_platform.expressions import EvalContext, ExpressionError, ValueType, ev
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel, OrgModel
-from ..security import access_clause, load_access
+from ..security import UserAccess, access_clause, load_access
 from ..security.shares import (
     MANUAL,
     describe_principal,
@@ -112,32 +112,42 @@ class RecordService:
         return codec
 
     @contextmanager
-    def session(self, user: User, *, write: bool = True) -> Iterator[RecordSession]:
-        """One transaction: everything done in it lands together or not at all."""
+    def session(
+        self, user: User, *, write: bool = True, access: UserAccess | None = None
+    ) -> Iterator[RecordSession]:
+        """One transaction: everything done in it lands together or not at all.
+
+        ``access`` computed earlier in the request is reused when it was made from the
+        same compiled model; otherwise it is loaded again.
+        """
         opener = self.org.db.write if write else self.org.db.read
         with opener() as conn:
             model = self.org.models.model_for(conn, for_write=write)
-            yield RecordSession(self, conn, model, user)
+            yield RecordSession(self, conn, model, user, access)
 
 
 class RecordSession:
     """Record operations inside one transaction, on behalf of one user."""
 
-    def __init__(self, service: RecordService, conn: Connection, model: OrgModel, user: User):
+    def __init__(
+        self,
+        service: RecordService,
+        conn: Connection,
+        model: OrgModel,
+        user: User,
+        access: UserAccess | None = None,
+    ):
         self.service = service
         self.conn = conn
         self.model = model
         self.user = user
         self.dialect = conn.dialect.name
         self.now = utc_now()
-        self.context = EvalContext(now=self.now, time_zone=self._org_time_zone())
-        self.access = load_access(conn, user, model, model.security)
+        self.context = EvalContext(now=self.now, time_zone=model.time_zone)
+        if access is None or access.model is not model or access.user.id != user.id:
+            access = load_access(conn, user, model, model.security)
+        self.access = access
         self._hook_depth = 0
-
-    def _org_time_zone(self) -> str:
-        from crm_platform.core.tables import org
-
-        return self.conn.execute(sa.select(org.c.time_zone).where(org.c.id == 1)).scalar_one()
 
     # --- lookups ---------------------------------------------------------------------
     def object(self, name: str) -> ObjectModel:
@@ -431,7 +441,8 @@ class RecordSession:
             raise PreconditionFailed("the record was changed by someone else: read it and retry")
         self._write_history(obj, record_id, before, changed)
         self._refresh_rule_shares(obj, record_id, {**before, **changed, "owner_id": owner_id})
-        search.index_records(self.conn, obj, [record_id])
+        if search.affects_index(obj, changed):
+            search.index_records(self.conn, obj, [record_id])
         self._refresh_rollups(obj, {record_id}, changed, before=before)
         self._run_hooks(self.service.hooks.after_save, change)
         return self.get(object_name, record_id, just_written=True)
