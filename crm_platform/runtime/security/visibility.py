@@ -38,7 +38,6 @@ def access_clause(
         return None
     if sharing == "controlled_by_parent":
         return _through_master(access, obj, table, mode, depth)
-    branches = _owner_branches(access, obj, mode)
     share_query = (
         sa.select(shares.c.record_id)
         .where(shares.c.object == obj.api_name, shares.c.principal.in_(sorted(access.principals)))
@@ -46,35 +45,31 @@ def access_clause(
     )
     if mode == "edit":
         share_query = share_query.where(shares.c.access == "edit")
-    branches.append(share_query)
-    union = sa.union(*branches) if len(branches) > 1 else branches[0]
-    return table.c.id.in_(union)
-
-
-def _owner_branches(access: UserAccess, obj: ObjectModel, mode: str) -> list[Any]:
+    # Two branches, each one pass over an index: records whose owner is in the set of
+    # owners visible to me (me, my queues, users in roles below mine, owners opened by
+    # owner-based rules), and records named by a share row for one of my principals.
+    # correlate(None): each branch is its own query, never tied to the outer row.
     t = obj.table
-    # correlate(None): each branch is its own index-friendly query, never tied to the outer row
-    branches: list[Any] = [
-        sa.select(t.c.id).where(t.c.owner_id.in_(sorted(access.owner_ids))).correlate(None)
-    ]
+    owned = sa.select(t.c.id).where(_owner_condition(access, obj, mode, t)).correlate(None)
+    return table.c.id.in_(sa.union(owned, share_query))
+
+
+def _owner_condition(access: UserAccess, obj: ObjectModel, mode: str, t: Any):
+    conditions = [t.c.owner_id.in_(sorted(access.owner_ids))]
+    owner_sets: list[Any] = []
     owners_below = sorted(access.subordinate_roles)
     if owners_below:
-        branches.append(
-            sa.select(t.c.id)
-            .where(t.c.owner_id.in_(sa.select(users.c.id).where(users.c.role.in_(owners_below))))
-            .correlate(None)
-        )
+        owner_sets.append(sa.select(users.c.id).where(users.c.role.in_(owners_below)))
     for rule in access.security.sharing_rules.get(obj.api_name, ()):
         if rule.owned_by is None or rule.share_with not in access.principals:
             continue
         if mode == "edit" and rule.access != "edit":
             continue
-        branches.append(
-            sa.select(t.c.id)
-            .where(t.c.owner_id.in_(_owners(access, *rule.owned_by)))
-            .correlate(None)
-        )
-    return branches
+        owner_sets.append(_owners(access, *rule.owned_by))
+    if owner_sets:
+        union = sa.union(*owner_sets) if len(owner_sets) > 1 else owner_sets[0]
+        conditions.append(t.c.owner_id.in_(union))
+    return sa.or_(*conditions)
 
 
 def _owners(access: UserAccess, kind: str, name: str):
