@@ -122,6 +122,8 @@ def test_aggregate_grouped_counts_and_sums(portfolio):
         ("where", "().__class__", "where"),
         ("where", "name.upper()", "where"),
         ("where", "nonexistent > 1", "where"),
+        ("where", "EXEC('rm -rf /')", "where"),
+        ("where", "lambda: 1", "where"),
         ("where", "1; DROP TABLE o_project", "where"),
         ("where", "budget", "where"),
         ("where", "(" * 300 + "1" + ")" * 300, "where"),
