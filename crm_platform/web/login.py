@@ -15,7 +15,13 @@ from wtforms.validators import DataRequired, Length
 from crm_platform.runtime import get_user
 from crm_platform.runtime.logins import THROTTLED, attempt_login
 
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static")
+bp = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/ui-static",
+)
 
 
 class SessionUser(UserMixin):

@@ -1,0 +1,74 @@
+"""The sign-in page in a real browser (Debian's Chromium, driven by Playwright)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.servers import free_port, start_server, wait_until_up
+
+CHROMIUM = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def browser_page():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"no Chromium at {CHROMIUM}: .ci/run installs Debian's chromium")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def server(org, database_url, tmp_path):
+    port = free_port()
+    process = start_server(database_url, str(tmp_path / "instance"), port, 1)
+    try:
+        wait_until_up(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_person_signs_in_and_out(browser_page, server, tmp_path):
+    page = browser_page
+    page.goto(f"{server}/")
+    assert page.url.endswith("/login")
+    page.fill("input[name=email]", ADMIN_EMAIL)
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    assert "Wrong email or password." in page.text_content("[role=alert]")
+
+    page.fill("input[name=email]", ADMIN_EMAIL)
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    assert "Signed in as" in page.text_content("main")
+    # the page's own stylesheet is served (no CDN): the card is 28rem wide
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") == "448px"
+    page.screenshot(path=str(tmp_path / "signed-in.png"))
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert cookies["session"]["httpOnly"] is True and cookies["session"]["sameSite"] == "Lax"
+
+    page.click("text=Sign out")
+    assert page.url.endswith("/login")
