@@ -22,6 +22,10 @@ class CandidateModel:
         self.base = snapshot
         self.components: dict[tuple[str, str], Component] = dict(snapshot.components)
         self._objects: dict[str, dict[str, Any]] | None = None
+        # Components by (kind, parent), kept current by put(): edits stay O(1) in org size.
+        self._children: dict[tuple[str, str | None], dict[str, Component]] = {}
+        for comp in self.components.values():
+            self._children.setdefault((comp.kind, comp.parent), {})[comp.name] = comp
         # What validators derive from the candidate once per run (cleared on every edit).
         self.memo: dict[str, Any] = {}
 
@@ -59,9 +63,7 @@ class CandidateModel:
     def fields_of(self, object_name: str, *, include_deleted: bool = False) -> list[Component]:
         wanted = {ACTIVE, DELETED} if include_deleted else {ACTIVE}
         found = [
-            c
-            for c in self.components.values()
-            if c.kind == "field" and c.parent == object_name and c.status in wanted
+            c for c in self._children.get(("field", object_name), {}).values() if c.status in wanted
         ]
         return sorted(found, key=lambda c: (c.position, c.name))
 
@@ -88,8 +90,8 @@ class CandidateModel:
     def used_physical_names(self, kind: str, parent: str | None = None) -> set[str]:
         """Physical names taken by live components (deleted ones keep theirs)."""
         taken: set[str] = set()
-        for comp in self.components.values():
-            if comp.kind != kind or comp.status == PURGED or comp.parent != parent:
+        for comp in self._children.get((kind, parent), {}).values():
+            if comp.status == PURGED:
                 continue
             if kind == "object":
                 taken.add(comp.physical["table"])
@@ -101,7 +103,11 @@ class CandidateModel:
     # --- edits -------------------------------------------------------------------
     def put(self, comp: Component) -> None:
         """Add or replace a component."""
+        previous = self.components.get(comp.key)
+        if previous is not None and previous.parent != comp.parent:
+            self._children.get((previous.kind, previous.parent), {}).pop(previous.name, None)
         self.components[comp.key] = comp
+        self._children.setdefault((comp.kind, comp.parent), {})[comp.name] = comp
         self._objects = None
         self.memo.clear()
 
@@ -116,9 +122,7 @@ class CandidateModel:
         physical: Mapping[str, Any] | None = None,
     ) -> Component:
         """A component that does not exist yet, placed after its siblings."""
-        siblings = [
-            c.position for c in self.components.values() if c.kind == kind and c.parent == parent
-        ]
+        siblings = [c.position for c in self._children.get((kind, parent), {}).values()]
         comp = Component(
             id=new_id(),
             kind=kind,

@@ -49,8 +49,18 @@ def _expression_problem(
         yield (path, exc.detail)
 
 
+def _has_expression(field: Mapping[str, Any]) -> bool:
+    return (
+        field["type"] == "formula"
+        or "default_expression" in field
+        or (field["type"] == "rollup_summary" and bool(field.get("filter")))
+    )
+
+
 def object_expressions(model: CandidateModel, obj: Mapping[str, Any]) -> Iterator[Problem]:
     """Formulas, default expressions and roll-up filters of one object."""
+    if not any(_has_expression(f) for f in obj["fields"]):
+        return  # nothing to type-check: do not compile the candidate for it
     scope = _CandidateScope(model, obj["api_name"])
     for field in obj["fields"]:
         path = f"fields.{field['api_name']}"

@@ -223,5 +223,8 @@ class ModelCache:
                 model = dataclasses.replace(
                     compile_org_model(read_snapshot(conn)), time_zone=read_time_zone(conn)
                 )
-                self._model = model
+                # A reader still on an older snapshot gets its model, but never evicts
+                # the newer one (no recompiling back and forth across a change).
+                if self._model is None or model.version > self._model.version:
+                    self._model = model
         return model
