@@ -792,13 +792,32 @@ class RecordSession:
                 }
                 if inactive & set(value):
                     errors.setdefault(name, []).append("includes a value that is no longer active")
+        errors.update(dependent_picklist_problems(obj, values, checking))
         if errors:
             raise ValidationFailed(errors)
         self._check_lookups(obj, checking)
+        if record_id is not None:
+            self._check_hierarchy(obj, checking, record_id)
         if changed is None or "owner_id" in (changed or {}) or owner_id != self.user.id:
             self._check_owner(owner_id, obj)
         self._check_unique(obj, checking, record_id)
         self._check_rules(obj, values, changed, record_id)
+
+    def _check_hierarchy(self, obj: ObjectModel, values, record_id: str) -> None:
+        """A hierarchy lookup (parent account) may not make a record its own ancestor."""
+        for name, value in values.items():
+            fld = obj.fields.get(name)
+            if fld is None or value is None or not fld.definition.get("hierarchy"):
+                continue
+            column = obj.table.c[fld.columns[SIMPLE].name]
+            current, steps = value, 0
+            while current is not None and steps <= MAX_HIERARCHY_DEPTH:
+                if current == record_id:
+                    raise ValidationFailed({name: "this would make the record its own ancestor"})
+                current = self.conn.execute(
+                    sa.select(column).where(obj.table.c.id == current)
+                ).scalar()
+                steps += 1
 
     def _check_owner(self, owner_id: str, obj: ObjectModel) -> None:
         """An owner is an active user, or a queue that takes records of this object."""
@@ -1155,6 +1174,27 @@ def parse_metric(metric: str) -> tuple[str, str | None]:
     raise ValidationFailed(
         {"metrics": f"'{metric}' is not a metric: use count or {choices}(field)"}
     )
+
+
+MAX_HIERARCHY_DEPTH = 500
+
+
+def dependent_picklist_problems(obj: ObjectModel, values, checking) -> dict[str, list[str]]:
+    """A dependent picklist's value must be valid for its controlling field's value."""
+    problems: dict[str, list[str]] = {}
+    for name, fld in obj.fields.items():
+        controlling = fld.definition.get("controlling_field")
+        if controlling is None or values.get(name) is None:
+            continue
+        if name not in checking and controlling not in checking:
+            continue
+        chosen = values.get(name)
+        parent_value = values.get(controlling)
+        for entry in fld.definition["values"]:
+            restricted = isinstance(entry, dict) and "valid_for" in entry
+            if restricted and entry["value"] == chosen and parent_value not in entry["valid_for"]:
+                problems[name] = [f"'{chosen}' is not valid when {controlling} is {parent_value!r}"]
+    return problems
 
 
 def mask(value: str, style: str) -> str:
