@@ -38,9 +38,13 @@ def authenticate_request() -> User:
             "send an API token: Authorization: Bearer <token>",
             extra={"hint": "create one with `crm token create --user EMAIL`"},
         )
-    with current_org().db.read() as conn:
+    # One read transaction finds the user and loads their access (reused by the
+    # record session when the metadata version has not moved).
+    with current_org().reading() as (conn, model):
         user_id = resolve_token(conn, token.strip())
         user = get_user(conn, user_id) if user_id else None
+        if user is not None and user.active:
+            g.crm_access = load_access(conn, user, model, model.security)
     if user is None or not user.active:
         raise Unauthorized("the API token is invalid, revoked or expired")
     return user
@@ -52,8 +56,10 @@ def _session_user() -> User:
             validate_csrf(request.headers.get("X-CSRFToken", ""))
         except CSRFValidationError as exc:
             raise Forbidden("send the CSRF token of the page in X-CSRFToken") from exc
-    with current_org().db.read() as conn:
+    with current_org().reading() as (conn, model):
         user = get_user(conn, session_user.id)
+        if user is not None and user.active:
+            g.crm_access = load_access(conn, user, model, model.security)
     if user is None or not user.active:
         raise Unauthorized("the session has ended: sign in again")
     g.crm_session = True
