@@ -101,6 +101,12 @@ class RecordService:
             self._cipher = load_cipher(self.org.settings)
         return self._cipher
 
+    def cipher_for(self, obj: ObjectModel) -> FieldCipher | None:
+        """The cipher, for objects with encrypted fields only (no key is made needlessly)."""
+        if any(f.type == "encrypted_text" for f in obj.fields.values()):
+            return self.cipher
+        return None
+
     def codec(self, model: OrgModel, obj: ObjectModel) -> RecordCodec:
         key = (model.version, obj.api_name)
         codec = self._codecs.get(key)
@@ -335,7 +341,7 @@ class RecordSession:
         record: dict[str, Any] = {name: row[name] for name in ("id", "owner_id")}
         stored = [p[0] for p in paths if len(p) == 1 and p[0] in obj.fields]
         base_names = [n for n in stored if obj.fields[n].type != "formula"]
-        record.update(from_columns(obj, row, self.service.cipher, base_names))
+        record.update(from_columns(obj, row, self.service.cipher_for(obj), base_names))
         if not self.access.has("view_encrypted"):
             for name in base_names:
                 if obj.fields[name].type == "encrypted_text" and record.get(name) is not None:
@@ -381,7 +387,7 @@ class RecordSession:
         change = RecordChange(obj, record_id or new_id(), None, values, "create")
         self._run_hooks(self.service.hooks.before_save, change)
         self._validate(obj, values, None, owner_id)
-        row = to_columns(obj, values, self.service.cipher)
+        row = to_columns(obj, values, self.service.cipher_for(obj))
         self._take_auto_numbers(obj, row)
         row.update(
             id=change.record_id,
@@ -414,7 +420,7 @@ class RecordSession:
             )
         values = self.service.codec(self.model, obj).load(data)
         self._require_editable_fields(obj, values)
-        before = from_columns(obj, current, self.service.cipher)
+        before = from_columns(obj, current, self.service.cipher_for(obj))
         before["owner_id"] = current["owner_id"]
         changed = {k: v for k, v in values.items() if before.get(k) != v}
         change = RecordChange(obj, record_id, before, {**before, **changed}, "update")
@@ -424,7 +430,7 @@ class RecordSession:
         if not changed and owner_id == current["owner_id"]:
             return self.get(object_name, record_id)
         self._validate(obj, {**before, **changed}, changed, owner_id, record_id=record_id)
-        row = to_columns(obj, changed, self.service.cipher)
+        row = to_columns(obj, changed, self.service.cipher_for(obj))
         row.update(
             owner_id=owner_id,
             updated_at=self.now,
@@ -885,7 +891,7 @@ class RecordSession:
             before = {k: v for k, v in values.items() if k not in changed}
             before.update({k: None for k in changed})  # the prior values come from the row
             current = self._current(obj, record_id, lock=False)
-            before = from_columns(obj, current, self.service.cipher)
+            before = from_columns(obj, current, self.service.cipher_for(obj))
         errors: dict[str, list[str]] = {}
         for rule in rules:
             failed = self._evaluate(
@@ -1149,7 +1155,7 @@ class RecordValues:
                     self.session,
                     target,
                     {
-                        **from_columns(target, row, self.session.service.cipher),
+                        **from_columns(target, row, self.session.service.cipher_for(target)),
                         **{k: row[k] for k in ("id", "owner_id", "created_at", "updated_at")},
                     },
                 )
