@@ -36,10 +36,8 @@ import platform
 import random
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -54,6 +52,7 @@ from urllib.parse import quote, urlencode
 import requests
 import simplejson
 import sqlalchemy as sa
+from support import scratch_database, server_version
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ADMIN_EMAIL = "bench@example.com"
@@ -339,30 +338,6 @@ def http_client(task: ClientTask) -> ClientResult:
 # --- scratch databases and the server ----------------------------------------------------
 
 
-@contextmanager
-def scratch_database(kind: str, options: Options) -> Iterator[tuple[str, Path]]:
-    """A URL to an empty database and a scratch folder; both are removed afterwards."""
-    from crm_platform.core import normalise_url
-
-    with tempfile.TemporaryDirectory(prefix="crm-api-bench-") as tmp:
-        folder = Path(tmp)
-        if kind == "sqlite":
-            yield f"sqlite:///{folder / 'bench.db'}", folder
-            return
-        base = normalise_url(options.postgres_url)
-        schema = f"bench_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        try:
-            option = quote(f"-csearch_path={schema},public")
-            yield f"{base}{'&' if '?' in base else '?'}options={option}", folder
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-            admin.dispose()
-
-
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -439,13 +414,6 @@ def worker_cpu(server_pid: int) -> dict[int, float]:
         return out
     except (OSError, ValueError, IndexError):
         return {}
-
-
-def server_version(org: Any) -> str:
-    if org.db.is_sqlite:
-        return f"SQLite {sqlite3.sqlite_version}"
-    with org.db.read() as conn:
-        return f"PostgreSQL {conn.exec_driver_sql('SHOW server_version').scalar_one()}"
 
 
 # --- arrangement (not measured) ----------------------------------------------------------
@@ -978,7 +946,7 @@ def report(title: str, setup: Setup, results: dict[str, OpResult], check: str, o
 
 
 def run_database(kind: str, options: Options, pool: Any) -> None:
-    with scratch_database(kind, options) as (url, folder):
+    with scratch_database(kind, options.postgres_url) as (url, folder):
         progress(f"setting up {kind}: {options.records:,} deals")
         setup = arrange(url, folder, options)
         try:

@@ -39,24 +39,18 @@ import argparse
 import os
 import platform
 import random
-import sqlite3
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import sqlalchemy as sa
+from support import scratch_database, server_version
 
-from crm_platform.core import load_settings, new_id, normalise_url, utc_now
+from crm_platform.core import load_settings, new_id, utc_now
 from crm_platform.core.tables import SYSTEM_USER_ID, group_members, shares, users
 from crm_platform.runtime import Org, find_user, initialise_org
 from crm_platform.runtime.records.query import ListRequest
@@ -166,35 +160,6 @@ def parse_args(argv: list[str] | None = None) -> Options:
 
 
 # --- scratch databases -------------------------------------------------------------------
-
-
-@contextmanager
-def scratch_database(kind: str, options: Options) -> Iterator[tuple[str, Path]]:
-    """A URL to an empty database and a scratch folder; both are removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="crm-bench-") as tmp:
-        folder = Path(tmp)
-        if kind == "sqlite":
-            yield f"sqlite:///{folder / 'bench.db'}", folder
-            return
-        base = normalise_url(options.postgres_url)
-        schema = f"bench_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        try:
-            option = quote(f"-csearch_path={schema},public")
-            yield f"{base}{'&' if '?' in base else '?'}options={option}", folder
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-            admin.dispose()
-
-
-def server_version(org: Org) -> str:
-    if org.db.is_sqlite:
-        return f"SQLite {sqlite3.sqlite_version}"
-    with org.db.read() as conn:
-        return f"PostgreSQL {conn.exec_driver_sql('SHOW server_version').scalar_one()}"
 
 
 def progress(message: str) -> None:
@@ -733,7 +698,7 @@ def report(
 
 
 def run_database(kind: str, options: Options) -> None:
-    with scratch_database(kind, options) as (url, folder):
+    with scratch_database(kind, options.postgres_url) as (url, folder):
         org = Org.open(load_settings(url, instance_path=folder / "instance"))
         try:
             started = time.perf_counter()
