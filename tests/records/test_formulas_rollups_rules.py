@@ -247,3 +247,19 @@ def test_inactive_picklist_values_are_refused_for_new_values(projects):
     response = projects.post(f"{REC}/project", json={"name": "A", "stage": "Cancelled"})
     assert response.status_code == 400
     assert "no longer an active value" in response.get_json()["errors"]["stage"][0]
+
+
+def test_rules_can_compare_with_the_prior_value(projects):
+    rule = {
+        "api_name": "no_reopen",
+        "object": "project",
+        "condition": "ISCHANGED(stage) and PRIORVALUE(stage) == 'Done'",
+        "message": "A finished project cannot be reopened",
+        "field": "stage",
+    }
+    assert projects.post("/api/v1/metadata/validation_rules", json=rule).status_code == 201
+    record = _create(projects, "project", name="A", stage="Done", due_date="2027-01-01")
+    assert projects.patch(f"{REC}/project/{record['id']}", json={"name": "B"}).status_code == 200
+    reopened = projects.patch(f"{REC}/project/{record['id']}", json={"stage": "Active"})
+    assert reopened.status_code == 400
+    assert reopened.get_json()["errors"] == {"stage": ["A finished project cannot be reopened"]}

@@ -429,7 +429,9 @@ class RecordSession:
         owner_id = changed.pop("owner_id", current["owner_id"])
         if not changed and owner_id == current["owner_id"]:
             return self.get(object_name, record_id)
-        self._validate(obj, {**before, **changed}, changed, owner_id, record_id=record_id)
+        self._validate(
+            obj, {**before, **changed}, changed, owner_id, record_id=record_id, before=before
+        )
         row = to_columns(obj, changed, self.service.cipher_for(obj))
         row.update(
             owner_id=owner_id,
@@ -771,6 +773,7 @@ class RecordSession:
         owner_id: str,
         *,
         record_id: str | None = None,
+        before: Mapping[str, Any] | None = None,
     ) -> None:
         errors: dict[str, list[str]] = {}
         checking = values if changed is None else changed
@@ -807,7 +810,7 @@ class RecordSession:
         if changed is None or "owner_id" in (changed or {}) or owner_id != self.user.id:
             self._check_owner(owner_id, obj)
         self._check_unique(obj, checking, record_id)
-        self._check_rules(obj, values, changed, record_id)
+        self._check_rules(obj, values, before)
 
     def _check_hierarchy(self, obj: ObjectModel, values, record_id: str) -> None:
         """A hierarchy lookup (parent account) may not make a record its own ancestor."""
@@ -882,16 +885,11 @@ class RecordSession:
                     extra={"errors": {name: ["already used by another record"]}},
                 )
 
-    def _check_rules(self, obj: ObjectModel, values, changed, record_id) -> None:
+    def _check_rules(self, obj: ObjectModel, values, before) -> None:
+        """Refuse the record when a rule's error condition holds (PRIORVALUE reads ``before``)."""
         rules = self.model.validation_rules.get(obj.api_name, ())
         if not rules:
             return
-        before = None
-        if changed is not None:
-            before = {k: v for k, v in values.items() if k not in changed}
-            before.update({k: None for k in changed})  # the prior values come from the row
-            current = self._current(obj, record_id, lock=False)
-            before = from_columns(obj, current, self.service.cipher_for(obj))
         errors: dict[str, list[str]] = {}
         for rule in rules:
             failed = self._evaluate(
