@@ -166,3 +166,30 @@ def test_related_children(projects):
     assert response.status_code == 200
     assert [r["name"] for r in response.get_json()["records"]] == ["Build", "Design"]
     assert projects.get(f"{REC}/project/{project['id']}/related/nothing").status_code == 404
+
+
+def test_a_polymorphic_lookup_is_relinked_to_the_right_object_on_restore(api):
+    api.post("/api/v1/metadata/objects", json={"api_name": "company"})
+    api.post("/api/v1/metadata/objects", json={"api_name": "person"})
+    api.post(
+        "/api/v1/metadata/objects",
+        json={
+            "api_name": "note",
+            "fields": [
+                {"api_name": "about", "type": "lookup", "targets": ["company", "person"]},
+            ],
+        },
+    )
+    person = api.post(f"{REC}/person", json={"name": "Ada"}).get_json()
+    note = api.post(
+        f"{REC}/note", json={"name": "n", "about": {"object": "person", "id": person["id"]}}
+    ).get_json()
+
+    api.delete(f"{REC}/person/{person['id']}")
+    assert api.get(f"{REC}/note/{note['id']}").get_json()["about"] is None
+    api.post(f"{REC}/person/{person['id']}/restore")
+
+    assert api.get(f"{REC}/note/{note['id']}").get_json()["about"] == {
+        "object": "person",
+        "id": person["id"],
+    }

@@ -663,13 +663,16 @@ class RecordSession:
                     f"restoring would duplicate a unique value of {candidate.api_name}"
                 ) from exc
             restored[candidate.api_name] = set(ids)
-        self._relink(batch)
+        self._relink(batch, restored)
         for name, ids in restored.items():
             search.index_records(self.conn, self.model.objects[name], ids)
             self._refresh_rollups(self.model.objects[name], ids, None, deleted=True)
         return self.get(object_name, record_id)
 
-    def _relink(self, batch: str) -> None:
+    def _relink(self, batch: str, restored: Mapping[str, set[str]]) -> None:
+        """Point again the lookups the delete set to null; the targets came back with the
+        batch, so ``restored`` (object -> ids) names their objects."""
+        object_of = {rid: name for name, ids in restored.items() for rid in ids}
         rows = (
             self.conn.execute(sa.select(delete_links).where(delete_links.c.batch_id == batch))
             .mappings()
@@ -682,7 +685,7 @@ class RecordSession:
             column = child.fields[row["field"]].columns[SIMPLE].name
             values = {column: row["target_id"]}
             if "object" in child.fields[row["field"]].columns:
-                target_object = self._object_of(row["target_id"])
+                target_object = object_of.get(row["target_id"])
                 values[child.fields[row["field"]].columns["object"].name] = target_object
             self.conn.execute(
                 child.table.update()
@@ -691,14 +694,6 @@ class RecordSession:
             )
             self._refresh_rollups(child, {row["record_id"]}, None, deleted=True)
         self.conn.execute(delete_links.delete().where(delete_links.c.batch_id == batch))
-
-    def _object_of(self, record_id: str) -> str | None:
-        for obj in self.model.objects.values():
-            if self.conn.execute(
-                sa.select(obj.table.c.id).where(obj.table.c.id == record_id)
-            ).first():
-                return obj.api_name
-        return None
 
     def purge(self, object_name: str, record_id: str) -> None:
         """Remove a record in the recycle bin, and its batch, for good."""
