@@ -1,5 +1,6 @@
 """The lowest layer: settings, the database handle and transactions, value types, ids, errors."""
 
+from .aftercommit import AfterCommitQueue, after_commit
 from .database import Database, SqliteFunction, normalise_url
 from .errors import (
     Conflict,
@@ -18,6 +19,7 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "ID_LENGTH",
     "MAX_PRECISION",
+    "AfterCommitQueue",
     "Conflict",
     "CrmError",
     "Database",
@@ -31,6 +33,7 @@ __all__ = [
     "UTCDateTime",
     "Unauthorized",
     "ValidationFailed",
+    "after_commit",
     "load_settings",
     "new_id",
     "normalise_url",

@@ -19,6 +19,8 @@ from typing import Any
 import simplejson
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from .aftercommit import close_queue, open_queue, track_savepoints
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_DDL_LOCK_TIMEOUT = "5s"
 
@@ -77,9 +79,11 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             engine = create_engine(self.url, **kwargs)
             self._install_sqlite_hooks(engine)
-            return engine
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
-        return create_engine(self.url, **kwargs)
+        else:
+            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+            engine = create_engine(self.url, **kwargs)
+        track_savepoints(engine)
+        return engine
 
     def _install_sqlite_hooks(self, engine: Engine) -> None:
         functions = self._sqlite_functions
@@ -107,14 +111,26 @@ class Database:
 
     @contextmanager
     def write(self, *, ddl: bool = False) -> Iterator[Connection]:
-        """One write transaction: commits when the block ends, rolls back on any error."""
+        """One write transaction: commits when the block ends, rolls back on any error.
+
+        Work queued with :func:`~crm_platform.core.aftercommit.after_commit` runs once
+        the commit is done, after the connection went back to the pool; a rollback
+        drops it.
+        """
         with self.engine.connect() as conn:
             if self.is_sqlite:
                 conn = conn.execution_options(crm_begin="IMMEDIATE")
-            with conn.begin():
-                if ddl and not self.is_sqlite:
-                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{POSTGRES_DDL_LOCK_TIMEOUT}'")
-                yield conn
+            queue = open_queue(conn)
+            try:
+                with conn.begin():
+                    if ddl and not self.is_sqlite:
+                        conn.exec_driver_sql(
+                            f"SET LOCAL lock_timeout = '{POSTGRES_DDL_LOCK_TIMEOUT}'"
+                        )
+                    yield conn
+            finally:
+                close_queue(conn)
+        queue.run()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -1,6 +1,21 @@
-"""Records: the one write path, the reads that apply the same rules, and their helpers."""
+"""Records: the one write path, the reads that apply the same rules, and their helpers.
 
+Others may import the service and session, the list request and page, and the record
+events (``RecordEvents`` is reached as ``org.records.events``).
+"""
+
+from .events import EventContext, EventHandler, RecordChange, RecordEvent, RecordEvents
 from .query import ListRequest, Page
-from .service import RecordChange, RecordHooks, RecordService, RecordSession
+from .service import RecordService, RecordSession
 
-__all__ = ["ListRequest", "Page", "RecordChange", "RecordHooks", "RecordService", "RecordSession"]
+__all__ = [
+    "EventContext",
+    "EventHandler",
+    "ListRequest",
+    "Page",
+    "RecordChange",
+    "RecordEvent",
+    "RecordEvents",
+    "RecordService",
+    "RecordSession",
+]

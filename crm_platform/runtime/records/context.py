@@ -1,0 +1,237 @@
+"""What every record operation of one transaction shares: the object lookup, permission
+and access checks, visibility, query building, expression evaluation and event dispatch.
+
+The reads, the write steps, the recycle bin, shares and aggregates are functions of
+their own modules that take a :class:`RecordContext`; the session is a thin front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from crm_platform.core import Conflict, Forbidden, NotFound, ValidationFailed, utc_now
+from crm_platform.core.crypto import FieldCipher
+from crm_platform.expressions import EvalContext, ExpressionError, ValueType, evaluate
+
+from ..model import ObjectModel, OrgModel
+from ..security import UserAccess, access_clause, load_access
+from ..users import User
+from .codec import RecordCodec, from_columns
+from .events import EventContext, RecordChange, RecordEvent, RecordWriter
+from .query import SelectBuilder
+
+if TYPE_CHECKING:
+    from .service import RecordService
+
+MAX_EVENT_DEPTH = 5
+COMPOUND_PATH_TYPES = frozenset({"address", "person_name", "geolocation"})
+
+
+class RecordContext:
+    """One transaction's record work on behalf of one user."""
+
+    def __init__(
+        self,
+        service: RecordService,
+        conn: Connection,
+        model: OrgModel,
+        user: User,
+        access: UserAccess | None = None,
+    ):
+        self.service = service
+        self.conn = conn
+        self.model = model
+        self.user = user
+        self.dialect = conn.dialect.name
+        self.now = utc_now()
+        self.context = EvalContext(now=self.now, time_zone=model.time_zone)
+        if access is None or access.model is not model or access.user.id != user.id:
+            access = load_access(conn, user, model, model.security)
+        self.access = access
+        self._event_depth = 0
+
+    # --- the model and the user's rights --------------------------------------------
+    def object(self, name: str) -> ObjectModel:
+        """The compiled object, or 404."""
+        obj = self.model.object(name)
+        if obj is None:
+            raise NotFound(f"no object '{name}'")
+        return obj
+
+    def codec(self, obj: ObjectModel) -> RecordCodec:
+        return self.service.codec(self.model, obj)
+
+    def cipher_for(self, obj: ObjectModel) -> FieldCipher | None:
+        return self.service.cipher_for(obj)
+
+    def builder(self, obj: ObjectModel, *, as_system: bool = False) -> SelectBuilder:
+        """A query builder over ``obj``: the user's field access unless ``as_system``."""
+        access = None if as_system else self.access
+        return SelectBuilder(
+            self.model, obj, self.context, self.dialect, self.service.expressions, access
+        )
+
+    def require(self, obj: ObjectModel, operation: str) -> None:
+        """403 unless the user's permission sets allow ``operation`` on the object."""
+        if not self.access.can(obj.api_name, operation):
+            raise Forbidden(f"you may not {operation} {obj.api_name} records")
+
+    def visible(self, obj: ObjectModel, mode: str = "read") -> list[Any]:
+        """The SQL conditions that keep only the records the user may ``mode``."""
+        clause = access_clause(self.access, obj, obj.table, mode)
+        return [] if clause is None else [clause]
+
+    def require_edit_access(self, obj: ObjectModel, record_id: str, *, deleted: bool = False):
+        """404 for a record the user cannot see, 403 for one they see but may not edit."""
+        table = obj.table
+        state = table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None)
+        base = sa.select(table.c.id).where(table.c.id == record_id, state)
+        if self.conn.execute(base.where(*self.visible(obj, "edit"))).first():
+            return
+        if self.conn.execute(base.where(*self.visible(obj, "read"))).first():
+            raise Forbidden(f"you may not change this {obj.api_name} record")
+        where = " in the recycle bin" if deleted else ""
+        raise NotFound(f"no {obj.api_name} record '{record_id}'{where}")
+
+    def require_editable_fields(self, obj: ObjectModel, names: Iterable[str]) -> None:
+        """403 naming the fields the user may not edit (only fields they may read are named:
+        the codec already refused unknown names)."""
+        refused = [
+            n for n in names if n in obj.fields and not self.access.field_editable(obj.api_name, n)
+        ]
+        if refused:
+            raise Forbidden(
+                f"you may not edit {', '.join(refused)}",
+                extra={"errors": {n: ["you may not edit this field"] for n in refused}},
+            )
+
+    def current(self, obj: ObjectModel, record_id: str, *, lock: bool, deleted: bool = False):
+        """The stored row of a record (locked for update on PostgreSQL), or 404."""
+        query = sa.select(obj.table).where(obj.table.c.id == record_id)
+        query = query.where(
+            obj.table.c.deleted_at.is_not(None) if deleted else obj.table.c.deleted_at.is_(None)
+        )
+        if lock and self.dialect != "sqlite":
+            query = query.with_for_update()
+        row = self.conn.execute(query).mappings().first()
+        if row is None:
+            where = " in the recycle bin" if deleted else ""
+            raise NotFound(f"no {obj.api_name} record '{record_id}'{where}")
+        return row
+
+    def stored_values(self, obj: ObjectModel, row: Mapping[str, Any]) -> dict[str, Any]:
+        """A stored row as field values (decrypted), with its owner."""
+        values = from_columns(obj, row, self.cipher_for(obj))
+        values["owner_id"] = row["owner_id"]
+        return values
+
+    # --- expressions -----------------------------------------------------------------
+    def evaluate(self, obj, source: str, values, before, what: str, expected=None) -> Any:
+        """An expression evaluated in Python on a record's values (``before``: PRIORVALUE)."""
+        checked = self.service.expressions.checked(
+            self.model, obj, source, expected, None, self.dialect
+        )
+        resolver = RecordValues(self, obj, values)
+        prior = RecordValues(self, obj, before) if before is not None else None
+        context = EvalContext(
+            now=self.context.now,
+            time_zone=self.context.time_zone,
+            prior=prior,
+            is_new=before is None,
+        )
+        try:
+            return evaluate(checked, resolver, context)
+        except ExpressionError as exc:
+            raise ValidationFailed({what: [exc.detail]}) from exc
+
+    def evaluate_on(
+        self, obj: ObjectModel, source: str, values: Mapping[str, Any], what: str, expected: Any
+    ) -> Any:
+        return self.evaluate(obj, source, values, None, what, expected)
+
+    def condition_sql(self, obj: ObjectModel, source: str, what: str) -> Any:
+        _checked, expr = self.builder(obj, as_system=True).expression(
+            source, ValueType.BOOLEAN, what
+        )
+        return expr
+
+    # --- events ----------------------------------------------------------------------
+    @property
+    def writer(self) -> RecordWriter:
+        """The session itself: handlers write through the same service and checks."""
+        return self  # type: ignore[return-value]
+
+    def fire(
+        self,
+        event: RecordEvent,
+        obj: ObjectModel,
+        changes: Iterable[RecordChange],
+        pending: Mapping[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """Run the handlers of ``event`` on ``obj`` for these changes (bounded recursion)."""
+        handlers = self.service.events.handlers(event, obj.api_name)
+        batch = tuple(changes)
+        if not handlers or not batch:
+            return
+        if self._event_depth >= MAX_EVENT_DEPTH:
+            raise Conflict("automation recursed too deeply")
+        context = EventContext(event, obj, batch, self, pending or {})
+        self._event_depth += 1
+        try:
+            for handler in handlers:
+                handler(context)
+        finally:
+            self._event_depth -= 1
+
+
+class RecordValues:
+    """Field values for the Python evaluator: the record's own, then lookups followed lazily."""
+
+    def __init__(self, ctx: RecordContext, obj: ObjectModel, values: Mapping[str, Any]):
+        self.ctx = ctx
+        self.obj = obj
+        self.values = values
+        self._parents: dict[str, RecordValues | None] = {}
+
+    def __call__(self, path: tuple[str, ...]) -> Any:
+        name = path[0]
+        fld = self.obj.fields.get(name)
+        if len(path) == 1:
+            if fld is not None and fld.type == "formula":
+                return self.ctx.evaluate(
+                    self.obj, fld.definition["expression"], self.values, None, name
+                )
+            return self.values.get(name)
+        if fld is not None and fld.type in COMPOUND_PATH_TYPES:
+            compound = self.values.get(name) or {}
+            return compound.get(path[1])
+        parent = self._parent(name)
+        return parent(path[1:]) if parent is not None else None
+
+    def _parent(self, name: str) -> RecordValues | None:
+        if name not in self._parents:
+            self._parents[name] = self._load_parent(name)
+        return self._parents[name]
+
+    def _load_parent(self, name: str) -> RecordValues | None:
+        target_id = self.values.get(name)
+        if not target_id:
+            return None
+        fld = self.obj.fields[name]
+        target = self.ctx.model.objects[fld.definition["target"]]
+        row = (
+            self.ctx.conn.execute(sa.select(target.table).where(target.table.c.id == target_id))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        values = {
+            **from_columns(target, row, self.ctx.cipher_for(target)),
+            **{k: row[k] for k in ("id", "owner_id", "created_at", "updated_at")},
+        }
+        return RecordValues(self.ctx, target, values)

@@ -1,0 +1,131 @@
+"""The platform's own record-event handlers: field history, criteria shares, the search
+index and roll-up summaries (DESIGN §5 steps 8 and 9). They attach like automation does,
+through :class:`RecordEvents`, and each does its work for a whole batch at once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from crm_platform.core import new_id
+from crm_platform.core.tables import field_history, shares
+from crm_platform.expressions import ValueType
+
+from ..security.shares import refresh_rule_shares
+from . import rollups, search
+from .events import EventContext, RecordEvent, RecordEvents
+
+E = RecordEvent
+
+
+def register_platform_handlers(events: RecordEvents) -> None:
+    """Attach history, shares, search and roll-ups, in the order they must run."""
+    events.on(E.AFTER_UPDATE, record_field_history, name="field_history")
+    events.on((E.AFTER_CREATE, E.AFTER_UPDATE), refresh_criteria_shares, name="criteria_shares")
+    events.on(E.AFTER_PURGE, drop_purged_shares, name="purged_shares")
+    events.on(
+        (E.AFTER_CREATE, E.AFTER_UPDATE, E.AFTER_DELETE, E.AFTER_RESTORE),
+        keep_search_index,
+        name="search_index",
+    )
+    events.on(
+        (E.AFTER_CREATE, E.AFTER_UPDATE, E.AFTER_DELETE, E.AFTER_RESTORE),
+        refresh_rollups,
+        name="rollups",
+    )
+
+
+def record_field_history(ctx: EventContext) -> None:
+    """One history row per changed field of an object or field that tracks history."""
+    obj = ctx.object
+    whole_object = bool(obj.definition.get("track_history"))
+    rows = [
+        {
+            "id": new_id(),
+            "object": obj.api_name,
+            "record_id": change.record_id,
+            "field": name,
+            "old_value": _jsonable((change.before or {}).get(name)),
+            "new_value": _jsonable((change.after or {}).get(name)),
+            "changed_by": ctx.user.id,
+            "changed_at": ctx.now,
+        }
+        for change in ctx.changes
+        for name in change.changed
+        if name in obj.fields and (whole_object or obj.fields[name].definition.get("track_history"))
+    ]
+    if rows:
+        ctx.connection.execute(field_history.insert(), rows)
+
+
+def refresh_criteria_shares(ctx: EventContext) -> None:
+    """Recompute the share rows of the object's criteria-based sharing rules."""
+    obj = ctx.object
+    if not any(r.criteria for r in ctx.model.security.sharing_rules.get(obj.api_name, ())):
+        return
+    for change in ctx.changes:
+
+        def matches(rule, change=change) -> bool:
+            what = f"sharing rule {rule.name}"
+            found = ctx.evaluate(change, rule.criteria, what=what, expected=ValueType.BOOLEAN)
+            return found is True
+
+        refresh_rule_shares(ctx.connection, ctx.model.security, obj, change.record_id, matches)
+
+
+def drop_purged_shares(ctx: EventContext) -> None:
+    """Share rows of records gone for good go with them."""
+    ids = [c.record_id for c in ctx.changes]
+    ctx.connection.execute(
+        shares.delete().where(shares.c.object == ctx.object.api_name, shares.c.record_id.in_(ids))
+    )
+
+
+def keep_search_index(ctx: EventContext) -> None:
+    """Index new and restored records, re-index changed text, drop deleted records."""
+    obj = ctx.object
+    if ctx.event is E.AFTER_DELETE:
+        search.unindex_records(ctx.connection, obj, [c.record_id for c in ctx.changes])
+        return
+    if ctx.event is E.AFTER_UPDATE:
+        ids = [c.record_id for c in ctx.changes if search.affects_index(obj, c.changed)]
+    else:
+        ids = [c.record_id for c in ctx.changes]
+    if ids:
+        search.index_records(ctx.connection, obj, ids)
+
+
+def refresh_rollups(ctx: EventContext) -> None:
+    """Recompute the parents' roll-ups that the changed children feed (old parents too)."""
+    obj = ctx.object
+    rollup_defs = ctx.model.rollups_over.get(obj.api_name, ())
+    if not rollup_defs:
+        return
+    watched = {name for r in rollup_defs for name in (r.link, r.summarised)}
+    filtered = any(r.filter for r in rollup_defs)
+    every = ctx.event in {E.AFTER_DELETE, E.AFTER_RESTORE}
+    relevant = [
+        c for c in ctx.changes if every or c.cascaded or filtered or watched & set(c.changed)
+    ]
+    if not relevant:
+        return
+    parents = rollups.parents_of(
+        ctx.connection, ctx.model, obj.api_name, {c.record_id for c in relevant}
+    )
+    for change in relevant:
+        for rollup in rollup_defs:
+            old_parent = (change.before or {}).get(rollup.link)
+            if isinstance(old_parent, str):
+                parents.setdefault((rollup.parent, rollup.link), set()).add(old_parent)
+
+    def compile_filter(rollup, _child_table) -> Any:
+        child = ctx.model.objects[rollup.child]
+        return ctx.condition_sql(child, rollup.filter, f"{rollup.field}.filter")
+
+    rollups.recompute(ctx.connection, ctx.model, obj.api_name, parents, compile_filter)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value

@@ -1,0 +1,247 @@
+"""Reads: one record, lists, related lists, search and field history — each with sharing
+and field-level security applied in SQL by the context's builder and visibility."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from crm_platform.core import NotFound
+from crm_platform.core.tables import field_history, users
+from crm_platform.expressions import ValueType
+from crm_platform.metadata import SIMPLE
+
+from ..model import ObjectModel, Relation
+from . import search as search_index
+from .codec import from_columns
+from .context import RecordContext
+from .query import (
+    COUNT_CAP,
+    ListRequest,
+    Page,
+    SelectBuilder,
+    after_cursor,
+    decode_cursor,
+    default_paths,
+    encode_cursor,
+    order_clauses,
+    parse_paths,
+    select_record_columns,
+    sort_keys,
+)
+
+SYSTEM_OUTPUT = ("created_at", "created_by", "updated_at", "updated_by", "version")
+
+
+def get(
+    ctx: RecordContext,
+    object_name: str,
+    record_id: str,
+    fields=None,
+    *,
+    include_deleted: bool = False,
+    just_written: bool = False,
+) -> dict[str, Any]:
+    """One record with its formulas computed; 404 when absent (or in the recycle bin).
+
+    ``just_written``: the record this user just saved, shown even if the save gave
+    it away (a new owner); field-level security still applies.
+    """
+    obj = ctx.object(object_name)
+    ctx.require(obj, "read")
+    builder = ctx.builder(obj)
+    paths = parse_paths(fields, obj, builder) if fields else default_paths(obj, builder)
+    columns = select_record_columns(builder, paths)
+    query = (
+        sa.select(*columns)
+        .select_from(builder.from_clause)
+        .where(obj.table.c.id == record_id, *([] if just_written else ctx.visible(obj)))
+    )
+    if not include_deleted:
+        query = query.where(obj.table.c.deleted_at.is_(None))
+    row = ctx.conn.execute(query).mappings().first()
+    if row is None:
+        raise NotFound(f"no {object_name} record '{record_id}'")
+    return shape_record(ctx, obj, row, paths)
+
+
+def require_visible(
+    ctx: RecordContext, object_name: str, record_id: str, *, include_deleted: bool = False
+) -> None:
+    """404 unless the user may read the record (nothing else is read)."""
+    get(ctx, object_name, record_id, fields=["id"], include_deleted=include_deleted)
+
+
+def list_records(
+    ctx: RecordContext, obj: ObjectModel, request: ListRequest, extra: list[Any]
+) -> Page:
+    """A page of records: filtered, sorted (NULLs last, id last) and keyset-paged in SQL."""
+    ctx.require(obj, "read")
+    builder = ctx.builder(obj)
+    paths = (
+        parse_paths(request.fields, obj, builder) if request.fields else default_paths(obj, builder)
+    )
+    keys = sort_keys(builder, request.order_by)
+    conditions = [
+        obj.table.c.deleted_at.is_not(None)
+        if request.include_deleted
+        else obj.table.c.deleted_at.is_(None),
+        *extra,
+        *ctx.visible(obj),
+    ]
+    if request.where:
+        _checked, where = builder.expression(request.where, ValueType.BOOLEAN, "where")
+        conditions.append(where)
+    total = capped = None
+    if request.count:
+        total, capped = count(ctx, builder, conditions)
+    page_conditions = list(conditions)
+    if request.cursor:
+        page_conditions.append(after_cursor(keys, decode_cursor(request.cursor, keys)))
+    columns = select_record_columns(builder, paths)
+    key_columns = [k.expr.label(f"k:{i}") for i, k in enumerate(keys)]
+    query = (
+        sa.select(*columns, *key_columns)
+        .select_from(builder.from_clause)
+        .where(*page_conditions)
+        .order_by(*order_clauses(keys))
+        .limit(request.limit + 1)
+    )
+    rows = ctx.conn.execute(query).mappings().all()
+    more = len(rows) > request.limit
+    rows = rows[: request.limit]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = encode_cursor([last[f"k:{i}"] for i in range(len(keys))])
+    page = Page([shape_record(ctx, obj, r, paths) for r in rows], next_cursor)
+    if request.count:
+        page.total, page.total_capped = total, bool(capped)
+    return page
+
+
+def count(ctx: RecordContext, builder: SelectBuilder, conditions) -> tuple[int, bool]:
+    """The exact number of matching records up to COUNT_CAP, and whether it was capped."""
+    inner = (
+        sa.select(sa.literal(1))
+        .select_from(builder.from_clause)
+        .where(*conditions)
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
+    total = ctx.conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one()
+    return min(total, COUNT_CAP), total > COUNT_CAP
+
+
+def related(
+    ctx: RecordContext, object_name: str, record_id: str, relation: str, request: ListRequest
+) -> Page:
+    """The children of a record through one relation, listed like any list."""
+    obj = ctx.object(object_name)
+    require_visible(ctx, object_name, record_id)
+    found = find_relation(ctx, obj, relation)
+    child = ctx.model.objects[found.child]
+    fld = child.fields[found.field]
+    conditions = [child.table.c[fld.columns[SIMPLE].name] == record_id]
+    if found.polymorphic:
+        conditions.append(child.table.c[fld.columns["object"].name] == obj.api_name)
+    return list_records(ctx, child, request, conditions)
+
+
+def relation_names(ctx: RecordContext, obj: ObjectModel) -> dict[str, Relation]:
+    """Each related list of ``obj`` by its names: ``child.field``, the relationship name,
+    and the child's name when only one of its fields points here."""
+    relations = ctx.model.relations_to.get(obj.api_name, ())
+    per_child: dict[str, int] = {}
+    for r in relations:
+        per_child[r.child] = per_child.get(r.child, 0) + 1
+    names: dict[str, Relation] = {}
+    for r in relations:
+        explicit = ctx.model.objects[r.child].fields[r.field].definition.get("relationship_name")
+        names[f"{r.child}.{r.field}"] = r
+        if explicit:
+            names[explicit] = r
+        elif per_child[r.child] == 1:
+            names[r.child] = r
+    return names
+
+
+def find_relation(ctx: RecordContext, obj: ObjectModel, relation: str) -> Relation:
+    found = relation_names(ctx, obj).get(relation)
+    if found is None:
+        raise NotFound(f"no related list '{relation}' on {obj.api_name}")
+    return found
+
+
+def shape_record(
+    ctx: RecordContext, obj: ObjectModel, row: Mapping[str, Any], paths
+) -> dict[str, Any]:
+    """A selected row as the API shows it: typed values, masks, formulas, dotted paths."""
+    record: dict[str, Any] = {name: row[name] for name in ("id", "owner_id")}
+    stored = [p[0] for p in paths if len(p) == 1 and p[0] in obj.fields]
+    base_names = [n for n in stored if obj.fields[n].type != "formula"]
+    record.update(from_columns(obj, row, ctx.cipher_for(obj), base_names))
+    if not ctx.access.has("view_encrypted"):
+        for name in base_names:
+            if obj.fields[name].type == "encrypted_text" and record.get(name) is not None:
+                record[name] = mask(record[name], obj.fields[name].definition.get("mask", "all"))
+    for name in stored:
+        if obj.fields[name].type == "formula":
+            record[name] = row[f"f:{name}"]
+    for path in paths:
+        if len(path) > 1:
+            record[".".join(path)] = row["p:" + ".".join(path)]
+    for name in SYSTEM_OUTPUT:
+        record[name] = row[name]
+    if row.get("deleted_at") is not None:
+        record["deleted_at"] = row["deleted_at"]
+    ordered = {"id": record.pop("id")}
+    ordered.update(record)
+    return ordered
+
+
+def search(
+    ctx: RecordContext, q: str, objects: list[str] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Records matching ``q`` across searchable objects, best first."""
+
+    def allowed(obj: ObjectModel):
+        if not ctx.access.can(obj.api_name, "read"):
+            return None
+        ids = sa.select(obj.table.c.id).where(obj.table.c.deleted_at.is_(None), *ctx.visible(obj))
+        fields = [n for n in obj.fields if ctx.access.field_readable(obj.api_name, n)]
+        return ids, fields, obj.name_field in fields
+
+    return search_index.search(ctx.conn, ctx.model, q, objects, limit, allowed)
+
+
+def history(ctx: RecordContext, object_name: str, record_id: str) -> list[dict[str, Any]]:
+    """The tracked field changes of a record the user may read, newest first."""
+    obj = ctx.object(object_name)
+    require_visible(ctx, object_name, record_id, include_deleted=True)
+    rows = ctx.conn.execute(
+        sa.select(field_history, users.c.email)
+        .join(users, users.c.id == field_history.c.changed_by, isouter=True)
+        .where(field_history.c.object == obj.api_name, field_history.c.record_id == record_id)
+        .order_by(field_history.c.changed_at.desc(), field_history.c.id.desc())
+    ).mappings()
+    return [
+        {
+            "field": r["field"],
+            "old_value": r["old_value"],
+            "new_value": r["new_value"],
+            "changed_by": {"id": r["changed_by"], "email": r["email"]},
+            "changed_at": r["changed_at"],
+        }
+        for r in rows
+        if ctx.access.field_readable(obj.api_name, r["field"])
+    ]
+
+
+def mask(value: str, style: str) -> str:
+    """An encrypted value as shown without view_encrypted."""
+    if style == "last4" and len(value) > 4:
+        return "*" * (len(value) - 4) + value[-4:]
+    return "*" * 8

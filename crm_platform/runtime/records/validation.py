@@ -1,0 +1,227 @@
+"""Write steps 3 and 5: defaults, then system validation (required, picklists, lookups,
+hierarchies, owners, uniqueness) and the org's validation rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from crm_platform.core import Conflict, ValidationFailed
+from crm_platform.core.tables import users
+from crm_platform.expressions import ValueType
+from crm_platform.metadata import SIMPLE
+
+from ..model import ObjectModel
+from .context import RecordContext
+
+MAX_HIERARCHY_DEPTH = 500
+RELATION_TYPES = frozenset({"lookup", "master_detail"})
+
+
+def apply_defaults(ctx: RecordContext, obj: ObjectModel, values: dict[str, Any]) -> None:
+    """Fill the writable fields the input left out with their defaults."""
+    codec = ctx.codec(obj)
+    for name, fld in obj.fields.items():
+        if name in values or name not in codec.writable:
+            continue
+        definition = fld.definition
+        if "default" in definition:
+            values[name] = codec.schema.load({name: definition["default"]}, partial=True)[name]
+        elif "default_expression" in definition:
+            values[name] = ctx.evaluate(obj, definition["default_expression"], values, None, name)
+        elif fld.type == "picklist":
+            default = next(
+                (
+                    v["value"]
+                    for v in definition["values"]
+                    if isinstance(v, dict) and v.get("default")
+                ),
+                None,
+            )
+            if default is not None:
+                values[name] = default
+        elif fld.type == "boolean":
+            values[name] = False
+
+
+def validate(
+    ctx: RecordContext,
+    obj: ObjectModel,
+    values: Mapping[str, Any],
+    changed: Mapping[str, Any] | None,
+    owner_id: str,
+    *,
+    record_id: str | None = None,
+    before: Mapping[str, Any] | None = None,
+) -> None:
+    """Refuse the record (400/409) unless it passes every system check and rule.
+
+    ``changed`` is None on create (everything is checked), else the fields that move.
+    """
+    checking = values if changed is None else changed
+    errors = field_problems(obj, values, checking, creating=changed is None)
+    errors.update(dependent_picklist_problems(obj, values, checking))
+    if errors:
+        raise ValidationFailed(errors)
+    check_lookups(ctx, obj, checking)
+    if record_id is not None:
+        check_hierarchy(ctx, obj, checking, record_id)
+    if changed is None or "owner_id" in changed or owner_id != ctx.user.id:
+        check_owner(ctx, owner_id, obj)
+    check_unique(ctx, obj, checking, record_id)
+    check_rules(ctx, obj, values, before)
+
+
+def field_problems(
+    obj: ObjectModel, values: Mapping[str, Any], checking: Mapping[str, Any], *, creating: bool
+) -> dict[str, list[str]]:
+    """Required fields left blank and picklist values no longer active."""
+    errors: dict[str, list[str]] = {}
+    for name, fld in obj.fields.items():
+        definition = fld.definition
+        value = values.get(name)
+        required = definition.get("required") or fld.type == "master_detail"
+        if required and (name in checking or creating) and blank(value):
+            errors.setdefault(name, []).append("required")
+        if name not in checking or value is None:
+            continue
+        if fld.type in {"picklist", "multi_picklist"}:
+            inactive = {
+                v["value"]
+                for v in definition["values"]
+                if isinstance(v, dict) and v.get("active") is False
+            }
+            if fld.type == "picklist" and value in inactive:
+                errors.setdefault(name, []).append(f"'{value}' is no longer an active value")
+            if fld.type == "multi_picklist" and inactive & set(value):
+                errors.setdefault(name, []).append("includes a value that is no longer active")
+    return errors
+
+
+def dependent_picklist_problems(obj: ObjectModel, values, checking) -> dict[str, list[str]]:
+    """A dependent picklist's value must be valid for its controlling field's value."""
+    problems: dict[str, list[str]] = {}
+    for name, fld in obj.fields.items():
+        controlling = fld.definition.get("controlling_field")
+        if controlling is None or values.get(name) is None:
+            continue
+        if name not in checking and controlling not in checking:
+            continue
+        chosen = values.get(name)
+        parent_value = values.get(controlling)
+        for entry in fld.definition["values"]:
+            restricted = isinstance(entry, dict) and "valid_for" in entry
+            if restricted and entry["value"] == chosen and parent_value not in entry["valid_for"]:
+                problems[name] = [f"'{chosen}' is not valid when {controlling} is {parent_value!r}"]
+    return problems
+
+
+def check_hierarchy(ctx: RecordContext, obj: ObjectModel, values, record_id: str) -> None:
+    """A hierarchy lookup (parent account) may not make a record its own ancestor."""
+    for name, value in values.items():
+        fld = obj.fields.get(name)
+        if fld is None or value is None or not fld.definition.get("hierarchy"):
+            continue
+        column = obj.table.c[fld.columns[SIMPLE].name]
+        current, steps = value, 0
+        while current is not None and steps <= MAX_HIERARCHY_DEPTH:
+            if current == record_id:
+                raise ValidationFailed({name: "this would make the record its own ancestor"})
+            current = ctx.conn.execute(sa.select(column).where(obj.table.c.id == current)).scalar()
+            steps += 1
+
+
+def check_owner(ctx: RecordContext, owner_id: str, obj: ObjectModel) -> None:
+    """An owner is an active user, or a queue that takes records of this object."""
+    queues = ctx.model.security.queues.values()
+    if any(q.id == owner_id and obj.api_name in q.objects for q in queues):
+        return
+    if owner_id == ctx.user.id and ctx.user.active:
+        return
+    found = ctx.conn.execute(
+        sa.select(users.c.id).where(users.c.id == owner_id, users.c.active.is_(True))
+    ).first()
+    if found is None:
+        raise ValidationFailed({"owner_id": "no active user or queue for this object"})
+
+
+def check_lookups(ctx: RecordContext, obj: ObjectModel, values: Mapping[str, Any]) -> None:
+    """Each lookup points at a live record of its target that the user can see."""
+    errors = {}
+    for name, value in values.items():
+        fld = obj.fields.get(name)
+        if fld is None or value is None or fld.type not in RELATION_TYPES:
+            continue
+        if isinstance(value, dict):
+            target_name, target_id = value["object"], value["id"]
+        else:
+            target_name, target_id = fld.definition["target"], value
+        target = ctx.model.object(target_name)
+        found = (
+            target is not None
+            and ctx.access.can(target_name, "read")
+            and ctx.conn.execute(
+                sa.select(target.table.c.id).where(
+                    target.table.c.id == target_id,
+                    target.table.c.deleted_at.is_(None),
+                    *ctx.visible(target),
+                )
+            ).first()
+        )
+        if not found:
+            errors[name] = [f"no {target_name} record '{target_id}'"]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def unique_fields(obj: ObjectModel) -> list[str]:
+    """The fields whose values must be unique among live records."""
+    return [
+        n for n, f in obj.fields.items() if f.definition.get("unique") or f.type == "external_id"
+    ]
+
+
+def check_unique(
+    ctx: RecordContext, obj: ObjectModel, values: Mapping[str, Any], record_id: str | None
+) -> None:
+    """409 when another live record already holds a unique value."""
+    for name in unique_fields(obj):
+        value = values.get(name)
+        if value is None:
+            continue
+        column = obj.table.c[obj.fields[name].columns[SIMPLE].name]
+        query = sa.select(obj.table.c.id).where(column == value, obj.table.c.deleted_at.is_(None))
+        if record_id:
+            query = query.where(obj.table.c.id != record_id)
+        if ctx.conn.execute(query.limit(1)).first():
+            raise Conflict(
+                f"another {obj.api_name} record already has this {name}",
+                extra={"errors": {name: ["already used by another record"]}},
+            )
+
+
+def check_rules(ctx: RecordContext, obj: ObjectModel, values, before) -> None:
+    """Refuse the record when a rule's error condition holds (PRIORVALUE reads ``before``)."""
+    rules = ctx.model.validation_rules.get(obj.api_name, ())
+    if not rules:
+        return
+    errors: dict[str, list[str]] = {}
+    for rule in rules:
+        failed = ctx.evaluate(
+            obj,
+            rule["condition"],
+            values,
+            before,
+            f"rule {rule['api_name']}",
+            ValueType.BOOLEAN,
+        )
+        if failed is True:
+            errors.setdefault(rule.get("field") or "(record)", []).append(rule["message"])
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
