@@ -19,8 +19,9 @@ from .service import RecordSession
 
 MAX_OPERATIONS = 200
 REFERENCE = re.compile(r"@\{([a-zA-Z0-9_]+)\.([a-zA-Z0-9_.]+)\}")
+CREATE_ROUTE = re.compile(r"^/records/(?P<object>[a-z0-9_]+)$")
 ROUTES = [
-    ("POST", re.compile(r"^/records/(?P<object>[a-z0-9_]+)$"), "create"),
+    ("POST", CREATE_ROUTE, "create"),
     ("GET", re.compile(r"^/records/(?P<object>[a-z0-9_]+)/(?P<id>[^/]+)$"), "get"),
     ("PATCH", re.compile(r"^/records/(?P<object>[a-z0-9_]+)/(?P<id>[^/]+)$"), "update"),
     ("DELETE", re.compile(r"^/records/(?P<object>[a-z0-9_]+)/(?P<id>[^/]+)$"), "delete"),
@@ -85,39 +86,94 @@ def parse_operations(payload: Any) -> tuple[list[Operation], bool]:
 
 
 def run_composite(session: RecordSession, operations: list[Operation], all_or_none: bool):
-    """Run the operations in order; returns one result per operation."""
+    """Run the operations in order; returns one result per operation.
+
+    Consecutive creates of one object whose references all point at earlier results
+    are written as one batch (one INSERT, one read-back); should the batch fail, its
+    savepoint is rolled back and its operations run one by one, so every result and
+    error is exactly what running them singly gives.
+    """
     results: list[dict[str, Any]] = []
     done: dict[str, Mapping[str, Any]] = {}
-    for index, op in enumerate(operations):
-        try:
-            if all_or_none:
-                status, body = _run_one(session, op, done)
-            else:
-                with session.conn.begin_nested():
-                    status, body = _run_one(session, op, done)
-        except CrmError as error:
-            result = {
-                "index": index,
-                "ref": op.ref,
-                "status": error.status,
-                "body": error.to_problem(),
-            }
-            if all_or_none:
-                results.append(result)
-                results.extend(
-                    {"index": i, "ref": o.ref, "status": 424, "body": None}
-                    for i, o in enumerate(operations[index + 1 :], start=index + 1)
-                )
-                raise CompositeFailed(
-                    f"operation {index} failed ({error.detail}); nothing was saved",
-                    extra={"results": results},
-                ) from error
-            results.append(result)
+    index = 0
+    while index < len(operations):
+        batch = _create_batch(operations, index, done)
+        if len(batch) > 1 and _run_batch(session, batch, done, results, index):
+            index += len(batch)
             continue
-        if op.ref and isinstance(body, Mapping):
-            done[op.ref] = body
-        results.append({"index": index, "ref": op.ref, "status": status, "body": body})
+        _run_single(session, operations, index, done, results, all_or_none)
+        index += 1
     return results
+
+
+def _run_single(session, operations, index, done, results, all_or_none) -> None:
+    op = operations[index]
+    try:
+        if all_or_none:
+            status, body = _run_one(session, op, done)
+        else:
+            with session.conn.begin_nested():
+                status, body = _run_one(session, op, done)
+    except CrmError as error:
+        result = {
+            "index": index,
+            "ref": op.ref,
+            "status": error.status,
+            "body": error.to_problem(),
+        }
+        results.append(result)
+        if all_or_none:
+            results.extend(
+                {"index": i, "ref": o.ref, "status": 424, "body": None}
+                for i, o in enumerate(operations[index + 1 :], start=index + 1)
+            )
+            raise CompositeFailed(
+                f"operation {index} failed ({error.detail}); nothing was saved",
+                extra={"results": results},
+            ) from error
+        return
+    if op.ref and isinstance(body, Mapping):
+        done[op.ref] = body
+    results.append({"index": index, "ref": op.ref, "status": status, "body": body})
+
+
+@dataclass(frozen=True)
+class _BatchedCreate:
+    operation: Operation
+    object: str
+    body: Any
+
+
+def _create_batch(operations: list[Operation], start: int, done) -> list[_BatchedCreate]:
+    """The creates of one object from ``start`` on that need no result of each other."""
+    batch: list[_BatchedCreate] = []
+    for op in operations[start:]:
+        if op.method != "POST":
+            break
+        try:
+            match = CREATE_ROUTE.match(_substitute(op.url, done))
+            body = _substitute_values(op.body, done)
+        except CrmError:
+            break  # a reference to an operation of this batch, or to none: run it alone
+        if match is None or (batch and match["object"] != batch[0].object):
+            break
+        batch.append(_BatchedCreate(op, match["object"], body))
+    return batch
+
+
+def _run_batch(session: RecordSession, batch: list[_BatchedCreate], done, results, start) -> bool:
+    """Create the batch at once; False (and nothing written) when one of them fails."""
+    try:
+        with session.conn.begin_nested():
+            records = session.create_many(batch[0].object, [b.body for b in batch])
+    except CrmError:
+        return False
+    for offset, (item, record) in enumerate(zip(batch, records, strict=True)):
+        op = item.operation
+        if op.ref:
+            done[op.ref] = record
+        results.append({"index": start + offset, "ref": op.ref, "status": 201, "body": record})
+    return True
 
 
 def _run_one(session: RecordSession, op: Operation, done) -> tuple[int, Any]:

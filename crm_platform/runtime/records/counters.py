@@ -15,14 +15,23 @@ PLACEHOLDER = re.compile(r"\{(0+)\}")
 
 def next_value(conn: Connection, name: str, start: int) -> int:
     """The next number of counter ``name``; the row stays locked until the transaction ends."""
+    return next_values(conn, name, start, 1)[0]
+
+
+def next_values(conn: Connection, name: str, start: int, count: int) -> list[int]:
+    """The next ``count`` numbers of counter ``name``, taken with one statement (an upsert
+    that creates the counter at ``start`` or moves it on); the row stays locked until the
+    transaction ends, so numbers are gap-free."""
     insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(counters)
-    conn.execute(insert.values(name=name, value=start - 1).on_conflict_do_nothing())
-    return conn.execute(
-        counters.update()
-        .where(counters.c.name == name)
-        .values(value=counters.c.value + 1)
+    statement = (
+        insert.values(name=name, value=start - 1 + count)
+        .on_conflict_do_update(
+            index_elements=[counters.c.name], set_={"value": counters.c.value + count}
+        )
         .returning(counters.c.value)
-    ).scalar_one()
+    )
+    last = conn.execute(statement).scalar_one()
+    return list(range(last - count + 1, last + 1))
 
 
 def format_number(pattern: str, number: int) -> str:

@@ -87,6 +87,9 @@ def keep_search_index(ctx: EventContext) -> None:
     if ctx.event is E.AFTER_DELETE:
         search.unindex_records(ctx.connection, obj, [c.record_id for c in ctx.changes])
         return
+    if ctx.event is E.AFTER_CREATE:
+        search.index_new_records(ctx.connection, obj, [(c.record_id, c.after) for c in ctx.changes])
+        return
     if ctx.event is E.AFTER_UPDATE:
         ids = [c.record_id for c in ctx.changes if search.affects_index(obj, c.changed)]
     else:
@@ -109,14 +112,19 @@ def refresh_rollups(ctx: EventContext) -> None:
     ]
     if not relevant:
         return
-    parents = rollups.parents_of(
-        ctx.connection, ctx.model, obj.api_name, {c.record_id for c in relevant}
-    )
+    links = {r.link for r in rollup_defs}
+    # a new record's values are whole (a field left out is null); others may be partial
+    complete = ctx.event is E.AFTER_CREATE
+    known = [c for c in relevant if complete or links <= (c.after or c.before or {}).keys()]
+    unknown = {c.record_id for c in relevant} - {c.record_id for c in known}
+    parents = rollups.parents_of(ctx.connection, ctx.model, obj.api_name, unknown)
     for change in relevant:
         for rollup in rollup_defs:
-            old_parent = (change.before or {}).get(rollup.link)
-            if isinstance(old_parent, str):
-                parents.setdefault((rollup.parent, rollup.link), set()).add(old_parent)
+            key = (rollup.parent, rollup.link)
+            for values in (change.before, change.after):
+                parent = (values or {}).get(rollup.link)
+                if isinstance(parent, str):
+                    parents.setdefault(key, set()).add(parent)
 
     def compile_filter(rollup, _child_table) -> Any:
         child = ctx.model.objects[rollup.child]

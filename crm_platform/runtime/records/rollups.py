@@ -1,4 +1,5 @@
-"""Roll-up summaries kept current on every child write, set-based (one UPDATE per roll-up)."""
+"""Roll-up summaries kept current on every child write, set-based (one UPDATE per parent
+object and link, setting every roll-up over that link)."""
 
 from __future__ import annotations
 
@@ -30,12 +31,14 @@ def recompute(
     Roll-ups of roll-ups (a grandparent summing a parent's roll-up) follow.
     """
     touched: dict[str, set[str]] = {}
+    by_link: dict[tuple[str, str], list[Rollup]] = {}
     for rollup in model.rollups_over.get(child, ()):
-        ids = parent_ids.get((rollup.parent, rollup.link))
-        if not ids:
-            continue
-        _update(conn, model, rollup, ids, compile_filter)
-        touched.setdefault(rollup.parent, set()).update(ids)
+        if parent_ids.get((rollup.parent, rollup.link)):
+            by_link.setdefault((rollup.parent, rollup.link), []).append(rollup)
+    for key, group in by_link.items():
+        ids = parent_ids[key]
+        _update(conn, model, group, ids, compile_filter)
+        touched.setdefault(key[0], set()).update(ids)
     if depth >= MAX_CASCADE:
         return
     for parent, ids in touched.items():
@@ -44,7 +47,20 @@ def recompute(
             recompute(conn, model, parent, upward, compile_filter, depth + 1)
 
 
-def _update(conn, model: OrgModel, rollup: Rollup, ids: set[str], compile_filter) -> None:
+def _update(conn, model: OrgModel, group: list[Rollup], ids: set[str], compile_filter) -> None:
+    """One UPDATE of the parents for every roll-up over the same link."""
+    first = group[0]
+    parent = model.objects[first.parent]
+    values = {
+        parent.fields[r.field].columns[SIMPLE].name: _summary(model, r, compile_filter)
+        for r in group
+    }
+    for chunk in _chunks(sorted(ids)):
+        conn.execute(parent.table.update().where(parent.table.c.id.in_(chunk)).values(values))
+
+
+def _summary(model: OrgModel, rollup: Rollup, compile_filter):
+    """The correlated subquery that computes one roll-up for the parent row."""
     parent = model.objects[rollup.parent]
     child = model.objects[rollup.child]
     ct = child.table
@@ -59,14 +75,7 @@ def _update(conn, model: OrgModel, rollup: Rollup, ids: set[str], compile_filter
         value = getattr(sa.func, rollup.function)(summarised)
     if rollup.function in {"count", "sum"}:
         value = sa.func.coalesce(value, 0)
-    target = parent.table.c[parent.fields[rollup.field].columns[SIMPLE].name]
-    subquery = sa.select(value).where(*conditions).scalar_subquery()
-    for chunk in _chunks(sorted(ids)):
-        conn.execute(
-            parent.table.update()
-            .where(parent.table.c.id.in_(chunk))
-            .values({target.name: subquery})
-        )
+    return sa.select(value).where(*conditions).scalar_subquery()
 
 
 def parents_of(

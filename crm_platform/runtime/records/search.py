@@ -8,7 +8,7 @@ indexes for partial names. Never a ``LIKE '%q%'`` scan of the object tables.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -86,6 +86,44 @@ def index_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> Non
                 )
     if entries:
         conn.execute(search_table.insert(), entries)
+
+
+def index_new_records(
+    conn: Connection, obj: ObjectModel, records: Iterable[tuple[str, Mapping[str, Any]]]
+) -> None:
+    """Write the search entries of records just created, from their values: nothing to
+    delete and nothing to read back. ``records`` are (id, field values) pairs."""
+    if not searchable(obj):
+        return
+    fields = _text_fields(obj)
+    name_field = obj.fields.get(obj.name_field)
+    entries = []
+    for record_id, values in records:
+        title = _text(name_field, values.get(obj.name_field)) if name_field else ""
+        for field in fields:
+            body = _text(field, values.get(field.api_name))
+            if body:
+                entries.append(
+                    {
+                        "object": obj.api_name,
+                        "record_id": record_id,
+                        "field": field.api_name,
+                        "title": title,
+                        "body": body,
+                    }
+                )
+    if entries:
+        conn.execute(search_table.insert(), entries)
+
+
+def _text(field, value: Any) -> str:
+    """A field value as indexed text: compound parts in column order, joined by spaces."""
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        parts = [value.get(sub) for sub in field.columns]
+        return " ".join(str(p) for p in parts if p is not None)
+    return str(value)
 
 
 def unindex_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> None:

@@ -135,6 +135,10 @@ class RecordSession(RecordContext):
         """Create a record through every step of the write path; returns it as stored."""
         return writes.create(self, object_name, data, record_id=record_id)
 
+    def create_many(self, object_name: str, items: list[Any]) -> list[dict]:
+        """Create records of one object as one set-based batch (all or none)."""
+        return writes.create_many(self, object_name, items)
+
     def update(
         self, object_name: str, record_id: str, data: Any, *, if_match: int | None = None
     ) -> dict:

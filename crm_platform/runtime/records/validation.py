@@ -3,7 +3,7 @@ hierarchies, owners, uniqueness) and the org's validation rules."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from ..model import ObjectModel
 from .context import RecordContext
 
 MAX_HIERARCHY_DEPTH = 500
+CHUNK = 500  # values per IN list
 RELATION_TYPES = frozenset({"lookup", "master_detail"})
 
 
@@ -65,13 +66,32 @@ def validate(
     errors.update(dependent_picklist_problems(obj, values, checking))
     if errors:
         raise ValidationFailed(errors)
-    check_lookups(ctx, obj, checking)
+    check_lookups(ctx, obj, [checking])
     if record_id is not None:
         check_hierarchy(ctx, obj, checking, record_id)
     if changed is None or "owner_id" in changed or owner_id != ctx.user.id:
         check_owner(ctx, owner_id, obj)
-    check_unique(ctx, obj, checking, record_id)
+    check_unique(ctx, obj, [checking], record_id)
     check_rules(ctx, obj, values, before)
+
+
+def validate_new(
+    ctx: RecordContext, obj: ObjectModel, records: Sequence[tuple[Mapping[str, Any], str]]
+) -> None:
+    """Validate new records together, in :func:`validate`'s order of checks: the checks in
+    Python per record, the checks in the database one query per field or target for the
+    whole batch. The first failure is raised."""
+    for values, _owner in records:
+        errors = field_problems(obj, values, values, creating=True)
+        errors.update(dependent_picklist_problems(obj, values, values))
+        if errors:
+            raise ValidationFailed(errors)
+    check_lookups(ctx, obj, [values for values, _owner in records])
+    for owner_id in dict.fromkeys(owner for _values, owner in records):
+        check_owner(ctx, owner_id, obj)
+    check_unique(ctx, obj, [values for values, _owner in records])
+    for values, _owner in records:
+        check_rules(ctx, obj, values, None)
 
 
 def field_problems(
@@ -147,33 +167,58 @@ def check_owner(ctx: RecordContext, owner_id: str, obj: ObjectModel) -> None:
         raise ValidationFailed({"owner_id": "no active user or queue for this object"})
 
 
-def check_lookups(ctx: RecordContext, obj: ObjectModel, values: Mapping[str, Any]) -> None:
-    """Each lookup points at a live record of its target that the user can see."""
-    errors = {}
+def check_lookups(
+    ctx: RecordContext, obj: ObjectModel, records: Sequence[Mapping[str, Any]]
+) -> None:
+    """Each lookup points at a live record of its target that the user can see.
+
+    One query per target object for the whole batch; the first record with a missing
+    target is refused, naming each of its lookups that miss.
+    """
+    wanted: dict[str, set[str]] = {}
+    links = [_links(obj, values) for values in records]
+    for found_links in links:
+        for _name, target_name, target_id in found_links:
+            wanted.setdefault(target_name, set()).add(target_id)
+    present = {name: _visible_ids(ctx, name, ids) for name, ids in wanted.items()}
+    for found_links in links:
+        errors = {
+            name: [f"no {target_name} record '{target_id}'"]
+            for name, target_name, target_id in found_links
+            if target_id not in present[target_name]
+        }
+        if errors:
+            raise ValidationFailed(errors)
+
+
+def _links(obj: ObjectModel, values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(field, target object, target id) of each lookup set in ``values``."""
+    out = []
     for name, value in values.items():
         fld = obj.fields.get(name)
         if fld is None or value is None or fld.type not in RELATION_TYPES:
             continue
         if isinstance(value, dict):
-            target_name, target_id = value["object"], value["id"]
+            out.append((name, value["object"], value["id"]))
         else:
-            target_name, target_id = fld.definition["target"], value
-        target = ctx.model.object(target_name)
-        found = (
-            target is not None
-            and ctx.access.can(target_name, "read")
-            and ctx.conn.execute(
-                sa.select(target.table.c.id).where(
-                    target.table.c.id == target_id,
-                    target.table.c.deleted_at.is_(None),
-                    *ctx.visible(target),
-                )
-            ).first()
+            out.append((name, fld.definition["target"], value))
+    return out
+
+
+def _visible_ids(ctx: RecordContext, target_name: str, ids: set[str]) -> set[str]:
+    target = ctx.model.object(target_name)
+    if target is None or not ctx.access.can(target_name, "read"):
+        return set()
+    found: set[str] = set()
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), CHUNK):
+        query = sa.select(target.table.c.id).where(
+            target.table.c.id.in_(ordered[start : start + CHUNK]),
+            target.table.c.deleted_at.is_(None),
+            *ctx.visible(target),
         )
-        if not found:
-            errors[name] = [f"no {target_name} record '{target_id}'"]
-    if errors:
-        raise ValidationFailed(errors)
+        found.update(r[0] for r in ctx.conn.execute(query))
+    return found
 
 
 def unique_fields(obj: ObjectModel) -> list[str]:
@@ -184,22 +229,40 @@ def unique_fields(obj: ObjectModel) -> list[str]:
 
 
 def check_unique(
-    ctx: RecordContext, obj: ObjectModel, values: Mapping[str, Any], record_id: str | None
+    ctx: RecordContext,
+    obj: ObjectModel,
+    records: Sequence[Mapping[str, Any]],
+    record_id: str | None = None,
 ) -> None:
-    """409 when another live record already holds a unique value."""
+    """409 when another live record (or another record of the batch) holds a unique value.
+
+    ``record_id``: the record being updated, which may keep its own value.
+    """
     for name in unique_fields(obj):
-        value = values.get(name)
-        if value is None:
+        values = [v[name] for v in records if v.get(name) is not None]
+        if not values:
             continue
         column = obj.table.c[obj.fields[name].columns[SIMPLE].name]
-        query = sa.select(obj.table.c.id).where(column == value, obj.table.c.deleted_at.is_(None))
-        if record_id:
-            query = query.where(obj.table.c.id != record_id)
-        if ctx.conn.execute(query.limit(1)).first():
+        taken = len(set(values)) < len(values) or _any_taken(ctx, obj, column, values, record_id)
+        if taken:
             raise Conflict(
                 f"another {obj.api_name} record already has this {name}",
                 extra={"errors": {name: ["already used by another record"]}},
             )
+
+
+def _any_taken(
+    ctx: RecordContext, obj: ObjectModel, column, values: list[Any], record_id: str | None
+) -> bool:
+    for start in range(0, len(values), CHUNK):
+        query = sa.select(column).where(
+            column.in_(values[start : start + CHUNK]), obj.table.c.deleted_at.is_(None)
+        )
+        if record_id:
+            query = query.where(obj.table.c.id != record_id)
+        if ctx.conn.execute(query.limit(1)).first() is not None:
+            return True
+    return False
 
 
 def check_rules(ctx: RecordContext, obj: ObjectModel, values, before) -> None:

@@ -4,7 +4,7 @@ the after-save events (history, shares, search and roll-ups are handlers of thos
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,27 +18,64 @@ from . import counters
 from .codec import to_columns
 from .context import RecordContext
 from .events import RecordChange, RecordEvent
-from .reads import get
-from .validation import apply_defaults, unique_fields, validate
+from .reads import get, get_many
+from .validation import apply_defaults, unique_fields, validate, validate_new
 
 
 def create(
     ctx: RecordContext, object_name: str, data: Any, *, record_id: str | None = None
 ) -> dict[str, Any]:
     """Create a record through every step of the write path; returns it as stored."""
+    return create_many(ctx, object_name, [data], record_ids=[record_id or new_id()])[0]
+
+
+def create_many(
+    ctx: RecordContext,
+    object_name: str,
+    items: Sequence[Any],
+    *,
+    record_ids: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Create records of one object through the write path's steps, set-based: each record
+    is deserialised and validated in Python, then the batch is written with one INSERT,
+    its events fire once with every change, and the records are read back with one query.
+
+    The first record that fails raises its error and nothing of the batch is written.
+    """
     obj = ctx.object(object_name)
     ctx.require(obj, "create")
-    values = ctx.codec(obj).load(data)
-    ctx.require_editable_fields(obj, values)
-    values["owner_id"] = values.get("owner_id") or ctx.user.id
-    apply_defaults(ctx, obj, values)
-    record_id = record_id or new_id()
-    pending = RecordChange(obj, record_id, None, values, tuple(values))
-    ctx.fire(RecordEvent.BEFORE_CREATE, obj, [pending], {record_id: values})
-    owner_id = values.pop("owner_id")
-    validate(ctx, obj, values, None, owner_id)
+    codec = ctx.codec(obj)
+    ids = list(record_ids) if record_ids is not None else [new_id() for _ in items]
+    pending: dict[str, dict[str, Any]] = {}
+    for record_id, data in zip(ids, items, strict=True):
+        values = codec.load(data)
+        ctx.require_editable_fields(obj, values)
+        values["owner_id"] = values.get("owner_id") or ctx.user.id
+        apply_defaults(ctx, obj, values)
+        pending[record_id] = values
+    ctx.fire(
+        RecordEvent.BEFORE_CREATE,
+        obj,
+        [RecordChange(obj, rid, None, values, tuple(values)) for rid, values in pending.items()],
+        pending,
+    )
+    owners = {rid: values.pop("owner_id") for rid, values in pending.items()}
+    validate_new(ctx, obj, [(pending[rid], owners[rid]) for rid in ids])
+    rows = [_new_row(ctx, obj, rid, pending[rid], owners[rid]) for rid in ids]
+    take_auto_numbers(ctx, obj, rows, [pending[rid] for rid in ids])
+    insert_rows(ctx, obj, rows)
+    changes = []
+    for rid in ids:
+        after = {**pending[rid], "owner_id": owners[rid]}
+        changes.append(RecordChange(obj, rid, None, after, tuple(after)))
+    ctx.fire(RecordEvent.AFTER_CREATE, obj, changes)
+    return get_many(ctx, obj, ids, just_written=True)
+
+
+def _new_row(
+    ctx: RecordContext, obj: ObjectModel, record_id: str, values: Mapping[str, Any], owner_id: str
+) -> dict[str, Any]:
     row = to_columns(obj, values, ctx.cipher_for(obj))
-    take_auto_numbers(ctx, obj, row)
     row.update(
         id=record_id,
         owner_id=owner_id,
@@ -48,11 +85,22 @@ def create(
         updated_by=ctx.user.id,
         version=1,
     )
-    execute_write(ctx, obj, obj.table.insert().values(row), values)
-    after = {**values, "owner_id": owner_id}
-    created = RecordChange(obj, record_id, None, after, tuple(after))
-    ctx.fire(RecordEvent.AFTER_CREATE, obj, [created])
-    return get(ctx, object_name, record_id, just_written=True)
+    return row
+
+
+def insert_rows(ctx: RecordContext, obj: ObjectModel, rows: list[dict[str, Any]]) -> None:
+    """One INSERT for the batch (rows completed to the same columns); 409 on a unique clash.
+
+    No savepoint: a refused insert ends the request's transaction anyway, and a composite
+    batch that goes on after a failure runs each operation in a savepoint of its own.
+    """
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    rows = [{name: row.get(name) for name in names} for row in rows]
+    try:
+        ctx.conn.execute(obj.table.insert(), rows)
+    except IntegrityError as exc:
+        given = [n for n in unique_fields(obj) if obj.fields[n].columns[SIMPLE].name in names]
+        raise _unique_conflict(obj, given) from exc
 
 
 def update(
@@ -140,26 +188,40 @@ def key_value(ctx: RecordContext, obj: ObjectModel, field_name: str, raw: str) -
     return ctx.codec(obj).load({field_name: candidate})[field_name]
 
 
-def take_auto_numbers(ctx: RecordContext, obj: ObjectModel, row: dict[str, Any]) -> None:
-    """Gap-free numbers from the counter rows, taken as late as possible (at the insert)."""
+def take_auto_numbers(
+    ctx: RecordContext,
+    obj: ObjectModel,
+    rows: list[dict[str, Any]],
+    values: list[dict[str, Any]],
+) -> None:
+    """Gap-free numbers from the counter rows, taken as late as possible (at the insert),
+    one counter update per field for the batch; the numbers join the records' values."""
     for name, fld in obj.fields.items():
         if fld.type != "auto_number":
             continue
         definition = fld.definition
-        number = counters.next_value(
-            ctx.conn, counters.counter_name(obj.api_name, name), definition.get("start", 1)
+        numbers = counters.next_values(
+            ctx.conn,
+            counters.counter_name(obj.api_name, name),
+            definition.get("start", 1),
+            len(rows),
         )
-        row[fld.columns[SIMPLE].name] = counters.format_number(definition["pattern"], number)
+        for row, record, number in zip(rows, values, numbers, strict=True):
+            text = counters.format_number(definition["pattern"], number)
+            row[fld.columns[SIMPLE].name] = record[name] = text
 
 
 def execute_write(ctx: RecordContext, obj: ObjectModel, statement, values: Mapping[str, Any]):
-    """Run an insert or update; a unique index that refuses it answers 409 naming the fields."""
+    """Run an update; a unique index that refuses it answers 409 naming the fields."""
     try:
-        with ctx.conn.begin_nested():
-            return ctx.conn.execute(statement)
+        return ctx.conn.execute(statement)
     except IntegrityError as exc:
-        unique = [n for n in unique_fields(obj) if n in values]
-        raise Conflict(
-            f"another {obj.api_name} record already has this value",
-            extra={"errors": {n: ["already used by another record"] for n in unique}},
-        ) from exc
+        raise _unique_conflict(obj, values) from exc
+
+
+def _unique_conflict(obj: ObjectModel, names) -> Conflict:
+    unique = [n for n in unique_fields(obj) if n in names]
+    return Conflict(
+        f"another {obj.api_name} record already has this value",
+        extra={"errors": {n: ["already used by another record"] for n in unique}},
+    )
