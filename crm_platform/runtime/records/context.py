@@ -97,6 +97,20 @@ class RecordContext:
         where = " in the recycle bin" if deleted else ""
         raise NotFound(f"no {obj.api_name} record '{record_id}'{where}")
 
+    def current_for_edit(self, obj: ObjectModel, record_id: str, *, deleted: bool = False):
+        """The stored row of a record the user may edit, locked for update on PostgreSQL,
+        read with one query; else 404 or 403 as :meth:`require_edit_access` answers."""
+        table = obj.table
+        state = table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None)
+        query = sa.select(table).where(table.c.id == record_id, state, *self.visible(obj, "edit"))
+        if self.dialect != "sqlite":
+            query = query.with_for_update(of=table)
+        row = self.conn.execute(query).mappings().first()
+        if row is None:
+            self.require_edit_access(obj, record_id, deleted=deleted)
+            raise NotFound(f"no {obj.api_name} record '{record_id}'")
+        return row
+
     def require_editable_fields(self, obj: ObjectModel, names: Iterable[str]) -> None:
         """403 naming the fields the user may not edit (only fields they may read are named:
         the codec already refused unknown names)."""
@@ -108,20 +122,6 @@ class RecordContext:
                 f"you may not edit {', '.join(refused)}",
                 extra={"errors": {n: ["you may not edit this field"] for n in refused}},
             )
-
-    def current(self, obj: ObjectModel, record_id: str, *, lock: bool, deleted: bool = False):
-        """The stored row of a record (locked for update on PostgreSQL), or 404."""
-        query = sa.select(obj.table).where(obj.table.c.id == record_id)
-        query = query.where(
-            obj.table.c.deleted_at.is_not(None) if deleted else obj.table.c.deleted_at.is_(None)
-        )
-        if lock and self.dialect != "sqlite":
-            query = query.with_for_update()
-        row = self.conn.execute(query).mappings().first()
-        if row is None:
-            where = " in the recycle bin" if deleted else ""
-            raise NotFound(f"no {obj.api_name} record '{record_id}'{where}")
-        return row
 
     def stored_values(self, obj: ObjectModel, row: Mapping[str, Any]) -> dict[str, Any]:
         """A stored row as field values (decrypted), with its owner."""

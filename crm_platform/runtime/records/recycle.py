@@ -29,8 +29,7 @@ def delete(ctx: RecordContext, object_name: str, record_id: str) -> str:
     """Move a record (and the children that go with it) to the recycle bin; the batch id."""
     obj = ctx.object(object_name)
     ctx.require(obj, "delete")
-    ctx.require_edit_access(obj, record_id)
-    current = ctx.current(obj, record_id, lock=True)
+    current = ctx.current_for_edit(obj, record_id)
     batch = new_id()
     _delete_tree(ctx, obj, [current], batch, depth=0)
     return batch
@@ -136,8 +135,7 @@ def restore(ctx: RecordContext, object_name: str, record_id: str) -> dict[str, A
     """Bring a record back with exactly the children deleted with it; 409 on a unique clash."""
     obj = ctx.object(object_name)
     ctx.require(obj, "delete")
-    ctx.require_edit_access(obj, record_id, deleted=True)
-    current = ctx.current(obj, record_id, lock=True, deleted=True)
+    current = ctx.current_for_edit(obj, record_id, deleted=True)
     batch = current["deleted_batch"]
     restored = _batch_changes(ctx, batch, record_id)
     for candidate, changes in restored:
@@ -224,8 +222,7 @@ def purge(ctx: RecordContext, object_name: str, record_id: str) -> None:
     """Remove a record in the recycle bin, and its batch, for good."""
     obj = ctx.object(object_name)
     ctx.require(obj, "delete")
-    ctx.require_edit_access(obj, record_id, deleted=True)
-    current = ctx.current(obj, record_id, lock=True, deleted=True)
+    current = ctx.current_for_edit(obj, record_id, deleted=True)
     batch = current["deleted_batch"]
     for candidate, changes in _batch_changes(ctx, batch, record_id):
         gone = [

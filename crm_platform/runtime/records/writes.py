@@ -114,8 +114,7 @@ def update(
     """Change some fields; with ``if_match`` a stale version answers 412."""
     obj = ctx.object(object_name)
     ctx.require(obj, "edit")
-    ctx.require_edit_access(obj, record_id)
-    current = ctx.current(obj, record_id, lock=True)
+    current = ctx.current_for_edit(obj, record_id)
     if if_match is not None and current["version"] != if_match:
         raise PreconditionFailed(
             f"the record changed since version {if_match} (now {current['version']})",
