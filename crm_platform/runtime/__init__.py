@@ -3,6 +3,7 @@
 (The record service, query engine and security compile here in later work.)
 """
 
+from . import audit
 from .model import FieldModel, ModelCache, ObjectModel, OrgModel, compile_org_model
 from .org import Org, initialise_org
 from .passwords import hash_password, verify_password
@@ -16,6 +17,7 @@ __all__ = [
     "Org",
     "OrgModel",
     "User",
+    "audit",
     "check_password",
     "compile_org_model",
     "create_token",
