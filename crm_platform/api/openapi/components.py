@@ -15,8 +15,6 @@ ID_SCHEMA: dict[str, Any] = {
     "format": "uuid",
     "description": "A record id: a lowercase UUIDv7 (36 characters).",
 }
-
-
 ERROR_CODES = {
     "BadRequest": "400",
     "Unauthorized": "401",

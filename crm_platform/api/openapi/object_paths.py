@@ -18,7 +18,7 @@ from crm_platform.runtime.security.shares import PRINCIPAL_KINDS
 
 from .components import JSON, error_responses, ref
 from .objects import ComponentNames, add_object_schemas, add_shared_record_schemas, text_label
-from .values import scalar_schema
+from .values import is_upsert_key, scalar_schema
 
 METRIC_PATTERN = r"^\s*(count|(" + "|".join(METRIC_FUNCTIONS) + r")\([^,]*[^,\s][^,]*\))\s*$"
 
@@ -188,7 +188,7 @@ def _add_object(spec: APISpec, model: OrgModel, obj: ObjectModel, names: Compone
     )
     _add_shares(spec, obj, label)
     for field_name, field in obj.fields.items():
-        if field.type == "external_id" or field.definition.get("unique"):
+        if is_upsert_key(field.type, field.definition):
             _add_upsert(spec, obj, field_name, one, patch, label)
     spec.path(
         f"/records/{name}/aggregate",

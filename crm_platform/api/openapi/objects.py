@@ -14,10 +14,9 @@ from apispec import APISpec
 
 from crm_platform.runtime import ObjectModel, OrgModel
 from crm_platform.runtime.records.codec import SYSTEM_FIELDS
-from crm_platform.runtime.records.values import READ_ONLY_TYPES
 
 from .components import ID_SCHEMA, ref
-from .values import input_value_schema, output_value_schema
+from .values import input_value_schema, is_required, is_writable, output_value_schema
 
 SCALAR_VALUE: dict[str, Any] = {"type": ["string", "number", "boolean", "null"]}
 
@@ -138,7 +137,7 @@ def record_schema(model: OrgModel, obj: ObjectModel) -> dict[str, Any]:
     properties: dict[str, Any] = {"id": system["id"], "owner_id": system["owner_id"]}
     for name, field in obj.fields.items():
         schema = _annotate(output_value_schema(model, obj, name), field.definition, field.type)
-        if field.type in READ_ONLY_TYPES:
+        if not is_writable(field.type):
             schema["readOnly"] = True
         properties[name] = schema
     for name in SYSTEM_FIELDS:
@@ -174,10 +173,10 @@ def input_schema(obj: ObjectModel, *, creating: bool) -> dict[str, Any]:
     }
     required = []
     for name, field in obj.fields.items():
-        if field.type in READ_ONLY_TYPES:
+        if not is_writable(field.type):
             continue
         definition = field.definition
-        must = bool(definition.get("required")) or field.type == "master_detail"
+        must = is_required(field.type, definition)
         properties[name] = _annotate(
             input_value_schema(definition, required=must), definition, field.type
         )

@@ -1,9 +1,10 @@
 """JSON Schemas of field values: what the record codec accepts and the record service sends.
 
-Every piece of the document that depends on a field's type is here, mirroring
-``runtime/records/values.py`` (what a write accepts) and the record service
-(what a read sends back): text, numbers and exact decimals, dates and times,
-picklists, lookups, compound values, formulas and roll-ups.
+Everything the document knows about field types is here and nowhere else in the
+package, mirroring ``runtime/records/values.py`` (what a write accepts) and the
+record service (what a read sends back): text, numbers and exact decimals, dates
+and times, picklists, lookups, compound values, formulas and roll-ups, and which
+types are writable, required or upsert keys.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from crm_platform.core import ExactDecimal, UTCDateTime
 from crm_platform.metadata import SIMPLE
 from crm_platform.runtime import ObjectModel, OrgModel
-from crm_platform.runtime.records.values import PHONE, picklist_values
+from crm_platform.runtime.records.values import PHONE, READ_ONLY_TYPES, picklist_values
 
 from .components import ID_SCHEMA
 
@@ -41,6 +42,21 @@ COMPOUND_SUBS: Mapping[str, Mapping[str, int]] = {
     "address": {"street": 255, "city": 120, "state": 120, "postal_code": 20, "country": 120},
     "person_name": {"salutation": 120, "first": 120, "middle": 120, "last": 120},
 }
+
+
+def is_writable(kind: str) -> bool:
+    """Whether a create or update body may hold a value of this type."""
+    return kind not in READ_ONLY_TYPES
+
+
+def is_required(kind: str, definition: Mapping[str, Any]) -> bool:
+    """Whether a value is required: by the definition, or always (a master-detail parent)."""
+    return bool(definition.get("required")) or kind == "master_detail"
+
+
+def is_upsert_key(kind: str, definition: Mapping[str, Any]) -> bool:
+    """Whether records can be upserted by this field: external ids and unique fields."""
+    return kind == "external_id" or bool(definition.get("unique"))
 
 
 def scalar_schema(kind: str, definition: Mapping[str, Any]) -> dict[str, Any]:
