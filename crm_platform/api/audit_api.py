@@ -2,73 +2,202 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from dataclasses import asdict
+
+from apispec import APISpec
 from flask import Blueprint, Response, jsonify, request
 
 from crm_platform.core import ValidationFailed
-from crm_platform.core.tables import logins, metadata_revisions, users
+from crm_platform.metadata import KindRegistry
+from crm_platform.runtime import OrgModel, audit
 
 from .auth import current_org, require_permission
+from .openapi import JSON, error_responses
 
 bp = Blueprint("audit_api", __name__, url_prefix="/audit")
-MAX_LIMIT = 200
 
 
 def _limit() -> int:
     try:
-        limit = int(request.args.get("limit", 50))
+        return int(request.args.get("limit", audit.DEFAULT_LIMIT))
     except ValueError as exc:
         raise ValidationFailed({"limit": "must be an integer"}) from exc
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed({"limit": f"between 1 and {MAX_LIMIT}"})
-    return limit
 
 
 @bp.get("/setup")
 @require_permission("view_setup")
 def setup_audit() -> Response:
     """Who changed which metadata, when: newest first (``?kind=object&before=<version>``)."""
-    mr = metadata_revisions
-    query = (
-        sa.select(mr, users.c.email)
-        .join(users, users.c.id == mr.c.author_id, isouter=True)
-        .order_by(mr.c.metadata_version.desc(), mr.c.name)
-        .limit(_limit())
+    limit = _limit()
+    before = request.args.get("before")
+    if before and not before.isdigit():
+        raise ValidationFailed({"before": "a metadata version"})
+    query = audit.SetupChangeQuery(
+        kind=request.args.get("kind") or None,
+        before=int(before) if before else None,
+        limit=limit,
     )
-    if kind := request.args.get("kind"):
-        query = query.where(mr.c.kind == kind)
-    if before := request.args.get("before"):
-        if not before.isdigit():
-            raise ValidationFailed({"before": "a metadata version"})
-        query = query.where(mr.c.metadata_version < int(before))
     with current_org().db.read() as conn:
-        rows = conn.execute(query).mappings().all()
-    return jsonify(
-        {
-            "changes": [
-                {
-                    "revision": r["metadata_version"],
-                    "kind": r["kind"],
-                    "name": r["name"],
-                    "action": r["action"],
-                    "by": {"id": r["author_id"], "email": r["email"]},
-                    "at": r["created_at"],
-                    "before": (r["before"] or {}).get("definition"),
-                    "after": (r["after"] or {}).get("definition"),
-                }
-                for r in rows
-            ]
-        }
-    )
+        changes = audit.setup_changes(conn, query)
+    return jsonify({"changes": [asdict(change) for change in changes]})
 
 
 @bp.get("/logins")
 @require_permission("manage_users")
 def login_history() -> Response:
     """Logins, failures included, newest first (``?email=`` to narrow)."""
-    query = sa.select(logins).order_by(logins.c.at.desc()).limit(_limit())
-    if email := request.args.get("email"):
-        query = query.where(logins.c.email == email.strip().lower())
+    query = audit.LoginQuery(email=request.args.get("email") or None, limit=_limit())
     with current_org().db.read() as conn:
-        rows = conn.execute(query).mappings().all()
-    return jsonify({"logins": [dict(r) for r in rows]})
+        events = audit.login_history(conn, query)
+    return jsonify({"logins": [asdict(event) for event in events]})
+
+
+# --- its documentation --------------------------------------------------------------
+
+
+def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
+    """``/audit/setup`` and ``/audit/logins``."""
+    del model, registry  # the same for every model
+    spec.tag({"name": "audit", "description": "Setup changes and logins."})
+    limit = {
+        "name": "limit",
+        "in": "query",
+        "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": audit.MAX_LIMIT,
+            "default": audit.DEFAULT_LIMIT,
+        },
+    }
+    definition = {
+        "anyOf": [{"type": "object"}, {"type": "null"}],
+        "description": "The definition as stored (null where the component did not exist).",
+    }
+    spec.path(
+        "/audit/setup",
+        operations={
+            "get": {
+                "operationId": "audit_setup",
+                "summary": "Who changed which metadata, when: newest first (needs view_setup)",
+                "tags": ["audit"],
+                "parameters": [
+                    {
+                        "name": "kind",
+                        "in": "query",
+                        "description": "Only changes of this kind (`object`, `field`, ...).",
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "before",
+                        "in": "query",
+                        "description": "Only changes before this metadata version.",
+                        "schema": {"type": "integer", "minimum": 0},
+                    },
+                    limit,
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The changes",
+                        "content": {
+                            JSON: {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["changes"],
+                                    "properties": {
+                                        "changes": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "required": [
+                                                    "revision",
+                                                    "kind",
+                                                    "name",
+                                                    "action",
+                                                    "by",
+                                                    "at",
+                                                    "before",
+                                                    "after",
+                                                ],
+                                                "properties": {
+                                                    "revision": {"type": "integer"},
+                                                    "kind": {"type": "string"},
+                                                    "name": {"type": "string"},
+                                                    "action": {"type": "string"},
+                                                    "by": {
+                                                        "type": "object",
+                                                        "required": ["id", "email"],
+                                                        "properties": {
+                                                            "id": {"type": "string"},
+                                                            "email": {"type": ["string", "null"]},
+                                                        },
+                                                    },
+                                                    "at": {"type": "string", "format": "date-time"},
+                                                    "before": definition,
+                                                    "after": definition,
+                                                },
+                                            },
+                                        }
+                                    },
+                                    "additionalProperties": False,
+                                }
+                            }
+                        },
+                    },
+                    **error_responses("BadRequest", "Unauthorized"),
+                },
+            }
+        },
+    )
+    spec.path(
+        "/audit/logins",
+        operations={
+            "get": {
+                "operationId": "audit_logins",
+                "summary": "Logins, failures included, newest first (needs manage_users)",
+                "tags": ["audit"],
+                "parameters": [
+                    {
+                        "name": "email",
+                        "in": "query",
+                        "description": "Only the logins with this email.",
+                        "schema": {"type": "string"},
+                    },
+                    limit,
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The logins",
+                        "content": {
+                            JSON: {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["logins"],
+                                    "properties": {
+                                        "logins": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "required": ["id", "email", "succeeded", "at"],
+                                                "properties": {
+                                                    "id": {"type": "string"},
+                                                    "user_id": {"type": ["string", "null"]},
+                                                    "email": {"type": "string"},
+                                                    "succeeded": {"type": "boolean"},
+                                                    "method": {"type": "string"},
+                                                    "address": {"type": ["string", "null"]},
+                                                    "user_agent": {"type": ["string", "null"]},
+                                                    "at": {"type": "string", "format": "date-time"},
+                                                },
+                                            },
+                                        }
+                                    },
+                                    "additionalProperties": False,
+                                }
+                            }
+                        },
+                    },
+                    **error_responses("BadRequest", "Unauthorized"),
+                },
+            }
+        },
+    )

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from . import (
-    audit_api,
-    composite_api,
-    directory_api,
-    metadata_api,
-    openapi,
-    records_api,
-    search_api,
-)
+from .areas import AREAS
 from .auth import authenticate_request, require_api_access
 
 
@@ -25,11 +17,6 @@ def build_api_blueprint() -> Blueprint:
         g.crm_user = authenticate_request()
         require_api_access()
 
-    api.register_blueprint(metadata_api.bp)
-    api.register_blueprint(records_api.bp)
-    api.register_blueprint(composite_api.bp)
-    api.register_blueprint(search_api.bp)
-    api.register_blueprint(openapi.bp)
-    api.register_blueprint(directory_api.bp)
-    api.register_blueprint(audit_api.bp)
+    for area in AREAS:
+        api.register_blueprint(area.blueprint)
     return api

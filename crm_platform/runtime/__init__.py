@@ -1,8 +1,12 @@
 """The runtime: the org handle, the compiled org model, users and API tokens.
 
-(The record service, query engine and security compile here in later work.)
+Also the platform data the API and the setup UI read and change: the directory
+(users and their assignments, group and queue members), logins and the audit
+trail. The record service lives in ``runtime.records``, security in ``runtime.security``.
 """
 
+from . import audit, directory
+from .logins import THROTTLED, attempt_login
 from .model import FieldModel, ModelCache, ObjectModel, OrgModel, compile_org_model
 from .org import Org, initialise_org
 from .passwords import hash_password, verify_password
@@ -10,16 +14,20 @@ from .tokens import create_token, list_tokens, resolve_token, revoke_token
 from .users import User, check_password, create_user, find_user, get_user, system_user
 
 __all__ = [
+    "THROTTLED",
     "FieldModel",
     "ModelCache",
     "ObjectModel",
     "Org",
     "OrgModel",
     "User",
+    "attempt_login",
+    "audit",
     "check_password",
     "compile_org_model",
     "create_token",
     "create_user",
+    "directory",
     "find_user",
     "get_user",
     "hash_password",

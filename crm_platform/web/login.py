@@ -12,8 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from crm_platform.runtime import get_user
-from crm_platform.runtime.logins import THROTTLED, attempt_login
+from crm_platform.runtime import THROTTLED, attempt_login, get_user
 
 bp = Blueprint(
     "web",

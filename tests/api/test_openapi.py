@@ -23,6 +23,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from crm_platform.api import openapi
+from crm_platform.api.areas import AREAS
 from tests.metadata.test_field_types import FIELDS
 
 DOC = "/api/v1/openapi.json"
@@ -540,6 +541,30 @@ def test_every_endpoint_the_api_serves_is_documented(app, api, load_metadata):
     rule = document["components"]["schemas"]["ValidationRuleDefinition"]
     assert rule["required"] == ["api_name", "object", "condition", "message"]
     assert rule["properties"]["label"] == {"$ref": "#/components/schemas/Label"}
+
+
+def test_each_area_documents_exactly_what_its_blueprint_serves(app, org, load_metadata):
+    load_metadata("projects")  # relations, an external id and validation rules
+    api_rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")]
+    # /api/v1 serves the areas' blueprints and nothing else...
+    assert {rule.endpoint.split(".")[1] for rule in api_rules} == {
+        area.blueprint.name for area in AREAS
+    }
+    with org.reading() as (_conn, model):
+        for area in AREAS:
+            # ...and each area's description documents exactly its own routes.
+            alone = openapi.build_openapi(model, "/api/v1", org.registry, [area.describe])
+            documented = {
+                (endpoint, method.upper())
+                for (_, method), endpoint in _served_by(app, alone).items()
+            }
+            routes = {
+                (rule.endpoint, method)
+                for rule in api_rules
+                if rule.endpoint.startswith(f"api_v1.{area.blueprint.name}.")
+                for method in rule.methods - {"HEAD", "OPTIONS"}
+            }
+            assert documented == routes, area.blueprint.name
 
 
 def test_upserts_and_related_lists_follow_the_fields(app, api, org, project):

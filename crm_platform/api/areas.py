@@ -1,0 +1,46 @@
+"""The areas of /api/v1: each is a blueprint and the function that documents its endpoints.
+
+The API serves exactly these blueprints and the OpenAPI document describes exactly
+these areas, in this order, so an area cannot be served without a description.
+Each ``describe`` sits beside its views (in the views' module, or in the
+``<area>_docs`` module next to it); the records area is described per object by
+the ``openapi`` package. ``tests/api/test_openapi.py`` checks that every route an
+area serves is an operation its description documents, and the other way round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint
+
+from . import (
+    audit_api,
+    composite_api,
+    directory_api,
+    directory_docs,
+    metadata_api,
+    metadata_docs,
+    openapi,
+    records_api,
+    search_api,
+)
+
+
+@dataclass(frozen=True)
+class Area:
+    """A blueprint of /api/v1 and the description of what it serves."""
+
+    blueprint: Blueprint
+    describe: openapi.Describe
+
+
+AREAS: tuple[Area, ...] = (
+    Area(metadata_api.bp, metadata_docs.describe),
+    Area(composite_api.bp, composite_api.describe),
+    Area(search_api.bp, search_api.describe),
+    Area(directory_api.bp, directory_docs.describe),
+    Area(audit_api.bp, audit_api.describe),
+    Area(openapi.bp, openapi.serving.describe),
+    Area(records_api.bp, openapi.describe_objects),
+)

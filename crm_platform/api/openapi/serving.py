@@ -1,0 +1,115 @@
+"""``GET /api/v1/openapi.json``: the document as the metadata is *now*, cached per version.
+
+It is built once per metadata version and kept in a cache object in
+``app.extensions`` (never a module global): adding a field moves the version, so
+the next fetch describes it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from apispec import APISpec
+from flask import Blueprint, Response, current_app, request
+
+from crm_platform.api.auth import current_org
+from crm_platform.api.metadata_api import VERSION_HEADER
+from crm_platform.metadata import KindRegistry
+from crm_platform.runtime import OrgModel
+
+from .components import JSON, error_responses
+from .document import build_openapi
+
+bp = Blueprint("openapi", __name__)
+
+EXTENSION = "crm_openapi"
+
+
+class DocumentCache:
+    """Serialised documents of the newest metadata version seen, per server URL and kinds."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._documents: dict[tuple[str, tuple[str, ...]], bytes] = {}
+
+    def get(
+        self,
+        model: OrgModel,
+        server_url: str,
+        dumps: Callable[[Any], str],
+        registry: KindRegistry | None = None,
+    ) -> bytes:
+        """The document for ``model``, built (outside the lock) only when not cached yet."""
+        key = (server_url, tuple(registry.kinds) if registry is not None else ())
+        with self._lock:
+            if self._version == model.version and key in self._documents:
+                return self._documents[key]
+        body = dumps(build_openapi(model, server_url, registry)).encode("utf-8")
+        with self._lock:
+            if self._version is None or model.version > self._version:
+                self._version, self._documents = model.version, {}
+            if model.version == self._version:
+                self._documents[key] = body
+        return body
+
+
+@bp.record_once
+def _install_cache(state: Any) -> None:
+    state.app.extensions.setdefault(EXTENSION, DocumentCache())
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI document for the metadata version this request sees."""
+    org = current_org()
+    with org.db.read() as conn:
+        model = org.models.model_for(conn)
+    server_url = request.script_root + request.path.removesuffix("/openapi.json")
+    cache: DocumentCache = current_app.extensions[EXTENSION]
+    body = cache.get(model, server_url, current_app.json.dumps, org.registry)
+    response = Response(body, mimetype=JSON)
+    response.headers[VERSION_HEADER] = str(model.version)
+    response.set_etag(f"metadata-{model.version}")
+    return response.make_conditional(request)
+
+
+def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
+    """This endpoint."""
+    del model, registry  # the same for every model
+    spec.tag({"name": "openapi", "description": "This document."})
+    spec.path(
+        "/openapi.json",
+        operations={
+            "get": {
+                "operationId": "openapi_document",
+                "summary": "This OpenAPI document, for the metadata as it is now",
+                "tags": ["openapi"],
+                "parameters": [
+                    {
+                        "name": "If-None-Match",
+                        "in": "header",
+                        "description": "The ETag of a copy you have.",
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The document",
+                        "headers": {
+                            VERSION_HEADER: "MetadataVersion",
+                            "ETag": {
+                                "description": "Changes with the metadata version.",
+                                "schema": {"type": "string"},
+                            },
+                        },
+                        "content": {JSON: {"schema": {"type": "object"}}},
+                    },
+                    "304": {"description": "Your copy is current"},
+                    **error_responses("Unauthorized"),
+                },
+            }
+        },
+    )
