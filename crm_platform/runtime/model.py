@@ -122,7 +122,8 @@ class _CompiledObject:
 
     def compiled_from(self, header: Component, fields: Mapping[str, Component]) -> bool:
         # Snapshots share unchanged groups, so identity settles it nearly always.
-        return header == self.header and (fields is self.fields or fields == self.fields)
+        same_header = header is self.header or header == self.header
+        return same_header and (fields is self.fields or fields == self.fields)
 
 
 class ModelCompiler:
