@@ -250,6 +250,7 @@ class SizeResult:
     add_field_s: float
     add_field_cpu_s: float
     recompile_s: float
+    recompile_cpu_s: float
 
 
 def grow_org(org: Org, start: int, stop: int, options: Options) -> tuple[float, float, float]:
@@ -315,17 +316,17 @@ def p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10)[-1]
 
 
-def measure_probe_add_field(org: Org, size: int, runs: int) -> tuple[float, float, float]:
+def measure_probe_add_field(org: Org, size: int, runs: int) -> tuple[float, float, float, float]:
     """Median (wall, CPU) time of add_field (nullable text) on the small, empty probe object,
-    and median wall time of the first ``model_for`` after it (the model recompile a worker
-    pays at its next request)."""
+    and of the first ``model_for`` after it (the model recompile a worker pays at its next
+    request)."""
 
     def next_request() -> None:
         with org.db.read() as conn:
             org.models.model_for(conn)
 
     next_request()  # the cached model is the current version's
-    walls, cpus, recompiles = [], [], []
+    walls, cpus, recompiles, recompile_cpus = [], [], [], []
     for run in range(runs):
         definition = {"api_name": f"probe_{size}_{run}", "type": "text"}
         wall, cpu = timed_cpu(
@@ -333,8 +334,10 @@ def measure_probe_add_field(org: Org, size: int, runs: int) -> tuple[float, floa
         )
         walls.append(wall)
         cpus.append(cpu)
-        recompiles.append(timed(next_request))
-    return median(walls), median(cpus), median(recompiles)
+        recompile, recompile_cpu = timed_cpu(next_request)
+        recompiles.append(recompile)
+        recompile_cpus.append(recompile_cpu)
+    return median(walls), median(cpus), median(recompiles), median(recompile_cpus)
 
 
 def run_sizes(
@@ -352,7 +355,7 @@ def run_sizes(
         progress(f"model_for vs SELECT 1 ×{options.calls}")
         model_times, select_times = measure_request_overhead(org, options.calls)
         progress("add_field on the probe object")
-        add_field_s, add_field_cpu_s, recompile_s = measure_probe_add_field(
+        add_field_s, add_field_cpu_s, recompile_s, recompile_cpu_s = measure_probe_add_field(
             org, size, options.add_field_runs
         )
         results.append(
@@ -372,6 +375,7 @@ def run_sizes(
                 add_field_s=add_field_s,
                 add_field_cpu_s=add_field_cpu_s,
                 recompile_s=recompile_s,
+                recompile_cpu_s=recompile_cpu_s,
             )
         )
         if after_first is not None and len(results) == 1:
@@ -557,6 +561,7 @@ def report(
             "add_field, empty object ms",
             "of which CPU ms",
             "next model_for (recompile) ms",
+            "of which CPU ms",
         ],
         [
             [
@@ -569,6 +574,7 @@ def report(
                 ms(r.add_field_s),
                 ms(r.add_field_cpu_s),
                 ms(r.recompile_s),
+                ms(r.recompile_cpu_s),
             ]
             for r in sizes
         ],
