@@ -70,8 +70,12 @@ class ReferenceIndex:
             frozenset(_references(registry, "object", definition)),
             tuple(_paths(registry, "object", definition)),
         )
-        with self._lock:
-            self._known[header.name] = (header, fields, found)
+        if fields is model.base.groups.get(("field", header.name)) and header is model.base.get(
+            "object", header.name
+        ):
+            # remembered only for the snapshot's own (immutable) components, never an edit's
+            with self._lock:
+                self._known[header.name] = (header, fields, found)
         return found
 
 
