@@ -9,7 +9,8 @@ dropped at the end), three tables:
 2. the per-request cost of the version check and model lookup,
    ``org.models.model_for(conn)`` inside ``org.db.read()`` when the version has not
    moved, beside a bare ``SELECT 1`` read transaction measured in the same run, and
-   ``org.metadata.add_field`` on a small empty object at each size;
+   ``org.metadata.add_field`` on a small empty object at each size, and the first
+   ``model_for`` after it (the incremental model recompile every worker pays once);
 3. ``org.metadata.add_field`` on an object whose table holds 1,000,000 rows (a
    nullable text field and a currency field), beside a raw
    ``ALTER TABLE ... ADD COLUMN`` on a same-sized copy of that table. It runs right
@@ -248,6 +249,8 @@ class SizeResult:
     select1_p90_s: float
     add_field_s: float
     add_field_cpu_s: float
+    recompile_s: float
+    recompile_cpu_s: float
 
 
 def grow_org(org: Org, start: int, stop: int, options: Options) -> tuple[float, float, float]:
@@ -313,9 +316,17 @@ def p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10)[-1]
 
 
-def measure_probe_add_field(org: Org, size: int, runs: int) -> tuple[float, float]:
-    """Median (wall, CPU) time of add_field (nullable text) on the small, empty probe object."""
-    walls, cpus = [], []
+def measure_probe_add_field(org: Org, size: int, runs: int) -> tuple[float, float, float, float]:
+    """Median (wall, CPU) time of add_field (nullable text) on the small, empty probe object,
+    and of the first ``model_for`` after it (the model recompile a worker pays at its next
+    request)."""
+
+    def next_request() -> None:
+        with org.db.read() as conn:
+            org.models.model_for(conn)
+
+    next_request()  # the cached model is the current version's
+    walls, cpus, recompiles, recompile_cpus = [], [], [], []
     for run in range(runs):
         definition = {"api_name": f"probe_{size}_{run}", "type": "text"}
         wall, cpu = timed_cpu(
@@ -323,7 +334,10 @@ def measure_probe_add_field(org: Org, size: int, runs: int) -> tuple[float, floa
         )
         walls.append(wall)
         cpus.append(cpu)
-    return median(walls), median(cpus)
+        recompile, recompile_cpu = timed_cpu(next_request)
+        recompiles.append(recompile)
+        recompile_cpus.append(recompile_cpu)
+    return median(walls), median(cpus), median(recompiles), median(recompile_cpus)
 
 
 def run_sizes(
@@ -341,7 +355,9 @@ def run_sizes(
         progress(f"model_for vs SELECT 1 ×{options.calls}")
         model_times, select_times = measure_request_overhead(org, options.calls)
         progress("add_field on the probe object")
-        add_field_s, add_field_cpu_s = measure_probe_add_field(org, size, options.add_field_runs)
+        add_field_s, add_field_cpu_s, recompile_s, recompile_cpu_s = measure_probe_add_field(
+            org, size, options.add_field_runs
+        )
         results.append(
             SizeResult(
                 objects=size,
@@ -358,6 +374,8 @@ def run_sizes(
                 select1_p90_s=p90(select_times),
                 add_field_s=add_field_s,
                 add_field_cpu_s=add_field_cpu_s,
+                recompile_s=recompile_s,
+                recompile_cpu_s=recompile_cpu_s,
             )
         )
         if after_first is not None and len(results) == 1:
@@ -542,6 +560,8 @@ def report(
             "p90 SELECT 1 µs",
             "add_field, empty object ms",
             "of which CPU ms",
+            "next model_for (recompile) ms",
+            "of which CPU ms",
         ],
         [
             [
@@ -553,6 +573,8 @@ def report(
                 us(r.select1_p90_s),
                 ms(r.add_field_s),
                 ms(r.add_field_cpu_s),
+                ms(r.recompile_s),
+                ms(r.recompile_cpu_s),
             ]
             for r in sizes
         ],

@@ -19,6 +19,7 @@ from .fieldtypes import (
 from .kinds import Kind, KindRegistry, Problem, build_registry, load_schema
 from .names import SYSTEM_COLUMNS, api_name_problem, field_name_problem
 from .service import ChangeResult, MetadataService
+from .snapshots import SnapshotCache
 from .store import (
     ACTIVE,
     DELETED,
@@ -47,6 +48,7 @@ __all__ = [
     "MetadataService",
     "Problem",
     "Snapshot",
+    "SnapshotCache",
     "api_name_problem",
     "build_registry",
     "canonical_field",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -14,18 +15,22 @@ from .store import ACTIVE, DELETED, PURGED, Component, ComponentChange, Snapshot
 class CandidateModel:
     """The metadata as a change set would leave it.
 
-    Starts as a copy of a :class:`Snapshot`; edits replace components; :meth:`changes`
-    lists what differs from the snapshot. Validators read it through the query methods.
+    An overlay on a :class:`Snapshot`: edits replace components in the overlay only,
+    so starting a change set and each edit cost nothing in the size of the org;
+    :meth:`changes` lists what differs from the snapshot. Validators read it through
+    the query methods.
     """
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.base = snapshot
-        self.components: dict[tuple[str, str], Component] = dict(snapshot.components)
-        self._objects: dict[str, dict[str, Any]] | None = None
-        # Components by (kind, parent), kept current by put(): edits stay O(1) in org size.
-        self._children: dict[tuple[str, str | None], dict[str, Component]] = {}
-        for comp in self.components.values():
-            self._children.setdefault((comp.kind, comp.parent), {})[comp.name] = comp
+        self._edits: dict[tuple[str, str], Component] = {}
+        # Reads see the edits first, then the snapshot.
+        self.components: Mapping[tuple[str, str], Component] = ChainMap(
+            self._edits, snapshot.components
+        )
+        # Groups (kind, parent) an edit touched, copied from the snapshot's on first write.
+        self._groups: dict[tuple[str, str | None], dict[str, Component]] = {}
+        self._objects: dict[str, dict[str, Any]] = {}  # assembled definitions, per object
         # What validators derive from the candidate once per run (cleared on every edit).
         self.memo: dict[str, Any] = {}
 
@@ -34,41 +39,55 @@ class CandidateModel:
         comp = self.components.get((kind, name))
         return None if comp is None or comp.status == PURGED else comp
 
+    def group(self, kind: str, parent: str | None) -> Mapping[str, Component]:
+        """The components of ``kind`` under ``parent`` (purged ones included), by name.
+
+        A group no edit touched is the snapshot's own mapping, so callers may cache
+        what they derive from it by its identity.
+        """
+        key = (kind, parent)
+        found = self._groups.get(key)
+        return found if found is not None else self.base.groups.get(key, {})
+
     def objects(self) -> Mapping[str, dict[str, Any]]:
         """Every active object's full definition (header plus active fields, in order)."""
-        if self._objects is None:
-            fields: dict[str, list[Component]] = {}
-            for comp in self.components.values():
-                if comp.kind == "field" and comp.status == ACTIVE and comp.parent:
-                    fields.setdefault(comp.parent, []).append(comp)
-            self._objects = {}
-            for comp in self.components.values():
-                if comp.kind == "object" and comp.status == ACTIVE:
-                    own = sorted(fields.get(comp.name, []), key=lambda c: (c.position, c.name))
-                    self._objects[comp.name] = {
-                        **comp.definition,
-                        "fields": [dict(f.definition) for f in own],
-                    }
-        return self._objects
+        found = {}
+        for comp in self.of_kind("object"):
+            definition = self.object(comp.name)
+            if definition is not None:
+                found[comp.name] = definition
+        return found
 
     def object(self, name: str) -> dict[str, Any] | None:
-        return self.objects().get(name)
+        """One active object's full definition (header plus active fields, in order)."""
+        found = self._objects.get(name)
+        if found is None:
+            comp = self.get("object", name)
+            if comp is None or comp.status != ACTIVE:
+                return None
+            own = self.fields_of(name)
+            found = {**comp.definition, "fields": [dict(f.definition) for f in own]}
+            self._objects[name] = found
+        return found
 
     def has_object(self, name: str) -> bool:
-        return name in self.objects()
+        comp = self.get("object", name)
+        return comp is not None and comp.status == ACTIVE
 
     def of_kind(self, kind: str) -> list[Component]:
-        return [c for c in self.components.values() if c.kind == kind and c.status == ACTIVE]
+        """The active components of ``kind``, in creation order."""
+        groups = {key for key in self.base.groups if key[0] == kind}
+        groups.update(key for key in self._groups if key[0] == kind)
+        found = [c for key in groups for c in self.group(*key).values() if c.status == ACTIVE]
+        return sorted(found, key=lambda c: (c.position, c.name))
 
     def fields_of(self, object_name: str, *, include_deleted: bool = False) -> list[Component]:
         wanted = {ACTIVE, DELETED} if include_deleted else {ACTIVE}
-        found = [
-            c for c in self._children.get(("field", object_name), {}).values() if c.status in wanted
-        ]
+        found = [c for c in self.group("field", object_name).values() if c.status in wanted]
         return sorted(found, key=lambda c: (c.position, c.name))
 
     def field_count(self, object_name: str) -> int:
-        return len(self.fields_of(object_name, include_deleted=True))
+        return sum(c.status != PURGED for c in self.group("field", object_name).values())
 
     def master_path(self, start: str, goal: str) -> bool:
         """Whether ``goal`` is ``start`` or one of its masters, following master_detail up."""
@@ -90,7 +109,7 @@ class CandidateModel:
     def used_physical_names(self, kind: str, parent: str | None = None) -> set[str]:
         """Physical names taken by live components (deleted ones keep theirs)."""
         taken: set[str] = set()
-        for comp in self._children.get((kind, parent), {}).values():
+        for comp in self.group(kind, parent).values():
             if comp.status == PURGED:
                 continue
             if kind == "object":
@@ -100,16 +119,34 @@ class CandidateModel:
                 taken.update(comp.physical.get("retired_columns", []))
         return taken
 
+    def as_snapshot(self) -> Snapshot:
+        """The candidate as a snapshot (version -1), sharing what no edit touched."""
+        return self.base.advanced(-1, self._edits.values())
+
     # --- edits -------------------------------------------------------------------
     def put(self, comp: Component) -> None:
         """Add or replace a component."""
         previous = self.components.get(comp.key)
         if previous is not None and previous.parent != comp.parent:
-            self._children.get((previous.kind, previous.parent), {}).pop(previous.name, None)
-        self.components[comp.key] = comp
-        self._children.setdefault((comp.kind, comp.parent), {})[comp.name] = comp
-        self._objects = None
+            self._own_group(previous.kind, previous.parent).pop(previous.name, None)
+            self._forget(previous)
+        self._edits[comp.key] = comp
+        self._own_group(comp.kind, comp.parent)[comp.name] = comp
+        self._forget(comp)
         self.memo.clear()
+
+    def _own_group(self, kind: str, parent: str | None) -> dict[str, Component]:
+        key = (kind, parent)
+        if key not in self._groups:
+            self._groups[key] = dict(self.base.groups.get(key, {}))
+        return self._groups[key]
+
+    def _forget(self, comp: Component) -> None:
+        """Drop the assembled definition an edit of ``comp`` makes stale."""
+        if comp.kind == "object":
+            self._objects.pop(comp.name, None)
+        elif comp.kind == "field" and comp.parent is not None:
+            self._objects.pop(comp.parent, None)
 
     def new_component(
         self,
@@ -122,7 +159,7 @@ class CandidateModel:
         physical: Mapping[str, Any] | None = None,
     ) -> Component:
         """A component that does not exist yet, placed after its siblings."""
-        siblings = [c.position for c in self._children.get((kind, parent), {}).values()]
+        siblings = [c.position for c in self.group(kind, parent).values()]
         comp = Component(
             id=new_id(),
             kind=kind,
@@ -155,7 +192,7 @@ class CandidateModel:
     def changes(self) -> list[ComponentChange]:
         """Components that differ from the snapshot, objects before their fields."""
         out = []
-        for key, comp in self.components.items():
+        for key, comp in self._edits.items():
             before = self.base.components.get(key)
             if before is not None and before.id != comp.id:
                 # a purged component replaced by a new one of the same name

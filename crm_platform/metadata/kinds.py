@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 Problem = tuple[str, str]  # (field path, message)
 Validator = Callable[["CandidateModel", Mapping[str, Any]], Iterable[Problem]]
 ApplyHook = Callable[[Any, tuple[Any, ...], "CandidateModel"], None]
+ComponentKey = tuple[str, str]  # (kind, name)
+References = Callable[[Mapping[str, Any]], Iterable[ComponentKey]]
+FieldPath = tuple[str, ...]
+Paths = Callable[[Mapping[str, Any]], Iterable[tuple[str, FieldPath]]]
 
 SHARED_SCHEMAS = ("label", "field")
 
@@ -59,6 +63,8 @@ class KindRegistry:
     kinds: dict[str, Kind] = field(default_factory=dict)
     validators: dict[str, list[Validator]] = field(default_factory=dict)
     apply_hooks: list[ApplyHook] = field(default_factory=list)
+    references: dict[str, list[References]] = field(default_factory=dict)
+    paths: dict[str, list[Paths]] = field(default_factory=dict)
     _schema_registry: Registry = field(default_factory=Registry)
     _compiled: dict[str, Draft202012Validator] = field(default_factory=dict)
 
@@ -77,6 +83,22 @@ class KindRegistry:
     def add_validator(self, kind: str, validator: Validator) -> None:
         """Run ``validator`` on every definition of ``kind`` in a change set's candidate model."""
         self.validators.setdefault(kind, []).append(validator)
+
+    def add_references(self, kind: str, references: References) -> None:
+        """Declare the components a definition of ``kind`` refers to, as (kind, name) keys.
+
+        A change set re-validates a component when one it refers to changes; the
+        validators of a kind that declares no references run on every change set.
+        """
+        self.references.setdefault(kind, []).append(references)
+
+    def add_paths(self, kind: str, paths: Paths) -> None:
+        """Declare the field paths a definition of ``kind`` reads, as (object, path) pairs.
+
+        For expressions: a change to any object a path walks through (following
+        lookups) re-validates the definition. Objects give their full definition.
+        """
+        self.paths.setdefault(kind, []).append(paths)
 
     def add_apply_hook(self, hook: ApplyHook) -> None:
         """Run ``hook(conn, changes, model)`` in every change set's transaction, after its DDL.
@@ -153,6 +175,10 @@ def build_registry() -> KindRegistry:
     for kind, validator in _other_kinds():
         registry.register_kind(kind)
         registry.add_validator(kind.name, validator)
+    from .impact import KIND_REFERENCES
+
+    for kind_name, references in KIND_REFERENCES.items():
+        registry.add_references(kind_name, references)
     return registry
 
 

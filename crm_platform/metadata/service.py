@@ -18,7 +18,9 @@ from crm_platform.core import Database, NotFound, ValidationFailed
 
 from . import ddl, history, operations
 from .candidate import CandidateModel
+from .impact import ReferenceIndex, change_scope
 from .kinds import KindRegistry
+from .snapshots import SnapshotCache
 from .store import (
     ACTIVE,
     DELETED,
@@ -28,7 +30,6 @@ from .store import (
     Snapshot,
     bump_version,
     lock_version,
-    read_snapshot,
     read_version,
     write_changes,
 )
@@ -53,9 +54,13 @@ class ChangeResult:
 class MetadataService:
     """Reads and changes an org's metadata. One instance per org, shared by all requests."""
 
-    def __init__(self, db: Database, registry: KindRegistry) -> None:
+    def __init__(
+        self, db: Database, registry: KindRegistry, snapshots: SnapshotCache | None = None
+    ) -> None:
         self.db = db
         self.registry = registry
+        self.snapshots = snapshots or SnapshotCache()
+        self.references = ReferenceIndex()
 
     # --- reading --------------------------------------------------------------------
     def version(self) -> int:
@@ -64,7 +69,7 @@ class MetadataService:
 
     def snapshot(self) -> Snapshot:
         with self.db.read() as conn:
-            return read_snapshot(conn)
+            return self.snapshots.read(conn)
 
     def list_objects(self, *, include_deleted: bool = False) -> list[dict[str, Any]]:
         """Every object's definition with its active fields, in creation order."""
@@ -124,12 +129,13 @@ class MetadataService:
         """Run ``edit`` on a candidate model; validate, apply DDL and store it, or nothing."""
         with self.db.write(ddl=True) as conn:
             version = lock_version(conn)
-            model = CandidateModel(read_snapshot(conn))
+            model = CandidateModel(self.snapshots.read(conn))
             value = edit(model)
             operations.settle_rollup_storage(model)
             if not model.changes():
                 return ChangeResult(version, (), value)
-            validate_candidate(model, self.registry, subject)
+            scope = change_scope(model, self.registry, self.references)
+            validate_candidate(model, self.registry, subject, scope)
             steps = _plan_ddl(conn, model, subject)
             changes = model.changes()
             _run_ddl(conn, steps)

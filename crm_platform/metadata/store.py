@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,30 +49,70 @@ class Component:
         return replace(self, **changes)
 
 
+Groups = Mapping[tuple[str, str | None], Mapping[str, Component]]
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """Every non-purged component and the metadata version, read in one transaction."""
+    """Every non-purged component and the metadata version, read in one transaction.
+
+    Never changed once built: a newer version is a new snapshot (see :meth:`advanced`),
+    which shares the unchanged components with this one.
+    """
 
     version: int
     components: Mapping[tuple[str, str], Component]
 
+    @cached_property
+    def groups(self) -> Groups:
+        """Components by (kind, parent), then by name: children without scanning the org."""
+        groups: dict[tuple[str, str | None], dict[str, Component]] = {}
+        for comp in self.components.values():
+            groups.setdefault((comp.kind, comp.parent), {})[comp.name] = comp
+        return groups
+
     def of_kind(self, kind: str, *, include_deleted: bool = False) -> list[Component]:
-        return sorted(
-            (
-                c
-                for c in self.components.values()
-                if c.kind == kind and (include_deleted or c.status == ACTIVE)
-            ),
-            key=lambda c: (c.position, c.name),
-        )
+        found = [
+            c
+            for (group_kind, _parent), members in self.groups.items()
+            if group_kind == kind
+            for c in members.values()
+            if include_deleted or c.status == ACTIVE
+        ]
+        return sorted(found, key=lambda c: (c.position, c.name))
 
     def children(self, parent: str, kind: str = "field", *, include_deleted: bool = False):
-        return [
-            c for c in self.of_kind(kind, include_deleted=include_deleted) if c.parent == parent
-        ]
+        members = self.groups.get((kind, parent), {}).values()
+        found = [c for c in members if include_deleted or c.status == ACTIVE]
+        return sorted(found, key=lambda c: (c.position, c.name))
 
     def get(self, kind: str, name: str) -> Component | None:
         return self.components.get((kind, name))
+
+    def advanced(self, version: int, rows: Iterable[Component]) -> Snapshot:
+        """This snapshot with ``rows`` (components stored since, purged ones included) applied.
+
+        Unchanged components and groups are shared, not copied one by one.
+        """
+        components = dict(self.components)
+        groups = dict(self.groups)
+        touched: set[tuple[str, str | None]] = set()
+        for comp in rows:
+            group = (comp.kind, comp.parent)
+            if group not in touched:
+                groups[group] = dict(groups.get(group, {}))
+                touched.add(group)
+            members = groups[group]
+            if comp.status != PURGED:
+                components[comp.key] = comp
+                members[comp.name] = comp
+            elif (current := components.get(comp.key)) is not None and current.id == comp.id:
+                # purged; a new component of the same name may replace it in the same set
+                del components[comp.key]
+                del members[comp.name]
+        snapshot = Snapshot(version=version, components=components)
+        snapshot.__dict__["groups"] = {k: v for k, v in groups.items() if v}
+        return snapshot
 
 
 def read_version(conn: Connection) -> int:
@@ -100,28 +141,46 @@ def lock_version(conn: Connection) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def read_snapshot(conn: Connection) -> Snapshot:
-    """All live components (active and soft-deleted) with the version they belong to."""
+def read_snapshot(conn: Connection, since: Snapshot | None = None) -> Snapshot:
+    """All live components (active and soft-deleted) with the version they belong to.
+
+    Given ``since``, an older snapshot of the same org, only the components stored
+    after its version are read (the revisions name them) and applied to it.
+    """
     version = read_version(conn)
+    if since is not None and since.version == version:
+        return since
+    if since is not None and since.version < version:
+        changed = sa.select(metadata_revisions.c.component_id).where(
+            metadata_revisions.c.metadata_version > since.version
+        )
+        rows = conn.execute(
+            sa.select(metadata_components).where(metadata_components.c.id.in_(changed))
+        ).mappings()
+        return since.advanced(version, (_component(row) for row in rows))
     rows = conn.execute(
         sa.select(metadata_components).where(metadata_components.c.status != PURGED)
     ).mappings()
     components = {}
     for row in rows:
-        comp = Component(
-            id=row["id"],
-            kind=row["kind"],
-            name=row["name"],
-            parent=row["parent"],
-            owner=row["owner"],
-            status=row["status"],
-            position=row["position"],
-            definition=row["definition"],
-            physical=row["physical"] or {},
-            revision=row["revision"],
-        )
+        comp = _component(row)
         components[comp.key] = comp
     return Snapshot(version=version, components=components)
+
+
+def _component(row: Mapping[str, Any]) -> Component:
+    return Component(
+        id=row["id"],
+        kind=row["kind"],
+        name=row["name"],
+        parent=row["parent"],
+        owner=row["owner"],
+        status=row["status"],
+        position=row["position"],
+        definition=row["definition"],
+        physical=row["physical"] or {},
+        revision=row["revision"],
+    )
 
 
 @dataclass(frozen=True)

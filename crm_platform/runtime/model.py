@@ -19,9 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from crm_platform.metadata import (
+    ACTIVE,
     Component,
     Snapshot,
-    read_snapshot,
+    SnapshotCache,
     read_version,
     share_version,
     sub_columns,
@@ -93,7 +94,6 @@ class OrgModel:
 
     version: int
     objects: Mapping[str, ObjectModel]
-    sql_metadata: sa.MetaData
     relations_to: Mapping[str, tuple[Relation, ...]]
     rollups_over: Mapping[str, tuple[Rollup, ...]]
     validation_rules: Mapping[str, tuple[Mapping[str, Any], ...]]
@@ -105,34 +105,92 @@ class OrgModel:
         return self.objects.get(name)
 
 
-def compile_org_model(snapshot: Snapshot) -> OrgModel:
-    """Build the immutable model of a snapshot, into a fresh SQLAlchemy ``MetaData``."""
-    sql_metadata = sa.MetaData()
-    fields_by_object: dict[str, list[Component]] = {}
-    for comp in snapshot.of_kind("field"):
-        fields_by_object.setdefault(comp.parent or "", []).append(comp)
-    objects = {}
-    for comp in snapshot.of_kind("object"):
-        objects[comp.name] = _compile_object(
-            comp, fields_by_object.get(comp.name, []), sql_metadata
-        )
+def compile_org_model(snapshot: Snapshot, compiler: ModelCompiler | None = None) -> OrgModel:
+    """Build the immutable model of a snapshot (from scratch unless given a ``compiler``)."""
+    return (compiler or ModelCompiler()).compile(snapshot)
+
+
+@dataclass(frozen=True)
+class _CompiledObject:
+    """One object compiled, with the components it was compiled from."""
+
+    header: Component
+    fields: Mapping[str, Component]  # the snapshot's field group (every status), by name
+    model: ObjectModel
+    relations: tuple[tuple[str, Relation], ...]  # (target, relation)
+    rollups: tuple[tuple[str, Rollup], ...]  # (child, rollup)
+
+    def compiled_from(self, header: Component, fields: Mapping[str, Component]) -> bool:
+        # Snapshots share unchanged groups, so identity settles it nearly always.
+        same_header = header is self.header or header == self.header
+        return same_header and (fields is self.fields or fields == self.fields)
+
+
+class ModelCompiler:
+    """Compiles snapshots, reusing each object compiled earlier from the same components.
+
+    An object's compiled part (its SQLAlchemy table, field models and the relations and
+    roll-ups its fields declare) depends on its header and its own fields only, so a
+    part compiled from components equal to the snapshot's is the part a fresh compile
+    would build. Each table lives in a ``MetaData`` of its own: a ``Table`` belongs to
+    exactly one ``MetaData``, and a shared one would tie every reused table to the
+    model that first built it (nothing in the platform resolves tables by name, and no
+    table has foreign keys to another, so nothing needs them together). Thread-safe:
+    parts are immutable and the remembered set is replaced whole.
+    """
+
+    def __init__(self) -> None:
+        self._parts: Mapping[str, _CompiledObject] = {}
+
+    def compile(self, snapshot: Snapshot) -> OrgModel:
+        """The model of ``snapshot``; objects whose components did not change are reused."""
+        known = self._parts
+        parts: dict[str, _CompiledObject] = {}
+        for header in snapshot.of_kind("object"):
+            fields = snapshot.groups.get(("field", header.name), {})
+            part = known.get(header.name)
+            if part is None or not part.compiled_from(header, fields):
+                part = _compile_part(header, fields)
+            parts[header.name] = part
+        self._parts = parts
+        return _assemble(snapshot, parts)
+
+
+def _assemble(snapshot: Snapshot, parts: Mapping[str, _CompiledObject]) -> OrgModel:
     relations: dict[str, list[Relation]] = {}
     rollups: dict[str, list[Rollup]] = {}
-    for obj in objects.values():
-        for field in obj.fields.values():
-            _index_field(obj.api_name, field, relations, rollups)
+    for part in parts.values():
+        for target, relation in part.relations:
+            relations.setdefault(target, []).append(relation)
+        for child, rollup in part.rollups:
+            rollups.setdefault(child, []).append(rollup)
     rules: dict[str, list[Mapping[str, Any]]] = {}
     for comp in snapshot.of_kind("validation_rule"):
-        if comp.definition.get("active", True) and comp.parent in objects:
+        if comp.definition.get("active", True) and comp.parent in parts:
             rules.setdefault(comp.parent, []).append(MappingProxyType(dict(comp.definition)))
     return OrgModel(
         snapshot.version,
-        MappingProxyType(objects),
-        sql_metadata,
+        MappingProxyType({name: part.model for name, part in parts.items()}),
         MappingProxyType({k: tuple(v) for k, v in relations.items()}),
         MappingProxyType({k: tuple(v) for k, v in rollups.items()}),
         MappingProxyType({k: tuple(v) for k, v in rules.items()}),
         compile_security(snapshot),
+    )
+
+
+def _compile_part(header: Component, fields: Mapping[str, Component]) -> _CompiledObject:
+    active = [c for c in fields.values() if c.status == ACTIVE]
+    model = _compile_object(header, active, sa.MetaData())
+    relations: dict[str, list[Relation]] = {}
+    rollups: dict[str, list[Rollup]] = {}
+    for field in model.fields.values():
+        _index_field(model.api_name, field, relations, rollups)
+    return _CompiledObject(
+        header,
+        fields,
+        model,
+        tuple((target, r) for target, found in relations.items() for r in found),
+        tuple((child, r) for child, found in rollups.items() for r in found),
     )
 
 
@@ -202,11 +260,19 @@ def read_time_zone(conn: Connection) -> str:
 
 
 class ModelCache:
-    """Holds the compiled model of the newest metadata version this process has seen."""
+    """Holds the compiled model of the newest metadata version this process has seen.
 
-    def __init__(self) -> None:
+    A moved version is caught up incrementally: the snapshot cache reads only the
+    components stored since, and the compiler reuses every object they do not touch.
+    """
+
+    def __init__(
+        self, snapshots: SnapshotCache | None = None, compiler: ModelCompiler | None = None
+    ) -> None:
         self._model: OrgModel | None = None
         self._lock = threading.Lock()
+        self.snapshots = snapshots or SnapshotCache()
+        self.compiler = compiler or ModelCompiler()
 
     def model_for(self, conn: Connection, *, for_write: bool = False) -> OrgModel:
         """The model for the version visible to ``conn``, rebuilt only when it moved.
@@ -221,7 +287,8 @@ class ModelCache:
             model = self._model
             if model is None or model.version != version:
                 model = dataclasses.replace(
-                    compile_org_model(read_snapshot(conn)), time_zone=read_time_zone(conn)
+                    self.compiler.compile(self.snapshots.read(conn)),
+                    time_zone=read_time_zone(conn),
                 )
                 # A reader still on an older snapshot gets its model, but never evicts
                 # the newer one (no recompiling back and forth across a change).

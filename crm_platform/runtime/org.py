@@ -38,17 +38,20 @@ class Org:
     models: ModelCache = field(default_factory=ModelCache)
 
     def __post_init__(self) -> None:
-        self.metadata = MetadataService(self.db, self.registry)
+        # The service and the model cache share one snapshot cache: a change set and the
+        # model rebuild after it each read only the components stored since.
+        self.metadata = MetadataService(self.db, self.registry, self.models.snapshots)
         self.records = RecordService(self)
 
     @classmethod
     def open(cls, settings: Settings, registry: KindRegistry | None = None) -> Org:
         """Connect to the org's database (nothing is created: see :func:`initialise_org`)."""
+        models = ModelCache()
         if registry is None:
             registry = build_registry()
-            register_runtime_checks(registry)
+            register_runtime_checks(registry, models.compiler)
         db = Database(settings.database_url, sqlite_functions=sqlite_functions())
-        return cls(settings=settings, db=db, registry=registry)
+        return cls(settings=settings, db=db, registry=registry, models=models)
 
     def exists(self) -> bool:
         """Whether the database holds an initialised org."""
