@@ -13,7 +13,7 @@ from . import (
     records_api,
     search_api,
 )
-from .auth import authenticate_request, require_api_access
+from .auth import authenticate_request, end_request_reading, require_api_access
 
 
 def build_api_blueprint() -> Blueprint:
@@ -24,6 +24,9 @@ def build_api_blueprint() -> Blueprint:
     def _authenticate() -> None:
         g.crm_user = authenticate_request()
         require_api_access()
+
+    # the read transaction authentication opened (and a read view used) ends here
+    api.teardown_request(end_request_reading)
 
     api.register_blueprint(metadata_api.bp)
     api.register_blueprint(records_api.bp)
