@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,18 +40,20 @@ class Principal:
     queues: tuple[str, ...] = ()
 
 
-def _names(conn: Connection, column: sa.Column[Any]) -> sa.ScalarSelect[Any]:
+def _names(dialect: str, column: sa.Column[Any]) -> sa.ScalarSelect[Any]:
     """The user's names in a membership table, as one JSON array (``[]`` when none)."""
     user_id = column.table.c.user_id
-    if conn.dialect.name == "sqlite":
+    if dialect == "sqlite":
         aggregate = sa.func.json_group_array(column)
     else:
         aggregate = sa.func.coalesce(sa.func.json_agg(column), sa.literal_column("'[]'::json"))
     return sa.select(aggregate).where(user_id == users.c.id).scalar_subquery()
 
 
-def _query(conn: Connection) -> sa.Select[Any]:
-    return sa.select(
+@cache
+def _queries(dialect: str) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """(by user id, by token id): built once per dialect, bound per request."""
+    by_user = sa.select(
         users.c.id,
         users.c.email,
         users.c.name,
@@ -58,10 +61,18 @@ def _query(conn: Connection) -> sa.Select[Any]:
         users.c.is_system,
         users.c.role,
         users.c.profile,
-        _names(conn, user_permission_sets.c.permission_set).label("permission_sets"),
-        _names(conn, group_members.c.group_name).label("groups"),
-        _names(conn, queue_members.c.queue_name).label("queues"),
+        _names(dialect, user_permission_sets.c.permission_set).label("permission_sets"),
+        _names(dialect, group_members.c.group_name).label("groups"),
+        _names(dialect, queue_members.c.queue_name).label("queues"),
     )
+    by_token = (
+        by_user.add_columns(
+            api_tokens.c.secret_hash, api_tokens.c.revoked_at, api_tokens.c.expires_at
+        )
+        .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
+        .where(api_tokens.c.id == sa.bindparam("token_id"))
+    )
+    return by_user.where(users.c.id == sa.bindparam("user_id")), by_token
 
 
 def _decoded(value: Any) -> tuple[str, ...]:
@@ -83,7 +94,8 @@ def _principal(row: sa.RowMapping) -> Principal:
 
 def read_principal(conn: Connection, user_id: str) -> Principal | None:
     """The user and their assignments (one statement), or None for an unknown id."""
-    row = conn.execute(_query(conn).where(users.c.id == user_id)).mappings().first()
+    query = _queries(conn.dialect.name)[0]
+    row = conn.execute(query, {"user_id": user_id}).mappings().first()
     return None if row is None else _principal(row)
 
 
@@ -94,13 +106,8 @@ def principal_for_token(conn: Connection, token: str) -> Principal | None:
     if parsed is None:
         return None
     token_id, secret = parsed
-    query = (
-        _query(conn)
-        .add_columns(api_tokens.c.secret_hash, api_tokens.c.revoked_at, api_tokens.c.expires_at)
-        .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
-        .where(api_tokens.c.id == token_id)
-    )
-    row = conn.execute(query).mappings().first()
+    query = _queries(conn.dialect.name)[1]
+    row = conn.execute(query, {"token_id": token_id}).mappings().first()
     if row is None or not token_accepts(row, secret):
         return None
     return _principal(row)
