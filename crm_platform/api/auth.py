@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
 from flask_login import current_user as session_user
 from flask_wtf.csrf import validate_csrf
+from sqlalchemy import Connection
 from wtforms.validators import ValidationError as CSRFValidationError
 
 from crm_platform.core import Forbidden, Unauthorized
-from crm_platform.runtime import Org, User, get_user, resolve_token
-from crm_platform.runtime.security import UserAccess, load_access
+from crm_platform.runtime import Org, OrgModel, User
+from crm_platform.runtime.security import (
+    Principal,
+    UserAccess,
+    access_for,
+    load_access,
+    principal_for_token,
+    read_principal,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,6 +33,24 @@ def current_org() -> Org:
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def request_reading() -> tuple[Connection, OrgModel]:
+    """The request's read transaction and the model it sees: opened at most once per
+    request (authentication and a read view share it) and ended at teardown."""
+    if "crm_reading" not in g:
+        stack = ExitStack()
+        g.crm_reading = stack.enter_context(current_org().reading())
+        g.crm_reading_stack = stack
+    return g.crm_reading
+
+
+def end_request_reading(_exc: BaseException | None = None) -> None:
+    """End the request's read transaction, if one is open (the API's teardown)."""
+    g.pop("crm_reading", None)
+    stack = g.pop("crm_reading_stack", None)
+    if stack is not None:
+        stack.close()
 
 
 def authenticate_request() -> User:
@@ -38,16 +65,13 @@ def authenticate_request() -> User:
             "send an API token: Authorization: Bearer <token>",
             extra={"hint": "create one with `crm token create --user EMAIL`"},
         )
-    # One read transaction finds the user and loads their access (reused by the
-    # record session when the metadata version has not moved).
-    with current_org().reading() as (conn, model):
-        user_id = resolve_token(conn, token.strip())
-        user = get_user(conn, user_id) if user_id else None
-        if user is not None and user.active:
-            g.crm_access = load_access(conn, user, model, model.security)
-    if user is None or not user.active:
+    # One statement reads the token, the user and their assignments, in the request's
+    # read transaction (which a read view goes on using).
+    conn, model = request_reading()
+    principal = principal_for_token(conn, token.strip())
+    if principal is None or not principal.user.active:
         raise Unauthorized("the API token is invalid, revoked or expired")
-    return user
+    return _signed_in(principal, model)
 
 
 def _session_user() -> User:
@@ -56,14 +80,20 @@ def _session_user() -> User:
             validate_csrf(request.headers.get("X-CSRFToken", ""))
         except CSRFValidationError as exc:
             raise Forbidden("send the CSRF token of the page in X-CSRFToken") from exc
-    with current_org().reading() as (conn, model):
-        user = get_user(conn, session_user.id)
-        if user is not None and user.active:
-            g.crm_access = load_access(conn, user, model, model.security)
-    if user is None or not user.active:
+    conn, model = request_reading()
+    principal = read_principal(conn, session_user.id)
+    if principal is None or not principal.user.active:
         raise Unauthorized("the session has ended: sign in again")
     g.crm_session = True
-    return user
+    return _signed_in(principal, model)
+
+
+def _signed_in(principal: Principal, model: OrgModel) -> User:
+    g.crm_access = access_for(principal, model, model.security)
+    if request.method not in SAFE_METHODS:
+        # a change opens its own write transaction: hold no read snapshot across it
+        end_request_reading()
+    return principal.user
 
 
 def current_user() -> User:
@@ -73,8 +103,8 @@ def current_user() -> User:
 def current_access() -> UserAccess:
     """The request user's permissions (computed once per request)."""
     if "crm_access" not in g:
-        with current_org().reading() as (conn, model):
-            g.crm_access = load_access(conn, current_user(), model, model.security)
+        conn, model = request_reading()
+        g.crm_access = load_access(conn, current_user(), model, model.security)
     return g.crm_access
 
 

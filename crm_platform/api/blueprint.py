@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g
 
 from .areas import AREAS
-from .auth import authenticate_request, require_api_access
+from .auth import authenticate_request, end_request_reading, require_api_access
 
 
 def build_api_blueprint() -> Blueprint:
@@ -16,6 +16,9 @@ def build_api_blueprint() -> Blueprint:
     def _authenticate() -> None:
         g.crm_user = authenticate_request()
         require_api_access()
+
+    # the read transaction authentication opened (and a read view used) ends here
+    api.teardown_request(end_request_reading)
 
     for area in AREAS:
         api.register_blueprint(area.blueprint)

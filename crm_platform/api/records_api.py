@@ -10,14 +10,18 @@ from crm_platform.core import ValidationFailed
 from crm_platform.runtime.records import ListRequest
 from crm_platform.runtime.records.query import DEFAULT_LIMIT, MAX_LIMIT
 
-from .auth import current_access, current_org, current_user
+from .auth import current_access, current_org, current_user, request_reading
 from .jsonio import read_json
 
 bp = Blueprint("records_api", __name__, url_prefix="/records")
 
 
 def _session(write: bool = True):
-    return current_org().records.session(current_user(), write=write, access=current_access())
+    """A record session: a write opens its transaction; a read goes on in the request's."""
+    records, user, access = current_org().records, current_user(), current_access()
+    if write:
+        return records.session(user, access=access)
+    return records.session(user, write=False, access=access, reading=request_reading())
 
 
 def _with_etag(record: dict[str, Any], status: int = 200) -> Response:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -46,18 +48,31 @@ def create_token(conn: Connection, user_id: str, name: str = "API token") -> str
     return f"{TOKEN_PREFIX}_{token_id}_{secret}"
 
 
-def resolve_token(conn: Connection, token: str) -> str | None:
-    """The user id a presented token belongs to, or None if unknown, revoked or tampered."""
+def parse_token(token: str) -> tuple[str, str] | None:
+    """A presented token's id and secret, or None when it is not shaped like one."""
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    _, token_id, secret = parts
-    row = conn.execute(sa.select(api_tokens).where(api_tokens.c.id == token_id)).mappings().first()
-    if row is None or row["revoked_at"] is not None:
-        return None
+    return parts[1], parts[2]
+
+
+def token_accepts(row: Mapping[str, Any], secret: str) -> bool:
+    """Whether a token row (secret_hash, revoked_at, expires_at) accepts the secret."""
+    if row["revoked_at"] is not None:
+        return False
     if row["expires_at"] is not None and row["expires_at"] <= utc_now():
+        return False
+    return hmac.compare_digest(row["secret_hash"], _digest(secret))
+
+
+def resolve_token(conn: Connection, token: str) -> str | None:
+    """The user id a presented token belongs to, or None if unknown, revoked or tampered."""
+    parsed = parse_token(token)
+    if parsed is None:
         return None
-    if not hmac.compare_digest(row["secret_hash"], _digest(secret)):
+    token_id, secret = parsed
+    row = conn.execute(sa.select(api_tokens).where(api_tokens.c.id == token_id)).mappings().first()
+    if row is None or not token_accepts(row, secret):
         return None
     return row["user_id"]
 

@@ -69,10 +69,12 @@ class ExpressionCache:
 
     version: int = -1
     entries: dict[tuple[Any, ...], CheckedExpression] = field(default_factory=dict)
+    compiled_sql: dict[tuple[Any, ...], ColumnElement[Any]] = field(default_factory=dict)
 
     def checked(self, model: OrgModel, obj: ObjectModel, source: str, expected, scale, dialect):
         if model.version != self.version:
             self.entries = {}
+            self.compiled_sql = {}
             self.version = model.version
         key = (obj.api_name, source, expected, scale)
         found = self.entries.get(key)
@@ -83,6 +85,38 @@ class ExpressionCache:
                 self.entries.clear()
             self.entries[key] = found
         return found
+
+    def compiled(self, builder: SelectBuilder, checked: CheckedExpression, columns, key: tuple):
+        """``compile_sql`` of an expression on the builder's own table, kept per metadata
+        version when the SQL depends on the model alone: stored fields of that table only
+        (no joins, no formulas) and no TODAY() or NOW(). ``key`` names the expression
+        (``checked()`` has already reset the cache for the model's version)."""
+        if not _model_only(builder.obj, checked):
+            return compile_sql(checked, columns, builder.context, builder.dialect)
+        key = ("sql", builder.obj.api_name, builder.dialect, *key)
+        found = self.compiled_sql.get(key)
+        if found is None:
+            found = compile_sql(checked, columns, builder.context, builder.dialect)
+            if len(self.compiled_sql) > 10_000:
+                self.compiled_sql.clear()
+            self.compiled_sql[key] = found
+        return found
+
+
+TIME_FUNCTIONS = frozenset({"TODAY", "NOW"})
+
+
+def _model_only(obj: ObjectModel, checked: CheckedExpression) -> bool:
+    """Whether an expression's SQL depends on nothing but the object's compiled table."""
+    if checked.functions & TIME_FUNCTIONS:
+        return False
+    for path in checked.field_paths:
+        if len(path) != 1:
+            return False
+        fld = obj.fields.get(path[0])
+        if fld is not None and fld.type == "formula":
+            return False
+    return True
 
 
 class SelectBuilder:
@@ -168,7 +202,9 @@ class SelectBuilder:
             def columns(path: tuple[str, ...]) -> ColumnElement[Any]:
                 return self.column(prefix + path)
 
-            return compile_sql(checked, columns, self.context, self.dialect)
+            if prefix or obj is not self.obj:
+                return compile_sql(checked, columns, self.context, self.dialect)
+            return self.expressions.compiled(self, checked, columns, ("formula", name))
         finally:
             self._formula_stack.pop()
 
@@ -179,7 +215,8 @@ class SelectBuilder:
                 self.model, self.obj, source, expected, None, self.dialect
             )
             self.require_readable(checked.field_paths, what)
-            return checked, compile_sql(checked, self.column, self.context, self.dialect)
+            key = ("expression", source, expected)
+            return checked, self.expressions.compiled(self, checked, self.column, key)
         except ExpressionError as exc:
             raise ValidationFailed({what: [exc.detail]}) from exc
 

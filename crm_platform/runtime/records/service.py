@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import Connection
+
 from crm_platform.core.crypto import FieldCipher, load_cipher
 
 from ..model import ObjectModel, OrgModel
@@ -65,13 +67,22 @@ class RecordService:
 
     @contextmanager
     def session(
-        self, user: User, *, write: bool = True, access: UserAccess | None = None
+        self,
+        user: User,
+        *,
+        write: bool = True,
+        access: UserAccess | None = None,
+        reading: tuple[Connection, OrgModel] | None = None,
     ) -> Iterator[RecordSession]:
         """One transaction: everything done in it lands together or not at all.
 
         ``access`` computed earlier in the request is reused when it was made from the
-        same compiled model; otherwise it is loaded again.
+        same compiled model; otherwise it is loaded again. ``reading``: a read
+        transaction the caller holds (and ends), with its model, used instead of a new one.
         """
+        if reading is not None and not write:
+            yield RecordSession(self, *reading, user, access)
+            return
         opener = self.org.db.write if write else self.org.db.read
         with opener() as conn:
             model = self.org.models.model_for(conn, for_write=write)

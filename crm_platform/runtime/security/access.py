@@ -11,14 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from crm_platform.core.tables import group_members, queue_members, user_permission_sets, users
 from crm_platform.expressions import parse
 
 from ..users import User
 from .model import SYSTEM_PERMISSIONS, SecurityModel
+from .principals import Principal, read_principal
 
 if TYPE_CHECKING:
     from ..model import OrgModel
@@ -140,49 +139,42 @@ SYSTEM_FIELD_NAMES = frozenset(
 
 
 def load_access(conn: Connection, user: User, model: OrgModel, security: SecurityModel):
-    """Compute a user's access from their profile, extra sets, role, groups and queues."""
-    row = conn.execute(
-        sa.select(users.c.role, users.c.profile).where(users.c.id == user.id)
-    ).first()
-    role, profile = (row[0], row[1]) if row else (None, None)
-    set_names = [profile] if profile else []
-    set_names += [
-        r[0]
-        for r in conn.execute(
-            sa.select(user_permission_sets.c.permission_set).where(
-                user_permission_sets.c.user_id == user.id
-            )
-        )
-    ]
+    """Compute a user's access from their profile, extra sets, role, groups and queues
+    (read in one statement)."""
+    principal = read_principal(conn, user.id)
+    return access_for(principal or Principal(user), model, security, user=user)
+
+
+def access_for(
+    principal: Principal,
+    model: OrgModel,
+    security: SecurityModel,
+    *,
+    user: User | None = None,
+) -> UserAccess:
+    """The access a principal's assignments give under the compiled model (no SQL);
+    ``user`` is the acting user when the caller already holds it."""
+    user = user or principal.user
+    role = principal.role
+    set_names = [principal.profile] if principal.profile else []
+    set_names += principal.permission_sets
     sets = [security.permission_sets[n] for n in set_names if n in security.permission_sets]
     system = frozenset(p for s in sets for p in s.get("system", []) if p in SYSTEM_PERMISSIONS)
-    objects = _object_grants(sets)
-    grants = _field_grants(sets, model)
-    groups = [
-        r[0]
-        for r in conn.execute(
-            sa.select(group_members.c.group_name).where(group_members.c.user_id == user.id)
-        )
-    ]
-    queues = [
-        r[0]
-        for r in conn.execute(
-            sa.select(queue_members.c.queue_name).where(queue_members.c.user_id == user.id)
-        )
-    ]
     principals = {user.id}
-    principals.update(f"group:{security.groups[g]}" for g in groups if g in security.groups)
+    principals.update(
+        f"group:{security.groups[g]}" for g in principal.groups if g in security.groups
+    )
     if role in security.roles:
         principals.add(f"role:{security.roles[role].id}")
         principals.update(f"sub:{security.roles[a].id}" for a in security.ancestors(role))
     owner_ids = {user.id}
-    owner_ids.update(security.queues[q].id for q in queues if q in security.queues)
+    owner_ids.update(security.queues[q].id for q in principal.queues if q in security.queues)
     return UserAccess(
         user=user,
         role=role if role in security.roles else None,
         system=system,
-        objects=objects,
-        field_grants=grants,
+        objects=_object_grants(sets),
+        field_grants=_field_grants(sets, model),
         principals=frozenset(principals),
         owner_ids=frozenset(owner_ids),
         subordinate_roles=security.subordinates(role),

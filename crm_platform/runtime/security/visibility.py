@@ -4,6 +4,14 @@ For a private object a user sees a record when it is owned by them or one of
 their queues, by a user in a role below theirs, by someone an owner-based sharing
 rule opens to them, or when a share row (manual or from a criteria rule) names
 one of their principals. ``controlled_by_parent`` follows the master record.
+
+Each condition is written two ways and the dialect picks one when the statement is
+compiled (:class:`PerDialect`): PostgreSQL gets the set form, ``id IN (owned UNION
+shared)``, which its planner turns into index scans and a hash semi-join. SQLite
+would materialise that union, collecting every visible id before the first row of a
+page; it gets the row form instead, a check of each candidate row (its owner against
+a small set of owners, an EXISTS probe of the share index by record id), so a sorted
+page of 50 stops after the rows it returns.
 """
 
 from __future__ import annotations
@@ -11,7 +19,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from crm_platform.core.tables import group_members, shares, users
 from crm_platform.metadata import SIMPLE
@@ -38,20 +48,56 @@ def access_clause(
         return None
     if sharing == "controlled_by_parent":
         return _through_master(access, obj, table, mode, depth)
-    share_query = (
-        sa.select(shares.c.record_id)
-        .where(shares.c.object == obj.api_name, shares.c.principal.in_(sorted(access.principals)))
-        .correlate(None)
-    )
+    principals = sorted(access.principals)
+    share = [shares.c.object == obj.api_name, shares.c.principal.in_(principals)]
     if mode == "edit":
-        share_query = share_query.where(shares.c.access == "edit")
-    # Two branches, each one pass over an index: records whose owner is in the set of
-    # owners visible to me (me, my queues, users in roles below mine, owners opened by
-    # owner-based rules), and records named by a share row for one of my principals.
-    # correlate(None): each branch is its own query, never tied to the outer row.
+        share.append(shares.c.access == "edit")
+    # Set form: two branches, each one pass over an index: records whose owner is in the
+    # set of owners visible to me (me, my queues, users in roles below mine, owners
+    # opened by owner-based rules), and records named by a share row for one of my
+    # principals. correlate(None): each branch is its own query, never tied to the
+    # outer row.
     t = obj.table
     owned = sa.select(t.c.id).where(_owner_condition(access, obj, mode, t)).correlate(None)
-    return table.c.id.in_(sa.union(owned, share_query))
+    shared = sa.select(shares.c.record_id).where(*share).correlate(None)
+    set_form = table.c.id.in_(sa.union(owned, shared))
+    # Row form: the same test on the row at hand (grouped: it is an OR inside an AND).
+    row_form = sa.or_(
+        _owner_condition(access, obj, mode, table),
+        sa.exists().where(shares.c.record_id == table.c.id, *share),
+    ).self_group()
+    return PerDialect(set_form, row_form)
+
+
+class PerDialect(ColumnElement[bool]):
+    """A condition written two equivalent ways: SQLite compiles ``row_form``, other
+    databases ``set_form`` (see the module docstring)."""
+
+    inherit_cache = True
+    type = sa.Boolean()
+    _is_implicitly_boolean = True  # a predicate already: never rendered as "... = 1"
+    _traverse_internals = [
+        ("set_form", InternalTraversal.dp_clauseelement),
+        ("row_form", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, set_form: ColumnElement[bool], row_form: ColumnElement[bool]) -> None:
+        self.set_form = set_form
+        self.row_form = row_form
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        return self.set_form._from_objects
+
+
+@compiles(PerDialect)
+def _compile_set_form(element: PerDialect, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.set_form, **kw)
+
+
+@compiles(PerDialect, "sqlite")
+def _compile_row_form(element: PerDialect, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.row_form, **kw)
 
 
 def _owner_condition(access: UserAccess, obj: ObjectModel, mode: str, t: Any):
@@ -90,9 +136,10 @@ def _through_master(access: UserAccess, obj: ObjectModel, table: Any, mode: str,
     inner = parent.table.alias(f"m{depth}")
     parent_clause = access_clause(access, parent, inner, mode, depth + 1)
     link = table.c[master.columns[SIMPLE].name]
-    query = sa.select(inner.c.id).where(inner.c.deleted_at.is_(None)).correlate(None)
-    if parent_clause is not None:
-        query = query.where(parent_clause)
-    elif not access.can(parent.api_name, "read"):
+    alive = inner.c.deleted_at.is_(None)
+    if parent_clause is None and not access.can(parent.api_name, "read"):
         return sa.false()
-    return link.in_(query)
+    parent_visible = [] if parent_clause is None else [parent_clause]
+    set_form = link.in_(sa.select(inner.c.id).where(alive, *parent_visible).correlate(None))
+    row_form = sa.exists().where(inner.c.id == link, alive, *parent_visible)
+    return PerDialect(set_form, row_form)
