@@ -13,10 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from crm_platform.expressions import EvalContext, ExpressionError, ValueType, check, parse
+from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import CandidateModel, KindRegistry, Problem, Snapshot
 
 from .model import OrgModel, compile_org_model
-from .records.scope import RETURN_TYPES, ObjectScope
+from .records.scope import ObjectScope
 
 T = ValueType
 
@@ -65,7 +66,7 @@ def object_expressions(model: CandidateModel, obj: Mapping[str, Any]) -> Iterato
     for field in obj["fields"]:
         path = f"fields.{field['api_name']}"
         if field["type"] == "formula":
-            expected = RETURN_TYPES[field["return_type"]]
+            expected = field_type(field["return_type"]).value_type
             problems = list(
                 _expression_problem(field["expression"], scope, expected, f"{path}.expression")
             )

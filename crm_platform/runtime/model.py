@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from crm_platform.metadata import (
     Component,
     Snapshot,
+    field_type,
     read_snapshot,
     read_version,
     share_version,
@@ -143,7 +144,7 @@ def _index_field(
     rollups: dict[str, list[Rollup]],
 ) -> None:
     definition = field.definition
-    if field.type in {"lookup", "master_detail"}:
+    if field_type(field.type).relation:
         targets = definition.get("targets") or [definition["target"]]
         on_delete = definition.get("on_delete", "cascade")
         for target in targets:

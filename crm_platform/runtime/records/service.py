@@ -33,6 +33,7 @@ from crm_platform.core import (
 from crm_platform.core.crypto import FieldCipher, load_cipher
 from crm_platform.core.tables import delete_links, field_history, shares, users
 from crm_platform.expressions import EvalContext, ExpressionError, ValueType, evaluate
+from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel, OrgModel
@@ -103,7 +104,7 @@ class RecordService:
 
     def cipher_for(self, obj: ObjectModel) -> FieldCipher | None:
         """The cipher, for objects with encrypted fields only (no key is made needlessly)."""
-        if any(f.type == "encrypted_text" for f in obj.fields.values()):
+        if any(field_type(f.type).encrypted for f in obj.fields.values()):
             return self.cipher
         return None
 
@@ -344,7 +345,7 @@ class RecordSession:
         record.update(from_columns(obj, row, self.service.cipher_for(obj), base_names))
         if not self.access.has("view_encrypted"):
             for name in base_names:
-                if obj.fields[name].type == "encrypted_text" and record.get(name) is not None:
+                if field_type(obj.fields[name].type).encrypted and record.get(name) is not None:
                     record[name] = mask(
                         record[name], obj.fields[name].definition.get("mask", "all")
                     )
@@ -459,7 +460,7 @@ class RecordSession:
         """Update the record whose external id is ``value``, or create it; (record, created)."""
         obj = self.object(object_name)
         fld = obj.fields.get(field_name)
-        if fld is None or not (fld.type == "external_id" or fld.definition.get("unique")):
+        if fld is None or not (field_type(fld.type).always_unique or fld.definition.get("unique")):
             raise ValidationFailed({field_name: "upserts need an external_id or unique field"})
         if not isinstance(data, Mapping):
             raise ValidationFailed({"(root)": "expected a JSON object of field values"})
@@ -838,7 +839,7 @@ class RecordSession:
         errors = {}
         for name, value in values.items():
             fld = obj.fields.get(name)
-            if fld is None or value is None or fld.type not in {"lookup", "master_detail"}:
+            if fld is None or value is None or not field_type(fld.type).relation:
                 continue
             if isinstance(value, dict):
                 target_name, target_id = value["object"], value["id"]
@@ -866,7 +867,7 @@ class RecordSession:
             fld = obj.fields.get(name)
             if fld is None or value is None:
                 continue
-            if not (fld.definition.get("unique") or fld.type == "external_id"):
+            if not (fld.definition.get("unique") or field_type(fld.type).always_unique):
                 continue
             column = obj.table.c[fld.columns[SIMPLE].name]
             query = sa.select(obj.table.c.id).where(
@@ -1123,7 +1124,7 @@ class RecordValues:
                     self.obj, fld.definition["expression"], self.values, None, name
                 )
             return self.values.get(name)
-        if fld is not None and fld.type in {"address", "person_name", "geolocation"}:
+        if fld is not None and field_type(fld.type).compound:
             compound = self.values.get(name) or {}
             return compound.get(path[1])
         parent = self._parent(name)
