@@ -494,7 +494,7 @@ class RecordSession:
     def _key_value(self, obj: ObjectModel, field_name: str, raw: str) -> Any:
         """The typed value of an upsert key given as text in the URL (checked by the codec)."""
         candidate: Any = raw
-        if obj.fields[field_name].type in {"integer", "duration"}:
+        if field_type(obj.fields[field_name].type).storage == "integer":
             try:
                 candidate = int(raw)
             except ValueError as exc:
