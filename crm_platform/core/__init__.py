@@ -14,6 +14,7 @@ from .errors import (
 from .ids import ID_LENGTH, new_id
 from .settings import DEFAULT_DATABASE_URL, Settings, load_settings
 from .types import MAX_PRECISION, ExactDecimal, JSONValue, UTCDateTime, quantize, utc_now
+from .valuetypes import FieldInfo, ValueType
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -24,6 +25,7 @@ __all__ = [
     "CrmError",
     "Database",
     "ExactDecimal",
+    "FieldInfo",
     "Forbidden",
     "JSONValue",
     "NotFound",
@@ -33,6 +35,7 @@ __all__ = [
     "UTCDateTime",
     "Unauthorized",
     "ValidationFailed",
+    "ValueType",
     "after_commit",
     "load_settings",
     "new_id",

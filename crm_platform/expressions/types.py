@@ -2,51 +2,17 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crm_platform.core import utc_now
+from crm_platform.core import FieldInfo, ValueType, utc_now
 
 FieldPath = tuple[str, ...]
 
-
-class ValueType(enum.Enum):
-    """The types of the language. NUMBER values are exact ``Decimal``."""
-
-    TEXT = "text"
-    NUMBER = "number"
-    BOOLEAN = "boolean"
-    DATE = "date"
-    DATETIME = "datetime"
-    TIME = "time"
-    MULTI = "multi"  # a multi-select picklist: a list of text values
-    ANY = "any"  # the NULL literal (None), compatible with every type
-
-    @property
-    def label(self) -> str:
-        """How messages name the type."""
-        return {"multi": "multi-select", "any": "null"}.get(self.value, self.value)
-
-
-@dataclass(frozen=True)
-class FieldInfo:
-    """What the type checker and the SQL compiler need to know about one field.
-
-    ``scale`` is the number of decimal places of a NUMBER field (0 for integers).
-    ``sql_scaled`` says the SQL column holds value × 10^scale as an integer, as
-    ``ExactDecimal`` does on SQLite; it is honoured on SQLite only (PostgreSQL
-    columns are NUMERIC).
-    """
-
-    value_type: ValueType
-    scale: int | None = None
-    picklist_values: tuple[str, ...] | None = None
-    picklist_attributes: Mapping[str, Mapping[str, Any]] | None = None
-    sql_scaled: bool = False
+__all__ = ["EvalContext", "FieldInfo", "FieldPath", "MappingScope", "Scope", "ValueType"]
 
 
 class Scope(Protocol):

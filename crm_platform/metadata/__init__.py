@@ -4,18 +4,10 @@ Others import from here only: the service that changes metadata, the kind
 registry higher layers add validators to, and the read-only helpers below.
 """
 
+from crm_platform.fieldtypes import SIMPLE, field_type, is_stored, storage_of, sub_columns
+
 from .candidate import CandidateModel
 from .canonical import canonical_field, canonical_object
-from .fieldtypes import (
-    COMPOUND_TYPES,
-    DECIMAL_TYPES,
-    FIELD_TYPES,
-    SIMPLE,
-    field_type,
-    is_stored,
-    storage_of,
-    sub_columns,
-)
 from .kinds import Kind, KindRegistry, Problem, build_registry, load_schema
 from .names import SYSTEM_COLUMNS, api_name_problem, field_name_problem
 from .service import ChangeResult, MetadataService
@@ -33,10 +25,7 @@ from .store import (
 
 __all__ = [
     "ACTIVE",
-    "COMPOUND_TYPES",
-    "DECIMAL_TYPES",
     "DELETED",
-    "FIELD_TYPES",
     "LOCAL_OWNER",
     "SIMPLE",
     "SYSTEM_COLUMNS",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .fieldtypes import FIELD_TYPES
+from crm_platform.fieldtypes import field_type
 
 OBJECT_KEY_ORDER = (
     "api_name",
@@ -111,11 +111,8 @@ def canonical_picklist_value(value: Any) -> Any:
 
 def canonical_field(raw: Mapping[str, Any]) -> dict[str, Any]:
     """The canonical form of a (schema-valid) field definition."""
-    ftype = FIELD_TYPES[raw["type"]]
-    data: dict[str, Any] = {**ftype.defaults, **raw}
+    data: dict[str, Any] = {**field_type(raw["type"]).canonical_defaults(raw), **raw}
     data.setdefault("label", humanise(raw["api_name"]))
-    if raw["type"] == "formula" and data.get("return_type") in {"decimal", "currency", "percent"}:
-        data.setdefault("scale", 2)
     if raw["type"] == "lookup" and "targets" in data:
         data["on_delete"] = data.get("on_delete", "set_null")
     if "values" in data:

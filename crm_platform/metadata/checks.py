@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from .fieldtypes import DECIMAL_TYPES, FIELD_TYPES, PICKLIST_TYPES, TEXT_TYPES
+from crm_platform.fieldtypes import field_type
+
 from .kinds import Problem
 from .names import api_name_problem, field_name_problem
 
@@ -21,12 +20,6 @@ if TYPE_CHECKING:
 
 MAX_FIELDS_PER_OBJECT = 500
 MAX_MASTER_DETAIL_PER_OBJECT = 2
-NAME_FIELD_TYPES = frozenset(
-    {"text", "email", "phone", "auto_number", "external_id", "person_name", "formula"}
-)
-ROLLUP_FIELD_TYPES = frozenset(
-    {"integer", "decimal", "currency", "percent", "duration", "date", "datetime", "rollup_summary"}
-)
 
 
 def object_problems(model: CandidateModel, obj: Mapping[str, Any]) -> Iterator[Problem]:
@@ -62,7 +55,7 @@ def _name_field_problems(obj: Mapping[str, Any], fields: Mapping[str, Any]) -> I
     name_field = fields.get(obj["name_field"])
     if name_field is None:
         yield ("name_field", f"no active field '{obj['name_field']}' on this object")
-    elif name_field["type"] not in NAME_FIELD_TYPES:
+    elif not field_type(name_field["type"]).can_be_name:
         yield ("name_field", f"a name field cannot be of type {name_field['type']}")
     elif name_field["type"] == "formula" and name_field["return_type"] != "text":
         yield ("name_field", "a formula name field must return text")
@@ -76,7 +69,7 @@ def field_problems(
 ) -> Iterator[Problem]:
     """Problems of one field; paths are relative to the field."""
     kind = field_def["type"]
-    ftype = FIELD_TYPES[kind]
+    ftype = field_type(kind)
     if problem := field_name_problem(field_def["api_name"]):
         yield ("api_name", problem)
     if field_def.get("unique") and not ftype.can_be_unique:
@@ -88,13 +81,13 @@ def field_problems(
         yield ("default", f"a {kind} field cannot have a default")
     if "default" in field_def and "default_expression" in field_def:
         yield ("default", "give either default or default_expression, not both")
-    if kind in DECIMAL_TYPES and field_def["scale"] > field_def["precision"]:
+    if "precision" in field_def and field_def["scale"] > field_def["precision"]:
         yield ("scale", "scale cannot exceed precision")
     if "min" in field_def and "max" in field_def and field_def["min"] > field_def["max"]:
         yield ("min", "min is greater than max")
-    if kind in PICKLIST_TYPES:
+    if "values" in field_def:
         yield from _picklist_problems(field_def, siblings)
-    if kind in {"lookup", "master_detail"}:
+    if ftype.relation:
         yield from _relation_problems(model, obj, field_def)
     if kind == "rollup_summary":
         yield from _rollup_problems(model, obj, field_def)
@@ -171,7 +164,7 @@ def _rollup_problems(
         yield ("relation", f"no object '{child_name}'")
         return
     link = next((f for f in child["fields"] if f["api_name"] == link_name), None)
-    if link is None or link["type"] not in {"lookup", "master_detail"}:
+    if link is None or not field_type(link["type"]).relation:
         yield ("relation", f"'{child_name}' has no lookup or master_detail field '{link_name}'")
         return
     if obj["api_name"] not in (link.get("targets") or [link["target"]]):
@@ -188,68 +181,13 @@ def _rollup_problems(
     target = next((f for f in child["fields"] if f["api_name"] == summarised), None)
     if target is None:
         yield ("field", f"no field '{summarised}' on '{child_name}'")
-    elif target["type"] not in ROLLUP_FIELD_TYPES or (
-        function == "sum" and target["type"] in {"date", "datetime"}
-    ):
+    elif function not in field_type(target["type"]).rollup_functions:
         yield ("field", f"cannot {function} a {target['type']} field")
 
 
 def literal_problem(field_def: Mapping[str, Any], value: Any) -> str | None:
     """Why ``value`` is not a valid literal for the field, or None (used for defaults)."""
-    kind = field_def["type"]
-    if value is None:
-        return None
-    if kind in TEXT_TYPES | {"external_id", "picklist"}:
-        if not isinstance(value, str):
-            return "must be text"
-        if len(value) > field_def.get("max_length", 255):
-            return f"longer than {field_def.get('max_length', 255)} characters"
-        if kind == "picklist" and value not in _picklist_values(field_def):
-            return f"{value!r} is not one of the picklist values"
-        return None
-    if kind in {"integer", "duration"}:
-        return (
-            None if isinstance(value, int) and not isinstance(value, bool) else "must be an integer"
-        )
-    if kind in DECIMAL_TYPES:
-        return _decimal_problem(value)
-    if kind == "boolean":
-        return None if isinstance(value, bool) else "must be true or false"
-    if kind == "multi_picklist":
-        allowed = _picklist_values(field_def)
-        if not isinstance(value, list) or not all(v in allowed for v in value):
-            return "must be a list of picklist values"
-        return None
-    parsers = {"date": date.fromisoformat, "datetime": _aware_datetime, "time": time.fromisoformat}
-    if kind in parsers:
-        try:
-            parsers[kind](value)
-        except (TypeError, ValueError):
-            return f"must be an ISO 8601 {kind}" + (
-                " with a UTC offset" if kind == "datetime" else ""
-            )
-    return None
-
-
-def _picklist_values(field_def: Mapping[str, Any]) -> set[str]:
-    return {v if isinstance(v, str) else v["value"] for v in field_def["values"]}
-
-
-def _decimal_problem(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "must be a number"
-    try:
-        Decimal(str(value))
-    except InvalidOperation:
-        return "must be a number"
-    return None
-
-
-def _aware_datetime(value: Any) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError("naive")
-    return parsed
+    return field_type(field_def["type"]).literal_problem(field_def, value)
 
 
 AUTO_NUMBER_PLACEHOLDER = re.compile(r"\{(0+)\}")

@@ -18,21 +18,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
 from crm_platform.core import ID_LENGTH, UTCDateTime
+from crm_platform.fieldtypes import SIMPLE, field_type, storage_of, storage_type, sub_columns
 
-from .fieldtypes import (
-    DECIMAL_TYPES,
-    FIELD_TYPES,
-    SIMPLE,
-    storage_of,
-    storage_type,
-    sub_columns,
-)
 from .names import choose_physical_name
 
 LIVE_ROWS = "deleted_at IS NULL"
-TEXT_FAMILY = frozenset({"text", "long_text", "rich_text", "email", "phone", "url", "picklist"})
-FREE_TEXT = frozenset({"text", "long_text", "rich_text"})
-INTEGER_FAMILY = frozenset({"integer", "duration"})
 
 
 def operations(conn: Connection) -> Operations:
@@ -89,7 +79,7 @@ def _wanted_indexes(definition: Mapping[str, Any], physical: Mapping[str, Any], 
     if SIMPLE not in physical.get("columns", {}):
         return []
     column = physical["columns"][SIMPLE]
-    ftype = FIELD_TYPES[definition["type"]]
+    ftype = field_type(definition["type"])
     unique = ftype.always_unique or bool(definition.get("unique"))
     if not (unique or ftype.indexed):
         return []
@@ -188,36 +178,26 @@ def _copy_physical(physical: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _storage_changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
-    if before["type"] in DECIMAL_TYPES:
-        return (before["precision"], before["scale"]) != (after["precision"], after["scale"])
-    if before["type"] == "geolocation":
-        return before.get("scale") != after.get("scale")
-    if before["type"] == "lookup":
-        return before.get("target") != after.get("target") or before.get("targets") != after.get(
-            "targets"
-        )
-    if before["type"] == "master_detail":
-        return before["target"] != after["target"]
-    if before["type"] == "rollup_summary":
-        keys = ("relation", "function", "field")
-        return any(before.get(k) != after.get(k) for k in keys)
-    return False
+    return field_type(before["type"]).storage_changed(before, after)
 
 
 def _plan_type_change(conn, table, before, after, plan: Alteration, taken: set[str]) -> None:
     old, new = before["type"], after["type"]
+    old_type, new_type = field_type(old), field_type(new)
     refusal = f"cannot change a {old} field to {new}"
-    if old in TEXT_FAMILY and new in TEXT_FAMILY and old != new:
-        if new in FREE_TEXT or (new == "picklist" and old in FREE_TEXT):
+    if old != new and old_type.text_kind and new_type.text_kind:
+        if new_type.text_kind == "free" or (
+            new_type.text_kind == "choice" and old_type.text_kind == "free"
+        ):
             return  # same text storage; data checks below cover lengths and values
         plan.problems.append(("type", f"{refusal}: existing values were not checked as {new}"))
         return
-    if old in DECIMAL_TYPES and new in DECIMAL_TYPES:
+    if old_type.storage == new_type.storage == "decimal":
         _plan_decimal_change(conn, table, before, after, plan, taken)
         return
-    if old in INTEGER_FAMILY and new in INTEGER_FAMILY:
+    if old_type.storage == new_type.storage == "integer":
         return
-    if old == "integer" and new in DECIMAL_TYPES:
+    if old == "integer" and new_type.storage == "decimal":
         integer_digits = after["precision"] - after["scale"]
         if integer_digits < 18:
             _check_no_value_beyond(
@@ -226,23 +206,8 @@ def _plan_type_change(conn, table, before, after, plan: Alteration, taken: set[s
         if not plan.problems:
             _plan_copy_to_new_column(conn, table, after, plan, taken, scale_from=0)
         return
-    if old == "formula" and new == "formula":
-        return
-    if old == new and old == "rollup_summary":
-        plan.problems.append(
-            (
-                "relation",
-                "a roll-up's relation, function and field are fixed: delete it and add a new one",
-            )
-        )
-        return
-    if old == new and old in {"lookup", "master_detail"}:
-        plan.problems.append(
-            ("target", "the target of a relationship cannot change: add a new field")
-        )
-        return
-    if old == new:
-        plan.problems.append(("scale", "the scale of a geolocation cannot change"))
+    if old == new and old_type.fixed_options is not None:
+        plan.problems.append(old_type.fixed_options)
         return
     plan.problems.append(("type", f"{refusal}: create a new field and copy the data"))
 

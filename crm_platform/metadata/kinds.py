@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from .fieldtypes import field_schema
+
 if TYPE_CHECKING:
     from .candidate import CandidateModel
 
@@ -53,7 +55,8 @@ class Kind:
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``metadata/schemas``."""
     text = resources.files("crm_platform.metadata").joinpath(f"schemas/{name}.json").read_text()
-    return json.loads(text)
+    schema = json.loads(text)
+    return field_schema(schema) if name == "field" else schema
 
 
 @dataclass

@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from crm_platform.core import Conflict, NotFound, ValidationFailed
+from crm_platform.fieldtypes import field_type
 
 from .candidate import CandidateModel
 from .canonical import canonical_field, canonical_object, object_header
 from .ddl import assign_columns
-from .fieldtypes import column_storage_spec
 from .kinds import KindRegistry
 from .names import OBJECT_TABLE_PREFIX, api_name_problem, choose_physical_name
 from .store import ACTIVE, DELETED, PURGED, Component
@@ -269,7 +269,7 @@ def rollup_storage(model: CandidateModel, definition: Mapping[str, Any]) -> dict
     if child.definition["type"] == "rollup_summary":
         spec = dict(child.physical.get("storage") or {"storage": "integer"})
     else:
-        spec = column_storage_spec(child.definition)
+        spec = field_type(child.definition["type"]).storage_spec(child.definition)
     if spec["storage"] == "decimal" and definition["function"] == "sum":
         spec["precision"] = 18
     return spec

@@ -14,10 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from crm_platform.expressions import EvalContext, ExpressionError, ValueType, check, parse
+from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import CandidateModel, KindRegistry, Problem
 
 from .model import ModelCompiler, OrgModel
-from .records.scope import RETURN_TYPES, ObjectScope
+from .records.scope import ObjectScope
 
 T = ValueType
 
@@ -80,7 +81,7 @@ class ExpressionChecks:
         for field in obj["fields"]:
             path = f"fields.{field['api_name']}"
             if field["type"] == "formula":
-                expected = RETURN_TYPES[field["return_type"]]
+                expected = field_type(field["return_type"]).value_type
                 problems = list(
                     _expression_problem(field["expression"], scope, expected, f"{path}.expression")
                 )

@@ -23,6 +23,7 @@ from crm_platform.metadata import (
     Component,
     Snapshot,
     SnapshotCache,
+    field_type,
     read_version,
     share_version,
     sub_columns,
@@ -201,7 +202,7 @@ def _index_field(
     rollups: dict[str, list[Rollup]],
 ) -> None:
     definition = field.definition
-    if field.type in {"lookup", "master_detail"}:
+    if field_type(field.type).relation:
         targets = definition.get("targets") or [definition["target"]]
         on_delete = definition.get("on_delete", "cascade")
         for target in targets:

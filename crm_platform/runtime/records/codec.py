@@ -15,10 +15,9 @@ from marshmallow import Schema, ValidationError
 
 from crm_platform.core import ValidationFailed
 from crm_platform.core.crypto import FieldCipher
-from crm_platform.metadata import SIMPLE
+from crm_platform.fieldtypes import SIMPLE, RecordId, field_type, is_polymorphic
 
 from ..model import ObjectModel
-from .values import READ_ONLY_TYPES, RecordId, field_for
 
 SYSTEM_FIELDS = (
     "id",
@@ -84,9 +83,10 @@ def compile_codec(obj: ObjectModel) -> RecordCodec:
     schema_fields = {"owner_id": RecordId()}
     writable = set()
     for name, field in obj.fields.items():
-        if field.type in READ_ONLY_TYPES:
+        ftype = field_type(field.type)
+        if ftype.read_only:
             continue
-        schema_fields[name] = field_for(field.definition)
+        schema_fields[name] = ftype.input_field(field.definition)
         writable.add(name)
     schema = Schema.from_dict(schema_fields, name=f"{obj.api_name}_record")()
     return RecordCodec(obj=obj, schema=schema, writable=frozenset(writable))
@@ -103,11 +103,11 @@ def to_columns(
             continue
         field = obj.fields[name]
         columns = field.columns
-        if field.type == "lookup" and "object" in columns:
+        if is_polymorphic(field.definition):  # the id and the target object
             out[columns[SIMPLE].name] = value["id"] if value else None
             out[columns["object"].name] = value["object"] if value else None
         elif SIMPLE in columns:
-            if field.type == "encrypted_text" and value is not None:
+            if value is not None and field_type(field.type).encrypted:
                 assert cipher is not None
                 value = cipher.encrypt(value, f"{obj.api_name}.{name}")
             out[columns[SIMPLE].name] = value
@@ -127,13 +127,13 @@ def from_columns(
         columns = field.columns
         if not columns:
             continue
-        if field.type == "lookup" and "object" in columns:
+        if is_polymorphic(field.definition):  # the id and the target object
             record_id = row.get(columns[SIMPLE].name)
             target = row.get(columns["object"].name)
             record[name] = {"object": target, "id": record_id} if record_id else None
         elif SIMPLE in columns:
             value = row.get(columns[SIMPLE].name)
-            if field.type == "encrypted_text" and value is not None and cipher is not None:
+            if value is not None and cipher is not None and field_type(field.type).encrypted:
                 value = cipher.decrypt(value, f"{obj.api_name}.{name}")
             record[name] = value
         else:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from crm_platform.core import Conflict, Forbidden, NotFound, ValidationFailed, utc_now
 from crm_platform.core.crypto import FieldCipher
 from crm_platform.expressions import EvalContext, ExpressionError, ValueType, evaluate
+from crm_platform.fieldtypes import field_type
 
 from ..model import ObjectModel, OrgModel
 from ..security import UserAccess, access_clause, load_access
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from .service import RecordService
 
 MAX_EVENT_DEPTH = 5
-COMPOUND_PATH_TYPES = frozenset({"address", "person_name", "geolocation"})
 
 
 class RecordContext:
@@ -206,7 +206,7 @@ class RecordValues:
                     self.obj, fld.definition["expression"], self.values, None, name
                 )
             return self.values.get(name)
-        if fld is not None and fld.type in COMPOUND_PATH_TYPES:
+        if fld is not None and field_type(fld.type).compound:
             compound = self.values.get(name) or {}
             return compound.get(path[1])
         parent = self._parent(name)

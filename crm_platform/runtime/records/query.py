@@ -29,6 +29,7 @@ from crm_platform.expressions import (
     compile_sql,
     parse,
 )
+from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel, OrgModel
@@ -232,11 +233,8 @@ class SelectBuilder:
 
 
 def _formula_scale(definition) -> int | None:
-    if definition["return_type"] in {"decimal", "currency", "percent"}:
-        return definition.get("scale", 2)
-    if definition["return_type"] == "integer":
-        return 0
-    return None
+    """The decimal places of a formula's result (None unless it returns a number)."""
+    return field_type("formula").expression_info(definition, sqlite=False).scale
 
 
 # --- choosing what to select ---------------------------------------------------------

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from crm_platform.core import NotFound
 from crm_platform.core.tables import field_history, users
 from crm_platform.expressions import ValueType
+from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel, Relation
@@ -215,7 +216,7 @@ def shape_record(
     record.update(from_columns(obj, row, ctx.cipher_for(obj), base_names))
     if not ctx.access.has("view_encrypted"):
         for name in base_names:
-            if obj.fields[name].type == "encrypted_text" and record.get(name) is not None:
+            if field_type(obj.fields[name].type).encrypted and record.get(name) is not None:
                 record[name] = mask(record[name], obj.fields[name].definition.get("mask", "all"))
     for name in stored:
         if obj.fields[name].type == "formula":

@@ -6,45 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from crm_platform.expressions import FieldInfo, ValueType
+from crm_platform.fieldtypes import field_type, is_polymorphic
 
 from ..model import FieldModel, ObjectModel, OrgModel
 
 T = ValueType
 MAX_PATH_DEPTH = 5
 
-TEXT_LIKE = frozenset(
-    {
-        "text",
-        "long_text",
-        "rich_text",
-        "email",
-        "phone",
-        "url",
-        "external_id",
-        "auto_number",
-        "file",
-    }
-)
-STORAGE_TYPES = {
-    "integer": T.NUMBER,
-    "decimal": T.NUMBER,
-    "boolean": T.BOOLEAN,
-    "date": T.DATE,
-    "datetime": T.DATETIME,
-    "time": T.TIME,
-    "text": T.TEXT,
-}
-RETURN_TYPES = {
-    "text": T.TEXT,
-    "integer": T.NUMBER,
-    "decimal": T.NUMBER,
-    "currency": T.NUMBER,
-    "percent": T.NUMBER,
-    "boolean": T.BOOLEAN,
-    "date": T.DATE,
-    "datetime": T.DATETIME,
-    "time": T.TIME,
-}
 SYSTEM_FIELD_INFO = {
     "id": FieldInfo(T.TEXT),
     "owner_id": FieldInfo(T.TEXT),
@@ -58,46 +26,9 @@ SYSTEM_FIELD_INFO = {
 
 def field_info(field: FieldModel, sqlite: bool, physical_storage: Mapping[str, Any] | None = None):
     """The expression-language view of a field, or None when expressions cannot use it."""
-    d = field.definition
-    kind = field.type
-    if kind in TEXT_LIKE or kind in {"lookup", "master_detail"}:
-        return FieldInfo(T.TEXT)
-    if kind == "picklist":
-        values = tuple(v if isinstance(v, str) else v["value"] for v in d["values"])
-        attributes = {
-            v["value"]: v.get("attributes", {}) for v in d["values"] if not isinstance(v, str)
-        }
-        return FieldInfo(T.TEXT, picklist_values=values, picklist_attributes=attributes)
-    if kind == "multi_picklist":
-        values = tuple(v if isinstance(v, str) else v["value"] for v in d["values"])
-        return FieldInfo(T.MULTI, picklist_values=values)
-    if kind in {"integer", "duration"}:
-        return FieldInfo(T.NUMBER, scale=0)
-    if kind in {"decimal", "currency", "percent"}:
-        return FieldInfo(T.NUMBER, scale=d["scale"], sql_scaled=sqlite)
-    if kind in {"boolean", "date", "datetime", "time"}:
-        return FieldInfo(STORAGE_TYPES[kind])
-    if kind == "formula":
-        vtype = RETURN_TYPES[d["return_type"]]
-        if vtype is T.NUMBER:
-            scale = 0 if d["return_type"] == "integer" else d.get("scale", 2)
-            return FieldInfo(T.NUMBER, scale=scale, sql_scaled=sqlite)
-        return FieldInfo(vtype)
-    if kind == "rollup_summary" and physical_storage is not None:
-        storage = physical_storage.get("storage", "integer")
-        if storage == "decimal":
-            return FieldInfo(T.NUMBER, scale=physical_storage["scale"], sql_scaled=sqlite)
-        if storage == "integer":
-            return FieldInfo(T.NUMBER, scale=0)
-        return FieldInfo(STORAGE_TYPES[storage])
-    return None
-
-
-COMPOUND_SUBS = {
-    "address": {sub: T.TEXT for sub in ("street", "city", "state", "postal_code", "country")},
-    "person_name": {sub: T.TEXT for sub in ("salutation", "first", "middle", "last")},
-    "geolocation": {"latitude": T.NUMBER, "longitude": T.NUMBER},
-}
+    return field_type(field.type).expression_info(
+        field.definition, sqlite=sqlite, storage=physical_storage
+    )
 
 
 class ObjectScope:
@@ -116,11 +47,9 @@ class ObjectScope:
         if field is None:
             return SYSTEM_FIELD_INFO.get(path[-1])
         if sub is not None:
-            vtype = COMPOUND_SUBS[field.type][sub]
-            if vtype is T.NUMBER:
-                scale = field.definition.get("scale", 7)
-                return FieldInfo(T.NUMBER, scale=scale, sql_scaled=self.sqlite)
-            return FieldInfo(vtype)
+            return field_type(field.type).sub_expression_info(
+                field.definition, sub, sqlite=self.sqlite
+            )
         storage = rollup_storage_of(field)
         return field_info(field, self.sqlite, storage)
 
@@ -134,14 +63,17 @@ class ObjectScope:
             if name in SYSTEM_FIELD_INFO and last:
                 return obj, None, None
             field = obj.fields.get(name)
-            if field is None or field.type == "encrypted_text":
+            if field is None:
+                return None
+            ftype = field_type(field.type)
+            if ftype.encrypted:  # never readable by an expression
                 return None
             if last:
                 return obj, field, None
-            if field.type in COMPOUND_SUBS and index == len(path) - 2:
+            if ftype.compound and index == len(path) - 2:
                 sub = path[-1]
-                return (obj, field, sub) if sub in COMPOUND_SUBS[field.type] else None
-            if field.type not in {"lookup", "master_detail"} or "targets" in field.definition:
+                return (obj, field, sub) if sub in field.columns else None
+            if not ftype.relation or is_polymorphic(field.definition):
                 return None
             target = self.model.object(field.definition["target"])
             if target is None:

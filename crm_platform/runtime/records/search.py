@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from crm_platform.core import ValidationFailed
+from crm_platform.fieldtypes import field_type
 
 from ..model import ObjectModel, OrgModel
 
@@ -30,10 +31,6 @@ search_table = sa.table(
 )
 fts_table = sa.table("sys_search_fts", sa.column("rowid"), sa.column("rank"))  # SQLite
 
-INDEXED_TYPES = frozenset(
-    {"text", "long_text", "email", "phone", "url", "picklist", "external_id", "auto_number"}
-)
-COMPOUND_INDEXED = frozenset({"address", "person_name"})
 MAX_QUERY = 200
 WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -43,7 +40,7 @@ def searchable(obj: ObjectModel) -> bool:
 
 
 def _text_fields(obj: ObjectModel):
-    return [f for f in obj.fields.values() if f.type in INDEXED_TYPES or f.type in COMPOUND_INDEXED]
+    return [f for f in obj.fields.values() if field_type(f.type).searched]
 
 
 def affects_index(obj: ObjectModel, changed) -> bool:
@@ -71,9 +68,7 @@ def index_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> Non
     for row in rows:
         title = " ".join(str(row[c.name]) for c in name_columns if row[c.name] is not None)
         for field in fields:
-            body = " ".join(
-                str(row[c.name]) for c in field.columns.values() if row[c.name] is not None
-            )
+            body = field_type(field.type).search_text(row[c.name] for c in field.columns.values())
             if body:
                 entries.append(
                     {
@@ -117,13 +112,11 @@ def index_new_records(
 
 
 def _text(field, value: Any) -> str:
-    """A field value as indexed text: compound parts in column order, joined by spaces."""
+    """A field value as indexed text, as :func:`index_records` makes it from the columns."""
     if value is None:
         return ""
-    if isinstance(value, Mapping):
-        parts = [value.get(sub) for sub in field.columns]
-        return " ".join(str(p) for p in parts if p is not None)
-    return str(value)
+    parts = [value.get(sub) for sub in field.columns] if isinstance(value, Mapping) else [value]
+    return field_type(field.type).search_text(parts) or ""
 
 
 def unindex_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> None:

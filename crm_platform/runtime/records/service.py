@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from crm_platform.core.crypto import FieldCipher, load_cipher
+from crm_platform.fieldtypes import field_type
 
 from ..model import ObjectModel, OrgModel
 from ..security import UserAccess
@@ -50,7 +51,7 @@ class RecordService:
 
     def cipher_for(self, obj: ObjectModel) -> FieldCipher | None:
         """The cipher, for objects with encrypted fields only (no key is made needlessly)."""
-        if any(f.type == "encrypted_text" for f in obj.fields.values()):
+        if any(field_type(f.type).encrypted for f in obj.fields.values()):
             return self.cipher
         return None
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from crm_platform.core import Conflict, ValidationFailed
 from crm_platform.core.tables import users
 from crm_platform.expressions import ValueType
+from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel
@@ -18,7 +19,6 @@ from .context import RecordContext
 
 MAX_HIERARCHY_DEPTH = 500
 CHUNK = 500  # values per IN list
-RELATION_TYPES = frozenset({"lookup", "master_detail"})
 
 
 def apply_defaults(ctx: RecordContext, obj: ObjectModel, values: dict[str, Any]) -> None:
@@ -196,7 +196,7 @@ def _links(obj: ObjectModel, values: Mapping[str, Any]) -> list[tuple[str, str, 
     out = []
     for name, value in values.items():
         fld = obj.fields.get(name)
-        if fld is None or value is None or fld.type not in RELATION_TYPES:
+        if fld is None or value is None or not field_type(fld.type).relation:
             continue
         if isinstance(value, dict):
             out.append((name, value["object"], value["id"]))
@@ -224,7 +224,9 @@ def _visible_ids(ctx: RecordContext, target_name: str, ids: set[str]) -> set[str
 def unique_fields(obj: ObjectModel) -> list[str]:
     """The fields whose values must be unique among live records."""
     return [
-        n for n, f in obj.fields.items() if f.definition.get("unique") or f.type == "external_id"
+        n
+        for n, f in obj.fields.items()
+        if f.definition.get("unique") or field_type(f.type).always_unique
     ]
 
 

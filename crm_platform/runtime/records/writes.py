@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from crm_platform.core import Conflict, PreconditionFailed, ValidationFailed, new_id
+from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel
@@ -158,7 +159,7 @@ def upsert(
     """Update the record whose external id is ``value``, or create it; (record, created)."""
     obj = ctx.object(object_name)
     fld = obj.fields.get(field_name)
-    if fld is None or not (fld.type == "external_id" or fld.definition.get("unique")):
+    if fld is None or not (field_type(fld.type).always_unique or fld.definition.get("unique")):
         raise ValidationFailed({field_name: "upserts need an external_id or unique field"})
     if not isinstance(data, Mapping):
         raise ValidationFailed({"(root)": "expected a JSON object of field values"})
@@ -179,7 +180,7 @@ def upsert(
 def key_value(ctx: RecordContext, obj: ObjectModel, field_name: str, raw: str) -> Any:
     """The typed value of an upsert key given as text in the URL (checked by the codec)."""
     candidate: Any = raw
-    if obj.fields[field_name].type in {"integer", "duration"}:
+    if field_type(obj.fields[field_name].type).storage == "integer":
         try:
             candidate = int(raw)
         except ValueError as exc:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 
 from crm_platform.expressions import parse
+from crm_platform.fieldtypes import field_type
 
 from ..users import User
 from .model import SYSTEM_PERMISSIONS, SecurityModel
@@ -110,12 +111,12 @@ class UserAccess:
                 return False
             if not self.field_readable(obj.api_name, name):
                 return False
-            if index < len(path) - 1 and fld.type in {"lookup", "master_detail"}:
+            if index < len(path) - 1 and field_type(fld.type).relation:
                 if "targets" in fld.definition:
                     return False
                 obj = self.model.object(fld.definition["target"])
             elif index < len(path) - 1:
-                return fld.type in {"address", "person_name", "geolocation"}
+                return field_type(fld.type).compound
         return True
 
     def field_editable(self, object_name: str, field_name: str) -> bool:

@@ -1,0 +1,154 @@
+"""The base class of every field type: one instance per type, each aspect a method.
+
+A family of types (text, numbers, picklists, relations…) is a subclass that
+overrides what differs; a type is one instance of its family in ``catalog``.
+Every method takes the field's definition (a mapping, as stored in metadata) so
+options such as ``max_length`` or ``scale`` shape the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from marshmallow import fields
+
+from crm_platform.core import FieldInfo, ValueType
+
+from . import apischema
+from .exports import Cell, plain_cell, plain_text
+from .storage import SIMPLE, storage_type
+
+Definition = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """What the platform knows about one field type.
+
+    ``storage`` names the column type of a one-column type (see ``storage_type``),
+    None when the type has no single column of its own (formulas, compounds).
+    ``options`` is the JSON Schema fragment (``then`` of an ``if type``) of the
+    options the type accepts in ``metadata/schemas/field.json``.
+    """
+
+    name: str
+    storage: str | None = "text"
+    widget: str = "text"
+    value_type: ValueType | None = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    can_be_unique: bool = False
+    can_be_required: bool = True
+    can_have_default: bool = True
+    indexed: bool = False  # lookups get an index on their id column
+    always_unique: bool = False
+    read_only: bool = False  # computed or numbered by the platform: never written by the API
+    searched: bool = False  # its text goes into the search index
+    encrypted: bool = False  # encrypted at rest: never in expressions, search or exports
+    relation: bool = False  # points at records (lookup, master-detail)
+    compound: bool = False  # one value of several named parts (address, geolocation…)
+    can_be_name: bool = False  # may be an object's name field
+    # How a text type's values read when its type changes in place: "free" text takes
+    # any text, "choice" one of listed values (checked against the data), "formatted"
+    # text of a format (not checked against the data, so refused).
+    text_kind: str | None = None
+    # Why options that fix the column (``storage_changed``) cannot change: (path, message).
+    fixed_options: tuple[str, str] | None = None
+    rollup_functions: frozenset[str] = frozenset()  # what a roll-up may compute over it
+
+    # --- columns -------------------------------------------------------------------
+
+    def sub_columns(self, definition: Definition) -> tuple[str, ...]:
+        """The keys of the columns the field owns: ("",) for one column, more for compounds."""
+        return (SIMPLE,) if self.storage is not None else ()
+
+    def column_type(
+        self, definition: Definition, sub: str, rollup_storage: Mapping[str, Any] | None = None
+    ) -> sa.types.TypeEngine[Any]:
+        """The SQLAlchemy type of one column of the field."""
+        return storage_type({"storage": self.storage, **definition})
+
+    def storage_spec(self, definition: Definition) -> dict[str, Any]:
+        """The storage spec of a one-column field (roll-ups over it copy it)."""
+        return {"storage": self.storage}
+
+    def canonical_defaults(self, definition: Definition) -> Mapping[str, Any]:
+        """The options a definition of this type takes when it leaves them out."""
+        return self.defaults
+
+    def storage_changed(self, before: Definition, after: Definition) -> bool:
+        """Whether a change of options (same type) needs a different column."""
+        return False
+
+    # --- the record codec ----------------------------------------------------------
+
+    def input_field(self, definition: Definition) -> fields.Field:
+        """The marshmallow field the codec reads the value from JSON with."""
+        raise ValueError(f"{self.name} fields are not written through the API")
+
+    def literal_problem(self, definition: Definition, value: Any) -> str | None:
+        """Why ``value`` is not a valid literal (a default) of the field, or None."""
+        return None
+
+    # --- expressions ---------------------------------------------------------------
+
+    def expression_info(
+        self, definition: Definition, *, sqlite: bool, storage: Mapping[str, Any] | None = None
+    ) -> FieldInfo | None:
+        """The expression language's view of the field, or None when it cannot be used.
+
+        ``sqlite`` says whether decimals are held scaled in integer columns; ``storage``
+        is the storage spec of a roll-up's column.
+        """
+        return FieldInfo(self.value_type) if self.value_type is not None else None
+
+    def sub_expression_info(self, definition: Definition, sub: str, *, sqlite: bool):
+        """The view of one part of a compound (``billing.city``), or None."""
+        return None
+
+    # --- OpenAPI -------------------------------------------------------------------
+
+    def value_schema(self, definition: Definition, *, writing: bool) -> dict[str, Any]:
+        """The JSON Schema of a value (without null)."""
+        raise ValueError(f"no value schema for {self.name}")
+
+    def write_schema(self, definition: Definition, *, required: bool) -> dict[str, Any]:
+        """What the codec accepts for the field; null unless the field is required."""
+        schema = self.value_schema(definition, writing=True)
+        if required:
+            if schema.get("type") == "string":
+                schema["minLength"] = 1
+            if schema.get("type") == "array":
+                schema["minItems"] = 1
+            return schema
+        return apischema.nullable(schema)
+
+    def read_schema(self, definition: Definition, column_type: Any = None) -> dict[str, Any]:
+        """What the record service sends for the field (always nullable).
+
+        ``column_type`` is the type of the field's column (roll-ups describe it).
+        """
+        return apischema.nullable(self.value_schema(definition, writing=False))
+
+    def result_schema(self, definition: Definition) -> dict[str, Any]:
+        """The schema of a formula returning this type (without null)."""
+        return self.value_schema(definition, writing=False)
+
+    # --- search --------------------------------------------------------------------
+
+    def search_text(self, column_values: Iterable[Any]) -> str:
+        """The text the search index holds for the field's column values ("" for none)."""
+        return " ".join(str(v) for v in column_values if v is not None)
+
+    # --- export --------------------------------------------------------------------
+
+    def export_text(self, definition: Definition, value: Any) -> str:
+        """The value as CSV text ("" for null)."""
+        return plain_text(value)
+
+    def export_cell(self, definition: Definition, value: Any) -> Cell:
+        """The value as an XLSX cell (naive UTC for moments, text for lists and parts)."""
+        return plain_cell(value)
