@@ -10,8 +10,8 @@ compiled (:class:`PerDialect`): PostgreSQL gets the set form, ``id IN (owned UNI
 shared)``, which its planner turns into index scans and a hash semi-join. SQLite
 would materialise that union, collecting every visible id before the first row of a
 page; it gets the row form instead, a check of each candidate row (its owner against
-a small set of owners, an EXISTS probe of the share index by record id), so a sorted
-page of 50 stops after the rows it returns.
+the small set of visible owners, its id against the set of ids shared with me), so a
+sorted page of 50 stops after the rows it returns.
 """
 
 from __future__ import annotations
@@ -62,9 +62,11 @@ def access_clause(
     shared = sa.select(shares.c.record_id).where(*share).correlate(None)
     set_form = table.c.id.in_(sa.union(owned, shared))
     # Row form: the same test on the row at hand (grouped: it is an OR inside an AND).
+    # The shared ids are one small uncorrelated set (a correlated EXISTS probe per row
+    # measured slower, bench/RESULTS.md sharing_bench).
     row_form = sa.or_(
         _owner_condition(access, obj, mode, table),
-        sa.exists().where(shares.c.record_id == table.c.id, *share),
+        table.c.id.in_(shared),
     ).self_group()
     return PerDialect(set_form, row_form)
 
