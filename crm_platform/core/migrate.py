@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from importlib import resources
-
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
 
 from .database import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported inside the functions: serving records never needs it, and it
+# costs each worker about 10 MB of memory.
 
 VERSION_TABLE = "sys_alembic_version"
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     location = resources.files("crm_platform").joinpath("migrations")
     config.set_main_option("script_location", str(location))
@@ -23,11 +27,15 @@ def _config() -> Config:
 
 def head_revision() -> str | None:
     """The newest platform migration this code ships."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
 def current_revision(db: Database) -> str | None:
     """The platform migration the database is at (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
     with db.engine.connect() as conn:
         return MigrationContext.configure(
             conn, opts={"version_table": VERSION_TABLE}
@@ -36,6 +44,8 @@ def current_revision(db: Database) -> str | None:
 
 def upgrade_platform(db: Database) -> None:
     """Bring the platform tables to the newest migration. A failure changes nothing."""
+    from alembic import command
+
     config = _config()
     with db.write(ddl=True) as conn:
         config.attributes["connection"] = conn

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic.operations import Operations
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
 from crm_platform.core import ID_LENGTH, UTCDateTime
@@ -22,11 +20,19 @@ from crm_platform.fieldtypes import SIMPLE, field_type, storage_of, storage_type
 
 from .names import choose_physical_name
 
+if TYPE_CHECKING:
+    from alembic.operations import Operations
+
 LIVE_ROWS = "deleted_at IS NULL"
 
 
 def operations(conn: Connection) -> Operations:
     """Alembic operations bound to the connection (and so to its transaction)."""
+    # Alembic is imported when DDL runs: a worker that only serves records never
+    # loads it (about 10 MB of memory per process).
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
     return Operations(MigrationContext.configure(conn))
 
 
@@ -136,7 +142,7 @@ def drop_object_table(op: Operations, table: str) -> None:
 
 # --- changing a field -------------------------------------------------------------
 
-Step = Callable[[Operations], None]
+Step = Callable[["Operations"], None]
 
 
 @dataclass
