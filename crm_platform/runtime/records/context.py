@@ -7,7 +7,7 @@ their own modules that take a :class:`RecordContext`; the session is a thin fron
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -158,6 +158,10 @@ class RecordContext:
             source, ValueType.BOOLEAN, what
         )
         return expr
+
+    def compiled(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        """What ``build()`` makes for ``key``, kept for this metadata version."""
+        return self.service.compiled(self.model, key, build)
 
     # --- events ----------------------------------------------------------------------
     @property

@@ -105,6 +105,8 @@ class EventServices(Protocol):
 
     def condition_sql(self, obj: ObjectModel, source: str, what: str) -> Any: ...
 
+    def compiled(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any: ...
+
 
 @dataclass(frozen=True)
 class EventContext:
@@ -162,6 +164,10 @@ class EventContext:
     def condition_sql(self, obj: ObjectModel, source: str, what: str) -> Any:
         """A boolean expression over ``obj`` compiled to SQL (no sharing: system work)."""
         return self._services.condition_sql(obj, source, what)
+
+    def compiled(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        """What ``build()`` makes, kept for this metadata version (statements, plans)."""
+        return self._services.compiled(key, build)
 
     def after_commit(self, work: Callable[[], None]) -> None:
         """Run ``work`` once the transaction commits; never if it rolls back."""

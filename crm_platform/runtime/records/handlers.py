@@ -130,7 +130,9 @@ def refresh_rollups(ctx: EventContext) -> None:
         child = ctx.model.objects[rollup.child]
         return ctx.condition_sql(child, rollup.filter, f"{rollup.field}.filter")
 
-    rollups.recompute(ctx.connection, ctx.model, obj.api_name, parents, compile_filter)
+    rollups.recompute(
+        ctx.connection, ctx.model, obj.api_name, parents, compile_filter, ctx.compiled
+    )
 
 
 def _jsonable(value: Any) -> Any:

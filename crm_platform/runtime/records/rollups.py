@@ -15,6 +15,8 @@ from ..model import OrgModel, Rollup
 
 MAX_CASCADE = 5
 FilterCompiler = Callable[[Rollup, Any], Any]
+# A per-metadata-version cache: (key, build) -> what build made for that key.
+StatementCache = Callable[[tuple[Any, ...], Callable[[], Any]], Any]
 
 
 def recompute(
@@ -23,6 +25,7 @@ def recompute(
     child: str,
     parent_ids: dict[tuple[str, str], set[str]],
     compile_filter: FilterCompiler,
+    cache: StatementCache,
     depth: int = 0,
 ) -> None:
     """Recompute the roll-ups over ``child`` for the given parents.
@@ -37,26 +40,30 @@ def recompute(
             by_link.setdefault((rollup.parent, rollup.link), []).append(rollup)
     for key, group in by_link.items():
         ids = parent_ids[key]
-        _update(conn, model, group, ids, compile_filter)
+        statement = cache(
+            ("rollup-update", child, *key),
+            lambda group=group: _statement(model, group, compile_filter),
+        )
+        for chunk in _chunks(sorted(ids)):
+            conn.execute(statement, {"ids": chunk})
         touched.setdefault(key[0], set()).update(ids)
     if depth >= MAX_CASCADE:
         return
     for parent, ids in touched.items():
         upward = parents_of(conn, model, parent, ids)
         if upward:
-            recompute(conn, model, parent, upward, compile_filter, depth + 1)
+            recompute(conn, model, parent, upward, compile_filter, cache, depth + 1)
 
 
-def _update(conn, model: OrgModel, group: list[Rollup], ids: set[str], compile_filter) -> None:
-    """One UPDATE of the parents for every roll-up over the same link."""
-    first = group[0]
-    parent = model.objects[first.parent]
+def _statement(model: OrgModel, group: list[Rollup], compile_filter):
+    """One UPDATE of the parents ``:ids`` for every roll-up over the same link."""
+    parent = model.objects[group[0].parent]
     values = {
         parent.fields[r.field].columns[SIMPLE].name: _summary(model, r, compile_filter)
         for r in group
     }
-    for chunk in _chunks(sorted(ids)):
-        conn.execute(parent.table.update().where(parent.table.c.id.in_(chunk)).values(values))
+    ids = sa.bindparam("ids", expanding=True)
+    return parent.table.update().where(parent.table.c.id.in_(ids)).values(values)
 
 
 def _summary(model: OrgModel, rollup: Rollup, compile_filter):

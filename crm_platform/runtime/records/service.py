@@ -9,7 +9,7 @@ all sharing the :class:`~.context.RecordContext` of the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -41,6 +41,8 @@ class RecordService:
         register_platform_handlers(self.events)
         self.expressions = ExpressionCache()
         self._codecs: dict[tuple[int, str], RecordCodec] = {}
+        self._compiled: dict[tuple[Any, ...], Any] = {}
+        self._compiled_version: int | None = None
         self._cipher: FieldCipher | None = None
 
     @property
@@ -65,6 +67,18 @@ class RecordService:
             codec = compile_codec(obj)
             self._codecs[key] = codec
         return codec
+
+    def compiled(self, model: OrgModel, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        """What ``build()`` makes for ``key``, kept until the metadata version moves."""
+        if self._compiled_version is None or model.version > self._compiled_version:
+            # a newer version: drop the older ones' entries (a reader still on an older
+            # snapshot keys its own entries by its version, so it never gets these)
+            self._compiled, self._compiled_version = {}, model.version
+        versioned = (model.version, *key)
+        found = self._compiled.get(versioned)
+        if found is None:
+            found = self._compiled[versioned] = build()
+        return found
 
     @contextmanager
     def session(
