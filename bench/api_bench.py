@@ -36,7 +36,6 @@ import platform
 import random
 import signal
 import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -52,7 +51,7 @@ from urllib.parse import quote, urlencode
 import requests
 import simplejson
 import sqlalchemy as sa
-from support import scratch_database, server_version
+from support import running_server, scratch_database, server_version
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ADMIN_EMAIL = "bench@example.com"
@@ -373,33 +372,10 @@ def gunicorn_server(url: str, folder: Path, options: Options) -> Iterator[tuple[
         "crm_platform.app:create_app()",
     ]
     root = Path(__file__).resolve().parent.parent
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(command, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {log_path.read_text()[-2000:]}")
-            try:
-                if requests.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError("gunicorn did not answer /healthz within 60 s")
-            time.sleep(0.2)
-        yield base_url, server.pid
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        text = log_path.read_text()
-        if "Traceback" in text or "ERROR" in text:
-            progress("gunicorn logged errors; its log ends with:\n" + text[-3000:])
+    with running_server(
+        command, port=port, env=env, log_path=log_path, cwd=root, start_seconds=60
+    ) as found:
+        yield found
 
 
 def worker_cpu(server_pid: int) -> dict[int, float]:

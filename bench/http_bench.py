@@ -36,9 +36,7 @@ import json
 import os
 import platform
 import random
-import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -53,7 +51,7 @@ from typing import Any
 import requests
 import simplejson
 import sqlalchemy as sa
-from support import scratch_database, server_version
+from support import running_server, scratch_database, server_version
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ADMIN_EMAIL = "bench@example.com"
@@ -320,34 +318,8 @@ def gunicorn(
         "--workers", str(workers), "--timeout", "300", "--log-level", "warning",
         "--chdir", str(chdir), app,
     ]  # fmt: skip
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {log_path.read_text()[-2000:]}")
-            try:
-                if requests.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError("gunicorn did not answer /healthz within 90 s")
-            time.sleep(0.2)
-        yield base_url, server.pid
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        if "Traceback" in (text := log_path.read_text()):
-            progress("gunicorn logged errors; its log ends with:\n" + text[-3000:])
+    with running_server(command, port=port, env={**os.environ, **env}, log_path=log_path) as found:
+        yield found
 
 
 # --- arrangement ---------------------------------------------------------------------------

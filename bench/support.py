@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import requests
 import sqlalchemy as sa
 
 from crm_platform.core import normalise_url
@@ -45,3 +50,45 @@ def server_version(org: Any) -> str:
         return f"SQLite {sqlite3.sqlite_version}"
     with org.db.read() as conn:
         return f"PostgreSQL {conn.exec_driver_sql('SHOW server_version').scalar_one()}"
+
+
+@contextmanager
+def running_server(
+    command: list[str],
+    *,
+    port: int,
+    env: dict[str, str],
+    log_path: Path,
+    cwd: Path | None = None,
+    start_seconds: float = 90,
+) -> Iterator[tuple[str, int]]:
+    """Start a server ``command`` listening on ``port``, wait for its ``/healthz``, yield
+    its base URL and pid, and stop it (SIGTERM, then SIGKILL after 30 s); a traceback or
+    an error in its log is printed to stderr."""
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + start_seconds
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}")
+            try:
+                if requests.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError(f"server did not answer /healthz within {start_seconds:.0f} s")
+            time.sleep(0.2)
+        yield base_url, server.pid
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        text = log_path.read_text()
+        if "Traceback" in text or "ERROR" in text:
+            print("the server logged errors; its log ends with:\n" + text[-3000:], file=sys.stderr)
