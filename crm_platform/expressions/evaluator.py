@@ -10,6 +10,7 @@ three-valued logic.
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Callable
 from datetime import UTC
 from decimal import Decimal
@@ -59,31 +60,45 @@ OPERATORS: dict[type, Callable[..., Any]] = {
 
 
 class _Evaluator(SimpleEval):
-    """simpleeval with our node table, operators and library."""
+    """simpleeval with our node table, operators and library.
 
-    def __init__(
+    simpleeval's own set-up (it vets the function table, under a warnings guard) costs
+    far more than a short evaluation, so it runs once for :data:`_PROTOTYPE`; each
+    evaluation works on a shallow copy of it made by :meth:`bound` (the operator and
+    function tables are shared and never changed).
+    """
+
+    checked: CheckedExpression
+    context: EvalContext
+
+    def __init__(self) -> None:
+        library = {name: fn.impl for name, fn in LIBRARY.items() if fn.impl is not None}
+        super().__init__(operators=dict(OPERATORS), functions=library, names={})
+
+    def bound(
         self,
         checked: CheckedExpression,
         values: Callable[[FieldPath], Any],
         context: EvalContext,
-    ) -> None:
-        library = {name: fn.impl for name, fn in LIBRARY.items() if fn.impl is not None}
-        super().__init__(operators=dict(OPERATORS), functions=library, names={})
-        self.checked = checked
-        self.context = context
-        self._values = values
-        self._cache: dict[FieldPath, Any] = {}
+    ) -> _Evaluator:
+        """A fresh evaluator for one evaluation of ``checked``."""
+        evaluator = copy.copy(self)
+        evaluator.checked = checked
+        evaluator.context = context
+        evaluator._values = values
+        evaluator._cache = {}
         # Replace simpleeval's node table: only what the parser lets through.
-        self.nodes = {
-            ast.Constant: self._eval_constant,
-            FieldRef: self._eval_field,
-            ast.UnaryOp: self._eval_unaryop,
-            ast.BinOp: self._eval_binop,
-            ast.BoolOp: self._eval_boolop,
-            ast.Compare: self._eval_compare,
-            ast.Call: self._eval_call,
-            ast.List: self._eval_list,
+        evaluator.nodes = {
+            ast.Constant: evaluator._eval_constant,
+            FieldRef: evaluator._eval_field,
+            ast.UnaryOp: evaluator._eval_unaryop,
+            ast.BinOp: evaluator._eval_binop,
+            ast.BoolOp: evaluator._eval_boolop,
+            ast.Compare: evaluator._eval_compare,
+            ast.Call: evaluator._eval_call,
+            ast.List: evaluator._eval_list,
         }
+        return evaluator
 
     # -- the Evaluation protocol used by functions' hooks ------------------------------
 
@@ -131,6 +146,9 @@ class _Evaluator(SimpleEval):
         return [self._eval(item) for item in node.elts]
 
 
+_PROTOTYPE = _Evaluator()
+
+
 def evaluate(
     checked: CheckedExpression,
     values: Callable[[FieldPath], Any],
@@ -142,7 +160,7 @@ def evaluate(
     booleans as True/False/None. Raises ExpressionError for a value of the wrong
     type or a bound exceeded.
     """
-    evaluator = _Evaluator(checked, values, context)
+    evaluator = _PROTOTYPE.bound(checked, values, context)
     try:
         result = evaluator.eval(checked.source, previously_parsed=checked.tree)
     except ExpressionError:
