@@ -22,7 +22,7 @@ def two_servers(org, database_url, tmp_path):
     finally:
         for server in servers:
             server.terminate()
-            server.wait(timeout=10)
+            server.wait(timeout=60)
 
 
 def test_a_field_added_through_one_process_is_visible_through_the_other(org, two_servers):

@@ -48,7 +48,7 @@ def server(org, database_url, tmp_path):
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=60)
 
 
 def test_a_person_signs_in_and_out(browser_page, server, tmp_path):
