@@ -7,6 +7,7 @@ from apispec import APISpec
 
 from crm_platform.metadata import KindRegistry
 from crm_platform.runtime import OrgModel
+from crm_platform.runtime.directory import PUBLIC_COLUMNS
 from crm_platform.runtime.passwords import MIN_PASSWORD_LENGTH
 
 from .openapi import JSON, error_responses, ref
@@ -267,19 +268,8 @@ def _user_schemas(spec: APISpec) -> None:
         "User",
         {
             "type": "object",
-            "required": [
-                "id",
-                "email",
-                "name",
-                "active",
-                "role",
-                "manager_id",
-                "profile",
-                "time_zone",
-                "locale",
-                "created_at",
-                "permission_sets",
-            ],
+            # what the directory returns for a user (runtime/directory.py)
+            "required": [*PUBLIC_COLUMNS, "created_at", "permission_sets"],
             "properties": {
                 "id": {"type": "string"},
                 "email": {"type": "string"},
