@@ -11,9 +11,9 @@ from apispec import APISpec
 
 from crm_platform.metadata import KindRegistry
 from crm_platform.runtime import ObjectModel, OrgModel
-from crm_platform.runtime.model import Relation
+from crm_platform.runtime.records import relation_names
+from crm_platform.runtime.records.aggregates import METRIC_FUNCTIONS
 from crm_platform.runtime.records.query import DEFAULT_LIMIT, MAX_LIMIT
-from crm_platform.runtime.records.service import METRIC_FUNCTIONS
 from crm_platform.runtime.security.shares import PRINCIPAL_KINDS
 
 from .components import JSON, error_responses, ref
@@ -408,27 +408,6 @@ def _add_shares(spec: APISpec, obj: ObjectModel, label: str) -> None:
             }
         },
     )
-
-
-def relation_names(model: OrgModel, obj: ObjectModel) -> dict[str, Relation]:
-    """The related lists of ``obj`` by name, as ``RecordSession.related`` resolves them.
-
-    ``<child>.<field>`` always; the field's ``relationship_name`` too, or else the
-    child's name when the child points at ``obj`` through one field only.
-    """
-    relations = model.relations_to.get(obj.api_name, ())
-    per_child: dict[str, int] = {}
-    for relation in relations:
-        per_child[relation.child] = per_child.get(relation.child, 0) + 1
-    names: dict[str, Relation] = {}
-    for relation in relations:
-        definition = model.objects[relation.child].fields[relation.field].definition
-        names[f"{relation.child}.{relation.field}"] = relation
-        if definition.get("relationship_name"):
-            names[definition["relationship_name"]] = relation
-        elif per_child[relation.child] == 1:
-            names[relation.child] = relation
-    return names
 
 
 def _aggregate_parameters() -> list[Any]:

@@ -6,6 +6,7 @@ events (``RecordEvents`` is reached as ``org.records.events``).
 
 from .events import EventContext, EventHandler, RecordChange, RecordEvent, RecordEvents
 from .query import ListRequest, Page
+from .reads import relation_names
 from .service import RecordService, RecordSession
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "RecordEvents",
     "RecordService",
     "RecordSession",
+    "relation_names",
 ]

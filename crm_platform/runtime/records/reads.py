@@ -14,7 +14,7 @@ from crm_platform.expressions import ValueType
 from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 
-from ..model import ObjectModel, Relation
+from ..model import ObjectModel, OrgModel, Relation
 from . import search as search_index
 from .codec import from_columns
 from .context import RecordContext
@@ -181,16 +181,17 @@ def related(
     return list_records(ctx, child, request, conditions)
 
 
-def relation_names(ctx: RecordContext, obj: ObjectModel) -> dict[str, Relation]:
+def relation_names(model: OrgModel, obj: ObjectModel) -> dict[str, Relation]:
     """Each related list of ``obj`` by its names: ``child.field``, the relationship name,
-    and the child's name when only one of its fields points here."""
-    relations = ctx.model.relations_to.get(obj.api_name, ())
+    and the child's name when only one of its fields points here (the API's
+    ``/related/<name>`` and the OpenAPI document both resolve them so)."""
+    relations = model.relations_to.get(obj.api_name, ())
     per_child: dict[str, int] = {}
     for r in relations:
         per_child[r.child] = per_child.get(r.child, 0) + 1
     names: dict[str, Relation] = {}
     for r in relations:
-        explicit = ctx.model.objects[r.child].fields[r.field].definition.get("relationship_name")
+        explicit = model.objects[r.child].fields[r.field].definition.get("relationship_name")
         names[f"{r.child}.{r.field}"] = r
         if explicit:
             names[explicit] = r
@@ -200,7 +201,7 @@ def relation_names(ctx: RecordContext, obj: ObjectModel) -> dict[str, Relation]:
 
 
 def find_relation(ctx: RecordContext, obj: ObjectModel, relation: str) -> Relation:
-    found = relation_names(ctx, obj).get(relation)
+    found = relation_names(ctx.model, obj).get(relation)
     if found is None:
         raise NotFound(f"no related list '{relation}' on {obj.api_name}")
     return found

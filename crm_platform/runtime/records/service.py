@@ -22,14 +22,11 @@ from ..model import ObjectModel, OrgModel
 from ..security import UserAccess
 from ..users import User
 from . import aggregates, manual_shares, reads, recycle, writes
-from .aggregates import METRIC_FUNCTIONS
 from .codec import RecordCodec, compile_codec
 from .context import RecordContext
 from .events import RecordEvents
 from .handlers import register_platform_handlers
 from .query import ExpressionCache, ListRequest, Page
-
-__all__ = ["METRIC_FUNCTIONS", "RecordService", "RecordSession"]
 
 
 class RecordService:
@@ -139,7 +136,7 @@ class RecordSession(RecordContext):
 
     def relations(self, object_name: str) -> list[dict[str, str]]:
         """The related lists of an object: their names and what they list."""
-        names = reads.relation_names(self, self.object(object_name))
+        names = reads.relation_names(self.model, self.object(object_name))
         return [{"name": name, "object": r.child, "field": r.field} for name, r in names.items()]
 
     def search(self, q: str, objects: list[str] | None, limit: int) -> list[dict[str, Any]]:
