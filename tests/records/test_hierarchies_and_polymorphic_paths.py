@@ -228,3 +228,27 @@ def test_paths_a_polymorphic_lookup_cannot_take_are_refused(tasks):
     added = api.post("/api/v1/metadata/objects/task/fields", json=bad_formula)
     assert added.status_code == 400
     assert "related_to[lead].name" in str(added.get_json()["errors"])
+
+
+def test_a_field_a_narrowed_path_reads_cannot_be_deleted_from_under_it(tasks):
+    api = tasks.api
+    response = api.delete("/api/v1/metadata/objects/account/fields/industry")
+    assert response.status_code in (400, 409), response.get_json()
+    assert "account_industry" in str(response.get_json())
+    assert api.get("/api/v1/metadata/objects/account/fields/industry").status_code == 200
+
+
+def test_the_hierarchy_breaks_where_the_user_cannot_see(api, load_metadata, make_user):
+    """A rep sees the accounts they own; IS_UNDER in their filters walks only those, as a
+    dotted path through a hidden record reads as empty."""
+    load_metadata("user_lookups")
+    ben = make_user("ben@example.com", profile="sales_rep")
+    top = create(ben, "account", name="Top")
+    hidden = create(api, "account", name="Hidden", parent_account=top["id"])
+    leaf = create(api, "account", name="Leaf", parent_account=hidden["id"])
+    moved = api.patch(f"/api/v1/records/account/{leaf['id']}", json={"owner_id": ben.user_id})
+    assert moved.status_code == 200, moved.get_json()
+    where = f"IS_UNDER(parent_account, '{top['id']}')"
+    assert names(listed(api, "account", where=where)) == ["Hidden", "Leaf"]
+    assert names(listed(ben, "account")) == ["Leaf", "Top"]
+    assert listed(ben, "account", where=where) == []
