@@ -121,7 +121,8 @@ def change_scope(
 
 
 def reach(model: CandidateModel, start: str, path: FieldPath) -> set[str]:
-    """The objects a field path reads, following single-target lookups from ``start``."""
+    """The objects a field path reads, following lookups from ``start`` (a polymorphic one
+    only where the path narrows it to a target: ``related_to[account].industry``)."""
     visited = {start}
     current = start
     for step in path[:-1]:

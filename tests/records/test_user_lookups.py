@@ -85,6 +85,16 @@ def test_a_rep_filters_and_sorts_accounts_by_their_manager(crm):
     assert names(ordered) == ["Globex", "Acme", "Initech", "Umbrella"]
     by_id = listed(crm.ben, "account", where=f"account_manager == '{crm.grace.user_id}'")
     assert names(by_id) == ["Globex"]
+    figures = crm.ben.get(
+        "/api/v1/records/account/aggregate",
+        query_string={"group_by": "account_manager.name", "metrics": "count"},
+    )
+    assert figures.status_code == 200, figures.get_json()
+    assert figures.get_json()["groups"] == [
+        {"account_manager.name": "Ada Lovelace", "count": 2},
+        {"account_manager.name": "Grace Hopper", "count": 1},
+        {"account_manager.name": None, "count": 1},
+    ]
 
 
 def test_only_the_directorys_public_columns_are_reachable(crm):
