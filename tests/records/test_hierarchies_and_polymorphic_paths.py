@@ -252,3 +252,28 @@ def test_the_hierarchy_breaks_where_the_user_cannot_see(api, load_metadata, make
     assert names(listed(api, "account", where=where)) == ["Hidden", "Leaf"]
     assert names(listed(ben, "account")) == ["Leaf", "Top"]
     assert listed(ben, "account", where=where) == []
+
+
+def test_a_sharing_rule_shares_a_whole_branch_of_the_hierarchy(globex, make_user):
+    api = globex.api
+    rep = make_user("rep@example.com", profile="sales_rep")
+    added = api.post("/api/v1/groups/key_accounts/members", json={"user_id": rep.user_id})
+    assert added.status_code == 200
+    rule = {
+        "api_name": "emea_branch",
+        "object": "account",
+        "criteria": f"IS_UNDER(parent_account, '{globex.emea['id']}')",
+        "share_with": {"group": "key_accounts"},
+        "access": "read",
+    }
+    # built over the existing records in SQL ...
+    assert api.post("/api/v1/metadata/sharing_rules", json=rule).status_code == 201
+    assert names(listed(rep, "account")) == ["Globex France", "Globex Paris"]
+    # ... and kept on each write in Python
+    lyon = create(api, "account", name="Globex Lyon", parent_account=globex.france["id"])
+    assert names(listed(rep, "account")) == ["Globex France", "Globex Lyon", "Globex Paris"]
+    moved = api.patch(
+        f"/api/v1/records/account/{lyon['id']}", json={"parent_account": globex.acme["id"]}
+    )
+    assert moved.status_code == 200
+    assert names(listed(rep, "account")) == ["Globex France", "Globex Paris"]
