@@ -35,12 +35,7 @@ from sqlalchemy.sql.expression import FromClause
 
 from . import numbers
 from .errors import LimitExceeded
-from .limits import (
-    MAX_ARGUMENTS,
-    MAX_SCALE,
-    MAX_TEXT_LENGTH,
-    MIN_ROUND_PLACES,
-)
+from .limits import MAX_ARGUMENTS, MAX_SCALE, MAX_TEXT_LENGTH, MIN_ROUND_PLACES
 from .nodes import FieldRef, NodeInfo, fail
 from .types import EvalContext, FieldPath, ValueType
 from .values import normalise_value
