@@ -14,6 +14,8 @@ from crm_platform.core.tables import group_members, queue_members, user_permissi
 
 from .model import OrgModel
 from .passwords import hash_password, password_problem
+from .sessions import end_sessions
+from .tokens import revoke_user_tokens
 from .users import create_user, normalise_email
 
 PUBLIC_COLUMNS = (
@@ -171,6 +173,11 @@ def update_user_record(
         conn.execute(users.update().where(users.c.id == user_id).values(values))
     if "permission_sets" in data:
         _set_permission_sets(conn, user_id, data["permission_sets"])
+    if "password" in data or data.get("active") is False:
+        end_sessions(conn, user_id)  # a new password or a deactivation signs out everywhere
+    if data.get("active") is False:
+        # for good: reactivating the user later must not revive these tokens
+        revoke_user_tokens(conn, user_id)
     return user_view(conn, user_id)
 
 
