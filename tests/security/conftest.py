@@ -134,9 +134,8 @@ def clock(org) -> Clock:
 @pytest.fixture
 def make_person(org, app):
     """A user who signs in with a password (and has an API token); returns their API client."""
-    from tests.conftest import ApiClient, make_token
-
     from crm_platform.runtime import create_user
+    from tests.conftest import ApiClient, make_token
 
     def make(email: str, *, profile: str | None = None, role: str | None = None):
         with org.db.write() as conn:
