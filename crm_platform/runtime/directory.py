@@ -143,7 +143,9 @@ def update_user_record(
     conn: Connection, model: OrgModel, user_id: str, data: Any, *, may_manage: bool
 ) -> dict[str, Any]:
     """Change a user. Without manage_users a user may change only their own name, time
-    zone, locale and password."""
+    zone, locale and password (the caller checks the current password). A new password
+    or a deactivation ends the user's UI sessions; a deactivation also revokes their API
+    tokens for good."""
     if not isinstance(data, Mapping):
         raise ValidationFailed({"(root)": "expected a JSON object"})
     unknown = set(data) - EDITABLE
