@@ -120,9 +120,20 @@ def initialise_org(
     return admin
 
 
-def ensure_admin_permission_set(org: Org) -> None:
-    """The administrators' permission set (every system permission), owned by the platform."""
-    if org.metadata.snapshot().get("permission_set", ADMIN_PERMISSION_SET) is not None:
+def ensure_admin_permission_set(org: Org, *, repair: bool = False) -> None:
+    """The administrators' permission set (every system permission), owned by the platform.
+
+    With ``repair`` an existing set that lost system permissions gets them all back (the
+    recovery of ``crm user grant-admin``).
+    """
+    existing = org.metadata.snapshot().get("permission_set", ADMIN_PERMISSION_SET)
+    if existing is not None and existing.status == "active":
+        missing = set(SYSTEM_PERMISSIONS) - set(existing.definition.get("system", ()))
+        if repair and missing:
+            repaired = {**existing.definition, "system": list(SYSTEM_PERMISSIONS)}
+            org.metadata.put_component(
+                "permission_set", repaired, author_id=SYSTEM_USER_ID, owner=existing.owner
+            )
         return
     definition = {
         "api_name": ADMIN_PERMISSION_SET,
