@@ -14,6 +14,8 @@ from wtforms.validators import DataRequired, Length
 
 from crm_platform.runtime import THROTTLED, attempt_login, get_user
 
+from .apidocs import bp as apidocs_bp
+
 bp = Blueprint(
     "web",
     __name__,
@@ -114,3 +116,4 @@ def install_login(app: Flask) -> None:
 
     CSRFProtect(app)
     app.register_blueprint(bp)
+    app.register_blueprint(apidocs_bp)
