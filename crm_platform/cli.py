@@ -27,6 +27,13 @@ DEFAULT_ADMIN_EMAIL = "admin@example.com"
 
 
 def _org() -> Org:
+    """The org, through the app (built at a command's first need, so `--help` builds none);
+    the command then runs inside the app's context, as a request does."""
+    root = click.get_current_context().find_root()
+    if "crm_app" not in root.meta:
+        app = create_app()
+        root.with_resource(app.app_context())
+        root.meta["crm_app"] = app
     return current_app.extensions["crm_org"]
 
 
@@ -46,16 +53,12 @@ def _require_org(org: Org) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="crm-platform", prog_name="crm")
-@click.pass_context
-def main(ctx: click.Context) -> None:
+def main() -> None:
     """crm-platform: a low-code CRM platform.
 
     The org's database is CRM_DATABASE_URL (default: sqlite:///crm.db in this folder);
     see the README's Configuration section for the other variables.
     """
-    # Built only when a command runs (not for --help or --version); the org is reached
-    # through the app, as requests reach it.
-    ctx.with_resource(create_app().app_context())
 
 
 @main.command()
