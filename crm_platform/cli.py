@@ -1,4 +1,5 @@
-"""The `crm` command (click, through Flask's CLI)."""
+"""The `crm` command: a click group of our own (our options, our version), each command run
+inside the app's context so it reaches the org like a request does."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
 
 from .app import create_app
 from .core import CrmError, ValidationFailed, load_settings
@@ -17,8 +17,9 @@ from .core.migrate import upgrade_platform
 from .core.tables import SYSTEM_USER_ID
 from .metadata import CandidateModel, read_snapshot
 from .metadata.validate import validate_candidate
-from .runtime import Org, create_token, find_user, initialise_org
-from .runtime.directory import create_user_record
+from .runtime import Org, create_token, find_user, initialise_org, list_tokens, revoke_token
+from .runtime.directory import create_user_record, grant_administration, list_users
+from .runtime.org import ensure_admin_permission_set
 from .runtime.security import ADMIN_PERMISSION_SET
 from .yamlio import KIND_FOLDERS, read_definitions, write_definitions
 
@@ -26,6 +27,13 @@ DEFAULT_ADMIN_EMAIL = "admin@example.com"
 
 
 def _org() -> Org:
+    """The org, through the app (built at a command's first need, so `--help` builds none);
+    the command then runs inside the app's context, as a request does."""
+    root = click.get_current_context().find_root()
+    if "crm_app" not in root.meta:
+        app = create_app()
+        root.with_resource(app.app_context())
+        root.meta["crm_app"] = app
     return current_app.extensions["crm_org"]
 
 
@@ -43,9 +51,14 @@ def _require_org(org: Org) -> None:
         sys.exit(1)
 
 
-@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=False)
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="crm-platform", prog_name="crm")
 def main() -> None:
-    """crm-platform: a low-code CRM platform. Configure with CRM_DATABASE_URL."""
+    """crm-platform: a low-code CRM platform.
+
+    The org's database is CRM_DATABASE_URL (default: sqlite:///crm.db in this folder);
+    see the README's Configuration section for the other variables.
+    """
 
 
 @main.command()
@@ -157,9 +170,75 @@ def token_create(email: str, name: str) -> None:
         click.echo(create_token(conn, user.id, name))
 
 
+@token.command("list")
+@click.option("--user", "email", required=True, help="The user's email.")
+def token_list(email: str) -> None:
+    """List a user's API tokens (id, name, created, revoked); secrets are never shown."""
+    org = _org()
+    _require_org(org)
+    with org.db.read() as conn:
+        user = find_user(conn, email)
+        if user is None or user.is_system:
+            click.secho(f"no user '{email}'", fg="red", err=True)
+            sys.exit(1)
+        tokens = list_tokens(conn, user.id)
+    for info in tokens:
+        revoked = f"revoked {info.revoked_at.isoformat()}" if info.revoked_at else "active"
+        click.echo(f"{info.id}  {info.created_at.isoformat()}  {revoked}  {info.name}")
+
+
+@token.command("revoke")
+@click.argument("token_id")
+def token_revoke(token_id: str) -> None:
+    """Revoke a token by its id (the part after `crm_` in the token, or from `token list`)."""
+    org = _org()
+    _require_org(org)
+    try:
+        with org.db.write() as conn:
+            revoke_token(conn, token_id)
+    except CrmError as error:
+        _fail(error)
+    click.echo(f"Revoked token {token_id}.")
+
+
 @main.group()
 def user() -> None:
     """Users."""
+
+
+@user.command("list")
+def user_list() -> None:
+    """List the users: email, active or not, profile, extra permission sets, role."""
+    org = _org()
+    _require_org(org)
+    with org.db.read() as conn:
+        people = list_users(conn)
+    for person in people:
+        state = "active" if person["active"] else "inactive"
+        sets = ",".join(person["permission_sets"]) or "-"
+        click.echo(
+            f"{person['email']}  {state}  profile={person['profile'] or '-'}  "
+            f"sets={sets}  role={person['role'] or '-'}"
+        )
+
+
+@user.command("grant-admin")
+@click.option("--email", required=True, help="The user to make an administrator.")
+def user_grant_admin(email: str) -> None:
+    """Recovery with database access: give a user the system_administrator permission set
+    (restoring its permissions if someone stripped them) and reactivate them."""
+    org = _org()
+    _require_org(org)
+    try:
+        ensure_admin_permission_set(org, repair=True)
+        with org.db.write() as conn:
+            granted = grant_administration(conn, email)
+    except CrmError as error:
+        _fail(error)
+    click.echo(
+        f"{granted['email']} is active and holds {ADMIN_PERMISSION_SET}; "
+        f"`crm token create --user {granted['email']}` gives them a token."
+    )
 
 
 @user.command("create")

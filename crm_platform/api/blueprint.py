@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint, Response, g
 
 from .areas import AREAS
 from .auth import authenticate_request, end_request_reading, require_api_access
@@ -16,6 +16,14 @@ def build_api_blueprint() -> Blueprint:
     def _authenticate() -> None:
         g.crm_user = authenticate_request()
         require_api_access()
+
+    @api.after_request
+    def _no_content_has_no_type(response: Response) -> Response:
+        # A 204 has no body, so it names no media type (Flask's default is text/html).
+        if response.status_code == 204:
+            response.headers.pop("Content-Type", None)
+            response.headers.pop("Content-Length", None)
+        return response
 
     # the read transaction authentication opened (and a read view used) ends here
     api.teardown_request(end_request_reading)

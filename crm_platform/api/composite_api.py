@@ -99,6 +99,7 @@ def _add_composite_schemas(spec: APISpec) -> None:
                     "description": "A name for this operation's result, unique in the batch.",
                 },
             },
+            "additionalProperties": False,
         },
     )
     components.schema(
@@ -121,6 +122,7 @@ def _add_composite_schemas(spec: APISpec) -> None:
                     "operation succeeds or fails alone.",
                 },
             },
+            "additionalProperties": False,
         },
     )
     components.schema(

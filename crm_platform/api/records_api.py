@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -14,6 +16,29 @@ from .auth import current_access, current_org, current_user, request_reading
 from .jsonio import read_json
 
 bp = Blueprint("records_api", __name__, url_prefix="/records")
+
+F = TypeVar("F", bound=Callable[..., Any])
+LIST_PARAMS = ("where", "order_by", "fields", "limit", "cursor", "count", "deleted")
+
+
+def query_params(*known: str) -> Callable[[F], F]:
+    """Refuse (400) a query parameter the endpoint does not take, naming it: a typo such as
+    ``?limt=1`` or a wish such as ``?format=csv`` must not silently answer something else."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            unknown = sorted(set(request.args) - set(known))
+            if unknown:
+                takes = f"it takes {', '.join(known)}" if known else "it takes none"
+                raise ValidationFailed(
+                    {name: f"unknown query parameter ({takes})" for name in unknown}
+                )
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def _session(write: bool = True):
@@ -77,6 +102,7 @@ def page_body(page) -> dict[str, Any]:
 
 
 @bp.get("/<object_name>")
+@query_params(*LIST_PARAMS)
 def list_records(object_name: str) -> Response:
     with _session(write=False) as session:
         page = session.list(object_name, _list_request())
@@ -84,6 +110,7 @@ def list_records(object_name: str) -> Response:
 
 
 @bp.post("/<object_name>")
+@query_params()
 def create_record(object_name: str) -> Response:
     data = read_json(request)
     with _session() as session:
@@ -94,6 +121,7 @@ def create_record(object_name: str) -> Response:
 
 
 @bp.get("/<object_name>/<record_id>")
+@query_params("fields", "deleted")
 def get_record(object_name: str, record_id: str) -> Response:
     fields = [f for f in request.args.get("fields", "").split(",") if f.strip()] or None
     with _session(write=False) as session:
@@ -102,6 +130,7 @@ def get_record(object_name: str, record_id: str) -> Response:
 
 
 @bp.patch("/<object_name>/<record_id>")
+@query_params()
 def update_record(object_name: str, record_id: str) -> Response:
     data = read_json(request)
     with _session() as session:
@@ -110,6 +139,7 @@ def update_record(object_name: str, record_id: str) -> Response:
 
 
 @bp.delete("/<object_name>/<record_id>")
+@query_params("purge")
 def delete_record(object_name: str, record_id: str) -> Response:
     """To the recycle bin; ``?purge=true`` removes a record in the bin for good."""
     with _session() as session:
@@ -121,6 +151,7 @@ def delete_record(object_name: str, record_id: str) -> Response:
 
 
 @bp.post("/<object_name>/<record_id>/restore")
+@query_params()
 def restore_record(object_name: str, record_id: str) -> Response:
     with _session() as session:
         record = session.restore(object_name, record_id)
@@ -128,6 +159,7 @@ def restore_record(object_name: str, record_id: str) -> Response:
 
 
 @bp.get("/<object_name>/<record_id>/history")
+@query_params()
 def record_history(object_name: str, record_id: str) -> Response:
     with _session(write=False) as session:
         entries = session.history(object_name, record_id)
@@ -135,6 +167,7 @@ def record_history(object_name: str, record_id: str) -> Response:
 
 
 @bp.get("/<object_name>/<record_id>/related/<relation>")
+@query_params(*LIST_PARAMS)
 def related_records(object_name: str, record_id: str, relation: str) -> Response:
     with _session(write=False) as session:
         page = session.related(object_name, record_id, relation, _list_request())
@@ -142,6 +175,7 @@ def related_records(object_name: str, record_id: str, relation: str) -> Response
 
 
 @bp.put("/<object_name>/by/<field_name>/<value>")
+@query_params()
 def upsert_record(object_name: str, field_name: str, value: str) -> Response:
     data = read_json(request)
     with _session() as session:
@@ -153,6 +187,7 @@ def upsert_record(object_name: str, field_name: str, value: str) -> Response:
 
 
 @bp.get("/<object_name>/aggregate")
+@query_params("group_by", "metrics", "where")
 def aggregate_records(object_name: str) -> Response:
     """``?group_by=stage&metrics=count,sum(amount)&where=...``: grouped figures in SQL."""
     group_by = [g for g in request.args.get("group_by", "").split(",") if g.strip()]
@@ -163,12 +198,14 @@ def aggregate_records(object_name: str) -> Response:
 
 
 @bp.get("/<object_name>/<record_id>/shares")
+@query_params()
 def list_shares(object_name: str, record_id: str) -> Response:
     with _session(write=False) as session:
         return jsonify({"shares": session.list_shares(object_name, record_id)})
 
 
 @bp.post("/<object_name>/<record_id>/shares")
+@query_params()
 def add_share(object_name: str, record_id: str) -> Response:
     data = read_json(request)
     with _session() as session:
@@ -179,6 +216,7 @@ def add_share(object_name: str, record_id: str) -> Response:
 
 
 @bp.delete("/<object_name>/<record_id>/shares/<path:key>")
+@query_params()
 def remove_share(object_name: str, record_id: str, key: str) -> Response:
     with _session() as session:
         session.remove_share(object_name, record_id, key)

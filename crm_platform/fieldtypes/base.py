@@ -137,6 +137,13 @@ class FieldType:
         """The schema of a formula returning this type (without null)."""
         return self.value_schema(definition, writing=False)
 
+    # --- values kept outside the record (field history) -----------------------------
+
+    def shown_value(self, definition: Definition, value: Any) -> Any:
+        """A value kept as JSON outside the field's column (field history), as a record
+        shows the field's value (a decimal with its scale's digits)."""
+        return value
+
     # --- search --------------------------------------------------------------------
 
     def search_text(self, column_values: Iterable[Any]) -> str:

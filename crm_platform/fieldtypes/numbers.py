@@ -93,6 +93,14 @@ class DecimalType(FieldType):
     def expression_info(self, definition, *, sqlite, storage=None):
         return FieldInfo(ValueType.NUMBER, scale=definition["scale"], sql_scaled=sqlite)
 
+    def shown_value(self, definition: Definition, value: Any) -> Any:
+        if value is None or isinstance(value, bool):
+            return value
+        try:
+            return Decimal(str(value)).quantize(Decimal(1).scaleb(-definition["scale"]))
+        except InvalidOperation:  # not a number after all: show what was kept
+            return value
+
     def value_schema(self, definition: Definition, *, writing: bool) -> dict[str, Any]:
         return apischema.decimal_schema(
             definition["precision"],

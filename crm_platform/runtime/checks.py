@@ -17,6 +17,7 @@ from crm_platform.expressions import EvalContext, ExpressionError, ValueType, ch
 from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import CandidateModel, KindRegistry, Problem
 
+from .lockout import guard_permission_set_changes
 from .model import ModelCompiler, OrgModel
 from .records.scope import ObjectScope
 
@@ -204,7 +205,8 @@ def _rule_paths(key: str):
 
 
 def register_runtime_checks(registry: KindRegistry, compiler: ModelCompiler | None = None) -> None:
-    """Add the expression checks and the share-row hook to a registry (once, at start-up).
+    """Add the expression checks, the share-row hook and the no-lock-out guard to a
+    registry (once, at start-up).
 
     ``compiler`` is best the org's model cache's, so that the candidate compiled for a
     check reuses what the live model compiled.
@@ -217,3 +219,4 @@ def register_runtime_checks(registry: KindRegistry, compiler: ModelCompiler | No
     registry.add_paths("validation_rule", _rule_paths("condition"))
     registry.add_paths("sharing_rule", _rule_paths("criteria"))
     registry.add_apply_hook(checks.rebuild_changed_sharing_rules)
+    registry.add_apply_hook(guard_permission_set_changes)

@@ -18,8 +18,10 @@ from crm_platform.core.tables import (
     users,
 )
 
+from .lockout import USER_COLUMNS_THAT_MATTER, ensure_an_administrator
 from .model import OrgModel
 from .passwords import hash_password, password_problem
+from .security.model import ADMIN_PERMISSION_SET
 from .sessions import end_sessions
 from .tokens import revoke_user_tokens
 from .users import create_user, normalise_email
@@ -176,6 +178,40 @@ def update_user_record(
     if data.get("active") is False:
         # for good: reactivating the user later must not revive these tokens
         revoke_user_tokens(conn, user_id)
+    if USER_COLUMNS_THAT_MATTER & set(data):
+        ensure_an_administrator(conn)
+    return user_view(conn, user_id)
+
+
+def grant_administration(conn: Connection, email: str) -> dict[str, Any]:
+    """Recovery for an org nobody can administer (``crm user grant-admin``): give the user
+    the system administrator permission set and make them active again.
+
+    It only adds, so it never needs the no-lock-out check; the caller makes sure the set
+    exists and holds every system permission first.
+    """
+    row = conn.execute(
+        sa.select(users.c.id).where(
+            users.c.email == normalise_email(email), users.c.is_system.is_(False)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no user '{normalise_email(email)}'")
+    user_id = row[0]
+    conn.execute(
+        users.update().where(users.c.id == user_id).values(active=True, updated_at=utc_now())
+    )
+    held = user_permission_sets.c.permission_set == ADMIN_PERMISSION_SET
+    if not conn.execute(
+        sa.select(user_permission_sets.c.user_id).where(
+            user_permission_sets.c.user_id == user_id, held
+        )
+    ).first():
+        conn.execute(
+            user_permission_sets.insert().values(
+                user_id=user_id, permission_set=ADMIN_PERMISSION_SET
+            )
+        )
     return user_view(conn, user_id)
 
 

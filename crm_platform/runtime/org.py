@@ -16,7 +16,7 @@ from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.core.tables import org as org_table
 from crm_platform.core.types import utc_now
 from crm_platform.expressions import sqlite_functions
-from crm_platform.metadata import KindRegistry, MetadataService, build_registry
+from crm_platform.metadata import ACTIVE, KindRegistry, MetadataService, build_registry
 
 from .checks import register_runtime_checks
 from .model import ModelCache, OrgModel
@@ -123,9 +123,20 @@ def initialise_org(
     return admin
 
 
-def ensure_admin_permission_set(org: Org) -> None:
-    """The administrators' permission set (every system permission), owned by the platform."""
-    if org.metadata.snapshot().get("permission_set", ADMIN_PERMISSION_SET) is not None:
+def ensure_admin_permission_set(org: Org, *, repair: bool = False) -> None:
+    """The administrators' permission set (every system permission), owned by the platform.
+
+    With ``repair`` an existing set that lost system permissions gets them all back (the
+    recovery of ``crm user grant-admin``).
+    """
+    existing = org.metadata.snapshot().get("permission_set", ADMIN_PERMISSION_SET)
+    if existing is not None and existing.status == ACTIVE:
+        missing = set(SYSTEM_PERMISSIONS) - set(existing.definition.get("system", ()))
+        if repair and missing:
+            repaired = {**existing.definition, "system": list(SYSTEM_PERMISSIONS)}
+            org.metadata.put_component(
+                "permission_set", repaired, author_id=SYSTEM_USER_ID, owner=existing.owner
+            )
         return
     definition = {
         "api_name": ADMIN_PERMISSION_SET,

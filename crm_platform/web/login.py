@@ -31,6 +31,8 @@ from crm_platform.api.auth import SESSION_GENERATION_KEY, end_request_reading, r
 from crm_platform.runtime import attempt_login, end_sessions, get_user
 from crm_platform.runtime.security import read_principal
 
+from .apidocs import bp as apidocs_bp
+
 bp = Blueprint(
     "web",
     __name__,
@@ -171,3 +173,4 @@ def install_login(app: Flask) -> None:
     CSRFProtect(app)
     app.register_blueprint(bp)
     app.teardown_request(end_request_reading)  # the session check's read, on every path
+    app.register_blueprint(apidocs_bp)

@@ -72,3 +72,46 @@ def test_a_person_signs_in_and_out(browser_page, server, tmp_path):
 
     page.click("text=Sign out")
     assert page.url.endswith("/login")
+
+
+def test_a_person_reads_the_orgs_api_in_api_docs(browser_page, server, load_metadata, tmp_path):
+    """Signed in, /api/docs shows Swagger UI (served by us, no CDN) on the document the
+    API gives this person: the org's own objects are in it."""
+    load_metadata("projects")
+    page = browser_page
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url)
+            if not request.url.startswith(server) and not request.url.startswith("data:")
+            else None
+        ),
+    )
+    page.goto(f"{server}/api/docs")
+    assert "/login" in page.url  # sign in first, then back to the docs
+    page.fill("input[name=email]", ADMIN_EMAIL)
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    assert page.url.endswith("/api/docs")
+
+    page.wait_for_selector(".swagger-ui .info .title", timeout=60_000)
+    page.wait_for_selector("#operations-tag-project", timeout=60_000)
+    assert "CRM platform API" in page.text_content(".swagger-ui .info .title")
+    # tags open as a list of operations (Swagger UI's default)
+    page.wait_for_selector("#operations-project-list_project", timeout=30_000)
+    assert "/records/project" in page.text_content("#operations-project-list_project")
+    page.locator("#operations-tag-project").scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "api-docs.png"))
+
+    # "Try it out" goes with the session; an unsafe method carries the page's CSRF token
+    # (without it the API would answer 403, not the 404 of an unknown record)
+    delete = page.locator("#operations-project-delete_project")
+    delete.locator(".opblock-summary").click()
+    delete.locator("button.try-out__btn").click()
+    delete.locator("input[placeholder=id]").fill("00000000-0000-7000-8000-00000000abcd")
+    delete.locator("button.execute").click()
+    status = delete.locator(".live-responses-table .response .response-col_status").first
+    status.wait_for(timeout=30_000)
+    assert status.text_content().strip().startswith("404")
+    assert outside == []

@@ -196,3 +196,47 @@ def test_user_create_with_profile_role_and_manager(crm, tmp_path):
     assert "Created user w@example.com" in result.output
     bad = crm("user", "create", "--email", "x@example.com", "--role", "nobody", ok=False)
     assert bad.exit_code == 1 and "no role 'nobody'" in bad.output
+
+
+def test_help_and_version_are_crm_platforms_own(crm):
+    from importlib.metadata import version
+
+    shown = crm("--help").output
+    assert "crm-platform: a low-code CRM platform" in shown
+    assert "CRM_DATABASE_URL" in shown
+    for command in ("init", "serve", "token", "user", "metadata", "upgrade"):
+        assert f"  {command}" in shown
+    assert "--env-file" not in shown and "--app" not in shown and "Flask" not in shown
+    assert crm("--version").output.strip() == f"crm, version {version('crm-platform')}"
+
+
+def test_user_list_shows_every_user(crm):
+    crm("init", "--admin-password", "S3cure-pass!")
+    crm("user", "create", "--email", "rep@example.com")
+    lines = crm("user", "list").output.splitlines()
+    assert lines == [
+        "admin@example.com  active  profile=system_administrator  sets=-  role=-",
+        "rep@example.com  active  profile=-  sets=-  role=-",
+    ]
+
+
+def test_token_list_and_revoke(crm, database_url, tmp_path):
+    crm("init", "--admin-password", "S3cure-pass!")
+    token = crm("token", "create", "--user", "admin@example.com", "--name", "ci").output.strip()
+    token_id = token.split("_")[1]
+    listed = crm("token", "list", "--user", "admin@example.com").output
+    assert token_id in listed and "active  ci" in listed and token not in listed
+
+    assert f"Revoked token {token_id}." in crm("token", "revoke", token_id).output
+    assert "revoked " in crm("token", "list", "--user", "admin@example.com").output
+    from crm_platform.app import create_app
+    from crm_platform.core import load_settings
+
+    app = create_app(load_settings(database_url, tmp_path / "instance"))
+    response = app.test_client().get(
+        "/api/v1/metadata/objects", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 401
+    app.extensions["crm_org"].dispose()
+    again = crm("token", "revoke", token_id, ok=False)
+    assert again.exit_code == 1 and "no active token" in again.output

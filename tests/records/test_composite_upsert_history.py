@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 REC = "/api/v1/records"
@@ -108,3 +109,41 @@ def test_field_history_records_each_tracked_change(projects, admin_token):
     ]
     assert entries[0]["changed_by"]["email"] == "admin@example.com"
     assert entries[0]["changed_at"].endswith("+00:00")
+
+
+def test_composite_refuses_unknown_keys_naming_them(projects):
+    misspelt = {
+        "operations": [
+            {
+                "method": "POST",
+                "url": "/records/account",
+                "reference_id": "acme",
+                "body": {"name": "Acme"},
+            }
+        ]
+    }
+    response = projects.post("/api/v1/composite", json=misspelt)
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+    errors = response.get_json()["errors"]
+    assert list(errors) == ["operations[0].reference_id"]
+    assert "method, url, body, ref" in errors["operations[0].reference_id"][0]
+    batch = projects.post(
+        "/api/v1/composite",
+        json={"operations": [{"method": "GET", "url": "/records/account/x"}], "allOrNone": False},
+    )
+    assert batch.status_code == 400 and list(batch.get_json()["errors"]) == ["allOrNone"]
+    assert projects.get(f"{REC}/account").get_json()["records"] == []  # nothing was created
+
+
+def test_history_shows_values_as_the_record_shows_them(projects):
+    record = projects.post(f"{REC}/project", json={"name": "A", "budget": 1000}).get_json()
+    projects.patch(f"{REC}/project/{record['id']}", json={"budget": 1200.5})
+
+    shown = projects.get(f"{REC}/project/{record['id']}").data.decode()
+    history = projects.get(f"{REC}/project/{record['id']}/history").data.decode()
+
+    # the JSON text itself, as a client reads it
+    assert re.search(r'"budget": ?1200\.50[,}]', shown)
+    assert re.search(r'"old_value": ?1000\.00[,}]', history)
+    assert re.search(r'"new_value": ?1200\.50[,}]', history)

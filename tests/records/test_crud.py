@@ -193,3 +193,40 @@ def test_a_polymorphic_lookup_is_relinked_to_the_right_object_on_restore(api):
         "object": "person",
         "id": person["id"],
     }
+
+
+def test_a_delete_answers_204_without_a_body_or_a_content_type(projects):
+    record = projects.post(f"{REC}/project", json={"name": "Apollo"}).get_json()
+    deleted = projects.delete(f"{REC}/project/{record['id']}")
+    assert deleted.status_code == 204
+    assert deleted.data == b""
+    assert "Content-Type" not in deleted.headers
+    purged = projects.delete(f"{REC}/project/{record['id']}?purge=true")
+    assert purged.status_code == 204 and "Content-Type" not in purged.headers
+
+
+def test_unknown_query_parameters_are_refused_naming_them(projects):
+    record = projects.post(f"{REC}/project", json={"name": "Apollo"}).get_json()
+    projects.post(f"{REC}/project", json={"name": "Gemini"})
+    for url, names in (
+        (f"{REC}/project?limt=1", ["limt"]),
+        (f"{REC}/project?format=csv&limit=1", ["format"]),
+        (f"{REC}/project/{record['id']}?format=csv", ["format"]),
+        (f"{REC}/project/{record['id']}?limit=1", ["limit"]),
+        (f"{REC}/project/{record['id']}/history?page=2", ["page"]),
+        (f"{REC}/project/aggregate?metric=count", ["metric"]),
+    ):
+        response = projects.get(url)
+        assert response.status_code == 400, url
+        assert response.content_type == "application/problem+json"
+        problem = response.get_json()
+        assert sorted(problem["errors"]) == names, url
+        assert "unknown query parameter" in problem["detail"]
+    assert (
+        "purge"
+        in projects.delete(f"{REC}/project/{record['id']}?purg=true").get_json()["errors"]["purg"][
+            0
+        ]
+    )
+    assert projects.get(f"{REC}/project/{record['id']}").status_code == 200  # nothing deleted
+    assert len(projects.get(f"{REC}/project?limit=1").get_json()["records"]) == 1

@@ -148,7 +148,7 @@ def _add_object(spec: APISpec, model: OrgModel, obj: ObjectModel, names: Compone
                 ],
                 "responses": {
                     "204": {"description": "Deleted"},
-                    **error_responses("Unauthorized", "NotFound", "Conflict"),
+                    **error_responses("BadRequest", "Unauthorized", "NotFound", "Conflict"),
                 },
             },
         },
@@ -163,7 +163,7 @@ def _add_object(spec: APISpec, model: OrgModel, obj: ObjectModel, names: Compone
                 "tags": tags,
                 "responses": {
                     "200": {**one, "description": "The restored record"},
-                    **error_responses("Unauthorized", "NotFound", "Conflict"),
+                    **error_responses("BadRequest", "Unauthorized", "NotFound", "Conflict"),
                 },
             }
         },
@@ -181,7 +181,7 @@ def _add_object(spec: APISpec, model: OrgModel, obj: ObjectModel, names: Compone
                         "description": "The changes, newest first",
                         "content": {JSON: {"schema": ref("RecordHistory")}},
                     },
-                    **error_responses("Unauthorized", "NotFound"),
+                    **error_responses("BadRequest", "Unauthorized", "NotFound"),
                 },
             }
         },
@@ -347,7 +347,7 @@ def _add_shares(spec: APISpec, obj: ObjectModel, label: str) -> None:
                             }
                         },
                     },
-                    **error_responses("Unauthorized", "NotFound"),
+                    **error_responses("BadRequest", "Unauthorized", "NotFound"),
                 },
             },
             "post": {
@@ -404,7 +404,7 @@ def _add_shares(spec: APISpec, obj: ObjectModel, label: str) -> None:
                 "tags": [name],
                 "responses": {
                     "204": {"description": "Removed"},
-                    **error_responses("Unauthorized", "NotFound"),
+                    **error_responses("BadRequest", "Unauthorized", "NotFound"),
                 },
             }
         },

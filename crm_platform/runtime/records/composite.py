@@ -33,6 +33,21 @@ ROUTES = [
 ]
 
 
+BATCH_KEYS = ("operations", "all_or_none")
+OPERATION_KEYS = ("method", "url", "body", "ref")
+
+
+def _unknown_keys(given: Mapping[str, Any], known: tuple[str, ...], path: str) -> dict[str, str]:
+    """An error per key the batch or an operation does not take (``reference_id`` for
+    ``ref``): a misspelt key must not be silently ignored."""
+    prefix, what = (f"{path}.", "an operation") if path else ("", "a batch")
+    return {
+        f"{prefix}{key}": f"unknown key ({what} takes {', '.join(known)})"
+        for key in given
+        if key not in known
+    }
+
+
 class CompositeFailed(CrmError):
     """An all-or-none batch failed: nothing was saved; ``results`` says which operation failed."""
 
@@ -52,6 +67,8 @@ def parse_operations(payload: Any) -> tuple[list[Operation], bool]:
     """The operations of a composite body and its all-or-none flag."""
     if not isinstance(payload, Mapping) or not isinstance(payload.get("operations"), list):
         raise ValidationFailed({"operations": "give a list of operations"})
+    if unknown := _unknown_keys(payload, BATCH_KEYS, ""):
+        raise ValidationFailed(unknown)
     raw_ops = payload["operations"]
     if not 1 <= len(raw_ops) <= MAX_OPERATIONS:
         raise ValidationFailed({"operations": f"give 1 to {MAX_OPERATIONS} operations"})
@@ -63,6 +80,9 @@ def parse_operations(payload: Any) -> tuple[list[Operation], bool]:
         path = f"operations[{index}]"
         if not isinstance(op, Mapping):
             errors[path] = "an operation is an object with method and url"
+            continue
+        if unknown := _unknown_keys(op, OPERATION_KEYS, path):
+            errors.update(unknown)
             continue
         method = str(op.get("method", "")).upper()
         url = op.get("url")

@@ -259,11 +259,19 @@ def history(ctx: RecordContext, object_name: str, record_id: str) -> list[dict[s
         .where(field_history.c.object == obj.api_name, field_history.c.record_id == record_id)
         .order_by(field_history.c.changed_at.desc(), field_history.c.id.desc())
     ).mappings()
+
+    def shown(name: str, value: Any) -> Any:
+        # formatted by the field's type, as the record itself shows the value
+        field = obj.fields.get(name)
+        if field is None:
+            return value
+        return field_type(field.type).shown_value(field.definition, value)
+
     return [
         {
             "field": r["field"],
-            "old_value": r["old_value"],
-            "new_value": r["new_value"],
+            "old_value": shown(r["field"], r["old_value"]),
+            "new_value": shown(r["field"], r["new_value"]),
             "changed_by": {"id": r["changed_by"], "email": r["email"]},
             "changed_at": r["changed_at"],
         }

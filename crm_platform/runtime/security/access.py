@@ -18,7 +18,7 @@ from crm_platform.expressions import parse
 from crm_platform.fieldtypes import USER, field_type, path_target, split_step
 
 from ..users import User
-from .model import SYSTEM_PERMISSIONS, SecurityModel
+from .model import ALL_POWERFUL, SYSTEM_PERMISSIONS, SecurityModel
 from .principals import Principal, read_principal
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class UserAccess:
     # --- system and object permissions -----------------------------------------------
     @property
     def all_powerful(self) -> bool:
-        return self.user.is_system or "modify_all_data" in self.system
+        return self.user.is_system or ALL_POWERFUL in self.system
 
     def has(self, permission: str) -> bool:
         return self.all_powerful or permission in self.system

@@ -22,6 +22,13 @@ SYSTEM_PERMISSIONS = (
     "transfer_records",
 )
 ADMIN_PERMISSION_SET = "system_administrator"
+ALL_POWERFUL = "modify_all_data"  # holds every system permission (see UserAccess.has)
+
+
+def grants_system(permission_set: Mapping[str, Any], permission: str) -> bool:
+    """Whether a permission set's definition gives a system permission."""
+    system = permission_set.get("system", ())
+    return permission in system or ALL_POWERFUL in system
 
 
 @dataclass(frozen=True)
