@@ -9,6 +9,7 @@ instead of keeping its own list of types (ADR 0008). This package builds on
 """
 
 from .base import FieldType
+from .choices import active_values, marked_defaults, value_entry
 from .exports import Cell
 from .inputs import PHONE, RecordId, picklist_values
 from .registry import (
@@ -30,13 +31,16 @@ __all__ = [
     "Cell",
     "FieldType",
     "RecordId",
+    "active_values",
     "field_type",
     "is_polymorphic",
     "is_stored",
+    "marked_defaults",
     "options_schema",
     "picklist_values",
     "storage_of",
     "storage_type",
     "sub_columns",
     "type_names",
+    "value_entry",
 ]
