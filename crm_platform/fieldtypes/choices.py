@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from crm_platform.core import FieldInfo, ValueType
 
 from .base import Definition, FieldType
-from .inputs import MultiPicklist, Text, picklist_values
+from .inputs import MultiPicklist, OneOfValues, Text, picklist_values
 from .text import DEFAULT_MAX_LENGTH
 
 PICKLIST_OPTIONS = {
@@ -71,7 +71,10 @@ class PicklistType(FieldType):
     searched: bool = True
 
     def input_field(self, definition: Definition) -> fields.Field:
-        return Text(allow_none=True, validate=validate.OneOf(picklist_values(definition)))
+        # Every defined value loads (a retired one is then refused by ``write_problem``,
+        # which says why); an unknown one is told the values it may write.
+        valid = OneOfValues(picklist_values(definition), active_values(definition))
+        return Text(allow_none=True, validate=valid)
 
     def literal_problem(self, definition: Definition, value: Any) -> str | None:
         if value is None:
@@ -120,7 +123,7 @@ class MultiPicklistType(FieldType):
     value_type: ValueType | None = ValueType.MULTI
 
     def input_field(self, definition: Definition) -> fields.Field:
-        return MultiPicklist(picklist_values(definition))
+        return MultiPicklist(picklist_values(definition), active_values(definition))
 
     def literal_problem(self, definition: Definition, value: Any) -> str | None:
         allowed = set(picklist_values(definition))

@@ -128,6 +128,11 @@ def test_a_deactivated_stage_stays_on_old_deals_and_is_refused_on_new_ones(pipel
     assert "stage" in moved.get_json()["errors"]
     assert pipeline.get(f"{REC}/deal/{other['id']}").get_json()["stage"] == "Prospecting"
     assert _names(pipeline, "name == 'New deal'") == []
+    # an unknown value is told the values it may write
+    unknown = pipeline.post(f"{REC}/deal", json={"name": "x", "stage": "Negotiating"})
+    assert unknown.get_json()["errors"] == {
+        "stage": ["Must be one of: Prospecting, Closed Won, Closed Lost."]
+    }
 
 
 def test_a_deactivated_multi_select_value_is_kept_and_not_added_again(pipeline, org):
