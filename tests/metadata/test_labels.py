@@ -128,9 +128,13 @@ def test_labels_may_be_added_in_a_new_language(pipeline):
 
 
 def test_the_openapi_document_uses_the_readers_language(pipeline):
+    etags = {}
+
     def document(language):
         response = pipeline.get("/api/v1/openapi.json", headers={"Accept-Language": language})
         assert response.status_code == 200
+        assert "Accept-Language" in response.headers["Vary"]
+        etags[response.headers["Content-Language"]] = response.headers["ETag"]
         return response.get_json()
 
     chinese, english, french = document("zh"), document("en"), document("fr")
@@ -142,6 +146,8 @@ def test_the_openapi_document_uses_the_readers_language(pipeline):
     assert french["components"]["schemas"]["deal"]["properties"]["amount"]["title"] == "Amount"
     summaries = [op["summary"] for op in chinese["paths"]["/records/deal"].values()]
     assert any("商机" in s for s in summaries)
+    assert set(etags) == {"zh", "en"}  # French falls back to the org's English
+    assert etags["zh"] != etags["en"]
 
 
 def test_bad_labels_are_refused(api):

@@ -123,7 +123,15 @@ def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
                         "in": "header",
                         "description": "The ETag of a copy you have.",
                         "schema": {"type": "string"},
-                    }
+                    },
+                    {
+                        "name": "Accept-Language",
+                        "in": "header",
+                        "description": "The language of titles taken from labels: the best "
+                        "match among the languages the org's labels use, else the org's "
+                        "default language.",
+                        "schema": {"type": "string"},
+                    },
                 ],
                 "responses": {
                     "200": {
@@ -131,7 +139,12 @@ def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
                         "headers": {
                             VERSION_HEADER: "MetadataVersion",
                             "ETag": {
-                                "description": "Changes with the metadata version.",
+                                "description": "Changes with the metadata version and the "
+                                "document's language.",
+                                "schema": {"type": "string"},
+                            },
+                            "Content-Language": {
+                                "description": "The document's language.",
                                 "schema": {"type": "string"},
                             },
                         },
