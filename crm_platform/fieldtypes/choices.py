@@ -131,7 +131,8 @@ class MultiPicklistType(FieldType):
             return None
         if not isinstance(value, list) or not all(v in allowed for v in value):
             return "must be a list of picklist values"
-        inactive = [v for v in value if v not in active_values(definition)]
+        active = set(active_values(definition))
+        inactive = [v for v in value if v not in active]
         if inactive:
             return f"{inactive[0]!r} is not an active picklist value"
         return None
