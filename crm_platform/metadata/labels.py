@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from crm_platform.core import ValidationFailed
 from crm_platform.fieldtypes import value_entry
 
 Chooser = Callable[[Sequence[str]], str | None]
@@ -88,17 +89,30 @@ def present_value(value: str | Mapping[str, Any], choose: Chooser) -> dict[str, 
     return presented
 
 
-def fold_presented(raw: Any) -> Any:
+def fold_presented(raw: Any, path: str = "") -> Any:
     """A definition as written, from its presented form (or from a plain definition, which
     comes back as it is): each ``labels`` map that is not empty becomes the label, and a
-    picklist value's label that only repeats the value is dropped."""
+    picklist value's label that only repeats the value is dropped.
+
+    A ``label`` string sent beside a non-empty ``labels`` must be one of its languages'
+    texts (as read): an edited ``label`` that ``labels`` would silently overwrite is
+    refused (400), naming it. ``path`` prefixes the paths of such errors.
+    """
     if not isinstance(raw, Mapping):
         return raw
-    folded = _fold_labels(raw)
-    if isinstance(folded.get("fields"), list):
-        folded["fields"] = [fold_presented(f) for f in folded["fields"]]
+    folded = _fold_labels(raw, path)
+    fields = folded.get("fields")
+    if isinstance(fields, list):
+        folded["fields"] = [
+            fold_presented(f, _join(path, f"fields.{f.get('api_name')}"))
+            if isinstance(f, Mapping)
+            else f
+            for f in fields
+        ]
     if isinstance(folded.get("values"), list):
-        folded["values"] = [_fold_value(v) for v in folded["values"]]
+        folded["values"] = [
+            _fold_value(v, _join(path, f"values[{i}]")) for i, v in enumerate(folded["values"])
+        ]
     return folded
 
 
@@ -112,22 +126,35 @@ def _present_labels(definition: Mapping[str, Any], choose: Chooser) -> dict[str,
     return presented
 
 
-def _fold_labels(raw: Mapping[str, Any]) -> dict[str, Any]:
+def _fold_labels(raw: Mapping[str, Any], path: str) -> dict[str, Any]:
     folded = dict(raw)
     for key, all_key in LABEL_KEYS.items():
         languages = folded.get(all_key)
         if not isinstance(languages, Mapping):
             continue  # absent, or not a map: the schema names it
         del folded[all_key]
-        if languages:
-            folded[key] = dict(languages)
+        if not languages:
+            continue
+        label = folded.get(key)
+        if isinstance(label, str) and label not in languages.values():
+            raise ValidationFailed(
+                {
+                    _join(path, key): f"{label!r} is none of the texts in {all_key}: change "
+                    f"{all_key}, or send {key} alone"
+                }
+            )
+        folded[key] = dict(languages)
     return folded
 
 
-def _fold_value(value: Any) -> Any:
+def _fold_value(value: Any, path: str) -> Any:
     if not isinstance(value, Mapping):
         return value
-    folded = _fold_labels(value)
+    folded = _fold_labels(value, path)
     if folded.get("label") == folded.get("value"):
         del folded["label"]
     return folded
+
+
+def _join(path: str, part: str) -> str:
+    return f"{path}.{part}" if path else part

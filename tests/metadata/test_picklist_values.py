@@ -210,6 +210,24 @@ def test_what_the_metadata_api_answers_can_be_sent_back_unchanged(pipeline):
     assert response.get_json() == shown
 
 
+def test_an_edited_label_that_labels_would_overwrite_is_refused(pipeline):
+    stage = pipeline.get(f"{DEAL}/fields/stage", headers={"Accept-Language": "zh"}).get_json()
+    stage["values"][2]["label"] = "成交"  # edited, but labels still says 赢单
+
+    response = pipeline.patch(f"{DEAL}/fields/stage", json={"values": stage["values"]})
+
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == {
+        "values[2].label": [
+            "'成交' is none of the texts in labels: change labels, or send label alone"
+        ]
+    }
+    assert pipeline.get(f"{DEAL}/fields/stage").get_json()["values"][2]["labels"] == {
+        "en": "Closed Won",
+        "zh": "赢单",
+    }
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
