@@ -301,3 +301,34 @@ def test_the_openapi_enum_lists_the_active_values(pipeline, org):
     written = schemas["deal_input"]["properties"]["stage"]
     assert "Negotiation" not in str(written)
     assert "Closed Won" in str(written)
+
+
+def test_a_related_record_reads_the_attribute_through_its_lookup(pipeline):
+    pipeline.post(
+        "/api/v1/metadata/objects",
+        json={
+            "api_name": "quote",
+            "fields": [
+                {"api_name": "deal", "type": "lookup", "target": "deal"},
+                {
+                    "api_name": "deal_won",
+                    "type": "formula",
+                    "return_type": "boolean",
+                    "expression": "PICKLIST_ATTR(deal.stage, 'is_won')",
+                },
+            ],
+        },
+    )
+    won = _deal(pipeline, name="Won", stage="Closed Won")
+    quote_id = pipeline.post(f"{REC}/quote", json={"name": "Q1", "deal": won["id"]}).get_json()[
+        "id"
+    ]
+
+    lost = _deal(pipeline, name="Lost", stage="Closed Lost")
+    other = pipeline.post(f"{REC}/quote", json={"name": "Q2", "deal": lost["id"]}).get_json()
+
+    assert pipeline.get(f"{REC}/quote/{quote_id}").get_json()["deal_won"] is True
+    assert other["deal_won"] is False
+    where = quote("PICKLIST_ATTR(deal.stage, 'is_won')")
+    listed = pipeline.get(f"{REC}/quote?where={where}")
+    assert [r["name"] for r in listed.get_json()["records"]] == ["Q1"]
