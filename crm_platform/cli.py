@@ -3,6 +3,7 @@ inside the app's context so it reaches the org like a request does."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import sys
 from pathlib import Path
@@ -67,11 +68,27 @@ def main() -> None:
 @click.option("--org-name", default="My Company", show_default=True)
 @click.option("--time-zone", default="UTC", show_default=True)
 @click.option("--currency", default="USD", show_default=True)
+@click.option(
+    "--language",
+    default="en",
+    show_default=True,
+    help="The org's default language (en, zh, pt_BR…): labels fall back to it.",
+)
 def init(
-    admin_email: str, admin_password: str | None, org_name: str, time_zone: str, currency: str
+    admin_email: str,
+    admin_password: str | None,
+    org_name: str,
+    time_zone: str,
+    currency: str,
+    language: str,
 ):
     """Create the database, the platform tables and the first admin (safe to run twice)."""
-    _initialise(_org(), admin_email, admin_password, org_name, time_zone, currency)
+    if not LANGUAGE_TAG.fullmatch(language):
+        raise click.BadParameter("a language code such as en, zh or pt_BR", param_hint="--language")
+    _initialise(_org(), admin_email, admin_password, org_name, time_zone, currency, language)
+
+
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}([_-][A-Za-z]{2,4})?")
 
 
 def _initialise(
@@ -81,6 +98,7 @@ def _initialise(
     org_name: str = "My Company",
     time_zone: str = "UTC",
     currency: str = "USD",
+    language: str = "en",
 ) -> bool:
     password = admin_password or secrets.token_urlsafe(12)
     try:
@@ -91,6 +109,7 @@ def _initialise(
             name=org_name,
             time_zone=time_zone,
             currency=currency,
+            locale=language,
         )
     except CrmError as error:
         _fail(error)

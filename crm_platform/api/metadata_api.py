@@ -1,4 +1,10 @@
-"""The metadata API: objects and fields as JSON, with history, diff and rollback."""
+"""The metadata API: objects and fields as JSON, with history, diff and rollback.
+
+Objects and fields are answered in their presented form (``metadata.labels``): each
+label resolved for the request's ``Accept-Language`` beside the map of all its
+languages, every picklist value as a full map. Writes take that form back as well
+as the plain definition format; revisions and diffs show definitions as stored.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,11 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from crm_platform.core import NotFound, ValidationFailed
-from crm_platform.metadata import ChangeResult
+from crm_platform.metadata import ChangeResult, fold_presented, present_field, present_object
 
 from .auth import current_org, current_user, require_admin
 from .jsonio import read_json
+from .languages import label_chooser
 
 bp = Blueprint("metadata_api", __name__, url_prefix="/metadata")
 
@@ -31,6 +38,19 @@ def _respond(body: Any, result: ChangeResult | None = None, status: int = 200) -
     version = result.version if result is not None else _service().version()
     response.headers[VERSION_HEADER] = str(version)
     return response
+
+
+def _object(definition: dict[str, Any]) -> dict[str, Any]:
+    return present_object(definition, label_chooser())
+
+
+def _field(definition: dict[str, Any]) -> dict[str, Any]:
+    return present_field(definition, label_chooser())
+
+
+def _definition() -> Any:
+    """The request's definition, folded back from the presented form if it is in it."""
+    return fold_presented(read_json(request))
 
 
 def _flag(name: str) -> bool:
@@ -64,37 +84,38 @@ def metadata_index() -> Response:
 @bp.get("/objects")
 def list_objects() -> Response:
     objects = _service().list_objects(include_deleted=_flag("include_deleted"))
-    return _respond({"objects": objects})
+    choose = label_chooser()
+    return _respond({"objects": [present_object(o, choose) for o in objects]})
 
 
 @bp.post("/objects")
 @require_admin
 def create_object() -> Response:
-    raw = read_json(request)
+    raw = _definition()
     result = _service().create_object(raw, author_id=_author())
     name = raw["api_name"]
-    response = _respond(_service().get_object(name), result, 201)
+    response = _respond(_object(_service().get_object(name)), result, 201)
     response.headers["Location"] = f"/api/v1/metadata/objects/{name}"
     return response
 
 
 @bp.get("/objects/<name>")
 def get_object(name: str) -> Response:
-    return _respond(_service().get_object(name, include_deleted=True))
+    return _respond(_object(_service().get_object(name, include_deleted=True)))
 
 
 @bp.patch("/objects/<name>")
 @require_admin
 def patch_object(name: str) -> Response:
-    result = _service().patch_object(name, read_json(request), author_id=_author())
-    return _respond(_service().get_object(name), result)
+    result = _service().patch_object(name, _definition(), author_id=_author())
+    return _respond(_object(_service().get_object(name)), result)
 
 
 @bp.put("/objects/<name>")
 @require_admin
 def replace_object(name: str) -> Response:
-    result = _service().replace_object(name, read_json(request), author_id=_author())
-    return _respond(_service().get_object(name), result)
+    result = _service().replace_object(name, _definition(), author_id=_author())
+    return _respond(_object(_service().get_object(name)), result)
 
 
 @bp.delete("/objects/<name>")
@@ -107,45 +128,48 @@ def delete_object(name: str) -> Response:
         )
         return _respond({"api_name": name, "status": "purged"}, result)
     result = _service().delete_object(name, author_id=_author())
-    return _respond(_service().get_object(name, include_deleted=True), result)
+    return _respond(_object(_service().get_object(name, include_deleted=True)), result)
 
 
 @bp.post("/objects/<name>/restore")
 @require_admin
 def restore_object(name: str) -> Response:
     result = _service().restore_object(name, author_id=_author())
-    return _respond(_service().get_object(name), result)
+    return _respond(_object(_service().get_object(name)), result)
 
 
 @bp.get("/objects/<name>/fields")
 def list_fields(name: str) -> Response:
+    choose = label_chooser()
     if _flag("deleted"):
         _service().get_object(name)
-        return _respond({"fields": _service().deleted_fields(name)})
-    return _respond({"fields": _service().get_object(name)["fields"]})
+        deleted = _service().deleted_fields(name)
+        return _respond({"fields": [present_field(f, choose) for f in deleted]})
+    fields = _service().get_object(name)["fields"]
+    return _respond({"fields": [present_field(f, choose) for f in fields]})
 
 
 @bp.post("/objects/<name>/fields")
 @require_admin
 def add_field(name: str) -> Response:
-    raw = read_json(request)
+    raw = _definition()
     result = _service().add_field(name, raw, author_id=_author())
     field_name = raw["api_name"]
-    response = _respond(_service().get_field(name, field_name), result, 201)
+    response = _respond(_field(_service().get_field(name, field_name)), result, 201)
     response.headers["Location"] = f"/api/v1/metadata/objects/{name}/fields/{field_name}"
     return response
 
 
 @bp.get("/objects/<name>/fields/<field_name>")
 def get_field(name: str, field_name: str) -> Response:
-    return _respond(_service().get_field(name, field_name))
+    return _respond(_field(_service().get_field(name, field_name)))
 
 
 @bp.patch("/objects/<name>/fields/<field_name>")
 @require_admin
 def patch_field(name: str, field_name: str) -> Response:
-    result = _service().patch_field(name, field_name, read_json(request), author_id=_author())
-    return _respond(_service().get_field(name, field_name), result)
+    result = _service().patch_field(name, field_name, _definition(), author_id=_author())
+    return _respond(_field(_service().get_field(name, field_name)), result)
 
 
 @bp.delete("/objects/<name>/fields/<field_name>")
@@ -158,14 +182,14 @@ def delete_field(name: str, field_name: str) -> Response:
         )
         return _respond({"api_name": field_name, "status": "purged"}, result)
     result = _service().delete_field(name, field_name, author_id=_author())
-    return _respond(_service().get_field(name, field_name), result)
+    return _respond(_field(_service().get_field(name, field_name)), result)
 
 
 @bp.post("/objects/<name>/fields/<field_name>/restore")
 @require_admin
 def restore_field(name: str, field_name: str) -> Response:
     result = _service().restore_field(name, field_name, author_id=_author())
-    return _respond(_service().get_field(name, field_name), result)
+    return _respond(_field(_service().get_field(name, field_name)), result)
 
 
 @bp.get("/objects/<name>/history")
@@ -198,7 +222,7 @@ def rollback_object(name: str) -> Response:
         raise ValidationFailed({"revision": "give the revision number to roll back to"})
     _service().history(name)
     result = _service().rollback_object(name, revision, author_id=_author())
-    return _respond(_service().get_object(name, include_deleted=True), result)
+    return _respond(_object(_service().get_object(name, include_deleted=True)), result)
 
 
 # --- every other kind (validation rules, and the kinds later work adds) -------------------

@@ -37,6 +37,13 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
         "required": True,
         "schema": {"type": "string"},
     }
+    language_param = {
+        "name": "Accept-Language",
+        "in": "header",
+        "description": "The language to resolve labels in (`zh`, `en-US,en;q=0.8`); "
+        "without a match, the org's default language, then any language a label has.",
+        "schema": {"type": "string"},
+    }
     tags = ["metadata"]
     spec.path(
         "/metadata",
@@ -73,6 +80,7 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
     )
     spec.path(
         "/metadata/objects",
+        parameters=[language_param],
         operations={
             "get": {
                 "operationId": "metadata_list_objects",
@@ -118,7 +126,7 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
     )
     spec.path(
         "/metadata/objects/{name}",
-        parameters=[name_param],
+        parameters=[name_param, language_param],
         operations={
             "get": {
                 "operationId": "metadata_get_object",
@@ -176,7 +184,7 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
     )
     spec.path(
         "/metadata/objects/{name}/restore",
-        parameters=[name_param],
+        parameters=[name_param, language_param],
         operations={
             "post": {
                 "operationId": "metadata_restore_object",
@@ -261,7 +269,7 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
     )
     spec.path(
         "/metadata/objects/{name}/rollback",
-        parameters=[name_param],
+        parameters=[name_param, language_param],
         operations={
             "post": {
                 "operationId": "metadata_rollback_object",
@@ -291,7 +299,7 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
     )
     spec.path(
         "/metadata/objects/{name}/fields",
-        parameters=[name_param],
+        parameters=[name_param, language_param],
         operations={
             "get": {
                 "operationId": "metadata_list_fields",
@@ -343,7 +351,7 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
     )
     spec.path(
         "/metadata/objects/{name}/fields/{field_name}",
-        parameters=[name_param, field_param],
+        parameters=[name_param, field_param, language_param],
         operations={
             "get": {
                 "operationId": "metadata_get_field",
@@ -387,7 +395,7 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
     )
     spec.path(
         "/metadata/objects/{name}/fields/{field_name}/restore",
-        parameters=[name_param, field_param],
+        parameters=[name_param, field_param, language_param],
         operations={
             "post": {
                 "operationId": "metadata_restore_field",

@@ -81,15 +81,65 @@ def add_metadata_schemas(spec: APISpec, kinds: list[Kind]) -> None:
         "description": "Present when the component is not active (e.g. `deleted`).",
     }
     spec.components.schema(
+        "LabelLanguages",
+        {
+            "type": "object",
+            "description": "Every language of a label (`{en: Deal, zh: 商机}`); empty when "
+            "the label is one string for every language.",
+            "additionalProperties": {"type": "string"},
+        },
+    )
+    resolved = {
+        "type": "string",
+        "description": "In the request's language (`Accept-Language`), else the org's "
+        "default language, else any language the label has.",
+    }
+    spec.components.schema(
+        "MetadataPicklistValue",
+        {
+            "type": "object",
+            "description": "A picklist value in full, whether it was defined as a string or a map.",
+            "required": ["value", "label", "labels", "active", "default", "attributes"],
+            "properties": {
+                "value": {"type": "string", "description": "What records store."},
+                "label": {
+                    **resolved,
+                    "description": "The value when it has no label. " + resolved["description"],
+                },
+                "labels": ref("LabelLanguages"),
+                "active": {
+                    "type": "boolean",
+                    "description": "An inactive value stays on the records that have it "
+                    "and is refused when written anew.",
+                },
+                "default": {"type": "boolean"},
+                "color": {"type": "string"},
+                "attributes": {
+                    "type": "object",
+                    "description": "What the value means to the business "
+                    "(`PICKLIST_ATTR(stage, 'probability')` reads it).",
+                },
+                "valid_for": {"type": "array", "items": {"type": ["string", "boolean"]}},
+            },
+            "additionalProperties": False,
+        },
+    )
+    spec.components.schema(
         "MetadataField",
         {
             "type": "object",
-            "description": "A stored field definition (canonical form: type defaults filled in).",
-            "required": ["api_name", "type"],
+            "description": "A stored field definition (canonical form: type defaults filled "
+            "in), its labels resolved for the request's language beside `labels` (and "
+            "`help_texts`) with all languages. Writes accept this form back.",
+            "required": ["api_name", "type", "label", "labels"],
             "properties": {
                 "api_name": {"type": "string"},
                 "type": field_schema["properties"]["type"],
-                "label": ref("Label"),
+                "label": resolved,
+                "labels": ref("LabelLanguages"),
+                "help_text": resolved,
+                "help_texts": ref("LabelLanguages"),
+                "values": {"type": "array", "items": ref("MetadataPicklistValue")},
                 "status": status,
             },
             "additionalProperties": True,
@@ -99,12 +149,16 @@ def add_metadata_schemas(spec: APISpec, kinds: list[Kind]) -> None:
         "MetadataObject",
         {
             "type": "object",
-            "description": "A stored object definition with its active fields (canonical form).",
-            "required": ["api_name", "label", "name_field", "sharing", "fields"],
+            "description": "A stored object definition with its active fields (canonical "
+            "form), its labels resolved for the request's language beside `labels` and "
+            "`plural_labels` with all languages. Writes accept this form back.",
+            "required": ["api_name", "label", "labels", "name_field", "sharing", "fields"],
             "properties": {
                 "api_name": {"type": "string"},
-                "label": ref("Label"),
-                "plural_label": ref("Label"),
+                "label": resolved,
+                "labels": ref("LabelLanguages"),
+                "plural_label": resolved,
+                "plural_labels": ref("LabelLanguages"),
                 "description": {"type": "string"},
                 "name_field": {"type": "string"},
                 "sharing": {"type": "string"},
@@ -194,8 +248,9 @@ def add_metadata_schemas(spec: APISpec, kinds: list[Kind]) -> None:
                 "revision": {"type": "integer", "minimum": 0},
                 "definition": {
                     "description": "The object with its active fields right after that "
-                    "version; null when the object did not exist then (or was deleted).",
-                    "anyOf": [ref("MetadataObject"), {"type": "null"}],
+                    "version, as stored (labels as written); null when the object did not "
+                    "exist then (or was deleted).",
+                    "anyOf": [ref("ObjectDefinition"), {"type": "null"}],
                 },
             },
             "additionalProperties": False,

@@ -9,6 +9,7 @@ instead of keeping its own list of types (ADR 0008). This package builds on
 """
 
 from .base import FieldType
+from .choices import active_values, marked_defaults, value_entry
 from .exports import Cell
 from .inputs import PHONE, RecordId, picklist_values
 from .registry import (
@@ -31,9 +32,11 @@ __all__ = [
     "Cell",
     "FieldType",
     "RecordId",
+    "active_values",
     "field_type",
     "is_polymorphic",
     "is_stored",
+    "marked_defaults",
     "options_schema",
     "path_target",
     "picklist_values",
@@ -43,4 +46,5 @@ __all__ = [
     "sub_columns",
     "targets_of",
     "type_names",
+    "value_entry",
 ]

@@ -93,6 +93,17 @@ class FieldType:
         """Why ``value`` is not a valid literal (a default) of the field, or None."""
         return None
 
+    def implied_default(self, definition: Definition) -> Any:
+        """The value a new record takes when the field has no ``default`` of its own
+        (a picklist's value marked ``default: true``), or None."""
+        return None
+
+    def write_problem(self, definition: Definition, value: Any, before: Any) -> str | None:
+        """Why ``value``, valid for the type, may not be written now (a picklist value
+        deactivated since), or None. ``before`` is the stored value on update (None on
+        create): what a record already holds may stay."""
+        return None
+
     # --- expressions ---------------------------------------------------------------
 
     def expression_info(

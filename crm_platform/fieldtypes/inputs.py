@@ -137,11 +137,24 @@ class RecordId(Text):
         return text
 
 
+class OneOfValues(validate.Validator):
+    """One of a picklist's values; the error lists those that may be written (active)."""
+
+    def __init__(self, values: list[str], active: list[str] | None = None) -> None:
+        self.values = frozenset(values)
+        self.active = values if active is None else active
+
+    def __call__(self, value: Any) -> Any:
+        if value not in self.values:
+            raise ValidationError(f"Must be one of: {', '.join(self.active)}.")
+        return value
+
+
 class MultiPicklist(fields.List):
     """A list of distinct picklist values, stored in the picklist's own order."""
 
-    def __init__(self, values: list[str], **kw: Any):
-        super().__init__(Text(validate=validate.OneOf(values)), allow_none=True, **kw)
+    def __init__(self, values: list[str], active: list[str] | None = None, **kw: Any):
+        super().__init__(Text(validate=OneOfValues(values, active)), allow_none=True, **kw)
         self.order = {v: i for i, v in enumerate(values)}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> list[str]:

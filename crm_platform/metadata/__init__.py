@@ -9,6 +9,14 @@ from crm_platform.fieldtypes import SIMPLE, field_type, is_stored, storage_of, s
 from .candidate import CandidateModel
 from .canonical import canonical_field, canonical_object
 from .kinds import Kind, KindRegistry, Problem, build_registry, load_schema
+from .labels import (
+    Chooser,
+    fold_presented,
+    label_languages,
+    present_field,
+    present_object,
+    resolve_label,
+)
 from .names import SYSTEM_COLUMNS, api_name_problem, field_name_problem
 from .service import ChangeResult, MetadataService
 from .snapshots import SnapshotCache
@@ -32,6 +40,7 @@ __all__ = [
     "SYSTEM_COLUMNS",
     "CandidateModel",
     "ChangeResult",
+    "Chooser",
     "Component",
     "Kind",
     "KindRegistry",
@@ -45,11 +54,16 @@ __all__ = [
     "canonical_object",
     "field_name_problem",
     "field_type",
+    "fold_presented",
     "is_stored",
+    "label_languages",
     "load_schema",
     "lock_version",
+    "present_field",
+    "present_object",
     "read_snapshot",
     "read_version",
+    "resolve_label",
     "share_version",
     "storage_of",
     "sub_columns",

@@ -113,6 +113,8 @@ def canonical_picklist_value(value: Any) -> Any:
     cleaned = {k: v for k, v in value.items() if not (k == "active" and v is True)}
     if cleaned.get("default") is False:
         del cleaned["default"]
+    if cleaned.get("attributes") == {}:
+        del cleaned["attributes"]
     if set(cleaned) == {"value"}:
         return cleaned["value"]
     return _ordered(cleaned, VALUE_KEY_ORDER)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from crm_platform.fieldtypes import USER, field_type
+from crm_platform.fieldtypes import USER, active_values, field_type, marked_defaults
 
 from .kinds import Problem
 from .names import api_name_problem, field_name_problem
@@ -110,9 +110,12 @@ def _picklist_problems(
         if value in seen:
             yield ("values", f"duplicate value {value!r}")
         seen.add(value)
-    defaults = [v for v in field_def["values"] if isinstance(v, dict) and v.get("default")]
-    if len(defaults) > 1 and field_def["type"] == "picklist":
+    defaults = marked_defaults(field_def)
+    if len(defaults) > 1:
         yield ("values", "at most one value can be the default")
+    for value in defaults:
+        if value not in active_values(field_def):
+            yield ("values", f"the default value {value!r} is not active")
     controlling = field_def.get("controlling_field")
     if controlling is None:
         return

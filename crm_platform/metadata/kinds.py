@@ -148,11 +148,14 @@ def _join(prefix: str, path: Iterable[Any]) -> str:
 def _unknown_options(error: Any, errors: list[Any], prefix: str) -> list[Problem]:
     """One problem per option a type does not take (unless that option failed on its own)."""
     path = list(error.absolute_path)
-    failed = {tuple(e.absolute_path) for e in errors if e is not error}
+    failed = [tuple(e.absolute_path) for e in errors if e is not error]
     kind = error.instance.get("type") if isinstance(error.instance, dict) else None
     out = []
     for name in re.findall(r"'([^']+)'", error.message):
-        if tuple([*path, name]) in failed:
+        # An option that failed on its own (or inside: one of its list items) is reported
+        # as such, not as unknown (a failed branch leaves it "unevaluated").
+        option = (*path, name)
+        if any(f[: len(option)] == option for f in failed):
             continue
         what = f"a {kind} field" if isinstance(kind, str) else "this definition"
         out.append((_join(prefix, [*path, name]), f"'{name}' is not an option of {what}"))

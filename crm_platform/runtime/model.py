@@ -108,6 +108,7 @@ class OrgModel:
     security: SecurityModel
     # Org settings read with the snapshot; changing them moves the metadata version.
     time_zone: str = "UTC"
+    default_language: str = "en"  # the org's locale: labels fall back to it
 
     def object(self, name: str) -> ObjectModel | None:
         return self.objects.get(name)
@@ -263,10 +264,12 @@ def _compile_object(comp: Component, fields: list[Component], sql_metadata: sa.M
     )
 
 
-def read_time_zone(conn: Connection) -> str:
+def read_org_settings(conn: Connection) -> dict[str, str]:
+    """The org settings the model carries: its time zone and default language."""
     from crm_platform.core.tables import org
 
-    return conn.execute(sa.select(org.c.time_zone).where(org.c.id == 1)).scalar_one()
+    row = conn.execute(sa.select(org.c.time_zone, org.c.locale).where(org.c.id == 1)).one()
+    return {"time_zone": row.time_zone, "default_language": row.locale}
 
 
 class ModelCache:
@@ -298,7 +301,7 @@ class ModelCache:
             if model is None or model.version != version:
                 model = dataclasses.replace(
                     self.compiler.compile(self.snapshots.read(conn)),
-                    time_zone=read_time_zone(conn),
+                    **read_org_settings(conn),
                 )
                 # A reader still on an older snapshot gets its model, but never evicts
                 # the newer one (no recompiling back and forth across a change).

@@ -26,10 +26,10 @@ from crm_platform.expressions import (
 
 T = ValueType
 STAGE_ATTRIBUTES = {
-    "Prospecting": {"probability": 10, "closed": False, "forecast": "Pipeline"},
+    "Prospecting": {"probability": 10, "closed": False, "forecast": "Pipeline", "mixed": 1},
     "Negotiation": {"probability": 75.5, "closed": False, "forecast": "Best case"},
-    "Closed Won": {"probability": 100, "closed": True, "forecast": "Closed"},
-    "Closed Lost": {"probability": 0, "closed": True},
+    "Closed Won": {"probability": 100, "closed": True, "forecast": "Closed", "is_won": True},
+    "Closed Lost": {"probability": 0, "closed": True, "is_won": False, "mixed": "one"},
     "Other": {},
 }
 

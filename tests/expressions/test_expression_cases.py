@@ -278,6 +278,21 @@ CASES: list[tuple[str, dict[str, Any], Any]] = [
         {"amount": D("1000.00"), "stage": "Negotiation"},
         D("755.00"),
     ),
+    ("PICKLIST_ATTR(stage, 'is_won')", {"stage": "Closed Won"}, True),
+    ("PICKLIST_ATTR(stage, 'is_won')", {"stage": "Closed Lost"}, False),
+    ("PICKLIST_ATTR(stage, 'is_won')", {"stage": "Prospecting"}, None),
+    ("PICKLIST_ATTR(stage, 'is_won') == False", {"stage": "Closed Lost"}, True),
+    ("PICKLIST_ATTR(stage, 'probability') >= 50", {"stage": "Negotiation"}, True),
+    (
+        "IF(PICKLIST_ATTR(stage, 'closed'), 0, amount)",
+        {"stage": "Negotiation", "amount": D("5.00")},
+        D("5.00"),
+    ),
+    (
+        "CONCAT(PICKLIST_ATTR(stage, 'forecast'), ': ', stage)",
+        {"stage": "Negotiation"},
+        "Best case: Negotiation",
+    ),
     ("MIN(None, None)", {}, None),
 ]
 

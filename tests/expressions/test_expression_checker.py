@@ -128,6 +128,18 @@ def test_result_type_must_match_what_the_caller_expects() -> None:
             "unknown picklist attribute 'nope' of stage at position 22",
         ),
         (
+            "PICKLIST_ATTR(stage, 'mixed')",
+            "picklist attribute 'mixed' mixes types at position 22",
+        ),
+        (
+            "PICKLIST_ATTR(tags, 'probability')",
+            "PICKLIST_ATTR expects a picklist field, got tags at position 15",
+        ),
+        (
+            "PICKLIST_ATTR(stage, name)",
+            "PICKLIST_ATTR expects the attribute name written as a literal at position 22",
+        ),
+        (
             "PRIORVALUE(account.industry)",
             "PRIORVALUE expects a field of the record itself at position 12",
         ),
@@ -170,6 +182,15 @@ def test_checked_expression_knows_whether_it_compiles_to_sql() -> None:
     assert check(parse("amount > 1"), scope).compiles_to_sql
     assert not check(parse("ISCHANGED(amount)"), scope).compiles_to_sql
     assert not check(parse("ISNEW() or PRIORVALUE(amount) > 1"), scope).compiles_to_sql
+
+
+def test_a_picklist_attribute_has_the_type_of_its_values() -> None:
+    scope = python_scope()
+    assert check(parse("PICKLIST_ATTR(stage, 'probability')"), scope).value_type is T.NUMBER
+    assert check(parse("PICKLIST_ATTR(stage, 'probability')"), scope).scale == 1
+    assert check(parse("PICKLIST_ATTR(stage, 'is_won')"), scope).value_type is T.BOOLEAN
+    assert check(parse("PICKLIST_ATTR(stage, 'forecast')"), scope).value_type is T.TEXT
+    assert check(parse("PICKLIST_ATTR(stage, 'is_won')"), scope).compiles_to_sql
 
 
 def test_number_result_scale() -> None:

@@ -116,11 +116,11 @@ def test_picklist_values_can_be_added_reordered_and_deactivated(api, org):
     )
 
     assert response.status_code == 200, response.get_json()
-    assert response.get_json()["values"] == [
-        "Done",
-        {"value": "Active", "active": False},
-        "Planned",
-        "On hold",
+    assert [(v["value"], v["active"]) for v in response.get_json()["values"]] == [
+        ("Done", True),
+        ("Active", False),
+        ("Planned", True),
+        ("On hold", True),
     ]
     assert read_column(org, "project", "stage") == ["Active"]
 

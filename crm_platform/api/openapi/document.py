@@ -12,10 +12,11 @@ from typing import Any
 
 from apispec import APISpec
 
-from crm_platform.metadata import KindRegistry, build_registry
+from crm_platform.metadata import Chooser, KindRegistry, build_registry
 from crm_platform.runtime import OrgModel
 
 from .components import add_common_components
+from .objects import DOCUMENT_LABELS
 
 OPENAPI_VERSION = "3.1.0"
 
@@ -29,13 +30,28 @@ def build_openapi(
     server_url: str = "/api/v1",
     registry: KindRegistry | None = None,
     describers: Sequence[Describe] | None = None,
+    labels: Chooser | None = None,
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the API for one compiled model (a plain JSON-ready dict).
 
     ``registry`` holds the metadata kinds the server knows (the org's); by default
     the kinds the metadata package defines. ``describers`` are the areas' (by
-    default every area the API serves, in order).
+    default every area the API serves, in order). ``labels`` picks the language of
+    the titles and descriptions taken from labels (English by default).
     """
+    token = DOCUMENT_LABELS.set(labels)
+    try:
+        return _build(model, server_url, registry, describers)
+    finally:
+        DOCUMENT_LABELS.reset(token)
+
+
+def _build(
+    model: OrgModel,
+    server_url: str,
+    registry: KindRegistry | None,
+    describers: Sequence[Describe] | None,
+) -> dict[str, Any]:
     registry = registry if registry is not None else build_registry()
     if describers is None:
         # Imported here, not above: the areas' modules import this package's parts.

@@ -7,11 +7,13 @@ shares (tracked history, aggregate groups).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from apispec import APISpec
 
+from crm_platform.metadata import Chooser, resolve_label
 from crm_platform.runtime import ObjectModel, OrgModel
 from crm_platform.runtime.records.codec import SYSTEM_FIELDS
 
@@ -256,9 +258,20 @@ def _has_default(definition: Mapping[str, Any]) -> bool:
     return any(isinstance(v, Mapping) and v.get("default") for v in values)
 
 
+# How the document being built picks a label's language: set by ``build_openapi`` for
+# one build. A context variable, not a parameter, because every area's describer has the
+# same (spec, model, registry) signature and only the record schemas name labels.
+DOCUMENT_LABELS: ContextVar[Chooser | None] = ContextVar("crm_openapi_labels", default=None)
+
+
+def _english(offered: Sequence[str]) -> str | None:
+    return "en" if "en" in offered else None
+
+
 def text_label(label: Any, default: str) -> str:
+    """A label in the document's language (English when built outside a request)."""
     if isinstance(label, str):
         return label
     if isinstance(label, Mapping) and label:
-        return str(label.get("en") or next(iter(label.values())))
+        return resolve_label(label, DOCUMENT_LABELS.get() or _english)
     return default

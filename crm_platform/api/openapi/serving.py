@@ -15,8 +15,9 @@ from apispec import APISpec
 from flask import Blueprint, Response, current_app, request
 
 from crm_platform.api.auth import current_org
+from crm_platform.api.languages import document_language, fixed_chooser
 from crm_platform.api.metadata_api import VERSION_HEADER
-from crm_platform.metadata import KindRegistry
+from crm_platform.metadata import KindRegistry, label_languages
 from crm_platform.runtime import OrgModel
 
 from .components import JSON, error_responses
@@ -28,12 +29,31 @@ EXTENSION = "crm_openapi"
 
 
 class DocumentCache:
-    """Serialised documents of the newest metadata version seen, per server URL and kinds."""
+    """Serialised documents of the newest metadata version seen, per server URL, kinds and
+    language, and the languages that version's labels are written in."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._version: int | None = None
-        self._documents: dict[tuple[str, tuple[str, ...]], bytes] = {}
+        self._documents: dict[tuple[str, tuple[str, ...], str], bytes] = {}
+        self._languages: frozenset[str] | None = None  # of ``_version``, once found
+
+    def languages(self, model: OrgModel) -> frozenset[str]:
+        """The languages of the model's labels (found once per version: a request's cost
+        must not grow with the number of fields)."""
+        with self._lock:
+            if self._version == model.version and self._languages is not None:
+                return self._languages
+        definitions = [
+            {**obj.definition, "fields": [f.definition for f in obj.fields.values()]}
+            for obj in model.objects.values()
+        ]
+        found = frozenset(label_languages(definitions))
+        with self._lock:
+            self._start(model.version)
+            if model.version == self._version:
+                self._languages = found
+        return found
 
     def get(
         self,
@@ -41,19 +61,26 @@ class DocumentCache:
         server_url: str,
         dumps: Callable[[Any], str],
         registry: KindRegistry | None = None,
+        language: str = "en",
     ) -> bytes:
-        """The document for ``model``, built (outside the lock) only when not cached yet."""
-        key = (server_url, tuple(registry.kinds) if registry is not None else ())
+        """The document for ``model`` in ``language`` (else the org's default language),
+        built (outside the lock) only when not cached yet."""
+        key = (server_url, tuple(registry.kinds) if registry is not None else (), language)
         with self._lock:
             if self._version == model.version and key in self._documents:
                 return self._documents[key]
-        body = dumps(build_openapi(model, server_url, registry)).encode("utf-8")
+        labels = fixed_chooser(language, model.default_language)
+        body = dumps(build_openapi(model, server_url, registry, labels=labels)).encode("utf-8")
         with self._lock:
-            if self._version is None or model.version > self._version:
-                self._version, self._documents = model.version, {}
+            self._start(model.version)
             if model.version == self._version:
                 self._documents[key] = body
         return body
+
+    def _start(self, version: int) -> None:
+        """Forget an older version's documents (under the lock)."""
+        if self._version is None or version > self._version:
+            self._version, self._documents, self._languages = version, {}, None
 
 
 @bp.record_once
@@ -69,10 +96,13 @@ def openapi_document() -> Response:
         model = org.models.model_for(conn)
     server_url = request.script_root + request.path.removesuffix("/openapi.json")
     cache: DocumentCache = current_app.extensions[EXTENSION]
-    body = cache.get(model, server_url, current_app.json.dumps, org.registry)
+    language = document_language(cache.languages(model), model.default_language)
+    body = cache.get(model, server_url, current_app.json.dumps, org.registry, language)
     response = Response(body, mimetype=JSON)
     response.headers[VERSION_HEADER] = str(model.version)
-    response.set_etag(f"metadata-{model.version}")
+    response.headers["Content-Language"] = language
+    response.vary.add("Accept-Language")
+    response.set_etag(f"metadata-{model.version}-{language}")
     return response.make_conditional(request)
 
 
@@ -93,7 +123,15 @@ def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
                         "in": "header",
                         "description": "The ETag of a copy you have.",
                         "schema": {"type": "string"},
-                    }
+                    },
+                    {
+                        "name": "Accept-Language",
+                        "in": "header",
+                        "description": "The language of titles taken from labels: the best "
+                        "match among the languages the org's labels use, else the org's "
+                        "default language.",
+                        "schema": {"type": "string"},
+                    },
                 ],
                 "responses": {
                     "200": {
@@ -101,7 +139,12 @@ def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
                         "headers": {
                             VERSION_HEADER: "MetadataVersion",
                             "ETag": {
-                                "description": "Changes with the metadata version.",
+                                "description": "Changes with the metadata version and the "
+                                "document's language.",
+                                "schema": {"type": "string"},
+                            },
+                            "Content-Language": {
+                                "description": "The document's language.",
                                 "schema": {"type": "string"},
                             },
                         },

@@ -31,17 +31,8 @@ def apply_defaults(ctx: RecordContext, obj: ObjectModel, values: dict[str, Any])
             values[name] = codec.schema.load({name: definition["default"]}, partial=True)[name]
         elif "default_expression" in definition:
             values[name] = ctx.evaluate(obj, definition["default_expression"], values, None, name)
-        elif fld.type == "picklist":
-            default = next(
-                (
-                    v["value"]
-                    for v in definition["values"]
-                    if isinstance(v, dict) and v.get("default")
-                ),
-                None,
-            )
-            if default is not None:
-                values[name] = default
+        elif (implied := field_type(fld.type).implied_default(definition)) is not None:
+            values[name] = implied
         elif fld.type == "boolean":
             values[name] = False
 
@@ -61,7 +52,7 @@ def validate(
     ``changed`` is None on create (everything is checked), else the fields that move.
     """
     checking = values if changed is None else changed
-    errors = field_problems(obj, values, checking, creating=changed is None)
+    errors = field_problems(obj, values, checking, creating=changed is None, before=before)
     errors.update(dependent_picklist_problems(obj, values, checking))
     if errors:
         raise ValidationFailed(errors)
@@ -96,9 +87,15 @@ def validate_new(
 
 
 def field_problems(
-    obj: ObjectModel, values: Mapping[str, Any], checking: Mapping[str, Any], *, creating: bool
+    obj: ObjectModel,
+    values: Mapping[str, Any],
+    checking: Mapping[str, Any],
+    *,
+    creating: bool,
+    before: Mapping[str, Any] | None = None,
 ) -> dict[str, list[str]]:
-    """Required fields left blank and picklist values no longer active."""
+    """Required fields left blank and values the type refuses now (picklist values no
+    longer active); what ``before`` (the stored record) already holds may stay."""
     errors: dict[str, list[str]] = {}
     for name, fld in obj.fields.items():
         definition = fld.definition
@@ -108,16 +105,9 @@ def field_problems(
             errors.setdefault(name, []).append("required")
         if name not in checking or value is None:
             continue
-        if fld.type in {"picklist", "multi_picklist"}:
-            inactive = {
-                v["value"]
-                for v in definition["values"]
-                if isinstance(v, dict) and v.get("active") is False
-            }
-            if fld.type == "picklist" and value in inactive:
-                errors.setdefault(name, []).append(f"'{value}' is no longer an active value")
-            if fld.type == "multi_picklist" and inactive & set(value):
-                errors.setdefault(name, []).append("includes a value that is no longer active")
+        stored = before.get(name) if before is not None else None
+        if problem := field_type(fld.type).write_problem(definition, value, stored):
+            errors.setdefault(name, []).append(problem)
     return errors
 
 
