@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from crm_platform.fieldtypes import field_type
 
 from .kinds import Problem
-from .names import api_name_problem, field_name_problem
+from .names import api_name_problem, field_name_problem, object_name_problem
 
 if TYPE_CHECKING:
     from .candidate import CandidateModel
@@ -25,7 +25,7 @@ MAX_MASTER_DETAIL_PER_OBJECT = 2
 def object_problems(model: CandidateModel, obj: Mapping[str, Any]) -> Iterator[Problem]:
     """Every problem of one active object in the candidate model."""
     name = obj["api_name"]
-    if problem := api_name_problem(name):
+    if problem := object_name_problem(name):
         yield ("api_name", problem)
     fields = {f["api_name"]: f for f in obj["fields"]}
     total = model.field_count(name)
