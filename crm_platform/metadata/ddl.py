@@ -23,7 +23,7 @@ from .names import choose_physical_name
 if TYPE_CHECKING:
     from alembic.operations import Operations
 
-LIVE_ROWS = "deleted_at IS NULL"
+LIVE_ROWS = '"deleted_at" IS NULL'
 
 
 def quoted(name: str) -> sa.sql.quoted_name:
@@ -106,7 +106,20 @@ def _wanted_indexes(definition: Mapping[str, Any], physical: Mapping[str, Any], 
         return []
     prefix = "ux" if unique else "ix"
     name = choose_physical_name(f"{table}_{column}", set(), prefix=f"{prefix}_")
-    return [{"name": name, "column": column, "unique": unique}]
+    index = {"name": name, "column": column, "unique": unique}
+    if unique and ftype.unique_ignores_case:
+        index["ignore_case"] = True  # on lower(column): emails differing in case collide
+    return [index]
+
+
+def _index_key(index: Mapping[str, Any], column: Any = None) -> sa.ColumnElement[Any]:
+    """What the index holds: the column, or lower(column) for a case-insensitive unique."""
+    column = sa.column(quoted(index["column"])) if column is None else column
+    return sa.func.lower(column) if index.get("ignore_case") else column
+
+
+def _index_shape(indexes: list[Mapping[str, Any]]) -> list[tuple[bool, bool]]:
+    return [(i["unique"], bool(i.get("ignore_case"))) for i in indexes]
 
 
 def create_index(op: Operations, table: str, index: Mapping[str, Any]) -> None:
@@ -114,7 +127,7 @@ def create_index(op: Operations, table: str, index: Mapping[str, Any]) -> None:
     op.create_index(
         quoted(index["name"]),
         quoted(table),
-        [quoted(index["column"])],
+        [_index_key(index)],
         unique=index["unique"],
         sqlite_where=where,
         postgresql_where=where,
@@ -323,7 +336,7 @@ def _plan_data_checks(conn, table, before, after, plan: Alteration) -> None:
 def _plan_index_changes(conn, table: str, after: Mapping[str, Any], plan: Alteration) -> None:
     wanted = _wanted_indexes(after, plan.physical, table)
     current = plan.physical["indexes"]
-    if [i["unique"] for i in wanted] == [i["unique"] for i in current]:
+    if _index_shape(wanted) == _index_shape(current):
         return
     for index in current:
         plan.steps.append(
@@ -331,7 +344,7 @@ def _plan_index_changes(conn, table: str, after: Mapping[str, Any], plan: Altera
         )
     for index in wanted:
         if index["unique"]:
-            duplicates = _count_duplicates(conn, table, index["column"])
+            duplicates = _count_duplicates(conn, table, index)
             if duplicates:
                 plan.problems.append(("unique", f"{duplicates} values occur more than once"))
                 return
@@ -339,12 +352,14 @@ def _plan_index_changes(conn, table: str, after: Mapping[str, Any], plan: Altera
     plan.physical["indexes"] = wanted
 
 
-def _count_duplicates(conn: Connection, table: str, column: str) -> int:
+def _count_duplicates(conn: Connection, table: str, index: Mapping[str, Any]) -> int:
+    column = index["column"]
     t = quoted_table(table, column, "deleted_at")
+    key = _index_key(index, t.c[column])
     dupes = (
-        sa.select(t.c[column])
+        sa.select(key)
         .where(t.c.deleted_at.is_(None), t.c[column].is_not(None))
-        .group_by(t.c[column])
+        .group_by(key)
         .having(sa.func.count() > 1)
         .subquery()
     )
