@@ -164,7 +164,8 @@ def from_columns(
     names=None,
     readers: Mapping[str, FieldReader] | None = None,
 ) -> dict[str, Any]:
-    """Field values (by API name) from a row keyed by physical column name.
+    """Field values (by API name) from a row keyed by physical column name (the row holds
+    the columns of every field read: indexing, not ``.get``, which is 3× slower on a row).
 
     ``names``: the fields wanted (default: every stored field); ``readers``: the
     object's read plan when the caller holds it (its codec's), else it is worked out.
@@ -176,16 +177,16 @@ def from_columns(
         if reader is None:
             continue  # a formula: no columns of its own
         if reader.shape == "simple":
-            value = row.get(reader.columns[0][1])
+            value = row[reader.columns[0][1]]
             if value is not None and cipher is not None and reader.encrypted:
                 value = cipher.decrypt(value, f"{obj.api_name}.{name}")
             record[name] = value
         elif reader.shape == "polymorphic":  # the id and the target object
             columns = dict(reader.columns)
-            record_id = row.get(columns[SIMPLE])
-            target = row.get(columns["object"])
+            record_id = row[columns[SIMPLE]]
+            target = row[columns["object"]]
             record[name] = {"object": target, "id": record_id} if record_id else None
         else:
-            subs = {sub: row.get(column) for sub, column in reader.columns}
+            subs = {sub: row[column] for sub, column in reader.columns}
             record[name] = subs if any(v is not None for v in subs.values()) else None
     return record
