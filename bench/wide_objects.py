@@ -13,10 +13,10 @@ records). Then each operation runs for a fixed time on each object, two ways:
   bearer token, JSON in and out; no network, no server process).
 
 The operations: create a record setting the 19 fields; get a record by id (every
-field comes back: 20 on narrow, 500 on wide), and the same selecting 10 fields; a list of 50 sorted by a field,
-filtered, selecting 10 columns. Figures are operations per second and the cost
-ratio wide/narrow (time per operation on wide over time per operation on narrow;
-the goal of issue 9 is ≤ 1.2×). Nothing is asserted (DESIGN §11).
+field comes back: 20 on narrow, 500 on wide), and the same selecting 10 fields; a
+list of 50 sorted by a field, filtered, selecting 10 columns. Figures are
+operations per second and the cost ratio wide/narrow (time per operation on wide
+over time per operation on narrow; the goal of issue 9 is ≤ 1.2×). Nothing is asserted (DESIGN §11).
 
     python bench/wide_objects.py                     # both databases, 5 s per measurement
     python bench/wide_objects.py --quick             # a small smoke run
