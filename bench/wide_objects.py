@@ -3,9 +3,10 @@
 Prints, per database (a temporary SQLite file; a fresh PostgreSQL schema that is
 dropped at the end), one table. An org gets two objects of the same field mix:
 ``narrow`` (20 fields) and ``wide`` (500 fields, the first 20 the same as narrow's).
-Each table is bulk-loaded with ``--rows`` records that set the same 19 fields (the
-wide object's other 480 are empty, as most fields of a wide CRM object are on most
-records). Then each operation runs for a fixed time on each object, two ways:
+Each gets ``--rows`` records (created through the record service, 200 per batch)
+that set the same 19 fields (the wide object's other 480 are empty, as most fields
+of a wide CRM object are on most records). Then each operation runs for a fixed
+time on each object, two ways:
 
 - **service**: ``org.records.session(user)`` in this process, one transaction per
   operation, as the API does per request;
@@ -16,7 +17,8 @@ The operations: create a record setting the 19 fields; get a record by id (every
 field comes back: 20 on narrow, 500 on wide), and the same selecting 10 fields; a
 list of 50 sorted by a field, filtered, selecting 10 columns. Figures are
 operations per second and the cost ratio wide/narrow (time per operation on wide
-over time per operation on narrow; the goal of issue 9 is ≤ 1.2×). Nothing is asserted (DESIGN §11).
+over time per operation on narrow; the goal of issue 9 is ≤ 1.2×). Nothing is
+asserted (DESIGN §11).
 
     python bench/wide_objects.py                     # both databases, 5 s per measurement
     python bench/wide_objects.py --quick             # a small smoke run
