@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,11 +28,12 @@ def _with_search_path(url: str, schema: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}options={option}"
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+@contextmanager
+def fresh_database_url(folder: Path) -> Iterator[str]:
+    """A URL to an empty database: a SQLite file in ``folder``, or a fresh PostgreSQL
+    schema that is dropped afterwards."""
     if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path / 'crm.db'}"
+        yield f"sqlite:///{folder / 'crm.db'}"
         return
     base = normalise_url(TEST_DATABASE_URL)
     schema = f"t_{uuid.uuid4().hex[:16]}"
@@ -44,6 +46,13 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    with fresh_database_url(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -45,6 +45,9 @@ class FieldType:
     can_have_default: bool = True
     indexed: bool = False  # lookups get an index on their id column
     always_unique: bool = False
+    # Unique values compared case-insensitively (emails): the unique index is on
+    # lower(column) and the record service compares lower() values, the same SQL.
+    unique_ignores_case: bool = False
     read_only: bool = False  # computed or numbered by the platform: never written by the API
     searched: bool = False  # its text goes into the search index
     encrypted: bool = False  # encrypted at rest: never in expressions, search or exports
@@ -78,6 +81,15 @@ class FieldType:
     def canonical_defaults(self, definition: Definition) -> Mapping[str, Any]:
         """The options a definition of this type takes when it leaves them out."""
         return self.defaults
+
+    def unique_key(self, column: Any) -> Any:
+        """What a unique index of this type holds for ``column`` (a column or a value):
+        ``lower()`` of it when the type compares case-insensitively, else itself."""
+        return sa.func.lower(column) if self.unique_ignores_case else column
+
+    def unique_value(self, value: Any) -> Any:
+        """A value as unique indexes compare it, in Python (duplicates within a batch)."""
+        return value.lower() if self.unique_ignores_case and isinstance(value, str) else value
 
     def storage_changed(self, before: Definition, after: Definition) -> bool:
         """Whether a change of options (same type) needs a different column."""

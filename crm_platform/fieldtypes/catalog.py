@@ -58,15 +58,16 @@ RICH = RichTextType(
 )  # fmt: skip
 EMAIL = EmailType(
     "email", widget="email", defaults={"max_length": 255}, options=SHORT_TEXT,
-    can_be_unique=True, searched=True, can_be_name=True, text_kind="formatted",
+    can_be_unique=True, unique_ignores_case=True, searched=True, can_be_name=True,
+    text_kind="formatted",
 )  # fmt: skip
 PHONE = PhoneType(
     "phone", widget="phone", defaults={"max_length": 40}, options=SHORT_TEXT,
     can_be_unique=True, searched=True, can_be_name=True, text_kind="formatted",
 )  # fmt: skip
 URL = UrlType(
-    "url", widget="url", defaults={"max_length": 255}, options=SHORT_TEXT, searched=True,
-    text_kind="formatted",
+    "url", widget="url", defaults={"max_length": 255}, options=SHORT_TEXT,
+    can_be_unique=True, searched=True, text_kind="formatted",
 )  # fmt: skip
 INTEGER = IntegerType("integer", options=INTEGER_OPTIONS, can_be_unique=True)
 DECIMAL = DecimalType(

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from crm_platform.core import new_id
+from crm_platform.fieldtypes import sub_columns
 
 from .canonical import object_header
 from .store import ACTIVE, DELETED, PURGED, Component, ComponentChange, Snapshot
@@ -88,6 +89,15 @@ class CandidateModel:
 
     def field_count(self, object_name: str) -> int:
         return sum(c.status != PURGED for c in self.group("field", object_name).values())
+
+    def column_count(self, object_name: str) -> int:
+        """The columns the object's fields hold in its table (deleted fields' and retired
+        ones included: they stay until the field is purged)."""
+        return sum(
+            len(sub_columns(c.definition)) + len(c.physical.get("retired_columns", ()))
+            for c in self.group("field", object_name).values()
+            if c.status != PURGED
+        )
 
     def master_path(self, start: str, goal: str) -> bool:
         """Whether ``goal`` is ``start`` or one of its masters, following master_detail up."""

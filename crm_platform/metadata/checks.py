@@ -13,26 +13,37 @@ from typing import TYPE_CHECKING, Any
 from crm_platform.fieldtypes import USER, active_values, field_type, marked_defaults
 
 from .kinds import Problem
-from .names import api_name_problem, field_name_problem
+from .names import api_name_problem, field_name_problem, object_name_problem
 
 if TYPE_CHECKING:
     from .candidate import CandidateModel
 
 MAX_FIELDS_PER_OBJECT = 500
+# Columns of fields per table: compound fields take several (an address 5). PostgreSQL
+# allows 1,600 per table and counts dropped columns too, so leave room for purges.
+MAX_COLUMNS_PER_OBJECT = 1000
 MAX_MASTER_DETAIL_PER_OBJECT = 2
 
 
 def object_problems(model: CandidateModel, obj: Mapping[str, Any]) -> Iterator[Problem]:
     """Every problem of one active object in the candidate model."""
     name = obj["api_name"]
-    if problem := api_name_problem(name):
+    if problem := object_name_problem(name):
         yield ("api_name", problem)
     fields = {f["api_name"]: f for f in obj["fields"]}
     total = model.field_count(name)
     if total > MAX_FIELDS_PER_OBJECT:
         yield (
             "fields",
-            f"an object has at most {MAX_FIELDS_PER_OBJECT} fields (deleted ones count)",
+            f"an object has at most {MAX_FIELDS_PER_OBJECT} fields (deleted ones count); "
+            f"this one would have {total}",
+        )
+    elif (columns := model.column_count(name)) > MAX_COLUMNS_PER_OBJECT:
+        yield (
+            "fields",
+            f"an object's fields use at most {MAX_COLUMNS_PER_OBJECT} columns (an address "
+            f"takes 5, a person_name 4, a geolocation or a polymorphic lookup 2); these "
+            f"would use {columns}",
         )
     yield from _name_field_problems(obj, fields)
     masters = [f for f in obj["fields"] if f["type"] == "master_detail"]

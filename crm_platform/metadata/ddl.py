@@ -23,7 +23,22 @@ from .names import choose_physical_name
 if TYPE_CHECKING:
     from alembic.operations import Operations
 
-LIVE_ROWS = "deleted_at IS NULL"
+LIVE_ROWS = '"deleted_at" IS NULL'
+
+
+def quoted(name: str) -> sa.sql.quoted_name:
+    """An identifier SQLAlchemy and Alembic always quote (DESIGN §0 "Names and identity").
+
+    API names may be any SQL word (`case`, `order`, `returning`...), and SQLAlchemy's own
+    lists of reserved words do not cover every keyword of every SQLite and PostgreSQL
+    version, so object tables and their columns are quoted in every statement we emit.
+    """
+    return sa.sql.quoted_name(name, quote=True)
+
+
+def quoted_table(table: str, *columns: str) -> sa.TableClause:
+    """A lightweight table construct for ad-hoc statements on an object table."""
+    return sa.table(quoted(table), *[sa.column(quoted(c)) for c in columns])
 
 
 def operations(conn: Connection) -> Operations:
@@ -39,15 +54,15 @@ def operations(conn: Connection) -> Operations:
 def system_columns() -> list[sa.Column[Any]]:
     """The columns every object table has (DESIGN §3)."""
     return [
-        sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
-        sa.Column("owner_id", sa.String(ID_LENGTH), nullable=False),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("created_by", sa.String(ID_LENGTH), nullable=False),
-        sa.Column("updated_at", UTCDateTime(), nullable=False),
-        sa.Column("updated_by", sa.String(ID_LENGTH), nullable=False),
-        sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("deleted_at", UTCDateTime(), nullable=True),
-        sa.Column("deleted_batch", sa.String(ID_LENGTH), nullable=True),
+        sa.Column(quoted("id"), sa.String(ID_LENGTH), primary_key=True),
+        sa.Column(quoted("owner_id"), sa.String(ID_LENGTH), nullable=False),
+        sa.Column(quoted("created_at"), UTCDateTime(), nullable=False),
+        sa.Column(quoted("created_by"), sa.String(ID_LENGTH), nullable=False),
+        sa.Column(quoted("updated_at"), UTCDateTime(), nullable=False),
+        sa.Column(quoted("updated_by"), sa.String(ID_LENGTH), nullable=False),
+        sa.Column(quoted("version"), sa.Integer, nullable=False),
+        sa.Column(quoted("deleted_at"), UTCDateTime(), nullable=True),
+        sa.Column(quoted("deleted_batch"), sa.String(ID_LENGTH), nullable=True),
     ]
 
 
@@ -59,7 +74,7 @@ def field_columns(definition: Mapping[str, Any], physical: Mapping[str, Any]) ->
     columns = physical.get("columns", {})
     storage = physical.get("storage")
     return [
-        sa.Column(columns[sub], storage_of(definition, sub, storage), nullable=True)
+        sa.Column(quoted(columns[sub]), storage_of(definition, sub, storage), nullable=True)
         for sub in sub_columns(definition)
     ]
 
@@ -91,15 +106,28 @@ def _wanted_indexes(definition: Mapping[str, Any], physical: Mapping[str, Any], 
         return []
     prefix = "ux" if unique else "ix"
     name = choose_physical_name(f"{table}_{column}", set(), prefix=f"{prefix}_")
-    return [{"name": name, "column": column, "unique": unique}]
+    index = {"name": name, "column": column, "unique": unique}
+    if unique and ftype.unique_ignores_case:
+        index["ignore_case"] = True  # on lower(column): emails differing in case collide
+    return [index]
+
+
+def _index_key(index: Mapping[str, Any], column: Any = None) -> sa.ColumnElement[Any]:
+    """What the index holds: the column, or lower(column) for a case-insensitive unique."""
+    column = sa.column(quoted(index["column"])) if column is None else column
+    return sa.func.lower(column) if index.get("ignore_case") else column
+
+
+def _index_shape(indexes: list[Mapping[str, Any]]) -> list[tuple[bool, bool]]:
+    return [(i["unique"], bool(i.get("ignore_case"))) for i in indexes]
 
 
 def create_index(op: Operations, table: str, index: Mapping[str, Any]) -> None:
     where = sa.text(LIVE_ROWS) if index["unique"] else None
     op.create_index(
-        index["name"],
-        table,
-        [index["column"]],
+        quoted(index["name"]),
+        quoted(table),
+        [_index_key(index)],
         unique=index["unique"],
         sqlite_where=where,
         postgresql_where=where,
@@ -113,8 +141,8 @@ def create_object_table(
     columns = system_columns()
     for definition, physical in fields:
         columns.extend(field_columns(definition, physical))
-    op.create_table(table, *columns)
-    op.create_index(f"ix_{table}_owner_id"[:63], table, ["owner_id"])
+    op.create_table(quoted(table), *columns)
+    op.create_index(quoted(f"ix_{table}_owner_id"[:63]), quoted(table), [quoted("owner_id")])
     for _definition, physical in fields:
         for index in physical.get("indexes", []):
             create_index(op, table, index)
@@ -123,7 +151,7 @@ def create_object_table(
 def add_field(op: Operations, table: str, definition: Mapping, physical: Mapping) -> None:
     """Add a new field's columns and indexes to an existing table."""
     for column in field_columns(definition, physical):
-        op.add_column(table, column)
+        op.add_column(quoted(table), column)
     for index in physical.get("indexes", []):
         create_index(op, table, index)
 
@@ -131,13 +159,13 @@ def add_field(op: Operations, table: str, definition: Mapping, physical: Mapping
 def drop_field(op: Operations, table: str, physical: Mapping[str, Any]) -> None:
     """Drop a purged field's indexes and columns (current and retired)."""
     for index in physical.get("indexes", []):
-        op.drop_index(index["name"], table_name=table)
+        op.drop_index(quoted(index["name"]), table_name=quoted(table))
     for column in [*physical.get("columns", {}).values(), *physical.get("retired_columns", [])]:
-        op.drop_column(table, column)
+        op.drop_column(quoted(table), quoted(column))
 
 
 def drop_object_table(op: Operations, table: str) -> None:
-    op.drop_table(table)
+    op.drop_table(quoted(table))
 
 
 # --- changing a field -------------------------------------------------------------
@@ -230,7 +258,9 @@ def _plan_decimal_change(conn, table, before, after, plan: Alteration, taken: se
         if new_p != old_p and conn.dialect.name != "sqlite":
             column = plan.physical["columns"][SIMPLE]
             plan.steps.append(
-                lambda op: op.alter_column(table, column, type_=sa.Numeric(new_p, new_s))
+                lambda op: op.alter_column(
+                    quoted(table), quoted(column), type_=sa.Numeric(new_p, new_s)
+                )
             )
         return
     _plan_copy_to_new_column(conn, table, after, plan, taken, scale_from=old_s)
@@ -251,8 +281,8 @@ def _plan_copy_to_new_column(
         index["column"] = new_column
 
     def copy(op: Operations) -> None:
-        op.add_column(table, sa.Column(new_column, column_type, nullable=True))
-        t = sa.table(table, sa.column(old_column), sa.column(new_column))
+        op.add_column(quoted(table), sa.Column(quoted(new_column), column_type, nullable=True))
+        t = quoted_table(table, old_column, new_column)
         source = t.c[old_column] * factor if sqlite else t.c[old_column]
         op.get_bind().execute(t.update().values({new_column: source}))
 
@@ -260,7 +290,7 @@ def _plan_copy_to_new_column(
 
 
 def _check_no_value_beyond(conn, table, plan: Alteration, column: str, limit: int) -> None:
-    t = sa.table(table, sa.column(column), sa.column("deleted_at"))
+    t = quoted_table(table, column, "deleted_at")
     count = conn.execute(
         sa.select(sa.func.count()).where(sa.func.abs(t.c[column]) >= limit)
     ).scalar_one()
@@ -272,7 +302,7 @@ def _plan_data_checks(conn, table, before, after, plan: Alteration) -> None:
     columns = plan.physical.get("columns", {})
     if SIMPLE not in columns:
         return
-    t = sa.table(table, sa.column(columns[SIMPLE]))
+    t = quoted_table(table, columns[SIMPLE])
     column = t.c[columns[SIMPLE]]
     new_max = after.get("max_length")
     if new_max is not None and new_max < before.get("max_length", new_max + 1):
@@ -306,13 +336,15 @@ def _plan_data_checks(conn, table, before, after, plan: Alteration) -> None:
 def _plan_index_changes(conn, table: str, after: Mapping[str, Any], plan: Alteration) -> None:
     wanted = _wanted_indexes(after, plan.physical, table)
     current = plan.physical["indexes"]
-    if [i["unique"] for i in wanted] == [i["unique"] for i in current]:
+    if _index_shape(wanted) == _index_shape(current):
         return
     for index in current:
-        plan.steps.append(lambda op, i=index: op.drop_index(i["name"], table_name=table))
+        plan.steps.append(
+            lambda op, i=index: op.drop_index(quoted(i["name"]), table_name=quoted(table))
+        )
     for index in wanted:
         if index["unique"]:
-            duplicates = _count_duplicates(conn, table, index["column"])
+            duplicates = _count_duplicates(conn, table, index)
             if duplicates:
                 plan.problems.append(("unique", f"{duplicates} values occur more than once"))
                 return
@@ -320,12 +352,14 @@ def _plan_index_changes(conn, table: str, after: Mapping[str, Any], plan: Altera
     plan.physical["indexes"] = wanted
 
 
-def _count_duplicates(conn: Connection, table: str, column: str) -> int:
-    t = sa.table(table, sa.column(column), sa.column("deleted_at"))
+def _count_duplicates(conn: Connection, table: str, index: Mapping[str, Any]) -> int:
+    column = index["column"]
+    t = quoted_table(table, column, "deleted_at")
+    key = _index_key(index, t.c[column])
     dupes = (
-        sa.select(t.c[column])
+        sa.select(key)
         .where(t.c.deleted_at.is_(None), t.c[column].is_not(None))
-        .group_by(t.c[column])
+        .group_by(key)
         .having(sa.func.count() > 1)
         .subquery()
     )

@@ -32,121 +32,23 @@ SYSTEM_COLUMNS: tuple[str, ...] = (
 # `owner` names the owner lookup in expressions (`owner.name`).
 PLATFORM_RESERVED: frozenset[str] = frozenset({"owner"})
 
-# PostgreSQL's reserved key words (its documentation's "reserved" and "reserved
-# (can be function or type)" columns). Non-reserved words like name/type/value are fine.
-SQL_RESERVED: frozenset[str] = frozenset(
-    [
-        "all",
-        "analyse",
-        "analyze",
-        "and",
-        "any",
-        "array",
-        "as",
-        "asc",
-        "asymmetric",
-        "authorization",
-        "binary",
-        "both",
-        "case",
-        "cast",
-        "check",
-        "collate",
-        "collation",
-        "column",
-        "concurrently",
-        "constraint",
-        "create",
-        "cross",
-        "current_catalog",
-        "current_date",
-        "current_role",
-        "current_schema",
-        "current_time",
-        "current_timestamp",
-        "current_user",
-        "default",
-        "deferrable",
-        "desc",
-        "distinct",
-        "do",
-        "else",
-        "end",
-        "except",
-        "false",
-        "fetch",
-        "for",
-        "foreign",
-        "freeze",
-        "from",
-        "full",
-        "grant",
-        "group",
-        "having",
-        "ilike",
-        "in",
-        "initially",
-        "inner",
-        "intersect",
-        "into",
-        "is",
-        "isnull",
-        "join",
-        "lateral",
-        "leading",
-        "left",
-        "like",
-        "limit",
-        "localtime",
-        "localtimestamp",
-        "natural",
-        "not",
-        "notnull",
-        "null",
-        "offset",
-        "on",
-        "only",
-        "or",
-        "order",
-        "outer",
-        "overlaps",
-        "placing",
-        "primary",
-        "references",
-        "returning",
-        "right",
-        "select",
-        "session_user",
-        "similar",
-        "some",
-        "symmetric",
-        "system_user",
-        "table",
-        "tablesample",
-        "then",
-        "to",
-        "trailing",
-        "true",
-        "union",
-        "unique",
-        "user",
-        "using",
-        "variadic",
-        "verbose",
-        "when",
-        "where",
-        "window",
-        "with",
-    ]
-)
+# The directory's own objects: an object of that name would shadow `target: user`
+# lookups, the sharing principals and the directory endpoints.
+DIRECTORY_OBJECT_NAMES: frozenset[str] = frozenset({"user", "group", "queue", "role"})
 
-PYTHON_RESERVED: frozenset[str] = frozenset(keyword.kwlist) | frozenset(
-    k.lower() for k in keyword.kwlist
-)
+
+def _is_python_keyword(name: str) -> bool:
+    """Python's hard keywords only: soft keywords (`case`, `match`, `type`) are valid names
+    in an expression, so the expression language can still name such a field."""
+    return keyword.iskeyword(name)
 
 
 def api_name_problem(name: object) -> str | None:
-    """Why ``name`` cannot be an API name, or None when it can."""
+    """Why ``name`` cannot be an API name, or None when it can.
+
+    SQL's reserved words (`case`, `order`, `to`, `select`...) are fine: every identifier
+    we emit is quoted and physical names are stored apart from API names (DESIGN §0).
+    """
     if not isinstance(name, str):
         return "must be a string"
     if not API_NAME_MIN <= len(name) <= API_NAME_MAX:
@@ -156,10 +58,18 @@ def api_name_problem(name: object) -> str | None:
             "must be lowercase snake_case: a letter first, then letters, digits and single "
             "underscores, not ending in an underscore"
         )
-    if name in SQL_RESERVED:
-        return f"'{name}' is a reserved SQL word"
-    if name in PYTHON_RESERVED:
-        return f"'{name}' is a reserved word of the expression language"
+    if _is_python_keyword(name):
+        return f"'{name}' is a Python keyword, reserved: the expression language could not name it"
+    return None
+
+
+def object_name_problem(name: object) -> str | None:
+    """Like :func:`api_name_problem`, and refuses the directory's own object names too."""
+    problem = api_name_problem(name)
+    if problem:
+        return problem
+    if name in DIRECTORY_OBJECT_NAMES:
+        return f"'{name}' is reserved: it names the platform's own {name} directory"
     return None
 
 

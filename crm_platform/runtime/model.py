@@ -29,7 +29,7 @@ from crm_platform.metadata import (
     share_version,
     sub_columns,
 )
-from crm_platform.metadata.ddl import field_columns, system_columns
+from crm_platform.metadata.ddl import field_columns, quoted, system_columns
 
 from .security.model import SecurityModel, compile_security
 
@@ -246,7 +246,7 @@ def _compile_object(comp: Component, fields: list[Component], sql_metadata: sa.M
             field_comp,
             dict(zip(keys, own, strict=True)),
         )
-    table = sa.Table(comp.physical["table"], sql_metadata, *columns)
+    table = sa.Table(quoted(comp.physical["table"]), sql_metadata, *columns)
     field_models = {
         name: FieldModel(
             api_name=name,

@@ -32,12 +32,45 @@ WRITABLE_SYSTEM_FIELDS = frozenset({"owner_id"})
 
 
 @dataclass(frozen=True)
+class FieldReader:
+    """How one stored field is read from a row keyed by physical column names."""
+
+    shape: str  # "simple" (one column), "polymorphic" (id and object) or "compound"
+    columns: tuple[tuple[str, str], ...]  # (sub-column key, physical name)
+    encrypted: bool
+
+
+def read_plan(obj: ObjectModel) -> dict[str, FieldReader]:
+    """A reader per stored field of ``obj``, in field order (formulas have none)."""
+    plan: dict[str, FieldReader] = {}
+    for name, field in obj.fields.items():
+        columns = tuple((sub, column.name) for sub, column in field.columns.items())
+        if not columns:
+            continue
+        if is_polymorphic(field.definition):
+            shape = "polymorphic"
+        elif SIMPLE in field.columns:
+            shape = "simple"
+        else:
+            shape = "compound"
+        plan[name] = FieldReader(shape, columns, field_type(field.type).encrypted)
+    return plan
+
+
+@dataclass(frozen=True)
 class RecordCodec:
-    """Loads JSON input into field values and turns stored rows into JSON-ready records."""
+    """Loads JSON input into field values and turns stored rows into JSON-ready records.
+
+    ``readers`` (built once per metadata version with the codec) read stored rows:
+    on a 500-field object, working out each field's columns on every read cost more
+    than the read itself.
+    """
 
     obj: ObjectModel
     schema: Schema
     writable: frozenset[str]
+    readers: Mapping[str, FieldReader]
+    encrypted: bool  # some field is encrypted_text: reads and writes need the cipher
 
     def load(self, data: Any) -> dict[str, Any]:
         """Field values from a JSON body; every problem at once, each under its field."""
@@ -89,7 +122,14 @@ def compile_codec(obj: ObjectModel) -> RecordCodec:
         schema_fields[name] = ftype.input_field(field.definition)
         writable.add(name)
     schema = Schema.from_dict(schema_fields, name=f"{obj.api_name}_record")()
-    return RecordCodec(obj=obj, schema=schema, writable=frozenset(writable))
+    readers = read_plan(obj)
+    return RecordCodec(
+        obj=obj,
+        schema=schema,
+        writable=frozenset(writable),
+        readers=readers,
+        encrypted=any(r.encrypted for r in readers.values()),
+    )
 
 
 def to_columns(
@@ -118,25 +158,35 @@ def to_columns(
 
 
 def from_columns(
-    obj: ObjectModel, row: Mapping[str, Any], cipher: FieldCipher | None, names=None
+    obj: ObjectModel,
+    row: Mapping[str, Any],
+    cipher: FieldCipher | None,
+    names=None,
+    readers: Mapping[str, FieldReader] | None = None,
 ) -> dict[str, Any]:
-    """Field values (by API name) from a row keyed by physical column name."""
+    """Field values (by API name) from a row keyed by physical column name (the row holds
+    the columns of every field read: indexing, not ``.get``, which is 3× slower on a row).
+
+    ``names``: the fields wanted (default: every stored field); ``readers``: the
+    object's read plan when the caller holds it (its codec's), else it is worked out.
+    """
+    plan = read_plan(obj) if readers is None else readers
     record: dict[str, Any] = {}
-    for name in names if names is not None else obj.fields:
-        field = obj.fields[name]
-        columns = field.columns
-        if not columns:
-            continue
-        if is_polymorphic(field.definition):  # the id and the target object
-            record_id = row.get(columns[SIMPLE].name)
-            target = row.get(columns["object"].name)
-            record[name] = {"object": target, "id": record_id} if record_id else None
-        elif SIMPLE in columns:
-            value = row.get(columns[SIMPLE].name)
-            if value is not None and cipher is not None and field_type(field.type).encrypted:
+    for name in plan if names is None else names:
+        reader = plan.get(name)
+        if reader is None:
+            continue  # a formula: no columns of its own
+        if reader.shape == "simple":
+            value = row[reader.columns[0][1]]
+            if value is not None and cipher is not None and reader.encrypted:
                 value = cipher.decrypt(value, f"{obj.api_name}.{name}")
             record[name] = value
+        elif reader.shape == "polymorphic":  # the id and the target object
+            columns = dict(reader.columns)
+            record_id = row[columns[SIMPLE]]
+            target = row[columns["object"]]
+            record[name] = {"object": target, "id": record_id} if record_id else None
         else:
-            subs = {sub: row.get(column.name) for sub, column in columns.items()}
+            subs = {sub: row[column] for sub, column in reader.columns}
             record[name] = subs if any(v is not None for v in subs.values()) else None
     return record

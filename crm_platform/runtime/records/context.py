@@ -75,7 +75,8 @@ class RecordContext:
         return self.service.codec(self.model, obj)
 
     def cipher_for(self, obj: ObjectModel) -> FieldCipher | None:
-        return self.service.cipher_for(obj)
+        """The cipher, for objects with encrypted fields only (no key is made needlessly)."""
+        return self.service.cipher if self.codec(obj).encrypted else None
 
     def builder(self, obj: ObjectModel, *, as_system: bool = False) -> SelectBuilder:
         """A query builder over ``obj``: the user's field access unless ``as_system``."""
@@ -156,7 +157,7 @@ class RecordContext:
 
     def stored_values(self, obj: ObjectModel, row: Mapping[str, Any]) -> dict[str, Any]:
         """A stored row as field values (decrypted), with its owner."""
-        values = from_columns(obj, row, self.cipher_for(obj))
+        values = from_columns(obj, row, self.cipher_for(obj), readers=self.codec(obj).readers)
         values["owner_id"] = row["owner_id"]
         return values
 
@@ -299,7 +300,12 @@ class RecordValues:
         if row is None:
             return None
         values = {
-            **from_columns(target, row, self.ctx.cipher_for(target)),
+            **from_columns(
+                target,
+                row,
+                self.ctx.cipher_for(target),
+                readers=self.ctx.codec(target).readers,
+            ),
             **{k: row[k] for k in ("id", "owner_id", "created_at", "updated_at")},
         }
         return RecordValues(self.ctx, target, values)

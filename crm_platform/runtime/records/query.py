@@ -68,17 +68,43 @@ class Page:
 
 @dataclass
 class ExpressionCache:
-    """Checked expressions per metadata version (parse and type-check once, not per request)."""
+    """Checked expressions per metadata version (parse and type-check once, not per request),
+    and the SQL built from the model alone (compiled expressions, record SELECTs)."""
 
     version: int = -1
     entries: dict[tuple[Any, ...], CheckedExpression] = field(default_factory=dict)
     compiled_sql: dict[tuple[Any, ...], ColumnElement[Any]] = field(default_factory=dict)
+    selects: dict[tuple[Any, ...], sa.Select[Any]] = field(default_factory=dict)
 
-    def checked(self, model: OrgModel, obj: ObjectModel, source: str, expected, scale, dialect):
+    def _at_version(self, model: OrgModel) -> None:
         if model.version != self.version:
             self.entries = {}
             self.compiled_sql = {}
+            self.selects = {}
             self.version = model.version
+
+    def stored_select(self, model: OrgModel, obj: ObjectModel, names: tuple[str, ...]):
+        """``SELECT`` of the system columns and the columns of the stored fields ``names``,
+        built once per metadata version: on a wide object, coercing 500 columns into a
+        new SELECT on every read costs more than the read. Callers add to a copy
+        (``where``, ``add_columns`` are generative), never change it."""
+        self._at_version(model)
+        key = (obj.api_name, names)
+        found = self.selects.get(key)
+        if found is None:
+            table = obj.table
+            columns: list[ColumnElement[Any]] = [table.c[name] for name in SYSTEM_FIELDS]
+            columns.append(table.c.deleted_at)
+            for name in names:
+                columns.extend(obj.fields[name].columns.values())
+            found = sa.select(*columns)
+            if len(self.selects) > 1_000:
+                self.selects.clear()
+            self.selects[key] = found
+        return found
+
+    def checked(self, model: OrgModel, obj: ObjectModel, source: str, expected, scale, dialect):
+        self._at_version(model)
         key = (obj.api_name, source, expected, scale)
         found = self.entries.get(key)
         if found is None:
@@ -284,7 +310,9 @@ def _formula_scale(definition) -> int | None:
 
 def default_paths(obj: ObjectModel, builder: SelectBuilder) -> list[tuple[str, ...]]:
     """Every field of the object the user may read."""
-    return [(name,) for name in obj.fields if builder.readable((name,))]
+    if builder.access is None:
+        return [(name,) for name in obj.fields]
+    return [(name,) for name in builder.access.readable_fields(obj.api_name)]
 
 
 def parse_paths(raw: Sequence[str], obj: ObjectModel, builder: SelectBuilder) -> list[tuple]:
@@ -299,23 +327,28 @@ def parse_paths(raw: Sequence[str], obj: ObjectModel, builder: SelectBuilder) ->
     return paths
 
 
-def select_record_columns(builder: SelectBuilder, paths: list[tuple[str, ...]]):
-    """The labelled columns for the system fields and the requested paths."""
-    base = builder.base
-    columns: list[ColumnElement[Any]] = [base.c[name].label(name) for name in SYSTEM_FIELDS]
-    columns.append(base.c.deleted_at.label("deleted_at"))
+def select_record(builder: SelectBuilder, paths: list[tuple[str, ...]]) -> sa.Select[Any]:
+    """A SELECT of the system fields and the requested paths (add FROM and WHERE to it).
+
+    The object's own columns are selected as they are (a row is keyed by their
+    physical names); formulas come as ``f:<name>`` and dotted paths as ``p:<path>``.
+    """
+    obj = builder.obj
+    stored: list[str] = []
+    computed: list[ColumnElement[Any]] = []
     for path in paths:
         if len(path) == 1:
-            fld = builder.obj.fields.get(path[0])
+            fld = obj.fields.get(path[0])
             if fld is None:
                 continue  # a system field, always there
             if fld.type == "formula":
-                columns.append(builder.formula(builder.obj, fld.api_name, ()).label(f"f:{path[0]}"))
+                computed.append(builder.formula(obj, fld.api_name, ()).label(f"f:{path[0]}"))
             else:
-                columns.extend(base.c[c.name].label(c.name) for c in fld.columns.values())
+                stored.append(fld.api_name)
         else:
-            columns.append(builder.column(path).label("p:" + ".".join(path)))
-    return columns
+            computed.append(builder.column(path).label("p:" + ".".join(path)))
+    query = builder.expressions.stored_select(builder.model, obj, tuple(stored))
+    return query.add_columns(*computed) if computed else query
 
 
 # --- keyset pagination ---------------------------------------------------------------

@@ -29,7 +29,7 @@ from .query import (
     encode_cursor,
     order_clauses,
     parse_paths,
-    select_record_columns,
+    select_record,
     sort_keys,
 )
 
@@ -55,9 +55,8 @@ def get(
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
     paths = parse_paths(fields, obj, builder) if fields else default_paths(obj, builder)
-    columns = select_record_columns(builder, paths)
     query = (
-        sa.select(*columns)
+        select_record(builder, paths)
         .select_from(builder.from_clause)
         .where(obj.table.c.id == record_id, *([] if just_written else ctx.visible(obj)))
     )
@@ -77,18 +76,14 @@ def get_many(
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
     paths = default_paths(obj, builder)
-    columns = select_record_columns(builder, paths)
+    select = select_record(builder, paths)
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(record_ids), CHUNK):
         chunk = record_ids[start : start + CHUNK]
-        query = (
-            sa.select(*columns)
-            .select_from(builder.from_clause)
-            .where(
-                obj.table.c.id.in_(chunk),
-                obj.table.c.deleted_at.is_(None),
-                *([] if just_written else ctx.visible(obj)),
-            )
+        query = select.select_from(builder.from_clause).where(
+            obj.table.c.id.in_(chunk),
+            obj.table.c.deleted_at.is_(None),
+            *([] if just_written else ctx.visible(obj)),
         )
         for row in ctx.conn.execute(query).mappings():
             found[row["id"]] = shape_record(ctx, obj, row, paths)
@@ -131,10 +126,10 @@ def list_records(
     page_conditions = list(conditions)
     if request.cursor:
         page_conditions.append(after_cursor(keys, decode_cursor(request.cursor, keys)))
-    columns = select_record_columns(builder, paths)
     key_columns = [k.expr.label(f"k:{i}") for i, k in enumerate(keys)]
     query = (
-        sa.select(*columns, *key_columns)
+        select_record(builder, paths)
+        .add_columns(*key_columns)
         .select_from(builder.from_clause)
         .where(*page_conditions)
         .order_by(*order_clauses(keys))
@@ -212,19 +207,26 @@ def shape_record(
 ) -> dict[str, Any]:
     """A selected row as the API shows it: typed values, masks, formulas, dotted paths."""
     record: dict[str, Any] = {name: row[name] for name in ("id", "owner_id")}
-    stored = [p[0] for p in paths if len(p) == 1 and p[0] in obj.fields]
-    base_names = [n for n in stored if obj.fields[n].type != "formula"]
-    record.update(from_columns(obj, row, ctx.cipher_for(obj), base_names))
-    if not ctx.access.has("view_encrypted"):
-        for name in base_names:
-            if field_type(obj.fields[name].type).encrypted and record.get(name) is not None:
-                record[name] = mask(record[name], obj.fields[name].definition.get("mask", "all"))
-    for name in stored:
-        if obj.fields[name].type == "formula":
-            record[name] = row[f"f:{name}"]
+    codec = ctx.codec(obj)
+    readers = codec.readers
+    base_names: list[str] = []
+    computed: list[tuple[str, str]] = []  # (output name, row label)
     for path in paths:
         if len(path) > 1:
-            record[".".join(path)] = row["p:" + ".".join(path)]
+            dotted = ".".join(path)
+            computed.append((dotted, f"p:{dotted}"))
+        elif path[0] in readers:
+            base_names.append(path[0])
+        elif path[0] in obj.fields:  # a formula
+            computed.append((path[0], f"f:{path[0]}"))
+    cipher = ctx.cipher_for(obj)
+    record.update(from_columns(obj, row, cipher, base_names, readers))
+    if codec.encrypted and not ctx.access.has("view_encrypted"):
+        for name in base_names:
+            if readers[name].encrypted and record.get(name) is not None:
+                record[name] = mask(record[name], obj.fields[name].definition.get("mask", "all"))
+    for name, label in computed:
+        record[name] = row[label]
     for name in SYSTEM_OUTPUT:
         record[name] = row[name]
     if row.get("deleted_at") is not None:

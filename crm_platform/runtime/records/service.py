@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 from crm_platform.core.crypto import FieldCipher, load_cipher
-from crm_platform.fieldtypes import field_type
 
 from ..model import ObjectModel, OrgModel
 from ..security import UserAccess
@@ -47,12 +46,6 @@ class RecordService:
         if self._cipher is None:
             self._cipher = load_cipher(self.org.settings)
         return self._cipher
-
-    def cipher_for(self, obj: ObjectModel) -> FieldCipher | None:
-        """The cipher, for objects with encrypted fields only (no key is made needlessly)."""
-        if any(field_type(f.type).encrypted for f in obj.fields.values()):
-            return self.cipher
-        return None
 
     def codec(self, model: OrgModel, obj: ObjectModel) -> RecordCodec:
         """The object's codec for this metadata version (older versions' codecs are dropped)."""

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from crm_platform.core import Conflict, Forbidden, ValidationFailed
 from crm_platform.core.tables import users
 from crm_platform.expressions import MAX_HIERARCHY_DEPTH, ValueType
-from crm_platform.fieldtypes import USER, field_type
+from crm_platform.fieldtypes import USER, FieldType, field_type
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel
@@ -290,9 +290,10 @@ def check_unique(
         values = [v[name] for v in records if v.get(name) is not None]
         if not values:
             continue
+        ftype = field_type(obj.fields[name].type)
         column = obj.table.c[obj.fields[name].columns[SIMPLE].name]
-        taken = len(set(values)) < len(values) or _any_taken(ctx, obj, column, values, record_id)
-        if taken:
+        repeated = len({ftype.unique_value(v) for v in values}) < len(values)
+        if repeated or _any_taken(ctx, obj, ftype, column, values, record_id):
             raise Conflict(
                 f"another {obj.api_name} record already has this {name}",
                 extra={"errors": {name: ["already used by another record"]}},
@@ -300,12 +301,20 @@ def check_unique(
 
 
 def _any_taken(
-    ctx: RecordContext, obj: ObjectModel, column, values: list[Any], record_id: str | None
+    ctx: RecordContext,
+    obj: ObjectModel,
+    ftype: FieldType,
+    column,
+    values: list[Any],
+    record_id: str | None,
 ) -> bool:
+    # The comparison the unique index makes (lower() on both sides for emails), in SQL,
+    # so the record service and the index agree on each database.
+    key = ftype.unique_key(column)
     for start in range(0, len(values), CHUNK):
-        query = sa.select(column).where(
-            column.in_(values[start : start + CHUNK]), obj.table.c.deleted_at.is_(None)
-        )
+        chunk = values[start : start + CHUNK]
+        wanted = [ftype.unique_key(sa.literal(v, column.type)) for v in chunk]
+        query = sa.select(column).where(key.in_(wanted), obj.table.c.deleted_at.is_(None))
         if record_id:
             query = query.where(obj.table.c.id != record_id)
         if ctx.conn.execute(query.limit(1)).first() is not None:

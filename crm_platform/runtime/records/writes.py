@@ -159,7 +159,8 @@ def upsert(
     """Update the record whose external id is ``value``, or create it; (record, created)."""
     obj = ctx.object(object_name)
     fld = obj.fields.get(field_name)
-    if fld is None or not (field_type(fld.type).always_unique or fld.definition.get("unique")):
+    ftype = field_type(fld.type) if fld is not None else None
+    if ftype is None or not (ftype.always_unique or fld.definition.get("unique")):
         raise ValidationFailed({field_name: "upserts need an external_id or unique field"})
     if not isinstance(data, Mapping):
         raise ValidationFailed({"(root)": "expected a JSON object of field values"})
@@ -167,10 +168,10 @@ def upsert(
     if field_name in data and data[field_name] != value:
         raise ValidationFailed({field_name: "differs from the value in the URL"})
     column = obj.table.c[fld.columns[SIMPLE].name]
+    # Found as the unique index compares (an email in any case finds its record).
+    same = ftype.unique_key(column) == ftype.unique_key(sa.literal(value, column.type))
     found = ctx.conn.execute(
-        sa.select(obj.table.c.id).where(
-            column == value, obj.table.c.deleted_at.is_(None), *ctx.visible(obj)
-        )
+        sa.select(obj.table.c.id).where(same, obj.table.c.deleted_at.is_(None), *ctx.visible(obj))
     ).first()
     if found is not None:
         return update(ctx, object_name, found[0], data), False
