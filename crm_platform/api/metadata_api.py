@@ -86,8 +86,9 @@ def get_object(name: str) -> Response:
 @bp.patch("/objects/<name>")
 @require_admin
 def patch_object(name: str) -> Response:
+    """Change attributes; a new ``api_name`` renames the object (see ``metadata.renames``)."""
     result = _service().patch_object(name, read_json(request), author_id=_author())
-    return _respond(_service().get_object(name), result)
+    return _respond(_service().get_object(result.value), result)
 
 
 @bp.put("/objects/<name>")
@@ -145,7 +146,34 @@ def get_field(name: str, field_name: str) -> Response:
 @require_admin
 def patch_field(name: str, field_name: str) -> Response:
     result = _service().patch_field(name, field_name, read_json(request), author_id=_author())
-    return _respond(_service().get_field(name, field_name), result)
+    return _respond(_service().get_field(name, result.value), result)
+
+
+@bp.get("/objects/<name>/fields/<field_name>/usages")
+def field_usages(name: str, field_name: str) -> Response:
+    """Every component that refers to the field: kind, name and where."""
+    usages = _service().field_usages(name, field_name)
+    return _respond({"object": name, "field": field_name, "usages": usages})
+
+
+@bp.get("/objects/<name>/aliases")
+def object_aliases(name: str) -> Response:
+    """The old names the object and its fields still answer to in the record API."""
+    return _respond(_service().aliases(name))
+
+
+@bp.delete("/objects/<name>/aliases/<alias>")
+@require_admin
+def remove_object_alias(name: str, alias: str) -> Response:
+    result = _service().remove_alias(name, alias, author_id=_author())
+    return _respond(_service().aliases(name), result)
+
+
+@bp.delete("/objects/<name>/fields/<field_name>/aliases/<alias>")
+@require_admin
+def remove_field_alias(name: str, field_name: str, alias: str) -> Response:
+    result = _service().remove_alias(name, alias, field=field_name, author_id=_author())
+    return _respond(_service().aliases(name), result)
 
 
 @bp.delete("/objects/<name>/fields/<field_name>")
@@ -198,7 +226,7 @@ def rollback_object(name: str) -> Response:
         raise ValidationFailed({"revision": "give the revision number to roll back to"})
     _service().history(name)
     result = _service().rollback_object(name, revision, author_id=_author())
-    return _respond(_service().get_object(name, include_deleted=True), result)
+    return _respond(_service().get_object(result.value, include_deleted=True), result)
 
 
 # --- every other kind (validation rules, and the kinds later work adds) -------------------
