@@ -149,6 +149,24 @@ def patch_field(name: str, field_name: str) -> Response:
     return _respond(_service().get_field(name, result.value), result)
 
 
+@bp.post("/objects/<name>/fields/<field_name>/type-change/preview")
+@require_admin
+def preview_type_change(name: str, field_name: str) -> Response:
+    """What a change of the field's definition (its type) would do, changing nothing."""
+    body = read_json(request)
+    return _respond(_service().preview_type_change(name, field_name, body, author_id=_author()))
+
+
+@bp.post("/objects/<name>/fields/<field_name>/type-change")
+@require_admin
+def change_type(name: str, field_name: str) -> Response:
+    """Change the field's definition (its type), converting the values: the body is the
+    new definition plus ``on_unconvertible`` (refuse, the default, or clear) and, for a
+    lookup given a new target, ``mapping`` {old id: new id}."""
+    result = _service().patch_field(name, field_name, read_json(request), author_id=_author())
+    return _respond(_service().get_field(name, result.value), result)
+
+
 @bp.get("/objects/<name>/fields/<field_name>/usages")
 def field_usages(name: str, field_name: str) -> Response:
     """Every component that refers to the field: kind, name and where."""

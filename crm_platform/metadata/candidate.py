@@ -40,6 +40,8 @@ class CandidateModel:
         # Definitions as renames left them, by component id: what a rename changed is
         # names only, so DDL planning compares later edits against these.
         self.renamed_definitions: dict[str, Mapping[str, Any]] = {}
+        # What a type change was told about values that do not convert, by component id.
+        self.conversion_options: dict[str, Any] = {}
 
     # --- queries -----------------------------------------------------------------
     def get(self, kind: str, name: str) -> Component | None:

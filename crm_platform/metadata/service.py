@@ -8,6 +8,7 @@ leaves the database and the metadata exactly as they were.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +17,9 @@ from sqlalchemy import Connection
 
 from crm_platform.core import Database, NotFound, ValidationFailed
 
-from . import ddl, history, operations, renames
+from . import conversions, ddl, history, operations, renames
 from .candidate import CandidateModel
+from .conversions import CONVERSION_KEYS, ConversionOptions
 from .impact import ReferenceIndex, change_scope
 from .kinds import KindRegistry
 from .snapshots import SnapshotCache
@@ -204,6 +206,8 @@ class MetadataService:
         """Change options of a field; a new ``api_name`` renames it (metadata only),
         rewriting every reference to it in the same change set. ``value`` is its name."""
 
+        options, partial = _conversion_options(partial, author_id)
+
         def edit(model: CandidateModel) -> str:
             current, rest = _rename_first(
                 partial,
@@ -211,12 +215,51 @@ class MetadataService:
                 lambda new: renames.rename_field(model, self.registry, object_name, name, new),
             )
             if rest or current == name:
-                operations.patch_field(
+                comp = operations.patch_field(
                     model, self.registry, object_name, current, rest, owner=LOCAL_OWNER
                 )
+                model.conversion_options[comp.id] = options
             return current
 
         return self.change(edit, author_id=author_id, subject=f"{object_name}.fields.{name}")
+
+    def preview_type_change(
+        self, object_name: str, name: str, partial: Any, *, author_id: str
+    ) -> dict[str, Any]:
+        """What changing the field as ``partial`` says would do, changing nothing: how many
+        values convert, which do not (records and values), the steps, and the problems
+        (broken formulas, refusals) the change would meet."""
+        options, partial = _conversion_options(partial, author_id)
+        with self.db.read() as conn:
+            model = CandidateModel(self.snapshots.read(conn))
+            comp = operations.patch_field(
+                model, self.registry, object_name, name, partial, owner=LOCAL_OWNER
+            )
+            before = model.base_of(comp)
+            if before is None or before.definition == comp.definition:
+                return {"field": name, "changes": False}
+            problems: dict[str, list[str]] = {}
+            try:
+                scope = change_scope(model, self.registry, self.references)
+                validate_candidate(model, self.registry, "", scope)
+            except ValidationFailed as exc:
+                problems.update(exc.errors)
+            table = model.components[("object", object_name)].physical["table"]
+            taken = model.used_physical_names("field", object_name)
+            preview = dataclasses.replace(options, on_unconvertible=conversions.CLEAR)
+            plan = ddl.plan_alteration(
+                conn, table, before.definition, comp.definition, comp.physical, taken, preview
+            )
+            for path, message in plan.problems:
+                problems.setdefault(f"{object_name}.fields.{name}.{path}", []).append(message)
+            return {
+                "field": name,
+                "changes": True,
+                "from": dict(before.definition),
+                "to": dict(comp.definition),
+                **conversions.describe(conn, table, before, comp, plan.physical, plan.report),
+                "problems": problems,
+            }
 
     def field_usages(self, object_name: str, name: str) -> list[dict[str, str]]:
         """Every component that refers to the field: kind, name and where in it."""
@@ -387,6 +430,14 @@ class MetadataService:
         return self.change(edit, author_id=author_id, subject=name)
 
 
+def _conversion_options(partial: Any, author_id: str) -> tuple[ConversionOptions, Any]:
+    """The conversion options a field change carries, and the change without them."""
+    if not isinstance(partial, Mapping):
+        return ConversionOptions(author_id=author_id), partial
+    options = ConversionOptions.from_request(partial, author_id)
+    return options, {k: v for k, v in partial.items() if k not in CONVERSION_KEYS}
+
+
 def _rename_first(partial: Any, name: str, rename: Callable[[Any], Any]) -> tuple[str, Any]:
     """Apply the rename a partial asks for (a new ``api_name``); the name it leaves and
     the rest of the partial."""
@@ -429,7 +480,16 @@ def _plan_ddl(conn: Connection, model: CandidateModel, subject: str) -> list[ddl
         elif model.renamed_definitions.get(comp.id, change.before.definition) != comp.definition:
             before = model.renamed_definitions.get(comp.id, change.before.definition)
             taken = model.used_physical_names("field", comp.parent)
-            plan = ddl.plan_alteration(conn, table, before, comp.definition, comp.physical, taken)
+            plan = ddl.plan_alteration(
+                conn,
+                table,
+                before,
+                comp.definition,
+                comp.physical,
+                taken,
+                model.conversion_options.get(comp.id),
+                comp.parent or "",
+            )
             for path, message in plan.problems:
                 full = f"{comp.parent}.fields.{comp.definition['api_name']}.{path}"
                 problems.setdefault(relative_path(full, subject), []).append(message)
