@@ -199,3 +199,18 @@ def test_a_lookup_is_retargeted_through_a_mapping_of_ids(api, org):
     inspector = sa.inspect(org.db.engine)
     indexed = {tuple(i["column_names"]) for i in inspector.get_indexes("o_project")}
     assert (physical(org, "project", "client")["columns"][""],) in indexed
+
+
+def test_a_patch_with_the_new_type_takes_the_same_choice(api, org):
+    _make(api, {"api_name": "seats", "type": "text"})
+    insert_rows(org, "project", [{"seats": "4"}, {"seats": "four"}])
+
+    refused = api.patch(f"{OBJECTS}/project/fields/seats", json={"type": "integer"})
+    cleared = api.patch(
+        f"{OBJECTS}/project/fields/seats", json={"type": "integer", "on_unconvertible": "clear"}
+    )
+
+    assert refused.status_code == 409
+    assert cleared.status_code == 200, cleared.get_json()
+    assert cleared.get_json()["type"] == "integer"
+    assert read_column(org, "project", "seats") == [4, None]
