@@ -10,6 +10,7 @@ another object or field, or the alias is removed (``DELETE .../aliases/<old>``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -28,16 +29,35 @@ def _note(since: str, successor: str) -> None:
     g.setdefault("crm_deprecations", []).append((since, successor))
 
 
-def object_name(model: OrgModel, name: str) -> str:
-    """The current name of object ``name`` (itself, unless it is an old name)."""
+def object_name(model: OrgModel, name: str, path: str | None = None) -> str:
+    """The current name of object ``name`` (itself, unless it is an old name); ``path``
+    is the record URL that named it (the request's by default)."""
     if name in model.objects or name not in model.object_aliases:
         return name
     new, since = model.object_aliases[name]
     prefix = "/api/v1/records/"
-    path = request.path
+    path = path or request.path
     successor = prefix + new + path[len(prefix) + len(name) :] if path.startswith(prefix) else path
     _note(since, successor)
     return new
+
+
+_RECORD_URL = re.compile(r"^/records/(?P<object>[a-z0-9_]+)(?P<rest>/.*)?$")
+
+
+def operation(model: OrgModel, op: Any) -> Any:
+    """A composite operation with old object and field names in its url and body replaced."""
+    match = _RECORD_URL.match(op.url) if isinstance(op.url, str) else None
+    if match is None:
+        return op
+    name = object_name(model, match["object"], "/api/v1" + op.url)
+    obj = model.object(name)
+    rest = match["rest"] or ""
+    if obj is not None and rest.startswith("/by/"):
+        _by, field, *value = rest[1:].split("/")
+        rest = "/".join(["", "by", dotted(model, obj, field), *value])
+    data = body(model, obj, op.body) if obj is not None else op.body
+    return dataclasses.replace(op, url=f"/records/{name}{rest}", body=data)
 
 
 def field_path(model: OrgModel, obj: ObjectModel, path: tuple[str, ...]) -> tuple[str, ...]:

@@ -148,6 +148,25 @@ def test_the_old_names_keep_working_with_a_deprecation_header(crm):
     assert current.status_code == 200 and "Deprecation" not in current.headers
 
 
+def test_a_composite_batch_may_use_the_old_names(crm):
+    crm.patch(f"{OBJECTS}/deal/fields/amount", json={"api_name": "total"})
+    crm.patch(f"{OBJECTS}/deal", json={"api_name": "opportunity"})
+
+    response = crm.post(
+        "/api/v1/composite",
+        json={
+            "operations": [
+                {"method": "POST", "url": "/records/deal", "ref": "d", "body": {"title": "C"}},
+                {"method": "PATCH", "url": "/records/deal/@{d.id}", "body": {"amount": "9"}},
+            ]
+        },
+    )
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["results"][1]["body"]["total"] == Decimal("9.00")
+    assert "Deprecation" in response.headers
+
+
 def test_an_old_name_ends_when_taken_or_removed(crm):
     crm.patch(f"{OBJECTS}/deal/fields/amount", json={"api_name": "total"})
     crm.patch(f"{OBJECTS}/deal", json={"api_name": "opportunity"})
