@@ -156,7 +156,7 @@ def _number_text(value: Any) -> str:
 
 def _parse_number(value: Any, after: Mapping[str, Any]) -> tuple[bool, Any]:
     try:
-        number = Decimal(str(value).strip().replace(",", ""))
+        number = Decimal(str(value).strip())
     except InvalidOperation:
         return False, None
     if not number.is_finite():

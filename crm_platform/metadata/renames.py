@@ -25,6 +25,7 @@ from crm_platform.core import Conflict, NotFound, ValidationFailed, utc_now
 from .candidate import CandidateModel
 from .kinds import FieldPath, KindRegistry
 from .names import api_name_problem, field_name_problem
+from .operations import active_object
 from .store import ACTIVE, DELETED, PURGED, Component
 
 RELATION_TYPES = frozenset({"lookup", "master_detail"})
@@ -259,9 +260,12 @@ def rename_field(
     """Rename a field of an active object and rewrite every reference to it."""
     if (problem := field_name_problem(new)) is not None:
         raise ValidationFailed({"api_name": problem})
+    active_object(model, object_name)
     comp = model.get("field", f"{object_name}.{old}")
     if comp is None:
         raise NotFound(f"no field '{old}' on '{object_name}'")
+    if comp.status != ACTIVE:
+        raise Conflict(f"field '{old}' is in the recycle bin: restore it first")
     if model.get("field", f"{object_name}.{new}") is not None:
         raise Conflict(f"a field '{new}' already exists on '{object_name}'")
     _apply_rewrites(model, registry, Rename("field", object_name, old, new))
@@ -278,9 +282,7 @@ def rename_object(model: CandidateModel, registry: KindRegistry, old: str, new: 
     reference to it is rewritten."""
     if (problem := api_name_problem(new)) is not None:
         raise ValidationFailed({"api_name": problem})
-    comp = model.get("object", old)
-    if comp is None:
-        raise NotFound(f"no object '{old}'")
+    comp = active_object(model, old)
     if model.get("object", new) is not None:
         raise Conflict(f"an object '{new}' already exists")
     _apply_rewrites(model, registry, Rename("object", old, old, new))
