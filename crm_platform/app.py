@@ -28,6 +28,14 @@ def create_app(settings: Settings | None = None, org: Org | None = None) -> Flas
     install_transport(app, settings)
     install_login(app)
     app.register_blueprint(build_api_blueprint())
+    resumed = []
+
+    @app.before_request
+    def _resume_background_work() -> None:
+        # once per process, after any fork: work a stopped process left unfinished
+        if not resumed:
+            resumed.append(True)
+            app.extensions["crm_org"].work.kick()
 
     @app.get("/healthz")
     def health():  # unauthenticated liveness probe for load balancers

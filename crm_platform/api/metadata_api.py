@@ -107,8 +107,9 @@ def get_object(name: str) -> Response:
 @bp.patch("/objects/<name>")
 @require_admin
 def patch_object(name: str) -> Response:
+    """Change attributes; a new ``api_name`` renames the object (see ``metadata.renames``)."""
     result = _service().patch_object(name, _definition(), author_id=_author())
-    return _respond(_object(_service().get_object(name)), result)
+    return _respond(_object(_service().get_object(result.value)), result)
 
 
 @bp.put("/objects/<name>")
@@ -169,7 +170,52 @@ def get_field(name: str, field_name: str) -> Response:
 @require_admin
 def patch_field(name: str, field_name: str) -> Response:
     result = _service().patch_field(name, field_name, _definition(), author_id=_author())
-    return _respond(_field(_service().get_field(name, field_name)), result)
+    return _respond(_field(_service().get_field(name, result.value)), result)
+
+
+@bp.post("/objects/<name>/fields/<field_name>/type-change/preview")
+@require_admin
+def preview_type_change(name: str, field_name: str) -> Response:
+    """What a change of the field's definition (its type) would do, changing nothing."""
+    body = _definition()
+    return _respond(_service().preview_type_change(name, field_name, body, author_id=_author()))
+
+
+@bp.post("/objects/<name>/fields/<field_name>/type-change")
+@require_admin
+def change_type(name: str, field_name: str) -> Response:
+    """Change the field's definition (its type), converting the values: the body is the
+    new definition plus ``on_unconvertible`` (refuse, the default, or clear) and, for a
+    lookup given a new target, ``mapping`` {old id: new id}."""
+    result = _service().patch_field(name, field_name, _definition(), author_id=_author())
+    return _respond(_field(_service().get_field(name, result.value)), result)
+
+
+@bp.get("/objects/<name>/fields/<field_name>/usages")
+def field_usages(name: str, field_name: str) -> Response:
+    """Every component that refers to the field: kind, name and where."""
+    usages = _service().field_usages(name, field_name)
+    return _respond({"object": name, "field": field_name, "usages": usages})
+
+
+@bp.get("/objects/<name>/aliases")
+def object_aliases(name: str) -> Response:
+    """The old names the object and its fields still answer to in the record API."""
+    return _respond(_service().aliases(name))
+
+
+@bp.delete("/objects/<name>/aliases/<alias>")
+@require_admin
+def remove_object_alias(name: str, alias: str) -> Response:
+    result = _service().remove_alias(name, alias, author_id=_author())
+    return _respond(_service().aliases(name), result)
+
+
+@bp.delete("/objects/<name>/fields/<field_name>/aliases/<alias>")
+@require_admin
+def remove_field_alias(name: str, field_name: str, alias: str) -> Response:
+    result = _service().remove_alias(name, alias, field=field_name, author_id=_author())
+    return _respond(_service().aliases(name), result)
 
 
 @bp.delete("/objects/<name>/fields/<field_name>")
@@ -222,7 +268,7 @@ def rollback_object(name: str) -> Response:
         raise ValidationFailed({"revision": "give the revision number to roll back to"})
     _service().history(name)
     result = _service().rollback_object(name, revision, author_id=_author())
-    return _respond(_object(_service().get_object(name, include_deleted=True)), result)
+    return _respond(_object(_service().get_object(result.value, include_deleted=True)), result)
 
 
 # --- every other kind (validation rules, and the kinds later work adds) -------------------

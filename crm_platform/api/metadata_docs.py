@@ -12,6 +12,7 @@ from crm_platform.metadata import Kind, KindRegistry
 from crm_platform.runtime import OrgModel
 
 from .metadata_api import VERSION_HEADER
+from .metadata_change_docs import describe_changes
 from .metadata_schemas import add_metadata_schemas, kind_schema_name
 from .openapi import JSON, error_responses, ref
 
@@ -25,6 +26,7 @@ def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
     add_metadata_schemas(spec, kinds)
     spec.tag({"name": "metadata", "description": "Objects and fields, as definitions."})
     _add_metadata_endpoints(spec)
+    describe_changes(spec)
     for kind in kinds:
         _add_kind_endpoints(spec, kind)
 
@@ -142,6 +144,9 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
                 "operationId": "metadata_patch_object",
                 "summary": "Change some attributes of an object (and add or replace fields); "
                 "administrators only",
+                "description": "A new `api_name` renames the object: metadata only, every "
+                "reference rewritten in the same revision; the old name still answers in the "
+                "record API, with a `Deprecation` header.",
                 "tags": tags,
                 "requestBody": {
                     "required": True,
@@ -367,6 +372,9 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
                 "operationId": "metadata_patch_field",
                 "summary": "Change a field's options (its type too, where that is safe); "
                 "administrators only",
+                "description": "A new `api_name` renames the field: metadata only, every "
+                "reference rewritten in the same revision. A type change that converts values "
+                "takes `on_unconvertible` and `mapping` as `.../type-change` does.",
                 "tags": tags,
                 "requestBody": {
                     "required": True,

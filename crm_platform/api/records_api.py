@@ -12,10 +12,19 @@ from crm_platform.core import ValidationFailed
 from crm_platform.runtime.records import ListRequest
 from crm_platform.runtime.records.query import DEFAULT_LIMIT, MAX_LIMIT
 
+from . import aliases
 from .auth import current_access, current_org, current_user, request_reading
 from .jsonio import read_json
 
 bp = Blueprint("records_api", __name__, url_prefix="/records")
+bp.after_request(aliases.add_deprecation_headers)
+
+
+def _object(session, object_name: str):
+    """The object's current name and model (an old name answers, deprecated)."""
+    name = aliases.object_name(session.model, object_name)
+    return name, session.model.object(name)
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 LIST_PARAMS = ("where", "order_by", "fields", "limit", "cursor", "count", "deleted")
@@ -71,7 +80,7 @@ def _flag(name: str) -> bool:
     return request.args.get(name, "").lower() in {"1", "true", "yes"}
 
 
-def _list_request() -> ListRequest:
+def _list_request(session=None, obj=None) -> ListRequest:
     args = request.args
     try:
         limit = int(args.get("limit", DEFAULT_LIMIT))
@@ -81,8 +90,14 @@ def _list_request() -> ListRequest:
         raise ValidationFailed({"limit": f"must be between 1 and {MAX_LIMIT}"})
     fields = tuple(f for f in args.get("fields", "").split(",") if f.strip()) or None
     order_by = tuple(o for o in args.get("order_by", "").split(",") if o.strip())
+    where = args.get("where") or None
+    if obj is not None:
+        model = session.model
+        fields = tuple(aliases.dotted(model, obj, f) for f in fields) if fields else None
+        order_by = tuple(aliases.dotted(model, obj, o) for o in order_by)
+        where = aliases.expression(model, obj, where)
     return ListRequest(
-        where=args.get("where") or None,
+        where=where,
         order_by=order_by,
         fields=fields,
         limit=limit,
@@ -105,7 +120,8 @@ def page_body(page) -> dict[str, Any]:
 @query_params(*LIST_PARAMS)
 def list_records(object_name: str) -> Response:
     with _session(write=False) as session:
-        page = session.list(object_name, _list_request())
+        name, obj = _object(session, object_name)
+        page = session.list(name, _list_request(session, obj))
     return jsonify(page_body(page))
 
 
@@ -114,9 +130,10 @@ def list_records(object_name: str) -> Response:
 def create_record(object_name: str) -> Response:
     data = read_json(request)
     with _session() as session:
-        record = session.create(object_name, data)
+        name, obj = _object(session, object_name)
+        record = session.create(name, aliases.body(session.model, obj, data) if obj else data)
     response = _with_etag(record, 201)
-    response.headers["Location"] = f"/api/v1/records/{object_name}/{record['id']}"
+    response.headers["Location"] = f"/api/v1/records/{name}/{record['id']}"
     return response
 
 
@@ -125,7 +142,10 @@ def create_record(object_name: str) -> Response:
 def get_record(object_name: str, record_id: str) -> Response:
     fields = [f for f in request.args.get("fields", "").split(",") if f.strip()] or None
     with _session(write=False) as session:
-        record = session.get(object_name, record_id, fields, include_deleted=_flag("deleted"))
+        name, obj = _object(session, object_name)
+        if obj is not None and fields:
+            fields = [aliases.dotted(session.model, obj, f) for f in fields]
+        record = session.get(name, record_id, fields, include_deleted=_flag("deleted"))
     return _with_etag(record)
 
 
@@ -134,7 +154,9 @@ def get_record(object_name: str, record_id: str) -> Response:
 def update_record(object_name: str, record_id: str) -> Response:
     data = read_json(request)
     with _session() as session:
-        record = session.update(object_name, record_id, data, if_match=_if_match())
+        name, obj = _object(session, object_name)
+        data = aliases.body(session.model, obj, data) if obj else data
+        record = session.update(name, record_id, data, if_match=_if_match())
     return _with_etag(record)
 
 
@@ -143,10 +165,11 @@ def update_record(object_name: str, record_id: str) -> Response:
 def delete_record(object_name: str, record_id: str) -> Response:
     """To the recycle bin; ``?purge=true`` removes a record in the bin for good."""
     with _session() as session:
+        name, _obj = _object(session, object_name)
         if _flag("purge"):
-            session.purge(object_name, record_id)
+            session.purge(name, record_id)
         else:
-            session.delete(object_name, record_id)
+            session.delete(name, record_id)
     return Response(status=204)
 
 
@@ -154,7 +177,7 @@ def delete_record(object_name: str, record_id: str) -> Response:
 @query_params()
 def restore_record(object_name: str, record_id: str) -> Response:
     with _session() as session:
-        record = session.restore(object_name, record_id)
+        record = session.restore(_object(session, object_name)[0], record_id)
     return _with_etag(record)
 
 
@@ -162,7 +185,7 @@ def restore_record(object_name: str, record_id: str) -> Response:
 @query_params()
 def record_history(object_name: str, record_id: str) -> Response:
     with _session(write=False) as session:
-        entries = session.history(object_name, record_id)
+        entries = session.history(_object(session, object_name)[0], record_id)
     return jsonify({"history": entries})
 
 
@@ -170,7 +193,8 @@ def record_history(object_name: str, record_id: str) -> Response:
 @query_params(*LIST_PARAMS)
 def related_records(object_name: str, record_id: str, relation: str) -> Response:
     with _session(write=False) as session:
-        page = session.related(object_name, record_id, relation, _list_request())
+        name, _obj = _object(session, object_name)
+        page = session.related(name, record_id, relation, _list_request())
     return jsonify(page_body(page))
 
 
@@ -179,10 +203,14 @@ def related_records(object_name: str, record_id: str, relation: str) -> Response
 def upsert_record(object_name: str, field_name: str, value: str) -> Response:
     data = read_json(request)
     with _session() as session:
-        record, created = session.upsert(object_name, field_name, value, data)
+        name, obj = _object(session, object_name)
+        if obj is not None:
+            field_name = aliases.dotted(session.model, obj, field_name)
+            data = aliases.body(session.model, obj, data)
+        record, created = session.upsert(name, field_name, value, data)
     response = _with_etag(record, 201 if created else 200)
     if created:
-        response.headers["Location"] = f"/api/v1/records/{object_name}/{record['id']}"
+        response.headers["Location"] = f"/api/v1/records/{name}/{record['id']}"
     return response
 
 
@@ -193,7 +221,13 @@ def aggregate_records(object_name: str) -> Response:
     group_by = [g for g in request.args.get("group_by", "").split(",") if g.strip()]
     metrics = [m for m in request.args.get("metrics", "count").split(",") if m.strip()]
     with _session(write=False) as session:
-        groups = session.aggregate(object_name, group_by, metrics, request.args.get("where"))
+        name, obj = _object(session, object_name)
+        where = request.args.get("where")
+        if obj is not None:
+            group_by = [aliases.dotted(session.model, obj, g) for g in group_by]
+            metrics = [aliases.metric(session.model, obj, m) for m in metrics]
+            where = aliases.expression(session.model, obj, where)
+        groups = session.aggregate(name, group_by, metrics, where)
     return jsonify({"groups": groups})
 
 
@@ -201,7 +235,8 @@ def aggregate_records(object_name: str) -> Response:
 @query_params()
 def list_shares(object_name: str, record_id: str) -> Response:
     with _session(write=False) as session:
-        return jsonify({"shares": session.list_shares(object_name, record_id)})
+        name = _object(session, object_name)[0]
+        return jsonify({"shares": session.list_shares(name, record_id)})
 
 
 @bp.post("/<object_name>/<record_id>/shares")
@@ -209,7 +244,7 @@ def list_shares(object_name: str, record_id: str) -> Response:
 def add_share(object_name: str, record_id: str) -> Response:
     data = read_json(request)
     with _session() as session:
-        share = session.add_share(object_name, record_id, data)
+        share = session.add_share(_object(session, object_name)[0], record_id, data)
     response = jsonify(share)
     response.status_code = 201
     return response
@@ -219,5 +254,5 @@ def add_share(object_name: str, record_id: str) -> Response:
 @query_params()
 def remove_share(object_name: str, record_id: str, key: str) -> Response:
     with _session() as session:
-        session.remove_share(object_name, record_id, key)
+        session.remove_share(_object(session, object_name)[0], record_id, key)
     return Response(status=204)

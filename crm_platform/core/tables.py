@@ -199,3 +199,16 @@ login_throttle = sa.Table(
     sa.Column("last_failure_at", UTCDateTime, nullable=False),
     sa.Column("blocked_until", UTCDateTime),
 )
+
+# Background (re)indexing of an object's records: where it got to, so it resumes.
+search_backfills = sa.Table(
+    "sys_search_backfill",
+    platform_metadata,
+    sa.Column("object", sa.Text, primary_key=True),
+    sa.Column("last_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("indexed", sa.BigInteger, nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("claimed_until", UTCDateTime),
+)

@@ -34,6 +34,15 @@ class CandidateModel:
         self._objects: dict[str, dict[str, Any]] = {}  # assembled definitions, per object
         # What validators derive from the candidate once per run (cleared on every edit).
         self.memo: dict[str, Any] = {}
+        # Renames: the key each moved component had in the snapshot, by its new key; the
+        # old keys hold a purged stand-in (same id) so reads no longer find the old name.
+        self._origins: dict[tuple[str, str], tuple[str, str]] = {}
+        self._tombstones: set[tuple[str, str]] = set()
+        # Definitions as renames left them, by component id: what a rename changed is
+        # names only, so DDL planning compares later edits against these.
+        self.renamed_definitions: dict[str, Mapping[str, Any]] = {}
+        # What a type change was told about values that do not convert, by component id.
+        self.conversion_options: dict[str, Any] = {}
 
     # --- queries -----------------------------------------------------------------
     def get(self, kind: str, name: str) -> Component | None:
@@ -133,9 +142,53 @@ class CandidateModel:
         """The candidate as a snapshot (version -1), sharing what no edit touched."""
         return self.base.advanced(-1, self._edits.values())
 
+    def base_of(self, comp: Component) -> Component | None:
+        """The snapshot's version of ``comp`` (under its old name when it was renamed)."""
+        found = self.base.components.get(self._origins.get(comp.key, comp.key))
+        return found if found is not None and found.id == comp.id else None
+
+    def renamed(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """The components this change set renamed: new key -> key in the snapshot."""
+        return dict(self._origins)
+
     # --- edits -------------------------------------------------------------------
+    def move(
+        self,
+        comp: Component,
+        name: str,
+        *,
+        parent: str | None,
+        definition: Mapping[str, Any] | None = None,
+    ) -> Component:
+        """Rename a component (its key, and its parent for the fields of a renamed object).
+
+        The component keeps its id, physical names and history; the old key reads as
+        absent from now on.
+        """
+        old_key = comp.key
+        origin = self._origins.pop(old_key, old_key)
+        if old_key in self.base.components and self.base.components[old_key].id == comp.id:
+            stand_in = comp.evolve(status=PURGED)
+            self._edits[old_key] = stand_in
+            self._own_group(comp.kind, comp.parent)[comp.name] = stand_in
+            self._tombstones.add(old_key)
+        else:  # created or moved in this change set: nothing to leave behind
+            self._edits.pop(old_key, None)
+            self._own_group(comp.kind, comp.parent).pop(comp.name, None)
+        self._forget(comp)
+        moved = comp.evolve(
+            name=name, parent=parent, definition=dict(definition or comp.definition)
+        )
+        base = self.base.components.get(origin)
+        if base is not None and base.id == comp.id:
+            self._origins[moved.key] = origin
+            moved = moved.evolve(revision=base.revision + 1)
+        self.put(moved)
+        return moved
+
     def put(self, comp: Component) -> None:
         """Add or replace a component."""
+        self._tombstones.discard(comp.key)
         previous = self.components.get(comp.key)
         if previous is not None and previous.parent != comp.parent:
             self._own_group(previous.kind, previous.parent).pop(previous.name, None)
@@ -189,7 +242,7 @@ class CandidateModel:
         """Replace fields of a component; a no-op change leaves it untouched."""
         updated = comp.evolve(**changes)
         if updated.state() != comp.state() or updated.physical != comp.physical:
-            base = self.base.components.get(comp.key)
+            base = self.base_of(comp)
             revision = (base.revision if base else 0) + 1
             updated = updated.evolve(revision=revision)
             self.put(updated)
@@ -202,13 +255,23 @@ class CandidateModel:
     def changes(self) -> list[ComponentChange]:
         """Components that differ from the snapshot, objects before their fields."""
         out = []
+        moved_ids = {self.base.components[origin].id for origin in self._origins.values()}
         for key, comp in self._edits.items():
-            before = self.base.components.get(key)
+            if key in self._tombstones:
+                continue  # the old name of a renamed component: its change is under the new
+            before = self.base.components.get(self._origins.get(key, key))
+            if before is not None and before.id != comp.id and before.id in moved_ids:
+                before = None  # a new component under a name that was renamed away
             if before is not None and before.id != comp.id:
                 # a purged component replaced by a new one of the same name
                 out.append(ComponentChange(before, before.evolve(status=PURGED)))
                 before = None
-            if before is None or before.state() != comp.state() or before.physical != comp.physical:
+            if (
+                before is None
+                or before.state() != comp.state()
+                or before.physical != comp.physical
+                or before.name != comp.name
+            ):
                 out.append(ComponentChange(before, comp))
         order = {"object": 0, "field": 1}
         return sorted(out, key=lambda ch: (order.get(ch.after.kind, 2), ch.after.position))

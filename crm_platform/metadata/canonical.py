@@ -58,6 +58,7 @@ FIELD_KEY_ORDER = (
     "required",
     "unique",
     "track_history",
+    "searchable",
     "default",
     "default_expression",
 )
@@ -131,6 +132,8 @@ def canonical_field(raw: Mapping[str, Any]) -> dict[str, Any]:
     for flag in FALSE_BY_DEFAULT:
         if data.get(flag) is False:
             del data[flag]
+    if data.get("searchable") is True:  # true by default: stored only when false
+        del data["searchable"]
     return _ordered(data, FIELD_KEY_ORDER)
 
 

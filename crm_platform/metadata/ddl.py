@@ -18,6 +18,8 @@ from sqlalchemy import Connection
 from crm_platform.core import ID_LENGTH, UTCDateTime
 from crm_platform.fieldtypes import SIMPLE, field_type, storage_of, storage_type, sub_columns
 
+from . import conversions
+from .conversions import ConversionOptions
 from .names import choose_physical_name
 
 if TYPE_CHECKING:
@@ -180,6 +182,7 @@ class Alteration:
     physical: dict[str, Any]
     steps: list[Step] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    report: conversions.Report | None = None  # set when values are converted
 
 
 def plan_alteration(
@@ -189,17 +192,76 @@ def plan_alteration(
     after: Mapping[str, Any],
     physical: Mapping[str, Any],
     taken: set[str],
+    options: ConversionOptions | None = None,
+    object_name: str = "",
 ) -> Alteration:
-    """Plan a field change; unsafe changes come back as problems naming why."""
+    """Plan a field change; unsafe changes come back as problems naming why.
+
+    A type change :mod:`conversions` knows converts the values (``options`` say what
+    to do with those that do not convert); unconvertible values refused raise 409.
+    """
     plan = Alteration(physical=_copy_physical(physical))
     old, new = before["type"], after["type"]
     if old != new or _storage_changed(before, after):
+        options = options or ConversionOptions()
+        conversion = conversions.find(conn, before, after, options)
+        if conversion is not None:
+            _plan_conversion(
+                conn, table, before, after, plan, taken, conversion, options, object_name
+            )
+            _plan_index_changes(conn, table, after, plan)
+            return plan
         _plan_type_change(conn, table, before, after, plan, taken)
     if plan.problems:
         return plan
     _plan_data_checks(conn, table, before, after, plan)
     _plan_index_changes(conn, table, after, plan)
     return plan
+
+
+def _plan_conversion(
+    conn: Connection,
+    table: str,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    plan: Alteration,
+    taken: set[str],
+    conversion: conversions.Conversion,
+    options: ConversionOptions,
+    object_name: str,
+) -> None:
+    report = conversions.examine(conn, table, before, plan.physical, conversion, after)
+    plan.report = report
+    if report.bad_values and options.on_unconvertible == conversions.REFUSE:
+        conversions.refuse_unconvertible(before["api_name"], report)
+    old_column = plan.physical["columns"][SIMPLE]
+    new_column = None
+    moved_indexes = []
+    if conversion.new_column:
+        new_column = choose_physical_name(f"{after['api_name']}_v", taken | SYSTEM_COLUMN_NAMES)
+        taken.add(new_column)
+        plan.physical["columns"][SIMPLE] = new_column
+        plan.physical.setdefault("retired_columns", []).append(old_column)
+        for index in plan.physical["indexes"]:
+            if index["column"] == old_column:
+                index["column"] = new_column
+                moved_indexes.append(dict(index))
+    author = options.author_id
+
+    def convert(op: Operations) -> None:
+        bind = op.get_bind()
+        if new_column is not None:
+            op.add_column(table, sa.Column(new_column, storage_of(after, SIMPLE), nullable=True))
+        if report.bad_values:
+            conversions.clear_into_history(
+                bind, table, object_name, before, {"columns": {SIMPLE: old_column}}, report, author
+            )
+        conversions.copy_converted(bind, table, before, after, old_column, new_column, report)
+        for index in moved_indexes:
+            op.drop_index(index["name"], table_name=table)
+            create_index(op, table, index)
+
+    plan.steps.append(convert)
 
 
 def _copy_physical(physical: Mapping[str, Any]) -> dict[str, Any]:

@@ -118,3 +118,30 @@ def _changed_paths(before: Any, after: Any, path: str) -> list[dict[str, Any]]:
             out.extend(_changed_paths(before_items.get(key), after_items.get(key), sub))
         return out
     return [{"path": path or "(root)", "before": before, "after": after}]
+
+
+def names_at(conn: Connection, object_name: str, version: int) -> dict[str, str]:
+    """The API names the object and its fields had right after ``version``, by component
+    id (a rollback across a rename renames them back)."""
+    ids = _component_ids(conn, object_name)
+    mr = metadata_revisions
+    latest = (
+        sa.select(mr.c.component_id, sa.func.max(mr.c.metadata_version).label("v"))
+        .where(mr.c.component_id.in_(ids), mr.c.metadata_version <= version)
+        .group_by(mr.c.component_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(mr.c.component_id, mr.c.after).join(
+            latest,
+            sa.and_(
+                latest.c.component_id == mr.c.component_id,
+                latest.c.v == mr.c.metadata_version,
+            ),
+        )
+    ).all()
+    return {
+        component_id: after["definition"]["api_name"]
+        for component_id, after in rows
+        if after and after.get("definition", {}).get("api_name")
+    }

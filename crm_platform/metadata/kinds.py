@@ -29,6 +29,8 @@ ComponentKey = tuple[str, str]  # (kind, name)
 References = Callable[[Mapping[str, Any]], Iterable[ComponentKey]]
 FieldPath = tuple[str, ...]
 Paths = Callable[[Mapping[str, Any]], Iterable[tuple[str, FieldPath]]]
+# (rename context, component, its definition so far) -> (new definition, places it changed)
+Renamer = Callable[[Any, Any, Mapping[str, Any]], tuple[Mapping[str, Any], list[str]]]
 
 SHARED_SCHEMAS = ("label", "field")
 
@@ -68,6 +70,7 @@ class KindRegistry:
     apply_hooks: list[ApplyHook] = field(default_factory=list)
     references: dict[str, list[References]] = field(default_factory=dict)
     paths: dict[str, list[Paths]] = field(default_factory=dict)
+    renamers: dict[str, list[Renamer]] = field(default_factory=dict)
     _schema_registry: Registry = field(default_factory=Registry)
     _compiled: dict[str, Draft202012Validator] = field(default_factory=dict)
 
@@ -102,6 +105,14 @@ class KindRegistry:
         lookups) re-validates the definition. Objects give their full definition.
         """
         self.paths.setdefault(kind, []).append(paths)
+
+    def add_renamer(self, kind: str, renamer: Renamer) -> None:
+        """Declare how a definition of ``kind`` names objects and fields, so a rename can
+        rewrite it (and the where-used list can find it): ``renamer(context, component,
+        definition)`` gives the definition with the rename applied and the places it changed.
+        See :mod:`crm_platform.metadata.renames`.
+        """
+        self.renamers.setdefault(kind, []).append(renamer)
 
     def add_apply_hook(self, hook: ApplyHook) -> None:
         """Run ``hook(conn, changes, model)`` in every change set's transaction, after its DDL.
@@ -185,6 +196,10 @@ def build_registry() -> KindRegistry:
 
     for kind_name, references in KIND_REFERENCES.items():
         registry.add_references(kind_name, references)
+    from .renames import KIND_RENAMERS
+
+    for kind_name, renamer in KIND_RENAMERS:
+        registry.add_renamer(kind_name, renamer)
     return registry
 
 

@@ -204,7 +204,15 @@ def patch_field(
 
 def _portable_options(partial: Mapping[str, Any]) -> set[str]:
     """On a type change, keep only options every type has plus the ones given."""
-    common = {"api_name", "label", "description", "help_text", "required", "track_history"}
+    common = {
+        "api_name",
+        "label",
+        "description",
+        "help_text",
+        "required",
+        "track_history",
+        "searchable",
+    }
     return common | set(partial)
 
 

@@ -8,6 +8,7 @@ leaves the database and the metadata exactly as they were.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +17,9 @@ from sqlalchemy import Connection
 
 from crm_platform.core import Database, NotFound, ValidationFailed
 
-from . import ddl, history, operations
+from . import conversions, ddl, history, operations, renames
 from .candidate import CandidateModel
+from .conversions import CONVERSION_KEYS, ConversionOptions
 from .impact import ReferenceIndex, change_scope
 from .kinds import KindRegistry
 from .snapshots import SnapshotCache
@@ -154,11 +156,18 @@ class MetadataService:
         )
 
     def patch_object(self, name: str, partial: Any, *, author_id: str) -> ChangeResult:
-        return self.change(
-            lambda m: operations.patch_object(m, self.registry, name, partial, owner=LOCAL_OWNER),
-            author_id=author_id,
-            subject=name,
-        )
+        """Change some attributes; a new ``api_name`` renames the object (metadata only),
+        rewriting every reference to it in the same change set. ``value`` is its name."""
+
+        def edit(model: CandidateModel) -> str:
+            current, rest = _rename_first(
+                partial, name, lambda new: renames.rename_object(model, self.registry, name, new)
+            )
+            if rest or current == name:
+                operations.patch_object(model, self.registry, current, rest, owner=LOCAL_OWNER)
+            return current
+
+        return self.change(edit, author_id=author_id, subject=name)
 
     def replace_object(self, name: str, raw: Any, *, author_id: str) -> ChangeResult:
         """Make the object exactly ``raw``: fields left out go to the recycle bin."""
@@ -194,20 +203,104 @@ class MetadataService:
         )
 
     def patch_field(self, object_name: str, name: str, partial: Any, *, author_id: str):
+        """Change options of a field; a new ``api_name`` renames it (metadata only),
+        rewriting every reference to it in the same change set. ``value`` is its name."""
+
+        options, partial = _conversion_options(partial, author_id)
+
+        def edit(model: CandidateModel) -> str:
+            current, rest = _rename_first(
+                partial,
+                name,
+                lambda new: renames.rename_field(model, self.registry, object_name, name, new),
+            )
+            if rest or current == name:
+                comp = operations.patch_field(
+                    model, self.registry, object_name, current, rest, owner=LOCAL_OWNER
+                )
+                model.conversion_options[comp.id] = options
+            return current
+
+        return self.change(edit, author_id=author_id, subject=f"{object_name}.fields.{name}")
+
+    def preview_type_change(
+        self, object_name: str, name: str, partial: Any, *, author_id: str
+    ) -> dict[str, Any]:
+        """What changing the field as ``partial`` says would do, changing nothing: how many
+        values convert, which do not (records and values), the steps, and the problems
+        (broken formulas, refusals) the change would meet."""
+        options, partial = _conversion_options(partial, author_id)
+        with self.db.read() as conn:
+            model = CandidateModel(self.snapshots.read(conn))
+            comp = operations.patch_field(
+                model, self.registry, object_name, name, partial, owner=LOCAL_OWNER
+            )
+            before = model.base_of(comp)
+            if before is None or before.definition == comp.definition:
+                return {"field": name, "changes": False}
+            problems: dict[str, list[str]] = {}
+            try:
+                scope = change_scope(model, self.registry, self.references)
+                validate_candidate(model, self.registry, "", scope)
+            except ValidationFailed as exc:
+                problems.update(exc.errors)
+            table = model.components[("object", object_name)].physical["table"]
+            taken = model.used_physical_names("field", object_name)
+            preview = dataclasses.replace(options, on_unconvertible=conversions.CLEAR)
+            plan = ddl.plan_alteration(
+                conn, table, before.definition, comp.definition, comp.physical, taken, preview
+            )
+            for path, message in plan.problems:
+                problems.setdefault(f"{object_name}.fields.{name}.{path}", []).append(message)
+            return {
+                "field": name,
+                "changes": True,
+                "from": dict(before.definition),
+                "to": dict(comp.definition),
+                **conversions.describe(conn, table, before, comp, plan.physical, plan.report),
+                "problems": problems,
+            }
+
+    def field_usages(self, object_name: str, name: str) -> list[dict[str, str]]:
+        """Every component that refers to the field: kind, name and where in it."""
+        model = CandidateModel(self.snapshot())
+        operations.active_object(model, object_name)
+        if model.get("field", operations.field_key(object_name, name)) is None:
+            raise NotFound(f"no field '{name}' on '{object_name}'")
+        return [u.as_dict() for u in renames.field_usages(model, self.registry, object_name, name)]
+
+    def aliases(self, object_name: str) -> dict[str, Any]:
+        """The old names an object and its fields still answer to (see ``renames``)."""
+        snap = self.snapshot()
+        comp = snap.get("object", object_name)
+        if comp is None or comp.status != ACTIVE:
+            raise NotFound(f"no object '{object_name}'")
+        fields = {
+            f.definition["api_name"]: f.physical["alias"]
+            for f in snap.children(object_name)
+            if f.physical.get("alias")
+        }
+        return {"object": comp.physical.get("alias"), "fields": fields}
+
+    def remove_alias(
+        self, object_name: str, alias: str, *, field: str | None = None, author_id: str
+    ) -> ChangeResult:
+        """End the deprecation period of an old object or field name now."""
+        kind, name = ("object", object_name)
+        if field is not None:
+            kind, name = ("field", operations.field_key(object_name, field))
         return self.change(
-            lambda m: operations.patch_field(
-                m, self.registry, object_name, name, partial, owner=LOCAL_OWNER
-            ),
-            author_id=author_id,
-            subject=f"{object_name}.fields.{name}",
+            lambda m: renames.remove_alias(m, kind, name, alias), author_id=author_id
         )
 
     def delete_field(self, object_name: str, name: str, *, author_id: str) -> ChangeResult:
-        return self.change(
-            lambda m: operations.set_field_status(m, object_name, name, DELETED),
-            author_id=author_id,
-            subject=object_name,
-        )
+        """To the recycle bin; refused (409, with the where-used list) while others use it."""
+
+        def edit(model: CandidateModel) -> None:
+            operations.set_field_status(model, object_name, name, DELETED)
+            renames.refuse_if_used(model, self.registry, object_name, name)
+
+        return self.change(edit, author_id=author_id, subject=object_name)
 
     def restore_field(self, object_name: str, name: str, *, author_id: str) -> ChangeResult:
         return self.change(
@@ -217,11 +310,12 @@ class MetadataService:
         )
 
     def purge_field(self, object_name: str, name: str, *, confirm: str | None, author_id: str):
-        return self.change(
-            lambda m: operations.purge_field(m, object_name, name, confirm),
-            author_id=author_id,
-            subject=object_name,
-        )
+
+        def edit(model: CandidateModel) -> None:
+            operations.purge_field(model, object_name, name, confirm)
+            renames.refuse_if_used(model, self.registry, object_name, name)
+
+        return self.change(edit, author_id=author_id, subject=object_name)
 
     def apply_objects(
         self, definitions: Iterable[Mapping[str, Any]], *, author_id: str, owner: str = LOCAL_OWNER
@@ -294,23 +388,63 @@ class MetadataService:
         return self.change(edit, author_id=author_id)
 
     def rollback_object(self, name: str, version: int, *, author_id: str) -> ChangeResult:
-        """Make the object what it was right after ``version``, as a new forward revision."""
-        target = self.definition_at(name, version)
+        """Make the object what it was right after ``version``, as a new forward revision.
 
-        def edit(model: CandidateModel) -> None:
+        Names are part of what it was: an object or field renamed since is renamed back
+        (with its references) before the old definition is applied. ``value`` is the
+        object's name afterwards.
+        """
+        with self.db.read() as conn:
+            target = history.object_definition_at(conn, name, version)
+            names_then = history.names_at(conn, name, version)
+
+        def edit(model: CandidateModel) -> str:
             current = model.get("object", name)
             if current is None:
                 raise NotFound(f"no object '{name}'")
             if target is None:
                 operations.set_object_status(model, name, DELETED)
-                return
+                return name
             if current.status == DELETED:
                 operations.set_object_status(model, name, ACTIVE)
+            object_name = name
+            old_object = names_then.get(current.id)
+            if old_object and old_object != name and model.get("object", old_object) is None:
+                renames.rename_object(model, self.registry, name, old_object)
+                object_name = old_object
+            for comp in model.fields_of(object_name, include_deleted=True):
+                then = names_then.get(comp.id)
+                now = comp.definition["api_name"]
+                free = then and model.get("field", f"{object_name}.{then}") is None
+                if then and then != now and free and comp.status == ACTIVE:
+                    renames.rename_field(model, self.registry, object_name, now, then)
             operations.update_object(
-                model, self.registry, target, owner=current.owner, replace_fields=True
+                model,
+                self.registry,
+                {**target, "api_name": object_name},
+                owner=current.owner,
+                replace_fields=True,
             )
+            return object_name
 
         return self.change(edit, author_id=author_id, subject=name)
+
+
+def _conversion_options(partial: Any, author_id: str) -> tuple[ConversionOptions, Any]:
+    """The conversion options a field change carries, and the change without them."""
+    if not isinstance(partial, Mapping):
+        return ConversionOptions(author_id=author_id), partial
+    options = ConversionOptions.from_request(partial, author_id)
+    return options, {k: v for k, v in partial.items() if k not in CONVERSION_KEYS}
+
+
+def _rename_first(partial: Any, name: str, rename: Callable[[Any], Any]) -> tuple[str, Any]:
+    """Apply the rename a partial asks for (a new ``api_name``); the name it leaves and
+    the rest of the partial."""
+    if not isinstance(partial, Mapping) or partial.get("api_name", name) == name:
+        return name, partial
+    rename(partial["api_name"])
+    return partial["api_name"], {k: v for k, v in partial.items() if k != "api_name"}
 
 
 def _status_extra(status: str) -> dict[str, Any]:
@@ -343,10 +477,18 @@ def _plan_ddl(conn: Connection, model: CandidateModel, subject: str) -> list[ddl
             steps.append(lambda op, t=table, c=comp: ddl.add_field(op, t, c.definition, c.physical))
         elif comp.status == PURGED:
             steps.append(lambda op, t=table, p=change.before.physical: ddl.drop_field(op, t, p))
-        elif change.before.definition != comp.definition:
+        elif model.renamed_definitions.get(comp.id, change.before.definition) != comp.definition:
+            before = model.renamed_definitions.get(comp.id, change.before.definition)
             taken = model.used_physical_names("field", comp.parent)
             plan = ddl.plan_alteration(
-                conn, table, change.before.definition, comp.definition, comp.physical, taken
+                conn,
+                table,
+                before,
+                comp.definition,
+                comp.physical,
+                taken,
+                model.conversion_options.get(comp.id),
+                comp.parent or "",
             )
             for path, message in plan.problems:
                 full = f"{comp.parent}.fields.{comp.definition['api_name']}.{path}"

@@ -14,6 +14,7 @@ from crm_platform.core import new_id, utc_now
 from crm_platform.core.tables import metadata_components, metadata_revisions, org
 
 ACTIVE, DELETED, PURGED = "active", "deleted", "purged"
+RENAME = "rename"  # the action of a revision that changed a component's name
 LOCAL_OWNER = "local"
 
 
@@ -150,7 +151,7 @@ def read_snapshot(conn: Connection, since: Snapshot | None = None) -> Snapshot:
     version = read_version(conn)
     if since is not None and since.version == version:
         return since
-    if since is not None and since.version < version:
+    if since is not None and since.version < version and not _renamed_since(conn, since.version):
         changed = sa.select(metadata_revisions.c.component_id).where(
             metadata_revisions.c.metadata_version > since.version
         )
@@ -166,6 +167,14 @@ def read_snapshot(conn: Connection, since: Snapshot | None = None) -> Snapshot:
         comp = _component(row)
         components[comp.key] = comp
     return Snapshot(version=version, components=components)
+
+
+def _renamed_since(conn: Connection, version: int) -> bool:
+    """Whether a component was renamed after ``version`` (then a snapshot is read whole:
+    renames are rare, and the old name must vanish from every group)."""
+    mr = metadata_revisions
+    query = sa.select(mr.c.id).where(mr.c.metadata_version > version, mr.c.action == RENAME)
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def _component(row: Mapping[str, Any]) -> Component:
@@ -198,6 +207,8 @@ class ComponentChange:
             return "purge"
         if self.before.status != self.after.status:
             return "restore" if self.after.status == ACTIVE else "delete"
+        if self.before.name != self.after.name:
+            return RENAME
         return "update"
 
 

@@ -211,6 +211,10 @@ def register_runtime_checks(registry: KindRegistry, compiler: ModelCompiler | No
     ``compiler`` is best the org's model cache's, so that the candidate compiled for a
     check reuses what the live model compiled.
     """
+    from .renames import register_expression_renamers
+
+    # first: its apply hook moves platform rows before others rebuild from them
+    register_expression_renamers(registry)
     checks = ExpressionChecks(compiler or ModelCompiler())
     registry.add_validator("object", checks.object_expressions)
     registry.add_validator("validation_rule", checks.validation_rule_condition)

@@ -62,6 +62,10 @@ class ObjectModel:
     definition: Mapping[str, Any]
     table: sa.Table
     fields: Mapping[str, FieldModel]
+    # old field name -> (current name, when it was renamed): still answered to, deprecated
+    field_aliases: Mapping[str, tuple[str, str]] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     @property
     def name_field(self) -> str:
@@ -109,6 +113,10 @@ class OrgModel:
     # Org settings read with the snapshot; changing them moves the metadata version.
     time_zone: str = "UTC"
     default_language: str = "en"  # the org's locale: labels fall back to it
+    # old object name -> (current name, when it was renamed): still answered to, deprecated
+    object_aliases: Mapping[str, tuple[str, str]] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     def object(self, name: str) -> ObjectModel | None:
         return self.objects.get(name)
@@ -184,6 +192,13 @@ def _assemble(snapshot: Snapshot, parts: Mapping[str, _CompiledObject]) -> OrgMo
         MappingProxyType({k: tuple(v) for k, v in rollups.items()}),
         MappingProxyType({k: tuple(v) for k, v in rules.items()}),
         compile_security(snapshot),
+        object_aliases=MappingProxyType(
+            {
+                alias["name"]: (name, alias["since"])
+                for name, part in parts.items()
+                if (alias := part.header.physical.get("alias")) and alias["name"] not in parts
+            }
+        ),
     )
 
 
@@ -256,11 +271,17 @@ def _compile_object(comp: Component, fields: list[Component], sql_metadata: sa.M
         )
         for name, (fc, cols) in compiled_fields.items()
     }
+    aliases = {
+        alias["name"]: (fc.definition["api_name"], alias["since"])
+        for fc in all_fields
+        if (alias := fc.physical.get("alias")) and alias["name"] not in field_models
+    }
     return ObjectModel(
         api_name=comp.name,
         definition=MappingProxyType(dict(comp.definition)),
         table=table,
         fields=MappingProxyType(field_models),
+        field_aliases=MappingProxyType(aliases),
     )
 
 

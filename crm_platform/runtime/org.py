@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from crm_platform.core import Database, Settings
+from crm_platform.core.aftercommit import after_commit
 from crm_platform.core.migrate import current_revision, head_revision, upgrade_platform
 from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.core.tables import org as org_table
@@ -21,8 +22,10 @@ from crm_platform.metadata import ACTIVE, KindRegistry, MetadataService, build_r
 from .checks import register_runtime_checks
 from .model import ModelCache, OrgModel
 from .records import RecordService
+from .records.backfill import plan_backfills
 from .security import ADMIN_PERMISSION_SET, SYSTEM_PERMISSIONS
 from .users import User, create_system_user, create_user
+from .work import WorkRunner
 
 PLATFORM_OWNER = "platform"  # components the platform itself ships (not local, not a pack)
 
@@ -36,6 +39,7 @@ class Org:
     registry: KindRegistry
     metadata: MetadataService = field(init=False)
     records: RecordService = field(init=False)
+    work: WorkRunner = field(init=False)
     models: ModelCache = field(default_factory=ModelCache)
     # What time it is for time-based security (the login throttle); tests drive it.
     clock: Callable[[], datetime] = utc_now
@@ -45,16 +49,27 @@ class Org:
         # model rebuild after it each read only the components stored since.
         self.metadata = MetadataService(self.db, self.registry, self.models.snapshots)
         self.records = RecordService(self)
+        self.work = WorkRunner(self)
+
+    def keep_search_current(self, conn: Connection, changes, model) -> None:
+        """Apply hook: ask for the search backfills a change set needs, and start the
+        work runner once it commits (see ``records.backfill``)."""
+        if plan_backfills(conn, changes, model):
+            after_commit(conn, self.work.kick)
 
     @classmethod
     def open(cls, settings: Settings, registry: KindRegistry | None = None) -> Org:
         """Connect to the org's database (nothing is created: see :func:`initialise_org`)."""
         models = ModelCache()
+        own_registry = registry is None
         if registry is None:
             registry = build_registry()
             register_runtime_checks(registry, models.compiler)
         db = Database(settings.database_url, sqlite_functions=sqlite_functions())
-        return cls(settings=settings, db=db, registry=registry, models=models)
+        org = cls(settings=settings, db=db, registry=registry, models=models)
+        if own_registry:  # a registry shared by several orgs would call every org's hook
+            registry.add_apply_hook(org.keep_search_current)
+        return org
 
     def exists(self) -> bool:
         """Whether the database holds an initialised org."""
@@ -74,6 +89,7 @@ class Org:
             yield conn, self.models.model_for(conn)
 
     def dispose(self) -> None:
+        self.work.close()
         self.db.dispose()
 
 

@@ -460,6 +460,7 @@ SAMPLES = {
     "user_id": "x",
     "key": "x",
     "token_id": "x",
+    "alias": "x",
 }
 
 
@@ -944,7 +945,7 @@ def test_metadata_changes_answer_as_documented(api, load_metadata):
     }
     replaced = call("put", one, "/objects/task", task)
     assert [f["api_name"] for f in replaced["fields"]] == ["name", "project"]
-    call("patch", one, "/objects/project", {"api_name": "other"}, status=400)
+    call("patch", one, "/objects/project", {"api_name": "Not a name!"}, status=400)
 
     field = "/metadata/objects/{name}/fields/{field_name}"
     assert (

@@ -153,12 +153,17 @@ def test_a_field_in_use_cannot_be_deleted(api):
         },
     )
     response = api.delete(f"{OBJECTS}/deal/fields/amount")
-    assert response.status_code == 400
-    assert "account.fields.pipeline.field" in response.get_json()["errors"]
+    assert response.status_code == 409
+    assert {"kind": "field", "name": "account.pipeline", "where": "field"} in (
+        response.get_json()["usages"]
+    )
+    assert api.get(f"{OBJECTS}/deal/fields/amount").get_json().get("status") is None
 
 
 def test_the_name_field_cannot_be_deleted(api):
     api.post(OBJECTS, json={"api_name": "project"})
     response = api.delete(f"{OBJECTS}/project/fields/name")
-    assert response.status_code == 400
-    assert "name_field" in response.get_json()["errors"]
+    assert response.status_code == 409
+    assert response.get_json()["usages"] == [
+        {"kind": "object", "name": "project", "where": "name_field"}
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm_platform.core import ValidationFailed
+from crm_platform.core import Conflict, ValidationFailed
 from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.metadata import read_snapshot
 from crm_platform.runtime import compile_org_model
@@ -64,6 +64,13 @@ def sales(org):
     return org
 
 
+def _in_use(call) -> list[str]:
+    """The components a refused delete names as still using the field."""
+    with pytest.raises(Conflict) as caught:
+        call()
+    return [f"{u['name']}.{u['where']}" for u in caught.value.extra["usages"]]
+
+
 def _refused(call) -> dict:
     with pytest.raises(ValidationFailed) as caught:
         call()
@@ -71,8 +78,8 @@ def _refused(call) -> dict:
 
 
 def test_a_change_that_breaks_a_formula_on_another_object_is_refused(sales):
-    errors = _refused(lambda: sales.metadata.delete_field("account", "industry", **AUTHOR))
-    assert "deal.fields.sector.expression" in errors
+    errors = _in_use(lambda: sales.metadata.delete_field("account", "industry", **AUTHOR))
+    assert "deal.sector.expression" in errors
     assert sales.metadata.get_field("account", "industry")["type"] == "text"
 
 
@@ -95,8 +102,8 @@ def test_a_formula_two_lookups_away_is_checked_too(sales):
         **AUTHOR,
     )
     # visit points at deal only; its formula walks on to account
-    errors = _refused(lambda: sales.metadata.delete_field("account", "industry", **AUTHOR))
-    assert "visit.fields.sector.expression" in errors
+    errors = _in_use(lambda: sales.metadata.delete_field("account", "industry", **AUTHOR))
+    assert "visit.sector.expression" in errors
     errors = _refused(
         lambda: sales.metadata.patch_field("deal", "account", {"target": "note"}, **AUTHOR)
     )
@@ -108,8 +115,8 @@ def test_a_change_that_breaks_a_rollup_on_another_object_is_refused(sales):
         lambda: sales.metadata.patch_field("deal", "amount", {"type": "text"}, **AUTHOR)
     )
     assert any("pipeline" in path for path in errors), errors
-    errors = _refused(lambda: sales.metadata.delete_field("deal", "amount", **AUTHOR))
-    assert "account.fields.pipeline.field" in errors
+    errors = _in_use(lambda: sales.metadata.delete_field("deal", "amount", **AUTHOR))
+    assert "account.pipeline.field" in errors
 
 
 def test_a_change_that_breaks_a_lookup_or_a_rule_is_refused(sales, put_metadata):
@@ -122,7 +129,7 @@ def test_a_change_that_breaks_a_lookup_or_a_rule_is_refused(sales, put_metadata)
             "message": "Northern deals only",
         },
     )
-    errors = _refused(lambda: sales.metadata.delete_field("account", "region", **AUTHOR))
+    errors = _in_use(lambda: sales.metadata.delete_field("account", "region", **AUTHOR))
     assert "deal.northern.condition" in errors
     errors = _refused(lambda: sales.metadata.delete_object("account", **AUTHOR))
     assert "deal.fields.account.target" in errors

@@ -167,7 +167,9 @@ def test_making_a_field_unique_adds_the_index(api, org):
         insert_rows(org, "project", [{"code": "A"}])
 
 
-def test_renaming_through_patch_is_refused(api):
+def test_renaming_to_a_reserved_name_is_refused(api):
     _make(api, {"api_name": "code", "type": "text"})
-    response = _patch(api, "code", {"api_name": "other"})
+    response = _patch(api, "code", {"api_name": "created_at"})
     assert response.status_code == 400
+    assert "reserved" in response.get_json()["errors"]["api_name"][0]
+    assert api.get(f"{OBJECTS}/project/fields/code").status_code == 200

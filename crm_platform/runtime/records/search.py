@@ -40,7 +40,11 @@ def searchable(obj: ObjectModel) -> bool:
 
 
 def _text_fields(obj: ObjectModel):
-    return [f for f in obj.fields.values() if field_type(f.type).searched]
+    return [
+        f
+        for f in obj.fields.values()
+        if field_type(f.type).searched and f.definition.get("searchable", True) is not False
+    ]
 
 
 def affects_index(obj: ObjectModel, changed) -> bool:
