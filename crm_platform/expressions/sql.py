@@ -225,7 +225,9 @@ class _Compiler:
         native = None
         if self.sqlite and info.vtype is T.NUMBER:
             scale = numbers.places(value)
-            native = (sa.literal(int(value.scaleb(scale)), sa.BigInteger()), scale)
+            scaled = int(value.scaleb(scale))
+            if _fits_64_bits(scaled):  # else it stays decimal text: no OverflowError on bind
+                native = (sa.literal(scaled, sa.BigInteger()), scale)
         return Sql(self.bind(value, info.vtype), info.vtype, 1, native, value)
 
     def compile_FieldRef(self, node: FieldRef, info: NodeInfo) -> Sql:
@@ -428,7 +430,13 @@ def _rescale(value: Any, scale: int) -> int | None:
     """A literal as an integer at ``scale``, when that is exact."""
     if value is NOT_LITERAL or numbers.places(value) > scale:
         return None
-    return int(value.scaleb(scale))
+    scaled = int(value.scaleb(scale))
+    return scaled if _fits_64_bits(scaled) else None
+
+
+def _fits_64_bits(value: int) -> bool:
+    """Whether SQLite can take ``value`` as an INTEGER (sqlite3 raises OverflowError else)."""
+    return -(2**63) <= value < 2**63
 
 
 def _native_pair(left: Sql, right: Sql) -> tuple[ColumnElement[Any], ColumnElement[Any]] | None:
