@@ -92,7 +92,12 @@ def world(shared):
     admin.patch(f"{REC}/account/{account['id']}", json={"owner_id": shared.rep.user_id})
     deal = admin.post(
         f"{REC}/opportunity",
-        json={"name": "Sentinel deal", "amount": 5, "account": account["id"], "bank_code": BANK_CODE},
+        json={
+            "name": "Sentinel deal",
+            "amount": 5,
+            "account": account["id"],
+            "bank_code": BANK_CODE,
+        },
     ).get_json()
     admin.patch(f"{REC}/opportunity/{deal['id']}", json={"owner_id": shared.rep.user_id})
     item = users.rep.post(
@@ -192,7 +197,9 @@ def bodies(obj: str):
     fields=st.none() | st.lists(field_names, min_size=1, max_size=3).map(",".join),
     limit=st.none() | st.integers(-5, 500),
 )
-def test_lists_filters_and_sorts_never_fail_or_leak(world, who, obj, where, order_by, fields, limit):
+def test_lists_filters_and_sorts_never_fail_or_leak(
+    world, who, obj, where, order_by, fields, limit
+):
     client = getattr(world, who)
     params = {"where": where, "order_by": order_by, "fields": fields, "limit": limit}
     query = {k: v for k, v in params.items() if v is not None}
@@ -263,6 +270,28 @@ def test_reads_by_id_never_fail_or_leak(world, who, obj, record_id, suffix, fiel
     check(response, who)
     for record_id in world.ids:
         check(client.get(f"{REC}/{obj}/{record_id}{suffix}", query_string=query), who)
+
+
+@fuzz_settings(30)
+@given(who=users, obj=objects, data=st.data())
+def test_manual_shares_with_random_bodies_never_fail_or_leak(world, who, obj, data):
+    record_id = data.draw(st.sampled_from(world.ids))
+    body = data.draw(
+        st.one_of(
+            json_values,
+            st.fixed_dictionaries(
+                {"access": json_values | st.sampled_from(["read", "edit"])},
+                optional={
+                    kind: json_values | st.sampled_from(["finance", "sales_rep", "", "x"])
+                    for kind in ("user", "group", "role", "role_and_subordinates")
+                },
+            ),
+        )
+    )
+    client = getattr(world, who)
+    check(client.post(f"{REC}/{obj}/{record_id}/shares", json=body), who)
+    key = data.draw(texts.filter(lambda t: t not in ("", ".", "..")))
+    check(client.delete(f"{REC}/{obj}/{record_id}/shares/{key}"), who)
 
 
 @fuzz_settings(40)

@@ -261,3 +261,13 @@ def test_a_31_digit_if_match_version_is_refused(shared, org_data):
     )
     assert response.status_code in (400, 412), response.get_data(as_text=True)[:300]
     assert shared.admin.get(f"{REC}/opportunity/{deal['id']}").get_json()["name"] == "Deal 1"
+
+
+@pytest.mark.parametrize("access", [{}, [], ["read"], 1, None])
+def test_a_share_whose_access_is_not_text_is_refused(shared, org_data, access):
+    # found by the schemathesis run: {"access": {}} was a TypeError and a 500
+    deal = org_data["deals"][0]
+    response = shared.admin.post(
+        f"{REC}/opportunity/{deal['id']}/shares", json={"access": access, "group": "finance"}
+    )
+    refused(response, "access", "read or edit")
