@@ -45,7 +45,7 @@ def _run(machine) -> None:
 
     machine.run(
         settings=settings(
-            max_examples=SCENARIOS or 25,
+            max_examples=SCENARIOS or 15,
             stateful_step_count=6,
             derandomize=not SCENARIOS,
             deadline=None,
