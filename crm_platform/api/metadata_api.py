@@ -52,8 +52,8 @@ def _int_arg(name: str, *, required: bool = False) -> int | None:
 
 def _revision_number(value: int, name: str) -> int:
     """A revision as the database can hold it (a 31-digit one must not reach the SQL)."""
-    if not 1 <= value <= MAX_REVISION:
-        raise ValidationFailed({name: f"a revision number is between 1 and {MAX_REVISION}"})
+    if abs(value) > MAX_REVISION:  # out of range: no such revision can exist
+        raise ValidationFailed({name: f"a revision number is at most {MAX_REVISION}"})
     return value
 
 
