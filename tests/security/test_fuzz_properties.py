@@ -15,8 +15,10 @@ seconds to the suite; ``CRM_FUZZ_EXAMPLES=2000`` explores further, with random s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from datetime import UTC
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -24,8 +26,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crm_platform.core import ValidationFailed
 from crm_platform.expressions.functions import LIBRARY
 from tests.conftest import ApiClient, make_token
+from tests.expressions.conftest import FIELDS as EXPRESSION_FIELDS
+from tests.expressions.conftest import run_python
 
 REC = "/api/v1/records"
 REVENUE = Decimal("8675309.13")  # the hidden annual revenue
@@ -163,6 +168,12 @@ def _extend(children):
 
 
 expressions = st.recursive(st.one_of(field_names, literals), _extend, max_leaves=8)
+# the expression tests' own fields (tests/expressions/conftest.py), for Python evaluation
+language_expressions = st.recursive(
+    st.one_of(st.sampled_from([".".join(p) for p in EXPRESSION_FIELDS]), literals),
+    _extend,
+    max_leaves=10,
+)
 json_values = st.recursive(
     st.one_of(
         st.none(),
@@ -342,3 +353,27 @@ JSON_TYPE = {"Content-Type": "application/json"}
 def test_composite_batches_never_fail_or_leak(world, who, operations, all_or_none):
     body = {"operations": operations, "all_or_none": all_or_none}
     check(getattr(world, who).post("/api/v1/composite", json=body), who)
+
+
+record_values = st.fixed_dictionaries(
+    {},
+    optional={
+        "amount": st.decimals(-(10**16), 10**16, places=2),
+        "qty": st.integers(-(2**63), 2**63 - 1).map(Decimal),
+        "rate": st.decimals(-(10**10), 10**10, places=4),
+        "name": texts,
+        "flag": st.booleans(),
+        "d": st.dates(),
+        "ts": st.datetimes(timezones=st.just(UTC)),
+        "tags": st.lists(st.sampled_from(["a", "b", "c"]), unique=True),
+        "stage": st.sampled_from(["Prospecting", "Closed Won", "Other"]),
+    },
+)
+
+
+@fuzz_settings(150)
+@given(source=language_expressions, values=record_values)
+def test_expressions_evaluate_or_refuse_with_a_400_never_crash(source, values):
+    """Parse, check and evaluate in Python: a value or an ExpressionError (a 400), nothing else."""
+    with contextlib.suppress(ValidationFailed):
+        run_python(source, values)
