@@ -53,6 +53,9 @@ def _guarded(func: Callable[..., Any]) -> Callable[..., Any]:
         except CrmError as error:
             _FUNCTION_FAILURE.error = error
             raise
+        except Exception:
+            _FUNCTION_FAILURE.error = None  # a bug stays a 500, never an earlier 400
+            raise
 
     return call
 
