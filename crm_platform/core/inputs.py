@@ -33,8 +33,23 @@ MAX_NUMBER_LENGTH = 100  # characters of one number literal (a field holds at mo
 MAX_EXPONENT = 100  # the largest exponent written in a number literal (1E+100, 1E-100)
 MAX_SQL_INTEGER = 2**31 - 1  # an INTEGER column (revisions, metadata versions) holds no more
 
-# A JSON string (so brackets inside strings are not counted) or one bracket.
-_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+_EXPONENT = 100  # the largest exponent written in a number literal (1E+100, 1E-100)
+MAX_SQL_INTEGER = 2**31 - 1  # an INTEGER column (revisions, metadata versions) holds no more
+
+# A JSON string, removed before brackets are counted (brackets inside strings do not nest).
+# The closing quote is optional: an unterminated string then runs to the end (the parser
+# refuses it later) instead of each later quote starting a new scan (quadratic time).
+_JSON_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+# brackets as signed steps: [ and { go one level down, ] and } one up (255 is -1 signed)
+_STEPS = bytes.maketrans(b"[{]}", bytes([1, 1, 255, 255]))
+_EXPONENT = 100  # the largest exponent written in a number literal (1E+100, 1E-100)
+MAX_SQL_INTEGER = 2**31 - 1  # an INTEGER column (revisions, metadata versions) holds no more
+
+# A JSON string (so brackets inside strings are not counted) or one bracket. The closing
+# quote is optional: an unterminated string then runs to the end (the parser refuses it
+# later) instead of every later quote starting a new scan to the end (quadratic time).
+_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
 _EXPONENT = re.compile(r"[eE]([+-]?[0-9]+)$")
 
 
@@ -96,31 +111,15 @@ def _no_constant(name: str) -> Any:
     raise _NumberRefused(f"{name} is not a JSON number")
 
 
-def json_depth_problem(text: str) -> str | None:
-    """Why ``text`` nests too deeply, found by a scan that stops at the first excess."""
-    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
-        return None  # the usual case: too few brackets to nest too deeply
-    depth = 0
-    for token in _JSON_TOKENS.finditer(text):
-        char = token.group()
-        if char in "[{":
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
-                return f"JSON nests more than {MAX_JSON_DEPTH} levels deep"
-        elif char in "]}":
-            depth -= 1
-    return None
-
-
 def load_json(text: str, where: str = "(body)") -> Any:
     """Parse JSON within the gate's bounds (numbers with a fraction become ``Decimal``).
 
     Raises InputRefused naming ``where`` (or the path of the offending string inside the
-    document, e.g. ``operations[0].url``) for anything out of bounds or malformed.
+    document, e.g. ``operations[0].url``) for anything out of bounds or malformed. The C
+    parser stops a document nested about 1,000 deep with a RecursionError (caught here,
+    at once); the walk of the parsed value refuses what nests beyond ``MAX_JSON_DEPTH``.
+    Every step is linear in the size of the text.
     """
-    problem = json_depth_problem(text)
-    if problem is not None:
-        raise InputRefused({where: problem}, detail=problem)
     try:
         value = simplejson.loads(
             text,
@@ -131,25 +130,56 @@ def load_json(text: str, where: str = "(body)") -> Any:
         )
     except _NumberRefused as exc:
         raise InputRefused({where: str(exc)}, detail=str(exc)) from None
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise InputRefused({where: _TOO_DEEP}, detail=_TOO_DEEP) from None
+    except ValueError as exc:
         raise InputRefused({where: f"malformed JSON: {exc}"}, detail="malformed JSON") from None
-    _check_strings(value, where, where)
+    might_break_bounds = (
+        "\\u" in text  # NUL and lone surrogates enter JSON text as escapes...
+        or not text.isascii()  # ...or, from a caller that did not decode strictly, raw
+        or len(text) > MAX_STRING_LENGTH
+        or text.count("[") + text.count("{") > MAX_JSON_DEPTH
+    )
+    if might_break_bounds:
+        if isinstance(value, str):
+            check_text(value, where)
+        _check_container(value, (), where, 0)
     return value
 
 
-def _check_strings(value: Any, path: str, root: str) -> None:
-    """Check every string of a parsed document, keys too, naming its path (depth is bounded).
+_TOO_DEEP = f"JSON nests more than {MAX_JSON_DEPTH} levels deep"
 
-    A bad key is reported at its parent's path: the key itself may not be printable.
+
+def _check_container(value: Any, parents: tuple[Any, ...], root: str, depth: int) -> None:
+    """Check the nesting and every string (keys too) of a parsed array or object.
+
+    The path of a bad string (``operations[0].url``) is only built when it is reported;
+    a bad key is reported at its parent's path, as the key itself may not be printable.
     """
-    if isinstance(value, str):
-        check_text(value, path)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            problem = text_problem(key)
-            if problem is not None:
-                raise InputRefused({path: f"an object key {problem}"})
-            _check_strings(item, key if path == root == "(body)" else f"{path}.{key}", root)
+    if isinstance(value, dict):
+        items: Any = value.items()
     elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_strings(item, f"{path}[{index}]", root)
+        items = enumerate(value)
+    else:
+        return
+    if depth >= MAX_JSON_DEPTH:
+        raise InputRefused({root: _TOO_DEEP}, detail=_TOO_DEEP)
+    for key, item in items:
+        if isinstance(key, str) and (problem := text_problem(key)) is not None:
+            raise InputRefused({_path(root, parents): f"an object key {problem}"})
+        if isinstance(item, str):
+            if (problem := text_problem(item)) is not None:
+                raise InputRefused({_path(root, (*parents, key)): problem})
+        elif isinstance(item, dict | list):
+            _check_container(item, (*parents, key), root, depth + 1)
+
+
+def _path(root: str, parts: tuple[Any, ...]) -> str:
+    """``a[0].b`` for the parts ("a", 0, "b") of a body; prefixed by ``root`` otherwise."""
+    text = "" if root == "(body)" else root
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text or root
