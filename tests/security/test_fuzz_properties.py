@@ -32,6 +32,8 @@ from tests.conftest import ApiClient, make_token
 from tests.expressions.conftest import FIELDS as EXPRESSION_FIELDS
 from tests.expressions.conftest import run_python
 
+pytestmark = pytest.mark.fuzz
+
 REC = "/api/v1/records"
 REVENUE = Decimal("8675309.13")  # the hidden annual revenue
 BANK_CODE = "QZXWV-SENTINEL-31337"  # the encrypted field's plaintext
