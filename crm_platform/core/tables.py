@@ -51,6 +51,20 @@ users = sa.Table(
     sa.Column("profile", sa.Text),
 )
 
+# The columns of a user anyone may read (the users API, and lookups to ``user`` in dotted
+# paths such as ``account_manager.email``): never the password hash or the system flag.
+USER_PUBLIC_COLUMNS: tuple[str, ...] = (
+    "id",
+    "email",
+    "name",
+    "active",
+    "role",
+    "manager_id",
+    "profile",
+    "time_zone",
+    "locale",
+)
+
 api_tokens = sa.Table(
     "sys_api_token",
     platform_metadata,

@@ -39,7 +39,8 @@ class FieldInfo:
     ``scale`` is the number of decimal places of a NUMBER field (0 for integers).
     ``sql_scaled`` says the SQL column holds value × 10^scale as an integer, as
     ``ExactDecimal`` does on SQLite; it is honoured on SQLite only (PostgreSQL
-    columns are NUMERIC).
+    columns are NUMERIC). ``hierarchy`` marks a lookup to its own object (a parent
+    account), which ``IS_UNDER`` can follow upward.
     """
 
     value_type: ValueType
@@ -47,3 +48,4 @@ class FieldInfo:
     picklist_values: tuple[str, ...] | None = None
     picklist_attributes: Mapping[str, Mapping[str, Any]] | None = None
     sql_scaled: bool = False
+    hierarchy: bool = False

@@ -13,6 +13,7 @@ from .checker import CheckedExpression, check
 from .errors import ExpressionError
 from .evaluator import evaluate
 from .functions import LIBRARY
+from .limits import MAX_HIERARCHY_DEPTH
 from .parser import ParsedExpression, parse
 from .sql import compile_sql
 from .sqlite import sqlite_functions
@@ -22,6 +23,7 @@ FUNCTION_NAMES = frozenset(LIBRARY)
 
 __all__ = [
     "FUNCTION_NAMES",
+    "MAX_HIERARCHY_DEPTH",
     "CheckedExpression",
     "EvalContext",
     "ExpressionError",

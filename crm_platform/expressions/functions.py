@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
 
 from . import numbers
 from .errors import LimitExceeded
@@ -87,6 +88,10 @@ class SqlCompiler(Protocol):
     def bind(self, value: Any, vtype: ValueType) -> ColumnElement[Any]: ...
 
     def null(self, vtype: ValueType) -> ColumnElement[Any]: ...
+
+    def column(self, path: FieldPath) -> ColumnElement[Any]: ...
+
+    def hierarchy(self, node: ast.AST, path: FieldPath) -> FromClause: ...
 
 
 # ------------------------------------------------------------------- Python helpers
@@ -1550,3 +1555,7 @@ register(
         doc="ISNEW(): the record is being created; Python only",
     )
 )
+
+# --- hierarchies ---------------------------------------------------------------------
+# IS_UNDER lives in a module of its own (this one is long); importing it registers it.
+from . import hierarchy  # noqa: E402, F401

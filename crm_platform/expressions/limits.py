@@ -15,3 +15,4 @@ MAX_SCALE = 10  # decimal places kept by `/`, `*`, `**` and VALUE(); ROUND's hig
 MIN_ROUND_PLACES = -18  # ROUND(x, -2) rounds to hundreds; lower than this is refused
 MAX_MAGNITUDE = Decimal(10) ** 40  # a number at or above this in absolute value is an error
 MAX_SQL_COST = 20_000  # size of the generated SQL (some functions repeat an argument)
+MAX_HIERARCHY_DEPTH = 500  # levels IS_UNDER (and the cycle check of hierarchies) follow

@@ -236,18 +236,36 @@ class _Normaliser:
         return self.field(node, (node.id,))
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+        # A dotted path; a step may narrow a polymorphic lookup to one of its targets:
+        # related_to[account].industry -> ("related_to[account]", "industry").
         parts: list[str] = []
         current: ast.AST = node
-        while isinstance(current, ast.Attribute):
-            parts.append(current.attr)
+        narrowed: str | None = None
+        while isinstance(current, ast.Attribute | ast.Subscript):
+            if isinstance(current, ast.Subscript):
+                if narrowed is not None or not isinstance(current.slice, ast.Name):
+                    return self.refuse(current, "a path step is narrowed as lookup[object]")
+                self.check_name(node, current.slice.id)
+                narrowed = current.slice.id
+                current = current.value
+                continue
+            parts.append(current.attr if narrowed is None else f"{current.attr}[{narrowed}]")
+            narrowed = None
             current = current.value
         if not isinstance(current, ast.Name):
             return self.refuse(node, "attribute access is not allowed")
-        parts.append(current.id)
+        parts.append(current.id if narrowed is None else f"{current.id}[{narrowed}]")
         path = tuple(reversed(parts))
         for part in path:
-            self.check_name(node, part)
+            self.check_name(node, part.split("[", 1)[0])
         return self.field(node, path)
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        if isinstance(node.slice, ast.Name):
+            return self.refuse(
+                node, "a narrowed lookup needs a field after it, such as related_to[account].name"
+            )
+        return self.refuse(node, _REFUSED_NODES[ast.Subscript])
 
     def check_name(self, node: ast.AST, name: str) -> None:
         if name.startswith("_"):

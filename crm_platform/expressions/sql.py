@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
 from sqlalchemy.types import TypeEngine
 
 from crm_platform.core import MAX_PRECISION, ExactDecimal, JSONValue, UTCDateTime
@@ -80,12 +81,15 @@ def compile_sql(
     columns: Callable[[FieldPath], ColumnElement[Any]],
     context: EvalContext,
     dialect_name: str,
+    hierarchy: Callable[[FieldPath], FromClause] | None = None,
 ) -> ColumnElement[Any]:
     """A SQLAlchemy Core expression for ``dialect_name`` ("sqlite" or "postgresql").
 
     ``columns(path)`` returns each field's column as stored. TODAY()/NOW() become
-    bound parameters computed from ``context``. On SQLite the connection must
-    have ``sqlite_functions()`` registered.
+    bound parameters computed from ``context``. ``hierarchy(path)`` returns the links
+    of the self-lookup at the end of ``path`` as rows of ``id`` and ``parent`` (a new
+    FROM each call), which IS_UNDER follows; without it IS_UNDER cannot compile. On
+    SQLite the connection must have ``sqlite_functions()`` registered.
     """
     if dialect_name not in DIALECTS:
         raise ValueError(f"unsupported dialect {dialect_name!r}")
@@ -95,7 +99,7 @@ def compile_sql(
             f"{', '.join(python_only)} cannot run in the database (Python only)",
             name=python_only[0],
         )
-    compiler = _Compiler(checked, columns, context, dialect_name)
+    compiler = _Compiler(checked, columns, context, dialect_name, hierarchy)
     result = compiler.finish(compiler.compile(checked.tree))
     if dialect_name == "sqlite":
         _check_sqlite_can_parse(result)
@@ -162,6 +166,7 @@ class _Compiler:
         columns: Callable[[FieldPath], ColumnElement[Any]],
         context: EvalContext,
         dialect: str,
+        hierarchy: Callable[[FieldPath], FromClause] | None = None,
     ) -> None:
         self.checked = checked
         self.columns = columns
@@ -169,8 +174,17 @@ class _Compiler:
         self.dialect = dialect
         self.sqlite = dialect == "sqlite"
         self.in_constant = False  # compiling inside a part already evaluated in Python
+        self._hierarchy = hierarchy
 
     # -- the SqlCompiler protocol --------------------------------------------------------
+
+    def column(self, path: FieldPath) -> ColumnElement[Any]:
+        return self.columns(path)
+
+    def hierarchy(self, node: ast.AST, path: FieldPath) -> FromClause:
+        if self._hierarchy is None:
+            fail(node, "IS_UNDER cannot run in the database here", "IS_UNDER")
+        return self._hierarchy(path)
 
     def info(self, node: ast.AST) -> NodeInfo:
         return self.checked.info(node)

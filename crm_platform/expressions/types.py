@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -42,13 +42,16 @@ class EvalContext:
     ``now`` must be aware; ``TODAY()`` is its date in ``time_zone`` (the org's
     IANA zone). ``prior`` returns a field's value before the current change and
     ``is_new`` says the record is being created; PRIORVALUE, ISCHANGED and ISNEW
-    read them.
+    read them. ``ancestors(path, record_id)`` gives the ids above ``record_id``
+    through the self-lookup at the end of ``path`` (its parent first, at most
+    MAX_HIERARCHY_DEPTH of them); IS_UNDER reads it in Python.
     """
 
     now: datetime
     time_zone: str = "UTC"
     prior: Callable[[FieldPath], Any] | None = None
     is_new: bool = False
+    ancestors: Callable[[FieldPath, str], Sequence[str]] | None = None
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -67,9 +70,12 @@ class EvalContext:
         *,
         prior: Callable[[FieldPath], Any] | None = None,
         is_new: bool = False,
+        ancestors: Callable[[FieldPath, str], Sequence[str]] | None = None,
     ) -> EvalContext:
         """A context for the current moment in the org time zone ``time_zone``."""
-        return cls(now=utc_now(), time_zone=time_zone, prior=prior, is_new=is_new)
+        return cls(
+            now=utc_now(), time_zone=time_zone, prior=prior, is_new=is_new, ancestors=ancestors
+        )
 
     def today(self) -> date:
         """The date it is now in the org time zone."""

@@ -20,13 +20,14 @@ from .registry import (
     sub_columns,
     type_names,
 )
-from .relations import is_polymorphic
+from .relations import USER, is_polymorphic, path_target, split_step, targets_of
 from .storage import SIMPLE, storage_type
 
 __all__ = [
     "FIELD_TYPES",
     "PHONE",
     "SIMPLE",
+    "USER",
     "Cell",
     "FieldType",
     "RecordId",
@@ -34,9 +35,12 @@ __all__ = [
     "is_polymorphic",
     "is_stored",
     "options_schema",
+    "path_target",
     "picklist_values",
+    "split_step",
     "storage_of",
     "storage_type",
     "sub_columns",
+    "targets_of",
     "type_names",
 ]

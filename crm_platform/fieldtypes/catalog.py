@@ -105,6 +105,7 @@ LOOKUP = RelationType(
             },
             "on_delete": {"enum": ["restrict", "set_null", "cascade"]},
             "hierarchy": {"type": "boolean"},
+            "active_only": {"type": "boolean"},
             **RELATION_NAME,
         },
         oneOf=[{"required": ["target"]}, {"required": ["targets"]}],

@@ -1,7 +1,14 @@
-"""Lookups and master-detail: the id of another record (and its object, when polymorphic)."""
+"""Lookups and master-detail: the id of another record (and its object, when polymorphic).
+
+A lookup may also point at the platform's users (``target: user``, or ``user`` among a
+polymorphic lookup's ``targets``): the value is a user id. Users are never deleted, only
+deactivated, so such a lookup has no ``on_delete``: it always keeps its reference.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +23,38 @@ from .inputs import RecordId, compound_input
 from .storage import SIMPLE, storage_type
 
 OBJECT = "object"  # the sub-column of a polymorphic lookup naming the target object
+USER = "user"  # the target naming the platform's users (never an object's name)
+
+# One step of a field path through a polymorphic lookup narrowed to one of its targets:
+# ``related_to[account]`` in ``related_to[account].industry``.
+_NARROWED = re.compile(r"^([a-z][a-z0-9_]*)\[([a-z][a-z0-9_]*)\]$")
 
 
 def is_polymorphic(definition: Definition) -> bool:
     """Whether a relation may point at records of several objects."""
     return "targets" in definition
+
+
+def targets_of(definition: Definition) -> tuple[str, ...]:
+    """Every object (or ``user``) a relation may point at."""
+    if "targets" in definition:
+        return tuple(definition["targets"])
+    return (definition["target"],) if "target" in definition else ()
+
+
+def split_step(step: str) -> tuple[str, str | None]:
+    """A path step as (field name, narrowed target): ``related_to[account]`` ->
+    ("related_to", "account"); a plain ``account`` -> ("account", None)."""
+    found = _NARROWED.match(step)
+    return (found.group(1), found.group(2)) if found else (step, None)
+
+
+def path_target(definition: Definition, narrowed: str | None) -> str | None:
+    """The object (or ``user``) a path goes on to through this relation, or None when it
+    cannot: a polymorphic lookup must be narrowed to one of its targets, a plain one not."""
+    if is_polymorphic(definition):
+        return narrowed if narrowed in definition["targets"] else None
+    return definition["target"] if narrowed is None else None
 
 
 @dataclass(frozen=True)
@@ -44,6 +78,12 @@ class RelationType(FieldType):
     def column_type(self, definition, sub, rollup_storage=None) -> sa.types.TypeEngine[Any]:
         return storage_type({"storage": "object_name" if sub == OBJECT else "id"})
 
+    def canonical_defaults(self, definition: Definition) -> Mapping[str, Any]:
+        # A lookup to users has no on_delete: users are deactivated, never deleted.
+        if definition.get("target") == USER:
+            return {k: v for k, v in self.defaults.items() if k != "on_delete"}
+        return self.defaults
+
     def storage_changed(self, before: Definition, after: Definition) -> bool:
         return any(before.get(key) != after.get(key) for key in ("target", "targets"))
 
@@ -60,6 +100,11 @@ class RelationType(FieldType):
         )
 
     def value_schema(self, definition: Definition, *, writing: bool) -> dict[str, Any]:
+        if not is_polymorphic(definition) and definition["target"] == USER:
+            active = " (an active one, when the record is written)"
+            if not definition.get("active_only"):
+                active = ""
+            return {**ID_SCHEMA, "description": f"The id of a user{active}."}
         if not is_polymorphic(definition):
             return {**ID_SCHEMA, "description": f"The id of the {definition['target']} record."}
         return {

@@ -41,6 +41,7 @@ FIELD_KEY_ORDER = (
     "targets",
     "on_delete",
     "hierarchy",
+    "active_only",
     "relationship_name",
     "reparentable",
     "expression",
@@ -65,7 +66,15 @@ VALUE_KEY_ORDER = ("value", "label", "active", "default", "color", "attributes",
 
 # Flags that are stored only when true, so short and long forms compare equal.
 FALSE_BY_DEFAULT = frozenset(
-    {"required", "unique", "track_history", "hierarchy", "restricted", "reparentable"}
+    {
+        "required",
+        "unique",
+        "track_history",
+        "hierarchy",
+        "active_only",
+        "restricted",
+        "reparentable",
+    }
 )
 
 DEFAULT_SHARING = "public_read_write"

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from crm_platform.fieldtypes import field_type
+from crm_platform.fieldtypes import USER, field_type
 
 from .kinds import Problem
 from .names import api_name_problem, field_name_problem
@@ -140,8 +140,20 @@ def _relation_problems(
     targets = field_def.get("targets") or [field_def["target"]]
     key = "targets" if "targets" in field_def else "target"
     for target in targets:
-        if not model.has_object(target):
+        if target == USER and field_def["type"] == "lookup":
+            continue  # the platform's users
+        if target == USER:
+            yield (key, "only a lookup may point at user (users are not records)")
+        elif not model.has_object(target):
             yield (key, f"no object '{target}' to point at")
+    if targets == [USER] and "on_delete" in field_def:
+        yield (
+            "on_delete",
+            "users are never deleted, only deactivated: a lookup to user always keeps "
+            "its reference, so it takes no on_delete",
+        )
+    if field_def.get("active_only") and USER not in targets:
+        yield ("active_only", "only a lookup to user may be restricted to active users")
     if field_def.get("hierarchy") and targets != [obj["api_name"]]:
         yield ("hierarchy", "a hierarchy lookup must point at its own object")
     if field_def["type"] == "master_detail":

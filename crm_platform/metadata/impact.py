@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from crm_platform.fieldtypes import path_target, split_step
+
 from .kinds import ComponentKey, FieldPath, KindRegistry
 from .operations import field_key
 from .store import ACTIVE, Component
@@ -119,17 +121,20 @@ def change_scope(
 
 
 def reach(model: CandidateModel, start: str, path: FieldPath) -> set[str]:
-    """The objects a field path reads, following single-target lookups from ``start``."""
+    """The objects a field path reads, following lookups from ``start`` (a polymorphic one
+    only where the path narrows it to a target: ``related_to[account].industry``)."""
     visited = {start}
     current = start
-    for name in path[:-1]:
+    for step in path[:-1]:
+        name, narrowed = split_step(step)  # related_to[account]: one target of several
         comp = model.get("field", field_key(current, name))
         if comp is None or comp.status != ACTIVE:
             break
         definition = comp.definition
-        if definition["type"] not in RELATION_TYPES or "targets" in definition:
+        target = path_target(definition, narrowed)
+        if definition["type"] not in RELATION_TYPES or target is None:
             break
-        current = definition["target"]
+        current = target
         visited.add(current)
     return visited
 

@@ -10,23 +10,19 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from crm_platform.core import Conflict, Forbidden, NotFound, ValidationFailed, utc_now
-from crm_platform.core.tables import group_members, queue_members, user_permission_sets, users
+from crm_platform.core.tables import (
+    USER_PUBLIC_COLUMNS,
+    group_members,
+    queue_members,
+    user_permission_sets,
+    users,
+)
 
 from .model import OrgModel
 from .passwords import hash_password, password_problem
 from .users import create_user, normalise_email
 
-PUBLIC_COLUMNS = (
-    "id",
-    "email",
-    "name",
-    "active",
-    "role",
-    "manager_id",
-    "profile",
-    "time_zone",
-    "locale",
-)
+PUBLIC_COLUMNS = USER_PUBLIC_COLUMNS  # one list: core.tables keeps it beside the table
 SELF_SERVICE = frozenset({"name", "time_zone", "locale", "password"})
 EDITABLE = frozenset(
     {

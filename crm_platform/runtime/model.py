@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from crm_platform.fieldtypes import USER, targets_of
 from crm_platform.metadata import (
     ACTIVE,
     Component,
@@ -45,6 +46,12 @@ class FieldModel:
     @property
     def label(self) -> Any:
         return self.definition.get("label", self.api_name)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """What a lookup or master-detail points at (objects, or ``user`` for the
+        platform's users); empty for other fields."""
+        return targets_of(self.definition) if field_type(self.type).relation else ()
 
 
 @dataclass(frozen=True)
@@ -203,9 +210,11 @@ def _index_field(
 ) -> None:
     definition = field.definition
     if field_type(field.type).relation:
-        targets = definition.get("targets") or [definition["target"]]
+        targets = field.targets
         on_delete = definition.get("on_delete", "cascade")
         for target in targets:
+            if target == USER:
+                continue  # users are deactivated, never deleted: nothing follows them
             relations.setdefault(target, []).append(
                 Relation(object_name, field.api_name, field.type, on_delete, len(targets) > 1)
             )

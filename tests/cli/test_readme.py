@@ -56,3 +56,4 @@ def test_the_readme_tours_run_as_written(live_server, admin_token):
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert '"name": "Apollo"' in done.stdout
+    assert '"manager.email": "admin@example.com"' in done.stdout  # the user lookup's path

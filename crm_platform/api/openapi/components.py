@@ -110,7 +110,9 @@ def add_common_components(spec: APISpec) -> None:
         {
             "name": "fields",
             "description": "The fields to return, comma-separated (dotted paths follow "
-            "lookups: `account.name`); by default every field. System fields always come.",
+            "lookups: `account.name`, a user's public columns: `account_manager.email`, a "
+            "polymorphic lookup narrowed to one target: `related_to[account].industry`); by "
+            "default every field. System fields always come.",
             "schema": {"type": "array", "items": {"type": "string", "minLength": 1}},
             "style": "form",
             "explode": False,

@@ -15,8 +15,16 @@ from sqlalchemy import Connection
 
 from crm_platform.core import Conflict, Forbidden, NotFound, ValidationFailed, utc_now
 from crm_platform.core.crypto import FieldCipher
-from crm_platform.expressions import EvalContext, ExpressionError, ValueType, evaluate
-from crm_platform.fieldtypes import field_type
+from crm_platform.core.tables import USER_PUBLIC_COLUMNS, users
+from crm_platform.expressions import (
+    MAX_HIERARCHY_DEPTH,
+    EvalContext,
+    ExpressionError,
+    ValueType,
+    evaluate,
+)
+from crm_platform.fieldtypes import USER, field_type, path_target, split_step
+from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel, OrgModel
 from ..security import UserAccess, access_clause, load_access
@@ -24,6 +32,7 @@ from ..users import User
 from .codec import RecordCodec, from_columns
 from .events import EventContext, RecordChange, RecordEvent, RecordWriter
 from .query import SelectBuilder
+from .scope import ObjectScope
 
 if TYPE_CHECKING:
     from .service import RecordService
@@ -142,11 +151,30 @@ class RecordContext:
             time_zone=self.context.time_zone,
             prior=prior,
             is_new=before is None,
+            ancestors=lambda path, record_id: self.ancestors(obj, path, record_id),
         )
         try:
             return evaluate(checked, resolver, context)
         except ExpressionError as exc:
             raise ValidationFailed({what: [exc.detail]}) from exc
+
+    def ancestors(self, obj: ObjectModel, path: tuple[str, ...], record_id: str) -> list[str]:
+        """The ids above ``record_id`` through the self-lookup at the end of ``path`` (read
+        from ``obj``), its parent first; IS_UNDER's walk in Python. Stored links are
+        followed as the record's own Python values are (no sharing), at most
+        MAX_HIERARCHY_DEPTH of them, and a cycle ends the walk."""
+        walked = ObjectScope(self.model, obj, self.dialect).walk(path)
+        assert walked is not None and walked.field is not None, path
+        table = walked.obj.table
+        parent = table.c[walked.field.columns[SIMPLE].name]
+        found: list[str] = []
+        current: str | None = record_id
+        while current is not None and len(found) < MAX_HIERARCHY_DEPTH:
+            current = self.conn.execute(sa.select(parent).where(table.c.id == current)).scalar()
+            if current is None or current == record_id or current in found:
+                break
+            found.append(current)
+        return found
 
     def evaluate_on(
         self, obj: ObjectModel, source: str, values: Mapping[str, Any], what: str, expected: Any
@@ -193,16 +221,17 @@ class RecordContext:
 
 
 class RecordValues:
-    """Field values for the Python evaluator: the record's own, then lookups followed lazily."""
+    """Field values for the Python evaluator: the record's own, then lookups followed lazily
+    (to records, a polymorphic lookup's narrowed target, and users' public columns)."""
 
     def __init__(self, ctx: RecordContext, obj: ObjectModel, values: Mapping[str, Any]):
         self.ctx = ctx
         self.obj = obj
         self.values = values
-        self._parents: dict[str, RecordValues | None] = {}
+        self._parents: dict[str, Callable[[tuple[str, ...]], Any] | None] = {}
 
     def __call__(self, path: tuple[str, ...]) -> Any:
-        name = path[0]
+        name = split_step(path[0])[0]
         fld = self.obj.fields.get(name)
         if len(path) == 1:
             if fld is not None and fld.type == "formula":
@@ -213,22 +242,35 @@ class RecordValues:
         if fld is not None and field_type(fld.type).compound:
             compound = self.values.get(name) or {}
             return compound.get(path[1])
-        parent = self._parent(name)
+        parent = self._parent(path[0])
         return parent(path[1:]) if parent is not None else None
 
-    def _parent(self, name: str) -> RecordValues | None:
-        if name not in self._parents:
-            self._parents[name] = self._load_parent(name)
-        return self._parents[name]
+    def _parent(self, step: str) -> Callable[[tuple[str, ...]], Any] | None:
+        if step not in self._parents:
+            self._parents[step] = self._load_parent(step)
+        return self._parents[step]
 
-    def _load_parent(self, name: str) -> RecordValues | None:
-        target_id = self.values.get(name)
-        if not target_id:
-            return None
+    def _load_parent(self, step: str) -> Callable[[tuple[str, ...]], Any] | None:
+        name, narrowed = split_step(step)
         fld = self.obj.fields[name]
-        target = self.ctx.model.objects[fld.definition["target"]]
+        value = self.values.get(name)
+        target_name = path_target(fld.definition, narrowed)
+        if isinstance(value, Mapping):  # polymorphic: only the narrowed target's records
+            value = value.get("id") if value.get("object") == target_name else None
+        if not value or target_name is None:
+            return None
+        if target_name == USER:
+            row = (
+                self.ctx.conn.execute(
+                    sa.select(*(users.c[c] for c in USER_PUBLIC_COLUMNS)).where(users.c.id == value)
+                )
+                .mappings()
+                .first()
+            )
+            return (lambda path: row[path[0]]) if row is not None else None
+        target = self.ctx.model.objects[target_name]
         row = (
-            self.ctx.conn.execute(sa.select(target.table).where(target.table.c.id == target_id))
+            self.ctx.conn.execute(sa.select(target.table).where(target.table.c.id == value))
             .mappings()
             .first()
         )

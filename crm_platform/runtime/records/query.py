@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from crm_platform.core import ValidationFailed
 from crm_platform.core.inputs import InputRefused, load_json
+from crm_platform.core.tables import users
 from crm_platform.expressions import (
     CheckedExpression,
     EvalContext,
@@ -30,7 +31,8 @@ from crm_platform.expressions import (
     compile_sql,
     parse,
 )
-from crm_platform.fieldtypes import field_type
+from crm_platform.fieldtypes import USER, field_type, path_target, split_step
+from crm_platform.fieldtypes.relations import OBJECT
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel, OrgModel
@@ -94,7 +96,9 @@ class ExpressionCache:
         (no joins, no formulas) and no TODAY() or NOW(). ``key`` names the expression
         (``checked()`` has already reset the cache for the model's version)."""
         if not _model_only(builder.obj, checked):
-            return compile_sql(checked, columns, builder.context, builder.dialect)
+            return compile_sql(
+                checked, columns, builder.context, builder.dialect, builder.hierarchy_rows
+            )
         key = ("sql", builder.obj.api_name, builder.dialect, *key)
         found = self.compiled_sql.get(key)
         if found is None:
@@ -106,11 +110,13 @@ class ExpressionCache:
 
 
 TIME_FUNCTIONS = frozenset({"TODAY", "NOW"})
+# IS_UNDER's SQL reads the hierarchy as the user may see it: never shared between users.
+USER_DEPENDENT_FUNCTIONS = frozenset({"IS_UNDER"})
 
 
 def _model_only(obj: ObjectModel, checked: CheckedExpression) -> bool:
     """Whether an expression's SQL depends on nothing but the object's compiled table."""
-    if checked.functions & TIME_FUNCTIONS:
+    if checked.functions & (TIME_FUNCTIONS | USER_DEPENDENT_FUNCTIONS):
         return False
     for path in checked.field_paths:
         if len(path) != 1:
@@ -147,28 +153,42 @@ class SelectBuilder:
 
     # --- paths -------------------------------------------------------------------
     def table_for(self, prefix: tuple[str, ...]):
-        """The (joined) table reached by following the lookups in ``prefix``."""
+        """The (joined) table reached by following the lookups in ``prefix`` (the user
+        directory's table for a lookup to ``user``)."""
         if prefix in self._aliases:
             return self._aliases[prefix]
         parent = self.table_for(prefix[:-1])
         owner = self._object_at(prefix[:-1])
-        link = owner.fields[prefix[-1]]
-        target = self.model.objects[link.definition["target"]]
-        alias = target.table.alias(f"j{len(self._aliases)}")
-        condition = alias.c.id == parent.c[link.columns[SIMPLE].name]
-        if self.access is not None:
-            # a lookup to a record the user cannot see reads as empty
-            visible = access_clause(self.access, target, alias)
-            if visible is not None:
-                condition = sa.and_(condition, visible)
+        name, narrowed = split_step(prefix[-1])
+        link = owner.fields[name]
+        target_name = path_target(link.definition, narrowed)
+        assert target_name is not None, prefix
+        condition = parent.c[link.columns[SIMPLE].name]
+        if target_name == USER:
+            # Users have no sharing; the path reaches only their public columns (scope).
+            alias: Any = users.alias(f"j{len(self._aliases)}")
+            condition = alias.c.id == condition
+        else:
+            target = self.model.objects[target_name]
+            alias = target.table.alias(f"j{len(self._aliases)}")
+            condition = alias.c.id == condition
+            if self.access is not None:
+                # a lookup to a record the user cannot see reads as empty
+                visible = access_clause(self.access, target, alias)
+                if visible is not None:
+                    condition = sa.and_(condition, visible)
+        if narrowed is not None:  # related_to[account]: only when it points at an account
+            condition = sa.and_(condition, parent.c[link.columns[OBJECT].name] == target_name)
         self.from_clause = self.from_clause.outerjoin(alias, condition)
         self._aliases[prefix] = alias
         return alias
 
     def _object_at(self, prefix: tuple[str, ...]) -> ObjectModel:
         obj = self.obj
-        for name in prefix:
-            obj = self.model.objects[obj.fields[name].definition["target"]]
+        for step in prefix:
+            name, narrowed = split_step(step)
+            target = path_target(obj.fields[name].definition, narrowed)
+            obj = self.model.objects[target]
         return obj
 
     def column(self, path: tuple[str, ...]) -> ColumnElement[Any]:
@@ -176,7 +196,9 @@ class SelectBuilder:
         walked = self.scope.walk(path)
         if walked is None:
             raise ValidationFailed({".".join(path): "unknown field"})
-        obj, fld, sub = walked
+        if walked.user_column is not None:
+            return self.table_for(path[:-1]).c[walked.user_column]
+        obj, fld, sub = walked.obj, walked.field, walked.sub
         prefix = path[:-2] if sub is not None else path[:-1]
         table = self.table_for(prefix)
         if fld is None:
@@ -184,6 +206,23 @@ class SelectBuilder:
         if fld.type == "formula":
             return self.formula(obj, fld.api_name, prefix)
         return table.c[fld.columns[sub if sub is not None else SIMPLE].name]
+
+    def hierarchy_rows(self, path: tuple[str, ...]) -> sa.Subquery:
+        """The links of the self-lookup at the end of ``path`` (``parent_account``), as rows
+        of ``id`` and ``parent``, for IS_UNDER's recursive query. Records the user cannot
+        see are left out, so the hierarchy breaks where a lookup would read as empty."""
+        walked = self.scope.walk(path)
+        assert walked is not None and walked.field is not None, path
+        obj = walked.obj
+        alias = obj.table.alias()
+        query = sa.select(
+            alias.c.id.label("id"), alias.c[walked.field.columns[SIMPLE].name].label("parent")
+        )
+        if self.access is not None:
+            visible = access_clause(self.access, obj, alias)
+            if visible is not None:
+                query = query.where(visible)
+        return query.subquery()
 
     def formula(self, obj: ObjectModel, name: str, prefix: tuple[str, ...]) -> ColumnElement:
         key = f"{obj.api_name}.{name}"
@@ -204,8 +243,11 @@ class SelectBuilder:
             def columns(path: tuple[str, ...]) -> ColumnElement[Any]:
                 return self.column(prefix + path)
 
+            def hierarchy(path: tuple[str, ...]) -> sa.Subquery:
+                return self.hierarchy_rows(prefix + path)
+
             if prefix or obj is not self.obj:
-                return compile_sql(checked, columns, self.context, self.dialect)
+                return compile_sql(checked, columns, self.context, self.dialect, hierarchy)
             return self.expressions.compiled(self, checked, columns, ("formula", name))
         finally:
             self._formula_stack.pop()

@@ -1,12 +1,19 @@
-"""What expressions may name on an object: its fields, system fields, and paths through lookups."""
+"""What expressions may name on an object: its fields, system fields, and paths through
+lookups (to records, narrowed polymorphic targets, and the public columns of users)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
+import sqlalchemy as sa
+
+from crm_platform.core.tables import USER_PUBLIC_COLUMNS, users
 from crm_platform.expressions import FieldInfo, ValueType
-from crm_platform.fieldtypes import field_type, is_polymorphic
+from crm_platform.fieldtypes import USER, field_type, path_target, split_step
 
 from ..model import FieldModel, ObjectModel, OrgModel
 
@@ -31,8 +38,31 @@ def field_info(field: FieldModel, sqlite: bool, physical_storage: Mapping[str, A
     )
 
 
+def _user_column_info(column: sa.Column[Any]) -> FieldInfo:
+    return FieldInfo(T.BOOLEAN if isinstance(column.type, sa.Boolean) else T.TEXT)
+
+
+# What a path through a lookup to user may read: the directory's public columns only.
+USER_COLUMN_INFO: Mapping[str, FieldInfo] = MappingProxyType(
+    {name: _user_column_info(users.c[name]) for name in USER_PUBLIC_COLUMNS}
+)
+
+
+@dataclass(frozen=True)
+class Walked:
+    """Where a field path ends: a field of ``obj`` (None for a system field), a part of a
+    compound (``sub``), or a public column of a user (``user_column``; ``obj`` is then the
+    object whose lookup reached the user)."""
+
+    obj: ObjectModel
+    field: FieldModel | None
+    sub: str | None = None
+    user_column: str | None = None
+
+
 class ObjectScope:
-    """Resolves field paths of one object (``amount``, ``account.industry``, ``billing.city``)."""
+    """Resolves field paths of one object (``amount``, ``account.industry``, ``billing.city``,
+    ``account_manager.email``, ``related_to[account].industry``)."""
 
     def __init__(self, model: OrgModel, obj: ObjectModel, dialect: str) -> None:
         self.model = model
@@ -40,28 +70,34 @@ class ObjectScope:
         self.sqlite = dialect == "sqlite"
 
     def resolve(self, path: tuple[str, ...]) -> FieldInfo | None:
-        target = self.walk(path)
-        if target is None:
+        walked = self.walk(path)
+        if walked is None:
             return None
-        _obj, field, sub = target
+        if walked.user_column is not None:
+            return USER_COLUMN_INFO[walked.user_column]
+        field = walked.field
         if field is None:
             return SYSTEM_FIELD_INFO.get(path[-1])
-        if sub is not None:
+        if walked.sub is not None:
             return field_type(field.type).sub_expression_info(
-                field.definition, sub, sqlite=self.sqlite
+                field.definition, walked.sub, sqlite=self.sqlite
             )
         storage = rollup_storage_of(field)
-        return field_info(field, self.sqlite, storage)
+        info = field_info(field, self.sqlite, storage)
+        if info is not None and field.targets == (walked.obj.api_name,):
+            info = dataclasses.replace(info, hierarchy=True)
+        return info
 
-    def walk(self, path: tuple[str, ...]):
-        """(object, field, sub-column) at the end of ``path``; field None for system fields."""
+    def walk(self, path: tuple[str, ...]) -> Walked | None:
+        """Where ``path`` ends, or None when it names nothing an expression may read."""
         if not path or len(path) > MAX_PATH_DEPTH:
             return None
         obj = self.obj
-        for index, name in enumerate(path):
+        for index, step in enumerate(path):
             last = index == len(path) - 1
-            if name in SYSTEM_FIELD_INFO and last:
-                return obj, None, None
+            if step in SYSTEM_FIELD_INFO and last:
+                return Walked(obj, None)
+            name, narrowed = split_step(step)
             field = obj.fields.get(name)
             if field is None:
                 return None
@@ -69,13 +105,17 @@ class ObjectScope:
             if ftype.encrypted:  # never readable by an expression
                 return None
             if last:
-                return obj, field, None
-            if ftype.compound and index == len(path) - 2:
+                return Walked(obj, field) if narrowed is None else None
+            if ftype.compound and index == len(path) - 2 and narrowed is None:
                 sub = path[-1]
-                return (obj, field, sub) if sub in field.columns else None
-            if not ftype.relation or is_polymorphic(field.definition):
+                return Walked(obj, field, sub) if sub in field.columns else None
+            target_name = path_target(field.definition, narrowed) if ftype.relation else None
+            if target_name == USER:  # a user's public column ends the path
+                column = path[index + 1]
+                if index == len(path) - 2 and column in USER_COLUMN_INFO:
+                    return Walked(obj, field, user_column=column)
                 return None
-            target = self.model.object(field.definition["target"])
+            target = self.model.object(target_name) if target_name else None
             if target is None:
                 return None
             obj = target

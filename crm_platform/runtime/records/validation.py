@@ -10,14 +10,13 @@ import sqlalchemy as sa
 
 from crm_platform.core import Conflict, ValidationFailed
 from crm_platform.core.tables import users
-from crm_platform.expressions import ValueType
-from crm_platform.fieldtypes import field_type
+from crm_platform.expressions import MAX_HIERARCHY_DEPTH, ValueType
+from crm_platform.fieldtypes import USER, field_type
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel
 from .context import RecordContext
 
-MAX_HIERARCHY_DEPTH = 500
 CHUNK = 500  # values per IN list
 
 
@@ -170,25 +169,45 @@ def check_owner(ctx: RecordContext, owner_id: str, obj: ObjectModel) -> None:
 def check_lookups(
     ctx: RecordContext, obj: ObjectModel, records: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Each lookup points at a live record of its target that the user can see.
+    """Each lookup points at a live record of its target that the user can see, or at a
+    user (an active one when the field is ``active_only``).
 
     One query per target object for the whole batch; the first record with a missing
-    target is refused, naming each of its lookups that miss.
+    target is refused, naming each of its lookups that miss. Only the values being
+    written are checked, so a user deactivated since stays on the records that name them.
     """
     wanted: dict[str, set[str]] = {}
     links = [_links(obj, values) for values in records]
     for found_links in links:
         for _name, target_name, target_id in found_links:
             wanted.setdefault(target_name, set()).add(target_id)
-    present = {name: _visible_ids(ctx, name, ids) for name, ids in wanted.items()}
+    present = {name: _visible_ids(ctx, name, ids) for name, ids in wanted.items() if name != USER}
+    user_active = _user_states(ctx, wanted.get(USER, set()))
     for found_links in links:
-        errors = {
-            name: [f"no {target_name} record '{target_id}'"]
-            for name, target_name, target_id in found_links
-            if target_id not in present[target_name]
-        }
+        errors: dict[str, list[str]] = {}
+        for name, target_name, target_id in found_links:
+            if target_name != USER:
+                if target_id not in present[target_name]:
+                    errors[name] = [f"no {target_name} record '{target_id}'"]
+            elif target_id not in user_active:
+                errors[name] = [f"no user '{target_id}'"]
+            elif obj.fields[name].definition.get("active_only") and not user_active[target_id]:
+                errors[name] = [f"user '{target_id}' is inactive: choose an active user"]
         if errors:
             raise ValidationFailed(errors)
+
+
+def _user_states(ctx: RecordContext, ids: set[str]) -> dict[str, bool]:
+    """Whether each of these users is active, for those that exist (the system user, the
+    author of what the platform does itself, is not one a record may name)."""
+    found: dict[str, bool] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), CHUNK):
+        query = sa.select(users.c.id, users.c.active).where(
+            users.c.id.in_(ordered[start : start + CHUNK]), users.c.is_system.is_(False)
+        )
+        found.update((row.id, row.active) for row in ctx.conn.execute(query))
+    return found
 
 
 def _links(obj: ObjectModel, values: Mapping[str, Any]) -> list[tuple[str, str, str]]:

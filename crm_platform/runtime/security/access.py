@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
+from crm_platform.core.tables import USER_PUBLIC_COLUMNS
 from crm_platform.expressions import parse
-from crm_platform.fieldtypes import field_type
+from crm_platform.fieldtypes import USER, field_type, path_target, split_step
 
 from ..users import User
 from .model import SYSTEM_PERMISSIONS, SecurityModel
@@ -99,22 +100,29 @@ class UserAccess:
         return True
 
     def path_readable(self, object_name: str, path: tuple[str, ...]) -> bool:
-        """Every step of a dotted path is readable (the lookups and the field at the end)."""
+        """Every step of a dotted path is readable (the lookups and the field at the end).
+
+        A lookup to ``user`` reads on into the user's public columns (the directory's own,
+        readable by anyone who may read the lookup); a polymorphic lookup only when the
+        step names one of its targets (``related_to[account]``).
+        """
         obj = self.model.object(object_name)
-        for index, name in enumerate(path):
+        for index, step in enumerate(path):
             if obj is None:
                 return False
-            if name in SYSTEM_FIELD_NAMES and index == len(path) - 1:
+            if step in SYSTEM_FIELD_NAMES and index == len(path) - 1:
                 return self.can(obj.api_name, "read")
+            name, narrowed = split_step(step)
             fld = obj.fields.get(name)
             if fld is None:
                 return False
             if not self.field_readable(obj.api_name, name):
                 return False
             if index < len(path) - 1 and field_type(fld.type).relation:
-                if "targets" in fld.definition:
-                    return False
-                obj = self.model.object(fld.definition["target"])
+                target = path_target(fld.definition, narrowed)
+                if target == USER:
+                    return index == len(path) - 2 and path[-1] in USER_PUBLIC_COLUMNS
+                obj = self.model.object(target) if target is not None else None
             elif index < len(path) - 1:
                 return field_type(fld.type).compound
         return True
