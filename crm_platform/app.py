@@ -11,7 +11,7 @@ from .api.problems import install_problem_handlers
 from .core import Settings, load_settings
 from .core.crypto import load_secret_key
 from .runtime import Org
-from .web import install_login
+from .web import install_login, install_transport
 
 
 def create_app(settings: Settings | None = None, org: Org | None = None) -> Flask:
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, org: Org | None = None) -> Flas
     app.extensions["crm_org"] = org or Org.open(settings)
     install_problem_handlers(app)
     install_input_gate(app)  # first: before sign-in, CSRF and every blueprint
+    install_transport(app, settings)
     install_login(app)
     app.register_blueprint(build_api_blueprint())
 

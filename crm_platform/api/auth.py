@@ -21,7 +21,6 @@ from crm_platform.runtime.security import (
     access_for,
     load_access,
     principal_for_token,
-    read_principal,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,6 +32,8 @@ def current_org() -> Org:
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The session generation a UI session cookie was issued in (runtime/sessions.py).
+SESSION_GENERATION_KEY = "crm_gen"
 
 
 def request_reading() -> tuple[Connection, OrgModel]:
@@ -80,8 +81,10 @@ def _session_user() -> User:
             validate_csrf(request.headers.get("X-CSRFToken", ""))
         except CSRFValidationError as exc:
             raise Forbidden("send the CSRF token of the page in X-CSRFToken") from exc
-    conn, model = request_reading()
-    principal = read_principal(conn, session_user.id)
+    _conn, model = request_reading()
+    # the session loader (web/login.py) read the principal and checked the cookie's
+    # session generation against it, in this read transaction
+    principal: Principal | None = g.get("crm_session_principal")
     if principal is None or not principal.user.active:
         raise Unauthorized("the session has ended: sign in again")
     g.crm_session = True

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from typing import Any
 
-from crm_platform.core import Forbidden, ValidationFailed
-from crm_platform.runtime import create_token, directory, list_tokens, revoke_token
+from flask import Blueprint, Response, g, jsonify, request, session
 
-from .auth import current_access, current_org, current_user, require_permission
+from crm_platform.core import Forbidden, TooManyRequests, ValidationFailed
+from crm_platform.runtime import (
+    User,
+    attempt_login,
+    create_token,
+    directory,
+    end_sessions,
+    list_tokens,
+    revoke_token,
+    session_generation,
+)
+
+from .auth import (
+    SESSION_GENERATION_KEY,
+    current_access,
+    current_org,
+    current_user,
+    require_permission,
+)
 from .jsonio import read_json
 
 bp = Blueprint("directory_api", __name__)
@@ -50,15 +67,60 @@ def get_user(user_id: str) -> Response:
 @bp.patch("/users/<user_id>")
 def update_user(user_id: str) -> Response:
     may_manage = current_access().has("manage_users")
-    if user_id != current_user().id and not may_manage:
+    me = current_user()
+    if user_id != me.id and not may_manage:
         raise Forbidden("changing other users needs the manage_users permission")
     data = read_json(request)
+    current_password = data.pop("current_password", None) if isinstance(data, dict) else None
+    if isinstance(data, dict) and "password" in data and (user_id == me.id or not may_manage):
+        # your own password: prove you know the current one (an administrator resetting
+        # someone else's is exempt), checked and throttled like a sign-in
+        _confirm_password(me, current_password)
     org = current_org()
     with org.db.write() as conn:
         user = directory.update_user_record(
             conn, org.models.model_for(conn), user_id, data, may_manage=may_manage
         )
+        if user_id == me.id and g.get("crm_session") and "password" in data:
+            # the change ended every session of the user; this one goes on
+            session[SESSION_GENERATION_KEY] = session_generation(conn, user_id)
     return jsonify(user)
+
+
+def _confirm_password(me: User, current_password: Any) -> None:
+    if not isinstance(current_password, str) or not current_password:
+        raise ValidationFailed({"current_password": "required to change your own password"})
+    org = current_org()
+    with org.db.write() as conn:  # committed even when wrong: failures count
+        outcome = attempt_login(
+            conn,
+            me.email,
+            current_password,
+            address=request.remote_addr,
+            user_agent=request.user_agent.string,
+            now=org.clock(),
+            method="password_change",
+        )
+    if outcome.throttled:
+        raise TooManyRequests(
+            "too many wrong passwords: try again later", retry_after=outcome.retry_after or 1
+        )
+    if outcome.user is None or outcome.user.id != me.id:
+        raise Forbidden(
+            "the current password is wrong",
+            extra={"errors": {"current_password": ["does not match"]}},
+        )
+
+
+@bp.post("/users/<user_id>/sessions/revoke")
+def sign_out_everywhere(user_id: str) -> Response:
+    """End every UI session of a user (yourself, or anyone with manage_users)."""
+    if user_id != current_user().id and not current_access().has("manage_users"):
+        raise Forbidden("signing other users out needs the manage_users permission")
+    with current_org().db.write() as conn:
+        directory.user_view(conn, user_id)  # 404 for an unknown or system user
+        end_sessions(conn, user_id)
+    return Response(status=204)
 
 
 @bp.get("/<any(groups, queues):kind>/<name>/members")

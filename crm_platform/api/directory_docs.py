@@ -80,15 +80,40 @@ def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
             "patch": {
                 "operationId": "directory_update_user",
                 "summary": "Change a user (others, and assignments, need manage_users)",
+                "description": "Changing your own password needs `current_password` (an "
+                "administrator with manage_users resetting someone else's does not); wrong "
+                "current passwords are throttled like sign-ins. A new password or "
+                "`active: false` ends every UI session of the user; deactivation also "
+                "revokes their API tokens for good.",
                 "tags": tags,
                 "requestBody": {"required": True, "content": {JSON: {"schema": ref("UserPatch")}}},
                 "responses": {
                     "200": one_user,
                     **error_responses(
-                        "BadRequest", "Unauthorized", "NotFound", "Conflict", "PayloadTooLarge"
+                        "BadRequest",
+                        "Unauthorized",
+                        "NotFound",
+                        "Conflict",
+                        "PayloadTooLarge",
+                        "TooManyRequests",
                     ),
                 },
             },
+        },
+    )
+    spec.path(
+        "/users/{user_id}/sessions/revoke",
+        parameters=[user_param],
+        operations={
+            "post": {
+                "operationId": "directory_sign_out_everywhere",
+                "summary": "End every UI session of a user (others need manage_users)",
+                "tags": tags,
+                "responses": {
+                    "204": {"description": "Every session of the user has ended"},
+                    **error_responses("Unauthorized", "NotFound"),
+                },
+            }
         },
     )
     members = {
@@ -321,7 +346,13 @@ def _user_schemas(spec: APISpec) -> None:
             "type": "object",
             "description": "The attributes to change. Without manage_users a user may change "
             "only their own name, time_zone, locale and password.",
-            "properties": writable,
+            "properties": {
+                **writable,
+                "current_password": {
+                    "type": "string",
+                    "description": "Required with `password` when changing your own.",
+                },
+            },
             "additionalProperties": False,
         },
     )

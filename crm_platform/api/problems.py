@@ -9,7 +9,7 @@ from flask import Flask, Response, json, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from crm_platform.core import CrmError
+from crm_platform.core import CrmError, TooManyRequests
 
 PROBLEM_JSON = "application/problem+json"
 BUSY_SIGNS = ("database is locked", "lock timeout", "could not obtain lock", "deadlock detected")
@@ -31,7 +31,10 @@ def install_problem_handlers(app: Flask) -> None:
     @app.errorhandler(CrmError)
     def _crm_error(error: CrmError) -> Response:
         body = error.to_problem()
-        return Response(json.dumps(body), status=error.status, mimetype=PROBLEM_JSON)
+        response = Response(json.dumps(body), status=error.status, mimetype=PROBLEM_JSON)
+        if isinstance(error, TooManyRequests):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:

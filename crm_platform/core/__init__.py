@@ -8,6 +8,7 @@ from .errors import (
     Forbidden,
     NotFound,
     PreconditionFailed,
+    TooManyRequests,
     Unauthorized,
     ValidationFailed,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "PreconditionFailed",
     "Settings",
     "SqliteFunction",
+    "TooManyRequests",
     "UTCDateTime",
     "Unauthorized",
     "ValidationFailed",

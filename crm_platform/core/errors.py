@@ -61,6 +61,17 @@ class Conflict(CrmError):
     title = "Conflict"
 
 
+class TooManyRequests(CrmError):
+    """Throttled: try again after ``retry_after`` seconds (sent as ``Retry-After``)."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, extra: Mapping[str, Any] | None = None):
+        super().__init__(detail, extra=extra)
+        self.retry_after = retry_after
+
+
 class PreconditionFailed(CrmError):
     status = 412
     title = "Precondition failed"

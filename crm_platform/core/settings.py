@@ -19,6 +19,12 @@ class Settings:
     encryption_key: str | None = None
     broker_url: str | None = None
     max_request_bytes: int = 8 * 1024 * 1024
+    # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none trusted).
+    trust_proxy: int = 0
+    # Secure cookies (and HSTS): "auto" on HTTPS requests, "always", or "never".
+    secure_cookies: str = "auto"
+    # Other origins (scheme://host[:port]) whose pages may send session-authenticated writes.
+    trusted_origins: tuple[str, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -37,7 +43,33 @@ def load_settings(
         secret_key=os.environ.get("CRM_SECRET_KEY"),
         encryption_key=os.environ.get("CRM_ENCRYPTION_KEY"),
         broker_url=os.environ.get("CRM_BROKER_URL") or None,
+        trust_proxy=_proxy_count(os.environ.get("CRM_TRUST_PROXY", "")),
+        secure_cookies=_secure_cookies(os.environ.get("CRM_SECURE_COOKIES", "")),
+        trusted_origins=tuple(
+            o.strip().rstrip("/").lower()
+            for o in os.environ.get("CRM_TRUSTED_ORIGINS", "").split(",")
+            if o.strip()
+        ),
     )
+
+
+def _proxy_count(text: str) -> int:
+    """``CRM_TRUST_PROXY``: a number of proxies, or true/false (one / none)."""
+    text = text.strip().lower()
+    if text in {"", "0", "false", "no", "off"}:
+        return 0
+    if text in {"true", "yes", "on"}:
+        return 1
+    if text.isdigit():
+        return int(text)
+    raise ValueError(f"CRM_TRUST_PROXY must be a number of proxies or true/false, not {text!r}")
+
+
+def _secure_cookies(text: str) -> str:
+    text = text.strip().lower() or "auto"
+    if text not in {"auto", "always", "never"}:
+        raise ValueError(f"CRM_SECURE_COOKIES must be auto, always or never, not {text!r}")
+    return text
 
 
 def _default_instance(url: str) -> Path:

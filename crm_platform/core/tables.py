@@ -49,6 +49,8 @@ users = sa.Table(
     sa.Column("role", sa.Text),
     sa.Column("manager_id", sa.String(ID_LENGTH)),
     sa.Column("profile", sa.Text),
+    # A UI session carries the generation it was opened in; raising it ends them all.
+    sa.Column("session_generation", sa.Integer, nullable=False, server_default="0"),
 )
 
 # The columns of a user anyone may read (the users API, and lookups to ``user`` in dotted
@@ -186,4 +188,14 @@ logins = sa.Table(
     sa.Column("address", sa.Text),
     sa.Column("user_agent", sa.Text),
     sa.Column("at", UTCDateTime, nullable=False),
+)
+
+# Login throttle state, one row per key ("account:<email>" or "address:<ip>").
+login_throttle = sa.Table(
+    "sys_login_throttle",
+    platform_metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure_at", UTCDateTime, nullable=False),
+    sa.Column("blocked_until", UTCDateTime),
 )

@@ -6,16 +6,17 @@ trail. The record service lives in ``runtime.records``, security in ``runtime.se
 """
 
 from . import audit, directory
-from .logins import THROTTLED, attempt_login
+from .logins import LoginOutcome, attempt_login
 from .model import FieldModel, ModelCache, ObjectModel, OrgModel, compile_org_model
 from .org import Org, initialise_org
 from .passwords import hash_password, verify_password
-from .tokens import create_token, list_tokens, resolve_token, revoke_token
+from .sessions import end_sessions, session_generation
+from .tokens import create_token, list_tokens, resolve_token, revoke_token, revoke_user_tokens
 from .users import User, check_password, create_user, find_user, get_user, system_user
 
 __all__ = [
-    "THROTTLED",
     "FieldModel",
+    "LoginOutcome",
     "ModelCache",
     "ObjectModel",
     "Org",
@@ -28,6 +29,7 @@ __all__ = [
     "create_token",
     "create_user",
     "directory",
+    "end_sessions",
     "find_user",
     "get_user",
     "hash_password",
@@ -35,6 +37,8 @@ __all__ = [
     "list_tokens",
     "resolve_token",
     "revoke_token",
+    "revoke_user_tokens",
+    "session_generation",
     "system_user",
     "verify_password",
 ]

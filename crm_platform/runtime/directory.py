@@ -20,6 +20,8 @@ from crm_platform.core.tables import (
 
 from .model import OrgModel
 from .passwords import hash_password, password_problem
+from .sessions import end_sessions
+from .tokens import revoke_user_tokens
 from .users import create_user, normalise_email
 
 PUBLIC_COLUMNS = USER_PUBLIC_COLUMNS  # one list: core.tables keeps it beside the table
@@ -137,7 +139,9 @@ def update_user_record(
     conn: Connection, model: OrgModel, user_id: str, data: Any, *, may_manage: bool
 ) -> dict[str, Any]:
     """Change a user. Without manage_users a user may change only their own name, time
-    zone, locale and password."""
+    zone, locale and password (the caller checks the current password). A new password
+    or a deactivation ends the user's UI sessions; a deactivation also revokes their API
+    tokens for good."""
     if not isinstance(data, Mapping):
         raise ValidationFailed({"(root)": "expected a JSON object"})
     unknown = set(data) - EDITABLE
@@ -167,6 +171,11 @@ def update_user_record(
         conn.execute(users.update().where(users.c.id == user_id).values(values))
     if "permission_sets" in data:
         _set_permission_sets(conn, user_id, data["permission_sets"])
+    if "password" in data or data.get("active") is False:
+        end_sessions(conn, user_id)  # a new password or a deactivation signs out everywhere
+    if data.get("active") is False:
+        # for good: reactivating the user later must not revive these tokens
+        revoke_user_tokens(conn, user_id)
     return user_view(conn, user_id)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -36,6 +37,8 @@ class Org:
     metadata: MetadataService = field(init=False)
     records: RecordService = field(init=False)
     models: ModelCache = field(default_factory=ModelCache)
+    # What time it is for time-based security (the login throttle); tests drive it.
+    clock: Callable[[], datetime] = utc_now
 
     def __post_init__(self) -> None:
         # The service and the model cache share one snapshot cache: a change set and the

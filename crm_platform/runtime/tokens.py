@@ -96,3 +96,13 @@ def revoke_token(conn: Connection, token_id: str, user_id: str | None = None) ->
         query = query.where(api_tokens.c.user_id == user_id)
     if conn.execute(query.values(revoked_at=utc_now())).rowcount == 0:
         raise NotFound(f"no active token '{token_id}'")
+
+
+def revoke_user_tokens(conn: Connection, user_id: str) -> int:
+    """Revoke every active token of a user (on deactivation: reactivating the user later
+    does not bring these tokens back). The number revoked."""
+    return conn.execute(
+        api_tokens.update()
+        .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=utc_now())
+    ).rowcount

@@ -1,18 +1,35 @@
-"""Sign in and out with a session cookie (HttpOnly, SameSite=Lax), CSRF on every form."""
+"""Sign in and out with a session cookie (HttpOnly, SameSite=Lax), CSRF on every form.
+
+The cookie holds the user's id and the session generation they signed in with; a
+session is valid only while that generation is the user's current one, checked on every
+request in the same statement that loads the user's assignments (ADR 0012).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from crm_platform.runtime import THROTTLED, attempt_login, get_user
+from crm_platform.api.auth import SESSION_GENERATION_KEY, end_request_reading, request_reading
+from crm_platform.runtime import attempt_login, end_sessions, get_user
+from crm_platform.runtime.security import read_principal
 
 bp = Blueprint(
     "web",
@@ -63,33 +80,77 @@ def login() -> Any:
     form = LoginForm()
     status = 200
     error = None
+    retry_after = None
     if form.validate_on_submit():
-        with _org().db.write() as conn:
+        org = _org()
+        with org.db.write() as conn:
             outcome = attempt_login(
                 conn,
                 form.email.data,
                 form.password.data,
                 address=request.remote_addr,
                 user_agent=request.user_agent.string,
+                now=org.clock(),
             )
-        if outcome == THROTTLED:
-            error, status = "Too many failed sign-ins. Wait 15 minutes and try again.", 429
-        elif outcome is not None:
-            login_user(SessionUser(outcome.id))
+        if outcome.throttled:
+            retry_after = outcome.retry_after
+            error = f"Too many failed sign-ins. Try again in {_wait(retry_after)}."
+            status = 429
+        elif outcome.user is not None:
+            session.clear()
+            login_user(SessionUser(outcome.user.id))
+            session[SESSION_GENERATION_KEY] = outcome.session_generation
             return redirect(_safe_next(request.args.get("next")))
         else:
             error, status = "Wrong email or password.", 401
     elif request.method == "POST":
         error, status = "The form expired or was incomplete. Try again.", 400
-    return render_template("login.html", form=form, error=error), status
+    response = current_app.make_response(
+        (render_template("login.html", form=form, error=error), status)
+    )
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _wait(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 @bp.post("/logout")
 def logout() -> Any:
     if not FlaskForm().validate_on_submit():
         return render_template("login.html", form=LoginForm(), error="The form expired."), 400
+    user_id = current_user.id if current_user.is_authenticated else None
+    end_request_reading()  # the session check's read; the sign-out writes
+    if user_id is not None:
+        with _org().db.write() as conn:
+            end_sessions(conn, user_id)  # every session of the user ends, not only this one
     logout_user()
+    session.clear()
     return redirect(url_for("web.login"))
+
+
+def load_session_user(user_id: str) -> SessionUser | None:
+    """The signed-in user of a session cookie, or None when the user is unknown, inactive or
+    the session has ended (an older generation). Reads in the request's read transaction,
+    one statement with the user's assignments, which the API then uses (``g``)."""
+    conn, _model = request_reading()
+    principal = read_principal(conn, user_id)
+    user = principal.user if principal is not None else None
+    if (
+        user is None
+        or not user.active
+        or user.is_system
+        or session.get(SESSION_GENERATION_KEY) != principal.session_generation
+    ):
+        session.clear()  # the cookie is dead: drop it
+        return None
+    g.crm_session_principal = principal
+    return SessionUser(user_id)
 
 
 def install_login(app: Flask) -> None:
@@ -106,11 +167,7 @@ def install_login(app: Flask) -> None:
     manager = LoginManager(app)
     manager.login_view = "web.login"
 
-    @manager.user_loader
-    def _load(user_id: str) -> SessionUser | None:
-        with _org().db.read() as conn:
-            user = get_user(conn, user_id)
-        return SessionUser(user.id) if user is not None and user.active else None
-
+    manager.user_loader(load_session_user)
     CSRFProtect(app)
     app.register_blueprint(bp)
+    app.teardown_request(end_request_reading)  # the session check's read, on every path

@@ -65,3 +65,85 @@ def edits(client, obj, record_id) -> bool:
     response = client.patch(f"/api/v1/records/{obj}/{record_id}", json={"name": "changed"})
     assert response.status_code in (200, 403, 404), response.get_json()
     return response.status_code == 200
+
+
+# --- UI sessions, sign-in and the clock ------------------------------------------------
+
+PASSWORD = "Corr3ct-horse!"
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token a page carries (a form field or the meta tag)."""
+    import re
+
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf-token" content="([^"]+)"', html
+    )
+    assert match, html
+    return match.group(1)
+
+
+def sign_in(client, email: str, password: str = PASSWORD, address: str = "127.0.0.1"):
+    """Post the sign-in form as a browser at ``address`` would."""
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def page_token(client) -> str:
+    """The CSRF token of the signed-in home page (for X-CSRFToken)."""
+    return csrf_token(client.get("/").get_data(as_text=True))
+
+
+def copy_session(source, target) -> None:
+    """Give ``target`` the session cookie ``source`` holds (a cookie saved and replayed)."""
+    cookie = source.get_cookie("session")
+    assert cookie is not None
+    target.set_cookie("session", cookie.value)
+
+
+class Clock:
+    """A clock tests move by hand (the org's ``clock``): no sleeps."""
+
+    def __init__(self) -> None:
+        from crm_platform.core import utc_now
+
+        self.now = utc_now()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(org) -> Clock:
+    org.clock = Clock()
+    return org.clock
+
+
+@pytest.fixture
+def make_person(org, app):
+    """A user who signs in with a password (and has an API token); returns their API client."""
+    from crm_platform.runtime import create_user
+    from tests.conftest import ApiClient, make_token
+
+    def make(email: str, *, profile: str | None = None, role: str | None = None):
+        with org.db.write() as conn:
+            user = create_user(conn, email=email, password=PASSWORD, profile=profile, role=role)
+        client = ApiClient(app.test_client(), make_token(org, email))
+        client.user_id = user.id
+        client.email = email
+        return client
+
+    return make

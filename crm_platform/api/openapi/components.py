@@ -23,6 +23,7 @@ ERROR_CODES = {
     "Conflict": "409",
     "PreconditionFailed": "412",
     "PayloadTooLarge": "413",
+    "TooManyRequests": "429",
 }
 
 
@@ -88,6 +89,10 @@ def add_common_components(spec: APISpec) -> None:
         ("Conflict", "A unique value is taken, or records still point at this one."),
         ("PreconditionFailed", "The record changed since the version given in If-Match."),
         ("PayloadTooLarge", "The request body is too large."),
+        (
+            "TooManyRequests",
+            "Too many wrong passwords: wait the seconds `Retry-After` gives.",
+        ),
     ):
         components.response(name, {"description": description, "content": problem})
     components.header(

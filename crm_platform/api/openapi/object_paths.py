@@ -353,7 +353,8 @@ def _add_shares(spec: APISpec, obj: ObjectModel, label: str) -> None:
             "post": {
                 "operationId": f"share_{name}",
                 "summary": f"Share a {label} record with a user, group or role",
-                "description": "Needs edit access to the record; only objects whose sharing "
+                "description": "Needs full access to the record (its owner, someone above the "
+                "owner in the role hierarchy, or modify_all); only objects whose sharing "
                 "is private or public_read share records one by one. Sharing again with the "
                 "same principal replaces the access.",
                 "tags": [name],

@@ -96,12 +96,34 @@ class RecordContext:
 
     def require_edit_access(self, obj: ObjectModel, record_id: str, *, deleted: bool = False):
         """404 for a record the user cannot see, 403 for one they see but may not edit."""
+        self._require_access(obj, record_id, "edit", deleted=deleted)
+
+    def require_full_access(self, obj: ObjectModel, record_id: str) -> None:
+        """404 for a record the user cannot see, 403 for one they see without full access
+        (owner, above the owner in the role hierarchy, or modify_all)."""
+        self._require_access(obj, record_id, "full", deleted=False)
+
+    def has_full_access(self, obj: ObjectModel, record_id: str, owner_id: str) -> bool:
+        """Whether the user fully controls a live record whose owner is ``owner_id``
+        (decided without a query when they own it or hold modify_all)."""
+        if owner_id in self.access.owner_ids or self.access.edits_all(obj.api_name):
+            return True
+        table = obj.table
+        query = sa.select(table.c.id).where(table.c.id == record_id, *self.visible(obj, "full"))
+        return self.conn.execute(query).first() is not None
+
+    def _require_access(self, obj: ObjectModel, record_id: str, mode: str, *, deleted: bool):
         table = obj.table
         state = table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None)
         base = sa.select(table.c.id).where(table.c.id == record_id, state)
-        if self.conn.execute(base.where(*self.visible(obj, "edit"))).first():
+        if self.conn.execute(base.where(*self.visible(obj, mode))).first():
             return
         if self.conn.execute(base.where(*self.visible(obj, "read"))).first():
+            if mode == "full":
+                raise Forbidden(
+                    f"sharing this {obj.api_name} record needs full access to it (its owner, "
+                    "someone above the owner in the role hierarchy, or modify_all)"
+                )
             raise Forbidden(f"you may not change this {obj.api_name} record")
         where = " in the recycle bin" if deleted else ""
         raise NotFound(f"no {obj.api_name} record '{record_id}'{where}")

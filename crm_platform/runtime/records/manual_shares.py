@@ -35,13 +35,14 @@ def list_shares(ctx: RecordContext, object_name: str, record_id: str) -> list[di
 
 
 def add_share(ctx: RecordContext, object_name: str, record_id: str, data: Any) -> dict[str, Any]:
-    """Share a record with a user, group or role (needs edit access to the record)."""
+    """Share a record with a user, group or role (needs full access to the record: its
+    owner, someone above the owner in the role hierarchy, or modify_all)."""
     obj = ctx.object(object_name)
     if obj.sharing not in {"private", "public_read"}:
         raise ValidationFailed(
             {"(record)": f"{obj.api_name} is {obj.sharing}: records are not shared one by one"}
         )
-    ctx.require_edit_access(obj, record_id)
+    ctx.require_full_access(obj, record_id)
     if not isinstance(data, Mapping) or data.get("access") not in ("read", "edit"):  # any JSON
         raise ValidationFailed({"access": "read or edit"})
     key = principal_key(ctx.model.security, data, lambda user_id: _active_user(ctx, user_id))
@@ -70,9 +71,9 @@ def add_share(ctx: RecordContext, object_name: str, record_id: str, data: Any) -
 
 
 def remove_share(ctx: RecordContext, object_name: str, record_id: str, key: str) -> None:
-    """Take back a manual share (needs edit access); 404 when there is none."""
+    """Take back a manual share (needs full access); 404 when there is none."""
     obj = ctx.object(object_name)
-    ctx.require_edit_access(obj, record_id)
+    ctx.require_full_access(obj, record_id)
     removed = ctx.conn.execute(
         shares.delete().where(
             shares.c.object == obj.api_name,

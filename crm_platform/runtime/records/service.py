@@ -191,7 +191,7 @@ class RecordSession(RecordContext):
         return manual_shares.list_shares(self, object_name, record_id)
 
     def add_share(self, object_name: str, record_id: str, data: Any) -> dict[str, Any]:
-        """Share a record with a user, group or role (needs edit access to the record)."""
+        """Share a record with a user, group or role (needs full access to the record)."""
         return manual_shares.add_share(self, object_name, record_id, data)
 
     def remove_share(self, object_name: str, record_id: str, key: str) -> None:

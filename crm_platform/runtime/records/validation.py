@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crm_platform.core import Conflict, ValidationFailed
+from crm_platform.core import Conflict, Forbidden, ValidationFailed
 from crm_platform.core.tables import users
 from crm_platform.expressions import MAX_HIERARCHY_DEPTH, ValueType
 from crm_platform.fieldtypes import USER, field_type
@@ -68,8 +68,10 @@ def validate(
     check_lookups(ctx, obj, [checking])
     if record_id is not None:
         check_hierarchy(ctx, obj, checking, record_id)
-    if changed is None or "owner_id" in changed or owner_id != ctx.user.id:
-        check_owner(ctx, owner_id, obj)
+    if changed is None:
+        check_owner(ctx, obj, owner_id)
+    elif record_id is not None and before is not None and owner_id != before.get("owner_id"):
+        check_owner(ctx, obj, owner_id, record_id=record_id, current_owner=before["owner_id"])
     check_unique(ctx, obj, [checking], record_id)
     check_rules(ctx, obj, values, before)
 
@@ -87,7 +89,7 @@ def validate_new(
             raise ValidationFailed(errors)
     check_lookups(ctx, obj, [values for values, _owner in records])
     for owner_id in dict.fromkeys(owner for _values, owner in records):
-        check_owner(ctx, owner_id, obj)
+        check_owner(ctx, obj, owner_id)
     check_unique(ctx, obj, [values for values, _owner in records])
     for values, _owner in records:
         check_rules(ctx, obj, values, None)
@@ -152,17 +154,52 @@ def check_hierarchy(ctx: RecordContext, obj: ObjectModel, values, record_id: str
             steps += 1
 
 
-def check_owner(ctx: RecordContext, owner_id: str, obj: ObjectModel) -> None:
-    """An owner is an active user, or a queue that takes records of this object."""
+def check_owner(
+    ctx: RecordContext,
+    obj: ObjectModel,
+    owner_id: str,
+    *,
+    record_id: str | None = None,
+    current_owner: str | None = None,
+) -> None:
+    """Who may give a record to ``owner_id``, and who may own it.
+
+    Setting an owner other than yourself (on create, ``record_id`` None) or changing the
+    owner of a record (on update) needs full access (the owner, someone above the owner
+    in the role hierarchy, or modify_all on the object) or the ``transfer_records``
+    permission: an edit share alone never hands a record over (403). The owner must be an
+    active user, never the system user, or a queue that takes records of the object (400).
+    """
+    access = ctx.access
     queues = ctx.model.security.queues.values()
-    if any(q.id == owner_id and obj.api_name in q.objects for q in queues):
+    queue = any(q.id == owner_id and obj.api_name in q.objects for q in queues)
+    yourself = owner_id == ctx.user.id and ctx.user.active and not ctx.user.is_system
+    row = None
+    if not queue and not yourself:
+        row = ctx.conn.execute(
+            sa.select(users.c.active, users.c.is_system, users.c.role).where(users.c.id == owner_id)
+        ).first()
+    if access.has("transfer_records") or access.edits_all(obj.api_name):
+        permitted = True
+    elif record_id is None:
+        # a new record: the user would own it, so they may give it to one of their own
+        # queues or to someone below them in the role hierarchy
+        permitted = owner_id in access.owner_ids or (
+            row is not None and row.role in access.subordinate_roles
+        )
+    else:
+        permitted = ctx.has_full_access(obj, record_id, current_owner or "")
+    if not permitted:
+        raise Forbidden(
+            "giving a record to another owner needs full access to it (its owner, someone "
+            "above the owner in the role hierarchy, modify_all) or transfer_records",
+            extra={"errors": {"owner_id": ["you may not give this record to another owner"]}},
+        )
+    if queue or yourself:
         return
-    if owner_id == ctx.user.id and ctx.user.active:
-        return
-    found = ctx.conn.execute(
-        sa.select(users.c.id).where(users.c.id == owner_id, users.c.active.is_(True))
-    ).first()
-    if found is None:
+    if row is not None and row.is_system:
+        raise ValidationFailed({"owner_id": "the system user cannot own records"})
+    if row is None or not row.active:
         raise ValidationFailed({"owner_id": "no active user or queue for this object"})
 
 

@@ -19,6 +19,7 @@ SYSTEM_PERMISSIONS = (
     "view_encrypted",
     "view_all_data",
     "modify_all_data",
+    "transfer_records",
 )
 ADMIN_PERMISSION_SET = "system_administrator"
 

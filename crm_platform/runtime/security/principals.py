@@ -38,6 +38,7 @@ class Principal:
     permission_sets: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     queues: tuple[str, ...] = ()
+    session_generation: int = 0  # UI sessions of an older generation have ended
 
 
 def _names(dialect: str, column: sa.Column[Any]) -> sa.ScalarSelect[Any]:
@@ -61,6 +62,7 @@ def _queries(dialect: str) -> tuple[sa.Select[Any], sa.Select[Any]]:
         users.c.is_system,
         users.c.role,
         users.c.profile,
+        users.c.session_generation,
         _names(dialect, user_permission_sets.c.permission_set).label("permission_sets"),
         _names(dialect, group_members.c.group_name).label("groups"),
         _names(dialect, queue_members.c.queue_name).label("queues"),
@@ -89,6 +91,7 @@ def _principal(row: sa.RowMapping) -> Principal:
         permission_sets=_decoded(row["permission_sets"]),
         groups=_decoded(row["groups"]),
         queues=_decoded(row["queues"]),
+        session_generation=row["session_generation"],
     )
 
 

@@ -38,16 +38,24 @@ def access_clause(
     access: UserAccess, obj: ObjectModel, table: Any, mode: str = "read", depth: int = 0
 ) -> ColumnElement[bool] | None:
     """A condition on ``table`` (an object table or alias) for records the user may
-    read (``mode="read"``) or edit (``mode="edit"``); None when no condition is needed."""
+    read (``mode="read"``), edit (``mode="edit"``) or fully control (``mode="full"``:
+    share onward and give away); None when no condition is needed.
+
+    Full access comes only from ownership (the user or one of their queues), the role
+    hierarchy (an owner in a role below theirs) and ``modify_all``: never from a share,
+    a sharing rule or an object's public sharing.
+    """
     if mode == "read" and access.sees_all(obj.api_name):
         return None
-    if mode == "edit" and access.edits_all(obj.api_name):
+    if mode in {"edit", "full"} and access.edits_all(obj.api_name):
         return None
     sharing = obj.sharing
-    if sharing == "public_read_write" or (sharing == "public_read" and mode == "read"):
-        return None
     if sharing == "controlled_by_parent":
         return _through_master(access, obj, table, mode, depth)
+    if mode == "full":
+        return _owner_condition(access, obj, mode, table).self_group()
+    if sharing == "public_read_write" or (sharing == "public_read" and mode == "read"):
+        return None
     principals = sorted(access.principals)
     share = [shares.c.object == obj.api_name, shares.c.principal.in_(principals)]
     if mode == "edit":
@@ -109,6 +117,8 @@ def _owner_condition(access: UserAccess, obj: ObjectModel, mode: str, t: Any):
     if owners_below:
         owner_sets.append(sa.select(users.c.id).where(users.c.role.in_(owners_below)))
     for rule in access.security.sharing_rules.get(obj.api_name, ()):
+        if mode == "full":
+            break  # a rule shares read or edit, never full access
         if rule.owned_by is None or rule.share_with not in access.principals:
             continue
         if mode == "edit" and rule.access != "edit":
