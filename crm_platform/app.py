@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify
 
 from .api import build_api_blueprint
+from .api.gate import install_input_gate
 from .api.jsonio import ExactJSONProvider
 from .api.problems import install_problem_handlers
 from .core import Settings, load_settings
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, org: Org | None = None) -> Flas
     )
     app.extensions["crm_org"] = org or Org.open(settings)
     install_problem_handlers(app)
+    install_input_gate(app)  # first: before sign-in, CSRF and every blueprint
     install_transport(app, settings)
     install_login(app)
     app.register_blueprint(build_api_blueprint())

@@ -8,6 +8,7 @@ from apispec import APISpec
 from flask import Blueprint, Response, jsonify, request
 
 from crm_platform.core import ValidationFailed
+from crm_platform.core.inputs import MAX_SQL_INTEGER
 from crm_platform.metadata import KindRegistry
 from crm_platform.runtime import OrgModel, audit
 
@@ -30,7 +31,7 @@ def setup_audit() -> Response:
     """Who changed which metadata, when: newest first (``?kind=object&before=<version>``)."""
     limit = _limit()
     before = request.args.get("before")
-    if before and not before.isdigit():
+    if before and not (before.isascii() and before.isdigit() and int(before) <= MAX_SQL_INTEGER):
         raise ValidationFailed({"before": "a metadata version"})
     query = audit.SetupChangeQuery(
         kind=request.args.get("kind") or None,

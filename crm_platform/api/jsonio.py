@@ -10,6 +10,9 @@ from flask import Request
 from flask.json.provider import JSONProvider
 
 from crm_platform.core import ValidationFailed
+from crm_platform.core.inputs import load_json
+
+from .gate import parsed_body
 
 
 def _default(value: Any) -> Any:
@@ -31,20 +34,19 @@ class ExactJSONProvider(JSONProvider):
         )
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return simplejson.loads(s, use_decimal=True, **kwargs)
+        """Parse within the input gate's bounds (``request.get_json`` included)."""
+        del kwargs  # the gate's parser takes no options: every caller gets the same rules
+        return load_json(s.decode("utf-8") if isinstance(s, bytes) else s)
 
 
 def read_json(request: Request) -> Any:
-    """The request body as JSON (numbers with a fraction become Decimal); 400 when malformed."""
+    """The request body as the input gate parsed it (numbers with a fraction are Decimal).
+
+    400 when the body is not JSON, malformed or out of the gate's bounds.
+    """
     if not request.mimetype or not request.is_json:
         raise ValidationFailed(
             {"(body)": "send a JSON body with Content-Type: application/json"},
             detail="expected a JSON body",
         )
-    raw = request.get_data(cache=True)
-    try:
-        return simplejson.loads(raw.decode("utf-8"), use_decimal=True)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(
-            {"(body)": f"malformed JSON: {exc}"}, detail="malformed JSON"
-        ) from exc
+    return parsed_body()

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from crm_platform.core import NotFound, ValidationFailed
+from crm_platform.core.inputs import MAX_SQL_INTEGER as MAX_REVISION
 from crm_platform.metadata import ChangeResult, fold_presented, present_field, present_object
 
 from .auth import current_org, current_user, require_admin
@@ -64,9 +65,16 @@ def _int_arg(name: str, *, required: bool = False) -> int | None:
             raise ValidationFailed({name: "required"})
         return None
     try:
-        return int(raw)
+        return _revision_number(int(raw), name)
     except ValueError as exc:
         raise ValidationFailed({name: "must be an integer"}) from exc
+
+
+def _revision_number(value: int, name: str) -> int:
+    """A revision as the database can hold it (a 31-digit one must not reach the SQL)."""
+    if abs(value) > MAX_REVISION:  # out of range: no such revision can exist
+        raise ValidationFailed({name: f"a revision number is at most {MAX_REVISION}"})
+    return value
 
 
 @bp.get("")
@@ -245,6 +253,7 @@ def object_history(name: str) -> Response:
 
 @bp.get("/objects/<name>/history/<int:revision>")
 def object_at_revision(name: str, revision: int) -> Response:
+    _revision_number(revision, "revision")
     definition = _service().definition_at(name, revision)
     if definition is None:
         _service().history(name)  # 404 for an unknown object
@@ -266,6 +275,7 @@ def rollback_object(name: str) -> Response:
     revision = body.get("revision") if isinstance(body, dict) else None
     if not isinstance(revision, int) or isinstance(revision, bool) or revision < 1:
         raise ValidationFailed({"revision": "give the revision number to roll back to"})
+    _revision_number(revision, "revision")
     _service().history(name)
     result = _service().rollback_object(name, revision, author_id=_author())
     return _respond(_object(_service().get_object(result.value, include_deleted=True)), result)

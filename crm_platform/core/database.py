@@ -11,6 +11,7 @@ queues behind a long report while blocking every later query.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import simplejson
 from sqlalchemy import Connection, Engine, create_engine, event
 
 from .aftercommit import close_queue, open_queue, track_savepoints
+from .errors import CrmError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_DDL_LOCK_TIMEOUT = "5s"
@@ -33,6 +35,29 @@ class SqliteFunction:
     arity: int
     func: Callable[..., Any]
     deterministic: bool = True
+
+
+# sqlite3 reports any exception of a registered function as "user-defined function raised
+# exception" and drops it; the function's CrmError is kept here (per thread, as a query
+# runs on the thread that executes it) and raised instead by the engine's error hook.
+_FUNCTION_FAILURE = threading.local()
+SQLITE_FUNCTION_FAILED = "user-defined function raised exception"
+
+
+def _guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` as SQLite calls it: a CrmError it raises is kept for the error hook."""
+
+    def call(*args: Any) -> Any:
+        try:
+            return func(*args)
+        except CrmError as error:
+            _FUNCTION_FAILURE.error = error
+            raise
+        except Exception:
+            _FUNCTION_FAILURE.error = None  # a bug stays a 500, never an earlier 400
+            raise
+
+    return call
 
 
 def normalise_url(url: str) -> str:
@@ -101,8 +126,17 @@ class Database:
             cursor.close()
             for fn in functions:
                 dbapi_connection.create_function(
-                    fn.name, fn.arity, fn.func, deterministic=fn.deterministic
+                    fn.name, fn.arity, _guarded(fn.func), deterministic=fn.deterministic
                 )
+
+        @event.listens_for(engine, "handle_error")
+        def _on_error(context: Any) -> None:
+            # A query failed because a registered function refused a value (a number out
+            # of range): the caller gets that 400, not an OperationalError and a 500.
+            error = getattr(_FUNCTION_FAILURE, "error", None)
+            _FUNCTION_FAILURE.error = None
+            if error is not None and SQLITE_FUNCTION_FAILED in str(context.original_exception):
+                raise error
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:

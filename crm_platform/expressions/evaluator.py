@@ -172,6 +172,16 @@ def evaluate(
     return _finish(result, checked)
 
 
+def evaluate_part(checked: CheckedExpression, node: ast.expr, context: EvalContext) -> Any:
+    """Evaluate one node of ``checked.tree`` that reads no field (the SQL compiler checks
+    its constant parts this way). Raises ExpressionError at the node for a bound broken."""
+
+    def no_fields(path: FieldPath) -> Any:
+        raise ValueError(f"a constant part reads no field ({path})")
+
+    return _PROTOTYPE.bound(checked, no_fields, context).value(node)
+
+
 def _finish(result: Any, checked: CheckedExpression) -> Any:
     if result is None:
         return None

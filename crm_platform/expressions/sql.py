@@ -37,6 +37,7 @@ from crm_platform.core import MAX_PRECISION, ExactDecimal, JSONValue, UTCDateTim
 from . import numbers
 from .checker import CheckedExpression
 from .errors import ExpressionError
+from .evaluator import evaluate_part
 from .functions import LIBRARY, NOT_LITERAL, PySql
 from .limits import MAX_SCALE, MAX_SQL_COST
 from .nodes import FieldRef, NodeInfo, call_name, fail
@@ -172,6 +173,7 @@ class _Compiler:
         self.context = context
         self.dialect = dialect
         self.sqlite = dialect == "sqlite"
+        self.in_constant = False  # compiling inside a part already evaluated in Python
         self._hierarchy = hierarchy
 
     # -- the SqlCompiler protocol --------------------------------------------------------
@@ -209,17 +211,37 @@ class _Compiler:
         if id(node) in self.checked.null_nodes:
             return Sql(self.null(info.vtype), info.vtype)
         handler = getattr(self, f"compile_{type(node).__name__}")
-        result: Sql = handler(node, info)
+        outer = self.in_constant
+        if not outer and _is_constant(node):
+            self.refuse_out_of_range(node)
+            self.in_constant = True
+        try:
+            result: Sql = handler(node, info)
+        finally:
+            self.in_constant = outer
         if result.cost > MAX_SQL_COST:
             fail(node, "expression is too complex to compile to SQL")
         return result
+
+    def refuse_out_of_range(self, node: ast.expr) -> None:
+        """Evaluate a part without fields in Python: a bound it breaks (``9 ** 100``,
+        ``VALUE('999…')``) is the same 400, with its position, on both databases —
+        PostgreSQL's NUMERIC would not check it, SQLite would fail the whole query."""
+        try:
+            evaluate_part(self.checked, node, self.context)
+        except ExpressionError:
+            raise
+        except (ArithmeticError, TypeError, ValueError):  # the SQL reports these its own way
+            return
 
     def compile_Constant(self, node: ast.Constant, info: NodeInfo) -> Sql:
         value: Any = node.value
         native = None
         if self.sqlite and info.vtype is T.NUMBER:
             scale = numbers.places(value)
-            native = (sa.literal(int(value.scaleb(scale)), sa.BigInteger()), scale)
+            scaled = int(value.scaleb(scale))
+            if _fits_64_bits(scaled):  # else it stays decimal text: no OverflowError on bind
+                native = (sa.literal(scaled, sa.BigInteger()), scale)
         return Sql(self.bind(value, info.vtype), info.vtype, 1, native, value)
 
     def compile_FieldRef(self, node: FieldRef, info: NodeInfo) -> Sql:
@@ -407,6 +429,13 @@ class _Compiler:
         return sa.type_coerce(expr, result_type(vtype, scale))
 
 
+def _is_constant(node: ast.expr) -> bool:
+    """A computed part (an operator or a call) that reads no field."""
+    if not isinstance(node, ast.BinOp | ast.UnaryOp | ast.Call):
+        return False
+    return not any(isinstance(part, FieldRef) for part in ast.walk(node))
+
+
 def _cost(parts: Sequence[Sql]) -> int:
     return 1 + sum(p.cost for p in parts)
 
@@ -415,7 +444,13 @@ def _rescale(value: Any, scale: int) -> int | None:
     """A literal as an integer at ``scale``, when that is exact."""
     if value is NOT_LITERAL or numbers.places(value) > scale:
         return None
-    return int(value.scaleb(scale))
+    scaled = int(value.scaleb(scale))
+    return scaled if _fits_64_bits(scaled) else None
+
+
+def _fits_64_bits(value: int) -> bool:
+    """Whether SQLite can take ``value`` as an INTEGER (sqlite3 raises OverflowError else)."""
+    return -(2**63) <= value < 2**63
 
 
 def _native_pair(left: Sql, right: Sql) -> tuple[ColumnElement[Any], ColumnElement[Any]] | None:

@@ -27,7 +27,7 @@ from typing import Any
 from crm_platform.core import SqliteFunction
 
 from . import numbers
-from .errors import LimitExceeded
+from .errors import ExpressionError, LimitExceeded
 from .functions import SQLITE_REGISTRY, PySql, in_list, py_sql
 from .types import ValueType
 
@@ -83,7 +83,15 @@ def wrap(sig: PySql) -> Callable[..., Any]:
             decode(params[min(i, len(params) - 1)] if sig.variadic else params[i], value)
             for i, value in enumerate(raw)
         ]
-        return encode(sig.result, sig.impl(*args))
+        try:
+            return encode(sig.result, sig.impl(*args))
+        except LimitExceeded as exc:
+            # The query fails with this 400 (core.database raises it in place of
+            # sqlite3's "user-defined function raised exception"), as Python
+            # evaluation refuses the same value.
+            raise ExpressionError(
+                f"a number computed by the database is out of range: {exc}", field="(query)"
+            ) from exc
 
     call.__name__ = sig.name
     return call
@@ -103,7 +111,10 @@ def _scaled_out(value: Any, scale: int) -> int | None:
     scaled = int(numbers.round_half_away(number, scale).scaleb(scale, context=numbers.EXACT))
     if not -(2**63) <= scaled < 2**63:
         # Not OverflowError: sqlite3 would report that as "string or blob too big".
-        raise LimitExceeded(f"result {number} does not fit a 64-bit integer at scale {scale}")
+        raise LimitExceeded(
+            f"{numbers.to_text(number)} does not fit a 64-bit integer at {scale} decimal places"
+            " (round it to fewer with ROUND)"
+        )
     return scaled
 
 

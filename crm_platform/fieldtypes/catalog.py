@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from crm_platform.core.inputs import MAX_STRING_LENGTH
+
 from .base import FieldType
 from .choices import PICKLIST_OPTIONS, MultiPicklistType, PicklistType
 from .compound import CompoundType, JsonType, Part
@@ -32,7 +34,7 @@ def _options(properties: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 SHORT_TEXT = _options(max_length_option(255))
-LONG_TEXT = _options(max_length_option(1_000_000))
+LONG_TEXT = _options(max_length_option(MAX_STRING_LENGTH))  # the input gate lets no more in
 INTEGER_OPTIONS = _options({"min": {"type": "integer"}, "max": {"type": "integer"}})
 DECIMAL_OPTIONS = _options(
     {

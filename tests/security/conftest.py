@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from crm_platform.core.tables import group_members, queue_members
+from tests.security.shared_org import shared, shared_url  # noqa: F401 - a module-scoped org
 
 
 @pytest.fixture

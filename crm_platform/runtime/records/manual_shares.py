@@ -43,7 +43,7 @@ def add_share(ctx: RecordContext, object_name: str, record_id: str, data: Any) -
             {"(record)": f"{obj.api_name} is {obj.sharing}: records are not shared one by one"}
         )
     ctx.require_full_access(obj, record_id)
-    if not isinstance(data, Mapping) or data.get("access") not in {"read", "edit"}:
+    if not isinstance(data, Mapping) or data.get("access") not in ("read", "edit"):  # any JSON
         raise ValidationFailed({"access": "read or edit"})
     key = principal_key(ctx.model.security, data, lambda user_id: _active_user(ctx, user_id))
     mine = (

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from crm_platform.core import ValidationFailed
+from crm_platform.core.inputs import InputRefused, load_json
 from crm_platform.core.tables import users
 from crm_platform.expressions import (
     CheckedExpression,
@@ -407,13 +408,20 @@ def encode_cursor(values: list[Any]) -> str:
 
 
 def decode_cursor(cursor: str, keys: list[SortKey]) -> list[Any]:
+    """The sort values a cursor holds; 400 for anything this list could not have sent.
+
+    A cursor is read with the input gate's JSON rules (bounded numbers, valid text) and
+    each value must have its key's type and fit its column: a number the column could
+    never hold, text where a number sorts or a datetime without its offset is refused
+    here rather than failing in the database.
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        raw = simplejson.loads(base64.urlsafe_b64decode(padded).decode(), use_decimal=True)
+        raw = load_json(base64.urlsafe_b64decode(padded).decode(), where="cursor")
         if not isinstance(raw, list) or len(raw) != len(keys):
             raise ValueError("wrong length")
-        return [_typed(v, k.vtype) for v, k in zip(raw, keys, strict=True)]
-    except (ValueError, TypeError) as exc:
+        return [_typed(v, k) for v, k in zip(raw, keys, strict=True)]
+    except (ValueError, TypeError, InputRefused) as exc:
         raise ValidationFailed(
             {"cursor": "not a cursor of this list (did the sort change?)"}
         ) from exc
@@ -425,18 +433,33 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _typed(value: Any, vtype: ValueType) -> Any:
+def _typed(value: Any, key: SortKey) -> Any:
     if value is None:
         return None
+    vtype = key.vtype
     if vtype is ValueType.NUMBER:
-        return Decimal(value)
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            raise ValueError("number expected")
+        number = Decimal(value)
+        # the bound of a 64-bit integer at the column's scale (ExactDecimal on SQLite)
+        scale = getattr(key.expr.type, "scale", None) or 0
+        if not number.is_finite() or abs(number.scaleb(scale)) >= 2**63:
+            raise ValueError("number out of the column's range")
+        return number
+    if vtype in (ValueType.DATE, ValueType.DATETIME, ValueType.TIME) and not isinstance(value, str):
+        raise ValueError("text expected")
     if vtype is ValueType.DATE:
         return date.fromisoformat(value)
     if vtype is ValueType.DATETIME:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("a datetime with its offset expected")
+        return moment
     if vtype is ValueType.TIME:
         return time.fromisoformat(value)
     if vtype is ValueType.BOOLEAN:
+        if not isinstance(value, bool | int) or value not in (0, 1):
+            raise ValueError("true or false expected")
         return bool(value)
     if not isinstance(value, str):
         raise ValueError("text expected")
