@@ -10,6 +10,7 @@ from typing import Any
 from crm_platform.core import new_id
 from crm_platform.core.tables import field_history, shares
 from crm_platform.expressions import ValueType
+from crm_platform.fieldtypes import field_type
 
 from ..security.shares import refresh_rule_shares
 from . import rollups, search
@@ -36,17 +37,30 @@ def register_platform_handlers(events: RecordEvents) -> None:
 
 
 def record_field_history(ctx: EventContext) -> None:
-    """One history row per changed field of an object or field that tracks history."""
+    """One history row per changed field of an object or field that tracks history.
+
+    An encrypted field's old and new values are stored encrypted (bound to the field and
+    to history), so the history table never holds its plaintext; reading history masks
+    them like the field (``reads.history``).
+    """
     obj = ctx.object
     whole_object = bool(obj.definition.get("track_history"))
+
+    def stored(name: str, value: Any) -> Any:
+        if value is not None and field_type(obj.fields[name].type).encrypted:
+            cipher = ctx.cipher
+            assert cipher is not None
+            return cipher.encrypt(str(value), history_context(obj.api_name, name))
+        return _jsonable(value)
+
     rows = [
         {
             "id": new_id(),
             "object": obj.api_name,
             "record_id": change.record_id,
             "field": name,
-            "old_value": _jsonable((change.before or {}).get(name)),
-            "new_value": _jsonable((change.after or {}).get(name)),
+            "old_value": stored(name, (change.before or {}).get(name)),
+            "new_value": stored(name, (change.after or {}).get(name)),
             "changed_by": ctx.user.id,
             "changed_at": ctx.now,
         }
@@ -133,6 +147,12 @@ def refresh_rollups(ctx: EventContext) -> None:
     rollups.recompute(
         ctx.connection, ctx.model, obj.api_name, parents, compile_filter, ctx.compiled
     )
+
+
+def history_context(object_name: str, field_name: str) -> str:
+    """The associated data of an encrypted field's history values: a history ciphertext
+    cannot be passed off as the field's own column value, or the other way round."""
+    return f"{object_name}.{field_name}#history"
 
 
 def _jsonable(value: Any) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from crm_platform.core import NotFound
+from crm_platform.core.crypto import PREFIX as CIPHER_PREFIX
 from crm_platform.core.tables import field_history, users
 from crm_platform.expressions import ValueType
 from crm_platform.fieldtypes import field_type
@@ -18,6 +19,7 @@ from ..model import ObjectModel, OrgModel, Relation
 from . import search as search_index
 from .codec import from_columns
 from .context import RecordContext
+from .handlers import history_context
 from .query import (
     COUNT_CAP,
     ListRequest,
@@ -215,10 +217,10 @@ def shape_record(
     stored = [p[0] for p in paths if len(p) == 1 and p[0] in obj.fields]
     base_names = [n for n in stored if obj.fields[n].type != "formula"]
     record.update(from_columns(obj, row, ctx.cipher_for(obj), base_names))
-    if not ctx.access.has("view_encrypted"):
-        for name in base_names:
-            if field_type(obj.fields[name].type).encrypted and record.get(name) is not None:
-                record[name] = mask(record[name], obj.fields[name].definition.get("mask", "all"))
+    for name in base_names:
+        encrypted = field_type(obj.fields[name].type).encrypted and record.get(name) is not None
+        if encrypted and not ctx.access.reads_plaintext(obj.api_name, name):
+            record[name] = mask(record[name], obj.fields[name].definition.get("mask", "all"))
     for name in stored:
         if obj.fields[name].type == "formula":
             record[name] = row[f"f:{name}"]
@@ -262,14 +264,33 @@ def history(ctx: RecordContext, object_name: str, record_id: str) -> list[dict[s
     return [
         {
             "field": r["field"],
-            "old_value": r["old_value"],
-            "new_value": r["new_value"],
+            "old_value": _history_value(ctx, obj, r["field"], r["old_value"]),
+            "new_value": _history_value(ctx, obj, r["field"], r["new_value"]),
             "changed_by": {"id": r["changed_by"], "email": r["email"]},
             "changed_at": r["changed_at"],
         }
         for r in rows
         if ctx.access.field_readable(obj.api_name, r["field"])
     ]
+
+
+def _history_value(ctx: RecordContext, obj: ObjectModel, name: str, value: Any) -> Any:
+    """A stored history value as this user may see it: an encrypted field's values are
+    decrypted for those who read its plaintext and masked like the field for the rest
+    (rows written before history was encrypted hold plaintext: masked alike)."""
+    fld = obj.fields.get(name)
+    if value is None or fld is None or not field_type(fld.type).encrypted:
+        return value
+    plaintext: str | None = str(value)
+    cipher = ctx.cipher_for(obj)
+    if plaintext.startswith(CIPHER_PREFIX) and cipher is not None:
+        try:
+            plaintext = cipher.decrypt(plaintext, history_context(obj.api_name, name))
+        except ValueError:
+            plaintext = None  # tampered with, or another key: never shown
+    if plaintext is not None and ctx.access.reads_plaintext(obj.api_name, name):
+        return plaintext
+    return mask(plaintext or "", fld.definition.get("mask", "all"))
 
 
 def mask(value: str, style: str) -> str:

@@ -40,7 +40,13 @@ def searchable(obj: ObjectModel) -> bool:
 
 
 def _text_fields(obj: ObjectModel):
-    return [f for f in obj.fields.values() if field_type(f.type).searched]
+    """The fields whose text is indexed; never an encrypted one (its plaintext would sit
+    in the index, readable by anyone with the database)."""
+    return [
+        f
+        for f in obj.fields.values()
+        if field_type(f.type).searched and not field_type(f.type).encrypted
+    ]
 
 
 def affects_index(obj: ObjectModel, changed) -> bool:
