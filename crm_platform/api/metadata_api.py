@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from crm_platform.core import NotFound, ValidationFailed
+from crm_platform.core import Forbidden, NotFound, ValidationFailed
 from crm_platform.metadata import ChangeResult
+from crm_platform.runtime.security import setup_view
 
-from .auth import current_org, current_user, require_admin
+from .auth import current_access, current_org, current_user, require_admin
 from .jsonio import read_json
 
 bp = Blueprint("metadata_api", __name__, url_prefix="/metadata")
@@ -31,6 +32,20 @@ def _respond(body: Any, result: ChangeResult | None = None, status: int = 200) -
     version = result.version if result is not None else _service().version()
     response.headers[VERSION_HEADER] = str(version)
     return response
+
+
+def _require_setup() -> None:
+    """Revisions, diffs and deleted definitions are setup: a user who does not administer
+    the org sees the metadata only as it is now, as far as they may read it."""
+    if not setup_view.sees_setup(current_access()):
+        raise Forbidden("this needs the view_setup or customize_application permission")
+
+
+def _shown_object(definition: dict[str, Any]) -> dict[str, Any]:
+    shown = setup_view.object_definition(current_access(), definition)
+    if shown is None:
+        raise NotFound(f"no object '{definition['api_name']}'")
+    return shown
 
 
 def _flag(name: str) -> bool:
@@ -63,8 +78,10 @@ def metadata_index() -> Response:
 
 @bp.get("/objects")
 def list_objects() -> Response:
+    access = current_access()
     objects = _service().list_objects(include_deleted=_flag("include_deleted"))
-    return _respond({"objects": objects})
+    shown = [setup_view.object_definition(access, o) for o in objects]
+    return _respond({"objects": [o for o in shown if o is not None]})
 
 
 @bp.post("/objects")
@@ -80,7 +97,7 @@ def create_object() -> Response:
 
 @bp.get("/objects/<name>")
 def get_object(name: str) -> Response:
-    return _respond(_service().get_object(name, include_deleted=True))
+    return _respond(_shown_object(_service().get_object(name, include_deleted=True)))
 
 
 @bp.patch("/objects/<name>")
@@ -120,9 +137,10 @@ def restore_object(name: str) -> Response:
 @bp.get("/objects/<name>/fields")
 def list_fields(name: str) -> Response:
     if _flag("deleted"):
+        _require_setup()
         _service().get_object(name)
         return _respond({"fields": _service().deleted_fields(name)})
-    return _respond({"fields": _service().get_object(name)["fields"]})
+    return _respond({"fields": _shown_object(_service().get_object(name))["fields"]})
 
 
 @bp.post("/objects/<name>/fields")
@@ -138,7 +156,12 @@ def add_field(name: str) -> Response:
 
 @bp.get("/objects/<name>/fields/<field_name>")
 def get_field(name: str, field_name: str) -> Response:
-    return _respond(_service().get_field(name, field_name))
+    shown = setup_view.field_definition(
+        current_access(), name, _service().get_field(name, field_name)
+    )
+    if shown is None:
+        raise NotFound(f"no field '{field_name}' on '{name}'")
+    return _respond(shown)
 
 
 @bp.patch("/objects/<name>/fields/<field_name>")
@@ -170,11 +193,13 @@ def restore_field(name: str, field_name: str) -> Response:
 
 @bp.get("/objects/<name>/history")
 def object_history(name: str) -> Response:
+    _require_setup()
     return _respond({"api_name": name, "history": _service().history(name)})
 
 
 @bp.get("/objects/<name>/history/<int:revision>")
 def object_at_revision(name: str, revision: int) -> Response:
+    _require_setup()
     definition = _service().definition_at(name, revision)
     if definition is None:
         _service().history(name)  # 404 for an unknown object
@@ -183,6 +208,7 @@ def object_at_revision(name: str, revision: int) -> Response:
 
 @bp.get("/objects/<name>/diff")
 def object_diff(name: str) -> Response:
+    _require_setup()
     _service().history(name)
     start = _int_arg("from", required=True)
     assert start is not None
@@ -211,10 +237,30 @@ def _generic_kind(plural: str):
     return kind
 
 
+def _readable_kind(plural: str):
+    """A kind the user may read components of (403 for a setup-only kind)."""
+    kind = _generic_kind(plural)
+    if not setup_view.kind_visible(current_access(), kind.name):
+        raise Forbidden(f"{plural} are setup: this needs the view_setup permission")
+    return kind
+
+
+def _warned(response: Response, kind: str, definition: Any) -> Response:
+    """A permission set that opens derived fields answers a warning naming what they show."""
+    if kind == "permission_set" and isinstance(definition, dict):
+        with current_org().reading() as (_conn, model):
+            for text in setup_view.derived_grant_warnings(model, definition):
+                response.headers.add("Warning", f'299 crm "{text}"')
+    return response
+
+
 @bp.get("/<plural>")
 def list_components(plural: str) -> Response:
-    kind = _generic_kind(plural)
-    return _respond({plural: _service().list_components(kind.name)})
+    kind = _readable_kind(plural)
+    access = current_access()
+    found = _service().list_components(kind.name)
+    shown = [c for c in found if setup_view.component_visible(access, kind.name, c)]
+    return _respond({plural: shown})
 
 
 @bp.post("/<plural>")
@@ -226,13 +272,16 @@ def create_component(plural: str) -> Response:
     name = kind.component_name(raw)
     response = _respond(_service().get_component(kind.name, name), result, 201)
     response.headers["Location"] = f"/api/v1/metadata/{plural}/{name}"
-    return response
+    return _warned(response, kind.name, raw)
 
 
 @bp.get("/<plural>/<name>")
 def get_component(plural: str, name: str) -> Response:
-    kind = _generic_kind(plural)
-    return _respond(_service().get_component(kind.name, name))
+    kind = _readable_kind(plural)
+    found = _service().get_component(kind.name, name)
+    if not setup_view.component_visible(current_access(), kind.name, found):
+        raise NotFound(f"no {kind.name} '{name}'")
+    return _respond(found)
 
 
 @bp.put("/<plural>/<name>")
@@ -244,7 +293,7 @@ def replace_component(plural: str, name: str) -> Response:
     if names_itself and kind.per_object and kind.component_name(raw) != name:
         raise ValidationFailed({"api_name": f"the definition names '{kind.component_name(raw)}'"})
     result = _service().put_component(kind.name, raw, author_id=_author())
-    return _respond(_service().get_component(kind.name, name), result)
+    return _warned(_respond(_service().get_component(kind.name, name), result), kind.name, raw)
 
 
 @bp.delete("/<plural>/<name>")

@@ -64,3 +64,26 @@ def edits(client, obj, record_id) -> bool:
     response = client.patch(f"/api/v1/records/{obj}/{record_id}", json={"name": "changed"})
     assert response.status_code in (200, 403, 404), response.get_json()
     return response.status_code == 200
+
+
+@pytest.fixture
+def confidential(api, load_metadata, make_user):
+    """The security org plus clients and deals with confidential fields
+    (``tests/fixtures/confidential``): sellers may not read a deal's margin nor a
+    client's tier; the keeper reads encrypted notes in plaintext; the admin reads all."""
+    load_metadata("security")
+    load_metadata("confidential")
+    users = SimpleNamespace(admin=api)
+    users.seller = make_user(
+        "seller@example.com", profile="sales_rep", role="sales_rep", sets=("deal_rep",)
+    )
+    users.other_seller = make_user(
+        "other.seller@example.com", profile="sales_rep", role="sales_rep", sets=("deal_rep",)
+    )
+    users.manager = make_user(
+        "deal.manager@example.com", profile="sales_rep", role="sales_manager", sets=("deal_rep",)
+    )
+    users.keeper = make_user(
+        "keeper@example.com", profile="sales_rep", sets=("deal_rep", "vault_keeper")
+    )
+    return users
