@@ -124,3 +124,46 @@ def test_search_never_indexes_the_plaintext_of_an_encrypted_field(org, confident
     with org.db.read() as conn:
         bodies = [r[0] for r in conn.exec_driver_sql("SELECT body FROM sys_search")]
     assert not any("zebracode" in (b or "") for b in bodies)
+
+
+def test_crm_upgrade_encrypts_history_written_in_plaintext_before(
+    org, confidential, database_url, tmp_path
+):
+    from click.testing import CliRunner
+
+    from crm_platform.cli import main
+    from crm_platform.core import new_id, utc_now
+
+    record = create(confidential.admin, "client", name="Acme", secret_note=NEW_NOTE)
+    with org.db.write() as conn:  # a row as history kept it before it was encrypted
+        conn.execute(
+            field_history.insert().values(
+                id=new_id(),
+                object="client",
+                record_id=record["id"],
+                field="secret_note",
+                old_value=NOTE,
+                new_value=NEW_NOTE,
+                changed_by=confidential.seller.user_id,
+                changed_at=utc_now(),
+            )
+        )
+    env = {"CRM_DATABASE_URL": database_url, "CRM_INSTANCE_PATH": str(tmp_path / "instance")}
+
+    result = CliRunner().invoke(main, ["upgrade"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "in 1 rows" in result.output
+
+    with org.db.read() as conn:
+        stored = conn.execute(
+            sa.select(field_history.c.old_value, field_history.c.new_value).where(
+                field_history.c.record_id == record["id"]
+            )
+        ).one()
+    assert all(v.startswith("v1:") for v in stored)
+    (entry,) = note_history(confidential.keeper, record["id"])
+    assert (entry["old_value"], entry["new_value"]) == (NOTE, NEW_NOTE)
+    (entry,) = note_history(confidential.seller, record["id"])
+    assert entry["new_value"] == masked(NEW_NOTE)
+    again = CliRunner().invoke(main, ["upgrade"], env=env, catch_exceptions=False)
+    assert "Encrypted" not in again.output
