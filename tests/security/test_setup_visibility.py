@@ -6,6 +6,7 @@ admins and setup viewers see everything."""
 from __future__ import annotations
 
 import pytest
+from openapi_spec_validator import validate as validate_openapi
 
 DOC = "/api/v1/openapi.json"
 
@@ -141,6 +142,7 @@ def test_admins_and_setup_viewers_see_every_definition(payroll, make_user):
 def test_the_openapi_document_of_a_rep_names_no_hidden_object_or_field(payroll):
     body = payroll.seller.get(DOC).get_data(True)
     document = payroll.seller.get(DOC).get_json()
+    validate_openapi(document)
     assert "/records/deal" in document["paths"]
     assert not any(p.startswith("/records/payroll") for p in document["paths"])
     for secret in ('"margin"', '"margin_pct"', '"client_tier"', '"best_margin"', "Platinum"):
