@@ -182,3 +182,24 @@ def test_a_viewer_rollup_over_its_own_object_is_refused_in_setup(confidential):
     )
     assert response.status_code == 400
     assert "visibility" in response.get_data(True)
+
+
+def test_a_formula_over_a_granted_formula_over_a_hidden_field_stays_hidden(confidential, deals):
+    """A read_derived grant opens one field: a formula reading it still depends on the
+    hidden field underneath (grant that formula too to open it)."""
+    added = confidential.admin.post(
+        "/api/v1/metadata/objects/deal/fields",
+        json={
+            "api_name": "band_label",
+            "type": "formula",
+            "return_type": "text",
+            "expression": "UPPER(margin_band)",
+        },
+    )
+    assert added.status_code == 201, added.get_json()
+
+    seller = confidential.seller
+    assert "band_label" not in seller.get(f"/api/v1/records/deal/{deals.mine[0]}").get_json()
+    refused_as_unknown(seller.get("/api/v1/records/deal?where=band_label == 'LOW'"), "band_label")
+    admin_view = confidential.admin.get(f"/api/v1/records/deal/{deals.theirs}").get_json()
+    assert admin_view["band_label"] == "HIGH"
