@@ -126,8 +126,16 @@ def _initialise(
 @main.command()
 def upgrade() -> None:
     """Migrate the platform tables to this version of crm-platform."""
-    upgrade_platform(_org().db)
+    org = _org()
+    upgrade_platform(org.db)
     click.echo("Platform tables are up to date.")
+    if org.exists():
+        from .runtime.records.handlers import seal_plaintext_history
+
+        with org.db.write() as conn:
+            sealed = seal_plaintext_history(conn, org.models.model_for(conn), org.records.cipher)
+        if sealed:
+            click.echo(f"Encrypted the history of encrypted fields in {sealed} rows.")
 
 
 @main.command()

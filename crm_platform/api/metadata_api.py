@@ -12,11 +12,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from crm_platform.core import NotFound, ValidationFailed
+from crm_platform.core import Forbidden, NotFound, ValidationFailed
 from crm_platform.core.inputs import MAX_SQL_INTEGER as MAX_REVISION
 from crm_platform.metadata import ChangeResult, fold_presented, present_field, present_object
+from crm_platform.runtime.security import setup_view
 
-from .auth import current_org, current_user, require_admin
+from .auth import current_access, current_org, current_user, require_admin
 from .jsonio import read_json
 from .languages import label_chooser
 
@@ -41,7 +42,13 @@ def _respond(body: Any, result: ChangeResult | None = None, status: int = 200) -
     return response
 
 
+def _definition() -> Any:
+    """The request's definition, folded back from the presented form if it is in it."""
+    return fold_presented(read_json(request))
+
+
 def _object(definition: dict[str, Any]) -> dict[str, Any]:
+    """An object's definition as an administrator writes it, labels resolved."""
     return present_object(definition, label_chooser())
 
 
@@ -49,9 +56,19 @@ def _field(definition: dict[str, Any]) -> dict[str, Any]:
     return present_field(definition, label_chooser())
 
 
-def _definition() -> Any:
-    """The request's definition, folded back from the presented form if it is in it."""
-    return fold_presented(read_json(request))
+def _require_setup() -> None:
+    """Revisions, diffs and deleted definitions are setup: a user who does not administer
+    the org sees the metadata only as it is now, as far as they may read it."""
+    if not setup_view.sees_setup(current_access()):
+        raise Forbidden("this needs the view_setup or customize_application permission")
+
+
+def _shown_object(definition: dict[str, Any]) -> dict[str, Any]:
+    """The object as the caller may see it (404 when they may not read it), labels resolved."""
+    shown = setup_view.object_definition(current_access(), definition)
+    if shown is None:
+        raise NotFound(f"no object '{definition['api_name']}'")
+    return _object(shown)
 
 
 def _flag(name: str) -> bool:
@@ -91,9 +108,11 @@ def metadata_index() -> Response:
 
 @bp.get("/objects")
 def list_objects() -> Response:
+    access = current_access()
     objects = _service().list_objects(include_deleted=_flag("include_deleted"))
+    shown = [setup_view.object_definition(access, o) for o in objects]
     choose = label_chooser()
-    return _respond({"objects": [present_object(o, choose) for o in objects]})
+    return _respond({"objects": [present_object(o, choose) for o in shown if o is not None]})
 
 
 @bp.post("/objects")
@@ -109,7 +128,7 @@ def create_object() -> Response:
 
 @bp.get("/objects/<name>")
 def get_object(name: str) -> Response:
-    return _respond(_object(_service().get_object(name, include_deleted=True)))
+    return _respond(_shown_object(_service().get_object(name, include_deleted=True)))
 
 
 @bp.patch("/objects/<name>")
@@ -151,11 +170,11 @@ def restore_object(name: str) -> Response:
 def list_fields(name: str) -> Response:
     choose = label_chooser()
     if _flag("deleted"):
+        _require_setup()
         _service().get_object(name)
         deleted = _service().deleted_fields(name)
         return _respond({"fields": [present_field(f, choose) for f in deleted]})
-    fields = _service().get_object(name)["fields"]
-    return _respond({"fields": [present_field(f, choose) for f in fields]})
+    return _respond({"fields": _shown_object(_service().get_object(name))["fields"]})
 
 
 @bp.post("/objects/<name>/fields")
@@ -171,7 +190,12 @@ def add_field(name: str) -> Response:
 
 @bp.get("/objects/<name>/fields/<field_name>")
 def get_field(name: str, field_name: str) -> Response:
-    return _respond(_field(_service().get_field(name, field_name)))
+    shown = setup_view.field_definition(
+        current_access(), name, _service().get_field(name, field_name)
+    )
+    if shown is None:
+        raise NotFound(f"no field '{field_name}' on '{name}'")
+    return _respond(_field(shown))
 
 
 @bp.patch("/objects/<name>/fields/<field_name>")
@@ -201,7 +225,9 @@ def change_type(name: str, field_name: str) -> Response:
 
 @bp.get("/objects/<name>/fields/<field_name>/usages")
 def field_usages(name: str, field_name: str) -> Response:
-    """Every component that refers to the field: kind, name and where."""
+    """Every component that refers to the field: kind, name and where (setup: it names
+    rules and fields the caller may not be able to read)."""
+    _require_setup()
     usages = _service().field_usages(name, field_name)
     return _respond({"object": name, "field": field_name, "usages": usages})
 
@@ -209,6 +235,7 @@ def field_usages(name: str, field_name: str) -> Response:
 @bp.get("/objects/<name>/aliases")
 def object_aliases(name: str) -> Response:
     """The old names the object and its fields still answer to in the record API."""
+    _require_setup()
     return _respond(_service().aliases(name))
 
 
@@ -248,11 +275,13 @@ def restore_field(name: str, field_name: str) -> Response:
 
 @bp.get("/objects/<name>/history")
 def object_history(name: str) -> Response:
+    _require_setup()
     return _respond({"api_name": name, "history": _service().history(name)})
 
 
 @bp.get("/objects/<name>/history/<int:revision>")
 def object_at_revision(name: str, revision: int) -> Response:
+    _require_setup()
     _revision_number(revision, "revision")
     definition = _service().definition_at(name, revision)
     if definition is None:
@@ -262,6 +291,7 @@ def object_at_revision(name: str, revision: int) -> Response:
 
 @bp.get("/objects/<name>/diff")
 def object_diff(name: str) -> Response:
+    _require_setup()
     _service().history(name)
     start = _int_arg("from", required=True)
     assert start is not None
@@ -291,10 +321,30 @@ def _generic_kind(plural: str):
     return kind
 
 
+def _readable_kind(plural: str):
+    """A kind the user may read components of (403 for a setup-only kind)."""
+    kind = _generic_kind(plural)
+    if not setup_view.kind_visible(current_access(), kind.name):
+        raise Forbidden(f"{plural} are setup: this needs the view_setup permission")
+    return kind
+
+
+def _warned(response: Response, kind: str, definition: Any) -> Response:
+    """A permission set that opens derived fields answers a warning naming what they show."""
+    if kind == "permission_set" and isinstance(definition, dict):
+        with current_org().reading() as (_conn, model):
+            for text in setup_view.derived_grant_warnings(model, definition):
+                response.headers.add("Warning", f'299 crm "{text}"')
+    return response
+
+
 @bp.get("/<plural>")
 def list_components(plural: str) -> Response:
-    kind = _generic_kind(plural)
-    return _respond({plural: _service().list_components(kind.name)})
+    kind = _readable_kind(plural)
+    access = current_access()
+    found = _service().list_components(kind.name)
+    shown = [c for c in found if setup_view.component_visible(access, kind.name, c)]
+    return _respond({plural: shown})
 
 
 @bp.post("/<plural>")
@@ -306,13 +356,16 @@ def create_component(plural: str) -> Response:
     name = kind.component_name(raw)
     response = _respond(_service().get_component(kind.name, name), result, 201)
     response.headers["Location"] = f"/api/v1/metadata/{plural}/{name}"
-    return response
+    return _warned(response, kind.name, raw)
 
 
 @bp.get("/<plural>/<name>")
 def get_component(plural: str, name: str) -> Response:
-    kind = _generic_kind(plural)
-    return _respond(_service().get_component(kind.name, name))
+    kind = _readable_kind(plural)
+    found = _service().get_component(kind.name, name)
+    if not setup_view.component_visible(current_access(), kind.name, found):
+        raise NotFound(f"no {kind.name} '{name}'")
+    return _respond(found)
 
 
 @bp.put("/<plural>/<name>")
@@ -324,7 +377,7 @@ def replace_component(plural: str, name: str) -> Response:
     if names_itself and kind.per_object and kind.component_name(raw) != name:
         raise ValidationFailed({"api_name": f"the definition names '{kind.component_name(raw)}'"})
     result = _service().put_component(kind.name, raw, author_id=_author())
-    return _respond(_service().get_component(kind.name, name), result)
+    return _warned(_respond(_service().get_component(kind.name, name), result), kind.name, raw)
 
 
 @bp.delete("/<plural>/<name>")

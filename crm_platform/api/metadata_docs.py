@@ -87,6 +87,8 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
             "get": {
                 "operationId": "metadata_list_objects",
                 "summary": "Every object with its fields",
+                "description": "Without `customize_application` or `view_setup`: only the "
+                "objects and fields you may read (ADR 0019).",
                 "tags": tags,
                 "parameters": [
                     {
@@ -133,7 +135,9 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
             "get": {
                 "operationId": "metadata_get_object",
                 "summary": "One object's definition with its fields",
-                "description": "An object in the recycle bin is found too (with `status`).",
+                "description": "An object in the recycle bin is found too (with `status`). "
+                "Without `customize_application` or `view_setup`: only fields you may read; "
+                "an object you may not read is not found.",
                 "tags": tags,
                 "responses": {
                     "200": _metadata_response("The object", ref("MetadataObject")),
@@ -208,7 +212,7 @@ def _add_metadata_endpoints(spec: APISpec) -> None:
         operations={
             "get": {
                 "operationId": "metadata_object_history",
-                "summary": "An object's revisions, newest first",
+                "summary": "An object's revisions, newest first (`view_setup`)",
                 "tags": tags,
                 "responses": {
                     "200": _metadata_response("The revisions", ref("MetadataHistory")),
@@ -435,6 +439,9 @@ def _add_kind_endpoints(spec: APISpec, kind: Kind) -> None:
             "get": {
                 "operationId": f"metadata_list_{plural}",
                 "summary": f"Every active {label}",
+                "description": "Validation rules: those whose condition you may read; "
+                "the security kinds (permission sets, roles, groups, queues, sharing "
+                "rules) need `view_setup` or `customize_application` (ADR 0019).",
                 "tags": tags,
                 "responses": {
                     "200": _metadata_response(

@@ -140,6 +140,9 @@ ROLLUP = RollupType(
             "function": {"enum": ["count", "sum", "min", "max"]},
             "field": {"type": "string"},
             "filter": {"type": "string", "maxLength": 4000},
+            # all: every child counts (as Salesforce's roll-ups do); viewer: computed at
+            # read time from the children the reader may see (docs/adr: roll-up visibility)
+            "visibility": {"enum": ["all", "viewer"]},
         },
         required=["relation", "function"],
     ),

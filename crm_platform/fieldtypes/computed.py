@@ -47,7 +47,9 @@ class FormulaType(FieldType):
 
     def read_schema(self, definition: Definition, column_type: Any = None) -> dict[str, Any]:
         schema = self.return_type(definition).result_schema(definition)
-        note = f"Computed from `{definition['expression']}`."
+        # a reader who may not see what the formula reads is not shown its expression
+        expression = definition.get("expression")
+        note = f"Computed from `{expression}`." if expression else "Computed by the platform."
         schema["description"] = f"{note} {schema.get('description', '')}".strip()
         return apischema.nullable(schema)
 

@@ -195,6 +195,12 @@ def _rollup_problems(
         return
     if obj["api_name"] not in (link.get("targets") or [link["target"]]):
         yield ("relation", f"'{child_name}.{link_name}' does not point at '{obj['api_name']}'")
+    if field_def.get("visibility") == "viewer" and (
+        child_name == obj["api_name"] or link.get("targets")
+    ):
+        # computed at read time as a subquery correlated to the parent's row: a roll-up
+        # over the object itself, or over a polymorphic lookup, cannot be told apart there
+        yield ("visibility", "viewer roll-ups need a lookup from another object, not polymorphic")
     function = field_def["function"]
     summarised = field_def.get("field")
     if function == "count":

@@ -31,6 +31,7 @@ from crm_platform.metadata import (
 )
 from crm_platform.metadata.ddl import field_columns, quoted, system_columns
 
+from .security.dependencies import FieldKey, close_dependencies, direct_dependencies
 from .security.model import SecurityModel, compile_security
 
 
@@ -98,6 +99,7 @@ class Rollup:
     function: str
     summarised: str | None
     filter: str | None
+    visibility: str = "all"  # all: every child counts; viewer: the children the reader sees
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,11 @@ class OrgModel:
     default_language: str = "en"  # the org's locale: labels fall back to it
     # old object name -> (current name, when it was renamed): still answered to, deprecated
     object_aliases: Mapping[str, tuple[str, str]] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    # Every field each formula or roll-up is computed from (closed over formulas of
+    # formulas and lookups): derived values inherit their read restrictions.
+    field_dependencies: Mapping[FieldKey, frozenset[FieldKey]] = dataclasses.field(
         default_factory=lambda: MappingProxyType({})
     )
 
@@ -136,6 +143,8 @@ class _CompiledObject:
     model: ObjectModel
     relations: tuple[tuple[str, Relation], ...]  # (target, relation)
     rollups: tuple[tuple[str, Rollup], ...]  # (child, rollup)
+    # the paths each formula or roll-up of the object reads (see security.dependencies)
+    dependencies: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()
 
     def compiled_from(self, header: Component, fields: Mapping[str, Component]) -> bool:
         # Snapshots share unchanged groups, so identity settles it nearly always.
@@ -176,7 +185,9 @@ class ModelCompiler:
 def _assemble(snapshot: Snapshot, parts: Mapping[str, _CompiledObject]) -> OrgModel:
     relations: dict[str, list[Relation]] = {}
     rollups: dict[str, list[Rollup]] = {}
-    for part in parts.values():
+    direct: dict[FieldKey, tuple[tuple[str, ...], ...]] = {}
+    for name, part in parts.items():
+        direct.update(((name, field), paths) for field, paths in part.dependencies)
         for target, relation in part.relations:
             relations.setdefault(target, []).append(relation)
         for child, rollup in part.rollups:
@@ -199,6 +210,9 @@ def _assemble(snapshot: Snapshot, parts: Mapping[str, _CompiledObject]) -> OrgMo
                 if (alias := part.header.physical.get("alias")) and alias["name"] not in parts
             }
         ),
+        field_dependencies=close_dependencies(
+            {name: part.model for name, part in parts.items()}, direct
+        ),
     )
 
 
@@ -215,6 +229,11 @@ def _compile_part(header: Component, fields: Mapping[str, Component]) -> _Compil
         model,
         tuple((target, r) for target, found in relations.items() for r in found),
         tuple((child, r) for child, found in rollups.items() for r in found),
+        tuple(
+            (f.api_name, direct_dependencies(model, f))
+            for f in model.fields.values()
+            if f.type in {"formula", "rollup_summary"}
+        ),
     )
 
 
@@ -245,6 +264,7 @@ def _index_field(
                 definition["function"],
                 definition.get("field"),
                 definition.get("filter"),
+                definition.get("visibility", "all"),
             )
         )
 

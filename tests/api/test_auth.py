@@ -65,8 +65,12 @@ def test_api_access_needs_api_enabled(make_user):
     assert "api_enabled" in response.get_json()["detail"]
 
 
-def test_a_non_admin_can_read_but_not_change_metadata(api, rep):
+def test_a_non_admin_can_read_but_not_change_metadata(api, rep, put_metadata):
     api.post("/api/v1/metadata/objects", json={"api_name": "project"})
+    put_metadata(
+        "permission_set",
+        {"api_name": "api_user", "system": ["api_enabled"], "objects": {"project": {"read": True}}},
+    )
 
     assert rep.get("/api/v1/metadata/objects/project").status_code == 200
     refused = rep.post("/api/v1/metadata/objects", json={"api_name": "task"})

@@ -147,3 +147,26 @@ def make_person(org, app):
         return client
 
     return make
+
+
+@pytest.fixture
+def confidential(api, load_metadata, make_user):
+    """The security org plus clients and deals with confidential fields
+    (``tests/fixtures/confidential``): sellers may not read a deal's margin nor a
+    client's tier; the keeper reads encrypted notes in plaintext; the admin reads all."""
+    load_metadata("security")
+    load_metadata("confidential")
+    users = SimpleNamespace(admin=api)
+    users.seller = make_user(
+        "seller@example.com", profile="sales_rep", role="sales_rep", sets=("deal_rep",)
+    )
+    users.other_seller = make_user(
+        "other.seller@example.com", profile="sales_rep", role="sales_rep", sets=("deal_rep",)
+    )
+    users.manager = make_user(
+        "deal.manager@example.com", profile="sales_rep", role="sales_manager", sets=("deal_rep",)
+    )
+    users.keeper = make_user(
+        "keeper@example.com", profile="sales_rep", sets=("deal_rep", "vault_keeper")
+    )
+    return users

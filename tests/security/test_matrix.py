@@ -166,9 +166,12 @@ def test_field_permissions_on_every_path(api, make_user, put_metadata, grant):
     updated = user.patch(f"{REC}/thing_private/{record['id']}", json={"secret": "y"})
     assert (created.status_code == 201) == editable
     assert (updated.status_code == 200) == editable
-    if not editable:
+    if not editable and readable:  # read-only: refused, and told why
         assert created.status_code == updated.status_code == 403
         assert "secret" in updated.get_json()["errors"]
+    if not readable:  # hidden: refused exactly as a field that does not exist
+        assert created.status_code == updated.status_code == 400
+        assert updated.get_json()["errors"] == {"secret": ["unknown field of thing_private"]}
 
 
 # --- org-wide default x relationship ---------------------------------------------------

@@ -72,9 +72,10 @@ def test_writing_a_read_only_field_is_403_naming_it(people):
     assert people.rep.get(f"{REC}/opportunity/{deal['id']}").get_json()["discount"] is None
 
 
-def test_writing_a_hidden_field_is_403(people):
+def test_writing_a_hidden_field_answers_like_an_unknown_field(people):
     response = people.rep.post(f"{REC}/account", json={"name": "A", "annual_revenue": 5})
-    assert response.status_code == 403
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == {"annual_revenue": ["unknown field of account"]}
 
 
 def test_encrypted_text_is_masked_unless_view_encrypted(people):

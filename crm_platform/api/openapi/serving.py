@@ -1,12 +1,16 @@
 """``GET /api/v1/openapi.json``: the document as the metadata is *now*, cached per version.
 
-It is built once per metadata version and kept in a cache object in
+It is built once per metadata version and audience and kept in a cache object in
 ``app.extensions`` (never a module global): adding a field moves the version, so
-the next fetch describes it.
+the next fetch describes it. The document describes what the caller may read: a user
+who does not administer the org gets the objects and fields their permissions show
+(``runtime.security.setup_view``), so it names no hidden field; users with the same
+access share one cached document.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -14,11 +18,12 @@ from typing import Any
 from apispec import APISpec
 from flask import Blueprint, Response, current_app, request
 
-from crm_platform.api.auth import current_org
+from crm_platform.api.auth import current_access, current_org
 from crm_platform.api.languages import document_language, fixed_chooser
 from crm_platform.api.metadata_api import VERSION_HEADER
 from crm_platform.metadata import KindRegistry, label_languages
 from crm_platform.runtime import OrgModel
+from crm_platform.runtime.security import setup_view
 
 from .components import JSON, error_responses
 from .document import build_openapi
@@ -26,6 +31,7 @@ from .document import build_openapi
 bp = Blueprint("openapi", __name__)
 
 EXTENSION = "crm_openapi"
+MAX_AUDIENCES = 64  # documents kept per metadata version (one per distinct access)
 
 
 class DocumentCache:
@@ -35,7 +41,7 @@ class DocumentCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._version: int | None = None
-        self._documents: dict[tuple[str, tuple[str, ...], str], bytes] = {}
+        self._documents: dict[tuple[Any, ...], bytes] = {}
         self._languages: frozenset[str] | None = None  # of ``_version``, once found
 
     def languages(self, model: OrgModel) -> frozenset[str]:
@@ -62,18 +68,32 @@ class DocumentCache:
         dumps: Callable[[Any], str],
         registry: KindRegistry | None = None,
         language: str = "en",
+        audience: tuple[Any, ...] = ("all",),
+        shown: Callable[[], OrgModel] | None = None,
     ) -> bytes:
         """The document for ``model`` in ``language`` (else the org's default language),
-        built (outside the lock) only when not cached yet."""
-        key = (server_url, tuple(registry.kinds) if registry is not None else (), language)
+        built (outside the lock) only when not cached yet.
+
+        ``audience`` names what the caller may read (``setup_view.audience_key``) and
+        ``shown()`` gives the model as they may see it (``model`` itself by default).
+        """
+        key = (
+            server_url,
+            tuple(registry.kinds) if registry is not None else (),
+            language,
+            audience,
+        )
         with self._lock:
             if self._version == model.version and key in self._documents:
                 return self._documents[key]
+        seen = shown() if shown is not None else model
         labels = fixed_chooser(language, model.default_language)
-        body = dumps(build_openapi(model, server_url, registry, labels=labels)).encode("utf-8")
+        body = dumps(build_openapi(seen, server_url, registry, labels=labels)).encode("utf-8")
         with self._lock:
             self._start(model.version)
             if model.version == self._version:
+                if len(self._documents) >= MAX_AUDIENCES:
+                    self._documents.clear()
                 self._documents[key] = body
         return body
 
@@ -92,18 +112,33 @@ def _install_cache(state: Any) -> None:
 def openapi_document() -> Response:
     """The OpenAPI document for the metadata version this request sees."""
     org = current_org()
-    with org.db.read() as conn:
-        model = org.models.model_for(conn)
+    access = current_access()
+    model = access.model  # the version the request's authentication read
     server_url = request.script_root + request.path.removesuffix("/openapi.json")
     cache: DocumentCache = current_app.extensions[EXTENSION]
     language = document_language(cache.languages(model), model.default_language)
-    body = cache.get(model, server_url, current_app.json.dumps, org.registry, language)
+    audience = setup_view.audience_key(model, access)
+    body = cache.get(
+        model,
+        server_url,
+        current_app.json.dumps,
+        org.registry,
+        language,
+        audience,
+        lambda: setup_view.visible_model(model, access),
+    )
     response = Response(body, mimetype=JSON)
     response.headers[VERSION_HEADER] = str(model.version)
     response.headers["Content-Language"] = language
     response.vary.add("Accept-Language")
-    response.set_etag(f"metadata-{model.version}-{language}")
+    tag = f"metadata-{model.version}-{language}"
+    response.set_etag(tag if audience == ("all",) else f"{tag}-{_digest(audience)}")
     return response.make_conditional(request)
+
+
+def _digest(audience: tuple[Any, ...]) -> str:
+    """A short stable digest of an audience key, for the ETag (documents differ per access)."""
+    return hashlib.sha256(repr(audience).encode()).hexdigest()[:16]
 
 
 def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:

@@ -72,14 +72,20 @@ class RecordCodec:
     readers: Mapping[str, FieldReader]
     encrypted: bool  # some field is encrypted_text: reads and writes need the cipher
 
-    def load(self, data: Any) -> dict[str, Any]:
-        """Field values from a JSON body; every problem at once, each under its field."""
+    def load(self, data: Any, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """Field values from a JSON body; every problem at once, each under its field.
+
+        ``hidden``: the fields the writer may not read, refused exactly as unknown
+        fields are (before any type check, so no answer tells them apart).
+        """
         if not isinstance(data, Mapping):
             raise ValidationFailed({"(root)": "expected a JSON object of field values"})
         errors: dict[str, list[str]] = {}
         accepted = {}
         for key, value in data.items():
-            if key in self.writable or key in WRITABLE_SYSTEM_FIELDS:
+            if key in hidden:
+                errors[key] = [f"unknown field of {self.obj.api_name}"]
+            elif key in self.writable or key in WRITABLE_SYSTEM_FIELDS:
                 accepted[key] = value
             elif key in SYSTEM_FIELDS or key in self.obj.fields:
                 errors[key] = ["read-only field"]

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 
 from crm_platform.core import after_commit
+from crm_platform.core.crypto import FieldCipher
 
 from ..model import ObjectModel, OrgModel
 from ..users import User
@@ -107,6 +108,8 @@ class EventServices(Protocol):
 
     def compiled(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any: ...
 
+    def cipher_for(self, obj: ObjectModel) -> FieldCipher | None: ...
+
 
 @dataclass(frozen=True)
 class EventContext:
@@ -168,6 +171,12 @@ class EventContext:
     def compiled(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         """What ``build()`` makes, kept for this metadata version (statements, plans)."""
         return self._services.compiled(key, build)
+
+    @property
+    def cipher(self) -> FieldCipher | None:
+        """The org's cipher when the object has encrypted fields (for platform tables that
+        keep field values, such as history: they hold ciphertext, never plaintext)."""
+        return self._services.cipher_for(self.object)
 
     def after_commit(self, work: Callable[[], None]) -> None:
         """Run ``work`` once the transaction commits; never if it rolls back."""

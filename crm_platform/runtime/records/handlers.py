@@ -7,10 +7,17 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
 from crm_platform.core import new_id
+from crm_platform.core.crypto import PREFIX as CIPHER_PREFIX
+from crm_platform.core.crypto import FieldCipher
 from crm_platform.core.tables import field_history, shares
 from crm_platform.expressions import ValueType
+from crm_platform.fieldtypes import field_type
 
+from ..model import OrgModel
 from ..security.shares import refresh_rule_shares
 from . import rollups, search
 from .events import EventContext, RecordEvent, RecordEvents
@@ -36,17 +43,30 @@ def register_platform_handlers(events: RecordEvents) -> None:
 
 
 def record_field_history(ctx: EventContext) -> None:
-    """One history row per changed field of an object or field that tracks history."""
+    """One history row per changed field of an object or field that tracks history.
+
+    An encrypted field's old and new values are stored encrypted (bound to the field and
+    to history), so the history table never holds its plaintext; reading history masks
+    them like the field (``reads.history``).
+    """
     obj = ctx.object
     whole_object = bool(obj.definition.get("track_history"))
+
+    def stored(name: str, value: Any) -> Any:
+        if value is not None and field_type(obj.fields[name].type).encrypted:
+            cipher = ctx.cipher
+            assert cipher is not None
+            return cipher.encrypt(str(value), history_context(obj.api_name, name))
+        return _jsonable(value)
+
     rows = [
         {
             "id": new_id(),
             "object": obj.api_name,
             "record_id": change.record_id,
             "field": name,
-            "old_value": _jsonable((change.before or {}).get(name)),
-            "new_value": _jsonable((change.after or {}).get(name)),
+            "old_value": stored(name, (change.before or {}).get(name)),
+            "new_value": stored(name, (change.after or {}).get(name)),
             "changed_by": ctx.user.id,
             "changed_at": ctx.now,
         }
@@ -133,6 +153,44 @@ def refresh_rollups(ctx: EventContext) -> None:
     rollups.recompute(
         ctx.connection, ctx.model, obj.api_name, parents, compile_filter, ctx.compiled
     )
+
+
+def history_context(object_name: str, field_name: str) -> str:
+    """The associated data of an encrypted field's history values: a history ciphertext
+    cannot be passed off as the field's own column value, or the other way round."""
+    return f"{object_name}.{field_name}#history"
+
+
+def seal_plaintext_history(conn: Connection, model: OrgModel, cipher: FieldCipher) -> int:
+    """Encrypt the history values of encrypted fields still held in plaintext (rows
+    written before history was encrypted); returns how many rows changed. Run by
+    ``crm upgrade``; a row already sealed is left alone, so running it again is a no-op."""
+    sealed = 0
+    for obj in model.objects.values():
+        names = [n for n, f in obj.fields.items() if field_type(f.type).encrypted]
+        if not names:
+            continue
+        rows = conn.execute(
+            sa.select(
+                field_history.c.id,
+                field_history.c.field,
+                field_history.c.old_value,
+                field_history.c.new_value,
+            ).where(field_history.c.object == obj.api_name, field_history.c.field.in_(names))
+        ).all()
+        for row_id, name, old, new in rows:
+            context = history_context(obj.api_name, name)
+            values = {
+                column: cipher.encrypt(str(value), context)
+                for column, value in (("old_value", old), ("new_value", new))
+                if value is not None and not str(value).startswith(CIPHER_PREFIX)
+            }
+            if values:
+                conn.execute(
+                    field_history.update().where(field_history.c.id == row_id).values(values)
+                )
+                sealed += 1
+    return sealed
 
 
 def _jsonable(value: Any) -> Any:

@@ -35,7 +35,7 @@ from crm_platform.fieldtypes import USER, field_type, path_target, split_step
 from crm_platform.fieldtypes.relations import OBJECT
 from crm_platform.metadata import SIMPLE
 
-from ..model import ObjectModel, OrgModel
+from ..model import ObjectModel, OrgModel, Rollup
 from ..security import UserAccess, access_clause
 from .codec import SYSTEM_FIELDS
 from .scope import ObjectScope
@@ -231,7 +231,58 @@ class SelectBuilder:
             return table.c[path[-1]]
         if fld.type == "formula":
             return self.formula(obj, fld.api_name, prefix)
-        return table.c[fld.columns[sub if sub is not None else SIMPLE].name]
+        return self.stored(obj, fld, table, sub)
+
+    def stored(self, obj: ObjectModel, fld, table, sub: str | None = None) -> ColumnElement:
+        """A stored field's column on ``table``; a ``visibility: viewer`` roll-up is
+        computed here instead, from the children the reader may see."""
+        column = table.c[fld.columns[sub if sub is not None else SIMPLE].name]
+        viewer = self.viewer_rollup(obj, fld, table)
+        return column if viewer is None else viewer
+
+    def viewer_rollup(self, obj: ObjectModel, fld, table=None) -> ColumnElement | None:
+        """A ``visibility: viewer`` roll-up computed for this reader, or None when the
+        stored value is what they see (another type, ``visibility: all``, or a reader who
+        sees every child)."""
+        if fld.type != "rollup_summary" or self.access is None:
+            return None
+        rollup = rollup_of(self.model, obj.api_name, fld.api_name)
+        if rollup is None or rollup.visibility != "viewer" or self.access.sees_all(rollup.child):
+            return None
+        table = obj.table if table is None else table
+        column = table.c[fld.columns[SIMPLE].name]
+        return self._viewer_rollup(rollup, table, column)
+
+    def _viewer_rollup(self, rollup: Rollup, parent_table, column) -> ColumnElement:
+        """The roll-up as a correlated subquery over the children this user may read (the
+        stored value counts every child; DESIGN §6, docs/adr: roll-up visibility)."""
+        child = self.model.objects[rollup.child]
+        ct = child.table
+        link = ct.c[child.fields[rollup.link].columns[SIMPLE].name]
+        conditions = [link == parent_table.c.id, ct.c.deleted_at.is_(None)]
+        assert self.access is not None
+        visible = access_clause(self.access, child, ct)
+        if visible is not None:
+            conditions.append(visible)
+        source: sa.FromClause = ct
+        if rollup.filter:
+            system = SelectBuilder(
+                self.model, child, self.context, self.dialect, self.expressions, None
+            )
+            _checked, condition = system.expression(
+                rollup.filter, ValueType.BOOLEAN, f"{rollup.field}.filter"
+            )
+            conditions.append(condition)
+            source = system.from_clause
+        if rollup.function == "count":
+            value: ColumnElement[Any] = sa.func.count()
+        else:
+            summarised = ct.c[child.fields[rollup.summarised].columns[SIMPLE].name]
+            value = getattr(sa.func, rollup.function)(summarised)
+        if rollup.function in {"count", "sum"}:
+            value = sa.func.coalesce(value, 0)
+        query = sa.select(value).select_from(source).where(*conditions).correlate(parent_table)
+        return sa.type_coerce(query.scalar_subquery(), column.type)
 
     def hierarchy_rows(self, path: tuple[str, ...]) -> sa.Subquery:
         """The links of the self-lookup at the end of ``path`` (``parent_account``), as rows
@@ -279,26 +330,68 @@ class SelectBuilder:
             self._formula_stack.pop()
 
     def expression(self, source: str, expected: ValueType | None, what: str) -> tuple:
-        """Compile an API expression (``where``, a sort key) against the object."""
+        """Compile an API expression (``where``, a sort key) against the object.
+
+        Field-level security comes before every other check: an expression naming a
+        field the user may not read is refused exactly as if the field did not exist
+        (same message, same position), never with a type error that would confirm it.
+        """
         try:
-            checked = self.expressions.checked(
-                self.model, self.obj, source, expected, None, self.dialect
-            )
-            self.require_readable(checked.field_paths, what)
+            try:
+                checked = self.expressions.checked(
+                    self.model, self.obj, source, expected, None, self.dialect
+                )
+            except ExpressionError:
+                self._refuse_hidden(source, expected)
+                raise
+            if not all(self.readable(p) for p in checked.field_paths):
+                self._refuse_hidden(source, expected)
             key = ("expression", source, expected)
             return checked, self.expressions.compiled(self, checked, self.column, key)
         except ExpressionError as exc:
             raise ValidationFailed({what: [exc.detail]}) from exc
 
+    def _refuse_hidden(self, source: str, expected: ValueType | None) -> None:
+        """Raise the error the expression gets when the fields this user may not read do
+        not exist; return when it names none."""
+        if self.access is None:
+            return
+        parsed = parse(source)
+        hidden = sorted(".".join(p) for p in parsed.field_paths if not self.readable(p))
+        if not hidden:
+            return
+        check(parsed, ReadableScope(self.scope, self.readable), expected)
+        raise ExpressionError(f"unknown field '{hidden[0]}'")  # the check always raises
+
     def readable(self, path: tuple[str, ...]) -> bool:
+        """Whether the user may read the field path (asks ``UserAccess.field_readable``
+        for every step); always for the system's own queries."""
         return self.access is None or self.access.path_readable(self.obj.api_name, path)
 
-    def require_readable(self, paths, what: str) -> None:
-        """A hidden field answers like an unknown one: no side channel through filters."""
-        for path in paths:
-            if not self.readable(path):
-                name = ".".join(path)
-                raise ValidationFailed({what: [f"unknown field '{name}'"]})
+
+class ReadableScope:
+    """An object's scope as one user sees it: the fields they may not read do not exist."""
+
+    def __init__(self, scope: ObjectScope, readable) -> None:
+        self.scope = scope
+        self.readable = readable
+
+    def resolve(self, path: tuple[str, ...]):
+        return self.scope.resolve(path) if self.readable(path) else None
+
+
+def rollup_of(model: OrgModel, object_name: str, field_name: str) -> Rollup | None:
+    """The compiled roll-up of a roll-up field."""
+    fld = model.objects[object_name].fields[field_name]
+    child = fld.definition["relation"].partition(".")[0]
+    return next(
+        (
+            r
+            for r in model.rollups_over.get(child, ())
+            if r.parent == object_name and r.field == field_name
+        ),
+        None,
+    )
 
 
 def _formula_scale(definition) -> int | None:
@@ -317,12 +410,17 @@ def default_paths(obj: ObjectModel, builder: SelectBuilder) -> list[tuple[str, .
 
 
 def parse_paths(raw: Sequence[str], obj: ObjectModel, builder: SelectBuilder) -> list[tuple]:
+    """The paths ``fields=`` names; one the user may not read is an unknown field. An
+    encrypted field may be named on its own (expressions never see it; the record shows
+    it masked or, with view_encrypted, in plaintext)."""
     paths = []
     for item in raw:
         path = tuple(p for p in item.strip().split(".") if p)
         if not path:
             continue
-        if builder.scope.walk(path) is None or not builder.readable(path):
+        own = obj.fields.get(path[0]) if len(path) == 1 else None
+        encrypted = own is not None and field_type(own.type).encrypted
+        if not builder.readable(path) or (not encrypted and builder.scope.walk(path) is None):
             raise ValidationFailed({"fields": f"unknown field '{item.strip()}' of {obj.api_name}"})
         paths.append(path)
     return paths
@@ -344,6 +442,9 @@ def select_record(builder: SelectBuilder, paths: list[tuple[str, ...]]) -> sa.Se
                 continue  # a system field, always there
             if fld.type == "formula":
                 computed.append(builder.formula(obj, fld.api_name, ()).label(f"f:{path[0]}"))
+            elif fld.type == "rollup_summary" and (viewer := builder.viewer_rollup(obj, fld)):
+                # counted for this reader, under the column's name: read like the column
+                computed.append(viewer.label(fld.columns[SIMPLE].name))
             else:
                 stored.append(fld.api_name)
         else:

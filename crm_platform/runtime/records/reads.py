@@ -3,12 +3,13 @@ and field-level security applied in SQL by the context's builder and visibility.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
 from crm_platform.core import NotFound
+from crm_platform.core.crypto import PREFIX as CIPHER_PREFIX
 from crm_platform.core.tables import field_history, users
 from crm_platform.expressions import ValueType
 from crm_platform.fieldtypes import field_type
@@ -18,6 +19,7 @@ from ..model import ObjectModel, OrgModel, Relation
 from . import search as search_index
 from .codec import from_columns
 from .context import RecordContext
+from .handlers import history_context
 from .query import (
     COUNT_CAP,
     ListRequest,
@@ -221,9 +223,13 @@ def shape_record(
             computed.append((path[0], f"f:{path[0]}"))
     cipher = ctx.cipher_for(obj)
     record.update(from_columns(obj, row, cipher, base_names, readers))
-    if codec.encrypted and not ctx.access.has("view_encrypted"):
+    if codec.encrypted:
         for name in base_names:
-            if readers[name].encrypted and record.get(name) is not None:
+            if (
+                readers[name].encrypted
+                and record.get(name) is not None
+                and not ctx.access.reads_plaintext(obj.api_name, name)
+            ):
                 record[name] = mask(record[name], obj.fields[name].definition.get("mask", "all"))
     for name, label in computed:
         record[name] = row[label]
@@ -272,14 +278,36 @@ def history(ctx: RecordContext, object_name: str, record_id: str) -> list[dict[s
     return [
         {
             "field": r["field"],
-            "old_value": shown(r["field"], r["old_value"]),
-            "new_value": shown(r["field"], r["new_value"]),
+            "old_value": _history_value(ctx, obj, r["field"], r["old_value"], shown),
+            "new_value": _history_value(ctx, obj, r["field"], r["new_value"], shown),
             "changed_by": {"id": r["changed_by"], "email": r["email"]},
             "changed_at": r["changed_at"],
         }
         for r in rows
         if ctx.access.field_readable(obj.api_name, r["field"])
     ]
+
+
+def _history_value(
+    ctx: RecordContext, obj: ObjectModel, name: str, value: Any, shown: Callable[[str, Any], Any]
+) -> Any:
+    """A stored history value as this user may see it: formatted by ``shown`` as the
+    record shows it; an encrypted field's values are decrypted for those who read its
+    plaintext and masked like the field for the rest (rows written before history was
+    encrypted hold plaintext: masked alike)."""
+    fld = obj.fields.get(name)
+    if value is None or fld is None or not field_type(fld.type).encrypted:
+        return shown(name, value)
+    plaintext: str | None = str(value)
+    cipher = ctx.cipher_for(obj)
+    if plaintext.startswith(CIPHER_PREFIX) and cipher is not None:
+        try:
+            plaintext = cipher.decrypt(plaintext, history_context(obj.api_name, name))
+        except ValueError:
+            plaintext = None  # tampered with, or another key: never shown
+    if plaintext is not None and ctx.access.reads_plaintext(obj.api_name, name):
+        return plaintext
+    return mask(plaintext or "", fld.definition.get("mask", "all"))
 
 
 def mask(value: str, style: str) -> str:

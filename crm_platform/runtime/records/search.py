@@ -40,10 +40,14 @@ def searchable(obj: ObjectModel) -> bool:
 
 
 def _text_fields(obj: ObjectModel):
+    """The fields whose text is indexed; never an encrypted one (its plaintext would sit
+    in the index, readable by anyone with the database)."""
     return [
         f
         for f in obj.fields.values()
-        if field_type(f.type).searched and f.definition.get("searchable", True) is not False
+        if field_type(f.type).searched
+        and not field_type(f.type).encrypted
+        and f.definition.get("searchable", True) is not False
     ]
 
 

@@ -3,14 +3,14 @@ hierarchies, owners, uniqueness) and the org's validation rules."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from crm_platform.core import Conflict, Forbidden, ValidationFailed
 from crm_platform.core.tables import users
-from crm_platform.expressions import MAX_HIERARCHY_DEPTH, ValueType
+from crm_platform.expressions import MAX_HIERARCHY_DEPTH, ValueType, parse
 from crm_platform.fieldtypes import USER, FieldType, field_type
 from crm_platform.metadata import SIMPLE
 
@@ -53,7 +53,7 @@ def validate(
     """
     checking = values if changed is None else changed
     errors = field_problems(obj, values, checking, creating=changed is None, before=before)
-    errors.update(dependent_picklist_problems(obj, values, checking))
+    errors.update(dependent_picklist_problems(obj, values, checking, _readable(ctx, obj)))
     if errors:
         raise ValidationFailed(errors)
     check_lookups(ctx, obj, [checking])
@@ -75,7 +75,7 @@ def validate_new(
     whole batch. The first failure is raised."""
     for values, _owner in records:
         errors = field_problems(obj, values, values, creating=True)
-        errors.update(dependent_picklist_problems(obj, values, values))
+        errors.update(dependent_picklist_problems(obj, values, values, _readable(ctx, obj)))
         if errors:
             raise ValidationFailed(errors)
     check_lookups(ctx, obj, [values for values, _owner in records])
@@ -111,8 +111,18 @@ def field_problems(
     return errors
 
 
-def dependent_picklist_problems(obj: ObjectModel, values, checking) -> dict[str, list[str]]:
-    """A dependent picklist's value must be valid for its controlling field's value."""
+def _readable(ctx: RecordContext, obj: ObjectModel) -> Callable[[str], bool]:
+    return lambda name: ctx.access.field_readable(obj.api_name, name)
+
+
+def dependent_picklist_problems(
+    obj: ObjectModel, values, checking, readable: Callable[[str], bool] = lambda _name: True
+) -> dict[str, list[str]]:
+    """A dependent picklist's value must be valid for its controlling field's value.
+
+    When the writer may not read the controlling field, the message names neither it
+    nor its value (``readable`` says which fields the writer may read).
+    """
     problems: dict[str, list[str]] = {}
     for name, fld in obj.fields.items():
         controlling = fld.definition.get("controlling_field")
@@ -125,7 +135,11 @@ def dependent_picklist_problems(obj: ObjectModel, values, checking) -> dict[str,
         for entry in fld.definition["values"]:
             restricted = isinstance(entry, dict) and "valid_for" in entry
             if restricted and entry["value"] == chosen and parent_value not in entry["valid_for"]:
-                problems[name] = [f"'{chosen}' is not valid when {controlling} is {parent_value!r}"]
+                problems[name] = [
+                    f"'{chosen}' is not valid when {controlling} is {parent_value!r}"
+                    if readable(controlling)
+                    else f"'{chosen}' is not valid with this record's other values"
+                ]
     return problems
 
 
@@ -338,9 +352,32 @@ def check_rules(ctx: RecordContext, obj: ObjectModel, values, before) -> None:
             ValueType.BOOLEAN,
         )
         if failed is True:
-            errors.setdefault(rule.get("field") or "(record)", []).append(rule["message"])
+            key, message = rule_error(ctx, obj, rule)
+            errors.setdefault(key, []).append(message)
     if errors:
         raise ValidationFailed(errors)
+
+
+GENERIC_RULE_MESSAGE = "the record does not meet a validation rule"
+
+
+def rule_error(ctx: RecordContext, obj: ObjectModel, rule: Mapping[str, Any]) -> tuple[str, str]:
+    """Where and how a failed rule is reported to this user.
+
+    The error sits under the rule's field, or under ``(record)`` when there is none or
+    the user may not read it. A rule whose condition reads fields the user may not read
+    still refuses the record (an oracle by design, docs/adr: confidential fields); with
+    ``generic_message: true`` such a user gets a message that names nothing, while
+    users who read every field of the condition get the admin's message.
+    """
+    field = rule.get("field")
+    key = field if field and ctx.access.field_readable(obj.api_name, field) else "(record)"
+    if not rule.get("generic_message"):
+        return key, rule["message"]
+    paths = parse(rule["condition"]).field_paths
+    if all(ctx.access.path_readable(obj.api_name, p) for p in paths):
+        return key, rule["message"]
+    return key, GENERIC_RULE_MESSAGE
 
 
 def blank(value: Any) -> bool:

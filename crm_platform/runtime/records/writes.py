@@ -49,7 +49,7 @@ def create_many(
     ids = list(record_ids) if record_ids is not None else [new_id() for _ in items]
     pending: dict[str, dict[str, Any]] = {}
     for record_id, data in zip(ids, items, strict=True):
-        values = codec.load(data)
+        values = codec.load(data, ctx.access.hidden_fields(obj.api_name))
         ctx.require_editable_fields(obj, values)
         values["owner_id"] = values.get("owner_id") or ctx.user.id
         apply_defaults(ctx, obj, values)
@@ -121,7 +121,7 @@ def update(
             f"the record changed since version {if_match} (now {current['version']})",
             extra={"current_version": current["version"]},
         )
-    values = ctx.codec(obj).load(data)
+    values = ctx.codec(obj).load(data, ctx.access.hidden_fields(obj.api_name))
     ctx.require_editable_fields(obj, values)
     before = ctx.stored_values(obj, current)
     proposed = {**before, **{k: v for k, v in values.items() if before.get(k) != v}}
@@ -159,6 +159,8 @@ def upsert(
     """Update the record whose external id is ``value``, or create it; (record, created)."""
     obj = ctx.object(object_name)
     fld = obj.fields.get(field_name)
+    if fld is not None and not ctx.access.field_readable(obj.api_name, field_name):
+        fld = None  # a field the user may not read answers like one that does not exist
     ftype = field_type(fld.type) if fld is not None else None
     if ftype is None or not (ftype.always_unique or fld.definition.get("unique")):
         raise ValidationFailed({field_name: "upserts need an external_id or unique field"})

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 
 from crm_platform.core.tables import USER_PUBLIC_COLUMNS
-from crm_platform.expressions import parse
 from crm_platform.fieldtypes import USER, field_type, path_target, split_step
 
 from ..users import User
+from .dependencies import SYSTEM_FIELD
 from .model import ALL_POWERFUL, SYSTEM_PERMISSIONS, SecurityModel
 from .principals import Principal, read_principal
 
@@ -42,6 +42,9 @@ class UserAccess:
     subordinate_roles: frozenset[str]
     security: SecurityModel
     model: OrgModel
+    # fields a set grants with read_derived: readable even when they are computed from
+    # fields the user may not read (an admin's explicit choice)
+    derived_grants: frozenset[tuple[str, str]] = frozenset()
     _readable: dict[tuple[str, str], bool] = field(default_factory=dict)
 
     # --- system and object permissions -----------------------------------------------
@@ -75,29 +78,61 @@ class UserAccess:
 
     # --- fields ---------------------------------------------------------------------
     def field_readable(self, object_name: str, field_name: str) -> bool:
-        """Whether the user may read the field (a formula: and everything it reads)."""
+        """THE decision whether the user may read a field; every output asks it (records,
+        lists, filters, sorts, search, history, aggregates, errors, setup, OpenAPI).
+
+        A field is readable with read on its object and a field grant. A formula or
+        roll-up is readable only when every field it is computed from is readable too
+        (directly, through formulas of formulas and the lookups of dotted paths: the
+        closure is compiled once per metadata version), unless a permission set grants
+        it with ``read_derived``. An encrypted field is readable masked; its plaintext
+        needs :meth:`reads_plaintext` as well.
+        """
         key = (object_name, field_name)
-        if key not in self._readable:
-            self._readable[key] = False  # a formula cycle reads as hidden
-            self._readable[key] = self._compute_readable(object_name, field_name)
-        return self._readable[key]
+        found = self._readable.get(key)
+        if found is None:
+            found = self._readable[key] = self._compute_readable(object_name, field_name)
+        return found
 
     def _compute_readable(self, object_name: str, field_name: str) -> bool:
         if not self.can(object_name, "read"):
             return False
         if self.all_powerful:
             return True
-        read, _edit = self.field_grants.get((object_name, field_name), (False, False))
-        if not read:
+        if not self._granted(object_name, field_name):
             return False
-        obj = self.model.object(object_name)
-        fld = obj.fields.get(field_name) if obj else None
-        if fld is not None and fld.type == "formula":
-            return all(
-                self.path_readable(object_name, path)
-                for path in parse(fld.definition["expression"]).field_paths
+        if (object_name, field_name) in self.derived_grants:
+            return True
+        return all(
+            self.can(dep_object, "read")
+            if dep_field == SYSTEM_FIELD
+            else self._granted(dep_object, dep_field)
+            for dep_object, dep_field in self.model.field_dependencies.get(
+                (object_name, field_name), ()
             )
-        return True
+        )
+
+    def _granted(self, object_name: str, field_name: str) -> bool:
+        """Object read and the field's own grant (no derivation considered)."""
+        if not self.can(object_name, "read"):
+            return False
+        if self.all_powerful:
+            return True
+        return self.field_grants.get((object_name, field_name), (False, False))[0]
+
+    def reads_plaintext(self, object_name: str, field_name: str) -> bool:
+        """Whether an encrypted field reads as plaintext (else masked): a readable field
+        and the ``view_encrypted`` permission."""
+        return self.field_readable(object_name, field_name) and self.has("view_encrypted")
+
+    def hidden_dependencies(self, object_name: str, field_name: str) -> list[str]:
+        """The fields a derived field is computed from that the user may not read
+        (``object.field``; what a ``read_derived`` grant would reveal)."""
+        return sorted(
+            f"{o}.{f}"
+            for o, f in self.model.field_dependencies.get((object_name, field_name), ())
+            if f != SYSTEM_FIELD and not self._granted(o, f)
+        )
 
     def path_readable(self, object_name: str, path: tuple[str, ...]) -> bool:
         """Every step of a dotted path is readable (the lookups and the field at the end).
@@ -194,6 +229,7 @@ def access_for(
         system=system,
         objects=_object_grants(sets),
         field_grants=_field_grants(sets, model),
+        derived_grants=_derived_grants(sets),
         principals=frozenset(principals),
         owner_ids=frozenset(owner_ids),
         subordinate_roles=security.subordinates(role),
@@ -214,6 +250,16 @@ def _object_grants(sets: list[Mapping[str, Any]]) -> dict[str, dict[str, bool]]:
             elif current["view_all"]:
                 current["read"] = True
     return out
+
+
+def _derived_grants(sets: list[Mapping[str, Any]]) -> frozenset[tuple[str, str]]:
+    """The derived fields a set explicitly opens (``read_derived: true``)."""
+    return frozenset(
+        tuple(name.split(".", 1))  # type: ignore[misc]
+        for permission_set in sets
+        for name, grant in permission_set.get("fields", {}).items()
+        if grant.get("read_derived") and grant.get("read", True)
+    )
 
 
 def _field_grants(sets, model: OrgModel) -> dict[tuple[str, str], tuple[bool, bool]]:
