@@ -442,7 +442,7 @@ def select_record(builder: SelectBuilder, paths: list[tuple[str, ...]]) -> sa.Se
                 continue  # a system field, always there
             if fld.type == "formula":
                 computed.append(builder.formula(obj, fld.api_name, ()).label(f"f:{path[0]}"))
-            elif fld.type == "rollup_summary" and (viewer := builder.viewer_rollup(obj, fld)):
+            elif (viewer := builder.viewer_rollup(obj, fld)) is not None:
                 # counted for this reader, under the column's name: read like the column
                 computed.append(viewer.label(fld.columns[SIMPLE].name))
             else:
