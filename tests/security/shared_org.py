@@ -7,22 +7,17 @@ The security conftest makes ``shared`` available to every module of the suite.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
-import sqlalchemy as sa
 
-from crm_platform.core import normalise_url
 from tests.conftest import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     FIXTURES,
-    ON_POSTGRES,
-    TEST_DATABASE_URL,
     ApiClient,
-    _with_search_path,
+    fresh_database_url,
     make_token,
 )
 
@@ -30,20 +25,8 @@ from tests.conftest import (
 @pytest.fixture(scope="module")
 def shared_url(tmp_path_factory) -> Iterator[str]:
     """An empty database for the module: a SQLite file, or a PostgreSQL schema."""
-    if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path_factory.mktemp('shared') / 'crm.db'}"
-        return
-    base = normalise_url(TEST_DATABASE_URL)
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield _with_search_path(base, schema)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with fresh_database_url(tmp_path_factory.mktemp("shared")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
