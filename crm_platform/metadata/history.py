@@ -59,18 +59,21 @@ def object_history(conn: Connection, object_name: str) -> list[dict[str, Any]]:
     return list(entries.values())
 
 
-def object_definition_at(conn: Connection, object_name: str, version: int) -> dict | None:
-    """The object's full definition as it was right after ``version`` (None if absent then)."""
-    ids = _component_ids(conn, object_name)
+def _revisions_at(conn: Connection, object_name: str, version: int, key: sa.Column) -> list:
+    """(``key``, after) of each of the object's components, as of its last revision at or
+    before ``version``."""
     mr = metadata_revisions
     latest = (
         sa.select(mr.c.component_id, sa.func.max(mr.c.metadata_version).label("v"))
-        .where(mr.c.component_id.in_(ids), mr.c.metadata_version <= version)
+        .where(
+            mr.c.component_id.in_(_component_ids(conn, object_name)),
+            mr.c.metadata_version <= version,
+        )
         .group_by(mr.c.component_id)
         .subquery()
     )
-    rows = conn.execute(
-        sa.select(mr.c.kind, mr.c.after).join(
+    return conn.execute(
+        sa.select(key, mr.c.after).join(
             latest,
             sa.and_(
                 latest.c.component_id == mr.c.component_id,
@@ -78,6 +81,11 @@ def object_definition_at(conn: Connection, object_name: str, version: int) -> di
             ),
         )
     ).all()
+
+
+def object_definition_at(conn: Connection, object_name: str, version: int) -> dict | None:
+    """The object's full definition as it was right after ``version`` (None if absent then)."""
+    rows = _revisions_at(conn, object_name, version, metadata_revisions.c.kind)
     header = None
     fields = []
     for kind, after in rows:
@@ -123,23 +131,7 @@ def _changed_paths(before: Any, after: Any, path: str) -> list[dict[str, Any]]:
 def names_at(conn: Connection, object_name: str, version: int) -> dict[str, str]:
     """The API names the object and its fields had right after ``version``, by component
     id (a rollback across a rename renames them back)."""
-    ids = _component_ids(conn, object_name)
-    mr = metadata_revisions
-    latest = (
-        sa.select(mr.c.component_id, sa.func.max(mr.c.metadata_version).label("v"))
-        .where(mr.c.component_id.in_(ids), mr.c.metadata_version <= version)
-        .group_by(mr.c.component_id)
-        .subquery()
-    )
-    rows = conn.execute(
-        sa.select(mr.c.component_id, mr.c.after).join(
-            latest,
-            sa.and_(
-                latest.c.component_id == mr.c.component_id,
-                latest.c.v == mr.c.metadata_version,
-            ),
-        )
-    ).all()
+    rows = _revisions_at(conn, object_name, version, metadata_revisions.c.component_id)
     return {
         component_id: after["definition"]["api_name"]
         for component_id, after in rows
