@@ -8,6 +8,7 @@ from .api import build_api_blueprint
 from .api.gate import install_input_gate
 from .api.jsonio import ExactJSONProvider
 from .api.problems import install_problem_handlers
+from .assembly import open_org
 from .core import Settings, load_settings
 from .core.crypto import load_secret_key
 from .runtime import Org
@@ -24,7 +25,7 @@ def create_app(settings: Settings | None = None, org: Org | None = None) -> Flas
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         JSON_SORT_KEYS=False,
     )
-    app.extensions["crm_org"] = org or Org.open(settings)
+    app.extensions["crm_org"] = org or open_org(settings)
     install_problem_handlers(app)
     install_input_gate(app)  # first: before sign-in, CSRF and every blueprint
     install_transport(app, settings)

@@ -212,3 +212,34 @@ search_backfills = sa.Table(
     sa.Column("finished_at", UTCDateTime),
     sa.Column("claimed_until", UTCDateTime),
 )
+
+# Automation's outbox (DESIGN §7): one row per piece of async work (a webhook, an email,
+# a scheduled trigger's actions), written in the transaction of the change that asks for
+# it and dispatched after commit. The row is the truth about the work: a broker only
+# carries its id, a worker claims it with a lease, and a run whose lease ran out (its
+# worker died) is claimed again; ``idempotency_key`` makes each piece of work unique.
+automation_runs = sa.Table(
+    "sys_automation_run",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("job", sa.String(40), nullable=False),  # what runs it: webhook, email...
+    sa.Column("source", sa.Text, nullable=False),  # what asked for it, e.g. trigger:opportunity.won
+    sa.Column("object", sa.Text),
+    sa.Column("record_id", sa.String(ID_LENGTH)),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("late", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("step", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text),
+    sa.Column("failed_step", sa.Text),
+    sa.Column("idempotency_key", sa.Text, nullable=False, unique=True),
+    sa.Column("user_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("lease_until", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Index("ix_sys_automation_run_due", "status", "due_at"),
+    sa.Index("ix_sys_automation_run_record", "object", "record_id"),
+)
