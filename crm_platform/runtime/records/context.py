@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .service import RecordService
 
 MAX_EVENT_DEPTH = 5
+_DEPTH_KEY = "crm_event_depth"
 
 
 class RecordContext:
@@ -61,7 +62,6 @@ class RecordContext:
         if access is None or access.model is not model or access.user.id != user.id:
             access = load_access(conn, user, model, model.security)
         self.access = access
-        self._event_depth = 0
 
     # --- the model and the user's rights --------------------------------------------
     def object(self, name: str) -> ObjectModel:
@@ -232,15 +232,29 @@ class RecordContext:
         batch = tuple(changes)
         if not handlers or not batch:
             return
-        if self._event_depth >= MAX_EVENT_DEPTH:
-            raise Conflict("automation recursed too deeply")
+        # the depth belongs to the transaction: sessions of other users on it (automation
+        # writing as the system user) count towards the same bound
+        depth = self.conn.info.get(_DEPTH_KEY, 0)
+        if depth >= MAX_EVENT_DEPTH:
+            raise Conflict(
+                f"automation recursed too deeply: more than {MAX_EVENT_DEPTH} levels of "
+                f"record changes fired by record changes (last on {obj.api_name}); "
+                "nothing was saved"
+            )
         context = EventContext(event, obj, batch, self, pending or {})
-        self._event_depth += 1
+        self.conn.info[_DEPTH_KEY] = depth + 1
         try:
             for handler in handlers:
                 handler(context)
         finally:
-            self._event_depth -= 1
+            self.conn.info[_DEPTH_KEY] = depth
+
+    def as_user(self, user: User) -> RecordWriter:
+        """A session of ``user`` on this same transaction (automation writes as the system
+        user: what it changes lands or rolls back with the change that fired it)."""
+        from .service import RecordSession
+
+        return RecordSession(self.service, self.conn, self.model, user)  # type: ignore[return-value]
 
 
 class RecordValues:

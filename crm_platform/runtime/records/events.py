@@ -110,6 +110,8 @@ class EventServices(Protocol):
 
     def cipher_for(self, obj: ObjectModel) -> FieldCipher | None: ...
 
+    def as_user(self, user: User) -> RecordWriter: ...
+
 
 @dataclass(frozen=True)
 class EventContext:
@@ -137,6 +139,11 @@ class EventContext:
     def records(self) -> RecordWriter:
         """Reads and writes through the record service, in this transaction, as this user."""
         return self._services.writer
+
+    def records_as(self, user: User) -> RecordWriter:
+        """Reads and writes through the record service, in this transaction, as ``user``
+        (automation acts as the system user)."""
+        return self._services.as_user(user)
 
     @property
     def connection(self) -> Connection:
