@@ -29,13 +29,32 @@ if TYPE_CHECKING:
 
 class ActionChecks(Protocol):
     """What an action's save-time check may ask of the candidate model (given by the kind's
-    validator): type-check an expression on an object, and resolve field paths."""
+    validator, which knows the expression language and the field types)."""
+
+    def object_exists(self, model: CandidateModel, name: str) -> bool: ...
+
+    def lookup_target(self, model: CandidateModel, object_name: str, name: str) -> str | None:
+        """The object a single-target lookup field of ``object_name`` points to."""
+
+    def writable_field(self, model: CandidateModel, object_name: str, name: str) -> bool:
+        """Whether an action may set the field (it exists and is not computed or a
+        system column; ``owner_id`` may be set)."""
 
     def expression(
-        self, model: CandidateModel, object_name: str, source: str, expected: Any, path: str
-    ) -> Iterable[Problem]: ...
+        self,
+        model: CandidateModel,
+        object_name: str,
+        source: str,
+        assigns_to: tuple[str, str] | None,
+        path: str,
+    ) -> Iterable[Problem]:
+        """Type-check ``source`` on ``object_name``; with ``assigns_to`` (object, field)
+        its result must suit that field."""
 
-    def field_exists(self, model: CandidateModel, object_name: str, name: str) -> bool: ...
+    def condition(
+        self, model: CandidateModel, object_name: str, source: str, path: str
+    ) -> Iterable[Problem]:
+        """Type-check a boolean condition on ``object_name``."""
 
 
 class ActionType(Protocol):

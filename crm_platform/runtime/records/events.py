@@ -128,6 +128,12 @@ class EventContext:
         return self._services.user
 
     @property
+    def services(self) -> EventServices:
+        """The record service's tools on this transaction, for extensions that act on
+        records (automation runs its actions with them)."""
+        return self._services
+
+    @property
     def model(self) -> OrgModel:
         return self._services.model
 
