@@ -2,28 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from crm_platform.metadata import KindRegistry
 from crm_platform.runtime.model import ModelCompiler
 
+from .checks import WorkflowChecks
 from .service import SERVICE_NAME, Automation, OutboxWork
 
 if TYPE_CHECKING:
     from crm_platform.runtime import Org
 
 
+class WorkflowKind(Protocol):
+    """One of automation's kinds (triggers, approval processes...): its module registers
+    the kind, its checks and its compiled-model part, then attaches to each org."""
+
+    def register(
+        self, registry: KindRegistry, compiler: ModelCompiler, checks: WorkflowChecks
+    ) -> None: ...
+
+    def attach(self, org: Org, automation: Automation) -> None: ...
+
+
+def workflow_kinds() -> Sequence[WorkflowKind]:
+    """Automation's kinds, in the order their handlers run."""
+    return ()
+
+
 @dataclass(frozen=True)
 class WorkflowExtension:
-    """Automation's kinds, its compiled model part, its event handlers and its outbox."""
+    """Automation's kinds, their compiled model parts, event handlers and the outbox."""
 
     name: str = "workflow"
 
     def register(self, registry: KindRegistry, compiler: ModelCompiler) -> None:
-        """Automation's kinds and their checks (added as each kind lands)."""
+        checks = WorkflowChecks(compiler)
+        for kind in workflow_kinds():
+            kind.register(registry, compiler, checks)
 
     def attach(self, org: Org) -> None:
         automation = Automation(org)
         org.services[SERVICE_NAME] = automation
         org.work.add(OutboxWork(automation))
+        for kind in workflow_kinds():
+            kind.attach(org, automation)
