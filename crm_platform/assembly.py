@@ -12,11 +12,11 @@ from .runtime.extensions import Extension
 from .workflow import WorkflowExtension
 
 
-def default_extensions() -> tuple[Extension, ...]:
-    """The extensions every org of this platform gets."""
-    return (WorkflowExtension(),)
+def default_extensions(settings: Settings) -> tuple[Extension, ...]:
+    """The extensions every org of this platform gets (with the deployment's settings)."""
+    return (WorkflowExtension(settings=settings),)
 
 
 def open_org(settings: Settings) -> Org:
     """Open an org with the platform's extensions attached (nothing is created)."""
-    return Org.open(settings, extensions=default_extensions())
+    return Org.open(settings, extensions=default_extensions(settings))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .webhook_settings import WebhookSettings, load_webhook_settings
 
 DEFAULT_DATABASE_URL = "sqlite:///crm.db"
 
@@ -25,6 +27,8 @@ class Settings:
     secure_cookies: str = "auto"
     # Other origins (scheme://host[:port]) whose pages may send session-authenticated writes.
     trusted_origins: tuple[str, ...] = ()
+    # where webhooks may go and the secrets that sign them (CRM_WEBHOOK_*)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     @property
     def is_sqlite(self) -> bool:
@@ -50,6 +54,7 @@ def load_settings(
             for o in os.environ.get("CRM_TRUSTED_ORIGINS", "").split(",")
             if o.strip()
         ),
+        webhooks=load_webhook_settings(os.environ),
     )
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection
 
+from crm_platform.core import Settings
 from crm_platform.metadata import CandidateModel, Problem
 
 if TYPE_CHECKING:
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 class ActionChecks(Protocol):
     """What an action's save-time check may ask of the candidate model (given by the kind's
     validator, which knows the expression language and the field types)."""
+
+    # the deployment's settings (a webhook URL must be on its allow-list)
+    settings: Settings
 
     def object_exists(self, model: CandidateModel, name: str) -> bool: ...
 
@@ -96,6 +100,8 @@ class ActionContext:
     path: str  # where the action sits in its definition, e.g. "actions[2]"
     now: datetime
     evaluator: Any = field(repr=False)  # (source, expected) -> value, on this record
+    # the record event that fired it (create, update, delete); None when none did
+    event: str | None = None
 
     def evaluate(self, source: str, expected: Any = None) -> Any:
         """An expression of the language evaluated on the record (lookups followed)."""

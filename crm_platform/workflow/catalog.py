@@ -1,4 +1,5 @@
-"""The action types automation knows, each listed once (see :mod:`.actions`)."""
+"""The action types automation knows, each listed once (see :mod:`.actions`), and the
+job types their asynchronous work runs as."""
 
 from __future__ import annotations
 
@@ -6,8 +7,15 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .actions import ActionType
+from .jobs import JobType
 from .record_actions import CreateRecord, UpdateRecord
+from .webhooks import WebhookAction, WebhookJob
 
 ACTIONS: Mapping[str, ActionType] = MappingProxyType(
-    {action.name: action for action in (UpdateRecord(), CreateRecord())}
+    {action.name: action for action in (UpdateRecord(), CreateRecord(), WebhookAction())}
 )
+
+
+def action_jobs() -> tuple[JobType, ...]:
+    """The job types of the actions' outbox runs (each org's automation gets them)."""
+    return (WebhookJob(),)

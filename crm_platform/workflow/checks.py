@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from crm_platform.core import Settings
 from crm_platform.expressions import ExpressionError, ValueType, check, parse
 from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import CandidateModel, Problem
@@ -21,8 +22,9 @@ OWNER = "owner_id"
 class WorkflowChecks:
     """Expression and field checks over a candidate model (one compile per validation run)."""
 
-    def __init__(self, compiler: ModelCompiler) -> None:
+    def __init__(self, compiler: ModelCompiler, settings: Settings) -> None:
         self.expressions = ExpressionChecks(compiler)
+        self.settings = settings
 
     def object_exists(self, model: CandidateModel, name: str) -> bool:
         return model.object(name) is not None

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from crm_platform.core import Settings, load_settings
 from crm_platform.metadata import KindRegistry
 from crm_platform.runtime.model import ModelCompiler
 
+from .catalog import action_jobs
 from .checks import WorkflowChecks
 from .service import SERVICE_NAME, Automation, OutboxWork
 
@@ -34,12 +36,16 @@ def workflow_kinds() -> Sequence[WorkflowKind]:
 
 @dataclass(frozen=True)
 class WorkflowExtension:
-    """Automation's kinds, their compiled model parts, event handlers and the outbox."""
+    """Automation's kinds, their compiled model parts, event handlers and the outbox.
+
+    ``settings``: the deployment's, for save-time checks that depend on it (the webhook
+    allow-list); the environment's when not given."""
 
     name: str = "workflow"
+    settings: Settings | None = None
 
     def register(self, registry: KindRegistry, compiler: ModelCompiler) -> None:
-        checks = WorkflowChecks(compiler)
+        checks = WorkflowChecks(compiler, self.settings or load_settings())
         for kind in workflow_kinds():
             kind.register(registry, compiler, checks)
 
@@ -47,5 +53,7 @@ class WorkflowExtension:
         automation = Automation(org)
         org.services[SERVICE_NAME] = automation
         org.work.add(OutboxWork(automation))
+        for job in action_jobs():
+            automation.add_job(job)
         for kind in workflow_kinds():
             kind.attach(org, automation)

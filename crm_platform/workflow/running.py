@@ -26,10 +26,12 @@ def run_actions(
     source: str,
     prefix: str = "actions",
     values: Mapping[str, Any] | None = None,
+    event: str | None = None,
 ) -> None:
     """Run ``actions`` in order on a record (as the system user, in ``services``'
     transaction). ``values``: the record's values when the caller has them whole;
-    otherwise they are read as they stand now."""
+    otherwise they are read as they stand now. ``event``: the record event that fired
+    them (create, update, delete), which a webhook reports."""
     obj = services.model.objects[object_name]
     system = services.as_user(system_user(services.conn))
     current = values if values is not None else system.get(object_name, record_id)
@@ -51,5 +53,6 @@ def run_actions(
             path=f"{prefix}[{index}]",
             now=services.now,
             evaluator=evaluator,
+            event=event,
         )
         ACTIONS[action["type"]].run(ctx, action)
