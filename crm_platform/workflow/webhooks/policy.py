@@ -28,6 +28,9 @@ PRIVATE_NETWORKS = tuple(
 )
 
 
+INSIDE = "webhooks cannot reach inside the network"
+
+
 class Refused(Exception):
     """A destination the policy refuses (the reason names the URL's part at fault)."""
 
@@ -120,13 +123,13 @@ class WebhookPolicy:
         return False
 
     def address_problem(self, address: Address) -> str | None:
-        """Why the guard refuses an address (None: it may be connected to)."""
+        """Why the guard refuses an address, as "a <kind> address" (None: allowed)."""
         if any(address in n for n in self.settings.networks if n.version == address.version):
             return None
         kind = address_kind(address)
         if kind is None or (kind == "private" and self.settings.allow_private):
             return None
-        return f"{address} is a {kind} address: webhooks cannot reach inside the network"
+        return f"a {kind} address"
 
     def target(self, url: str, resolve: Resolver = default_resolver) -> Target:
         """The address to connect to for ``url``: every address its host resolves to must
@@ -144,7 +147,12 @@ class WebhookPolicy:
         for address in addresses:
             problem = self.address_problem(address)
             if problem is not None:
-                raise Refused(problem if literal else f"{host} resolves to {problem}")
+                said = (
+                    f"{address} is {problem}"
+                    if literal
+                    else f"{host} resolves to {address}, {problem}"
+                )
+                raise Refused(f"{said}: {INSIDE}")
         return Target(url=_plain(parts), host=host, port=port, address=addresses[0])
 
     def _literal_problems(self, address: Address) -> Iterator[str]:
@@ -159,7 +167,7 @@ class WebhookPolicy:
             return
         problem = self.address_problem(address)
         if problem is not None:
-            yield problem
+            yield f"{address} is {problem}: {INSIDE}"
 
 
 def _literal(host: str) -> Address | None:

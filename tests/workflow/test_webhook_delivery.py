@@ -1,0 +1,346 @@
+"""Webhooks end to end: an action on a won opportunity writes an outbox run in the
+change's transaction; the run POSTs a signed JSON body over HTTPS to a local receiver
+(its own CA, trusted through CRM_WEBHOOK_CA_FILE) that checks the signature and fails on
+purpose — retried with backoff on 5xx, dead-lettered at once on 4xx, retried by an
+admin once the receiver is fixed — and destinations inside the network are refused."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from crm_platform.core import load_settings
+from crm_platform.core.webhook_settings import WebhookSettings
+from crm_platform.runtime import find_user
+from crm_platform.runtime.records.codec import SYSTEM_FIELDS
+from crm_platform.runtime.records.events import RecordEvent
+from crm_platform.workflow import automation_of, outbox
+from crm_platform.workflow.running import run_actions
+from crm_platform.workflow.webhooks import WebhookJob
+
+from ..conftest import ADMIN_EMAIL
+from .webhook_receiver import HANG, HOST, Receiver, ReceiverServer, make_certificates
+
+SECRET = "whsec-test-0123456789"
+START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+DNS = {
+    HOST: ["127.0.0.1"],
+    "wrong-name.test": ["127.0.0.1"],  # the receiver's certificate does not name it
+    "internal.example.com": ["10.0.0.5"],
+    "metadata.example.com": ["169.254.169.254"],
+    "mixed.example.com": ["93.184.216.34", "192.168.1.10"],
+}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """The test's DNS: names that no real resolver knows, so a delivery that reaches the
+    receiver went to the address the guard judged (httpx never resolved the name)."""
+    return DNS[host]
+
+
+@pytest.fixture
+def certificates(tmp_path):
+    return make_certificates(tmp_path)
+
+
+@pytest.fixture
+def settings(database_url, tmp_path, certificates):
+    ca, _, _ = certificates
+    base = load_settings(database_url, instance_path=tmp_path / "instance")
+    return replace(
+        base,
+        webhooks=WebhookSettings(
+            hosts=(HOST, "wrong-name.test", "*.example.com"),
+            networks=(ipaddress.ip_network("127.0.0.1/32"),),  # the receiver, explicitly
+            ca_file=str(ca),
+            read_timeout=1.0,
+            secrets=(("erp", SECRET),),
+        ),
+    )
+
+
+@pytest.fixture
+def clock(org) -> Clock:
+    clock = Clock()
+    org.clock = clock
+    return clock
+
+
+@pytest.fixture
+def automation_org(org, load_fixture, clock):
+    load_fixture("automation")
+    automation_of(org).add_job(WebhookJob(resolve=resolve))
+    return org
+
+
+@pytest.fixture
+def receiver(certificates):
+    _, cert, key = certificates
+    with ReceiverServer(Receiver(secret=SECRET), cert, key) as receiver:
+        yield receiver
+
+
+def on_won(org, action):
+    """Run ``action`` when an opportunity's stage changes to Closed Won."""
+
+    def handler(ctx):
+        for change in ctx.changes:
+            if "stage" in change.changed and (change.after or {}).get("stage") == "Closed Won":
+                run_actions(
+                    org,
+                    ctx.services,
+                    "opportunity",
+                    change.record_id,
+                    [action],
+                    source="trigger:opportunity.won",
+                    event="update",
+                )
+
+    org.records.events.on(RecordEvent.AFTER_UPDATE, handler, objects=["opportunity"])
+
+
+def webhook(url: str, **options):
+    return {"type": "webhook", "url": url, "secret_ref": "erp", **options}
+
+
+def admin(org):
+    with org.db.read() as conn:
+        return find_user(conn, ADMIN_EMAIL)
+
+
+def win(org, name="Big deal", amount="250000.00") -> str:
+    """Create an opportunity and close it as won; its id."""
+    with org.records.session(admin(org)) as session:
+        account = session.create("account", {"name": "Acme"})
+        opp = session.create(
+            "opportunity", {"name": name, "amount": amount, "account": account["id"]}
+        )
+        session.update("opportunity", opp["id"], {"stage": "Closed Won"})
+    return opp["id"]
+
+
+def only_run(org) -> outbox.Run:
+    with org.db.read() as conn:
+        runs = outbox.list_runs(conn)
+    assert len(runs) == 1
+    return runs[0]
+
+
+def test_a_won_deal_is_delivered_once_signed_with_its_values(automation_org, receiver):
+    org = automation_org
+    on_won(org, webhook(f"https://{HOST}:{receiver.port}/hooks/won"))
+    opp_id = win(org)
+    org.work.run_pending()
+
+    run = only_run(org)
+    assert (run.status, run.attempts) == ("succeeded", 1)
+    [delivery] = receiver.deliveries
+    assert delivery.signature_ok and delivery.path == "/hooks/won"
+    assert delivery.headers["host"] == f"{HOST}:{receiver.port}"
+    assert delivery.headers["content-type"] == "application/json"
+    assert delivery.headers["idempotency-key"] == f"{run.idempotency_key}#0"
+    assert delivery.headers["x-crm-timestamp"] == str(int(START.timestamp()))
+    body = delivery.json
+    assert {k: body[k] for k in ("event", "source", "object", "record_id")} == {
+        "event": "update",
+        "source": "trigger:opportunity.won",
+        "object": "opportunity",
+        "record_id": opp_id,
+    }
+    record = body["record"]
+    assert body["occurred_at"] == record["updated_at"]  # the time of the change
+    assert (record["id"], record["name"], record["stage"]) == (opp_id, "Big deal", "Closed Won")
+    assert Decimal(str(record["amount"])) == Decimal("250000.00")
+    assert "owner_id" in record and "created_at" in record
+
+
+def test_fields_choose_what_the_body_holds(automation_org, receiver):
+    org = automation_org
+    url = f"https://{HOST}:{receiver.port}/hooks/won"
+    on_won(org, webhook(url, fields=["name", "amount", "account.name"]))
+    win(org, name="Chosen")
+    org.work.run_pending()
+    [delivery] = receiver.delivered
+    record = delivery.json["record"]
+    chosen = set(record) - set(SYSTEM_FIELDS)  # the record's system fields always come along
+    assert chosen == {"name", "amount", "account.name"}  # paths keyed as `fields=` shows them
+    assert (record["name"], record["account.name"]) == ("Chosen", "Acme")
+
+
+def test_a_rolled_back_change_sends_nothing(automation_org, receiver):
+    org = automation_org
+    on_won(org, webhook(f"https://{HOST}:{receiver.port}/hooks/won"))
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), org.records.session(admin(org)) as session:
+        opp = session.create("opportunity", {"name": "Never"})
+        session.update("opportunity", opp["id"], {"stage": "Closed Won"})
+        raise Abort
+    org.work.run_pending()
+    with org.db.read() as conn:
+        assert outbox.list_runs(conn) == []
+    assert receiver.deliveries == []
+
+
+def test_503_twice_then_200_is_delivered_once_on_the_third_attempt(automation_org, receiver, clock):
+    org = automation_org
+    receiver.answers.extend([503, 503])
+    on_won(org, webhook(f"https://{HOST}:{receiver.port}/hooks/won"))
+    win(org)
+    org.work.run_pending()
+    run = only_run(org)
+    assert (run.status, run.attempts) == ("queued", 1)
+    assert run.error.startswith(f"{HOST} answered 503 Service Unavailable")
+    assert run.failed_step == "actions[0]"
+    assert run.due_at == START + outbox.FIRST_BACKOFF
+
+    org.work.run_pending()  # not due yet: nothing is sent
+    assert len(receiver.deliveries) == 1
+    clock.advance(seconds=outbox.FIRST_BACKOFF.total_seconds())
+    org.work.run_pending()
+    assert only_run(org).status == "queued"
+    assert only_run(org).due_at == clock() + 2 * outbox.FIRST_BACKOFF  # backoff doubled
+    clock.advance(seconds=2 * outbox.FIRST_BACKOFF.total_seconds())
+    org.work.run_pending()
+
+    run = only_run(org)
+    assert (run.status, run.attempts) == ("succeeded", 3)
+    assert [d.status for d in receiver.deliveries] == [503, 503, 200]
+    assert len(receiver.delivered) == 1
+    # every attempt: the same body and idempotency key, a fresh timestamp and signature
+    assert len({d.body for d in receiver.deliveries}) == 1
+    assert {d.headers["idempotency-key"] for d in receiver.deliveries} == {
+        f"{run.idempotency_key}#0"
+    }
+    assert len({d.headers["x-crm-timestamp"] for d in receiver.deliveries}) == 3
+    assert all(d.signature_ok for d in receiver.deliveries)
+
+
+def test_a_400_fails_at_once_and_an_admin_retries_it_once_the_receiver_is_fixed(
+    automation_org, receiver
+):
+    org = automation_org
+    receiver.answers.append(400)
+    on_won(org, webhook(f"https://{HOST}:{receiver.port}/hooks/won"))
+    win(org)
+    org.work.run_pending()
+    run = only_run(org)
+    assert (run.status, run.attempts, run.failed_step) == ("failed", 1, "actions[0]")
+    assert run.error == f"{HOST} answered 400 Bad Request: missing field: erp_id"
+    with org.db.read() as conn:
+        assert [r.id for r in outbox.list_runs(conn, statuses=["failed"])] == [run.id]
+
+    # the receiver is fixed (it answers 200 from now on); the admin retries the run
+    assert automation_of(org).retry(run.id) is not None
+    org.work.run_pending()
+    assert only_run(org).status == "succeeded"
+    assert [d.status for d in receiver.deliveries] == [400, 200]
+    assert receiver.deliveries[0].body == receiver.deliveries[1].body
+
+
+def test_a_redirect_is_not_followed(automation_org, receiver):
+    org = automation_org
+    receiver.answers.append(302)
+    on_won(org, webhook(f"https://{HOST}:{receiver.port}/hooks/won"))
+    win(org)
+    org.work.run_pending()
+    run = only_run(org)
+    assert run.status == "failed"
+    assert "redirects are not followed" in run.error
+    assert "https://elsewhere.test/" in run.error
+    assert len(receiver.deliveries) == 1
+
+
+def test_a_certificate_for_another_name_is_refused_and_tried_again(automation_org, receiver):
+    org = automation_org
+    # wrong-name.test resolves to the receiver, whose certificate names hooks.test only:
+    # TLS checks the URL's host name, not the address it connects to
+    on_won(org, webhook(f"https://wrong-name.test:{receiver.port}/hooks/won"))
+    win(org)
+    org.work.run_pending()
+    run = only_run(org)
+    assert (run.status, run.attempts) == ("queued", 1)
+    assert run.error.startswith("wrong-name.test unreachable:")
+    assert "certificate" in run.error.lower()
+    assert receiver.deliveries == []
+
+
+def test_an_unreachable_receiver_is_tried_again(automation_org):
+    org = automation_org
+    with socket.socket() as sock:  # a port that nothing listens on once it is closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    on_won(org, webhook(f"https://{HOST}:{port}/hooks/won"))
+    win(org)
+    org.work.run_pending()
+    run = only_run(org)
+    assert (run.status, run.attempts) == ("queued", 1)
+    assert run.error.startswith(f"{HOST} unreachable:")
+
+
+def test_a_receiver_slower_than_the_read_timeout_is_tried_again(automation_org, receiver, clock):
+    org = automation_org
+    receiver.answers.append(HANG)  # answers only after the read timeout passed
+    on_won(org, webhook(f"https://{HOST}:{receiver.port}/hooks/won"))
+    win(org)
+    org.work.run_pending()
+    run = only_run(org)
+    assert (run.status, run.attempts) == ("queued", 1)
+    assert run.error == f"{HOST} timed out (ReadTimeout)"
+    clock.advance(seconds=outbox.FIRST_BACKOFF.total_seconds())
+    org.work.run_pending()
+    assert only_run(org).status == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("host", "why"),
+    [
+        ("internal.example.com", "internal.example.com resolves to 10.0.0.5, a private address"),
+        (
+            "metadata.example.com",
+            "metadata.example.com resolves to 169.254.169.254, a link-local address",
+        ),
+        ("mixed.example.com", "mixed.example.com resolves to 192.168.1.10, a private address"),
+    ],
+)
+def test_a_host_resolving_inside_the_network_is_refused_at_delivery(
+    automation_org, receiver, host, why
+):
+    org = automation_org
+    on_won(org, webhook(f"https://{host}/hooks/won"))
+    win(org)
+    org.work.run_pending()
+    run = only_run(org)
+    assert (run.status, run.attempts) == ("failed", 1)
+    assert run.error == f"{why}: webhooks cannot reach inside the network"
+    assert receiver.deliveries == []
+
+
+def test_a_secret_missing_at_delivery_fails_the_run(automation_org, receiver):
+    org = automation_org
+    on_won(org, webhook(f"https://{HOST}:{receiver.port}/hooks/won"))
+    win(org)
+    org.settings = replace(org.settings, webhooks=replace(org.settings.webhooks, secrets=()))
+    org.work.run_pending()
+    run = only_run(org)
+    assert run.status == "failed"
+    assert run.error == "no webhook secret 'erp' (CRM_WEBHOOK_SECRET_ERP)"
+    assert receiver.deliveries == []
