@@ -183,6 +183,37 @@ def test_fields_choose_what_the_body_holds(automation_org, receiver):
     assert (record["name"], record["account.name"]) == ("Chosen", "Acme")
 
 
+def test_an_encrypted_field_stays_out_of_the_body_and_the_outbox(
+    automation_org, load_fixture, receiver
+):
+    org = automation_org
+    load_fixture("webhooks")
+    url = f"https://{HOST}:{receiver.port}/hooks/contracts"
+
+    def handler(ctx):
+        for change in ctx.changes:
+            run_actions(
+                org,
+                ctx.services,
+                "contract",
+                change.record_id,
+                [webhook(url)],
+                source="trigger:contract.created",
+                event="create",
+            )
+
+    org.records.events.on(RecordEvent.AFTER_CREATE, handler, objects=["contract"])
+    with org.records.session(admin(org)) as session:
+        session.create("contract", {"name": "Lease", "iban": "DE89370400440532013000"})
+    org.work.run_pending()
+    [delivery] = receiver.delivered
+    assert delivery.json["event"] == "create"
+    assert delivery.json["record"]["name"] == "Lease"
+    assert "iban" not in delivery.json["record"]
+    assert b"DE89370400440532013000" not in delivery.body
+    assert "DE89370400440532013000" not in str(only_run(org).payload)
+
+
 def test_a_rolled_back_change_sends_nothing(automation_org, receiver):
     org = automation_org
     on_won(org, webhook(f"https://{HOST}:{receiver.port}/hooks/won"))
