@@ -7,10 +7,12 @@ admin once the receiver is fixed — and destinations inside the network are ref
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -21,11 +23,12 @@ from crm_platform.runtime.records.codec import SYSTEM_FIELDS
 from crm_platform.runtime.records.events import RecordEvent
 from crm_platform.workflow import automation_of, outbox
 from crm_platform.workflow.running import run_actions
-from crm_platform.workflow.webhooks import WebhookJob
+from crm_platform.workflow.webhooks import WebhookJob, signature
 
 from ..conftest import ADMIN_EMAIL
 from .webhook_receiver import HANG, HOST, Receiver, ReceiverServer, make_certificates
 
+README = Path(__file__).resolve().parents[2] / "README.md"
 SECRET = "whsec-test-0123456789"
 START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 DNS = {
@@ -375,3 +378,39 @@ def test_a_secret_missing_at_delivery_fails_the_run(automation_org, receiver):
     assert run.status == "failed"
     assert run.error == "no webhook secret 'erp' (CRM_WEBHOOK_SECRET_ERP)"
     assert receiver.deliveries == []
+
+
+def readme_verify():
+    """The receiver's check as the README's "Webhooks" section prints it."""
+    text = README.read_text()
+    section = text[text.index("## Webhooks") :]
+    section = section[: section.index("\n## ", 5)]
+    [code] = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    return scope["verify"]
+
+
+def test_the_readme_check_accepts_a_delivery_and_refuses_a_forgery(automation_org, receiver, clock):
+    org = automation_org
+    clock.now = datetime.now(UTC)  # the README's check refuses timestamps far from now
+    on_won(org, webhook(f"https://{HOST}:{receiver.port}/hooks/won"))
+    win(org)
+    org.work.run_pending()
+    [delivery] = receiver.delivered
+    verify = readme_verify()
+    headers = {
+        "X-CRM-Timestamp": delivery.headers["x-crm-timestamp"],
+        "X-CRM-Signature": delivery.headers["x-crm-signature"],
+    }
+    assert verify(SECRET, headers, delivery.body)
+    assert not verify("another secret", headers, delivery.body)
+    assert not verify(SECRET, headers, delivery.body.replace(b"Big deal", b"Big steal"))
+    # an hour-old delivery, correctly signed, is a replay
+    stamp = str(int(headers["X-CRM-Timestamp"]) - 3600)
+    replayed = {
+        "X-CRM-Timestamp": stamp,
+        "X-CRM-Signature": signature(SECRET, stamp, delivery.body),
+    }
+    assert not verify(SECRET, replayed, delivery.body)
+    assert verify(SECRET, replayed, delivery.body, tolerance=7200)
