@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crm_platform.core import NotFound
 from crm_platform.core.webhook_settings import SECRET_REF, WebhookSettings
@@ -26,6 +26,9 @@ from crm_platform.runtime.records.codec import SYSTEM_FIELDS
 
 from ..actions import ActionChecks, ActionContext
 from .policy import WebhookPolicy
+
+if TYPE_CHECKING:
+    from crm_platform.runtime import ObjectModel, OrgModel
 
 JOB = "webhook"
 FIELD_PATH = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
@@ -106,14 +109,34 @@ def webhook_body(ctx: ActionContext, fields: list[str] | None) -> dict[str, Any]
 
 def record_values(ctx: ActionContext, fields: list[str] | None) -> dict[str, Any]:
     """The record as the API shows it to the system user, without encrypted fields."""
-    names = fields or [
-        *SYSTEM_FIELDS,
-        *(n for n, f in ctx.object.fields.items() if not field_type(f.type).encrypted),
-    ]
+    if fields:  # the system fields come along whatever is listed
+        names = [n for n in fields if sendable(ctx.model, ctx.object, n)] or ["id"]
+    else:
+        names = [
+            *SYSTEM_FIELDS,
+            *(n for n, f in ctx.object.fields.items() if not field_type(f.type).encrypted),
+        ]
     try:
         return ctx.system.get(ctx.object.api_name, ctx.record_id, names)
     except NotFound:  # a deleted record: what the change left of it
         return {n: ctx.values[n] for n in names if n in ctx.values}
+
+
+def sendable(model: OrgModel, obj: ObjectModel, name: str) -> bool:
+    """Whether a path of ``fields`` still names a field that may be sent: the metadata may
+    have changed since the action was saved, and a stale entry must not fail the change
+    that fires the webhook (it is left out of the body)."""
+    *steps, last = name.split(".")
+    for step in steps:
+        found = obj.fields.get(step)
+        target = found.definition.get("target") if found is not None else None
+        if not isinstance(target, str) or target not in model.objects:
+            return False
+        obj = model.objects[target]
+    if last in SYSTEM_FIELDS:
+        return True
+    found = obj.fields.get(last)
+    return found is not None and not field_type(found.type).encrypted
 
 
 def field_problem(
