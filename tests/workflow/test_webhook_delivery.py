@@ -234,6 +234,34 @@ def test_an_encrypted_field_stays_out_of_the_body_and_the_outbox(
     assert len(payloads) == 2 and "DE89370400440532013000" not in str(payloads)
 
 
+def test_a_deleted_record_is_described_as_it_was(automation_org, receiver):
+    org = automation_org
+    url = f"https://{HOST}:{receiver.port}/hooks/gone"
+
+    def handler(ctx):
+        for change in ctx.changes:
+            run_actions(
+                org,
+                ctx.services,
+                "opportunity",
+                change.record_id,
+                [webhook(url, fields=["name", "close_date"])],
+                source="trigger:opportunity.gone",
+                values=change.before,
+                event="delete",
+            )
+
+    org.records.events.on(RecordEvent.AFTER_DELETE, handler, objects=["opportunity"])
+    with org.records.session(admin(org)) as session:
+        opp = session.create("opportunity", {"name": "Dropped", "close_date": "2026-12-24"})
+        session.delete("opportunity", opp["id"])
+    org.work.run_pending()
+    [delivery] = receiver.delivered
+    assert delivery.json["event"] == "delete"
+    assert delivery.json["record"]["name"] == "Dropped"
+    assert delivery.json["record"]["close_date"] == "2026-12-24"
+
+
 def test_a_rolled_back_change_sends_nothing(automation_org, receiver):
     org = automation_org
     on_won(org, webhook(f"https://{HOST}:{receiver.port}/hooks/won"))
