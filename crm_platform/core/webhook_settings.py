@@ -11,6 +11,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 SECRET_PREFIX = "CRM_WEBHOOK_SECRET_"
 SECRET_REF = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -65,7 +66,7 @@ def load_webhook_settings(environ: Mapping[str, str]) -> WebhookSettings:
         allow_private=_flag("CRM_WEBHOOK_ALLOW_PRIVATE", environ.get("CRM_WEBHOOK_ALLOW_PRIVATE")),
         connect_timeout=_seconds("CRM_WEBHOOK_CONNECT_TIMEOUT", environ, 5.0),
         read_timeout=_seconds("CRM_WEBHOOK_READ_TIMEOUT", environ, 10.0),
-        ca_file=environ.get("CRM_WEBHOOK_CA_FILE") or None,
+        ca_file=_ca_file(environ.get("CRM_WEBHOOK_CA_FILE", "").strip()),
         secrets=tuple(secrets),
     )
 
@@ -90,6 +91,12 @@ def parse_allow_list(text: str) -> tuple[tuple[str, ...], tuple[Network, ...]]:
             )
         hosts.append(entry)
     return tuple(hosts), tuple(networks)
+
+
+def _ca_file(path: str) -> str | None:
+    if path and not Path(path).is_file():
+        raise ValueError(f"CRM_WEBHOOK_CA_FILE: no file {path!r}")
+    return path or None
 
 
 def _flag(name: str, text: str | None) -> bool:

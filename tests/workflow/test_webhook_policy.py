@@ -196,6 +196,7 @@ def test_settings_from_the_environment():
         ("CRM_WEBHOOK_ALLOW_PRIVATE", "maybe", "must be true or false"),
         ("CRM_WEBHOOK_READ_TIMEOUT", "0", "between 0 and 300 seconds"),
         ("CRM_WEBHOOK_CONNECT_TIMEOUT", "soon", "a number of seconds"),
+        ("CRM_WEBHOOK_CA_FILE", "/nonexistent/ca.pem", "no file"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_variable(variable, value, message):

@@ -149,7 +149,7 @@ class WebhookPolicy:
             if problem is not None:
                 said = (
                     f"{address} is {problem}"
-                    if literal
+                    if literal is not None
                     else f"{host} resolves to {address}, {problem}"
                 )
                 raise Refused(f"{said}: {INSIDE}")
