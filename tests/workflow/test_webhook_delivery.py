@@ -33,6 +33,7 @@ SECRET = "whsec-test-0123456789"
 START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 DNS = {
     HOST: ["127.0.0.1"],
+    "v6.hooks.test": ["::1"],
     "wrong-name.test": ["127.0.0.1"],  # the receiver's certificate does not name it
     "internal.example.com": ["10.0.0.5"],
     "metadata.example.com": ["169.254.169.254"],
@@ -69,8 +70,9 @@ def settings(database_url, tmp_path, certificates):
     return replace(
         base,
         webhooks=WebhookSettings(
-            hosts=(HOST, "wrong-name.test", "*.example.com"),
-            networks=(ipaddress.ip_network("127.0.0.1/32"),),  # the receiver, explicitly
+            hosts=(HOST, "v6.hooks.test", "wrong-name.test", "*.example.com"),
+            # the receiver, explicitly
+            networks=(ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128")),
             ca_file=str(ca),
             read_timeout=1.0,
             secrets=(("erp", SECRET),),
@@ -171,6 +173,32 @@ def test_a_won_deal_is_delivered_once_signed_with_its_values(automation_org, rec
     assert (record["id"], record["name"], record["stage"]) == (opp_id, "Big deal", "Closed Won")
     assert Decimal(str(record["amount"])) == Decimal("250000.00")
     assert "owner_id" in record and "created_at" in record
+
+
+def ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not ipv6_loopback(), reason="this machine has no IPv6 loopback")
+def test_a_name_resolving_to_an_ipv6_address_is_delivered_there(automation_org, tmp_path):
+    org = automation_org
+    folder = tmp_path / "v6"
+    folder.mkdir()
+    ca, cert, key = make_certificates(folder, names=("v6.hooks.test",))
+    org.settings = replace(org.settings, webhooks=replace(org.settings.webhooks, ca_file=str(ca)))
+    with ReceiverServer(Receiver(secret=SECRET), cert, key, address="::1") as v6:
+        on_won(org, webhook(f"https://v6.hooks.test:{v6.port}/hooks/won"))
+        win(org)
+        org.work.run_pending()
+    assert only_run(org).status == "succeeded"
+    [delivery] = v6.delivered
+    assert delivery.signature_ok
+    assert delivery.headers["host"] == f"v6.hooks.test:{v6.port}"
 
 
 def test_fields_choose_what_the_body_holds(automation_org, receiver):

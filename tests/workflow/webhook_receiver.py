@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import ssl
 import threading
 import time
@@ -157,12 +158,18 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class ReceiverServer:
-    """A threaded HTTPS server on 127.0.0.1 (a random port) serving one :class:`Receiver`."""
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
-    def __init__(self, receiver: Receiver, cert: Path, key: Path) -> None:
+
+class ReceiverServer:
+    """A threaded HTTPS server on a loopback address (a random port) serving one
+    :class:`Receiver`."""
+
+    def __init__(self, receiver: Receiver, cert: Path, key: Path, address: str = "127.0.0.1"):
         self.receiver = receiver
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
+        server_class = _IPv6Server if ":" in address else ThreadingHTTPServer
+        self.server = server_class((address, 0), _handler(receiver))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
