@@ -175,7 +175,9 @@ def test_a_retry_starts_at_the_step_that_failed(org, clock, recorder):
 
 
 def test_a_run_whose_worker_died_is_claimed_again_after_its_lease(org, clock, recorder):
-    run_id = enqueue(org, "orphan")
+    # due a moment later, so the background runner does not take it at commit
+    run_id = enqueue(org, "orphan", due_at=START + timedelta(seconds=1))
+    clock.advance(seconds=1)
     with org.db.write() as conn:  # a worker claims it, then is killed
         assert outbox.claim(conn, run_id, clock()) is not None
     org.work.run_pending()
