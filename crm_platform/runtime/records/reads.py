@@ -20,6 +20,7 @@ from . import search as search_index
 from .codec import from_columns
 from .context import RecordContext
 from .handlers import history_context
+from .names import attach_names, name_history
 from .query import (
     COUNT_CAP,
     ListRequest,
@@ -47,11 +48,14 @@ def get(
     *,
     include_deleted: bool = False,
     just_written: bool = False,
+    names: bool = True,
 ) -> dict[str, Any]:
-    """One record with its formulas computed; 404 when absent (or in the recycle bin).
+    """One record with its formulas computed and its ``_names``; 404 when absent (or in
+    the recycle bin).
 
     ``just_written``: the record this user just saved, shown even if the save gave
-    it away (a new owner); field-level security still applies.
+    it away (a new owner); field-level security still applies. ``names=False`` leaves
+    out ``_names`` (a visibility check needs no names).
     """
     obj = ctx.object(object_name)
     ctx.require(obj, "read")
@@ -67,7 +71,10 @@ def get(
     row = ctx.conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"no {object_name} record '{record_id}'")
-    return shape_record(ctx, obj, row, paths)
+    record = shape_record(ctx, obj, row, paths)
+    if names:
+        attach_names(ctx, obj, [record])
+    return record
 
 
 def get_many(
@@ -92,14 +99,16 @@ def get_many(
     missing = [rid for rid in record_ids if rid not in found]
     if missing:
         raise NotFound(f"no {obj.api_name} record '{missing[0]}'")
-    return [found[rid] for rid in record_ids]
+    records = [found[rid] for rid in record_ids]
+    attach_names(ctx, obj, records)
+    return records
 
 
 def require_visible(
     ctx: RecordContext, object_name: str, record_id: str, *, include_deleted: bool = False
 ) -> None:
     """404 unless the user may read the record (nothing else is read)."""
-    get(ctx, object_name, record_id, fields=["id"], include_deleted=include_deleted)
+    get(ctx, object_name, record_id, fields=["id"], include_deleted=include_deleted, names=False)
 
 
 def list_records(
@@ -145,6 +154,7 @@ def list_records(
         last = rows[-1]
         next_cursor = encode_cursor([last[f"k:{i}"] for i in range(len(keys))])
     page = Page([shape_record(ctx, obj, r, paths) for r in rows], next_cursor)
+    attach_names(ctx, obj, page.records)
     if request.count:
         page.total, page.total_capped = total, bool(capped)
     return page
@@ -275,7 +285,7 @@ def history(ctx: RecordContext, object_name: str, record_id: str) -> list[dict[s
             return value
         return field_type(field.type).shown_value(field.definition, value)
 
-    return [
+    entries = [
         {
             "field": r["field"],
             "old_value": _history_value(ctx, obj, r["field"], r["old_value"], shown),
@@ -286,6 +296,8 @@ def history(ctx: RecordContext, object_name: str, record_id: str) -> list[dict[s
         for r in rows
         if ctx.access.field_readable(obj.api_name, r["field"])
     ]
+    name_history(ctx, obj, entries)
+    return entries
 
 
 def _history_value(
