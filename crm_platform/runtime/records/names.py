@@ -3,16 +3,17 @@
 A lookup's value stays the target's id (clients depend on it); beside the values, each
 record carries ``_names``, mapping every member that holds a reference and has a value
 (its lookups, ``owner_id``, ``created_by``, ``updated_by``) to the name of what it points
-at. The names of a whole page are read with one query per target object (and one for the
-users), never one per row.
+at. The names are columns of the read's own SELECT (a read stays one statement): a
+record's name is the path ``<lookup>.<name field>``, joined like any dotted path, and a
+user's the directory's public ``name`` column (``USER_PUBLIC_COLUMNS``), read by a
+subquery on its primary key; a queue owning a record is named by its label from the
+metadata. History, which stores past values, names them with one query per target.
 
-A name is shown only as the reader could read it through the path
-``<lookup>.<name field>``: a record they cannot see, an object they may not read or a
-name field hidden from them by field-level security (``UserAccess.field_readable``)
-reads as ``null``, exactly like a reference to a record that no longer exists, so the
-member reveals neither the name nor whether the record exists. Users are named by the
-directory's public ``name`` column (``USER_PUBLIC_COLUMNS``); a queue owning a record by
-its label.
+A name is shown only as the reader could read ``<lookup>.<name field>``: a record they
+cannot see, an object they may not read or a name field hidden from them by field-level
+security (``UserAccess.field_readable``) reads as ``null``, exactly like a reference to a
+record that no longer exists, so the member reveals neither the name nor whether the
+record exists.
 """
 
 from __future__ import annotations
@@ -21,13 +22,16 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
 
 from crm_platform.core.tables import USER_PUBLIC_COLUMNS, users
 from crm_platform.fieldtypes import USER, field_type, is_polymorphic
-from crm_platform.metadata import resolve_label
+from crm_platform.fieldtypes.relations import OBJECT
+from crm_platform.metadata import SIMPLE, resolve_label
 
 from ..model import ObjectModel
 from .context import RecordContext
+from .query import SelectBuilder
 
 NAMES_KEY = "_names"
 # The system members holding a principal: the owner (a user or a queue) and the authors.
@@ -36,6 +40,7 @@ AUTHORS = ("created_by", "updated_by")
 PRINCIPAL = "<principal>"  # the target of owner_id: a user, else a queue
 CHUNK = 500  # ids per IN list
 
+Path = tuple[str, ...]
 Reference = tuple[str, str]  # (target object, ``user`` or PRINCIPAL; id)
 
 assert "name" in USER_PUBLIC_COLUMNS  # a user is named by a column anyone may read
@@ -71,20 +76,80 @@ def reference_of(obj: ObjectModel, member: str, value: Any) -> Reference | None:
     return (targets[0], value) if targets else None
 
 
-def attach_names(ctx: RecordContext, obj: ObjectModel, records: list[dict[str, Any]]) -> None:
-    """Add ``_names`` to each record as shaped by the reads (in place), reading every
-    name of the page with one query per target."""
-    found: list[dict[str, Reference]] = []
-    for record in records:
-        refs: dict[str, Reference] = {}
-        for member in record:
-            ref = reference_of(obj, member, record[member])
-            if ref is not None:
-                refs[member] = ref
-        found.append(refs)
-    names = resolve(ctx, (ref for refs in found for ref in refs.values()))
-    for record, refs in zip(records, found, strict=True):
-        record[NAMES_KEY] = {member: names.get(ref) for member, ref in refs.items()}
+class PageNames:
+    """The ``_names`` of one read: the columns it adds to the read's SELECT (build it
+    before taking the builder's FROM clause: record names join), then each row's names."""
+
+    def __init__(self, ctx: RecordContext, builder: SelectBuilder, paths: list[Path]) -> None:
+        self.obj = obj = builder.obj
+        self.queues = _queue_names(ctx)
+        shown = {p[0] for p in paths if len(p) == 1}
+        members = [m for m in reference_members(obj) if m in shown or m not in obj.fields]
+        # member -> target (None: the one target) -> row label, or None when unreadable
+        self.labels: dict[str, dict[str | None, str | None]] = {}
+        columns: list[ColumnElement[Any]] = []
+        for member in members:
+            fld = obj.fields.get(member)
+            if fld is None:  # owner_id, created_by, updated_by
+                targets: tuple[str | None, ...] = (None,)
+            else:
+                targets = fld.targets if is_polymorphic(fld.definition) else (None,)
+            per_target: dict[str | None, str | None] = {}
+            for target in targets:
+                column = _name_column(ctx, builder, member, target)
+                if column is None:
+                    per_target[target] = None
+                    continue
+                label = f"n:{member}" if target is None else f"n:{member}[{target}]"
+                columns.append(column.label(label))
+                per_target[target] = label
+            self.labels[member] = per_target
+        self.columns = columns
+
+    def attach(self, record: dict[str, Any], row: Mapping[str, Any]) -> None:
+        """Add ``_names`` to a record shaped from ``row``."""
+        names: dict[str, str | None] = {}
+        for member, value in record.items():
+            per_target = self.labels.get(member)
+            if per_target is None or value is None:
+                continue
+            target = value.get("object") if isinstance(value, Mapping) else None
+            label = per_target.get(target)
+            name = _text(row[label]) if label is not None else None
+            if member == OWNER and name is None:
+                name = self.queues.get(value)
+            names[member] = name
+        record[NAMES_KEY] = names
+
+
+def _name_column(
+    ctx: RecordContext, builder: SelectBuilder, member: str, target: str | None
+) -> ColumnElement[Any] | None:
+    """The SQL of the name ``member`` points to (``target``: one of a polymorphic lookup's),
+    or None when the reader may not read it."""
+    obj = builder.obj
+    fld = obj.fields.get(member)
+    if fld is None or target == USER or fld.targets == (USER,):
+        column = member if fld is None else fld.columns[SIMPLE].name
+        reference = obj.table.c[column]
+        named = users.alias(f"n_{member}")
+        query = sa.select(named.c.name).where(named.c.id == reference)
+        if target is not None:  # a polymorphic lookup pointing at a user
+            query = query.where(obj.table.c[fld.columns[OBJECT].name] == USER)
+        return query.correlate(obj.table).scalar_subquery()
+    target_name = target if target is not None else fld.targets[0]
+    target_obj = ctx.model.object(target_name)
+    if target_obj is None or not ctx.access.can(target_name, "read"):
+        return None
+    name_field = target_obj.fields.get(target_obj.name_field)
+    if (
+        name_field is None
+        or field_type(name_field.type).encrypted
+        or not ctx.access.field_readable(target_name, name_field.api_name)
+    ):
+        return None
+    step = member if target is None else f"{member}[{target}]"
+    return builder.column((step, name_field.api_name))
 
 
 def resolve(ctx: RecordContext, refs: Iterable[Reference]) -> dict[Reference, str | None]:
@@ -119,6 +184,7 @@ def _user_names(ctx: RecordContext, ids: set[str]) -> dict[str, str]:
 
 
 def _queue_names(ctx: RecordContext) -> dict[str, str]:
+    # a handful of queues, from the compiled metadata: no query
     """Queues by id, named by their label (its first language) or else their name."""
     return {
         q.id: (resolve_label(q.label, lambda _languages: None) if q.label else q.name)

@@ -20,7 +20,7 @@ from . import search as search_index
 from .codec import from_columns
 from .context import RecordContext
 from .handlers import history_context
-from .names import attach_names, name_history
+from .names import PageNames, name_history
 from .query import (
     COUNT_CAP,
     ListRequest,
@@ -61,10 +61,12 @@ def get(
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
     paths = parse_paths(fields, obj, builder) if fields else default_paths(obj, builder)
-    query = (
-        select_record(builder, paths)
-        .select_from(builder.from_clause)
-        .where(obj.table.c.id == record_id, *([] if just_written else ctx.visible(obj)))
+    query = select_record(builder, paths)
+    named = PageNames(ctx, builder, paths) if names else None
+    if named is not None:
+        query = query.add_columns(*named.columns)
+    query = query.select_from(builder.from_clause).where(
+        obj.table.c.id == record_id, *([] if just_written else ctx.visible(obj))
     )
     if not include_deleted:
         query = query.where(obj.table.c.deleted_at.is_(None))
@@ -72,8 +74,8 @@ def get(
     if row is None:
         raise NotFound(f"no {object_name} record '{record_id}'")
     record = shape_record(ctx, obj, row, paths)
-    if names:
-        attach_names(ctx, obj, [record])
+    if named is not None:
+        named.attach(record, row)
     return record
 
 
@@ -85,7 +87,8 @@ def get_many(
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
     paths = default_paths(obj, builder)
-    select = select_record(builder, paths)
+    named = PageNames(ctx, builder, paths)
+    select = select_record(builder, paths).add_columns(*named.columns)
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(record_ids), CHUNK):
         chunk = record_ids[start : start + CHUNK]
@@ -95,13 +98,12 @@ def get_many(
             *([] if just_written else ctx.visible(obj)),
         )
         for row in ctx.conn.execute(query).mappings():
-            found[row["id"]] = shape_record(ctx, obj, row, paths)
+            found[row["id"]] = record = shape_record(ctx, obj, row, paths)
+            named.attach(record, row)
     missing = [rid for rid in record_ids if rid not in found]
     if missing:
         raise NotFound(f"no {obj.api_name} record '{missing[0]}'")
-    records = [found[rid] for rid in record_ids]
-    attach_names(ctx, obj, records)
-    return records
+    return [found[rid] for rid in record_ids]
 
 
 def require_visible(
@@ -138,9 +140,10 @@ def list_records(
     if request.cursor:
         page_conditions.append(after_cursor(keys, decode_cursor(request.cursor, keys)))
     key_columns = [k.expr.label(f"k:{i}") for i, k in enumerate(keys)]
+    named = PageNames(ctx, builder, paths)
     query = (
         select_record(builder, paths)
-        .add_columns(*key_columns)
+        .add_columns(*key_columns, *named.columns)
         .select_from(builder.from_clause)
         .where(*page_conditions)
         .order_by(*order_clauses(keys))
@@ -154,7 +157,8 @@ def list_records(
         last = rows[-1]
         next_cursor = encode_cursor([last[f"k:{i}"] for i in range(len(keys))])
     page = Page([shape_record(ctx, obj, r, paths) for r in rows], next_cursor)
-    attach_names(ctx, obj, page.records)
+    for record, row in zip(page.records, rows, strict=True):
+        named.attach(record, row)
     if request.count:
         page.total, page.total_capped = total, bool(capped)
     return page
