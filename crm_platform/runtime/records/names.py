@@ -19,6 +19,7 @@ record exists.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +30,8 @@ from crm_platform.fieldtypes import USER, field_type, is_polymorphic
 from crm_platform.fieldtypes.relations import OBJECT
 from crm_platform.metadata import SIMPLE, resolve_label
 
-from ..model import ObjectModel
+from ..model import ObjectModel, OrgModel
+from ..security import access_clause
 from .context import RecordContext
 from .query import SelectBuilder
 
@@ -76,80 +78,139 @@ def reference_of(obj: ObjectModel, member: str, value: Any) -> Reference | None:
     return (targets[0], value) if targets else None
 
 
+@dataclass(frozen=True)
+class _Name:
+    """How one reference is named in SQL, built once per metadata version: a user's name
+    (``user_name``, the same for every reader), or a record's name field as a subquery on
+    an alias of the target's table (``select``), to which the reader's visibility is added;
+    ``select`` is None where only a path can compute the name (a formula name field)."""
+
+    member: str
+    target: str | None  # one of a polymorphic lookup's targets; None for the only one
+    label: str
+    user_name: ColumnElement[Any] | None = None
+    pointed: str | None = None  # the target object of a record name
+    name_field: str | None = None
+    select: sa.Select[Any] | None = None
+    alias: Any = None
+    unrestricted: ColumnElement[Any] | None = None  # ``select`` for a reader who sees all
+
+
 class PageNames:
     """The ``_names`` of one read: the columns it adds to the read's SELECT (build it
-    before taking the builder's FROM clause: record names join), then each row's names."""
+    before taking the builder's FROM clause: a formula name joins), then each row's names."""
 
     def __init__(self, ctx: RecordContext, builder: SelectBuilder, paths: list[Path]) -> None:
-        self.obj = obj = builder.obj
-        self.queues = _queue_names(ctx)
+        obj = builder.obj
+        model = ctx.model
+        plan = ctx.service.compiled(model, ("names", obj.api_name), lambda: _plan(model, obj))
+        self.queues = ctx.service.compiled(model, ("queue names",), lambda: _queue_names(ctx))
         shown = {p[0] for p in paths if len(p) == 1}
-        members = [m for m in reference_members(obj) if m in shown or m not in obj.fields]
         # member -> target (None: the one target) -> row label, or None when unreadable
         self.labels: dict[str, dict[str | None, str | None]] = {}
-        columns: list[ColumnElement[Any]] = []
-        for member in members:
-            fld = obj.fields.get(member)
-            if fld is None:  # owner_id, created_by, updated_by
-                targets: tuple[str | None, ...] = (None,)
-            else:
-                targets = fld.targets if is_polymorphic(fld.definition) else (None,)
-            per_target: dict[str | None, str | None] = {}
-            for target in targets:
-                column = _name_column(ctx, builder, member, target)
-                if column is None:
-                    per_target[target] = None
-                    continue
-                label = f"n:{member}" if target is None else f"n:{member}[{target}]"
-                columns.append(column.label(label))
-                per_target[target] = label
-            self.labels[member] = per_target
-        self.columns = columns
+        self.columns: list[ColumnElement[Any]] = []
+        for name in plan:
+            if name.member in obj.fields and name.member not in shown:
+                continue
+            column = _column(ctx, builder, name)
+            if column is not None:
+                self.columns.append(column)
+            per_target = self.labels.setdefault(name.member, {})
+            per_target[name.target] = name.label if column is not None else None
 
     def attach(self, record: dict[str, Any], row: Mapping[str, Any]) -> None:
         """Add ``_names`` to a record shaped from ``row``."""
         names: dict[str, str | None] = {}
-        for member, value in record.items():
-            per_target = self.labels.get(member)
-            if per_target is None or value is None:
+        for member, per_target in self.labels.items():
+            value = record.get(member)
+            if value is None:
                 continue
-            target = value.get("object") if isinstance(value, Mapping) else None
-            label = per_target.get(target)
-            name = _text(row[label]) if label is not None else None
-            if member == OWNER and name is None:
+            polymorphic = isinstance(value, Mapping)
+            label = per_target.get(value.get("object") if polymorphic else None)
+            name = row[label] if label is not None else None
+            if name is None and member == OWNER:
                 name = self.queues.get(value)
-            names[member] = name
+            names[member] = name if name is None or isinstance(name, str) else str(name)
         record[NAMES_KEY] = names
 
 
-def _name_column(
-    ctx: RecordContext, builder: SelectBuilder, member: str, target: str | None
-) -> ColumnElement[Any] | None:
-    """The SQL of the name ``member`` points to (``target``: one of a polymorphic lookup's),
-    or None when the reader may not read it."""
-    obj = builder.obj
-    fld = obj.fields.get(member)
-    if fld is None or target == USER or fld.targets == (USER,):
-        column = member if fld is None else fld.columns[SIMPLE].name
-        reference = obj.table.c[column]
-        named = users.alias(f"n_{member}")
-        query = sa.select(named.c.name).where(named.c.id == reference)
-        if target is not None:  # a polymorphic lookup pointing at a user
-            query = query.where(obj.table.c[fld.columns[OBJECT].name] == USER)
-        return query.correlate(obj.table).scalar_subquery()
-    target_name = target if target is not None else fld.targets[0]
-    target_obj = ctx.model.object(target_name)
-    if target_obj is None or not ctx.access.can(target_name, "read"):
-        return None
-    name_field = target_obj.fields.get(target_obj.name_field)
+def _column(ctx: RecordContext, builder: SelectBuilder, name: _Name) -> ColumnElement[Any] | None:
+    """The labelled SQL of one name for this reader, or None when they may not read it."""
+    if name.user_name is not None:
+        return name.user_name
+    pointed, name_field = name.pointed, name.name_field
     if (
-        name_field is None
-        or field_type(name_field.type).encrypted
-        or not ctx.access.field_readable(target_name, name_field.api_name)
+        pointed is None
+        or name_field is None
+        or not ctx.access.can(pointed, "read")
+        or not ctx.access.field_readable(pointed, name_field)
     ):
         return None
-    step = member if target is None else f"{member}[{target}]"
-    return builder.column((step, name_field.api_name))
+    target = ctx.model.objects[pointed]
+    if name.select is None:  # a formula: computed through the path, joined
+        step = name.member if name.target is None else f"{name.member}[{name.target}]"
+        return builder.column((step, name_field)).label(name.label)
+    visible = access_clause(ctx.access, target, name.alias)
+    if visible is None:
+        return name.unrestricted
+    return name.select.where(visible).scalar_subquery().label(name.label)
+
+
+def _plan(model: OrgModel, obj: ObjectModel) -> list[_Name]:
+    """How each reference of ``obj`` is named (see :class:`_Name`)."""
+    plan: list[_Name] = []
+    for member in reference_members(obj):
+        fld = obj.fields.get(member)
+        polymorphic = fld is not None and is_polymorphic(fld.definition)
+        reference = obj.table.c[member if fld is None else fld.columns[SIMPLE].name]
+        for target in fld.targets if fld is not None and polymorphic else (None,):
+            label = f"n:{member}" if target is None else f"n:{member}[{target}]"
+            where = [] if target is None else [obj.table.c[fld.columns[OBJECT].name] == target]
+            pointed = USER if fld is None else (target or fld.targets[0])
+            if pointed == USER:
+                named = users.alias(f"n_{member}")
+                query = sa.select(named.c.name).where(named.c.id == reference, *where)
+                column = query.correlate(obj.table).scalar_subquery().label(label)
+                plan.append(_Name(member, target, label, user_name=column))
+                continue
+            plan.append(_record_name(model, obj, member, target, label, reference, where))
+    return plan
+
+
+def _record_name(
+    model: OrgModel,
+    obj: ObjectModel,
+    member: str,
+    target: str | None,
+    label: str,
+    reference: ColumnElement[Any],
+    where: list[ColumnElement[Any]],
+) -> _Name:
+    pointed = target or obj.fields[member].targets[0]
+    target_obj = model.object(pointed)
+    name_field = target_obj.fields.get(target_obj.name_field) if target_obj else None
+    if target_obj is None or name_field is None or field_type(name_field.type).encrypted:
+        return _Name(member, target, label)
+    if name_field.type == "formula":
+        return _Name(member, target, label, pointed=pointed, name_field=name_field.api_name)
+    if SIMPLE not in name_field.columns:
+        return _Name(member, target, label)  # no one value to show
+    alias = target_obj.table.alias(f"n_{member}" if target is None else f"n_{member}_{target}")
+    select = (
+        sa.select(alias.c[name_field.columns[SIMPLE].name])
+        .where(alias.c.id == reference, *where)
+        .correlate(obj.table)
+    )
+    return _Name(
+        member,
+        target,
+        label,
+        pointed=pointed,
+        name_field=name_field.api_name,
+        select=select,
+        alias=alias,
+        unrestricted=select.scalar_subquery().label(label),
+    )
 
 
 def resolve(ctx: RecordContext, refs: Iterable[Reference]) -> dict[Reference, str | None]:
