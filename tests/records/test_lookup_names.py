@@ -312,6 +312,14 @@ def test_lists_filter_and_sort_by_the_owners_and_the_managers_name(crm):
     assert names(by_owner) == ["Globex", "Umbrella", "Acme", "Initech"]
     by_manager = every_page(crm.admin, "account", order_by="account_manager.name,-name", limit=2)
     assert names(by_manager) == ["Globex", "Umbrella", "Acme", "Initech"]  # no manager last
+    figures = crm.admin.get(
+        f"{REC}/account/aggregate", query_string={"group_by": "owner.name", "metrics": "count"}
+    )
+    assert figures.status_code == 200, figures.get_json()
+    assert figures.get_json()["groups"] == [
+        {"owner.name": "Ada Lovelace", "count": 2},
+        {"owner.name": "Grace Hopper", "count": 2},
+    ]
     # formulas and dotted paths read the owning user's public columns, in SQL and Python
     acme = listed(
         crm.ada, "account", where="name == 'Acme'", fields="name,owner_email,owner.email,owner_id"
@@ -342,7 +350,9 @@ def test_criteria_shares_follow_changes_of_the_user_they_read(crm):
     acme = create(crm.admin, "account", name="Acme", account_manager=crm.ada.user_id)
     create(crm.admin, "account", name="Globex", account_manager=crm.grace.user_id)
     create(crm.grace, "account", name="Hooli")
+    create(crm.admin, "deal", name="Acme renewal", account=acme["id"])
     assert names(listed(crm.kim, "account")["records"]) == []
+    assert names(listed(crm.kim, "deal")["records"]) == []
     # Ada becomes a key account manager: her accounts are shared with key_accounts
     promoted = crm.admin.patch(
         f"/api/v1/users/{crm.ada.user_id}", json={"role": "key_account_manager"}
@@ -351,9 +361,13 @@ def test_criteria_shares_follow_changes_of_the_user_they_read(crm):
     assert names(listed(crm.kim, "account")["records"]) == ["Acme"]
     shown = got(crm.kim, "account", acme["id"])
     assert shown["_names"]["account_manager"] == "Ada Lovelace"
+    # a rule reading her role two lookups away (deal -> account -> manager) follows too
+    deals = listed(crm.kim, "deal")["records"]
+    assert names(deals) == ["Acme renewal"] and deals[0]["_names"]["account"] == "Acme"
     # ... and no longer once she is not
     crm.admin.patch(f"/api/v1/users/{crm.ada.user_id}", json={"role": None})
     assert names(listed(crm.kim, "account")["records"]) == []
+    assert names(listed(crm.kim, "deal")["records"]) == []
     # a rule on the owner's role follows the owner
     assert names(listed(crm.gus, "account")["records"]) == []
     crm.admin.patch(f"/api/v1/users/{crm.grace.user_id}", json={"role": "public_sector"})
