@@ -186,7 +186,7 @@ def update_user_record(
     return user_view(conn, user_id)
 
 
-def grant_administration(conn: Connection, email: str) -> dict[str, Any]:
+def grant_administration(conn: Connection, model: OrgModel, email: str) -> dict[str, Any]:
     """Recovery for an org nobody can administer (``crm user grant-admin``): give the user
     the system administrator permission set and make them active again.
 
@@ -204,6 +204,7 @@ def grant_administration(conn: Connection, email: str) -> dict[str, Any]:
     conn.execute(
         users.update().where(users.c.id == user_id).values(active=True, updated_at=utc_now())
     )
+    reshare_after_user_change(conn, model, user_id, ["active"])
     held = user_permission_sets.c.permission_set == ADMIN_PERMISSION_SET
     if not conn.execute(
         sa.select(user_permission_sets.c.user_id).where(

@@ -39,11 +39,10 @@ NAMES_KEY = "_names"
 # The system members holding a principal: the owner (a user or a queue) and the authors.
 OWNER = "owner_id"
 AUTHORS = ("created_by", "updated_by")
-PRINCIPAL = "<principal>"  # the target of owner_id: a user, else a queue
 CHUNK = 500  # ids per IN list
 
 Path = tuple[str, ...]
-Reference = tuple[str, str]  # (target object, ``user`` or PRINCIPAL; id)
+Reference = tuple[str, str]  # (target object or ``user``, id)
 
 assert "name" in USER_PUBLIC_COLUMNS  # a user is named by a column anyone may read
 
@@ -58,13 +57,10 @@ def reference_members(obj: ObjectModel) -> list[str]:
 
 
 def reference_of(obj: ObjectModel, member: str, value: Any) -> Reference | None:
-    """What one member's value points at, or None (no value, or not a reference)."""
+    """What a lookup's value (as stored in history) points at, or None (no value, or not
+    a lookup)."""
     if value is None:
         return None
-    if member == OWNER:
-        return (PRINCIPAL, str(value))
-    if member in AUTHORS:
-        return (USER, str(value))
     fld = obj.fields.get(member)
     if fld is None or not field_type(fld.type).relation:
         return None
@@ -214,24 +210,15 @@ def _record_name(
 
 
 def resolve(ctx: RecordContext, refs: Iterable[Reference]) -> dict[Reference, str | None]:
-    """The name of each reference as the reader may see it (absent: ``null``)."""
+    """The name of each reference as the reader may see it (``None`` when they may not,
+    or when it no longer exists): one query per target object, one for the users."""
     wanted: dict[str, set[str]] = {}
     for target, ident in refs:
         wanted.setdefault(target, set()).add(ident)
     out: dict[Reference, str | None] = {}
-    principals = wanted.pop(PRINCIPAL, set())
-    plain_users = wanted.pop(USER, set())
-    user_names = _user_names(ctx, plain_users | principals)
-    for ident in plain_users:
-        out[(USER, ident)] = user_names.get(ident)
-    if principals:
-        queues = _queue_names(ctx)
-        for ident in principals:
-            out[(PRINCIPAL, ident)] = user_names.get(ident) or queues.get(ident)
     for target, ids in wanted.items():
-        target_names = _record_names(ctx, target, ids)
-        for ident in ids:
-            out[(target, ident)] = target_names.get(ident)
+        found = _user_names(ctx, ids) if target == USER else _record_names(ctx, target, ids)
+        out.update({(target, ident): found.get(ident) for ident in ids})
     return out
 
 
@@ -245,8 +232,8 @@ def _user_names(ctx: RecordContext, ids: set[str]) -> dict[str, str]:
 
 
 def _queue_names(ctx: RecordContext) -> dict[str, str]:
-    # a handful of queues, from the compiled metadata: no query
-    """Queues by id, named by their label (its first language) or else their name."""
+    """Queues by id, named by their label (its first language) or else their name (a
+    handful, from the compiled metadata: no query)."""
     return {
         q.id: (resolve_label(q.label, lambda _languages: None) if q.label else q.name)
         for q in ctx.model.security.queues.values()
