@@ -162,6 +162,7 @@ def test_a_read_with_names_is_still_one_statement(crm, org):
 def test_a_name_the_reader_may_not_see_reads_as_null(crm):
     hidden = create(crm.admin, "account", name="Secret Corp")  # private, the admin's
     partner = create(crm.admin, "partner", name="Initech")  # readable, its name is not
+    vendor = create(crm.admin, "vendor", name="Acme Supplies")  # an object Ben may not read
     contact = create(
         crm.admin,
         "contact",
@@ -169,10 +170,12 @@ def test_a_name_the_reader_may_not_see_reads_as_null(crm):
         account=hidden["id"],
         partner=partner["id"],
         referred_by=crm.grace.user_id,
+        supplier=vendor["id"],
     )
     seen = got(crm.ben, "contact", contact["id"])
     assert seen["_names"]["account"] is None
     assert seen["_names"]["partner"] is None
+    assert seen["supplier"] == vendor["id"] and seen["_names"]["supplier"] is None
     assert seen["_names"]["owner_id"] == "Admin Person"
     assert "referred_by" not in seen and "referred_by" not in seen["_names"]
     shown = got(crm.ben, "contact", contact["id"], fields="name,account,account.name")
@@ -182,7 +185,7 @@ def test_a_name_the_reader_may_not_see_reads_as_null(crm):
     # the admin sees every name of the same record
     full = got(crm.admin, "contact", contact["id"])["_names"]
     assert full["account"] == "Secret Corp" and full["partner"] == "Initech"
-    assert full["referred_by"] == "Grace Hopper"
+    assert full["referred_by"] == "Grace Hopper" and full["supplier"] == "Acme Supplies"
     # once Ben may see the account, its name shows
     mine = create(crm.ben, "account", name="Ben's Own")
     crm.ben.patch(f"{REC}/contact/{contact['id']}", json={"account": mine["id"]})
@@ -274,6 +277,7 @@ def test_the_openapi_document_describes_names_for_each_reader(crm):
         "assistant",
         "referred_by",
         "reports_to",
+        "supplier",
         "created_by",
         "updated_by",
     ]
