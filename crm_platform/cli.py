@@ -259,7 +259,7 @@ def user_grant_admin(email: str) -> None:
     try:
         ensure_admin_permission_set(org, repair=True)
         with org.db.write() as conn:
-            granted = grant_administration(conn, email)
+            granted = grant_administration(conn, org.models.model_for(conn), email)
     except CrmError as error:
         _fail(error)
     click.echo(

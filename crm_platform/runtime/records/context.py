@@ -23,7 +23,7 @@ from crm_platform.expressions import (
     ValueType,
     evaluate,
 )
-from crm_platform.fieldtypes import USER, field_type, path_target, split_step
+from crm_platform.fieldtypes import OWNER, USER, field_type, path_target, split_step
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel, OrgModel
@@ -289,9 +289,12 @@ class RecordValues:
 
     def _load_parent(self, step: str) -> Callable[[tuple[str, ...]], Any] | None:
         name, narrowed = split_step(step)
-        fld = self.obj.fields[name]
-        value = self.values.get(name)
-        target_name = path_target(fld.definition, narrowed)
+        fld = self.obj.fields.get(name)
+        if fld is None:  # owner.<column>: the owning user (none for a queue)
+            value, target_name = self.values.get("owner_id"), USER if step == OWNER else None
+        else:
+            value = self.values.get(name)
+            target_name = path_target(fld.definition, narrowed)
         if isinstance(value, Mapping):  # polymorphic: only the narrowed target's records
             value = value.get("id") if value.get("object") == target_name else None
         if not value or target_name is None:

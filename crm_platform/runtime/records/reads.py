@@ -20,6 +20,7 @@ from . import search as search_index
 from .codec import from_columns
 from .context import RecordContext
 from .handlers import history_context
+from .names import PageNames, name_history
 from .query import (
     COUNT_CAP,
     ListRequest,
@@ -47,27 +48,35 @@ def get(
     *,
     include_deleted: bool = False,
     just_written: bool = False,
+    names: bool = True,
 ) -> dict[str, Any]:
-    """One record with its formulas computed; 404 when absent (or in the recycle bin).
+    """One record with its formulas computed and its ``_names``; 404 when absent (or in
+    the recycle bin).
 
     ``just_written``: the record this user just saved, shown even if the save gave
-    it away (a new owner); field-level security still applies.
+    it away (a new owner); field-level security still applies. ``names=False`` leaves
+    out ``_names`` (a visibility check needs no names).
     """
     obj = ctx.object(object_name)
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
     paths = parse_paths(fields, obj, builder) if fields else default_paths(obj, builder)
-    query = (
-        select_record(builder, paths)
-        .select_from(builder.from_clause)
-        .where(obj.table.c.id == record_id, *([] if just_written else ctx.visible(obj)))
+    query = select_record(builder, paths)
+    named = PageNames(ctx, builder, paths) if names else None
+    if named is not None:
+        query = query.add_columns(*named.columns)
+    query = query.select_from(builder.from_clause).where(
+        obj.table.c.id == record_id, *([] if just_written else ctx.visible(obj))
     )
     if not include_deleted:
         query = query.where(obj.table.c.deleted_at.is_(None))
     row = ctx.conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"no {object_name} record '{record_id}'")
-    return shape_record(ctx, obj, row, paths)
+    record = shape_record(ctx, obj, row, paths)
+    if named is not None:
+        named.attach(record, row)
+    return record
 
 
 def get_many(
@@ -78,7 +87,8 @@ def get_many(
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
     paths = default_paths(obj, builder)
-    select = select_record(builder, paths)
+    named = PageNames(ctx, builder, paths)
+    select = select_record(builder, paths).add_columns(*named.columns)
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(record_ids), CHUNK):
         chunk = record_ids[start : start + CHUNK]
@@ -88,7 +98,8 @@ def get_many(
             *([] if just_written else ctx.visible(obj)),
         )
         for row in ctx.conn.execute(query).mappings():
-            found[row["id"]] = shape_record(ctx, obj, row, paths)
+            found[row["id"]] = record = shape_record(ctx, obj, row, paths)
+            named.attach(record, row)
     missing = [rid for rid in record_ids if rid not in found]
     if missing:
         raise NotFound(f"no {obj.api_name} record '{missing[0]}'")
@@ -99,7 +110,7 @@ def require_visible(
     ctx: RecordContext, object_name: str, record_id: str, *, include_deleted: bool = False
 ) -> None:
     """404 unless the user may read the record (nothing else is read)."""
-    get(ctx, object_name, record_id, fields=["id"], include_deleted=include_deleted)
+    get(ctx, object_name, record_id, fields=["id"], include_deleted=include_deleted, names=False)
 
 
 def list_records(
@@ -129,9 +140,10 @@ def list_records(
     if request.cursor:
         page_conditions.append(after_cursor(keys, decode_cursor(request.cursor, keys)))
     key_columns = [k.expr.label(f"k:{i}") for i, k in enumerate(keys)]
+    named = PageNames(ctx, builder, paths)
     query = (
         select_record(builder, paths)
-        .add_columns(*key_columns)
+        .add_columns(*key_columns, *named.columns)
         .select_from(builder.from_clause)
         .where(*page_conditions)
         .order_by(*order_clauses(keys))
@@ -145,6 +157,8 @@ def list_records(
         last = rows[-1]
         next_cursor = encode_cursor([last[f"k:{i}"] for i in range(len(keys))])
     page = Page([shape_record(ctx, obj, r, paths) for r in rows], next_cursor)
+    for record, row in zip(page.records, rows, strict=True):
+        named.attach(record, row)
     if request.count:
         page.total, page.total_capped = total, bool(capped)
     return page
@@ -275,7 +289,7 @@ def history(ctx: RecordContext, object_name: str, record_id: str) -> list[dict[s
             return value
         return field_type(field.type).shown_value(field.definition, value)
 
-    return [
+    entries = [
         {
             "field": r["field"],
             "old_value": _history_value(ctx, obj, r["field"], r["old_value"], shown),
@@ -286,6 +300,8 @@ def history(ctx: RecordContext, object_name: str, record_id: str) -> list[dict[s
         for r in rows
         if ctx.access.field_readable(obj.api_name, r["field"])
     ]
+    name_history(ctx, obj, entries)
+    return entries
 
 
 def _history_value(
