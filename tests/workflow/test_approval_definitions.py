@@ -1,0 +1,113 @@
+"""Approval process definitions: the issue's YAML applies as written (from a folder and
+through the generic metadata API), and bad definitions are refused when saved, naming
+the path, with nothing changed."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from .approval_setup import deal  # noqa: F401
+
+PROCESSES = "/api/v1/metadata/approval_processes"
+GOOD = {
+    "api_name": "review",
+    "object": "opportunity",
+    "entry": "amount > 10",
+    "steps": [
+        {"name": "first", "approver": {"user": "vp@example.com"}},
+        {"name": "second", "when": "discount > 5", "approver": {"role": "approvals_vp"}},
+        {"name": "third", "approver": {"field": "account.account_manager"}, "mode": "unanimous"},
+    ],
+    "on_approve": [{"type": "update_record", "values": {"approval_status": "'ok'"}}],
+    "escalate_after": "3d",
+    "escalate_to": "manager@example.com",
+}
+
+
+def test_the_issue_example_is_stored_as_written(deal):
+    found = deal.admin.get(f"{PROCESSES}/opportunity.discount")
+    assert found.status_code == 200
+    definition = found.get_json()
+    assert definition["steps"][1] == {
+        "name": "finance",
+        "when": "amount > 100000",
+        "approver": {"queue": "finance_approvers"},
+        "mode": "first_response",
+    }
+    assert definition["escalate_after"] == "48h"
+    created = deal.admin.post(PROCESSES, json=GOOD)
+    assert created.status_code == 201, created.get_json()
+
+
+def _with(path: str, value):
+    definition = copy.deepcopy(GOOD)
+    target = definition
+    keys = path.split(".")
+    for key in keys[:-1]:
+        target = target[int(key)] if key.isdigit() else target[key]
+    last = keys[-1]
+    target[int(last) if last.isdigit() else last] = value
+    return definition
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "error_path", "message"),
+    [
+        ("object", "nothing", "object", "no object 'nothing'"),
+        ("entry", "amount + 1", "entry", "boolean"),
+        ("steps.1.when", "colour == 'red'", "steps[1].when", "colour"),
+        ("steps.1.approver", {"role": "ghost"}, "steps[1].approver.role", "no role 'ghost'"),
+        ("steps.1.approver", {"queue": "ghost"}, "steps[1].approver.queue", "no queue 'ghost'"),
+        ("steps.1.approver", {"group": "ghost"}, "steps[1].approver.group", "no group 'ghost'"),
+        ("steps.2.approver", {"field": "name"}, "steps[2].approver.field", "no lookup field"),
+        (
+            "steps.2.approver",
+            {"field": "account"},
+            "steps[2].approver.field",
+            "not a lookup to a user",
+        ),
+        ("steps.1.name", "first", "steps[1].name", "another step is called 'first'"),
+        (
+            "on_approve",
+            [{"type": "update_record", "values": {"colour": "'red'"}}],
+            "on_approve[0].values.colour",
+            "no field 'colour'",
+        ),
+        (
+            "on_reject",
+            [{"type": "submit_for_approval", "process": "ghost"}],
+            "on_reject[0].process",
+            "no approval process 'ghost'",
+        ),
+        ("escalate_after", "two days", "escalate_after", "does not match"),
+        (
+            "steps.0.approver",
+            {"user": "x@example.com", "role": "approvals_vp"},
+            "steps[0].approver",
+            "",
+        ),
+        (
+            "steps.0.approver",
+            {"user": "ghost@example.com"},
+            "steps[0].approver.user",
+            "no active user",
+        ),
+        ("escalate_to", "ghost@example.com", "escalate_to", "no active user 'ghost@example.com'"),
+    ],
+)
+def test_bad_definitions_are_refused_naming_the_path(deal, path, value, error_path, message):
+    response = deal.admin.post(PROCESSES, json=_with(path, value))
+    assert response.status_code == 400, response.get_json()
+    errors = response.get_json()["errors"]
+    matching = [k for k in errors if k.endswith(error_path)]
+    assert matching, errors
+    assert message in " ".join(errors[matching[0]])
+    assert deal.admin.get(f"{PROCESSES}/opportunity.review").status_code == 404
+
+
+def test_a_queue_a_process_uses_cannot_be_deleted(deal):
+    refused = deal.admin.delete("/api/v1/metadata/queues/finance_approvers")
+    assert refused.status_code == 400, refused.get_json()
+    assert "no queue 'finance_approvers'" in str(refused.get_json()["errors"])
