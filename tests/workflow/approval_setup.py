@@ -1,4 +1,4 @@
-"""The approvals org: the automation fixture (with the issue's discount process and the
+"""The approvals org: the automation fixture plus `approvals` (the issue's discount process, the
 ``finance_approvers`` queue), roles with a hierarchy, users with managers, queue and
 group members — each an API client."""
 

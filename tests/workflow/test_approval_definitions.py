@@ -8,8 +8,6 @@ import copy
 
 import pytest
 
-from .approval_setup import deal  # noqa: F401
-
 PROCESSES = "/api/v1/metadata/approval_processes"
 GOOD = {
     "api_name": "review",

@@ -9,7 +9,7 @@ from crm_platform.runtime.records.events import RecordEvent
 from crm_platform.workflow import automation_of, outbox
 from crm_platform.workflow.running import run_actions
 
-from .approval_setup import act, deal, opportunity, pending_of, record, state  # noqa: F401
+from .approval_setup import act, opportunity, pending_of, record, state
 
 DESK = {
     "api_name": "desk",

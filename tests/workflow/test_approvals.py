@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .approval_setup import act, deal, opportunity, pending_of, record, state  # noqa: F401
+from .approval_setup import act, opportunity, pending_of, record, state
 
 
 def test_a_big_discount_goes_to_the_manager_then_finance(deal):
