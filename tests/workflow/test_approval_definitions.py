@@ -109,3 +109,53 @@ def test_a_queue_a_process_uses_cannot_be_deleted(deal):
     refused = deal.admin.delete("/api/v1/metadata/queues/finance_approvers")
     assert refused.status_code == 400, refused.get_json()
     assert "no queue 'finance_approvers'" in str(refused.get_json()["errors"])
+
+
+def test_renames_reach_the_process_and_where_used_names_it(deal):
+    fields = "/api/v1/metadata/objects/opportunity/fields"
+    usages = deal.admin.get(f"{fields}/amount/usages").get_json()["usages"]
+    assert {
+        "kind": "approval_process",
+        "name": "opportunity.discount",
+        "where": "steps[1].when",
+    } in usages
+    renamed = deal.admin.patch(f"{fields}/discount", json={"api_name": "discount_pct"})
+    assert renamed.status_code == 200, renamed.get_json()
+    deal.admin.patch(f"{fields}/approval_status", json={"api_name": "approval"})
+    process = deal.admin.get(f"{PROCESSES}/opportunity.discount").get_json()
+    assert process["entry"] == "discount_pct > 20"
+    assert process["on_approve"] == [
+        {"type": "update_record", "values": {"approval": "'Approved'"}}
+    ]
+    # and it still works under the new names
+    opp = deal.rep.post(
+        "/api/v1/records/opportunity", json={"name": "D", "discount_pct": 30, "amount": 10}
+    ).get_json()["id"]
+    submit = deal.rep.post(f"/api/v1/records/opportunity/{opp}/approval/submit")
+    assert submit.status_code == 200, submit.get_json()
+    assert (
+        deal.manager.post(f"/api/v1/records/opportunity/{opp}/approval/approve").status_code == 200
+    )
+    assert deal.rep.get(f"/api/v1/records/opportunity/{opp}").get_json()["approval"] == "Approved"
+
+
+def test_an_object_rename_moves_its_processes_and_pending_requests(deal):
+    before = deal.rep.post(
+        "/api/v1/records/opportunity", json={"name": "A", "discount": 30}
+    ).get_json()["id"]
+    assert deal.rep.post(f"/api/v1/records/opportunity/{before}/approval/submit").status_code == 200
+    renamed = deal.admin.patch("/api/v1/metadata/objects/opportunity", json={"api_name": "deal"})
+    assert renamed.status_code == 200, renamed.get_json()
+    process = deal.admin.get(f"{PROCESSES}/deal.discount")
+    assert process.status_code == 200
+    assert process.get_json()["object"] == "deal"
+    # the pending request moved with its record: still locked, still decidable
+    locked = deal.rep.patch(f"/api/v1/records/deal/{before}", json={"name": "B"})
+    assert locked.status_code == 409
+    assert deal.manager.post(f"/api/v1/records/deal/{before}/approval/approve").status_code == 200
+    after = deal.rep.post("/api/v1/records/deal", json={"name": "D", "discount": 30}).get_json()[
+        "id"
+    ]
+    assert deal.rep.post(f"/api/v1/records/deal/{after}/approval/submit").status_code == 200
+    pending = deal.manager.get("/api/v1/approvals/pending").get_json()["pending"]
+    assert [(p["object"], p["record_id"]) for p in pending] == [("deal", after)]

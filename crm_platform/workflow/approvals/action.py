@@ -58,6 +58,8 @@ class SubmitForApproval:
 
         if pending_request(ctx.conn, ctx.object.api_name, ctx.record_id) is not None:
             return
+        # ctx.system is a record session (as the system user) on the change's transaction;
+        # the submitter is the person whose change fired the action
         approvals = Approvals(ctx.org, ctx.system, ctx.user, None)  # type: ignore[arg-type]
         try:
             approvals.submit(

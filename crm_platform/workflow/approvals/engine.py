@@ -19,7 +19,7 @@ from ..running import run_actions
 from ..service import automation_of
 from . import store
 from .approvers import resolve
-from .definition import EXTENSION, FIRST_RESPONSE, Process
+from .definition import EXTENSION, FIRST_RESPONSE, Process, Step
 from .views import request_view
 
 if TYPE_CHECKING:
@@ -365,7 +365,16 @@ class Approvals:
         store.finish_request(self.conn, request_id, store.APPROVED, self.now)
         self._run(process, record_id, "on_approve")
 
-    def _start(self, process, request_id, record_id, step, obj, values) -> None:
+    def _start(
+        self,
+        process: Process,
+        request_id: str,
+        record_id: str,
+        step: Step,
+        obj: ObjectModel,
+        values: Mapping[str, Any],
+    ) -> None:
+        """Start a step: find its approvers (409 when there are none), plan escalation."""
         submitter = store.submitter_of(self.conn, request_id)
 
         def field_value(path: str) -> Any:

@@ -15,6 +15,7 @@ from .checks import ProcessChecks, check_users
 from .definition import EXTENSION, KIND, approval_kind, compile_approvals
 from .escalation import ApprovalEscalation
 from .lock import refuse_locked_changes
+from .renames import move_request_rows, rename_process
 
 if TYPE_CHECKING:
     from crm_platform.runtime import Org
@@ -32,6 +33,8 @@ class ApprovalKind:
         registry.register_kind(approval_kind())
         registry.add_validator(KIND, ProcessChecks(checks))
         registry.add_apply_hook(check_users)
+        registry.add_renamer(KIND, rename_process)
+        registry.add_apply_hook(move_request_rows)
         compiler.add_extension(EXTENSION, compile_approvals)
 
     def attach(self, org: Org, automation: Automation) -> None:
