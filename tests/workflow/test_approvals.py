@@ -4,6 +4,7 @@ skipped step, rejection, recall, the record lock, and who may decide."""
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
 from .approval_setup import act, opportunity, pending_of, record, state
@@ -187,3 +188,26 @@ def test_what_cannot_be_submitted(deal):
     assert act(deal.finance1, big, "submit").status_code == 403  # sees it, may not edit
     assert act(deal.rep, big, "submit").status_code == 200
     assert act(deal.rep, big, "submit").status_code == 409  # pending already
+
+
+def test_two_approvers_deciding_at_once_decide_once(deal):
+    opp = opportunity(deal.rep, discount=25, amount=200000)
+    act(deal.rep, opp, "submit")
+    act(deal.manager, opp, "approve")
+    barrier = threading.Barrier(2)
+    answers: dict[str, int] = {}
+
+    def decide(name: str) -> None:
+        barrier.wait()
+        answers[name] = act(getattr(deal, name), opp, "approve").status_code
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in ("finance1", "finance2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers.values()) == [200, 409]
+    request = state(deal.rep, opp)["requests"][0]
+    assert request["status"] == "approved"
+    finance = [h for h in request["history"] if h["step"] == "finance"]
+    assert len(finance) == 1
