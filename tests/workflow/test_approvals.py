@@ -211,3 +211,21 @@ def test_two_approvers_deciding_at_once_decide_once(deal):
     assert request["status"] == "approved"
     finance = [h for h in request["history"] if h["step"] == "finance"]
     assert len(finance) == 1
+
+
+def test_two_submissions_at_once_make_one_request(deal):
+    opp = opportunity(deal.rep, discount=25, amount=200000)
+    barrier = threading.Barrier(2)
+    answers: dict[str, int] = {}
+
+    def submit(name: str) -> None:
+        barrier.wait()
+        answers[name] = act(getattr(deal, name), opp, "submit").status_code
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in ("rep", "manager")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers.values()) == [200, 409]
+    assert len(state(deal.rep, opp)["requests"]) == 1

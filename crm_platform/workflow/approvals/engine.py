@@ -72,8 +72,9 @@ class Approvals:
         """Submit a record (the submitter needs edit access to it); 409 when it is pending
         already or meets no process's entry criteria."""
         obj = self._object(object_name)
-        if self.access is not None:
-            self.services.require_edit_access(obj, record_id)
+        # edit access (404/403 otherwise), and the record's row locked for the rest of the
+        # transaction on PostgreSQL: two submissions at once make one request
+        self.services.current_for_edit(obj, record_id)
         if found := store.pending_request(self.conn, obj.api_name, record_id, lock=True):
             raise Conflict(
                 f"this {obj.api_name} record is pending approval already ({found['process']})"
