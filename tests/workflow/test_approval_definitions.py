@@ -159,3 +159,26 @@ def test_an_object_rename_moves_its_processes_and_pending_requests(deal):
     assert deal.rep.post(f"/api/v1/records/deal/{after}/approval/submit").status_code == 200
     pending = deal.manager.get("/api/v1/approvals/pending").get_json()["pending"]
     assert [(p["object"], p["record_id"]) for p in pending] == [("deal", after)]
+
+
+def test_a_process_deactivated_while_pending_still_locks_until_recalled(deal):
+    opp = deal.rep.post(
+        "/api/v1/records/opportunity", json={"name": "A", "discount": 30}
+    ).get_json()["id"]
+    deal.rep.post(f"/api/v1/records/opportunity/{opp}/approval/submit")
+    current = deal.admin.get(f"{PROCESSES}/opportunity.discount").get_json()
+    put = deal.admin.put(f"{PROCESSES}/opportunity.discount", json={**current, "active": False})
+    assert put.status_code == 200, put.get_json()
+    assert (
+        deal.rep.patch(f"/api/v1/records/opportunity/{opp}", json={"name": "B"}).status_code == 409
+    )
+    stuck = deal.manager.post(f"/api/v1/records/opportunity/{opp}/approval/approve")
+    assert stuck.status_code == 409
+    assert "no longer active: recall the approval" in stuck.get_json()["detail"]
+    assert deal.rep.post(f"/api/v1/records/opportunity/{opp}/approval/recall").status_code == 200
+    assert (
+        deal.rep.patch(f"/api/v1/records/opportunity/{opp}", json={"name": "B"}).status_code == 200
+    )
+    refused = deal.rep.post(f"/api/v1/records/opportunity/{opp}/approval/submit")
+    assert refused.status_code == 409
+    assert refused.get_json()["detail"] == "opportunity has no active approval process"
