@@ -23,6 +23,7 @@ KIND_FOLDERS = {
     "groups": "group",
     "queues": "queue",
     "sharing_rules": "sharing_rule",
+    "approval_processes": "approval_process",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from flask import Blueprint
 
 from . import (
+    approvals_api,
+    approvals_docs,
     audit_api,
     composite_api,
     directory_api,
@@ -41,6 +43,7 @@ AREAS: tuple[Area, ...] = (
     Area(search_api.bp, search_api.describe),
     Area(directory_api.bp, directory_docs.describe),
     Area(audit_api.bp, audit_api.describe),
+    Area(approvals_api.bp, approvals_docs.describe),
     Area(openapi.bp, openapi.serving.describe),
     Area(records_api.bp, openapi.describe_objects),
 )

@@ -243,3 +243,67 @@ automation_runs = sa.Table(
     sa.Index("ix_sys_automation_run_due", "status", "due_at"),
     sa.Index("ix_sys_automation_run_record", "object", "record_id"),
 )
+
+# Approval processes (DESIGN §7): a request per submission of a record, the instances of
+# the process's steps it went through, each step's approvers with their decisions, and
+# the history of everything that happened (who, when, which step, what, the comment).
+# Processes are metadata; these rows are data, kept when a process changes later.
+approval_requests = sa.Table(
+    "sys_approval_request",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("process", sa.Text, nullable=False),  # the component name: <object>.<api_name>
+    sa.Column("object", sa.Text, nullable=False),
+    sa.Column("record_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending|approved|rejected|recalled
+    sa.Column("lock_record", sa.Boolean, nullable=False),
+    sa.Column("submitted_by", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("submitted_at", UTCDateTime, nullable=False),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Index("ix_sys_approval_request_record", "object", "record_id", "status"),
+)
+
+approval_steps = sa.Table(
+    "sys_approval_step",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("request_id", sa.String(ID_LENGTH), nullable=False, index=True),
+    sa.Column("step_index", sa.Integer, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),  # first_response | unanimous
+    # pending | approved | rejected | skipped | recalled
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Column("escalated", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+approval_approvers = sa.Table(
+    "sys_approval_approver",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("step_id", sa.String(ID_LENGTH), nullable=False, index=True),
+    sa.Column("request_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("user_id", sa.String(ID_LENGTH), nullable=False),
+    # pending | approved | rejected | reassigned | escalated | closed (the step ended
+    # without this approver's decision)
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("comment", sa.Text),
+    sa.Column("assigned_at", UTCDateTime, nullable=False),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Index("ix_sys_approval_approver_user", "user_id", "status"),
+)
+
+approval_history = sa.Table(
+    "sys_approval_history",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("request_id", sa.String(ID_LENGTH), nullable=False, index=True),
+    sa.Column("step", sa.Text),  # the step's name (none for submit and the final outcome)
+    # submitted | approved | rejected | recalled | reassigned | escalated | skipped
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("actor_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("target_id", sa.String(ID_LENGTH)),  # who a reassignment or escalation named
+    sa.Column("comment", sa.Text),
+    sa.Column("at", UTCDateTime, nullable=False),
+)

@@ -7,12 +7,16 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .actions import ActionType
+from .approvals.action import SubmitForApproval
 from .jobs import JobType
 from .record_actions import CreateRecord, UpdateRecord
 from .webhooks import WebhookAction, WebhookJob
 
 ACTIONS: Mapping[str, ActionType] = MappingProxyType(
-    {action.name: action for action in (UpdateRecord(), CreateRecord(), WebhookAction())}
+    {
+        action.name: action
+        for action in (UpdateRecord(), CreateRecord(), WebhookAction(), SubmitForApproval())
+    }
 )
 
 

@@ -10,6 +10,7 @@ from crm_platform.core import Settings, load_settings
 from crm_platform.metadata import KindRegistry
 from crm_platform.runtime.model import ModelCompiler
 
+from .approvals.kind import ApprovalKind
 from .catalog import action_jobs
 from .checks import WorkflowChecks
 from .service import SERVICE_NAME, Automation, OutboxWork
@@ -31,7 +32,7 @@ class WorkflowKind(Protocol):
 
 def workflow_kinds() -> Sequence[WorkflowKind]:
     """Automation's kinds, in the order their handlers run."""
-    return ()
+    return (ApprovalKind(),)
 
 
 @dataclass(frozen=True)

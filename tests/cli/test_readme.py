@@ -22,6 +22,7 @@ TOURS = (
     "## A tour of the metadata API",
     "## A tour of the records API",
     "## Security in one page",
+    "## Approval processes",
 )
 # curl fails (exit 22) on an HTTP error status yet still shows the problem's body
 STRICT_CURL = 'curl() { command curl --silent --show-error --fail-with-body "$@"; }\n'
@@ -86,5 +87,18 @@ def test_the_readme_tours_run_as_written(live_server, admin_token, database_url,
     assert '"ref": "gemini"' in out and '"stage": "Active"' in out
     # the security example applied; the rep sees only what the sharing rule opens to them
     assert "Applied " in out
-    seen_by_rep = json.loads(out[out.rindex('{"records"') :])
+    decoder = json.JSONDecoder()  # responses follow one another on the same line
+    seen_by_rep = decoder.raw_decode(out, out.rindex('{"records"'))[0]
     assert [r["name"] for r in seen_by_rep["records"]] == ["Saturn"]
+    # the approvals example: submitted, approved by the rep's new manager, the finance
+    # step skipped (no budget), and on_approve made the project Active
+    state, end = decoder.raw_decode(out, out.rindex('{"object": "project"'))
+    approvals = state["requests"][0]
+    assert [(h["action"], h["step"]) for h in approvals["history"]] == [
+        ("submitted", None),
+        ("approved", "manager"),
+        ("skipped", "finance"),
+    ]
+    assert approvals["history"][1]["comment"] == "Go"
+    jupiter = json.loads(out[end:])
+    assert (jupiter["name"], jupiter["stage"]) == ("Jupiter", "Active")
