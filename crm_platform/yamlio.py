@@ -23,6 +23,7 @@ KIND_FOLDERS = {
     "groups": "group",
     "queues": "queue",
     "sharing_rules": "sharing_rule",
+    "assignment_rules": "assignment_rule",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

@@ -6,8 +6,12 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .actions import ActionType
+from .assignment.actions import AssignAction, NotifyAction
 from .record_actions import CreateRecord, UpdateRecord
 
 ACTIONS: Mapping[str, ActionType] = MappingProxyType(
-    {action.name: action for action in (UpdateRecord(), CreateRecord())}
+    {
+        action.name: action
+        for action in (UpdateRecord(), CreateRecord(), AssignAction(), NotifyAction())
+    }
 )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 from crm_platform.metadata import KindRegistry
 from crm_platform.runtime.model import ModelCompiler
 
+from .assignment.kind import AssignmentRuleKind
 from .checks import WorkflowChecks
 from .service import SERVICE_NAME, Automation, OutboxWork
 
@@ -29,7 +30,7 @@ class WorkflowKind(Protocol):
 
 def workflow_kinds() -> Sequence[WorkflowKind]:
     """Automation's kinds, in the order their handlers run."""
-    return ()
+    return (AssignmentRuleKind(),)
 
 
 @dataclass(frozen=True)
