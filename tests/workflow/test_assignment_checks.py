@@ -1,0 +1,107 @@
+"""Bad assignment rules are refused when saved, naming the path: an unknown object, queue,
+group or user, a queue that does not take the object, an expression that does not
+type-check, a second active rule on the object; the metadata API and YAML both take them."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_platform.core.tables import SYSTEM_USER_ID
+from crm_platform.yamlio import read_definitions
+
+from ..conftest import FIXTURES
+
+RULES = "/api/v1/metadata/assignment_rules"
+
+
+@pytest.fixture
+def crm(api, org, load_metadata):
+    load_metadata("automation")
+    definitions = [(k, d) for k, d, _ in read_definitions(FIXTURES / "assignment")]
+    org.metadata.apply_definitions(definitions, author_id=SYSTEM_USER_ID)
+    return api
+
+
+def rule(*entries, **more):
+    return {
+        "api_name": "other",
+        "object": "case",
+        "active": False,
+        "entries": list(entries),
+        **more,
+    }
+
+
+def errors(response) -> dict:
+    assert response.status_code == 400, response.get_json()
+    return response.get_json()["errors"]
+
+
+def test_the_routing_rule_reads_back_as_written(crm):
+    body = crm.get(f"{RULES}/case.routing").get_json()
+    assert body["entries"][2] == {
+        "assign_to": {"least_loaded": "support", "open": "status != 'Closed'"}
+    }
+    assert [r["api_name"] for r in crm.get(RULES).get_json()["assignment_rules"]] == ["routing"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "path", "message"),
+    [
+        ({"assign_to": {"queue": "nowhere"}}, "entries[0].assign_to.queue", "no queue 'nowhere'"),
+        ({"assign_to": {"round_robin": "ghosts"}}, "entries[0].assign_to.round_robin", "no group"),
+        (
+            {"assign_to": {"least_loaded": "ghosts", "open": "status != 'Closed'"}},
+            "entries[0].assign_to.least_loaded",
+            "no group 'ghosts'",
+        ),
+        (
+            {"assign_to": {"least_loaded": "support", "open": "stauts != 'Closed'"}},
+            "entries[0].assign_to.open",
+            "unknown field 'stauts'",
+        ),
+        (
+            {"when": "priority", "assign_to": {"queue": "tier2"}},
+            "entries[0].when",
+            "boolean",
+        ),
+        (
+            {"assign_to": {"user": "nobody@example.com"}},
+            "entries[0].assign_to.user",
+            "no active user 'nobody@example.com'",
+        ),
+        ({"assign_to": {"team": "x"}}, "entries[0].assign_to", ""),
+    ],
+)
+def test_a_bad_entry_is_refused_naming_its_path(crm, entry, path, message):
+    found = errors(crm.post(RULES, json=rule(entry)))
+    where = next(k for k in found if k.endswith(path))
+    assert message in " ".join(found[where])
+    assert crm.get(f"{RULES}/case.other").status_code == 404
+
+
+def test_a_queue_that_does_not_take_the_object_is_refused(crm):
+    queue = {"api_name": "deals", "objects": ["opportunity"]}
+    assert crm.post("/api/v1/metadata/queues", json=queue).status_code == 201
+    found = errors(crm.post(RULES, json=rule({"assign_to": {"queue": "deals"}})))
+    assert found["case.other.entries[0].assign_to.queue"] == [
+        "queue 'deals' does not take case records"
+    ]
+
+
+def test_an_unknown_object_and_a_second_active_rule_are_refused(crm):
+    found = errors(crm.post(RULES, json={**rule({"assign_to": {"queue": "tier2"}}), "object": "x"}))
+    assert found["x.other.object"] == ["no object 'x'"]
+    second = rule({"assign_to": {"queue": "tier2"}}, active=True)
+    found = errors(crm.post(RULES, json=second))
+    assert (
+        "'routing' is already the active assignment rule of case" in found["case.other.active"][0]
+    )
+
+
+def test_a_known_user_is_taken_and_a_queue_in_use_cannot_be_deleted(crm):
+    ok = rule({"assign_to": {"user": "Admin@Example.com"}})
+    assert crm.post(RULES, json=ok).status_code == 201
+    response = crm.delete("/api/v1/metadata/queues/tier2")
+    assert response.status_code == 400
+    assert "no queue 'tier2'" in str(response.get_json()["errors"])
