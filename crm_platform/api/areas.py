@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from flask import Blueprint
 
 from . import (
+    assignment_api,
     audit_api,
     composite_api,
     directory_api,
     directory_docs,
     metadata_api,
     metadata_docs,
+    notifications_api,
     openapi,
     records_api,
     search_api,
@@ -43,4 +45,6 @@ AREAS: tuple[Area, ...] = (
     Area(audit_api.bp, audit_api.describe),
     Area(openapi.bp, openapi.serving.describe),
     Area(records_api.bp, openapi.describe_objects),
+    Area(assignment_api.bp, assignment_api.describe),
+    Area(notifications_api.bp, notifications_api.describe),
 )
