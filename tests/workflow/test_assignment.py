@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from crm_platform.core.tables import counters, notifications
+from crm_platform.core.tables import counters, group_members, notifications, users
 
 from .assignment_org import build, owners
 
@@ -87,3 +87,26 @@ def test_an_inactive_rule_does_not_run_on_create(routing, put_metadata):
     put_metadata("assignment_rule", {**rule, "active": False})
     (case_id,) = create_cases(env, env.requester, [{"subject": "Down", "priority": "High"}])
     assert owners(env.org, [case_id]) == [env.requester.id]
+
+
+def test_an_entry_with_nobody_to_take_the_record_gives_way_to_the_next(routing, put_metadata):
+    env = routing
+    put_metadata(
+        "assignment_rule",
+        {
+            "api_name": "routing",
+            "object": "case",
+            "active": True,
+            "entries": [
+                {"assign_to": {"user": "lead@example.com"}},
+                {"assign_to": {"round_robin": "support"}},
+                {"assign_to": {"queue": "tier2"}},
+            ],
+        },
+    )
+    with env.org.db.write() as conn:
+        conn.execute(users.update().where(users.c.id == env.lead.id).values(active=False))
+        conn.execute(group_members.delete())
+    (case_id,) = create_cases(env, env.requester, [{"subject": "left"}])
+    # the lead left and the support group is empty: the queue takes it
+    assert owners(env.org, [case_id]) == [env.tier2]

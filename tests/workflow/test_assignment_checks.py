@@ -105,3 +105,25 @@ def test_a_known_user_is_taken_and_a_queue_in_use_cannot_be_deleted(crm):
     response = crm.delete("/api/v1/metadata/queues/tier2")
     assert response.status_code == 400
     assert "no queue 'tier2'" in str(response.get_json()["errors"])
+
+
+def test_renames_rewrite_the_rule_and_the_where_used_list_names_it(crm, org):
+    objects = "/api/v1/metadata/objects"
+    renamed = crm.patch(f"{objects}/case/fields/status", json={"api_name": "state"})
+    assert renamed.status_code == 200, renamed.get_json()
+    routing = crm.get(f"{RULES}/case.routing").get_json()
+    assert routing["entries"][2]["assign_to"]["open"] == "state != 'Closed'"
+    usages = crm.get(f"{objects}/case/fields/priority/usages").get_json()
+    assert {"kind": "assignment_rule", "name": "case.routing", "where": "entries[0].when"} in (
+        usages["usages"]
+    )
+    moved = crm.patch(f"{objects}/case", json={"api_name": "ticket"})
+    assert moved.status_code == 200, moved.get_json()
+    ticket = crm.get(f"{RULES}/ticket.routing").get_json()
+    assert ticket["object"] == "ticket"
+    assert crm.get("/api/v1/metadata/queues/tier2").get_json()["objects"] == ["ticket"]
+    created = crm.post(
+        "/api/v1/records/ticket", json={"name": "n", "subject": "n", "priority": "High"}
+    )
+    with org.reading() as (_conn, model):
+        assert created.get_json()["owner_id"] == model.security.queues["tier2"].id

@@ -11,7 +11,9 @@ from sqlalchemy import Connection
 from crm_platform.core import ValidationFailed
 from crm_platform.core.tables import users
 from crm_platform.expressions import ExpressionError, parse
+from crm_platform.expressions.rename import rename_paths
 from crm_platform.metadata import CandidateModel, Kind, KindRegistry, Problem
+from crm_platform.metadata.renames import RenameContext
 from crm_platform.runtime.model import ModelCompiler
 from crm_platform.runtime.records.events import EventContext, RecordEvent
 
@@ -36,6 +38,7 @@ class AssignmentRuleKind:
         registry.add_validator(KIND, lambda model, rule: rule_problems(model, rule, checks))
         registry.add_references(KIND, rule_references)
         registry.add_paths(KIND, rule_paths)
+        registry.add_renamer(KIND, rename_in_rule)
         registry.add_apply_hook(check_users)
         compiler.add_extension(EXTENSION, compile_rules)
 
@@ -161,3 +164,34 @@ def rule_paths(rule: Mapping[str, Any]) -> Iterator[tuple[str, tuple[str, ...]]]
         for source in (entry.get("when"), entry["assign_to"].get("open")):
             for path in _field_paths(source) if source else ():
                 yield (rule["object"], path)
+
+
+def _renamed(ctx: RenameContext, source: str, start: str) -> str:
+    if ctx.rename.kind != "field":
+        return source
+    try:
+        return rename_paths(source, lambda path: ctx.rename_path(start, path))
+    except ExpressionError:
+        return source  # an invalid expression names nothing; its own check reports it
+
+
+def rename_in_rule(ctx: RenameContext, comp: Any, definition: Mapping[str, Any]):
+    """A renamed object or field, rewritten in the rule (its object, conditions and load
+    counts); the places are what the where-used list of a field shows."""
+    del comp
+    start = definition["object"]
+    out = {**definition, "object": ctx.object_name(start)}
+    places = ["object"] if out["object"] != start else []
+    entries = []
+    for index, entry in enumerate(definition["entries"]):
+        entry = dict(entry)
+        if "when" in entry and (new := _renamed(ctx, entry["when"], start)) != entry["when"]:
+            entry["when"] = new
+            places.append(f"entries[{index}].when")
+        open_count = entry["assign_to"].get("open")
+        if open_count and (new := _renamed(ctx, open_count, start)) != open_count:
+            entry["assign_to"] = {**entry["assign_to"], "open": new}
+            places.append(f"entries[{index}].assign_to.open")
+        entries.append(entry)
+    out["entries"] = entries
+    return (out, places) if places else (definition, [])
