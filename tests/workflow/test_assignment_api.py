@@ -120,3 +120,15 @@ def test_notifications_page_unread_first_and_are_marked_read(env):
         "cursor": ["give the next_cursor of the previous page"]
     }
     assert lead.get(f"{INBOX}?page=2").status_code == 400
+
+
+def test_the_openapi_document_describes_assignment_and_notifications(env):
+    document = env.admin_api.get("/api/v1/openapi.json").get_json()
+    paths = document["paths"]
+    assign = paths["/records/case/{id}/assign"]["post"]
+    assert assign["operationId"] == "assign_case"
+    assert {"200", "400", "401", "403", "404"} <= set(assign["responses"])
+    assert set(paths["/notifications"]) == {"get"}
+    assert set(paths["/notifications/{id}/read"]) - {"parameters"} == {"post"}
+    assert set(paths["/notifications/read"]) == {"post"}
+    assert {"get", "post"} <= set(paths["/metadata/assignment_rules"])

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
+from crm_platform.core.tables import group_members as gm
 from crm_platform.core.tables import users
 from crm_platform.expressions import ValueType
 from crm_platform.runtime.records.counters import next_value
-from crm_platform.runtime.users import system_user
+from crm_platform.runtime.security import load_access
+from crm_platform.runtime.users import get_user, system_user
 
 from .. import notifications
 from .rules import Entry, Rule, Target
@@ -124,8 +126,6 @@ def _least_loaded(
     services: Any, obj: ObjectModel, record_id: str, rule: Rule, entry: Entry
 ) -> str | None:
     """The active member of the group owning the fewest open records (ties: lowest id)."""
-    from crm_platform.core.tables import group_members as gm
-
     builder = services.builder(obj, as_system=True)
     what = f"{rule.source} entries[{entry.index}].assign_to.open"
     _checked, condition = builder.expression(entry.target.open, ValueType.BOOLEAN, what)
@@ -190,9 +190,6 @@ def object_label(obj: ObjectModel) -> str:
 
 def _name_readable(services: Any, obj: ObjectModel, user_id: str) -> bool:
     """Whether the recipient may read the record's name (field-level security)."""
-    from crm_platform.runtime.security import load_access
-    from crm_platform.runtime.users import get_user
-
     user = get_user(services.conn, user_id)
     if user is None:
         return False
