@@ -127,3 +127,39 @@ def test_renames_rewrite_the_rule_and_the_where_used_list_names_it(crm, org):
     )
     with org.reading() as (_conn, model):
         assert created.get_json()["owner_id"] == model.security.queues["tier2"].id
+
+
+def test_a_rule_an_assign_action_uses_cannot_be_deleted_or_deactivated(crm, org):
+    from crm_platform.metadata import Kind
+
+    # a stand-in for the kinds that hold actions (triggers, approval processes)
+    org.registry.register_kind(Kind("probe", "probes", {"type": "object"}, True))
+    author = {"author_id": SYSTEM_USER_ID}
+    manual = {**rule({"assign_to": {"queue": "tier2"}}), "api_name": "manual"}
+    assert crm.post(RULES, json=manual).status_code == 201
+    org.metadata.put_component(
+        "probe",
+        {
+            "api_name": "probe_t",
+            "object": "case",
+            "actions": [{"type": "assign", "rule": "manual"}, {"type": "assign"}],
+        },
+        **author,
+    )
+    response = crm.delete(f"{RULES}/case.manual")
+    assert response.status_code == 409
+    assert response.get_json()["usages"] == [
+        {"kind": "probe", "name": "case.probe_t", "where": "actions[0]"}
+    ]
+    routing = crm.get(f"{RULES}/case.routing").get_json()
+    off = {k: v for k, v in routing.items() if k in {"api_name", "object", "entries"}}
+    response = crm.put(f"{RULES}/case.routing", json={**off, "active": False})
+    assert response.status_code == 409
+    assert response.get_json()["usages"] == [
+        {"kind": "probe", "name": "case.probe_t", "where": "actions[1]"}
+    ]
+    assert crm.get(f"{RULES}/case.routing").get_json().get("active", True) is True
+    # once no action needs them, both go
+    org.metadata.put_component("probe", {"api_name": "probe_t", "object": "case"}, **author)
+    assert crm.delete(f"{RULES}/case.manual").status_code == 200
+    assert crm.put(f"{RULES}/case.routing", json={**off, "active": False}).status_code == 200

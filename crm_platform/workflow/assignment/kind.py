@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from crm_platform.core import ValidationFailed
+from crm_platform.core import Conflict, ValidationFailed
 from crm_platform.core.tables import users
 from crm_platform.expressions import ExpressionError, parse
 from crm_platform.expressions.rename import rename_paths
@@ -40,6 +40,7 @@ class AssignmentRuleKind:
         registry.add_paths(KIND, rule_paths)
         registry.add_renamer(KIND, rename_in_rule)
         registry.add_apply_hook(check_users)
+        registry.add_apply_hook(refuse_rules_in_use)
         compiler.add_extension(EXTENSION, compile_rules)
 
     def attach(self, org: Org, automation: Automation) -> None:
@@ -137,6 +138,65 @@ def _active_user(conn: Connection, email: str) -> bool:
         users.c.is_system.is_(False),
     )
     return conn.execute(query).first() is not None
+
+
+def refuse_rules_in_use(conn: Connection, changes: Sequence[Any], model: CandidateModel) -> None:
+    """Apply hook: a rule deleted while an ``assign`` action of another definition (a
+    trigger, an approval process) names it, or the last active rule of an object made
+    inactive or deleted while an ``assign`` action relies on it, is refused (409) with the
+    list of what uses it — as deleting a field still in use is."""
+    del conn
+    gone: list[tuple[str, str, bool]] = []  # (object, rule, whether "the active rule" goes)
+    for change in changes:
+        if change.after.kind != KIND or change.before is None:
+            continue
+        before = change.before.definition
+        was_active = before.get("active", True)
+        if change.after.status != "active":
+            gone.append((before["object"], before["api_name"], was_active))
+        elif was_active and not change.after.definition.get("active", True):
+            gone.append((before["object"], "", True))
+    usages = [
+        u for object_name, name, active in gone for u in _uses(model, object_name, name, active)
+    ]
+    if usages:
+        raise Conflict(
+            f"the assignment rule is used by {len(usages)} action(s): change them first",
+            extra={"usages": usages},
+        )
+
+
+def _uses(model: CandidateModel, object_name: str, name: str, active: bool) -> list[dict]:
+    still_active = any(
+        c.definition["object"] == object_name and c.definition.get("active", True)
+        for c in model.of_kind(KIND)
+    )
+    found = []
+    for comp in list(model.components.values()):
+        if comp.kind in {KIND, "object", "field"} or comp.status != "active":
+            continue
+        if (
+            comp.definition.get("object") != object_name
+            or model.get(comp.kind, comp.name) is not comp
+        ):
+            continue
+        for where, action in _assign_actions(comp.definition, ""):
+            named = action.get("rule")
+            if (name and named == name) or (named is None and active and not still_active):
+                found.append({"kind": comp.kind, "name": comp.name, "where": where})
+    return found
+
+
+def _assign_actions(node: Any, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every ``{type: assign}`` action inside a definition, with its path."""
+    if isinstance(node, Mapping):
+        if node.get("type") == "assign":
+            yield path, node
+        for key, value in node.items():
+            yield from _assign_actions(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _assign_actions(value, f"{path}[{index}]")
 
 
 # --- what a rule refers to (so a change to those re-checks it) ------------------------
