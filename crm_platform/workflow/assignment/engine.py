@@ -75,11 +75,11 @@ def assign(
     obj: ObjectModel,
     record_id: str,
     rule: Rule,
-    values: Mapping[str, Any] | None = None,
 ) -> Assignment:
-    """Run ``rule`` on one record in ``services``' transaction (see the module doc)."""
+    """Run ``rule`` on one record in ``services``' transaction (see the module doc); the
+    record is read as it stands now (earlier actions of the same change included)."""
     system = services.as_user(system_user(services.conn))
-    current = values if values is not None else system.get(obj.api_name, record_id)
+    current = system.get(obj.api_name, record_id)
     owner = current[OWNER]
     for entry in rule.entries:
         if entry.when is not None:
