@@ -24,6 +24,7 @@ KIND_FOLDERS = {
     "queues": "queue",
     "sharing_rules": "sharing_rule",
     "approval_processes": "approval_process",
+    "assignment_rules": "assignment_rule",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

@@ -17,12 +17,14 @@ from flask import Blueprint
 from . import (
     approvals_api,
     approvals_docs,
+    assignment_api,
     audit_api,
     composite_api,
     directory_api,
     directory_docs,
     metadata_api,
     metadata_docs,
+    notifications_api,
     openapi,
     records_api,
     search_api,
@@ -46,4 +48,6 @@ AREAS: tuple[Area, ...] = (
     Area(approvals_api.bp, approvals_docs.describe),
     Area(openapi.bp, openapi.serving.describe),
     Area(records_api.bp, openapi.describe_objects),
+    Area(assignment_api.bp, assignment_api.describe),
+    Area(notifications_api.bp, notifications_api.describe),
 )

@@ -307,3 +307,21 @@ approval_history = sa.Table(
     sa.Column("comment", sa.Text),
     sa.Column("at", UTCDateTime, nullable=False),
 )
+
+# In-app notifications (DESIGN §7): one row per recipient, written in the transaction of
+# the change that caused it (an assignment, a ``notify`` action), so a rolled-back change
+# notifies nobody. Listed unread first, newest first (``ix_sys_notification_user``).
+notifications = sa.Table(
+    "sys_notification",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("user_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("object", sa.Text),
+    sa.Column("record_id", sa.String(ID_LENGTH)),
+    sa.Column("source", sa.Text, nullable=False),  # e.g. assignment_rule:case.routing
+    sa.Column("read", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("read_at", UTCDateTime),
+    sa.Index("ix_sys_notification_user", "user_id", "read", "id"),
+)

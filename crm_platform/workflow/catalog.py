@@ -8,6 +8,7 @@ from types import MappingProxyType
 
 from .actions import ActionType
 from .approvals.action import SubmitForApproval
+from .assignment.actions import AssignAction, NotifyAction
 from .jobs import JobType
 from .record_actions import CreateRecord, UpdateRecord
 from .webhooks import WebhookAction, WebhookJob
@@ -15,7 +16,14 @@ from .webhooks import WebhookAction, WebhookJob
 ACTIONS: Mapping[str, ActionType] = MappingProxyType(
     {
         action.name: action
-        for action in (UpdateRecord(), CreateRecord(), WebhookAction(), SubmitForApproval())
+        for action in (
+            UpdateRecord(),
+            CreateRecord(),
+            WebhookAction(),
+            SubmitForApproval(),
+            AssignAction(),
+            NotifyAction(),
+        )
     }
 )
 

@@ -11,6 +11,7 @@ from crm_platform.metadata import KindRegistry
 from crm_platform.runtime.model import ModelCompiler
 
 from .approvals.kind import ApprovalKind
+from .assignment.kind import AssignmentRuleKind
 from .catalog import action_jobs
 from .checks import WorkflowChecks
 from .service import SERVICE_NAME, Automation, OutboxWork
@@ -32,7 +33,7 @@ class WorkflowKind(Protocol):
 
 def workflow_kinds() -> Sequence[WorkflowKind]:
     """Automation's kinds, in the order their handlers run."""
-    return (ApprovalKind(),)
+    return (ApprovalKind(), AssignmentRuleKind())
 
 
 @dataclass(frozen=True)

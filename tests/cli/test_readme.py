@@ -1,5 +1,5 @@
-"""The README's tours run as written: every shell block of the two API tours and of
-"Security in one page", in order, in one shell, against a live server — on SQLite, and on
+"""The README's tours run as written: every shell block of the two API tours, of
+"Security in one page" and of "Assignment rules and notifications", in order, in one shell, against a live server — on SQLite, and on
 PostgreSQL when ``CRM_TEST_DATABASE_URL`` points there (the ``database_url`` fixture) —
 with every curl answered without an error status."""
 
@@ -23,6 +23,7 @@ TOURS = (
     "## A tour of the records API",
     "## Security in one page",
     "## Approval processes",
+    "## Assignment rules and notifications",
 )
 # curl fails (exit 22) on an HTTP error status yet still shows the problem's body
 STRICT_CURL = 'curl() { command curl --silent --show-error --fail-with-body "$@"; }\n'
@@ -100,5 +101,8 @@ def test_the_readme_tours_run_as_written(live_server, admin_token, database_url,
         ("skipped", "finance"),
     ]
     assert approvals["history"][1]["comment"] == "Go"
-    jupiter = json.loads(out[end:])
+    jupiter = decoder.raw_decode(out[end:].lstrip())[0]
     assert (jupiter["name"], jupiter["stage"]) == ("Jupiter", "Active")
+    # the assignment rule gave Neptune to the rep, who was told; on demand, nothing moved
+    assert "Project 'Neptune' was assigned to you" in out
+    assert '"changed": false' in out
