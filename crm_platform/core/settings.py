@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///crm.db"
+DEFAULT_MAIL_FROM = "crm@localhost"
+SMTP_SCHEMES = ("smtp", "smtps")
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,10 @@ class Settings:
     secure_cookies: str = "auto"
     # Other origins (scheme://host[:port]) whose pages may send session-authenticated writes.
     trusted_origins: tuple[str, ...] = ()
+    # Where automation's email goes: smtp://user:pass@host:port (``?starttls=true``) or
+    # smtps://... (TLS from the start). None: mail is kept in the database for an admin.
+    smtp_url: str | None = None
+    mail_from: str = DEFAULT_MAIL_FROM
 
     @property
     def is_sqlite(self) -> bool:
@@ -50,6 +56,8 @@ def load_settings(
             for o in os.environ.get("CRM_TRUSTED_ORIGINS", "").split(",")
             if o.strip()
         ),
+        smtp_url=_smtp_url(os.environ.get("CRM_SMTP_URL", "")),
+        mail_from=os.environ.get("CRM_MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM,
     )
 
 
@@ -69,6 +77,17 @@ def _secure_cookies(text: str) -> str:
     text = text.strip().lower() or "auto"
     if text not in {"auto", "always", "never"}:
         raise ValueError(f"CRM_SECURE_COOKIES must be auto, always or never, not {text!r}")
+    return text
+
+
+def _smtp_url(text: str) -> str | None:
+    """``CRM_SMTP_URL``: empty (no SMTP: mail is kept), or an smtp:// or smtps:// URL."""
+    text = text.strip()
+    if not text:
+        return None
+    scheme = text.partition("://")[0].lower()
+    if scheme not in SMTP_SCHEMES or "://" not in text:
+        raise ValueError("CRM_SMTP_URL must be smtp://[user:password@]host[:port] or smtps://...")
     return text
 
 

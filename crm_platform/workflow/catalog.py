@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .actions import ActionType
+from .mail.action import SendEmail
 from .record_actions import CreateRecord, UpdateRecord
 
 ACTIONS: Mapping[str, ActionType] = MappingProxyType(
-    {action.name: action for action in (UpdateRecord(), CreateRecord())}
+    {action.name: action for action in (UpdateRecord(), CreateRecord(), SendEmail())}
 )
