@@ -24,6 +24,7 @@ OWNER = "owner"
 MAX_OUTPUT = 1_000_000  # characters one rendered part may have
 MAX_POWER = 1_000
 Path = tuple[str, ...]
+JINJA_NAMES = frozenset({"loop", "caller", "varargs", "kwargs", "self"})
 
 
 class MailSandbox(SandboxedEnvironment):
@@ -75,8 +76,11 @@ def parse(source: str) -> nodes.Template:
 
 def merge_paths(tree: nodes.Template) -> list[Path]:
     """The merge fields a template reads, as dotted paths, in the order they appear
-    (names the template binds itself, with ``set`` or ``for``, are not merge fields)."""
+    (names the template binds itself, with ``set``, ``for`` or a macro, and Jinja's own
+    globals such as ``range`` and ``loop`` are not merge fields)."""
     bound = {n.name for n in tree.find_all(nodes.Name) if n.ctx in {"store", "param"}}
+    bound.update(m.name for m in tree.find_all(nodes.Macro))
+    bound.update(TEXT.globals, JINJA_NAMES)
     found: dict[Path, None] = {}
     for path in _paths(tree):
         if path[0] not in bound:
