@@ -19,6 +19,7 @@ from . import (
     composite_api,
     directory_api,
     directory_docs,
+    mail_api,
     metadata_api,
     metadata_docs,
     openapi,
@@ -41,6 +42,7 @@ AREAS: tuple[Area, ...] = (
     Area(search_api.bp, search_api.describe),
     Area(directory_api.bp, directory_docs.describe),
     Area(audit_api.bp, audit_api.describe),
+    Area(mail_api.bp, mail_api.describe),
     Area(openapi.bp, openapi.serving.describe),
     Area(records_api.bp, openapi.describe_objects),
 )
