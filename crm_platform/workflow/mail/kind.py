@@ -20,11 +20,22 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from jinja2 import TemplateSyntaxError
+
 from crm_platform.core.tables import USER_PUBLIC_COLUMNS
 from crm_platform.metadata import CandidateModel, Kind, KindRegistry, Problem, Snapshot
+from crm_platform.metadata.renames import RenameContext
 from crm_platform.runtime.model import ModelCompiler, OrgModel
 
-from .templates import OWNER, CompiledTemplate, MergeError, compile_template, merge_paths, parse
+from .templates import (
+    OWNER,
+    CompiledTemplate,
+    MergeError,
+    compile_template,
+    merge_paths,
+    parse,
+    rename_merge_fields,
+)
 
 if TYPE_CHECKING:
     from crm_platform.runtime import Org
@@ -109,6 +120,29 @@ def template_paths(definition: Mapping[str, Any]) -> Iterator[tuple[str, tuple[s
                 yield (definition["object"], path)
 
 
+def rename_template(
+    ctx: RenameContext, comp: Any, definition: Mapping[str, Any]
+) -> tuple[Mapping[str, Any], list[str]]:
+    """A rename of the template's object or of a field its merge fields name."""
+    out, places = dict(definition), []
+    start = definition["object"]
+    if ctx.object_name(start) != start:
+        out["object"] = ctx.object_name(start)
+        places.append("object")
+    for part in PARTS:
+        source = definition.get(part)
+        if not source or ctx.rename.kind != "field":
+            continue
+        try:
+            new = rename_merge_fields(source, lambda path: ctx.rename_path(start, path))
+        except TemplateSyntaxError:
+            continue  # names nothing; its own check reports it
+        if new != source:
+            out[part] = new
+            places.append(part)
+    return out, places
+
+
 @dataclass(frozen=True)
 class MailModel:
     """The templates of one metadata version, compiled (``model.extension('mail')``)."""
@@ -145,6 +179,7 @@ class EmailTemplateKind:
         registry.add_validator(KIND, lambda model, d: template_problems(model, d, checks))
         registry.add_references(KIND, lambda d: [("object", d["object"])])
         registry.add_paths(KIND, template_paths)
+        registry.add_renamer(KIND, rename_template)
         compiler.add_extension(EXTENSION, compile_mail)
 
     def attach(self, org: Org, automation: Automation) -> None:

@@ -12,7 +12,7 @@ prints empty, tests false and takes a ``default(...)``.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -218,3 +218,42 @@ def merge_context(values: Mapping[Path, Any]) -> dict[str, Any]:
         else:
             fields[last] = value
     return context
+
+
+def rename_merge_fields(source: str, rename: Callable[[Path], Path]) -> str:
+    """``source`` with each merge-field path replaced by ``rename(path)``, everything
+    else exactly as written (a rename rewrites templates as it does expressions).
+
+    Works on Jinja's tokens: a name not after ``.``, ``|`` or ``is`` (an attribute, a
+    filter, a test) starts a path that ``.name`` steps continue.
+    """
+    tokens = list(TEXT.lex(source))
+    out = [value for _line, _kind, value in tokens]
+    shown = [i for i, (_line, kind, _value) in enumerate(tokens) if kind != "whitespace"]
+    index = 0
+    while index < len(shown):
+        position = shown[index]
+        if tokens[position][1] != "name" or _continues(tokens, shown, index):
+            index += 1
+            continue
+        chain = [position]
+        while (
+            index + 2 < len(shown)
+            and tokens[shown[index + 1]][1:] == ("operator", ".")
+            and tokens[shown[index + 2]][1] == "name"
+        ):
+            index += 2
+            chain.append(shown[index])
+        renamed = rename(tuple(tokens[i][2] for i in chain))
+        for i, name in zip(chain, renamed, strict=True):
+            out[i] = name
+        index += 1
+    return "".join(out)
+
+
+def _continues(tokens: list[tuple[int, str, str]], shown: list[int], index: int) -> bool:
+    """Whether the name at ``shown[index]`` follows ``.``, ``|`` or ``is``."""
+    if index == 0:
+        return False
+    _line, kind, value = tokens[shown[index - 1]]
+    return (kind == "operator" and value in {".", "|"}) or (kind == "name" and value == "is")
