@@ -14,7 +14,7 @@ from crm_platform.workflow import automation_of, outbox
 
 from ..conftest import ADMIN_EMAIL
 from .mail_helpers import REP_EMAIL, WON_NOTICE, messages, on_won, prepare, win_deal
-from .smtp_server import free_port, smtp_server
+from .smtp_server import free_port, smtp_server, tls_smtp_server
 
 START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
@@ -155,3 +155,60 @@ class TestUnreachable:
 
 def test_the_email_job_is_attached_with_the_workflow_extension(mail_org):
     assert "email" in automation_of(mail_org).jobs
+
+
+class TestStartTls:
+    """smtp://…?starttls=true: the connection is upgraded and the certificate verified."""
+
+    @pytest.fixture
+    def server(self, tmp_path, monkeypatch):
+        with tls_smtp_server(tmp_path, implicit=False) as running:
+            monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
+            yield running
+
+    @pytest.fixture
+    def smtp_url(self, server) -> str:
+        return f"smtp://127.0.0.1:{server[1]}?starttls=true&timeout=5"
+
+    def test_mail_goes_out_over_starttls(self, mail_org, server):
+        on_won(mail_org, [WON_NOTICE])
+        win_deal(mail_org)
+        mail_org.work.run_pending()
+        assert [m.status for m in messages(mail_org)] == ["sent"]
+        assert [r.rcpt_tos for r in server[0].received] == [[REP_EMAIL]]
+
+
+class TestImplicitTls(TestStartTls):
+    """smtps://: TLS from the first byte."""
+
+    @pytest.fixture
+    def server(self, tmp_path, monkeypatch):
+        with tls_smtp_server(tmp_path, implicit=True) as running:
+            monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
+            yield running
+
+    @pytest.fixture
+    def smtp_url(self, server) -> str:
+        return f"smtps://127.0.0.1:{server[1]}?timeout=5"
+
+
+class TestUntrustedCertificate:
+    """A certificate the client does not trust: nothing is sent in the clear; the run
+    waits for another attempt (an admin fixes the certificate or the trust store)."""
+
+    @pytest.fixture
+    def server(self, tmp_path):
+        with tls_smtp_server(tmp_path, implicit=False) as running:
+            yield running
+
+    @pytest.fixture
+    def smtp_url(self, server) -> str:
+        return f"smtp://127.0.0.1:{server[1]}?starttls=true&timeout=5"
+
+    def test_an_untrusted_server_gets_nothing(self, mail_org, server):
+        on_won(mail_org, [WON_NOTICE])
+        win_deal(mail_org)
+        mail_org.work.run_pending()
+        (run,) = runs(mail_org)
+        assert run.status == "queued" and "CERTIFICATE_VERIFY_FAILED" in run.error
+        assert server[0].received == []
