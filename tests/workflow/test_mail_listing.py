@@ -73,3 +73,24 @@ def test_crm_mail_list_prints_the_kept_mail(org, kept, database_url, tmp_path):
     assert "    | Hello Rita Rep," in lines
     empty = CliRunner().invoke(main, ["mail", "list", "--status", "failed"], env=env)
     assert empty.output.strip() == "No mail."
+
+
+def test_templates_apply_and_dump_as_yaml(database_url, tmp_path):
+    import yaml
+
+    from ..conftest import FIXTURES
+
+    env = {"CRM_DATABASE_URL": database_url, "CRM_INSTANCE_PATH": str(tmp_path / "instance")}
+
+    def crm(*args: str) -> str:
+        result = CliRunner().invoke(main, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    crm("init", "--admin-password", "S3cure-pass!")
+    crm("metadata", "apply", str(FIXTURES / "automation"))
+    crm("metadata", "apply", str(FIXTURES / "mail"))
+    crm("metadata", "dump", str(tmp_path / "out"))
+    (dumped,) = (tmp_path / "out" / "email_templates").iterdir()
+    source = FIXTURES / "mail" / "email_templates" / "won_notice.yaml"
+    assert yaml.safe_load(dumped.read_text()) == yaml.safe_load(source.read_text())
