@@ -168,3 +168,20 @@ def test_a_template_that_fails_to_render_fails_its_run_not_the_change(mail_org):
     assert run.status == "failed"
     assert run.error == "template 'huge' failed to render: the repeated text is too long"
     assert messages(org)[0].body_text == ""
+
+
+def test_a_hidden_field_behaves_as_null_in_comparisons_and_arithmetic(mail_org):
+    org = mail_org
+    body = "{% if amount > 100000 %}Big{% else %}Other{% endif %} [{{ amount * 2 }}]"
+    add_template(org, "sized", body)
+    on_won(
+        org,
+        [
+            {**WON_NOTICE, "template": "sized"},
+            {**WON_NOTICE, "template": "sized", "to": f"'{ADMIN_EMAIL}'"},
+        ],
+    )
+    win_deal(org)
+    org.work.run_pending()
+    by_recipient = {m.to[0]: m.body_text for m in messages(org)}
+    assert by_recipient == {REP_EMAIL: "Other []", ADMIN_EMAIL: "Big [250001.00]"}

@@ -5,8 +5,9 @@ A template's names are the fields of its object, dotted through lookups
 (``{{ account.name }}``), plus ``owner`` for the record's owner (``{{ owner.name }}``,
 the public columns of a user). The sandbox refuses attribute tricks (``__class__``),
 bounds ``range`` and, here, string repetition and powers, so a template cannot reach
-Python or exhaust memory. A name the recipient may not read is simply not there: it
-prints empty, tests false and takes a ``default(...)``.
+Python or exhaust memory. A name the recipient may not read — or an empty field — is
+:class:`Hidden`: like SQL's NULL it prints empty, propagates through arithmetic, makes
+comparisons false, and takes a ``default(...)``.
 """
 
 from __future__ import annotations
@@ -45,10 +46,29 @@ class MailSandbox(SandboxedEnvironment):
         return operator.mul(left, right)
 
 
+class Hidden(ChainableUndefined):
+    """A merge field with no value for this message (not readable by every recipient, or
+    empty): it behaves as NULL does in expressions, so a template that compares or
+    computes with it renders for everyone instead of failing for some."""
+
+    __slots__ = ()
+
+    def _null(self, *_args: Any) -> Hidden:
+        return self
+
+    def _false(self, _other: Any) -> bool:
+        return False
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _null
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = _null
+    __mod__ = __rmod__ = __pow__ = __rpow__ = __neg__ = __pos__ = _null
+    __lt__ = __le__ = __gt__ = __ge__ = _false
+
+
 def _environment(html: bool) -> MailSandbox:
     return MailSandbox(
         autoescape=html,
-        undefined=ChainableUndefined,
+        undefined=Hidden,
         finalize=lambda value: "" if value is None else value,
         keep_trailing_newline=True,
     )
@@ -203,9 +223,12 @@ class Linked:
 
 
 def merge_context(values: Mapping[Path, Any]) -> dict[str, Any]:
-    """Nested names for Jinja from flat merge paths (``('account', 'name')``)."""
+    """Nested names for Jinja from flat merge paths (``('account', 'name')``); an empty
+    value is left out (it is :class:`Hidden`, as a field the recipients may not read)."""
     context: dict[str, Any] = {}
     for path, value in sorted(values.items(), key=lambda item: len(item[0])):
+        if value is None:
+            continue
         fields = context
         for step in path[:-1]:
             current = fields.get(step)
