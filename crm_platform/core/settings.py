@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///crm.db"
 DEFAULT_MAIL_FROM = "crm@localhost"
@@ -85,8 +86,12 @@ def _smtp_url(text: str) -> str | None:
     text = text.strip()
     if not text:
         return None
-    scheme = text.partition("://")[0].lower()
-    if scheme not in SMTP_SCHEMES or "://" not in text:
+    parts = urlsplit(text)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme.lower() not in SMTP_SCHEMES or not parts.hostname or not port_ok:
         raise ValueError("CRM_SMTP_URL must be smtp://[user:password@]host[:port] or smtps://...")
     return text
 

@@ -53,7 +53,9 @@ def test_default_ports_follow_the_way_tls_is_spoken(url, port, tls, starttls):
     assert (config.port, config.ssl, config.starttls) == (port, tls, starttls)
 
 
-@pytest.mark.parametrize("url", ["http://mail.acme.test", "mail.acme.test:25"])
+@pytest.mark.parametrize(
+    "url", ["http://mail.acme.test", "mail.acme.test:25", "smtp://", "smtp://mail.acme.test:x"]
+)
 def test_a_url_that_is_not_smtp_stops_the_start(monkeypatch, tmp_path, url):
     with pytest.raises(ValueError, match="CRM_SMTP_URL must be smtp://"):
         settings_with(monkeypatch, tmp_path, CRM_SMTP_URL=url)
