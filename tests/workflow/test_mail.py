@@ -185,3 +185,23 @@ def test_a_hidden_field_behaves_as_null_in_comparisons_and_arithmetic(mail_org):
     org.work.run_pending()
     by_recipient = {m.to[0]: m.body_text for m in messages(org)}
     assert by_recipient == {REP_EMAIL: "Other []", ADMIN_EMAIL: "Big [250001.00]"}
+
+
+def test_an_outside_address_of_a_system_change_gets_what_the_owner_may_read(mail_org):
+    from crm_platform.runtime import system_user
+
+    org = mail_org
+    on_won(org, [{**WON_NOTICE, "to": "'partner@elsewhere.test'"}])
+    rep = user(org, REP_EMAIL)
+    with org.records.session(user(org)) as session:
+        deal = session.create(
+            "opportunity", {"name": "Imported", "amount": "700", "owner_id": rep.id}
+        )
+    with org.db.read() as conn:
+        system = system_user(conn)
+    with org.records.session(system) as session:  # an import, a pack, a scheduled run
+        session.update("opportunity", deal["id"], {"stage": "Closed Won"})
+    org.work.run_pending()
+    (message,) = messages(org)
+    assert "Hello Rita Rep," in message.body_text
+    assert "(not shown)" in message.body_text and "700" not in message.body_text

@@ -95,15 +95,20 @@ def readers(ctx: ActionContext, recipients: Sequence[Recipient]) -> list[User]:
     """Whose reading rights the message is rendered with (see the module's docstring)."""
     found = {r.user.id: r.user for r in recipients if r.user is not None}
     if any(r.user is None for r in recipients):
-        sender = ctx.user
-        if sender.is_system:
-            owner = get_user(ctx.conn, str(ctx.values.get("owner_id") or ""))
-            sender = owner if owner is not None and owner.active else None  # type: ignore[assignment]
-        if sender is not None:
-            found.setdefault(sender.id, sender)
-        else:
+        sender = _sender(ctx)
+        if sender is None:
             return []  # an outside address and no one to read as: nothing is merged
+        found.setdefault(sender.id, sender)
     return list(found.values())
+
+
+def _sender(ctx: ActionContext) -> User | None:
+    """Whose change sent the message; for the system's own changes, the record's owner
+    (None when that is a queue or an inactive user)."""
+    if not ctx.user.is_system:
+        return ctx.user
+    owner = get_user(ctx.conn, str(ctx.values.get("owner_id") or ""))
+    return owner if owner is not None and owner.active else None
 
 
 def merge_values(
