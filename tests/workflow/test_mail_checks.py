@@ -118,3 +118,13 @@ def test_a_template_of_another_object_is_refused(shared):
     assert found == [
         ("actions[0].template", "'case_opened' is a template of case, not opportunity")
     ]
+
+
+def test_an_action_list_names_the_templates_it_sends():
+    from crm_platform.workflow.mail import template_references
+
+    actions = [
+        {"type": "update_record", "values": {"closed_on": "TODAY()"}},
+        {"type": "send_email", "template": "won_notice", "to": "owner"},
+    ]
+    assert template_references(actions) == [("email_template", "won_notice")]

@@ -3,7 +3,7 @@
 server is configured (``sys_mail_message``, listed by ``crm mail list`` and
 ``GET /api/v1/automation/mail``). See ``docs/adr`` "automation email"."""
 
-from .action import SendEmail
+from .action import SendEmail, template_references
 from .job import JOB, EmailJob
 from .kind import KIND, PLURAL, EmailTemplateKind, mail_model
 from .store import STATUSES, MailMessage, list_messages
@@ -22,4 +22,5 @@ __all__ = [
     "list_messages",
     "mail_model",
     "render",
+    "template_references",
 ]

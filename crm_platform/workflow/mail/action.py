@@ -117,3 +117,14 @@ def compose(
         error=problem,
     )
     return message, problem
+
+
+def template_references(actions: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """The templates an action list sends, as (kind, name) keys: a kind whose definitions
+    hold actions declares them (``registry.add_references``) so that a change to one of
+    these templates re-validates it, and deleting one still in use is refused."""
+    return [
+        (KIND, action["template"])
+        for action in actions
+        if action.get("type") == "send_email" and isinstance(action.get("template"), str)
+    ]
