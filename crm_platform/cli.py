@@ -389,3 +389,13 @@ def search_reindex(objects: tuple[str, ...]) -> None:
                 click.secho(f"no object '{name}'", fg="red", err=True)
                 sys.exit(1)
             click.echo(f"{name}: {reindex_object(conn, obj)} records indexed")
+
+
+def _add_groups() -> None:
+    """Command groups that live in modules of their own."""
+    from .mail_cli import mail
+
+    main.add_command(mail)
+
+
+_add_groups()

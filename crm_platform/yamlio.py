@@ -25,6 +25,7 @@ KIND_FOLDERS = {
     "sharing_rules": "sharing_rule",
     "approval_processes": "approval_process",
     "assignment_rules": "assignment_rule",
+    "email_templates": "email_template",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .webhook_settings import WebhookSettings, load_webhook_settings
 
 DEFAULT_DATABASE_URL = "sqlite:///crm.db"
+DEFAULT_MAIL_FROM = "crm@localhost"
+SMTP_SCHEMES = ("smtp", "smtps")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,10 @@ class Settings:
     trusted_origins: tuple[str, ...] = ()
     # where webhooks may go and the secrets that sign them (CRM_WEBHOOK_*)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    # Where automation's email goes: smtp://user:pass@host:port (``?starttls=true``) or
+    # smtps://... (TLS from the start). None: mail is kept in the database for an admin.
+    smtp_url: str | None = None
+    mail_from: str = DEFAULT_MAIL_FROM
 
     @property
     def is_sqlite(self) -> bool:
@@ -55,6 +62,8 @@ def load_settings(
             if o.strip()
         ),
         webhooks=load_webhook_settings(os.environ),
+        smtp_url=_smtp_url(os.environ.get("CRM_SMTP_URL", "")),
+        mail_from=os.environ.get("CRM_MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM,
     )
 
 
@@ -74,6 +83,21 @@ def _secure_cookies(text: str) -> str:
     text = text.strip().lower() or "auto"
     if text not in {"auto", "always", "never"}:
         raise ValueError(f"CRM_SECURE_COOKIES must be auto, always or never, not {text!r}")
+    return text
+
+
+def _smtp_url(text: str) -> str | None:
+    """``CRM_SMTP_URL``: empty (no SMTP: mail is kept), or an smtp:// or smtps:// URL."""
+    text = text.strip()
+    if not text:
+        return None
+    parts = urlsplit(text)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme.lower() not in SMTP_SCHEMES or not parts.hostname or not port_ok:
+        raise ValueError("CRM_SMTP_URL must be smtp://[user:password@]host[:port] or smtps://...")
     return text
 
 

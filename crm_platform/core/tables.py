@@ -325,3 +325,29 @@ notifications = sa.Table(
     sa.Column("read_at", UTCDateTime),
     sa.Index("ix_sys_notification_user", "user_id", "read", "id"),
 )
+
+# Automation's email (see ``workflow.mail``): each message is rendered and stored here in
+# the transaction of the change that sent it, then the ``email`` outbox run delivers it
+# by SMTP (``sent``) or, with no SMTP configured, leaves it for an admin (``kept``).
+mail_messages = sa.Table(
+    "sys_mail_message",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("run_id", sa.String(ID_LENGTH)),  # the outbox run that delivers it
+    sa.Column("status", sa.String(16), nullable=False),  # queued, sent, kept, failed
+    sa.Column("template", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),  # e.g. trigger:opportunity.won
+    sa.Column("object", sa.Text),
+    sa.Column("record_id", sa.String(ID_LENGTH)),
+    sa.Column("sender", sa.Text),  # the From address it went out with
+    sa.Column("to_addresses", sa.JSON, nullable=False),
+    sa.Column("cc_addresses", sa.JSON, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body_text", sa.Text, nullable=False),
+    sa.Column("body_html", sa.Text),
+    sa.Column("message_id", sa.Text, nullable=False),  # the Message-ID header
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Index("ix_sys_mail_message_status", "status", "id"),
+)

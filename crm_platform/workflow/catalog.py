@@ -10,6 +10,7 @@ from .actions import ActionType
 from .approvals.action import SubmitForApproval
 from .assignment.actions import AssignAction, NotifyAction
 from .jobs import JobType
+from .mail.action import SendEmail
 from .record_actions import CreateRecord, UpdateRecord
 from .webhooks import WebhookAction, WebhookJob
 
@@ -23,6 +24,7 @@ ACTIONS: Mapping[str, ActionType] = MappingProxyType(
             SubmitForApproval(),
             AssignAction(),
             NotifyAction(),
+            SendEmail(),
         )
     }
 )

@@ -33,7 +33,9 @@ class WorkflowKind(Protocol):
 
 def workflow_kinds() -> Sequence[WorkflowKind]:
     """Automation's kinds, in the order their handlers run."""
-    return (ApprovalKind(), AssignmentRuleKind())
+    from .mail import EmailTemplateKind
+
+    return (ApprovalKind(), AssignmentRuleKind(), EmailTemplateKind())
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 TOURS = (
     "## A tour of the metadata API",
     "## A tour of the records API",
+    "## Email from automation",
     "## Security in one page",
     "## Approval processes",
     "## Assignment rules and notifications",
@@ -86,6 +87,8 @@ def test_the_readme_tours_run_as_written(live_server, admin_token, database_url,
     assert re.search(r'"new_value": ?1500\.00', out) and re.search(r'"old_value": ?1200\.50', out)
     # the composite example created, changed and read Gemini through its ref
     assert '"ref": "gemini"' in out and '"stage": "Active"' in out
+    # the email template was saved and the (empty) kept mail listed
+    assert '"api_name": "project_done"' in out and "No mail." in out
     # the security example applied; the rep sees only what the sharing rule opens to them
     assert "Applied " in out
     decoder = json.JSONDecoder()  # responses follow one another on the same line
