@@ -130,7 +130,7 @@ def test_a_rolled_back_change_notifies_nobody(env):
 
 
 def test_bad_assign_and_notify_actions_are_refused_naming_the_path(env, org):
-    checks = WorkflowChecks(ModelCompiler())
+    checks = WorkflowChecks(ModelCompiler(), org.settings)
     model = CandidateModel(org.metadata.snapshot())
     actions = [
         {"type": "assign", "rule": "nope"},

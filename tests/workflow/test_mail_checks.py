@@ -76,7 +76,7 @@ def test_names_a_template_binds_itself_are_not_merge_fields(mail_api):
 def action_problems(org, action):
     with org.db.read() as conn:
         model = CandidateModel(read_snapshot(conn))
-    checks = WorkflowChecks(org.models.compiler)
+    checks = WorkflowChecks(org.models.compiler, org.settings)
     return list(checks.actions(model, "opportunity", [action], "actions"))
 
 
