@@ -23,6 +23,7 @@ KIND_FOLDERS = {
     "groups": "group",
     "queues": "queue",
     "sharing_rules": "sharing_rule",
+    "triggers": "trigger",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

@@ -29,7 +29,9 @@ class WorkflowKind(Protocol):
 
 def workflow_kinds() -> Sequence[WorkflowKind]:
     """Automation's kinds, in the order their handlers run."""
-    return ()
+    from .triggers import TriggerKind
+
+    return (TriggerKind(),)
 
 
 @dataclass(frozen=True)
