@@ -14,6 +14,7 @@ from crm_platform.metadata import CandidateModel, Problem
 from crm_platform.metadata.kinds import ComponentKey, FieldPath
 
 from ..checks import WorkflowChecks
+from .compiled import parse_offset
 from .schema import AFTER_SAVE, BEFORE_SAVE, SCHEDULED
 
 KIND = "trigger"
@@ -35,6 +36,7 @@ class TriggerChecks:
         yield from _timing_problems(trigger, timing)
         if trigger.get("schedule") and timing == SCHEDULED:
             yield from self._schedule_field(model, object_name, trigger["schedule"]["field"])
+            yield from _offset(trigger["schedule"]["offset"])
         if trigger.get("when"):
             yield from self.checks.condition(model, object_name, trigger["when"], "when")
         actions = trigger["actions"]
@@ -53,6 +55,16 @@ class TriggerChecks:
             yield ("schedule.field", f"{object_name} has no field '{name}'")
         elif field_type(found["type"]).value_type not in DATE_TYPES:
             yield ("schedule.field", f"'{name}' is not a date or datetime field")
+
+
+def _offset(text: str) -> Iterator[Problem]:
+    try:
+        parse_offset(text)
+    except ValueError:
+        yield (
+            "schedule.offset",
+            f"'{text}' is not an offset: a whole number and a unit (m, h, d or w), such as -7d",
+        )
 
 
 def _timing_problems(trigger: Mapping[str, Any], timing: str) -> Iterator[Problem]:

@@ -24,7 +24,7 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 def parse_offset(text: str) -> timedelta:
     """``"-7d"`` → seven days earlier; units m, h, d, w (the schema checked the form)."""
-    found = re.fullmatch(r"([+-]?)([0-9]+)([mhdw])", text)
+    found = re.fullmatch(r"([+-]?)([0-9]{1,5})([mhdw])", text.strip())
     if found is None:
         raise ValueError(f"not an offset: {text!r}")
     sign, amount, unit = found.groups()
@@ -125,11 +125,17 @@ class CompiledTriggers:
 
 
 def compile_triggers(snapshot: Snapshot, model: Any) -> CompiledTriggers:
-    """The compiled-model part: active triggers of objects that exist in this version."""
+    """The compiled-model part: active triggers of objects that exist in this version.
+
+    Candidate models are compiled too, before their checks ran: a definition that cannot
+    be compiled is left out here and refused, naming its path, by the checks."""
     found = []
     for comp in snapshot.of_kind("trigger"):
         definition = comp.definition
         if definition.get("active", True) is False or model.object(definition["object"]) is None:
             continue
-        found.append(Trigger.from_definition(comp.name, definition))
+        try:
+            found.append(Trigger.from_definition(comp.name, definition))
+        except (KeyError, TypeError, ValueError):
+            continue
     return CompiledTriggers.of(found)

@@ -11,8 +11,6 @@ from ..checks import action_schemas
 EVENTS = ("create", "update", "delete")
 BEFORE_SAVE, AFTER_SAVE, SCHEDULED = "before_save", "after_save", "scheduled"
 TIMINGS = (BEFORE_SAVE, AFTER_SAVE, SCHEDULED)
-# "-7d", "3h", "+30m", "2w": a signed whole number of minutes, hours, days or weeks
-OFFSET_PATTERN = r"^[+-]?[0-9]{1,5}[mhdw]$"
 
 
 def action_item_schema() -> Mapping[str, Any]:
@@ -47,7 +45,7 @@ def trigger_schema() -> Mapping[str, Any]:
         "required": ["api_name", "object", "events", "actions"],
         "additionalProperties": False,
         "properties": {
-            "api_name": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"},
+            "api_name": {"type": "string"},
             "object": {"type": "string"},
             "label": {"$ref": "crm:label"},
             "description": {"type": "string", "maxLength": 1000},
@@ -67,7 +65,7 @@ def trigger_schema() -> Mapping[str, Any]:
                 "additionalProperties": False,
                 "properties": {
                     "field": {"type": "string", "minLength": 1},
-                    "offset": {"type": "string", "pattern": OFFSET_PATTERN},
+                    "offset": {"type": "string", "minLength": 1, "maxLength": 10},
                 },
             },
             "actions": {
