@@ -1,5 +1,5 @@
-"""The README's tours run as written: every shell block of the two API tours and of
-"Security in one page", in order, in one shell, against a live server — on SQLite, and on
+"""The README's tours run as written: every shell block of the two API tours, of
+"Security in one page" and of "Automation", in order, in one shell, against a live server — on SQLite, and on
 PostgreSQL when ``CRM_TEST_DATABASE_URL`` points there (the ``database_url`` fixture) —
 with every curl answered without an error status."""
 
@@ -22,6 +22,7 @@ TOURS = (
     "## A tour of the metadata API",
     "## A tour of the records API",
     "## Security in one page",
+    "## Automation",
 )
 # curl fails (exit 22) on an HTTP error status yet still shows the problem's body
 STRICT_CURL = 'curl() { command curl --silent --show-error --fail-with-body "$@"; }\n'
@@ -86,5 +87,11 @@ def test_the_readme_tours_run_as_written(live_server, admin_token, database_url,
     assert '"ref": "gemini"' in out and '"stage": "Active"' in out
     # the security example applied; the rep sees only what the sharing rule opens to them
     assert "Applied " in out
-    seen_by_rep = json.loads(out[out.rindex('{"records"') :])
+    # the rep's list is the last list the tours print as JSON (curl adds no newline)
+    seen_by_rep, _end = json.JSONDecoder().raw_decode(out[out.rindex('{"records"') :])
     assert [r["name"] for r in seen_by_rep["records"]] == ["Saturn"]
+    # the won trigger stamped the deal and created the kick-off task; the reminder was
+    # planned, then cancelled by the win; the trigger that could only recurse was refused
+    assert "['Kick-off: Globex']" in out
+    assert '"closed_on": "20' in out
+    assert "this action starts a cycle of triggers that can only recurse" in out
