@@ -181,8 +181,11 @@ def test_a_good_trigger_round_trips(crm):
     assert [t["api_name"] for t in listed["triggers"]] == ["stamp"]
 
 
-def test_removing_a_field_a_trigger_writes_is_refused_or_rechecks_it(crm):
+def test_deleting_a_field_a_trigger_uses_is_refused_with_the_usage(crm):
     assert crm.post(TRIGGERS, json=trigger()).status_code == 201
     response = crm.delete("/api/v1/metadata/objects/opportunity/fields/closed_on")
-    assert response.status_code in (400, 409), response.get_json()
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["usages"] == [
+        {"kind": "trigger", "name": "opportunity.stamp", "where": "actions[0].values.closed_on"}
+    ]
     assert crm.get("/api/v1/metadata/objects/opportunity/fields/closed_on").status_code == 200

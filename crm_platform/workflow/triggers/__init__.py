@@ -20,6 +20,7 @@ from ..checks import WorkflowChecks
 from . import checks
 from .compiled import PART, CompiledTriggers, Trigger, compile_triggers
 from .engine import attach_engine
+from .renames import rename_trigger
 from .schedule import JOB, attach_planner
 from .schema import trigger_schema
 
@@ -44,6 +45,7 @@ class TriggerKind:
         registry.add_validator(self.name, checks.TriggerChecks(workflow))
         registry.add_references(self.name, checks.references)
         registry.add_paths(self.name, checks.paths)
+        registry.add_renamer(self.name, rename_trigger)
         compiler.add_extension(PART, compile_triggers)
 
     def attach(self, org: Org, automation: Automation) -> None:
