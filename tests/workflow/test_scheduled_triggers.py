@@ -163,3 +163,40 @@ def test_a_datetime_field_and_an_hour_offset(crm, org, clock):
         [run] = outbox.list_runs(conn, source="trigger:opportunity.before_meeting")
     assert run.due_at == datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
     assert run.record_id == opp["id"]
+
+
+def test_a_run_whose_action_is_refused_fails_naming_why_and_saves_nothing(crm, org, clock):
+    # approval_status holds 40 characters: a long name makes the second action fail
+    name = "A deal with a rather long name"
+    opp = crm.post(f"{REC}/opportunity", json={"name": name, "close_date": "2026-12-20"})
+    opp = opp.get_json()
+    response = crm.put(
+        "/api/v1/metadata/triggers/opportunity.closing_soon",
+        json={
+            **CLOSING_SOON,
+            "actions": [
+                CLOSING_SOON["actions"][0],
+                {"type": "update_record", "values": {"approval_status": "'Reminder sent: ' + name"}},
+            ],
+        },
+    )
+    assert response.status_code == 200, response.get_json()
+    clock.now = midnight(13) + timedelta(minutes=1)
+    org.work.run_pending()
+    [run] = runs(org, opp["id"])
+    assert (run.status, run.failed_step) == ("failed", "actions")
+    assert run.error.startswith("400 approval_status:")
+    assert task_names(crm) == []  # the first action's task went with the failed attempt
+
+
+def test_a_deactivated_trigger_leaves_its_planned_runs_undone(crm, org, clock):
+    opp = crm.post(f"{REC}/opportunity", json={"name": "Off", "close_date": "2026-12-20"})
+    opp = opp.get_json()
+    response = crm.put(
+        "/api/v1/metadata/triggers/opportunity.closing_soon", json={**CLOSING_SOON, "active": False}
+    )
+    assert response.status_code == 200, response.get_json()
+    clock.now = midnight(14)
+    org.work.run_pending()
+    assert task_names(crm) == []
+    assert crm.get(f"{REC}/opportunity/{opp['id']}").get_json()["approval_status"] is None
