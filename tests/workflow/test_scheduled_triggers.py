@@ -176,7 +176,10 @@ def test_a_run_whose_action_is_refused_fails_naming_why_and_saves_nothing(crm, o
             **CLOSING_SOON,
             "actions": [
                 CLOSING_SOON["actions"][0],
-                {"type": "update_record", "values": {"approval_status": "'Reminder sent: ' + name"}},
+                {
+                    "type": "update_record",
+                    "values": {"approval_status": "'Reminder sent: ' + name"},
+                },
             ],
         },
     )

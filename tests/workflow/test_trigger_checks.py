@@ -117,6 +117,16 @@ CASES = [
         "'a week' is not an offset: a whole number and a unit (m, h, d or w), such as -7d",
     ),
     (
+        trigger(
+            timing="scheduled",
+            when="ISCHANGED(stage)",
+            schedule={"field": "close_date", "offset": "1d"},
+        ),
+        "when",
+        "ISCHANGED compares with a change, and a scheduled run has none: "
+        "use only_when_changed_to_meet",
+    ),
+    (
         trigger(events=[]),
         "events",
         "[] should be non-empty",

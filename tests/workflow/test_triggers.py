@@ -77,6 +77,30 @@ def test_without_only_when_changed_to_meet_every_save_that_meets_it_fires(crm):
     assert [t["name"] for t in tasks(crm)] == ["Kick-off: Deal", "Kick-off: Deal"]
 
 
+def test_criteria_may_ask_what_changed(crm):
+    define(
+        crm,
+        {
+            "api_name": "repriced",
+            "object": "opportunity",
+            "events": ["create", "update"],
+            "when": "ISCHANGED(amount) and PRIORVALUE(amount) > 0",
+            "actions": [
+                {
+                    "type": "create_record",
+                    "object": "task",
+                    "values": {"name": "'Repriced: ' + TEXT(amount)"},
+                }
+            ],
+        },
+    )
+    opp = crm.post(f"{REC}/opportunity", json={"name": "Deal", "amount": "100.00"}).get_json()
+    for change in ({"stage": "Negotiation"}, {"amount": "80.00"}, {"stage": "Qualification"}):
+        response = crm.patch(f"{REC}/opportunity/{opp['id']}", json=change)
+        assert response.status_code == 200, response.get_json()
+    assert [t["name"] for t in tasks(crm)] == ["Repriced: 80"]
+
+
 def test_an_inactive_trigger_does_nothing(crm):
     define(crm, {**WON, "active": False})
     opp = crm.post(f"{REC}/opportunity", json={"name": "Deal"}).get_json()

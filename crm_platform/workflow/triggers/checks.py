@@ -39,6 +39,8 @@ class TriggerChecks:
             yield from _offset(trigger["schedule"]["offset"])
         if trigger.get("when"):
             yield from self.checks.condition(model, object_name, trigger["when"], "when")
+            if timing == SCHEDULED:
+                yield from _no_prior_values(trigger["when"])
         actions = trigger["actions"]
         yield from self.checks.actions(
             model, object_name, actions, "actions", before_save=timing == BEFORE_SAVE
@@ -55,6 +57,21 @@ class TriggerChecks:
             yield ("schedule.field", f"{object_name} has no field '{name}'")
         elif field_type(found["type"]).value_type not in DATE_TYPES:
             yield ("schedule.field", f"'{name}' is not a date or datetime field")
+
+
+def _no_prior_values(when: str) -> Iterator[Problem]:
+    """A scheduled trigger's criteria are checked again when its run is due, when there is
+    no change to compare with."""
+    try:
+        used = parse(when).functions & {"ISCHANGED", "PRIORVALUE"}
+    except ExpressionError:
+        return
+    for name in sorted(used):
+        yield (
+            "when",
+            f"{name} compares with a change, and a scheduled run has none: "
+            "use only_when_changed_to_meet",
+        )
 
 
 def _offset(text: str) -> Iterator[Problem]:

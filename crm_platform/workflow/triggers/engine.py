@@ -32,23 +32,32 @@ def compiled_triggers(ctx: EventContext) -> CompiledTriggers:
     return ctx.model.extensions.get(PART) or CompiledTriggers()
 
 
-def meets(ctx: EventContext, trigger: Trigger, values: Mapping[str, Any] | None) -> bool:
-    """Whether ``values`` meet the trigger's criteria (a NULL result does not)."""
+def meets(
+    ctx: EventContext,
+    trigger: Trigger,
+    values: Mapping[str, Any] | None,
+    before: Mapping[str, Any] | None = None,
+) -> bool:
+    """Whether ``values`` meet the trigger's criteria (a NULL result does not); ``before``
+    (an update's prior values) is what ISCHANGED and PRIORVALUE compare with."""
     if trigger.when is None:
         return True
     if values is None:
         return False
     what = f"{trigger.source}.when"
-    found = ctx.services.evaluate_on(ctx.object, trigger.when, values, what, ValueType.BOOLEAN)
+    found = ctx.services.evaluate_on(
+        ctx.object, trigger.when, values, what, ValueType.BOOLEAN, before=before
+    )
     return found is True
 
 
 def fires(ctx: EventContext, trigger: Trigger, change: RecordChange) -> bool:
     """Whether the trigger fires for one record's change: it meets the criteria now and,
     with ``only_when_changed_to_meet``, did not meet them before the change."""
-    if not meets(ctx, trigger, ctx.values(change)):
+    update = ctx.event.operation == "update"
+    if not meets(ctx, trigger, ctx.values(change), change.before if update else None):
         return False
-    if ctx.event.operation != "update" or not trigger.only_when_changed_to_meet:
+    if not update or not trigger.only_when_changed_to_meet:
         return True
     return not meets(ctx, trigger, change.before)
 

@@ -111,7 +111,7 @@ class Planner:
         assert trigger.schedule is not None
         values = change.after or {}
         due = None
-        if meets(ctx, trigger, values):
+        if meets(ctx, trigger, values, change.before):
             value = values.get(trigger.schedule.field)
             due = due_time(value, trigger.schedule.offset, ctx.model.time_zone)
         wanted = None if due is None else due.isoformat()
