@@ -192,6 +192,46 @@ def test_a_run_whose_action_is_refused_fails_naming_why_and_saves_nothing(crm, o
     assert task_names(crm) == []  # the first action's task went with the failed attempt
 
 
+def test_a_new_schedule_cancels_runs_planned_by_the_old_one(crm, org, clock):
+    opp = crm.post(f"{REC}/opportunity", json={"name": "Re", "close_date": "2026-12-20"})
+    opp = opp.get_json()
+    later = {**CLOSING_SOON, "schedule": {"field": "close_date", "offset": "-1d"}}
+    response = crm.put("/api/v1/metadata/triggers/opportunity.closing_soon", json=later)
+    assert response.status_code == 200, response.get_json()
+    assert [run.status for run in runs(org, opp["id"])] == ["cancelled"]
+    # the record is planned under the new schedule when it is next saved
+    crm.patch(f"{REC}/opportunity/{opp['id']}", json={"amount": "1.00"})
+    assert [(r.status, r.due_at) for r in runs(org, opp["id"])] == [
+        ("cancelled", midnight(13)),
+        ("queued", midnight(19)),
+    ]
+
+
+def test_renaming_the_object_keeps_the_planned_runs(crm, org, clock):
+    opp = crm.post(f"{REC}/opportunity", json={"name": "Kept", "close_date": "2026-12-20"})
+    opp = opp.get_json()
+    response = crm.patch("/api/v1/metadata/objects/opportunity", json={"api_name": "deal"})
+    assert response.status_code == 200, response.get_json()
+    with org.db.read() as conn:
+        [run] = outbox.list_runs(conn, source="trigger:deal.closing_soon")
+    assert (run.status, run.record_id, run.object) == ("queued", opp["id"], "deal")
+    clock.now = midnight(14)
+    org.work.run_pending()
+    assert task_names(crm) == ["Closing: Kept"]
+
+
+def test_a_run_done_before_a_rename_is_not_planned_again_after_it(crm, org, clock):
+    opp = crm.post(f"{REC}/opportunity", json={"name": "Once", "close_date": "2026-12-20"})
+    opp = opp.get_json()
+    clock.now = midnight(14)
+    org.work.run_pending()
+    response = crm.patch("/api/v1/metadata/objects/opportunity", json={"api_name": "deal"})
+    assert response.status_code == 200, response.get_json()
+    crm.patch(f"{REC}/deal/{opp['id']}", json={"amount": "5.00"})
+    org.work.run_pending()
+    assert task_names(crm) == ["Closing: Once"]
+
+
 def test_a_deactivated_trigger_leaves_its_planned_runs_undone(crm, org, clock):
     opp = crm.post(f"{REC}/opportunity", json={"name": "Off", "close_date": "2026-12-20"})
     opp = opp.get_json()
@@ -199,6 +239,7 @@ def test_a_deactivated_trigger_leaves_its_planned_runs_undone(crm, org, clock):
         "/api/v1/metadata/triggers/opportunity.closing_soon", json={**CLOSING_SOON, "active": False}
     )
     assert response.status_code == 200, response.get_json()
+    assert [run.status for run in runs(org, opp["id"])] == ["cancelled"]
     clock.now = midnight(14)
     org.work.run_pending()
     assert task_names(crm) == []

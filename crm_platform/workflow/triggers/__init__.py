@@ -21,7 +21,7 @@ from . import checks
 from .compiled import PART, CompiledTriggers, Trigger, compile_triggers
 from .engine import attach_engine
 from .renames import rename_trigger
-from .schedule import JOB, attach_planner
+from .schedule import JOB, attach_planner, follow_definition_changes
 from .schema import trigger_schema
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ class TriggerKind:
         registry.add_references(self.name, checks.references)
         registry.add_paths(self.name, checks.paths)
         registry.add_renamer(self.name, rename_trigger)
+        registry.add_apply_hook(follow_definition_changes)
         compiler.add_extension(PART, compile_triggers)
 
     def attach(self, org: Org, automation: Automation) -> None:

@@ -12,7 +12,7 @@ the record as it is then, provided it still meets the criteria.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 from crm_platform.core import CrmError, NotFound
 from crm_platform.core.tables import automation_runs
 from crm_platform.expressions import ValueType
+from crm_platform.metadata.store import ACTIVE
 from crm_platform.runtime.records.events import EventContext, RecordEvent
 from crm_platform.runtime.users import get_user, system_user
 
@@ -208,6 +209,47 @@ def _still_due(session, trigger: Trigger, values: Mapping[str, Any], job: JobCon
         values.get(trigger.schedule.field), trigger.schedule.offset, session.model.time_zone
     )
     return due is not None and due.isoformat() == job.payload.get("due")
+
+
+def follow_definition_changes(conn: Connection, changes: Sequence[Any], model: Any) -> None:
+    """Apply hook: queued runs of a scheduled trigger that was deleted, deactivated or given
+    another schedule are cancelled (records are planned anew as they are next saved); a
+    renamed trigger's runs follow the new name. Criteria are checked again when a run is
+    due, so a change of ``when`` leaves runs be."""
+    for change in changes:
+        if change.after.kind != "trigger" or change.before is None:
+            continue
+        old, new = change.before.definition, change.after.definition
+        alive = change.after.status == ACTIVE and new.get("active", True) is not False
+        if not alive or old.get("schedule") != new.get("schedule"):
+            cancel(conn, [run.id for run in _queued_runs(conn, f"trigger:{change.before.name}")])
+        elif change.before.name != change.after.name:
+            _rename_runs(conn, change.before.name, change.after.name, new["object"])
+
+
+def _rename_runs(conn: Connection, old_name: str, new_name: str, object_name: str) -> None:
+    """Every run of a renamed trigger takes its new name, in its source and its key (so a
+    due time that already ran is not planned again under the new name)."""
+    old_source, new_source = f"trigger:{old_name}", f"trigger:{new_name}"
+    for run in _queued_runs(conn, old_source):
+        payload = {**run.payload, "trigger": new_name}
+        conn.execute(automation_runs.update().where(T.id == run.id).values(payload=payload))
+    conn.execute(
+        automation_runs.update()
+        .where(T.job == JOB, T.source == old_source)
+        .values(
+            source=new_source,
+            object=object_name,
+            idempotency_key=sa.func.replace(T.idempotency_key, old_source + ":", new_source + ":"),
+        )
+    )
+
+
+def _queued_runs(conn: Connection, source: str) -> list[outbox.Run]:
+    query = sa.select(automation_runs).where(
+        T.job == JOB, T.status == outbox.QUEUED, T.source == source
+    )
+    return [outbox.Run.from_row(row) for row in conn.execute(query).mappings()]
 
 
 def attach_planner(org: Org, automation: Automation) -> None:
