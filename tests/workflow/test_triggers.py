@@ -130,6 +130,24 @@ def test_a_before_save_trigger_sets_fields_that_validation_then_checks(crm):
     assert grown["version"] == 2
 
 
+def test_a_before_save_trigger_may_link_a_polymorphic_lookup_by_id(crm):
+    account = crm.post(f"{REC}/account", json={"name": "Acme"}).get_json()
+    define(
+        crm,
+        {
+            "api_name": "file_under",
+            "object": "task",
+            "events": ["create"],
+            "when": "ISBLANK(what)",
+            "timing": "before_save",
+            "actions": [{"type": "update_record", "values": {"what": f"'{account['id']}'"}}],
+        },
+    )
+    task = crm.post(f"{REC}/task", json={"name": "Call"})
+    assert task.status_code == 201, task.get_json()
+    assert task.get_json()["what"] == {"object": "account", "id": account["id"]}
+
+
 def test_a_delete_trigger_acts_on_the_values_the_record_had(crm):
     define(
         crm,

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from crm_platform.expressions import ValueType
 from crm_platform.runtime.records.events import EventContext, RecordChange, RecordEvent
 
@@ -75,7 +77,22 @@ def _set_fields(ctx: EventContext, trigger: Trigger, change: RecordChange) -> No
     for index, action in enumerate(trigger.actions):
         for name, source in action["values"].items():
             what = f"{trigger.source}.actions[{index}].values.{name}"
-            ctx.set_field(change.record_id, name, ctx.evaluate(change, source, what=what))
+            value = ctx.evaluate(change, source, what=what)
+            ctx.set_field(change.record_id, name, _field_value(ctx, name, value))
+
+
+def _field_value(ctx: EventContext, name: str, value: Any) -> Any:
+    """A value as the record holds it: a bare id set on a polymorphic lookup names the
+    object that holds that record (ids are unique across the org)."""
+    fld = ctx.object.fields.get(name)
+    targets = fld.definition.get("targets") if fld is not None else None
+    if not targets or not isinstance(value, str):
+        return value
+    for target in targets:
+        table = ctx.model.objects[target].table
+        if ctx.connection.execute(sa.select(table.c.id).where(table.c.id == value)).first():
+            return {"object": target, "id": value}
+    return {"object": targets[0], "id": value}  # validation says the record does not exist
 
 
 def after_save_handler(org: Org):
