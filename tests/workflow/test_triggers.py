@@ -216,14 +216,18 @@ def test_a_chain_of_triggers_past_the_bound_answers_409_and_saves_nothing(crm):
     reason="needs the send_email and webhook action types (mail and webhook parts)",
 )
 def test_the_issue_example_applies_as_written(org, load_fixture, tmp_path):
+    """Issue 11's YAML, as written. When the mail and webhook action types are merged, this
+    folder also needs what their checks ask for: an ``email_templates/won_notice.yaml`` and
+    ``erp.example.com`` on the webhook allow-list (with the ``erp`` secret) — add them here
+    with the skip's removal."""
     from crm_platform.core.tables import SYSTEM_USER_ID
     from crm_platform.yamlio import read_definitions
 
     load_fixture("automation")
-    folder = tmp_path / "triggers"
-    folder.mkdir()
+    folder = tmp_path / "metadata" / "triggers"
+    folder.mkdir(parents=True)
     (folder / "opportunity.won.yaml").write_text(ISSUE_EXAMPLE)
-    definitions = [(kind, d) for kind, d, _ in read_definitions(tmp_path)]
+    definitions = [(kind, d) for kind, d, _ in read_definitions(tmp_path / "metadata")]
     result = org.metadata.apply_definitions(definitions, author_id=SYSTEM_USER_ID)
     assert result.version > 0
     assert org.metadata.get_component("trigger", "opportunity.won")["actions"][3] == {
