@@ -59,14 +59,16 @@ def run_key(trigger: Trigger, record_id: str, due: datetime) -> str:
 
 
 def planned_runs(
-    conn: Connection, sources: Iterable[str], record_ids: Iterable[str]
+    conn: Connection, object_name: str, sources: Iterable[str], record_ids: Iterable[str]
 ) -> dict[tuple[str, str], list[outbox.Run]]:
-    """The queued scheduled runs of these triggers for these records (one query)."""
+    """The queued scheduled runs of these triggers for these records of ``object_name``
+    (one query, on the runs' (object, record) index)."""
     query = sa.select(automation_runs).where(
+        T.object == object_name,
+        T.record_id.in_(list(record_ids)),
         T.job == JOB,
         T.status == outbox.QUEUED,
         T.source.in_(list(sources)),
-        T.record_id.in_(list(record_ids)),
     )
     found: dict[tuple[str, str], list[outbox.Run]] = {}
     for row in conn.execute(query).mappings():
@@ -102,7 +104,9 @@ class Planner:
         if not triggers:
             return
         ids = [change.record_id for change in ctx.changes]
-        planned = planned_runs(ctx.connection, [t.source for t in triggers], ids)
+        planned = planned_runs(
+            ctx.connection, ctx.object.api_name, [t.source for t in triggers], ids
+        )
         for change in ctx.changes:
             for trigger in triggers:
                 pending = planned.get((trigger.source, change.record_id), [])
@@ -145,7 +149,9 @@ class Planner:
         if not triggers:
             return
         ids = [change.record_id for change in ctx.changes]
-        planned = planned_runs(ctx.connection, [t.source for t in triggers], ids)
+        planned = planned_runs(
+            ctx.connection, ctx.object.api_name, [t.source for t in triggers], ids
+        )
         cancel(ctx.connection, [run.id for runs in planned.values() for run in runs])
 
 
