@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.workflow.catalog import ACTIONS
 
 REC = "/api/v1/records"
@@ -66,6 +67,31 @@ def test_the_won_trigger_fires_once_on_the_change_into_the_criteria(crm):
     assert task["what"] == {"object": "opportunity", "id": opp["id"]}
     assert task["owner_id"] == opp["owner_id"]
     assert date.fromisoformat(task["due_date"]) == today + timedelta(days=3)
+    assert task["created_by"] == SYSTEM_USER_ID  # automation did it, for the change's author
+
+
+def test_an_action_that_fails_refuses_the_whole_change(crm):
+    # a task needs a name: one made from an empty field is refused, and so is the change
+    define(
+        crm,
+        {
+            "api_name": "needs_status",
+            "object": "opportunity",
+            "events": ["update"],
+            "when": "stage == 'Negotiation'",
+            "actions": [
+                {"type": "update_record", "values": {"closed_on": "TODAY()"}},
+                {"type": "create_record", "object": "task", "values": {"name": "approval_status"}},
+            ],
+        },
+    )
+    opp = crm.post(f"{REC}/opportunity", json={"name": "Deal"}).get_json()
+    response = crm.patch(f"{REC}/opportunity/{opp['id']}", json={"stage": "Negotiation"})
+    assert response.status_code == 400
+    assert "name" in response.get_json()["errors"]
+    again = crm.get(f"{REC}/opportunity/{opp['id']}").get_json()
+    assert (again["stage"], again["closed_on"], again["version"]) == ("Prospecting", None, 1)
+    assert tasks(crm) == []
 
 
 def test_without_only_when_changed_to_meet_every_save_that_meets_it_fires(crm):
@@ -220,7 +246,6 @@ def test_the_issue_example_applies_as_written(org, load_fixture, tmp_path):
     folder also needs what their checks ask for: an ``email_templates/won_notice.yaml`` and
     ``erp.example.com`` on the webhook allow-list (with the ``erp`` secret) — add them here
     with the skip's removal."""
-    from crm_platform.core.tables import SYSTEM_USER_ID
     from crm_platform.yamlio import read_definitions
 
     load_fixture("automation")
