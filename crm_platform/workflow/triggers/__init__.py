@@ -41,6 +41,7 @@ class TriggerKind:
     def register(
         self, registry: KindRegistry, compiler: ModelCompiler, workflow: WorkflowChecks
     ) -> None:
+        """The kind, its checks, references, paths and renamer; the compiled part."""
         registry.register_kind(Kind(self.name, "triggers", trigger_schema(), per_object=True))
         registry.add_validator(self.name, checks.TriggerChecks(workflow))
         registry.add_references(self.name, checks.references)
@@ -50,5 +51,6 @@ class TriggerKind:
         compiler.add_extension(PART, compile_triggers)
 
     def attach(self, org: Org, automation: Automation) -> None:
+        """The engine's and the planner's record-event handlers; the scheduled job."""
         attach_engine(org)
         attach_planner(org, automation)

@@ -61,6 +61,7 @@ class Trigger:
 
     @classmethod
     def from_definition(cls, name: str, definition: Mapping[str, Any]) -> Trigger:
+        """The trigger a (checked) definition describes; ValueError for a bad offset."""
         schedule = definition.get("schedule")
         return cls(
             name=name,
@@ -113,6 +114,7 @@ class CompiledTriggers:
 
     @classmethod
     def of(cls, triggers: Iterable[Trigger]) -> CompiledTriggers:
+        """The index of ``triggers`` (each event's triggers in name order)."""
         by_event: dict[tuple[str, str, str], list[Trigger]] = {}
         ordered = sorted(triggers, key=lambda t: t.name)
         for trigger in ordered:
