@@ -26,6 +26,7 @@ KIND_FOLDERS = {
     "approval_processes": "approval_process",
     "assignment_rules": "assignment_rule",
     "email_templates": "email_template",
+    "triggers": "trigger",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

@@ -34,8 +34,10 @@ class WorkflowKind(Protocol):
 def workflow_kinds() -> Sequence[WorkflowKind]:
     """Automation's kinds, in the order their handlers run."""
     from .mail import EmailTemplateKind
+    from .triggers import TriggerKind
 
-    return (ApprovalKind(), AssignmentRuleKind(), EmailTemplateKind())
+    # the approval lock refuses a change before triggers update fields of it
+    return (ApprovalKind(), TriggerKind(), AssignmentRuleKind(), EmailTemplateKind())
 
 
 @dataclass(frozen=True)

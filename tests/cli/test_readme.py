@@ -1,7 +1,7 @@
-"""The README's tours run as written: every shell block of the two API tours, of
-"Security in one page" and of "Assignment rules and notifications", in order, in one shell, against a live server — on SQLite, and on
-PostgreSQL when ``CRM_TEST_DATABASE_URL`` points there (the ``database_url`` fixture) —
-with every curl answered without an error status."""
+"""The README's tours run as written: every shell block of the sections in ``TOURS``, in
+order, in one shell, against a live server — on SQLite, and on PostgreSQL when
+``CRM_TEST_DATABASE_URL`` points there (the ``database_url`` fixture) — with every curl
+answered without an error status."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 TOURS = (
     "## A tour of the metadata API",
     "## A tour of the records API",
+    "## Automation",
     "## Email from automation",
     "## Security in one page",
     "## Approval processes",
@@ -109,3 +110,8 @@ def test_the_readme_tours_run_as_written(live_server, admin_token, database_url,
     # the assignment rule gave Neptune to the rep, who was told; on demand, nothing moved
     assert "Project 'Neptune' was assigned to you" in out
     assert '"changed": false' in out
+    # the won trigger stamped the deal and created the kick-off task; the reminder was
+    # planned, then cancelled by the win; the trigger that could only recurse was refused
+    assert "['Kick-off: Globex']" in out
+    assert '"closed_on": "20' in out
+    assert "this action starts a cycle of triggers that can only recurse" in out

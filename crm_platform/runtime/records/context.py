@@ -200,9 +200,17 @@ class RecordContext:
         return found
 
     def evaluate_on(
-        self, obj: ObjectModel, source: str, values: Mapping[str, Any], what: str, expected: Any
+        self,
+        obj: ObjectModel,
+        source: str,
+        values: Mapping[str, Any],
+        what: str,
+        expected: Any,
+        before: Mapping[str, Any] | None = None,
     ) -> Any:
-        return self.evaluate(obj, source, values, None, what, expected)
+        """``source`` on a record's ``values``; ``before`` (its values before an update)
+        gives ISCHANGED and PRIORVALUE their meaning, else the record counts as new."""
+        return self.evaluate(obj, source, values, before, what, expected)
 
     def condition_sql(self, obj: ObjectModel, source: str, what: str) -> Any:
         _checked, expr = self.builder(obj, as_system=True).expression(

@@ -101,7 +101,13 @@ class EventServices(Protocol):
     def writer(self) -> RecordWriter: ...
 
     def evaluate_on(
-        self, obj: ObjectModel, source: str, values: Mapping[str, Any], what: str, expected: Any
+        self,
+        obj: ObjectModel,
+        source: str,
+        values: Mapping[str, Any],
+        what: str,
+        expected: Any,
+        before: Mapping[str, Any] | None = None,
     ) -> Any: ...
 
     def condition_sql(self, obj: ObjectModel, source: str, what: str) -> Any: ...
