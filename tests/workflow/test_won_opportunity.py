@@ -85,6 +85,7 @@ def test_a_won_opportunity_runs_every_action_of_the_issue_example(won_org):
     assert (mail.status, mail.to, mail.subject) == ("kept", [ADMIN_EMAIL], "Won: Globex (Acme)")
     assert hook.job == "webhook" and hook.source == "trigger:opportunity.won"
     assert hook.status == "queued" and hook.attempts == 1 and hook.error  # retried later
+    assert hook.payload["body"]["event"] == "update"
 
     # saving the won deal again does not fire again: it fires on the change into Won
     with org.records.session(admin) as session:

@@ -112,6 +112,7 @@ def after_save_handler(org: Org):
                         trigger.actions,
                         source=trigger.source,
                         values=_known_values(trigger, change, operation),
+                        event=operation,
                     )
 
     return after_save
