@@ -92,3 +92,16 @@ def test_a_won_opportunity_runs_every_action_of_the_issue_example(won_org):
         session.update("opportunity", opp["id"], {"amount": "6000"})
     with org.db.read() as conn:
         assert len(list_messages(conn, record_id=opp["id"])) == 1
+
+
+def test_an_email_template_a_trigger_sends_cannot_be_deleted(won_org):
+    from crm_platform.core import CrmError
+
+    with pytest.raises(CrmError) as refused:
+        won_org.metadata.remove_component("email_template", "won_notice", author_id=SYSTEM_USER_ID)
+    # refused naming the trigger's action that still sends it
+    assert refused.value.status == 400
+    assert refused.value.extra["errors"] == {
+        "opportunity.won.actions[2].template": ["no email template 'won_notice'"]
+    }
+    assert won_org.metadata.get_component("email_template", "won_notice") is not None

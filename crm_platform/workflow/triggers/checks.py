@@ -14,6 +14,7 @@ from crm_platform.metadata import CandidateModel, Problem
 from crm_platform.metadata.kinds import ComponentKey, FieldPath
 
 from ..checks import WorkflowChecks
+from ..mail.action import template_references
 from .compiled import parse_offset
 from .schema import AFTER_SAVE, BEFORE_SAVE, SCHEDULED
 
@@ -200,11 +201,13 @@ def _path_back(
 
 
 def references(trigger: Mapping[str, Any]) -> Iterator[ComponentKey]:
-    """The objects a trigger names: its own and those its actions create records of."""
+    """The objects a trigger names (its own and those its actions create records of) and
+    the email templates it sends: deleting one still in use is refused."""
     yield ("object", trigger["object"])
     for action in trigger.get("actions", ()):
         if isinstance(action.get("object"), str):
             yield ("object", action["object"])
+    yield from template_references(trigger.get("actions", ()))
 
 
 def paths(trigger: Mapping[str, Any]) -> Iterator[tuple[str, FieldPath]]:
