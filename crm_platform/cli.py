@@ -22,6 +22,7 @@ from .runtime import Org, create_token, find_user, initialise_org, list_tokens, 
 from .runtime.directory import create_user_record, grant_administration, list_users
 from .runtime.org import ensure_admin_permission_set
 from .runtime.security import ADMIN_PERMISSION_SET
+from .workflow import automation_of
 from .yamlio import KIND_FOLDERS, read_definitions, write_definitions
 
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
@@ -172,7 +173,9 @@ def _run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("accesslog", "-")
 
         def load(self) -> Flask:
-            return create_app(load_settings())
+            app = create_app(load_settings())  # in each worker, after the fork
+            automation_of(app.extensions["crm_org"]).start_scheduler()
+            return app
 
     _Server().run()
 
@@ -389,3 +392,13 @@ def search_reindex(objects: tuple[str, ...]) -> None:
                 click.secho(f"no object '{name}'", fg="red", err=True)
                 sys.exit(1)
             click.echo(f"{name}: {reindex_object(conn, obj)} records indexed")
+
+
+def _add_automation_commands() -> None:
+    from .cli_automation import automation, worker
+
+    main.add_command(worker)
+    main.add_command(automation)
+
+
+_add_automation_commands()

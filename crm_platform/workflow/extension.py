@@ -10,6 +10,7 @@ from crm_platform.metadata import KindRegistry
 from crm_platform.runtime.model import ModelCompiler
 
 from .checks import WorkflowChecks
+from .ping import PingJob
 from .service import SERVICE_NAME, Automation, OutboxWork
 
 if TYPE_CHECKING:
@@ -46,6 +47,12 @@ class WorkflowExtension:
     def attach(self, org: Org) -> None:
         automation = Automation(org)
         org.services[SERVICE_NAME] = automation
-        org.work.add(OutboxWork(automation))
+        if automation.uses_broker:  # Celery workers run the runs (``crm worker``)
+            from .celery_app import CeleryDispatcher
+
+            automation.dispatcher = CeleryDispatcher(org)
+        else:  # the embedded default: the org's work runner runs them in-process
+            org.work.add(OutboxWork(automation))
+        automation.add_job(PingJob())
         for kind in workflow_kinds():
             kind.attach(org, automation)
