@@ -16,6 +16,8 @@ from flask import Blueprint
 
 from . import (
     audit_api,
+    automation_api,
+    automation_docs,
     composite_api,
     directory_api,
     directory_docs,
@@ -41,6 +43,7 @@ AREAS: tuple[Area, ...] = (
     Area(search_api.bp, search_api.describe),
     Area(directory_api.bp, directory_docs.describe),
     Area(audit_api.bp, audit_api.describe),
+    Area(automation_api.bp, automation_docs.describe),
     Area(openapi.bp, openapi.serving.describe),
     Area(records_api.bp, openapi.describe_objects),
 )

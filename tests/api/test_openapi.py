@@ -461,6 +461,7 @@ SAMPLES = {
     "key": "x",
     "token_id": "x",
     "alias": "x",
+    "run_id": "x",
 }
 
 
