@@ -62,7 +62,7 @@ def make_celery(
         broker_connection_timeout=PUBLISH_TIMEOUT,
         broker_connection_retry_on_startup=True,
         task_publish_retry=False,  # a dispatch that fails is left to the sweep
-        broker_transport_options={"socket_timeout": PUBLISH_TIMEOUT},
+        broker_transport_options=_transport_options(sending_only=open_org is None),
         worker_hijack_root_logger=False,
         beat_schedule={
             "sweep": {
@@ -88,6 +88,22 @@ def make_celery(
 
     del deliver, sweep_task  # registered on the app by name
     return app
+
+
+def _transport_options(*, sending_only: bool) -> dict[str, float]:
+    """A sender tries the broker once, briefly: a request (or a sweep) whose send fails
+    leaves the run to the next sweep rather than wait. Workers keep Celery's patient
+    reconnection."""
+    if not sending_only:
+        return {}
+    return {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "connect_retries_timeout": PUBLISH_TIMEOUT,
+        "socket_timeout": PUBLISH_TIMEOUT,
+        "socket_connect_timeout": PUBLISH_TIMEOUT,
+    }
 
 
 class _ProcessOrg:

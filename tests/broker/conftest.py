@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -22,6 +23,7 @@ from crm_platform.runtime import Org, initialise_org
 from crm_platform.workflow import automation_of, outbox
 from crm_platform.workflow.ping import ping_count, request_ping
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.servers import free_port
 
 BROKER_URL = os.environ.get("CRM_TEST_BROKER_URL", "").strip()
 LEASE_SECONDS = 6  # short, so a killed worker's run is delivered again within the test
@@ -89,8 +91,9 @@ class Deployment:
         self.workers.append(worker)
         return worker
 
-    def ping(self, hold: float = 0) -> str:
-        return request_ping(automation_of(self.org), SYSTEM_USER_ID, hold)
+    def ping(self, hold: float = 0, org: Org | None = None) -> str:
+        """Ask for a ping run (through ``org``: another web process of the deployment)."""
+        return request_ping(automation_of(org or self.org), SYSTEM_USER_ID, hold)
 
     def run(self, run_id: str) -> outbox.Run:
         with self.org.db.read() as conn:
@@ -112,6 +115,14 @@ class Deployment:
         logs = "\n".join(w.log.read_text()[-3000:] for w in self.workers)
         states = {r: self.run(r).status for r in run_ids}
         pytest.fail(f"runs not {status} in {seconds}s: {states}\n{logs}")
+
+
+def unreachable(url: str) -> str:
+    """The broker URL with a port nobody listens on (the broker, as seen when it is down)."""
+    parts = urlsplit(url)
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    netloc = f"{userinfo}{at}{parts.hostname}:{free_port()}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _delete_queue(queue: str) -> None:

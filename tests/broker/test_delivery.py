@@ -9,9 +9,16 @@ transaction that records the job's step as done, keyed by the run.
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
 
 from crm_platform.assembly import open_org
 from crm_platform.workflow import automation_of, outbox
+from tests.broker.conftest import BROKER_URL, unreachable
 from tests.servers import free_port
 
 
@@ -54,14 +61,11 @@ def test_a_worker_killed_mid_delivery_then_restarted_delivers_the_effect_once(de
 def test_runs_committed_while_the_broker_was_unreachable_are_delivered_after(deployment):
     # the web process sees the broker down (a port nobody listens on) ...
     settings = dataclasses.replace(
-        deployment.org.settings, broker_url=f"redis://127.0.0.1:{free_port()}/0"
+        deployment.org.settings, broker_url=unreachable(deployment.org.settings.broker_url)
     )
     cut_off = open_org(settings)
     try:
-        run_ids = [
-            deployment.__class__(org=cut_off, env=deployment.env, folder=deployment.folder).ping()
-            for _ in range(5)
-        ]
+        run_ids = [deployment.ping(org=cut_off) for _ in range(5)]
         for run_id in run_ids:  # committed, not sent: nothing is lost
             assert deployment.run(run_id).status == "queued"
         # ... then the broker is back: the workers' sweep sends what waited
@@ -72,3 +76,63 @@ def test_runs_committed_while_the_broker_was_unreachable_are_delivered_after(dep
             assert deployment.run(run_id).attempts == 1
     finally:
         cut_off.dispose()
+
+
+@pytest.mark.skipif(
+    not BROKER_URL.startswith("redis") or shutil.which("redis-server") is None,
+    reason="stops and starts a Redis server of its own",
+)
+def test_a_redis_broker_stopped_for_a_while_loses_nothing(deployment, tmp_path):
+    port = free_port()
+    own_url = f"redis://127.0.0.1:{port}/0"
+    redis = RedisServer(port, tmp_path)
+    web = open_org(dataclasses.replace(deployment.org.settings, broker_url=own_url))
+    try:
+        deployment.env["CRM_BROKER_URL"] = own_url
+        deployment.start_worker()
+        before = deployment.ping(org=web)
+        deployment.wait_until([before], "succeeded")
+
+        redis.stop()  # the broker goes away (and, keeping nothing on disk, forgets all)
+        during = [deployment.ping(org=web) for _ in range(3)]
+        time.sleep(3)  # a while: the workers keep trying to reconnect
+        for run_id in during:
+            assert deployment.run(run_id).status == "queued"
+        redis.start()
+
+        deployment.wait_until(during, "succeeded")
+        for run_id in [before, *during]:
+            assert deployment.effects(run_id) == 1
+    finally:
+        for worker in deployment.workers:
+            worker.stop()
+        web.dispose()
+        redis.stop()
+
+
+class RedisServer:
+    """A Redis server of this test's own, on ``port``, that keeps nothing on disk."""
+
+    def __init__(self, port: int, folder) -> None:
+        self.port = port
+        self.folder = folder
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        argv += ["--save", "", "--appendonly", "no", "--dir", str(self.folder)]
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
