@@ -28,16 +28,6 @@ from tests.servers import free_port
 BROKER_URL = os.environ.get("CRM_TEST_BROKER_URL", "").strip()
 LEASE_SECONDS = 6  # short, so a killed worker's run is delivered again within the test
 
-pytestmark = pytest.mark.broker
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/broker/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.broker)
-            if not BROKER_URL:
-                item.add_marker(pytest.mark.skip(reason="set CRM_TEST_BROKER_URL to run"))
-
 
 class Worker:
     """One `crm worker` process (its own process group: killing it kills its pool)."""

@@ -21,6 +21,11 @@ from crm_platform.workflow import automation_of, outbox
 from tests.broker.conftest import BROKER_URL, unreachable
 from tests.servers import free_port
 
+pytestmark = [
+    pytest.mark.broker,
+    pytest.mark.skipif(not BROKER_URL, reason="set CRM_TEST_BROKER_URL to a Redis or RabbitMQ"),
+]
+
 
 def test_every_run_is_delivered_exactly_once_by_two_workers(deployment):
     deployment.start_worker(beat=True, concurrency=2)
