@@ -12,8 +12,8 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
-from .app import create_app
-from .core import CrmError, ValidationFailed, load_settings
+from .app import create_app, create_serving_app
+from .core import CrmError, ValidationFailed
 from .core.migrate import upgrade_platform
 from .core.tables import SYSTEM_USER_ID
 from .metadata import CandidateModel, read_snapshot
@@ -22,7 +22,6 @@ from .runtime import Org, create_token, find_user, initialise_org, list_tokens, 
 from .runtime.directory import create_user_record, grant_administration, list_users
 from .runtime.org import ensure_admin_permission_set
 from .runtime.security import ADMIN_PERMISSION_SET
-from .workflow import automation_of
 from .yamlio import KIND_FOLDERS, read_definitions, write_definitions
 
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
@@ -173,9 +172,7 @@ def _run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("accesslog", "-")
 
         def load(self) -> Flask:
-            app = create_app(load_settings())  # in each worker, after the fork
-            automation_of(app.extensions["crm_org"]).start_scheduler()
-            return app
+            return create_serving_app()  # in each worker, after the fork
 
     _Server().run()
 
