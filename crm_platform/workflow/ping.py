@@ -72,6 +72,8 @@ class PingJob:
 
 def check_hold(automation: Automation, hold: float) -> float:
     """A valid ``hold`` (seconds), or a 400 naming it."""
+    if hold and not automation.uses_broker:  # it would hold up the in-process runner
+        raise ValidationFailed({"hold": "needs a broker (CRM_BROKER_URL): it holds a worker"})
     lease = automation.lease.total_seconds()
     limit = min(MAX_HOLD, lease - 1)
     if not 0 <= hold <= limit:

@@ -11,11 +11,12 @@ from datetime import timedelta
 import pytest
 
 from crm_platform.assembly import open_org
+from crm_platform.core import ValidationFailed
 from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.core.types import utc_now
 from crm_platform.workflow import automation_of, outbox
 from crm_platform.workflow.celery_app import CeleryDispatcher, sweep
-from crm_platform.workflow.ping import ping_count
+from crm_platform.workflow.ping import ping_count, request_ping
 from tests.servers import free_port
 from tests.workflow.test_outbox import Clock
 
@@ -115,3 +116,13 @@ def test_the_sweep_sends_runs_planned_for_later_and_runs_of_dead_workers(broker_
     clock.advance(hours=1, seconds=1)
     assert sweep(automation) == 2
     assert sorted(sent) == sorted([later, orphan])
+
+
+def test_a_ping_may_hold_a_worker_only_for_less_than_the_lease(broker_org):
+    automation = automation_of(broker_org)
+    with pytest.raises(ValidationFailed) as refused:
+        request_ping(automation, SYSTEM_USER_ID, automation.lease.total_seconds())
+    assert "hold" in refused.value.errors
+    run_id = request_ping(automation, SYSTEM_USER_ID, 2)
+    with broker_org.db.read() as conn:
+        assert outbox.get(conn, run_id).payload == {"hold": 2}

@@ -157,6 +157,7 @@ def test_a_ping_is_delivered_once_and_says_by_whom(org, api):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
+        ({"hold": 1}, "hold"),  # no broker: there is no worker to hold
         ({"hold": 100000}, "hold"),
         ({"hold": -1}, "hold"),
         ({"hold": "5"}, "hold"),
