@@ -126,3 +126,20 @@ def test_a_ping_may_hold_a_worker_only_for_less_than_the_lease(broker_org):
     run_id = request_ping(automation, SYSTEM_USER_ID, 2)
     with broker_org.db.read() as conn:
         assert outbox.get(conn, run_id).payload == {"hold": 2}
+
+
+def test_a_serving_process_starts_the_scheduler_and_a_test_app_does_not(
+    settings, org, app, monkeypatch
+):
+    from crm_platform.app import create_serving_app
+
+    assert automation_of(app.extensions["crm_org"]).scheduler is None  # tests drive the clock
+    monkeypatch.setenv("CRM_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CRM_INSTANCE_PATH", str(settings.instance_path))
+    monkeypatch.delenv("CRM_BROKER_URL", raising=False)
+    served = automation_of(create_serving_app().extensions["crm_org"])
+    try:
+        assert served.scheduler is not None
+    finally:
+        served.scheduler.stop()
+        served.org.dispose()
