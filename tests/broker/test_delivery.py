@@ -13,10 +13,12 @@ import shutil
 import socket
 import subprocess
 import time
+from datetime import timedelta
 
 import pytest
 
 from crm_platform.assembly import open_org
+from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.workflow import automation_of, outbox
 from tests.broker.conftest import BROKER_URL, unreachable
 from tests.servers import free_port
@@ -36,6 +38,23 @@ def test_every_run_is_delivered_exactly_once_by_two_workers(deployment):
         run = deployment.run(run_id)
         assert (run.attempts, run.error) == (1, None)
         assert deployment.effects(run_id) == 1
+
+
+def test_a_run_planned_for_later_is_sent_by_the_sweep_when_it_falls_due(deployment):
+    deployment.start_worker()
+    with deployment.org.db.write() as conn:
+        run_id = automation_of(deployment.org).enqueue(
+            conn,
+            job="ping",
+            source="ping",
+            payload={},
+            user_id=SYSTEM_USER_ID,
+            due_at=deployment.org.clock() + timedelta(seconds=3),
+        )
+    assert deployment.run(run_id).status == "queued"  # no message yet: it is not due
+    deployment.wait_until([run_id], "succeeded")
+    assert deployment.run(run_id).started_at >= deployment.run(run_id).due_at
+    assert deployment.effects(run_id) == 1
 
 
 def test_an_admin_retry_of_a_failed_run_is_delivered_by_the_workers(deployment):
