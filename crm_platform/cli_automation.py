@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -64,6 +65,9 @@ def worker(beat: bool, concurrency: int, sweep_every: float, loglevel: str) -> N
     app = make_celery(settings, open_org, sweep_every=sweep_every)
     argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "--pool=prefork"]
     argv += ["-Q", settings.broker_queue, "--without-mingle", "--without-gossip"]
+    # a node name of its own: two workers on one machine must not share a control queue
+    # (RabbitMQ refuses the second one's exclusive `<name>.celery.pidbox`)
+    argv += [f"--hostname={settings.broker_queue}.{os.getpid()}@%h"]
     if beat:
         argv.append("--beat")
     app.worker_main(argv)
