@@ -143,3 +143,27 @@ def test_a_serving_process_starts_the_scheduler_and_a_test_app_does_not(
     finally:
         served.scheduler.stop()
         served.org.dispose()
+
+
+def test_a_ping_whose_worker_died_after_its_effect_finishes_without_a_second_effect(org):
+    from crm_platform.workflow import JobContext
+    from crm_platform.workflow.ping import PingJob
+
+    clock = Clock()
+    org.clock = clock
+    automation = automation_of(org)
+    run_id = plan_ping(org, timedelta(minutes=1))
+    clock.advance(minutes=1)
+    with org.db.write() as conn:  # a worker claims it, writes its effect, then is killed
+        run = outbox.claim(conn, run_id, clock(), automation.lease)
+    assert run is not None
+    PingJob().run(JobContext(org, run, clock()))
+    org.work.run_pending()
+    assert status_of(org, run_id) == "running"  # its lease still holds
+
+    clock.advance(seconds=automation.lease.total_seconds() + 1)
+    org.work.run_pending()
+    assert status_of(org, run_id) == "succeeded"
+    with org.db.read() as conn:
+        assert ping_count(conn, run_id) == 1
+        assert outbox.get(conn, run_id).attempts == 2
