@@ -62,7 +62,9 @@ def make_celery(
         broker_connection_timeout=PUBLISH_TIMEOUT,
         broker_connection_retry_on_startup=True,
         task_publish_retry=False,  # a dispatch that fails is left to the sweep
-        broker_transport_options=_transport_options(sending_only=open_org is None),
+        broker_transport_options=_transport_options(
+            settings.broker_url, sending_only=open_org is None
+        ),
         worker_hijack_root_logger=False,
         beat_schedule={
             "sweep": {
@@ -90,13 +92,16 @@ def make_celery(
     return app
 
 
-def _transport_options(*, sending_only: bool) -> dict[str, float]:
+def _transport_options(broker_url: str, *, sending_only: bool) -> dict[str, float | bool]:
     """A sender tries the broker once, briefly: a request (or a sweep) whose send fails
-    leaves the run to the next sweep rather than wait. Workers keep Celery's patient
-    reconnection."""
+    leaves the run to the next sweep rather than wait. On RabbitMQ it waits for the
+    broker's confirm, so a run is marked sent only once the broker has its message.
+    Workers keep Celery's patient reconnection."""
     if not sending_only:
         return {}
+    confirm = {"confirm_publish": True} if broker_url.startswith(("amqp", "pyamqp")) else {}
     return {
+        **confirm,
         "max_retries": 1,
         "interval_start": 0,
         "interval_step": 0.2,
