@@ -13,6 +13,7 @@ from .core import Settings, load_settings
 from .core.crypto import load_secret_key
 from .runtime import Org
 from .web import install_login, install_transport
+from .workflow import automation_of
 
 
 def create_app(settings: Settings | None = None, org: Org | None = None) -> Flask:
@@ -44,4 +45,14 @@ def create_app(settings: Settings | None = None, org: Org | None = None) -> Flas
     def health():  # unauthenticated liveness probe for load balancers
         return jsonify({"status": "ok"})
 
+    return app
+
+
+def create_serving_app() -> Flask:
+    """The app as a server process runs it (``crm serve``, or gunicorn with
+    ``'crm_platform.app:create_serving_app()'``), built after the fork: with no broker it
+    also starts the in-process scheduler, so automation runs planned for later (scheduled
+    triggers, retries) run when they fall due."""
+    app = create_app()
+    automation_of(app.extensions["crm_org"]).start_scheduler()
     return app

@@ -12,8 +12,8 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
-from .app import create_app
-from .core import CrmError, ValidationFailed, load_settings
+from .app import create_app, create_serving_app
+from .core import CrmError, ValidationFailed
 from .core.migrate import upgrade_platform
 from .core.tables import SYSTEM_USER_ID
 from .metadata import CandidateModel, read_snapshot
@@ -172,7 +172,7 @@ def _run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("accesslog", "-")
 
         def load(self) -> Flask:
-            return create_app(load_settings())
+            return create_serving_app()  # in each worker, after the fork
 
     _Server().run()
 
@@ -399,3 +399,13 @@ def _add_groups() -> None:
 
 
 _add_groups()
+
+
+def _add_automation_commands() -> None:
+    from .cli_automation import automation, worker
+
+    main.add_command(worker)
+    main.add_command(automation)
+
+
+_add_automation_commands()

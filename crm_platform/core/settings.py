@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,6 +24,12 @@ class Settings:
     secret_key: str | None = None
     encryption_key: str | None = None
     broker_url: str | None = None
+    # The broker queue this org's automation runs go through (orgs sharing a broker
+    # each need their own).
+    broker_queue: str = "crm"
+    # How long a worker may hold an automation run before it is taken as dead and the run
+    # is delivered again: longer than the slowest job (a webhook's timeout and retries).
+    automation_lease_seconds: int = 300
     max_request_bytes: int = 8 * 1024 * 1024
     # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none trusted).
     trust_proxy: int = 0
@@ -54,6 +61,10 @@ def load_settings(
         secret_key=os.environ.get("CRM_SECRET_KEY"),
         encryption_key=os.environ.get("CRM_ENCRYPTION_KEY"),
         broker_url=os.environ.get("CRM_BROKER_URL") or None,
+        broker_queue=_queue_name(os.environ.get("CRM_BROKER_QUEUE", "")),
+        automation_lease_seconds=_seconds(
+            "CRM_AUTOMATION_LEASE", os.environ.get("CRM_AUTOMATION_LEASE", ""), 300
+        ),
         trust_proxy=_proxy_count(os.environ.get("CRM_TRUST_PROXY", "")),
         secure_cookies=_secure_cookies(os.environ.get("CRM_SECURE_COOKIES", "")),
         trusted_origins=tuple(
@@ -77,6 +88,22 @@ def _proxy_count(text: str) -> int:
     if text.isdigit():
         return int(text)
     raise ValueError(f"CRM_TRUST_PROXY must be a number of proxies or true/false, not {text!r}")
+
+
+def _queue_name(text: str) -> str:
+    text = text.strip() or "crm"
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", text):
+        raise ValueError(f"CRM_BROKER_QUEUE must be letters, digits and _.:- only, not {text!r}")
+    return text
+
+
+def _seconds(name: str, text: str, default: int) -> int:
+    text = text.strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{name} must be a whole number of seconds, not {text!r}")
+    return int(text)
 
 
 def _secure_cookies(text: str) -> str:

@@ -240,6 +240,9 @@ automation_runs = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("started_at", UTCDateTime),
     sa.Column("finished_at", UTCDateTime),
+    # When a broker was last asked to deliver it: the sweep queues a due run only when no
+    # message for it can still be on its way (delivery, migration 0008).
+    sa.Column("dispatched_at", UTCDateTime),
     sa.Index("ix_sys_automation_run_due", "status", "due_at"),
     sa.Index("ix_sys_automation_run_record", "object", "record_id"),
 )
@@ -350,4 +353,14 @@ mail_messages = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime),
     sa.Index("ix_sys_mail_message_status", "status", "id"),
+)
+
+# Delivery checks (``crm automation ping``): a ping run's one effect, written by the worker
+# that delivered it in the transaction that finishes the run, so it exists at most once.
+automation_pings = sa.Table(
+    "sys_automation_ping",
+    platform_metadata,
+    sa.Column("run_id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("delivered_by", sa.Text, nullable=False),  # host:pid of the worker
+    sa.Column("delivered_at", UTCDateTime, nullable=False),
 )

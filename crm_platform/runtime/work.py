@@ -51,6 +51,11 @@ class WorkRunner:
         """Run ``work`` too whenever the runner runs (after the search backfills)."""
         self._sources.append(work)
 
+    @property
+    def closing(self) -> bool:
+        """Whether :meth:`close` was called (helpers that kick the runner stop too)."""
+        return self._stopping.is_set()
+
     def kick(self) -> None:
         """Start working in the background, unless a worker thread already is."""
         if self._stopping.is_set():

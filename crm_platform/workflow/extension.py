@@ -14,6 +14,7 @@ from .approvals.kind import ApprovalKind
 from .assignment.kind import AssignmentRuleKind
 from .catalog import action_jobs
 from .checks import WorkflowChecks
+from .ping import PingJob
 from .service import SERVICE_NAME, Automation, OutboxWork
 
 if TYPE_CHECKING:
@@ -58,7 +59,13 @@ class WorkflowExtension:
     def attach(self, org: Org) -> None:
         automation = Automation(org)
         org.services[SERVICE_NAME] = automation
-        org.work.add(OutboxWork(automation))
+        if automation.uses_broker:  # Celery workers run the runs (``crm worker``)
+            from .celery_app import CeleryDispatcher
+
+            automation.dispatcher = CeleryDispatcher(org)
+        else:  # the embedded default: the org's work runner runs them in-process
+            org.work.add(OutboxWork(automation))
+        automation.add_job(PingJob())
         for job in action_jobs():
             automation.add_job(job)
         for kind in workflow_kinds():

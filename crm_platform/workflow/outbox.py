@@ -108,6 +108,8 @@ def enqueue(
         "idempotency_key": key or run_id,
         "user_id": user_id,
         "created_at": now,
+        # dispatched once its transaction commits; a run due later waits for the sweep
+        "dispatched_at": now if due_at is None or due_at <= now else None,
     }
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(automation_runs).values(values)
@@ -128,6 +130,36 @@ def due(conn: Connection, now: datetime, limit: int = 100) -> list[str]:
     abandoned = sa.and_(T.status == RUNNING, T.lease_until < now)
     query = sa.select(T.id).where(sa.or_(waiting, abandoned)).order_by(T.due_at, T.id).limit(limit)
     return list(conn.execute(query).scalars())
+
+
+def undelivered(
+    conn: Connection, now: datetime, redispatch_after: timedelta, limit: int = 500
+) -> list[str]:
+    """Ids of runs a broker should be asked to deliver now, oldest first: due runs no
+    message was sent for since they fell due (planned for later, retried with backoff,
+    or their dispatch failed because the broker was down), and runs of dead workers —
+    each only when no message sent for it in the last ``redispatch_after`` can still be
+    on its way."""
+    settled = sa.or_(T.dispatched_at.is_(None), T.dispatched_at < now - redispatch_after)
+    waiting = sa.and_(
+        T.status == QUEUED,
+        T.due_at <= now,
+        sa.or_(settled, T.dispatched_at < T.due_at),
+    )
+    abandoned = sa.and_(T.status == RUNNING, T.lease_until < now, settled)
+    query = sa.select(T.id).where(sa.or_(waiting, abandoned)).order_by(T.due_at, T.id).limit(limit)
+    return list(conn.execute(query).scalars())
+
+
+def mark_dispatched(conn: Connection, run_ids: Sequence[str], now: datetime) -> None:
+    """Record that a broker was asked to deliver these runs."""
+    if run_ids:
+        conn.execute(automation_runs.update().where(T.id.in_(run_ids)).values(dispatched_at=now))
+
+
+def mark_undispatched(conn: Connection, run_id: str) -> None:
+    """Record that sending a run to the broker failed: the next sweep sends it."""
+    conn.execute(automation_runs.update().where(T.id == run_id).values(dispatched_at=None))
 
 
 def next_due_at(conn: Connection) -> datetime | None:
@@ -195,7 +227,14 @@ def requeue(conn: Connection, run_id: str, now: datetime) -> Run | None:
     changed = conn.execute(
         automation_runs.update()
         .where(T.id == run_id, T.status == FAILED)
-        .values(status=QUEUED, due_at=now, attempts=0, finished_at=None, lease_until=None)
+        .values(
+            status=QUEUED,
+            due_at=now,
+            attempts=0,
+            finished_at=None,
+            lease_until=None,
+            dispatched_at=now,
+        )
     ).rowcount
     return get(conn, run_id) if changed else None
 

@@ -3,15 +3,16 @@
 Work is enqueued in the transaction of the change that asks for it and dispatched
 once that transaction commits (DESIGN §5 steps 10–11): a rolled-back change sends
 nothing, a committed one is never lost. With no broker, the org's work runner runs
-due runs in-process; with a broker, Celery workers do (``workflow.celery``). Either
-way :meth:`Automation.execute` runs one run: claim, run its job, record the outcome.
+due runs in-process (and its scheduler wakes the runner when a run planned for later
+falls due); with a broker, Celery workers do (``workflow.celery_app``). Either way
+:meth:`Automation.execute` runs one run: claim, run its job, record the outcome.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,6 +26,8 @@ from .outbox import Run
 
 if TYPE_CHECKING:
     from crm_platform.runtime import Org
+
+    from .scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,17 @@ class Automation:
         self.org = org
         self.dispatcher: Dispatcher = dispatcher or InProcessDispatcher(org)
         self._jobs: dict[str, JobType] = {}
+        # no broker: wakes the work runner when a run planned for later falls due
+        self.scheduler: Scheduler | None = None
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claim holds before the run is taken as abandoned (a setting)."""
+        return timedelta(seconds=self.org.settings.automation_lease_seconds)
+
+    @property
+    def uses_broker(self) -> bool:
+        return bool(self.org.settings.broker_url)
 
     @property
     def jobs(self) -> Mapping[str, JobType]:
@@ -99,6 +113,8 @@ class Automation:
         )
         if run_id is not None and (due_at is None or due_at <= now):
             after_commit(conn, partial(self.dispatcher.dispatch, run_id))
+        elif run_id is not None and self.scheduler is not None:
+            after_commit(conn, self.scheduler.wake)  # it may fall due before its next look
         return run_id
 
     def execute(self, run_id: str) -> str | None:
@@ -106,7 +122,7 @@ class Automation:
         was not claimable (not due, finished, or held by a live worker)."""
         now = self.now()
         with self.org.db.write() as conn:
-            run = outbox.claim(conn, run_id, now)
+            run = outbox.claim(conn, run_id, now, self.lease)
         if run is None:
             return None
         job = self._jobs.get(run.job)
@@ -150,6 +166,17 @@ class Automation:
             if not ran:
                 return done
         return done
+
+    def start_scheduler(self) -> None:
+        """With no broker, run runs planned for later when they fall due, in this process
+        (``crm serve`` starts it after fork; tests drive ``org.clock`` and
+        ``org.work.run_pending()`` instead). With a broker, ``crm worker --beat`` does."""
+        from .scheduler import Scheduler
+
+        if self.uses_broker or self.scheduler is not None:
+            return
+        self.scheduler = Scheduler(self.org)
+        self.scheduler.start()
 
     def retry(self, run_id: str) -> Run | None:
         """Queue a failed run again from the step that failed; None when it is not failed."""

@@ -462,6 +462,7 @@ SAMPLES = {
     "key": "x",
     "token_id": "x",
     "alias": "x",
+    "run_id": "x",
 }
 
 
