@@ -20,7 +20,7 @@ from .codec import to_columns
 from .context import RecordContext
 from .events import RecordChange, RecordEvent
 from .reads import get, get_many
-from .validation import apply_defaults, unique_fields, validate, validate_new
+from .validation import apply_defaults, validate, validate_new
 
 
 def create(
@@ -100,8 +100,9 @@ def insert_rows(ctx: RecordContext, obj: ObjectModel, rows: list[dict[str, Any]]
     try:
         ctx.conn.execute(obj.table.insert(), rows)
     except IntegrityError as exc:
-        given = [n for n in unique_fields(obj) if obj.fields[n].columns[SIMPLE].name in names]
-        raise _unique_conflict(obj, given) from exc
+        unique = ctx.codec(obj).plan.unique
+        given = [n for n in unique if obj.fields[n].columns[SIMPLE].name in names]
+        raise _unique_conflict(ctx, obj, given) from exc
 
 
 def update(
@@ -199,10 +200,8 @@ def take_auto_numbers(
 ) -> None:
     """Gap-free numbers from the counter rows, taken as late as possible (at the insert),
     one counter update per field for the batch; the numbers join the records' values."""
-    for name, fld in obj.fields.items():
-        if fld.type != "auto_number":
-            continue
-        definition = fld.definition
+    for fld in ctx.codec(obj).plan.auto_numbers:
+        name, definition = fld.api_name, fld.definition
         numbers = counters.next_values(
             ctx.conn,
             counters.counter_name(obj.api_name, name),
@@ -219,11 +218,11 @@ def execute_write(ctx: RecordContext, obj: ObjectModel, statement, values: Mappi
     try:
         return ctx.conn.execute(statement)
     except IntegrityError as exc:
-        raise _unique_conflict(obj, values) from exc
+        raise _unique_conflict(ctx, obj, values) from exc
 
 
-def _unique_conflict(obj: ObjectModel, names) -> Conflict:
-    unique = [n for n in unique_fields(obj) if n in names]
+def _unique_conflict(ctx: RecordContext, obj: ObjectModel, names) -> Conflict:
+    unique = [n for n in ctx.codec(obj).plan.unique if n in names]
     return Conflict(
         f"another {obj.api_name} record already has this value",
         extra={"errors": {n: ["already used by another record"] for n in unique}},
