@@ -24,6 +24,7 @@ from .query import (
     COUNT_CAP,
     ListRequest,
     Page,
+    RecordShape,
     SelectBuilder,
     after_cursor,
     decode_cursor,
@@ -31,6 +32,7 @@ from .query import (
     encode_cursor,
     order_clauses,
     parse_paths,
+    reusable,
     select_record,
     sort_keys,
 )
@@ -57,17 +59,40 @@ def get(
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
     paths = parse_paths(fields, obj, builder) if fields else default_paths(obj, builder)
+    shape = builder.expressions.shape(builder, paths)
+    visible = [] if just_written else ctx.visible(obj)
+    query = _by_id(builder, shape, visible, include_deleted)
+    row = ctx.conn.execute(query, {RECORD_ID: record_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"no {object_name} record '{record_id}'")
+    return shape_record(ctx, obj, row, shape)
+
+
+RECORD_ID, RECORD_IDS = "crm_record_id", "crm_record_ids"
+
+
+def _by_id(
+    builder: SelectBuilder, shape: RecordShape, visible: list[Any], include_deleted: bool
+) -> sa.Select[Any]:
+    """The SELECT of one record by the ``RECORD_ID`` parameter. When it depends on the
+    model alone (nothing the reader sees differently) the same statement object is kept
+    with the shape and reused: SQLAlchemy then neither recomputes its cache key nor
+    re-maps its result columns, which on a 500-column SELECT cost more than the read."""
+    obj = builder.obj
+    key = ("by_id", include_deleted)
+    keep = not visible and reusable(builder, shape)
+    if keep and key in shape.statements:
+        return shape.statements[key]
     query = (
-        select_record(builder, paths)
+        select_record(builder, shape)
         .select_from(builder.from_clause)
-        .where(obj.table.c.id == record_id, *([] if just_written else ctx.visible(obj)))
+        .where(obj.table.c.id == sa.bindparam(RECORD_ID), *visible)
     )
     if not include_deleted:
         query = query.where(obj.table.c.deleted_at.is_(None))
-    row = ctx.conn.execute(query).mappings().first()
-    if row is None:
-        raise NotFound(f"no {object_name} record '{record_id}'")
-    return shape_record(ctx, obj, row, paths)
+    if keep:
+        shape.statements[key] = query
+    return query
 
 
 def get_many(
@@ -77,18 +102,27 @@ def get_many(
     when one is missing (``just_written`` as for :func:`get`)."""
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
-    paths = default_paths(obj, builder)
-    select = select_record(builder, paths)
+    shape = builder.expressions.shape(builder, default_paths(obj, builder))
+    visible = [] if just_written else ctx.visible(obj)
+    keep = not visible and reusable(builder, shape)
+    query = shape.statements.get(("by_ids",)) if keep else None
+    if query is None:
+        query = (
+            select_record(builder, shape)
+            .select_from(builder.from_clause)
+            .where(
+                obj.table.c.id.in_(sa.bindparam(RECORD_IDS, expanding=True)),
+                obj.table.c.deleted_at.is_(None),
+                *visible,
+            )
+        )
+        if keep:
+            shape.statements[("by_ids",)] = query
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(record_ids), CHUNK):
         chunk = record_ids[start : start + CHUNK]
-        query = select.select_from(builder.from_clause).where(
-            obj.table.c.id.in_(chunk),
-            obj.table.c.deleted_at.is_(None),
-            *([] if just_written else ctx.visible(obj)),
-        )
-        for row in ctx.conn.execute(query).mappings():
-            found[row["id"]] = shape_record(ctx, obj, row, paths)
+        for row in ctx.conn.execute(query, {RECORD_IDS: chunk}).mappings():
+            found[row["id"]] = shape_record(ctx, obj, row, shape)
     missing = [rid for rid in record_ids if rid not in found]
     if missing:
         raise NotFound(f"no {obj.api_name} record '{missing[0]}'")
@@ -129,8 +163,9 @@ def list_records(
     if request.cursor:
         page_conditions.append(after_cursor(keys, decode_cursor(request.cursor, keys)))
     key_columns = [k.expr.label(f"k:{i}") for i, k in enumerate(keys)]
+    shape = builder.expressions.shape(builder, paths)
     query = (
-        select_record(builder, paths)
+        select_record(builder, shape)
         .add_columns(*key_columns)
         .select_from(builder.from_clause)
         .where(*page_conditions)
@@ -144,7 +179,7 @@ def list_records(
     if more and rows:
         last = rows[-1]
         next_cursor = encode_cursor([last[f"k:{i}"] for i in range(len(keys))])
-    page = Page([shape_record(ctx, obj, r, paths) for r in rows], next_cursor)
+    page = Page([shape_record(ctx, obj, r, shape) for r in rows], next_cursor)
     if request.count:
         page.total, page.total_capped = total, bool(capped)
     return page
@@ -205,22 +240,13 @@ def find_relation(ctx: RecordContext, obj: ObjectModel, relation: str) -> Relati
 
 
 def shape_record(
-    ctx: RecordContext, obj: ObjectModel, row: Mapping[str, Any], paths
+    ctx: RecordContext, obj: ObjectModel, row: Mapping[str, Any], shape: RecordShape
 ) -> dict[str, Any]:
     """A selected row as the API shows it: typed values, masks, formulas, dotted paths."""
-    record: dict[str, Any] = {name: row[name] for name in ("id", "owner_id")}
+    record: dict[str, Any] = {"id": row["id"], "owner_id": row["owner_id"]}
     codec = ctx.codec(obj)
     readers = codec.readers
-    base_names: list[str] = []
-    computed: list[tuple[str, str]] = []  # (output name, row label)
-    for path in paths:
-        if len(path) > 1:
-            dotted = ".".join(path)
-            computed.append((dotted, f"p:{dotted}"))
-        elif path[0] in readers:
-            base_names.append(path[0])
-        elif path[0] in obj.fields:  # a formula
-            computed.append((path[0], f"f:{path[0]}"))
+    base_names = shape.shown
     cipher = ctx.cipher_for(obj)
     record.update(from_columns(obj, row, cipher, base_names, readers))
     if codec.encrypted:
@@ -231,15 +257,13 @@ def shape_record(
                 and not ctx.access.reads_plaintext(obj.api_name, name)
             ):
                 record[name] = mask(record[name], obj.fields[name].definition.get("mask", "all"))
-    for name, label in computed:
+    for name, label in shape.computed:
         record[name] = row[label]
     for name in SYSTEM_OUTPUT:
         record[name] = row[name]
     if row.get("deleted_at") is not None:
         record["deleted_at"] = row["deleted_at"]
-    ordered = {"id": record.pop("id")}
-    ordered.update(record)
-    return ordered
+    return record
 
 
 def search(
