@@ -7,6 +7,7 @@ types, lengths, formats, picklist values; unknown fields and read-only ones
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ SYSTEM_FIELDS = (
     "version",
 )
 WRITABLE_SYSTEM_FIELDS = frozenset({"owner_id"})
+MAX_LOADERS = 256  # kept loaders per object (sets of fields bodies give)
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,20 @@ class RecordCodec:
     readers: Mapping[str, FieldReader]
     encrypted: bool  # some field is encrypted_text: reads and writes need the cipher
     plan: WritePlan
+    # schemas of the fields a body gives (``only``), by the set of them: the whole
+    # schema walks every field of the object on each load (500 on a wide object)
+    _loaders: dict[frozenset[str], Schema] = dataclasses.field(default_factory=dict, repr=False)
+
+    def deserialise(self, accepted: Mapping[str, Any]) -> dict[str, Any]:
+        """Typed values of writable fields (marshmallow's errors raised as they are)."""
+        names = frozenset(accepted)
+        loader = self._loaders.get(names)
+        if loader is None:
+            if len(self._loaders) > MAX_LOADERS:
+                self._loaders.clear()
+            declared = tuple(n for n in self.schema.fields if n in names)  # the object's order
+            loader = self._loaders[names] = type(self.schema)(only=declared)
+        return loader.load(accepted, partial=True)
 
     def load(self, data: Any, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
         """Field values from a JSON body; every problem at once, each under its field.
@@ -150,7 +166,7 @@ class RecordCodec:
             else:
                 errors[key] = [f"unknown field of {self.obj.api_name}"]
         try:
-            values = self.schema.load(accepted, partial=True)
+            values = self.deserialise(accepted)
         except ValidationError as exc:
             _flatten(exc.messages, "", errors)
             values = {}
