@@ -31,11 +31,11 @@ from crm_platform.expressions import (
     compile_sql,
     parse,
 )
-from crm_platform.fieldtypes import USER, field_type, path_target, split_step
+from crm_platform.fieldtypes import USER, field_type, is_polymorphic, path_target, split_step
 from crm_platform.fieldtypes.relations import OBJECT
 from crm_platform.metadata import SIMPLE
 
-from ..model import ObjectModel, OrgModel, Rollup
+from ..model import FieldModel, ObjectModel, OrgModel, Rollup
 from ..security import UserAccess, access_clause
 from .codec import SYSTEM_FIELDS
 from .scope import ObjectScope
@@ -85,6 +85,19 @@ class ExpressionCache:
             self.selects = {}
             self.shapes = {}
             self.version = model.version
+
+    def default_shape(self, builder: SelectBuilder) -> RecordShape:
+        """The shape of a read that names no fields: every field the reader may read."""
+        obj = builder.obj
+        access = builder.access
+        names = tuple(obj.fields) if access is None else access.readable_fields(obj.api_name)
+        self._at_version(builder.model)
+        key = ("(default)", obj.api_name, names)
+        found = self.shapes.get(key)
+        if found is None:
+            found = self.shape(builder, [(name,) for name in names])
+            self.shapes[key] = found
+        return found
 
     def shape(self, builder: SelectBuilder, paths: Sequence[tuple[str, ...]]) -> RecordShape:
         """The :class:`RecordShape` of these paths on the builder's object, kept per
@@ -417,13 +430,6 @@ def _formula_scale(definition) -> int | None:
 # --- choosing what to select ---------------------------------------------------------
 
 
-def default_paths(obj: ObjectModel, builder: SelectBuilder) -> list[tuple[str, ...]]:
-    """Every field of the object the user may read."""
-    if builder.access is None:
-        return [(name,) for name in obj.fields]
-    return [(name,) for name in builder.access.readable_fields(obj.api_name)]
-
-
 def parse_paths(raw: Sequence[str], obj: ObjectModel, builder: SelectBuilder) -> list[tuple]:
     """The paths ``fields=`` names; one the user may not read is an unknown field. An
     encrypted field may be named on its own (expressions never see it; the record shows
@@ -450,6 +456,9 @@ class RecordShape:
     paths: tuple[tuple[str, ...], ...]
     stored: tuple[str, ...]  # fields read from their own columns (roll-ups included)
     shown: tuple[str, ...]  # of those, the ones with columns, as the record shows them
+    # each shown field with its column when the value is the column's as it is (one
+    # plain column, not encrypted), else None (``codec.from_columns`` reads it)
+    plain: tuple[tuple[str, str | None], ...]
     rollups: tuple[str, ...]  # stored roll-ups: a viewer roll-up is computed per reader
     formulas: tuple[str, ...]
     dotted: tuple[tuple[str, ...], ...]
@@ -502,6 +511,7 @@ def record_shape(builder: SelectBuilder, paths: tuple[tuple[str, ...], ...]) -> 
         paths=paths,
         stored=tuple(stored),
         shown=shown,
+        plain=tuple((n, _plain_column(obj.fields[n])) for n in shown),
         rollups=tuple(rollups),
         formulas=tuple(formulas),
         dotted=tuple(dotted),
@@ -517,6 +527,17 @@ def reusable(builder: SelectBuilder, shape: RecordShape) -> bool:
         return False
     obj = builder.obj
     return all(builder.viewer_rollup(obj, obj.fields[n]) is None for n in shape.rollups)
+
+
+def _plain_column(fld: FieldModel) -> str | None:
+    """The one column a field's value is read from as it is, or None (several columns, a
+    polymorphic lookup, an encrypted value)."""
+    columns = fld.columns
+    if len(columns) != 1 or SIMPLE not in columns or field_type(fld.type).encrypted:
+        return None
+    if is_polymorphic(fld.definition):
+        return None
+    return columns[SIMPLE].name
 
 
 def select_record(builder: SelectBuilder, shape: RecordShape) -> sa.Select[Any]:

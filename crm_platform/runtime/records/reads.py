@@ -28,7 +28,6 @@ from .query import (
     SelectBuilder,
     after_cursor,
     decode_cursor,
-    default_paths,
     encode_cursor,
     order_clauses,
     parse_paths,
@@ -58,8 +57,11 @@ def get(
     obj = ctx.object(object_name)
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
-    paths = parse_paths(fields, obj, builder) if fields else default_paths(obj, builder)
-    shape = builder.expressions.shape(builder, paths)
+    expressions = builder.expressions
+    if fields:
+        shape = expressions.shape(builder, parse_paths(fields, obj, builder))
+    else:
+        shape = expressions.default_shape(builder)
     visible = [] if just_written else ctx.visible(obj)
     query = _by_id(builder, shape, visible, include_deleted)
     row = ctx.conn.execute(query, {RECORD_ID: record_id}).mappings().first()
@@ -102,7 +104,7 @@ def get_many(
     when one is missing (``just_written`` as for :func:`get`)."""
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
-    shape = builder.expressions.shape(builder, default_paths(obj, builder))
+    shape = builder.expressions.default_shape(builder)
     visible = [] if just_written else ctx.visible(obj)
     keep = not visible and reusable(builder, shape)
     query = shape.statements.get(("by_ids",)) if keep else None
@@ -129,6 +131,65 @@ def get_many(
     return [found[rid] for rid in record_ids]
 
 
+MAX_STATEMENTS = 64  # statements kept per shape (one per set of columns new records wrote)
+
+
+def read_new(
+    ctx: RecordContext, obj: ObjectModel, record_ids: list[str], written: frozenset[str]
+) -> list[dict[str, Any]]:
+    """The records this user just created, as :func:`get_many` shows them, reading only
+    the columns the INSERT wrote (``written``, physical names) and those the platform
+    fills (roll-ups, auto-numbers, formulas): every other column of a new record is
+    empty. A record an after-create handler changed since (its version moved) is read
+    whole, as is any shape that differs per reader."""
+    ctx.require(obj, "read")
+    builder = ctx.builder(obj)
+    shape = builder.expressions.default_shape(builder)
+    if not reusable(builder, shape):
+        return get_many(ctx, obj, record_ids, just_written=True)
+    key = ("new", written)
+    found = shape.statements.get(key)
+    if found is None:
+        if len(shape.statements) > MAX_STATEMENTS:
+            shape.statements.clear()
+        found = shape.statements[key] = _new_select(builder, shape, written)
+    query, padding = found
+    rows: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(record_ids), CHUNK):
+        chunk = record_ids[start : start + CHUNK]
+        for row in ctx.conn.execute(query, {RECORD_IDS: chunk}).mappings():
+            rows[row["id"]] = {**padding, **row}
+    if len(rows) != len(record_ids) or any(row["version"] != 1 for row in rows.values()):
+        return get_many(ctx, obj, record_ids, just_written=True)
+    return [shape_record(ctx, obj, rows[rid], shape) for rid in record_ids]
+
+
+def _new_select(builder: SelectBuilder, shape: RecordShape, written: frozenset[str]):
+    """The SELECT of new records' written and platform-filled columns, and the empty
+    values of the other columns of the shape (to complete each row)."""
+    obj = builder.obj
+    chosen: list[str] = []
+    padding: dict[str, None] = {}
+    for name in shape.shown:
+        fld = obj.fields[name]
+        columns = [c.name for c in fld.columns.values()]
+        if field_type(fld.type).read_only or any(c in written for c in columns):
+            chosen.append(name)
+        else:
+            padding.update(dict.fromkeys(columns))
+    paths = [(name,) for name in chosen] + [(name,) for name in shape.formulas]
+    narrow = builder.expressions.shape(builder, paths)
+    query = (
+        select_record(builder, narrow)
+        .select_from(builder.from_clause)
+        .where(
+            obj.table.c.id.in_(sa.bindparam(RECORD_IDS, expanding=True)),
+            obj.table.c.deleted_at.is_(None),
+        )
+    )
+    return query, padding
+
+
 def require_visible(
     ctx: RecordContext, object_name: str, record_id: str, *, include_deleted: bool = False
 ) -> None:
@@ -142,9 +203,10 @@ def list_records(
     """A page of records: filtered, sorted (NULLs last, id last) and keyset-paged in SQL."""
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
-    paths = (
-        parse_paths(request.fields, obj, builder) if request.fields else default_paths(obj, builder)
-    )
+    if request.fields:
+        shape = builder.expressions.shape(builder, parse_paths(request.fields, obj, builder))
+    else:
+        shape = builder.expressions.default_shape(builder)
     keys = sort_keys(builder, request.order_by)
     conditions = [
         obj.table.c.deleted_at.is_not(None)
@@ -163,7 +225,6 @@ def list_records(
     if request.cursor:
         page_conditions.append(after_cursor(keys, decode_cursor(request.cursor, keys)))
     key_columns = [k.expr.label(f"k:{i}") for i, k in enumerate(keys)]
-    shape = builder.expressions.shape(builder, paths)
     query = (
         select_record(builder, shape)
         .add_columns(*key_columns)
@@ -248,7 +309,11 @@ def shape_record(
     readers = codec.readers
     base_names = shape.shown
     cipher = ctx.cipher_for(obj)
-    record.update(from_columns(obj, row, cipher, base_names, readers))
+    for name, column in shape.plain:
+        if column is not None:
+            record[name] = row[column]
+        else:
+            record.update(from_columns(obj, row, cipher, (name,), readers))
     if codec.encrypted:
         for name in base_names:
             if (

@@ -30,7 +30,7 @@ def apply_defaults(ctx: RecordContext, obj: ObjectModel, values: dict[str, Any])
             continue
         definition = fld.definition
         if "default" in definition:
-            values[name] = codec.schema.load({name: definition["default"]}, partial=True)[name]
+            values[name] = codec.deserialise({name: definition["default"]})[name]
         elif "default_expression" in definition:
             values[name] = ctx.evaluate(obj, definition["default_expression"], values, None, name)
         elif (implied := field_type(fld.type).implied_default(definition)) is not None:

@@ -19,7 +19,7 @@ from . import counters
 from .codec import to_columns
 from .context import RecordContext
 from .events import RecordChange, RecordEvent
-from .reads import get, get_many
+from .reads import get, read_new
 from .validation import apply_defaults, validate, validate_new
 
 
@@ -64,13 +64,13 @@ def create_many(
     validate_new(ctx, obj, [(pending[rid], owners[rid]) for rid in ids])
     rows = [_new_row(ctx, obj, rid, pending[rid], owners[rid]) for rid in ids]
     take_auto_numbers(ctx, obj, rows, [pending[rid] for rid in ids])
-    insert_rows(ctx, obj, rows)
+    written = insert_rows(ctx, obj, rows)
     changes = []
     for rid in ids:
         after = {**pending[rid], "owner_id": owners[rid]}
         changes.append(RecordChange(obj, rid, None, after, tuple(after)))
     ctx.fire(RecordEvent.AFTER_CREATE, obj, changes)
-    return get_many(ctx, obj, ids, just_written=True)
+    return read_new(ctx, obj, ids, written)
 
 
 def _new_row(
@@ -89,8 +89,9 @@ def _new_row(
     return row
 
 
-def insert_rows(ctx: RecordContext, obj: ObjectModel, rows: list[dict[str, Any]]) -> None:
+def insert_rows(ctx: RecordContext, obj: ObjectModel, rows: list[dict[str, Any]]) -> frozenset[str]:
     """One INSERT for the batch (rows completed to the same columns); 409 on a unique clash.
+    Returns the columns it wrote.
 
     No savepoint: a refused insert ends the request's transaction anyway, and a composite
     batch that goes on after a failure runs each operation in a savepoint of its own.
@@ -103,6 +104,7 @@ def insert_rows(ctx: RecordContext, obj: ObjectModel, rows: list[dict[str, Any]]
         unique = ctx.codec(obj).plan.unique
         given = [n for n in unique if obj.fields[n].columns[SIMPLE].name in names]
         raise _unique_conflict(ctx, obj, given) from exc
+    return frozenset(names)
 
 
 def update(
