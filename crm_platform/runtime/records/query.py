@@ -467,7 +467,7 @@ class RecordShape:
     # reader (no dotted path, no formula reading the clock, the user or another record)
     model_only: bool
     # whole statements of that kind, by what they add (kept with the shape: per version)
-    statements: dict[tuple[Any, ...], sa.Select[Any]] = field(default_factory=dict)
+    statements: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
 
 def record_shape(builder: SelectBuilder, paths: tuple[tuple[str, ...], ...]) -> RecordShape:

@@ -71,20 +71,26 @@ def get(
 
 
 RECORD_ID, RECORD_IDS = "crm_record_id", "crm_record_ids"
+# statements kept per shape: per set of columns new records wrote, per reader's clause
+MAX_STATEMENTS = 256
 
 
 def _by_id(
     builder: SelectBuilder, shape: RecordShape, visible: list[Any], include_deleted: bool
 ) -> sa.Select[Any]:
     """The SELECT of one record by the ``RECORD_ID`` parameter. When it depends on the
-    model alone (nothing the reader sees differently) the same statement object is kept
-    with the shape and reused: SQLAlchemy then neither recomputes its cache key nor
-    re-maps its result columns, which on a 500-column SELECT cost more than the read."""
+    model alone, or on it and a visibility clause the version keeps for this reader
+    (``access_clause``), the same statement object is kept with the shape and reused:
+    SQLAlchemy then neither recomputes its cache key nor re-maps its result columns,
+    which on a 500-column SELECT cost more than the read."""
     obj = builder.obj
-    key = ("by_id", include_deleted)
-    keep = not visible and reusable(builder, shape)
-    if keep and key in shape.statements:
-        return shape.statements[key]
+    keep = reusable(builder, shape)
+    clause = visible[0] if len(visible) == 1 else None
+    key = ("by_id", include_deleted, id(clause))
+    if keep and len(visible) <= 1:
+        found = shape.statements.get(key)
+        if found is not None and found[0] is clause:
+            return found[1]
     query = (
         select_record(builder, shape)
         .select_from(builder.from_clause)
@@ -92,8 +98,10 @@ def _by_id(
     )
     if not include_deleted:
         query = query.where(obj.table.c.deleted_at.is_(None))
-    if keep:
-        shape.statements[key] = query
+    if keep and len(visible) <= 1:
+        if len(shape.statements) > MAX_STATEMENTS:
+            shape.statements.clear()
+        shape.statements[key] = (clause, query)
     return query
 
 
@@ -129,9 +137,6 @@ def get_many(
     if missing:
         raise NotFound(f"no {obj.api_name} record '{missing[0]}'")
     return [found[rid] for rid in record_ids]
-
-
-MAX_STATEMENTS = 64  # statements kept per shape (one per set of columns new records wrote)
 
 
 def read_new(
