@@ -29,6 +29,7 @@ search_table = sa.table(
     sa.column("tsv"),  # PostgreSQL only: generated from body
     sa.column("id"),  # SQLite only: the rowid its FTS5 index refers to
 )
+SEARCH_INSERT = search_table.insert()  # built once: executed again, it keeps its cache key
 fts_table = sa.table("sys_search_fts", sa.column("rowid"), sa.column("rank"))  # SQLite
 
 MAX_QUERY = 200
@@ -97,7 +98,7 @@ def index_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> Non
                     }
                 )
     if entries:
-        conn.execute(search_table.insert(), entries)
+        conn.execute(SEARCH_INSERT, entries)
 
 
 def index_new_records(
@@ -129,7 +130,7 @@ def index_new_records(
                     }
                 )
     if entries:
-        conn.execute(search_table.insert(), entries)
+        conn.execute(SEARCH_INSERT, entries)
 
 
 def _text(field, value: Any) -> str:

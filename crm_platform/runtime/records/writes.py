@@ -99,7 +99,9 @@ def insert_rows(ctx: RecordContext, obj: ObjectModel, rows: list[dict[str, Any]]
     names = list(dict.fromkeys(name for row in rows for name in row))
     rows = [{name: row.get(name) for name in names} for row in rows]
     try:
-        ctx.conn.execute(obj.table.insert(), rows)
+        # one INSERT object per version: executed again, it keeps its cache key
+        statement = ctx.compiled(("insert", obj.api_name), obj.table.insert)
+        ctx.conn.execute(statement, rows)
     except IntegrityError as exc:
         unique = ctx.codec(obj).plan.unique
         given = [n for n in unique if obj.fields[n].columns[SIMPLE].name in names]
