@@ -124,10 +124,11 @@ class OrgModel:
     field_dependencies: Mapping[FieldKey, frozenset[FieldKey]] = dataclasses.field(
         default_factory=lambda: MappingProxyType({})
     )
-    # SQL built from this version and something per reader (visibility clauses by the
-    # reader's principals), kept with the version it was built from; bounded by its user
+    # what is built from this version and something per reader (visibility clauses by
+    # principals, grants by permission sets), one dict per user of it, each bounded by it
+    # (init=False: a copy made with dataclasses.replace starts with its own)
     runtime_cache: dict[Any, Any] = dataclasses.field(
-        default_factory=dict, compare=False, repr=False
+        default_factory=dict, init=False, compare=False, repr=False
     )
 
     def object(self, name: str) -> ObjectModel | None:

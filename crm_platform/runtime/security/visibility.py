@@ -60,9 +60,8 @@ def access_clause(
     # rules, the table) and on the reader's principals, owners and subordinate roles:
     # built once per such reader and version, and the same object each time, so the
     # statements around it keep their SQLAlchemy cache keys.
-    key = ("visibility", obj.api_name, mode, access.principals, access.owner_ids)
-    key += (access.subordinate_roles,)
-    cache = access.model.runtime_cache
+    key = (obj.api_name, mode, access.principals, access.owner_ids, access.subordinate_roles)
+    cache = access.model.runtime_cache.setdefault("visibility", {})
     found = cache.get(key)
     if found is None:
         if len(cache) > MAX_CACHED_CLAUSES:
