@@ -31,11 +31,11 @@ from crm_platform.expressions import (
     compile_sql,
     parse,
 )
-from crm_platform.fieldtypes import USER, field_type, is_polymorphic, path_target, split_step
+from crm_platform.fieldtypes import USER, field_type, path_target, split_step
 from crm_platform.fieldtypes.relations import OBJECT
 from crm_platform.metadata import SIMPLE
 
-from ..model import FieldModel, ObjectModel, OrgModel, Rollup
+from ..model import ObjectModel, OrgModel, Rollup
 from ..security import UserAccess, access_clause
 from .codec import SYSTEM_FIELDS
 from .scope import ObjectScope
@@ -76,7 +76,7 @@ class ExpressionCache:
     entries: dict[tuple[Any, ...], CheckedExpression] = field(default_factory=dict)
     compiled_sql: dict[tuple[Any, ...], ColumnElement[Any]] = field(default_factory=dict)
     selects: dict[tuple[Any, ...], sa.Select[Any]] = field(default_factory=dict)
-    shapes: dict[tuple[Any, ...], RecordShape] = field(default_factory=dict)
+    shapes: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # see shapes.py
 
     def _at_version(self, model: OrgModel) -> None:
         if model.version != self.version:
@@ -86,31 +86,10 @@ class ExpressionCache:
             self.shapes = {}
             self.version = model.version
 
-    def default_shape(self, builder: SelectBuilder) -> RecordShape:
-        """The shape of a read that names no fields: every field the reader may read."""
-        obj = builder.obj
-        access = builder.access
-        names = tuple(obj.fields) if access is None else access.readable_fields(obj.api_name)
-        self._at_version(builder.model)
-        key = ("(default)", obj.api_name, names)
-        found = self.shapes.get(key)
-        if found is None:
-            found = self.shape(builder, [(name,) for name in names])
-            self.shapes[key] = found
-        return found
-
-    def shape(self, builder: SelectBuilder, paths: Sequence[tuple[str, ...]]) -> RecordShape:
-        """The :class:`RecordShape` of these paths on the builder's object, kept per
-        metadata version."""
-        self._at_version(builder.model)
-        key = (builder.obj.api_name, tuple(paths))
-        found = self.shapes.get(key)
-        if found is None:
-            found = record_shape(builder, key[1])
-            if len(self.shapes) > 1_000:
-                self.shapes.clear()
-            self.shapes[key] = found
-        return found
+    def shapes_for(self, model: OrgModel) -> dict[tuple[Any, ...], Any]:
+        """The record shapes kept for this version (``shapes.py`` fills it)."""
+        self._at_version(model)
+        return self.shapes
 
     def stored_select(self, model: OrgModel, obj: ObjectModel, names: tuple[str, ...]):
         """``SELECT`` of the system columns and the columns of the stored fields ``names``,
@@ -149,7 +128,7 @@ class ExpressionCache:
         version when the SQL depends on the model alone: stored fields of that table only
         (no joins, no formulas) and no TODAY() or NOW(). ``key`` names the expression
         (``checked()`` has already reset the cache for the model's version)."""
-        if not _model_only(builder.obj, checked):
+        if not model_only(builder.obj, checked):
             return compile_sql(
                 checked, columns, builder.context, builder.dialect, builder.hierarchy_rows
             )
@@ -168,7 +147,7 @@ TIME_FUNCTIONS = frozenset({"TODAY", "NOW"})
 USER_DEPENDENT_FUNCTIONS = frozenset({"IS_UNDER"})
 
 
-def _model_only(obj: ObjectModel, checked: CheckedExpression) -> bool:
+def model_only(obj: ObjectModel, checked: CheckedExpression) -> bool:
     """Whether an expression's SQL depends on nothing but the object's compiled table."""
     if checked.functions & (TIME_FUNCTIONS | USER_DEPENDENT_FUNCTIONS):
         return False
@@ -341,7 +320,7 @@ class SelectBuilder:
                 obj,
                 definition["expression"],
                 None,
-                _formula_scale(definition),
+                formula_scale(definition),
                 self.dialect,
             )
 
@@ -422,7 +401,7 @@ def rollup_of(model: OrgModel, object_name: str, field_name: str) -> Rollup | No
     )
 
 
-def _formula_scale(definition) -> int | None:
+def formula_scale(definition) -> int | None:
     """The decimal places of a formula's result (None unless it returns a number)."""
     return field_type("formula").expression_info(definition, sqlite=False).scale
 
@@ -445,123 +424,6 @@ def parse_paths(raw: Sequence[str], obj: ObjectModel, builder: SelectBuilder) ->
             raise ValidationFailed({"fields": f"unknown field '{item.strip()}' of {obj.api_name}"})
         paths.append(path)
     return paths
-
-
-@dataclass
-class RecordShape:
-    """How a read selects and shows its paths, worked out once per metadata version and
-    set of paths (on a 500-field object, sorting 500 paths on every read cost more than
-    the read): the object's own columns, formulas and dotted paths, in path order."""
-
-    paths: tuple[tuple[str, ...], ...]
-    stored: tuple[str, ...]  # fields read from their own columns (roll-ups included)
-    shown: tuple[str, ...]  # of those, the ones with columns, as the record shows them
-    # each shown field with its column when the value is the column's as it is (one
-    # plain column, not encrypted), else None (``codec.from_columns`` reads it)
-    plain: tuple[tuple[str, str | None], ...]
-    rollups: tuple[str, ...]  # stored roll-ups: a viewer roll-up is computed per reader
-    formulas: tuple[str, ...]
-    dotted: tuple[tuple[str, ...], ...]
-    computed: tuple[tuple[str, str], ...]  # (output name, row label), in path order
-    # whether the SELECT depends on the model alone once no roll-up is computed for the
-    # reader (no dotted path, no formula reading the clock, the user or another record)
-    model_only: bool
-    # whole statements of that kind, by what they add (kept with the shape: per version)
-    statements: dict[tuple[Any, ...], Any] = field(default_factory=dict)
-
-
-def record_shape(builder: SelectBuilder, paths: tuple[tuple[str, ...], ...]) -> RecordShape:
-    """The :class:`RecordShape` of ``paths`` (use ``ExpressionCache.shape``, which keeps it)."""
-    obj = builder.obj
-    stored: list[str] = []
-    rollups: list[str] = []
-    formulas: list[str] = []
-    dotted: list[tuple[str, ...]] = []
-    computed: list[tuple[str, str]] = []
-    model_only = True
-    for path in paths:
-        if len(path) > 1:
-            dotted.append(path)
-            joined = ".".join(path)
-            computed.append((joined, f"p:{joined}"))
-            model_only = False
-            continue
-        fld = obj.fields.get(path[0])
-        if fld is None:
-            continue  # a system field, always there
-        if fld.type == "formula":
-            formulas.append(fld.api_name)
-            computed.append((fld.api_name, f"f:{fld.api_name}"))
-            definition = fld.definition
-            checked = builder.expressions.checked(
-                builder.model,
-                obj,
-                definition["expression"],
-                None,
-                _formula_scale(definition),
-                builder.dialect,
-            )
-            model_only = model_only and _model_only(obj, checked)
-            continue
-        stored.append(fld.api_name)
-        if fld.type == "rollup_summary":
-            rollups.append(fld.api_name)
-    shown = tuple(n for n in stored if obj.fields[n].columns)
-    return RecordShape(
-        paths=paths,
-        stored=tuple(stored),
-        shown=shown,
-        plain=tuple((n, _plain_column(obj.fields[n])) for n in shown),
-        rollups=tuple(rollups),
-        formulas=tuple(formulas),
-        dotted=tuple(dotted),
-        computed=tuple(computed),
-        model_only=model_only,
-    )
-
-
-def reusable(builder: SelectBuilder, shape: RecordShape) -> bool:
-    """Whether :func:`select_record` of this shape is the same for every reader, so a
-    statement built on it may be kept (no roll-up computed for this reader either)."""
-    if not shape.model_only:
-        return False
-    obj = builder.obj
-    return all(builder.viewer_rollup(obj, obj.fields[n]) is None for n in shape.rollups)
-
-
-def _plain_column(fld: FieldModel) -> str | None:
-    """The one column a field's value is read from as it is, or None (several columns, a
-    polymorphic lookup, an encrypted value)."""
-    columns = fld.columns
-    if len(columns) != 1 or SIMPLE not in columns or field_type(fld.type).encrypted:
-        return None
-    if is_polymorphic(fld.definition):
-        return None
-    return columns[SIMPLE].name
-
-
-def select_record(builder: SelectBuilder, shape: RecordShape) -> sa.Select[Any]:
-    """A SELECT of the system fields and the shape's paths (add FROM and WHERE to it).
-
-    The object's own columns are selected as they are (a row is keyed by their
-    physical names); formulas come as ``f:<name>`` and dotted paths as ``p:<path>``.
-    """
-    obj = builder.obj
-    computed: list[ColumnElement[Any]] = []
-    viewers: set[str] = set()
-    for name in shape.rollups:
-        fld = obj.fields[name]
-        if (viewer := builder.viewer_rollup(obj, fld)) is not None:
-            # counted for this reader, under the column's name: read like the column
-            computed.append(viewer.label(fld.columns[SIMPLE].name))
-            viewers.add(name)
-    stored = tuple(n for n in shape.stored if n not in viewers) if viewers else shape.stored
-    for name in shape.formulas:
-        computed.append(builder.formula(obj, name, ()).label(f"f:{name}"))
-    for path in shape.dotted:
-        computed.append(builder.column(path).label("p:" + ".".join(path)))
-    query = builder.expressions.stored_select(builder.model, obj, stored)
-    return query.add_columns(*computed) if computed else query
 
 
 # --- keyset pagination ---------------------------------------------------------------

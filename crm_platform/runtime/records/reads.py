@@ -24,17 +24,15 @@ from .query import (
     COUNT_CAP,
     ListRequest,
     Page,
-    RecordShape,
     SelectBuilder,
     after_cursor,
     decode_cursor,
     encode_cursor,
     order_clauses,
     parse_paths,
-    reusable,
-    select_record,
     sort_keys,
 )
+from .shapes import RecordShape, default_shape, reusable, select_record, shape_of
 
 CHUNK = 500  # ids per IN list
 SYSTEM_OUTPUT = ("created_at", "created_by", "updated_at", "updated_by", "version")
@@ -57,11 +55,10 @@ def get(
     obj = ctx.object(object_name)
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
-    expressions = builder.expressions
     if fields:
-        shape = expressions.shape(builder, parse_paths(fields, obj, builder))
+        shape = shape_of(builder, parse_paths(fields, obj, builder))
     else:
-        shape = expressions.default_shape(builder)
+        shape = default_shape(builder)
     visible = [] if just_written else ctx.visible(obj)
     query = _by_id(builder, shape, visible, include_deleted)
     row = ctx.conn.execute(query, {RECORD_ID: record_id}).mappings().first()
@@ -112,7 +109,7 @@ def get_many(
     when one is missing (``just_written`` as for :func:`get`)."""
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
-    shape = builder.expressions.default_shape(builder)
+    shape = default_shape(builder)
     visible = [] if just_written else ctx.visible(obj)
     keep = not visible and reusable(builder, shape)
     query = shape.statements.get(("by_ids",)) if keep else None
@@ -149,7 +146,7 @@ def read_new(
     whole, as is any shape that differs per reader."""
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
-    shape = builder.expressions.default_shape(builder)
+    shape = default_shape(builder)
     if not reusable(builder, shape):
         return get_many(ctx, obj, record_ids, just_written=True)
     key = ("new", written)
@@ -183,7 +180,7 @@ def _new_select(builder: SelectBuilder, shape: RecordShape, written: frozenset[s
         else:
             padding.update(dict.fromkeys(columns))
     paths = [(name,) for name in chosen] + [(name,) for name in shape.formulas]
-    narrow = builder.expressions.shape(builder, paths)
+    narrow = shape_of(builder, paths)
     query = (
         select_record(builder, narrow)
         .select_from(builder.from_clause)
@@ -209,9 +206,9 @@ def list_records(
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
     if request.fields:
-        shape = builder.expressions.shape(builder, parse_paths(request.fields, obj, builder))
+        shape = shape_of(builder, parse_paths(request.fields, obj, builder))
     else:
-        shape = builder.expressions.default_shape(builder)
+        shape = default_shape(builder)
     keys = sort_keys(builder, request.order_by)
     conditions = [
         obj.table.c.deleted_at.is_not(None)
