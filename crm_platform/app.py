@@ -8,10 +8,12 @@ from .api import build_api_blueprint
 from .api.gate import install_input_gate
 from .api.jsonio import ExactJSONProvider
 from .api.problems import install_problem_handlers
+from .assembly import open_org
 from .core import Settings, load_settings
 from .core.crypto import load_secret_key
 from .runtime import Org
 from .web import install_login, install_transport
+from .workflow import automation_of
 
 
 def create_app(settings: Settings | None = None, org: Org | None = None) -> Flask:
@@ -24,7 +26,7 @@ def create_app(settings: Settings | None = None, org: Org | None = None) -> Flas
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         JSON_SORT_KEYS=False,
     )
-    app.extensions["crm_org"] = org or Org.open(settings)
+    app.extensions["crm_org"] = org or open_org(settings)
     install_problem_handlers(app)
     install_input_gate(app)  # first: before sign-in, CSRF and every blueprint
     install_transport(app, settings)
@@ -43,4 +45,14 @@ def create_app(settings: Settings | None = None, org: Org | None = None) -> Flas
     def health():  # unauthenticated liveness probe for load balancers
         return jsonify({"status": "ok"})
 
+    return app
+
+
+def create_serving_app() -> Flask:
+    """The app as a server process runs it (``crm serve``, or gunicorn with
+    ``'crm_platform.app:create_serving_app()'``), built after the fork: with no broker it
+    also starts the in-process scheduler, so automation runs planned for later (scheduled
+    triggers, retries) run when they fall due."""
+    app = create_app()
+    automation_of(app.extensions["crm_org"]).start_scheduler()
     return app

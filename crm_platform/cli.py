@@ -12,8 +12,8 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
-from .app import create_app
-from .core import CrmError, ValidationFailed, load_settings
+from .app import create_app, create_serving_app
+from .core import CrmError, ValidationFailed
 from .core.migrate import upgrade_platform
 from .core.tables import SYSTEM_USER_ID
 from .metadata import CandidateModel, read_snapshot
@@ -172,7 +172,7 @@ def _run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("accesslog", "-")
 
         def load(self) -> Flask:
-            return create_app(load_settings())
+            return create_serving_app()  # in each worker, after the fork
 
     _Server().run()
 
@@ -259,7 +259,7 @@ def user_grant_admin(email: str) -> None:
     try:
         ensure_admin_permission_set(org, repair=True)
         with org.db.write() as conn:
-            granted = grant_administration(conn, email)
+            granted = grant_administration(conn, org.models.model_for(conn), email)
     except CrmError as error:
         _fail(error)
     click.echo(
@@ -389,3 +389,23 @@ def search_reindex(objects: tuple[str, ...]) -> None:
                 click.secho(f"no object '{name}'", fg="red", err=True)
                 sys.exit(1)
             click.echo(f"{name}: {reindex_object(conn, obj)} records indexed")
+
+
+def _add_groups() -> None:
+    """Command groups that live in modules of their own."""
+    from .mail_cli import mail
+
+    main.add_command(mail)
+
+
+_add_groups()
+
+
+def _add_automation_commands() -> None:
+    from .cli_automation import automation, worker
+
+    main.add_command(worker)
+    main.add_command(automation)
+
+
+_add_automation_commands()

@@ -23,6 +23,10 @@ KIND_FOLDERS = {
     "groups": "group",
     "queues": "queue",
     "sharing_rules": "sharing_rule",
+    "approval_processes": "approval_process",
+    "assignment_rules": "assignment_rule",
+    "email_templates": "email_template",
+    "triggers": "trigger",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

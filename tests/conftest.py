@@ -111,9 +111,10 @@ def settings(database_url: str, tmp_path: Path):
 @pytest.fixture
 def org(settings):
     """An initialised org with its first admin."""
-    from crm_platform.runtime import Org, initialise_org
+    from crm_platform.assembly import open_org
+    from crm_platform.runtime import initialise_org
 
-    org = Org.open(settings)
+    org = open_org(settings)
     initialise_org(org, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
     yield org
     org.dispose()

@@ -15,12 +15,19 @@ from dataclasses import dataclass
 from flask import Blueprint
 
 from . import (
+    approvals_api,
+    approvals_docs,
+    assignment_api,
     audit_api,
+    automation_api,
+    automation_docs,
     composite_api,
     directory_api,
     directory_docs,
+    mail_api,
     metadata_api,
     metadata_docs,
+    notifications_api,
     openapi,
     records_api,
     search_api,
@@ -41,6 +48,11 @@ AREAS: tuple[Area, ...] = (
     Area(search_api.bp, search_api.describe),
     Area(directory_api.bp, directory_docs.describe),
     Area(audit_api.bp, audit_api.describe),
+    Area(approvals_api.bp, approvals_docs.describe),
+    Area(mail_api.bp, mail_api.describe),
+    Area(automation_api.bp, automation_docs.describe),
     Area(openapi.bp, openapi.serving.describe),
     Area(records_api.bp, openapi.describe_objects),
+    Area(assignment_api.bp, assignment_api.describe),
+    Area(notifications_api.bp, notifications_api.describe),
 )

@@ -212,3 +212,155 @@ search_backfills = sa.Table(
     sa.Column("finished_at", UTCDateTime),
     sa.Column("claimed_until", UTCDateTime),
 )
+
+# Automation's outbox (DESIGN §7): one row per piece of async work (a webhook, an email,
+# a scheduled trigger's actions), written in the transaction of the change that asks for
+# it and dispatched after commit. The row is the truth about the work: a broker only
+# carries its id, a worker claims it with a lease, and a run whose lease ran out (its
+# worker died) is claimed again; ``idempotency_key`` makes each piece of work unique.
+automation_runs = sa.Table(
+    "sys_automation_run",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("job", sa.String(40), nullable=False),  # what runs it: webhook, email...
+    sa.Column("source", sa.Text, nullable=False),  # what asked for it, e.g. trigger:opportunity.won
+    sa.Column("object", sa.Text),
+    sa.Column("record_id", sa.String(ID_LENGTH)),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("late", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("step", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text),
+    sa.Column("failed_step", sa.Text),
+    sa.Column("idempotency_key", sa.Text, nullable=False, unique=True),
+    sa.Column("user_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("lease_until", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("finished_at", UTCDateTime),
+    # When a broker was last asked to deliver it: the sweep queues a due run only when no
+    # message for it can still be on its way (delivery, migration 0008).
+    sa.Column("dispatched_at", UTCDateTime),
+    sa.Index("ix_sys_automation_run_due", "status", "due_at"),
+    sa.Index("ix_sys_automation_run_record", "object", "record_id"),
+)
+
+# Approval processes (DESIGN §7): a request per submission of a record, the instances of
+# the process's steps it went through, each step's approvers with their decisions, and
+# the history of everything that happened (who, when, which step, what, the comment).
+# Processes are metadata; these rows are data, kept when a process changes later.
+approval_requests = sa.Table(
+    "sys_approval_request",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("process", sa.Text, nullable=False),  # the component name: <object>.<api_name>
+    sa.Column("object", sa.Text, nullable=False),
+    sa.Column("record_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending|approved|rejected|recalled
+    sa.Column("lock_record", sa.Boolean, nullable=False),
+    sa.Column("submitted_by", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("submitted_at", UTCDateTime, nullable=False),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Index("ix_sys_approval_request_record", "object", "record_id", "status"),
+)
+
+approval_steps = sa.Table(
+    "sys_approval_step",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("request_id", sa.String(ID_LENGTH), nullable=False, index=True),
+    sa.Column("step_index", sa.Integer, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),  # first_response | unanimous
+    # pending | approved | rejected | skipped | recalled
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Column("escalated", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+approval_approvers = sa.Table(
+    "sys_approval_approver",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("step_id", sa.String(ID_LENGTH), nullable=False, index=True),
+    sa.Column("request_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("user_id", sa.String(ID_LENGTH), nullable=False),
+    # pending | approved | rejected | reassigned | escalated | closed (the step ended
+    # without this approver's decision)
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("comment", sa.Text),
+    sa.Column("assigned_at", UTCDateTime, nullable=False),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Index("ix_sys_approval_approver_user", "user_id", "status"),
+)
+
+approval_history = sa.Table(
+    "sys_approval_history",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("request_id", sa.String(ID_LENGTH), nullable=False, index=True),
+    sa.Column("step", sa.Text),  # the step's name (none for submit and the final outcome)
+    # submitted | approved | rejected | recalled | reassigned | escalated | skipped
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("actor_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("target_id", sa.String(ID_LENGTH)),  # who a reassignment or escalation named
+    sa.Column("comment", sa.Text),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+# In-app notifications (DESIGN §7): one row per recipient, written in the transaction of
+# the change that caused it (an assignment, a ``notify`` action), so a rolled-back change
+# notifies nobody. Listed unread first, newest first (``ix_sys_notification_user``).
+notifications = sa.Table(
+    "sys_notification",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("user_id", sa.String(ID_LENGTH), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("object", sa.Text),
+    sa.Column("record_id", sa.String(ID_LENGTH)),
+    sa.Column("source", sa.Text, nullable=False),  # e.g. assignment_rule:case.routing
+    sa.Column("read", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("read_at", UTCDateTime),
+    sa.Index("ix_sys_notification_user", "user_id", "read", "id"),
+)
+
+# Automation's email (see ``workflow.mail``): each message is rendered and stored here in
+# the transaction of the change that sent it, then the ``email`` outbox run delivers it
+# by SMTP (``sent``) or, with no SMTP configured, leaves it for an admin (``kept``).
+mail_messages = sa.Table(
+    "sys_mail_message",
+    platform_metadata,
+    sa.Column("id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("run_id", sa.String(ID_LENGTH)),  # the outbox run that delivers it
+    sa.Column("status", sa.String(16), nullable=False),  # queued, sent, kept, failed
+    sa.Column("template", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),  # e.g. trigger:opportunity.won
+    sa.Column("object", sa.Text),
+    sa.Column("record_id", sa.String(ID_LENGTH)),
+    sa.Column("sender", sa.Text),  # the From address it went out with
+    sa.Column("to_addresses", sa.JSON, nullable=False),
+    sa.Column("cc_addresses", sa.JSON, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body_text", sa.Text, nullable=False),
+    sa.Column("body_html", sa.Text),
+    sa.Column("message_id", sa.Text, nullable=False),  # the Message-ID header
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Index("ix_sys_mail_message_status", "status", "id"),
+)
+
+# Delivery checks (``crm automation ping``): a ping run's one effect, written by the worker
+# that delivered it in the transaction that finishes the run, so it exists at most once.
+automation_pings = sa.Table(
+    "sys_automation_ping",
+    platform_metadata,
+    sa.Column("run_id", sa.String(ID_LENGTH), primary_key=True),
+    sa.Column("delivered_by", sa.Text, nullable=False),  # host:pid of the worker
+    sa.Column("delivered_at", UTCDateTime, nullable=False),
+)

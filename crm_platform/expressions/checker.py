@@ -210,11 +210,14 @@ class _Checker:
     def visit_BinOp(self, node: ast.BinOp) -> NodeInfo:
         symbol = _SYMBOLS[type(node.op)]
         left, right = self.visit(node.left), self.visit(node.right)
+        kinds = {left.vtype, right.vtype}
+        if symbol == "+" and T.TEXT in kinds:
+            return self.join_text(node, left, right)
+        if symbol in "+-" and T.DATE in kinds:
+            return self.shift_date(node, symbol, left, right)
         for side, info in ((node.left, left), (node.right, right)):
-            if info.vtype is T.TEXT and symbol == "+":
-                fail(side, "'+' does not join text: use CONCAT(a, b)")
-            if info.vtype in (T.DATE, T.DATETIME) and symbol in "+-":
-                fail(side, f"'{symbol}' does not work on dates: use DATE_ADD or DAYS_BETWEEN")
+            if info.vtype is T.DATETIME and symbol in "+-":
+                fail(side, f"'{symbol}' does not work on datetimes: use DATE_ADD on a date")
             if info.vtype not in (T.NUMBER, T.ANY):
                 fail(side, f"'{symbol}' expects number, got {info.vtype.label}")
         left, right = self.coerce(node.left, T.NUMBER), self.coerce(node.right, T.NUMBER)
@@ -229,6 +232,29 @@ class _Checker:
         else:
             scale = max(ls, rs)
         return NodeInfo(T.NUMBER, scale)
+
+    def join_text(self, node: ast.BinOp, left: NodeInfo, right: NodeInfo) -> NodeInfo:
+        """``text + text`` joins the texts (NULL if either is NULL, as SQL's ``||``)."""
+        for side, info in ((node.left, left), (node.right, right)):
+            if info.vtype not in (T.TEXT, T.ANY):
+                fail(side, f"'+' joins text with text, got {info.vtype.label}: use TEXT(x)")
+            self.coerce(side, T.TEXT)
+        return NodeInfo(T.TEXT)
+
+    def shift_date(self, node: ast.BinOp, symbol: str, left: NodeInfo, right: NodeInfo) -> NodeInfo:
+        """``date + n``, ``n + date`` and ``date - n``: n whole days later (or earlier)."""
+        if symbol == "-" and right.vtype is T.DATE:
+            what = "DAYS_BETWEEN(a, b)" if left.vtype is T.DATE else "date - n"
+            fail(node.right, f"'-' cannot take a date away: use {what}")
+        for side, info in ((node.left, left), (node.right, right)):
+            if info.vtype not in (T.DATE, T.NUMBER, T.ANY):
+                fail(side, f"'{symbol}' adds a number of days to a date, got {info.vtype.label}")
+        if left.vtype is T.DATE and right.vtype is T.DATE:
+            fail(node.right, "'+' cannot add two dates: add a number of days")
+        for side, info in ((node.left, left), (node.right, right)):
+            if info.vtype is not T.DATE:
+                self.coerce(side, T.NUMBER)
+        return NodeInfo(T.DATE)
 
     def visit_Compare(self, node: ast.Compare) -> NodeInfo:
         op, right_node = node.ops[0], node.comparators[0]

@@ -21,7 +21,7 @@ from simpleeval import InvalidExpression, SimpleEval
 from . import numbers
 from .checker import CheckedExpression
 from .errors import ExpressionError, LimitExceeded
-from .functions import LIBRARY, in_list, tri_not
+from .functions import LIBRARY, add_days, in_list, join_text, subtract_days, tri_not
 from .nodes import FieldRef, NodeInfo, call_name, fail
 from .types import EvalContext, FieldPath, ValueType
 from .values import normalise_value
@@ -121,6 +121,21 @@ class _Evaluator(SimpleEval):
             raw = self._values(node.path)
             self._cache[node.path] = normalise_value(raw, self.info(node), node)
         return self._cache[node.path]
+
+    def _eval_binop(self, node: ast.BinOp) -> Any:
+        # '+' on text joins it and '±' on a date moves it by days; the checker typed
+        # the node, so its type says which meaning applies
+        vtype = self.info(node).vtype
+        if vtype is ValueType.TEXT:
+            return join_text(self._eval(node.left), self._eval(node.right))
+        if vtype is ValueType.DATE:
+            left, right = self._eval(node.left), self._eval(node.right)
+            if isinstance(node.op, ast.Sub):
+                return subtract_days(left, right)
+            if self.info(node.left).vtype is ValueType.DATE:
+                return add_days(left, right)
+            return add_days(right, left)
+        return super()._eval_binop(node)
 
     def _eval_boolop(self, node: ast.BoolOp) -> bool | None:
         # SQL three-valued logic; stopping early is safe (no side effects).

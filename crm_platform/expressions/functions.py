@@ -673,6 +673,30 @@ def _validate_date_add(call: ast.Call, args: list[Arg]) -> None:
         )
 
 
+def add_days(start: date | None, days: Decimal | None) -> date | None:
+    """``date + n`` (and ``n + date``): n whole days later, like DATE_ADD(date, n, 'days')."""
+    return date_add(start, days, "days")
+
+
+def subtract_days(start: date | None, days: Decimal | None) -> date | None:
+    """``date - n``: n whole days earlier."""
+    return date_add(start, None if days is None else -days, "days")
+
+
+ADD_DAYS = py_sql("add_days", (T.DATE, T.NUMBER), T.DATE, add_days)
+SUBTRACT_DAYS = py_sql("subtract_days", (T.DATE, T.NUMBER), T.DATE, subtract_days)
+
+
+def pg_shift_date(
+    c: SqlCompiler, start: ColumnElement[Any], days: ColumnElement[Any], sign: int
+) -> ColumnElement[Any]:
+    """PostgreSQL's ``date ± n``, NULL outside years 1-9999 (as :func:`add_days`)."""
+    whole = pg_int(days, -(10**8), 10**8)
+    day_one = c.bind(_DAY_ONE, T.DATE)
+    moved = (start - day_one) + whole if sign > 0 else (start - day_one) - whole
+    return _pg_date_range(c, moved)
+
+
 _DAY_ONE = date(1, 1, 1)
 _LAST_DAY_NUMBER = (date(9999, 12, 31) - _DAY_ONE).days
 
@@ -798,6 +822,13 @@ _date_part_function("DAY", "day")
 
 def concat(*values: str | None) -> str:
     return bounded_text("".join(v for v in values if v is not None))
+
+
+def join_text(left: str | None, right: str | None) -> str | None:
+    """``a + b`` on text: the texts joined, NULL when either is NULL (as SQL's ``||``)."""
+    if left is None or right is None:
+        return None
+    return bounded_text(left + right)
 
 
 def _pg_concat(c: SqlCompiler, call: ast.Call, a: list[Sql]) -> ColumnElement[Any]:

@@ -38,7 +38,7 @@ from . import numbers
 from .checker import CheckedExpression
 from .errors import ExpressionError
 from .evaluator import evaluate_part
-from .functions import LIBRARY, NOT_LITERAL, PySql
+from .functions import ADD_DAYS, LIBRARY, NOT_LITERAL, SUBTRACT_DAYS, PySql, pg_shift_date
 from .limits import MAX_SCALE, MAX_SQL_COST
 from .nodes import FieldRef, NodeInfo, call_name, fail
 from .sqlite import NUM_CMP, NUM_IN, NUM_OPERATORS, NUM_OUT, UNSCALE, encode
@@ -269,6 +269,10 @@ class _Compiler:
         return Sql(-operand.expr, T.NUMBER, operand.cost + 1)
 
     def compile_BinOp(self, node: ast.BinOp, info: NodeInfo) -> Sql:
+        if info.vtype is T.TEXT:
+            return self.join_text(node)
+        if info.vtype is T.DATE:
+            return self.shift_date(node)
         symbol = _ARITHMETIC[type(node.op)]
         if self.sqlite:
             # a + b + c is one variadic call (a left fold, so the meaning is unchanged):
@@ -300,6 +304,24 @@ class _Compiler:
             unshifted = shifted * self.bind(Decimal(1).scaleb(-(MAX_SCALE + 1)), T.NUMBER)
             expr = sa.func.round(unshifted, MAX_SCALE)
         return Sql(expr, T.NUMBER, _cost([left, right]))
+
+    def join_text(self, node: ast.BinOp) -> Sql:
+        """``a + b`` on text: SQL's ``||``, NULL when either side is (on both databases)."""
+        left, right = self.compile(node.left), self.compile(node.right)
+        joined = left.expr.op("||", return_type=sa.String())(right.expr)
+        return Sql(joined, T.TEXT, _cost([left, right]))
+
+    def shift_date(self, node: ast.BinOp) -> Sql:
+        """``date ± n``: whole days, NULL outside years 1-9999 (as DATE_ADD)."""
+        left, right = self.compile(node.left), self.compile(node.right)
+        date_first = self.info(node.left).vtype is T.DATE
+        start, days = (left, right) if date_first else (right, left)
+        subtract = isinstance(node.op, ast.Sub)
+        if self.sqlite:
+            expr = self.call_py(SUBTRACT_DAYS if subtract else ADD_DAYS, [start, days])
+        else:
+            expr = pg_shift_date(self, start.expr, days.expr, -1 if subtract else 1)
+        return Sql(expr, T.DATE, _cost([left, right]))
 
     def chain(self, node: ast.BinOp) -> list[ast.expr]:
         """The operands of a left-leaning chain of one operator: ((a + b) + c) -> a, b, c."""

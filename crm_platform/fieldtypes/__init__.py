@@ -21,11 +21,12 @@ from .registry import (
     sub_columns,
     type_names,
 )
-from .relations import USER, is_polymorphic, path_target, split_step, targets_of
+from .relations import OWNER, USER, is_polymorphic, path_target, split_step, targets_of
 from .storage import SIMPLE, storage_type
 
 __all__ = [
     "FIELD_TYPES",
+    "OWNER",
     "PHONE",
     "SIMPLE",
     "USER",

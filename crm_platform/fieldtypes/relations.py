@@ -24,6 +24,9 @@ from .storage import SIMPLE, storage_type
 
 OBJECT = "object"  # the sub-column of a polymorphic lookup naming the target object
 USER = "user"  # the target naming the platform's users (never an object's name)
+# The path step reaching a record's owning user (``owner.name``): a reserved API name, so
+# never a field's; it reads the owner_id system column.
+OWNER = "owner"
 
 # One step of a field path through a polymorphic lookup narrowed to one of its targets:
 # ``related_to[account]`` in ``related_to[account].industry``.

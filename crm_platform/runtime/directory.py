@@ -21,6 +21,7 @@ from crm_platform.core.tables import (
 from .lockout import USER_COLUMNS_THAT_MATTER, ensure_an_administrator
 from .model import OrgModel
 from .passwords import hash_password, password_problem
+from .records.user_shares import reshare_after_user_change
 from .security.model import ADMIN_PERMISSION_SET
 from .sessions import end_sessions
 from .tokens import revoke_user_tokens
@@ -171,6 +172,8 @@ def update_user_record(
     if values:
         values["updated_at"] = utc_now()
         conn.execute(users.update().where(users.c.id == user_id).values(values))
+        # criteria rules reading this user's columns (account_manager.role) follow the change
+        reshare_after_user_change(conn, model, user_id, values)
     if "permission_sets" in data:
         _set_permission_sets(conn, user_id, data["permission_sets"])
     if "password" in data or data.get("active") is False:
@@ -183,7 +186,7 @@ def update_user_record(
     return user_view(conn, user_id)
 
 
-def grant_administration(conn: Connection, email: str) -> dict[str, Any]:
+def grant_administration(conn: Connection, model: OrgModel, email: str) -> dict[str, Any]:
     """Recovery for an org nobody can administer (``crm user grant-admin``): give the user
     the system administrator permission set and make them active again.
 
@@ -201,6 +204,7 @@ def grant_administration(conn: Connection, email: str) -> dict[str, Any]:
     conn.execute(
         users.update().where(users.c.id == user_id).values(active=True, updated_at=utc_now())
     )
+    reshare_after_user_change(conn, model, user_id, ["active"])
     held = user_permission_sets.c.permission_set == ADMIN_PERMISSION_SET
     if not conn.execute(
         sa.select(user_permission_sets.c.user_id).where(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -130,9 +130,18 @@ class OrgModel:
     runtime_cache: dict[Any, Any] = dataclasses.field(
         default_factory=dict, init=False, compare=False, repr=False
     )
+    # What extensions (automation, reports...) compiled from the same snapshot, by name.
+    extensions: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
 
     def object(self, name: str) -> ObjectModel | None:
         return self.objects.get(name)
+
+    def extension(self, name: str) -> Any:
+        """What the extension ``name`` compiled for this version (KeyError when absent)."""
+        return self.extensions[name]
+
+
+ExtensionCompiler = Callable[[Snapshot, OrgModel], Any]
 
 
 def compile_org_model(snapshot: Snapshot, compiler: ModelCompiler | None = None) -> OrgModel:
@@ -173,6 +182,13 @@ class ModelCompiler:
 
     def __init__(self) -> None:
         self._parts: Mapping[str, _CompiledObject] = {}
+        self._extensions: dict[str, ExtensionCompiler] = {}
+
+    def add_extension(self, name: str, build: ExtensionCompiler) -> None:
+        """Compile ``build(snapshot, model)`` with every model, kept as
+        ``model.extensions[name]``: how layers above the runtime (automation, reports)
+        keep their own compiled view of a metadata version without the runtime knowing them."""
+        self._extensions[name] = build
 
     def compile(self, snapshot: Snapshot) -> OrgModel:
         """The model of ``snapshot``; objects whose components did not change are reused."""
@@ -185,7 +201,11 @@ class ModelCompiler:
                 part = _compile_part(header, fields)
             parts[header.name] = part
         self._parts = parts
-        return _assemble(snapshot, parts)
+        model = _assemble(snapshot, parts)
+        if not self._extensions:
+            return model
+        built = {name: build(snapshot, model) for name, build in self._extensions.items()}
+        return dataclasses.replace(model, extensions=MappingProxyType(built))
 
 
 def _assemble(snapshot: Snapshot, parts: Mapping[str, _CompiledObject]) -> OrgModel:

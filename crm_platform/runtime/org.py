@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -20,6 +21,7 @@ from crm_platform.expressions import sqlite_functions
 from crm_platform.metadata import ACTIVE, KindRegistry, MetadataService, build_registry
 
 from .checks import register_runtime_checks
+from .extensions import Extension
 from .model import ModelCache, OrgModel
 from .records import RecordService
 from .records.backfill import plan_backfills
@@ -41,6 +43,9 @@ class Org:
     records: RecordService = field(init=False)
     work: WorkRunner = field(init=False)
     models: ModelCache = field(default_factory=ModelCache)
+    extensions: tuple[Extension, ...] = ()
+    # What extensions keep per org (automation's outbox and dispatcher...), by name.
+    services: dict[str, Any] = field(default_factory=dict)
     # What time it is for time-based security (the login throttle); tests drive it.
     clock: Callable[[], datetime] = utc_now
 
@@ -58,17 +63,37 @@ class Org:
             after_commit(conn, self.work.kick)
 
     @classmethod
-    def open(cls, settings: Settings, registry: KindRegistry | None = None) -> Org:
-        """Connect to the org's database (nothing is created: see :func:`initialise_org`)."""
+    def open(
+        cls,
+        settings: Settings,
+        registry: KindRegistry | None = None,
+        *,
+        extensions: Sequence[Extension] = (),
+    ) -> Org:
+        """Connect to the org's database (nothing is created: see :func:`initialise_org`).
+
+        ``extensions`` register their kinds on the org's own registry (a ``registry``
+        given by the caller is taken as already holding them) and attach to the org.
+        """
         models = ModelCache()
         own_registry = registry is None
         if registry is None:
             registry = build_registry()
             register_runtime_checks(registry, models.compiler)
+            for extension in extensions:
+                extension.register(registry, models.compiler)
         db = Database(settings.database_url, sqlite_functions=sqlite_functions())
-        org = cls(settings=settings, db=db, registry=registry, models=models)
+        org = cls(
+            settings=settings,
+            db=db,
+            registry=registry,
+            models=models,
+            extensions=tuple(extensions),
+        )
         if own_registry:  # a registry shared by several orgs would call every org's hook
             registry.add_apply_hook(org.keep_search_current)
+        for extension in extensions:
+            extension.attach(org)
         return org
 
     def exists(self) -> bool:

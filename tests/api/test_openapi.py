@@ -262,6 +262,7 @@ def test_field_types_map_to_json_schema(api, project):
         "updated_at",
         "updated_by",
         "version",
+        "_names",
     }
 
     writable = {f["api_name"] for f in FIELDS} - {"total", "task_count", "number"}
@@ -461,6 +462,7 @@ SAMPLES = {
     "key": "x",
     "token_id": "x",
     "alias": "x",
+    "run_id": "x",
 }
 
 

@@ -14,10 +14,10 @@ from tests.conftest import FIXTURES, physical
 
 
 def _open(database_url, tmp_path):
+    from crm_platform.assembly import open_org
     from crm_platform.core import load_settings
-    from crm_platform.runtime import Org
 
-    return Org.open(load_settings(database_url, tmp_path / "instance"))
+    return open_org(load_settings(database_url, tmp_path / "instance"))
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
-"""The README's tours run as written: every shell block of the two API tours and of
-"Security in one page", in order, in one shell, against a live server — on SQLite, and on
-PostgreSQL when ``CRM_TEST_DATABASE_URL`` points there (the ``database_url`` fixture) —
-with every curl answered without an error status."""
+"""The README's tours run as written: every shell block of the sections in ``TOURS``, in
+order, in one shell, against a live server — on SQLite, and on PostgreSQL when
+``CRM_TEST_DATABASE_URL`` points there (the ``database_url`` fixture) — with every curl
+answered without an error status."""
 
 from __future__ import annotations
 
@@ -21,7 +21,11 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 TOURS = (
     "## A tour of the metadata API",
     "## A tour of the records API",
+    "## Automation",
+    "## Email from automation",
     "## Security in one page",
+    "## Approval processes",
+    "## Assignment rules and notifications",
 )
 # curl fails (exit 22) on an HTTP error status yet still shows the problem's body
 STRICT_CURL = 'curl() { command curl --silent --show-error --fail-with-body "$@"; }\n'
@@ -84,7 +88,30 @@ def test_the_readme_tours_run_as_written(live_server, admin_token, database_url,
     assert re.search(r'"new_value": ?1500\.00', out) and re.search(r'"old_value": ?1200\.50', out)
     # the composite example created, changed and read Gemini through its ref
     assert '"ref": "gemini"' in out and '"stage": "Active"' in out
+    # the email template was saved and the (empty) kept mail listed
+    assert '"api_name": "project_done"' in out and "No mail." in out
     # the security example applied; the rep sees only what the sharing rule opens to them
     assert "Applied " in out
-    seen_by_rep = json.loads(out[out.rindex('{"records"') :])
+    decoder = json.JSONDecoder()  # responses follow one another on the same line
+    seen_by_rep = decoder.raw_decode(out, out.rindex('{"records"'))[0]
     assert [r["name"] for r in seen_by_rep["records"]] == ["Saturn"]
+    # the approvals example: submitted, approved by the rep's new manager, the finance
+    # step skipped (no budget), and on_approve made the project Active
+    state, end = decoder.raw_decode(out, out.rindex('{"object": "project"'))
+    approvals = state["requests"][0]
+    assert [(h["action"], h["step"]) for h in approvals["history"]] == [
+        ("submitted", None),
+        ("approved", "manager"),
+        ("skipped", "finance"),
+    ]
+    assert approvals["history"][1]["comment"] == "Go"
+    jupiter = decoder.raw_decode(out[end:].lstrip())[0]
+    assert (jupiter["name"], jupiter["stage"]) == ("Jupiter", "Active")
+    # the assignment rule gave Neptune to the rep, who was told; on demand, nothing moved
+    assert "Project 'Neptune' was assigned to you" in out
+    assert '"changed": false' in out
+    # the won trigger stamped the deal and created the kick-off task; the reminder was
+    # planned, then cancelled by the win; the trigger that could only recurse was refused
+    assert "['Kick-off: Globex']" in out
+    assert '"closed_on": "20' in out
+    assert "this action starts a cycle of triggers that can only recurse" in out

@@ -86,8 +86,12 @@ def test_result_type_must_match_what_the_caller_expects() -> None:
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("name + 'x'", "'+' does not join text: use CONCAT(a, b) at position 1"),
-        ("d + 1", "'+' does not work on dates: use DATE_ADD or DAYS_BETWEEN at position 1"),
+        ("name + 1", "'+' joins text with text, got number: use TEXT(x) at position 8"),
+        ("name - 'x'", "'-' expects number, got text at position 1"),
+        ("d - d", "'-' cannot take a date away: use DAYS_BETWEEN(a, b) at position 5"),
+        ("1 - d", "'-' cannot take a date away: use date - n at position 5"),
+        ("d + d", "'+' cannot add two dates: add a number of days at position 5"),
+        ("d * 2", "'*' expects number, got date at position 1"),
         ("flag * 2", "'*' expects number, got boolean at position 1"),
         ("amount == None", "a comparison with None is never true: use ISBLANK(x) at position 11"),
         ("amount == 'x'", "cannot compare number with text at position 11"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm_platform.runtime import Org, find_user
+from crm_platform.assembly import open_org
+from crm_platform.runtime import find_user
 from crm_platform.runtime.records.backfill import BATCH, progress
 from tests.conftest import ADMIN_EMAIL
 
@@ -67,7 +68,7 @@ def test_making_a_field_searchable_indexes_the_existing_records(api, org, notes)
 def test_a_stopped_backfill_resumes_where_it_stopped(api, org, settings, notes):
     org.work.close()  # this process stops before doing anything in the background
     api.patch(f"{OBJECTS}/note/fields/body", json={"searchable": True})
-    restarted = Org.open(settings)
+    restarted = open_org(settings)
     try:
         assert restarted.work.run_pending(max_batches=2) == 2  # ... and stops again
         halfway = _backfill(org, "note")
@@ -75,7 +76,7 @@ def test_a_stopped_backfill_resumes_where_it_stopped(api, org, settings, notes):
         assert _search(api, "zq0001x") == [notes[1]]
         assert _search(api, "zq2499x") == []
 
-        again = Org.open(settings)
+        again = open_org(settings)
         again.work.run_pending()
         again.dispose()
     finally:

@@ -103,14 +103,15 @@ def value_for(name: str, kind: str, account_id: str) -> Any:
 def wide(tmp_path_factory) -> Iterator[SimpleNamespace]:
     """An org with a small `account` object and the 500-field `wide` object, built once."""
     from crm_platform.app import create_app
+    from crm_platform.assembly import open_org
     from crm_platform.core import load_settings
     from crm_platform.core.tables import SYSTEM_USER_ID
-    from crm_platform.runtime import Org, initialise_org
+    from crm_platform.runtime import initialise_org
 
     folder = tmp_path_factory.mktemp("wide")
     with fresh_database_url(folder) as url:
         settings = load_settings(url, instance_path=folder / "instance")
-        org = Org.open(settings)
+        org = open_org(settings)
         try:
             initialise_org(org, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
             account = {"api_name": "account", "fields": [{"api_name": "name", "type": "text"}]}

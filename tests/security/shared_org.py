@@ -34,13 +34,14 @@ def shared(shared_url, tmp_path_factory) -> Iterator[SimpleNamespace]:
     """The security org: its app, the admin and a sales rep (who may not read
     ``account.annual_revenue``) as API clients."""
     from crm_platform.app import create_app
+    from crm_platform.assembly import open_org
     from crm_platform.core import load_settings
     from crm_platform.core.tables import SYSTEM_USER_ID
-    from crm_platform.runtime import Org, create_user, initialise_org
+    from crm_platform.runtime import create_user, initialise_org
     from crm_platform.yamlio import read_definitions
 
     settings = load_settings(shared_url, instance_path=tmp_path_factory.mktemp("instance"))
-    org = Org.open(settings)
+    org = open_org(settings)
     initialise_org(org, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
     definitions = [(kind, d) for kind, d, _ in read_definitions(FIXTURES / "security")]
     org.metadata.apply_definitions(definitions, author_id=SYSTEM_USER_ID)

@@ -89,9 +89,9 @@ def test_unknown_accounts_back_off_like_real_ones(office):
 def test_the_throttle_holds_across_workers(office, org, settings, clock):
     """A second app on its own engine stands for another worker process."""
     from crm_platform.app import create_app
-    from crm_platform.runtime import Org
+    from crm_platform.assembly import open_org
 
-    other = Org.open(settings)
+    other = open_org(settings)
     other.clock = clock
     try:
         _fail(office, "ann@example.com", 5)

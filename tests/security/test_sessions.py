@@ -104,9 +104,9 @@ def test_a_user_may_sign_themselves_out_everywhere_but_not_others(app, person, p
 def test_a_session_ended_on_one_worker_is_refused_by_another(app, person, settings):
     """Two apps on two engines over one database stand for two worker processes."""
     from crm_platform.app import create_app
-    from crm_platform.runtime import Org
+    from crm_platform.assembly import open_org
 
-    other_org = Org.open(settings)
+    other_org = open_org(settings)
     try:
         other_worker = create_app(settings, org=other_org).test_client()
         browser = _signed_in(app, person.email)

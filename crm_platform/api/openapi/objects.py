@@ -16,6 +16,7 @@ from apispec import APISpec
 from crm_platform.metadata import Chooser, resolve_label
 from crm_platform.runtime import ObjectModel, OrgModel
 from crm_platform.runtime.records.codec import SYSTEM_FIELDS
+from crm_platform.runtime.records.names import NAMES_KEY, reference_members
 
 from .components import ID_SCHEMA, ref
 from .values import input_value_schema, is_required, is_writable, output_value_schema
@@ -91,6 +92,18 @@ def add_shared_record_schemas(spec: APISpec) -> None:
                                 },
                             },
                             "changed_at": {"type": "string", "format": "date-time"},
+                            NAMES_KEY: {
+                                "type": "object",
+                                "description": "Only on changes of a lookup: the name of "
+                                "the record or user the old and the new value point to, as "
+                                "the record's own `_names` shows it today (null when you "
+                                "may not see it); a value that was empty has no key.",
+                                "properties": {
+                                    "old_value": NAME_VALUE,
+                                    "new_value": NAME_VALUE,
+                                },
+                                "additionalProperties": False,
+                            },
                         },
                     },
                 }
@@ -144,6 +157,7 @@ def record_schema(model: OrgModel, obj: ObjectModel) -> dict[str, Any]:
         properties[name] = schema
     for name in SYSTEM_FIELDS:
         properties.setdefault(name, system[name])
+    properties[NAMES_KEY] = names_schema(obj)
     properties["deleted_at"] = {
         "type": "string",
         "format": "date-time",
@@ -158,11 +172,47 @@ def record_schema(model: OrgModel, obj: ObjectModel) -> dict[str, Any]:
         "description": f"A {label} record. Which fields appear follows the `fields` parameter; "
         "the system fields always do. Dotted paths asked for in `fields` come back "
         "as extra keys (`account.name`).",
-        "required": list(SYSTEM_FIELDS),
+        "required": [*SYSTEM_FIELDS, NAMES_KEY],
         "properties": properties,
         "patternProperties": {r"\.": {"description": "A value reached through a lookup."}},
         "additionalProperties": False,
     }
+
+
+NAME_VALUE: dict[str, Any] = {"type": ["string", "null"]}
+
+
+def names_schema(obj: ObjectModel) -> dict[str, Any]:
+    """``_names``: the display name of what each reference of the record points to."""
+    properties: dict[str, Any] = {}
+    for member in reference_members(obj):
+        properties[member] = {
+            **NAME_VALUE,
+            "description": f"The name of {_pointed_at(obj, member)} `{member}` points to; "
+            "null when you may not see it (or it no longer exists).",
+        }
+    return {
+        "type": "object",
+        "readOnly": True,
+        "description": "The display name of what each reference shown in the record points "
+        "to: lookups, `owner_id`, `created_by`, `updated_by`. A key is present exactly when "
+        "its member is shown with a value; its value is the target's name as "
+        "`<lookup>.<name field>` would read it: null for a record you cannot see, an "
+        "object or name field you may not read, or a record that no longer exists. Users "
+        "are named by their `name`.",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def _pointed_at(obj: ObjectModel, member: str) -> str:
+    field = obj.fields.get(member)
+    if field is None:
+        return "the owner (a user, or a queue by its label)" if member == "owner_id" else "the user"
+    if len(field.targets) > 1:
+        return "the record or user"
+    target = field.targets[0]
+    return "the user" if target == "user" else f"the {target} record (its name field)"
 
 
 def input_schema(obj: ObjectModel, *, creating: bool) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from crm_platform.expressions import (
     ValueType,
     evaluate,
 )
-from crm_platform.fieldtypes import USER, field_type, path_target, split_step
+from crm_platform.fieldtypes import OWNER, USER, field_type, path_target, split_step
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel, OrgModel
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .service import RecordService
 
 MAX_EVENT_DEPTH = 5
+_DEPTH_KEY = "crm_event_depth"
 
 
 class RecordContext:
@@ -61,7 +62,6 @@ class RecordContext:
         if access is None or access.model is not model or access.user.id != user.id:
             access = load_access(conn, user, model, model.security)
         self.access = access
-        self._event_depth = 0
 
     # --- the model and the user's rights --------------------------------------------
     def object(self, name: str) -> ObjectModel:
@@ -200,9 +200,17 @@ class RecordContext:
         return found
 
     def evaluate_on(
-        self, obj: ObjectModel, source: str, values: Mapping[str, Any], what: str, expected: Any
+        self,
+        obj: ObjectModel,
+        source: str,
+        values: Mapping[str, Any],
+        what: str,
+        expected: Any,
+        before: Mapping[str, Any] | None = None,
     ) -> Any:
-        return self.evaluate(obj, source, values, None, what, expected)
+        """``source`` on a record's ``values``; ``before`` (its values before an update)
+        gives ISCHANGED and PRIORVALUE their meaning, else the record counts as new."""
+        return self.evaluate(obj, source, values, before, what, expected)
 
     def condition_sql(self, obj: ObjectModel, source: str, what: str) -> Any:
         _checked, expr = self.builder(obj, as_system=True).expression(
@@ -232,15 +240,29 @@ class RecordContext:
         batch = tuple(changes)
         if not handlers or not batch:
             return
-        if self._event_depth >= MAX_EVENT_DEPTH:
-            raise Conflict("automation recursed too deeply")
+        # the depth belongs to the transaction: sessions of other users on it (automation
+        # writing as the system user) count towards the same bound
+        depth = self.conn.info.get(_DEPTH_KEY, 0)
+        if depth >= MAX_EVENT_DEPTH:
+            raise Conflict(
+                f"automation recursed too deeply: more than {MAX_EVENT_DEPTH} levels of "
+                f"record changes fired by record changes (last on {obj.api_name}); "
+                "nothing was saved"
+            )
         context = EventContext(event, obj, batch, self, pending or {})
-        self._event_depth += 1
+        self.conn.info[_DEPTH_KEY] = depth + 1
         try:
             for handler in handlers:
                 handler(context)
         finally:
-            self._event_depth -= 1
+            self.conn.info[_DEPTH_KEY] = depth
+
+    def as_user(self, user: User) -> RecordWriter:
+        """A session of ``user`` on this same transaction (automation writes as the system
+        user: what it changes lands or rolls back with the change that fired it)."""
+        from .service import RecordSession
+
+        return RecordSession(self.service, self.conn, self.model, user)  # type: ignore[return-value]
 
 
 class RecordValues:
@@ -275,9 +297,12 @@ class RecordValues:
 
     def _load_parent(self, step: str) -> Callable[[tuple[str, ...]], Any] | None:
         name, narrowed = split_step(step)
-        fld = self.obj.fields[name]
-        value = self.values.get(name)
-        target_name = path_target(fld.definition, narrowed)
+        fld = self.obj.fields.get(name)
+        if fld is None:  # owner.<column>: the owning user (none for a queue)
+            value, target_name = self.values.get("owner_id"), USER if step == OWNER else None
+        else:
+            value = self.values.get(name)
+            target_name = path_target(fld.definition, narrowed)
         if isinstance(value, Mapping):  # polymorphic: only the narrowed target's records
             value = value.get("id") if value.get("object") == target_name else None
         if not value or target_name is None:

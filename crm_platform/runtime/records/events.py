@@ -101,7 +101,13 @@ class EventServices(Protocol):
     def writer(self) -> RecordWriter: ...
 
     def evaluate_on(
-        self, obj: ObjectModel, source: str, values: Mapping[str, Any], what: str, expected: Any
+        self,
+        obj: ObjectModel,
+        source: str,
+        values: Mapping[str, Any],
+        what: str,
+        expected: Any,
+        before: Mapping[str, Any] | None = None,
     ) -> Any: ...
 
     def condition_sql(self, obj: ObjectModel, source: str, what: str) -> Any: ...
@@ -109,6 +115,8 @@ class EventServices(Protocol):
     def compiled(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any: ...
 
     def cipher_for(self, obj: ObjectModel) -> FieldCipher | None: ...
+
+    def as_user(self, user: User) -> RecordWriter: ...
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,12 @@ class EventContext:
         return self._services.user
 
     @property
+    def services(self) -> EventServices:
+        """The record service's tools on this transaction, for extensions that act on
+        records (automation runs its actions with them)."""
+        return self._services
+
+    @property
     def model(self) -> OrgModel:
         return self._services.model
 
@@ -137,6 +151,11 @@ class EventContext:
     def records(self) -> RecordWriter:
         """Reads and writes through the record service, in this transaction, as this user."""
         return self._services.writer
+
+    def records_as(self, user: User) -> RecordWriter:
+        """Reads and writes through the record service, in this transaction, as ``user``
+        (automation acts as the system user)."""
+        return self._services.as_user(user)
 
     @property
     def connection(self) -> Connection:

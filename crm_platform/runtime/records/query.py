@@ -31,7 +31,7 @@ from crm_platform.expressions import (
     compile_sql,
     parse,
 )
-from crm_platform.fieldtypes import USER, field_type, path_target, split_step
+from crm_platform.fieldtypes import OWNER, USER, field_type, path_target, split_step
 from crm_platform.fieldtypes.relations import OBJECT
 from crm_platform.metadata import SIMPLE
 
@@ -193,6 +193,9 @@ class SelectBuilder:
         parent = self.table_for(prefix[:-1])
         owner = self._object_at(prefix[:-1])
         name, narrowed = split_step(prefix[-1])
+        if name == OWNER and name not in owner.fields:
+            # the owning user (a record owned by a queue reads as empty)
+            return self._join_user(prefix, parent.c.owner_id)
         link = owner.fields[name]
         target_name = path_target(link.definition, narrowed)
         assert target_name is not None, prefix
@@ -213,6 +216,12 @@ class SelectBuilder:
         if narrowed is not None:  # related_to[account]: only when it points at an account
             condition = sa.and_(condition, parent.c[link.columns[OBJECT].name] == target_name)
         self.from_clause = self.from_clause.outerjoin(alias, condition)
+        self._aliases[prefix] = alias
+        return alias
+
+    def _join_user(self, prefix: tuple[str, ...], reference: ColumnElement[Any]):
+        alias: Any = users.alias(f"j{len(self._aliases)}")
+        self.from_clause = self.from_clause.outerjoin(alias, alias.c.id == reference)
         self._aliases[prefix] = alias
         return alias
 

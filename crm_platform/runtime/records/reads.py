@@ -20,6 +20,7 @@ from . import search as search_index
 from .codec import from_columns
 from .context import RecordContext
 from .handlers import history_context
+from .names import PageNames, name_history
 from .query import (
     COUNT_CAP,
     ListRequest,
@@ -46,11 +47,14 @@ def get(
     *,
     include_deleted: bool = False,
     just_written: bool = False,
+    names: bool = True,
 ) -> dict[str, Any]:
-    """One record with its formulas computed; 404 when absent (or in the recycle bin).
+    """One record with its formulas computed and its ``_names``; 404 when absent (or in
+    the recycle bin).
 
     ``just_written``: the record this user just saved, shown even if the save gave
-    it away (a new owner); field-level security still applies.
+    it away (a new owner); field-level security still applies. ``names=False`` leaves
+    out ``_names`` (a visibility check needs no names).
     """
     obj = ctx.object(object_name)
     ctx.require(obj, "read")
@@ -59,12 +63,16 @@ def get(
         shape = shape_of(builder, parse_paths(fields, obj, builder))
     else:
         shape = default_shape(builder)
+    named = PageNames(ctx, builder, shape.paths) if names else None
     visible = [] if just_written else ctx.visible(obj)
-    query = _by_id(builder, shape, visible, include_deleted)
+    query = _by_id(builder, shape, visible, include_deleted, named)
     row = ctx.conn.execute(query, {RECORD_ID: record_id}).mappings().first()
     if row is None:
         raise NotFound(f"no {object_name} record '{record_id}'")
-    return shape_record(ctx, obj, row, shape)
+    record = shape_record(ctx, obj, row, shape)
+    if named is not None:
+        named.attach(record, row)
+    return record
 
 
 RECORD_ID, RECORD_IDS = "crm_record_id", "crm_record_ids"
@@ -72,33 +80,65 @@ RECORD_ID, RECORD_IDS = "crm_record_id", "crm_record_ids"
 MAX_STATEMENTS = 256
 
 
+def _names_guard(named: PageNames | None) -> tuple[Any, ...] | None:
+    """What a kept statement's name columns are (the same objects each time), or None
+    when they differ per read (a target's visibility, a formula name): not to be kept."""
+    if named is None:
+        return ()
+    return tuple(named.columns) if named.kept else None
+
+
+def _kept(shape: RecordShape, key: tuple[Any, ...], guard: tuple[Any, ...]) -> Any:
+    """The statement kept under ``key`` when it was built on the same objects (``guard``:
+    a visibility clause, name columns), else None."""
+    found = shape.statements.get(key)
+    if found is None or len(found[0]) != len(guard):
+        return None
+    if any(a is not b for a, b in zip(found[0], guard, strict=True)):
+        return None
+    return found[1]
+
+
+def _keep(shape: RecordShape, key: tuple[Any, ...], guard: tuple[Any, ...], kept: Any) -> None:
+    if len(shape.statements) > MAX_STATEMENTS:
+        shape.statements.clear()
+    shape.statements[key] = (guard, kept)
+
+
+def _guard_key(guard: tuple[Any, ...]) -> tuple[int, ...]:
+    return tuple(id(item) for item in guard)
+
+
 def _by_id(
-    builder: SelectBuilder, shape: RecordShape, visible: list[Any], include_deleted: bool
+    builder: SelectBuilder,
+    shape: RecordShape,
+    visible: list[Any],
+    include_deleted: bool,
+    named: PageNames | None,
 ) -> sa.Select[Any]:
-    """The SELECT of one record by the ``RECORD_ID`` parameter. When it depends on the
-    model alone, or on it and a visibility clause the version keeps for this reader
-    (``access_clause``), the same statement object is kept with the shape and reused:
-    SQLAlchemy then neither recomputes its cache key nor re-maps its result columns,
-    which on a 500-column SELECT cost more than the read."""
+    """The SELECT of one record by the ``RECORD_ID`` parameter, with the name columns of
+    ``named``. When it depends on the model alone, or on it and a visibility clause and
+    name columns the version keeps for this reader (``access_clause``, ``PageNames``),
+    the same statement object is kept with the shape and reused: SQLAlchemy then neither
+    recomputes its cache key nor re-maps its result columns, which on a 500-column
+    SELECT cost more than the read."""
     obj = builder.obj
-    keep = reusable(builder, shape)
-    clause = visible[0] if len(visible) == 1 else None
-    key = ("by_id", include_deleted, id(clause))
-    if keep and len(visible) <= 1:
-        found = shape.statements.get(key)
-        if found is not None and found[0] is clause:
-            return found[1]
-    query = (
-        select_record(builder, shape)
-        .select_from(builder.from_clause)
-        .where(obj.table.c.id == sa.bindparam(RECORD_ID), *visible)
+    names = _names_guard(named)
+    keep = reusable(builder, shape) and len(visible) <= 1 and names is not None
+    guard = (visible[0] if visible else None, *(names or ()))
+    key = ("by_id", include_deleted, _guard_key(guard))
+    if keep and (found := _kept(shape, key, guard)) is not None:
+        return found
+    query = select_record(builder, shape)
+    if named is not None:
+        query = query.add_columns(*named.columns)
+    query = query.select_from(builder.from_clause).where(
+        obj.table.c.id == sa.bindparam(RECORD_ID), *visible
     )
     if not include_deleted:
         query = query.where(obj.table.c.deleted_at.is_(None))
-    if keep and len(visible) <= 1:
-        if len(shape.statements) > MAX_STATEMENTS:
-            shape.statements.clear()
-        shape.statements[key] = (clause, query)
+    if keep:
+        _keep(shape, key, guard, query)
     return query
 
 
@@ -110,12 +150,17 @@ def get_many(
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
     shape = default_shape(builder)
+    named = PageNames(ctx, builder, shape.paths)
     visible = [] if just_written else ctx.visible(obj)
-    keep = not visible and reusable(builder, shape)
-    query = shape.statements.get(("by_ids",)) if keep else None
+    guard = _names_guard(named)
+    if visible or not reusable(builder, shape):
+        guard = None  # the statement differs per reader: not kept
+    key = ("by_ids", _guard_key(guard or ()))
+    query = None if guard is None else _kept(shape, key, guard)
     if query is None:
         query = (
             select_record(builder, shape)
+            .add_columns(*named.columns)
             .select_from(builder.from_clause)
             .where(
                 obj.table.c.id.in_(sa.bindparam(RECORD_IDS, expanding=True)),
@@ -123,13 +168,14 @@ def get_many(
                 *visible,
             )
         )
-        if keep:
-            shape.statements[("by_ids",)] = query
+        if guard is not None:
+            _keep(shape, key, guard, query)
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(record_ids), CHUNK):
         chunk = record_ids[start : start + CHUNK]
         for row in ctx.conn.execute(query, {RECORD_IDS: chunk}).mappings():
-            found[row["id"]] = shape_record(ctx, obj, row, shape)
+            found[row["id"]] = record = shape_record(ctx, obj, row, shape)
+            named.attach(record, row)
     missing = [rid for rid in record_ids if rid not in found]
     if missing:
         raise NotFound(f"no {obj.api_name} record '{missing[0]}'")
@@ -149,13 +195,17 @@ def read_new(
     shape = default_shape(builder)
     if not reusable(builder, shape):
         return get_many(ctx, obj, record_ids, just_written=True)
-    key = ("new", written)
-    found = shape.statements.get(key)
-    if found is None:
-        if len(shape.statements) > MAX_STATEMENTS:
-            shape.statements.clear()
-        found = shape.statements[key] = _new_select(builder, shape, written)
-    query, padding = found
+    named = PageNames(ctx, builder, shape.paths)
+    guard = _names_guard(named)
+    if guard is None:  # names as this reader alone may see them: a statement for this read
+        query, padding = _new_select(builder, shape, written, named.columns)
+    else:
+        key = ("new", written, _guard_key(guard))
+        found = _kept(shape, key, guard)
+        if found is None:
+            found = _new_select(builder, shape, written, named.columns)
+            _keep(shape, key, guard, found)
+        query, padding = found
     rows: dict[str, dict[str, Any]] = {}
     for start in range(0, len(record_ids), CHUNK):
         chunk = record_ids[start : start + CHUNK]
@@ -163,12 +213,18 @@ def read_new(
             rows[row["id"]] = {**padding, **row}
     if len(rows) != len(record_ids) or any(row["version"] != 1 for row in rows.values()):
         return get_many(ctx, obj, record_ids, just_written=True)
-    return [shape_record(ctx, obj, rows[rid], shape) for rid in record_ids]
+    records = [shape_record(ctx, obj, rows[rid], shape) for rid in record_ids]
+    for record, rid in zip(records, record_ids, strict=True):
+        named.attach(record, rows[rid])
+    return records
 
 
-def _new_select(builder: SelectBuilder, shape: RecordShape, written: frozenset[str]):
-    """The SELECT of new records' written and platform-filled columns, and the empty
-    values of the other columns of the shape (to complete each row)."""
+def _new_select(
+    builder: SelectBuilder, shape: RecordShape, written: frozenset[str], names: list[Any]
+) -> tuple[sa.Select[Any], dict[str, None]]:
+    """The SELECT of new records' written and platform-filled columns with the name
+    columns ``names``, and the empty values of the other columns of the shape (to
+    complete each row)."""
     obj = builder.obj
     chosen: list[str] = []
     padding: dict[str, None] = {}
@@ -183,6 +239,7 @@ def _new_select(builder: SelectBuilder, shape: RecordShape, written: frozenset[s
     narrow = shape_of(builder, paths)
     query = (
         select_record(builder, narrow)
+        .add_columns(*names)
         .select_from(builder.from_clause)
         .where(
             obj.table.c.id.in_(sa.bindparam(RECORD_IDS, expanding=True)),
@@ -196,7 +253,7 @@ def require_visible(
     ctx: RecordContext, object_name: str, record_id: str, *, include_deleted: bool = False
 ) -> None:
     """404 unless the user may read the record (nothing else is read)."""
-    get(ctx, object_name, record_id, fields=["id"], include_deleted=include_deleted)
+    get(ctx, object_name, record_id, fields=["id"], include_deleted=include_deleted, names=False)
 
 
 def list_records(
@@ -227,9 +284,10 @@ def list_records(
     if request.cursor:
         page_conditions.append(after_cursor(keys, decode_cursor(request.cursor, keys)))
     key_columns = [k.expr.label(f"k:{i}") for i, k in enumerate(keys)]
+    named = PageNames(ctx, builder, shape.paths)
     query = (
         select_record(builder, shape)
-        .add_columns(*key_columns)
+        .add_columns(*key_columns, *named.columns)
         .select_from(builder.from_clause)
         .where(*page_conditions)
         .order_by(*order_clauses(keys))
@@ -243,6 +301,8 @@ def list_records(
         last = rows[-1]
         next_cursor = encode_cursor([last[f"k:{i}"] for i in range(len(keys))])
     page = Page([shape_record(ctx, obj, r, shape) for r in rows], next_cursor)
+    for record, row in zip(page.records, rows, strict=True):
+        named.attach(record, row)
     if request.count:
         page.total, page.total_capped = total, bool(capped)
     return page
@@ -366,7 +426,7 @@ def history(ctx: RecordContext, object_name: str, record_id: str) -> list[dict[s
             return value
         return field_type(field.type).shown_value(field.definition, value)
 
-    return [
+    entries = [
         {
             "field": r["field"],
             "old_value": _history_value(ctx, obj, r["field"], r["old_value"], shown),
@@ -377,6 +437,8 @@ def history(ctx: RecordContext, object_name: str, record_id: str) -> list[dict[s
         for r in rows
         if ctx.access.field_readable(obj.api_name, r["field"])
     ]
+    name_history(ctx, obj, entries)
+    return entries
 
 
 def _history_value(

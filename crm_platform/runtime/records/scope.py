@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from crm_platform.core.tables import USER_PUBLIC_COLUMNS, users
 from crm_platform.expressions import FieldInfo, ValueType
-from crm_platform.fieldtypes import USER, field_type, path_target, split_step
+from crm_platform.fieldtypes import OWNER, USER, field_type, path_target, split_step
 
 from ..model import FieldModel, ObjectModel, OrgModel
 
@@ -62,7 +62,7 @@ class Walked:
 
 class ObjectScope:
     """Resolves field paths of one object (``amount``, ``account.industry``, ``billing.city``,
-    ``account_manager.email``, ``related_to[account].industry``)."""
+    ``account_manager.email``, ``related_to[account].industry``, ``owner.name``)."""
 
     def __init__(self, model: OrgModel, obj: ObjectModel, dialect: str) -> None:
         self.model = model
@@ -99,6 +99,9 @@ class ObjectScope:
                 return Walked(obj, None)
             name, narrowed = split_step(step)
             field = obj.fields.get(name)
+            if field is None and step == OWNER:  # owner.<column>: the owning user's
+                column = path[index + 1] if index == len(path) - 2 else None
+                return Walked(obj, None, user_column=column) if column in USER_COLUMN_INFO else None
             if field is None:
                 return None
             ftype = field_type(field.type)

@@ -67,7 +67,8 @@ def validate(
     elif record_id is not None and before is not None and owner_id != before.get("owner_id"):
         check_owner(ctx, obj, owner_id, record_id=record_id, current_owner=before["owner_id"])
     check_unique(ctx, obj, [checking], record_id)
-    check_rules(ctx, obj, values, before)
+    # rules may read the owner (owner.role): the owner the record will have
+    check_rules(ctx, obj, {**values, "owner_id": owner_id}, before)
 
 
 def validate_new(
@@ -86,8 +87,8 @@ def validate_new(
     for owner_id in dict.fromkeys(owner for _values, owner in records):
         check_owner(ctx, obj, owner_id)
     check_unique(ctx, obj, [values for values, _owner in records])
-    for values, _owner in records:
-        check_rules(ctx, obj, values, None)
+    for values, owner_id in records:
+        check_rules(ctx, obj, {**values, "owner_id": owner_id}, None)
 
 
 def field_problems(

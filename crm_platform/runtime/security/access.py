@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 
 from crm_platform.core.tables import USER_PUBLIC_COLUMNS
-from crm_platform.fieldtypes import USER, field_type, path_target, split_step
+from crm_platform.fieldtypes import OWNER, USER, field_type, path_target, split_step
 
 from ..users import User
 from .dependencies import SYSTEM_FIELD
@@ -138,8 +138,9 @@ class UserAccess:
         """Every step of a dotted path is readable (the lookups and the field at the end).
 
         A lookup to ``user`` reads on into the user's public columns (the directory's own,
-        readable by anyone who may read the lookup); a polymorphic lookup only when the
-        step names one of its targets (``related_to[account]``).
+        readable by anyone who may read the lookup), and ``owner`` into the owning user's;
+        a polymorphic lookup only when the step names one of its targets
+        (``related_to[account]``).
         """
         obj = self.model.object(object_name)
         for index, step in enumerate(path):
@@ -149,6 +150,9 @@ class UserAccess:
                 return self.can(obj.api_name, "read")
             name, narrowed = split_step(step)
             fld = obj.fields.get(name)
+            if fld is None and step == OWNER:  # the owning user's public columns
+                ends = index == len(path) - 2 and path[-1] in USER_PUBLIC_COLUMNS
+                return ends and self.can(obj.api_name, "read")
             if fld is None:
                 return False
             if not self.field_readable(obj.api_name, name):

@@ -43,6 +43,7 @@ class Queue:
     name: str
     id: str
     objects: tuple[str, ...]
+    label: str | Mapping[str, str] | None = None  # what a record's ``_names`` shows
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def compile_security(snapshot: Snapshot) -> SecurityModel:
     }
     groups = {c.name: c.id for c in snapshot.of_kind("group")}
     queues = {
-        c.name: Queue(c.name, c.id, tuple(c.definition["objects"]))
+        c.name: Queue(c.name, c.id, tuple(c.definition["objects"]), c.definition.get("label"))
         for c in snapshot.of_kind("queue")
     }
     partial = SecurityModel(

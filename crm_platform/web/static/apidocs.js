@@ -8,6 +8,10 @@
     url: root.dataset.documentUrl,
     domNode: root,
     deepLinking: true,
+    // An org's document holds hundreds of operations (every kind, every object): tags
+    // start closed and a filter box finds them; a tag opens on a click.
+    docExpansion: "none",
+    filter: true,
     presets: [SwaggerUIBundle.presets.apis],
     // The document and "Try it out" go with the session cookie (same origin); unsafe
     // methods also need the page's CSRF token. A token pasted in "Authorize" is sent
