@@ -134,16 +134,20 @@ def load_json(text: str, where: str = "(body)") -> Any:
         raise InputRefused({where: _TOO_DEEP}, detail=_TOO_DEEP) from None
     except ValueError as exc:
         raise InputRefused({where: f"malformed JSON: {exc}"}, detail="malformed JSON") from None
-    might_break_bounds = (
+    strings_suspect = (
         "\\u" in text  # NUL and lone surrogates enter JSON text as escapes...
         or not text.isascii()  # ...or, from a caller that did not decode strictly, raw
         or len(text) > MAX_STRING_LENGTH
-        or text.count("[") + text.count("{") > MAX_JSON_DEPTH
     )
-    if might_break_bounds:
+    if strings_suspect:
         if isinstance(value, str):
             check_text(value, where)
         _check_container(value, (), where, 0)
+    elif text.count("[") + text.count("{") > MAX_JSON_DEPTH:
+        # every string is short, plain ASCII without escapes (raw control characters
+        # are malformed JSON): only the nesting can be out of bounds, and walking the
+        # containers alone is several times cheaper than checking each string too
+        _check_depth(value, where, 0)
     return value
 
 
@@ -172,6 +176,22 @@ def _check_container(value: Any, parents: tuple[Any, ...], root: str, depth: int
                 raise InputRefused({_path(root, (*parents, key)): problem})
         elif isinstance(item, dict | list):
             _check_container(item, (*parents, key), root, depth + 1)
+
+
+def _check_depth(value: Any, root: str, depth: int) -> None:
+    """Refuse a parsed array or object nested deeper than MAX_JSON_DEPTH (as
+    :func:`_check_container` does, without looking at strings)."""
+    if isinstance(value, dict):
+        items: Any = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return
+    if depth >= MAX_JSON_DEPTH:
+        raise InputRefused({root: _TOO_DEEP}, detail=_TOO_DEEP)
+    for item in items:
+        if isinstance(item, dict | list):
+            _check_depth(item, root, depth + 1)
 
 
 def _path(root: str, parts: tuple[Any, ...]) -> str:

@@ -116,9 +116,14 @@ class Snapshot:
         return snapshot
 
 
+# Built once: a statement object executed again keeps its SQLAlchemy cache key.
+VERSION_QUERY = sa.select(org.c.metadata_version).where(org.c.id == 1)
+SHARED_VERSION_QUERY = VERSION_QUERY.with_for_update(read=True)
+
+
 def read_version(conn: Connection) -> int:
     """The current metadata version: one indexed read, done at the start of every request."""
-    return int(conn.execute(sa.select(org.c.metadata_version).where(org.c.id == 1)).scalar_one())
+    return int(conn.execute(VERSION_QUERY).scalar_one())
 
 
 def share_version(conn: Connection) -> int:
@@ -128,9 +133,7 @@ def share_version(conn: Connection) -> int:
     change set waits until they finish, so no write runs against a table the
     model it was compiled from no longer describes. SQLite serialises writers anyway.
     """
-    query = sa.select(org.c.metadata_version).where(org.c.id == 1)
-    if conn.dialect.name != "sqlite":
-        query = query.with_for_update(read=True)
+    query = VERSION_QUERY if conn.dialect.name == "sqlite" else SHARED_VERSION_QUERY
     return int(conn.execute(query).scalar_one())
 
 

@@ -124,6 +124,12 @@ class OrgModel:
     field_dependencies: Mapping[FieldKey, frozenset[FieldKey]] = dataclasses.field(
         default_factory=lambda: MappingProxyType({})
     )
+    # what is built from this version and something per reader (visibility clauses by
+    # principals, grants by permission sets), one dict per user of it, each bounded by it
+    # (init=False: a copy made with dataclasses.replace starts with its own)
+    runtime_cache: dict[Any, Any] = dataclasses.field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
     # What extensions (automation, reports...) compiled from the same snapshot, by name.
     extensions: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
 

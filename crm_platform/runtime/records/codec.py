@@ -7,6 +7,7 @@ types, lengths, formats, picklist values; unknown fields and read-only ones
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +16,9 @@ from marshmallow import Schema, ValidationError
 
 from crm_platform.core import ValidationFailed
 from crm_platform.core.crypto import FieldCipher
-from crm_platform.fieldtypes import SIMPLE, RecordId, field_type, is_polymorphic
+from crm_platform.fieldtypes import SIMPLE, FieldType, RecordId, field_type, is_polymorphic
 
-from ..model import ObjectModel
+from ..model import FieldModel, ObjectModel
 
 SYSTEM_FIELDS = (
     "id",
@@ -29,6 +30,7 @@ SYSTEM_FIELDS = (
     "version",
 )
 WRITABLE_SYSTEM_FIELDS = frozenset({"owner_id"})
+MAX_LOADERS = 256  # kept loaders per object (sets of fields bodies give)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,63 @@ def read_plan(obj: ObjectModel) -> dict[str, FieldReader]:
 
 
 @dataclass(frozen=True)
+class WritePlan:
+    """The fields each write step looks at, derived once per metadata version with the
+    codec: on a 500-field object, walking every field for each check of each write cost
+    more than the insert (a step loops over its few fields, in the object's order)."""
+
+    required: tuple[str, ...]  # required fields and master-detail links
+    checked: tuple[str, ...]  # required, or of a type that may refuse a value now
+    restricted: Mapping[str, FieldType]  # types with a ``write_problem`` of their own
+    defaults: tuple[FieldModel, ...]  # writable fields with a default of any kind
+    dependent: tuple[FieldModel, ...]  # dependent picklists (with a controlling field)
+    unique: tuple[str, ...]  # values unique among live records
+    auto_numbers: tuple[FieldModel, ...]
+    relations: frozenset[str]  # lookups and master-detail links
+
+
+def write_plan(obj: ObjectModel, writable: frozenset[str]) -> WritePlan:
+    """The :class:`WritePlan` of ``obj`` (``writable``: the fields the API may write)."""
+    required, checked, defaults, dependent, unique, numbers = [], [], [], [], [], []
+    restricted: dict[str, FieldType] = {}
+    relations = set()
+    for name, fld in obj.fields.items():
+        ftype, definition = field_type(fld.type), fld.definition
+        is_required = bool(definition.get("required")) or fld.type == "master_detail"
+        if is_required:
+            required.append(name)
+        if type(ftype).write_problem is not FieldType.write_problem:
+            restricted[name] = ftype
+        if is_required or name in restricted:
+            checked.append(name)
+        if name in writable and (
+            "default" in definition
+            or "default_expression" in definition
+            or ftype.implied_default(definition) is not None
+            or fld.type == "boolean"
+        ):
+            defaults.append(fld)
+        if definition.get("controlling_field") is not None:
+            dependent.append(fld)
+        if definition.get("unique") or ftype.always_unique:
+            unique.append(name)
+        if fld.type == "auto_number":
+            numbers.append(fld)
+        if ftype.relation:
+            relations.add(name)
+    return WritePlan(
+        required=tuple(required),
+        checked=tuple(checked),
+        restricted=restricted,
+        defaults=tuple(defaults),
+        dependent=tuple(dependent),
+        unique=tuple(unique),
+        auto_numbers=tuple(numbers),
+        relations=frozenset(relations),
+    )
+
+
+@dataclass(frozen=True)
 class RecordCodec:
     """Loads JSON input into field values and turns stored rows into JSON-ready records.
 
@@ -71,6 +130,21 @@ class RecordCodec:
     writable: frozenset[str]
     readers: Mapping[str, FieldReader]
     encrypted: bool  # some field is encrypted_text: reads and writes need the cipher
+    plan: WritePlan
+    # schemas of the fields a body gives (``only``), by the set of them: the whole
+    # schema walks every field of the object on each load (500 on a wide object)
+    _loaders: dict[frozenset[str], Schema] = dataclasses.field(default_factory=dict, repr=False)
+
+    def deserialise(self, accepted: Mapping[str, Any]) -> dict[str, Any]:
+        """Typed values of writable fields (marshmallow's errors raised as they are)."""
+        names = frozenset(accepted)
+        loader = self._loaders.get(names)
+        if loader is None:
+            if len(self._loaders) > MAX_LOADERS:
+                self._loaders.clear()
+            declared = tuple(n for n in self.schema.fields if n in names)  # the object's order
+            loader = self._loaders[names] = type(self.schema)(only=declared)
+        return loader.load(accepted, partial=True)
 
     def load(self, data: Any, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
         """Field values from a JSON body; every problem at once, each under its field.
@@ -92,7 +166,7 @@ class RecordCodec:
             else:
                 errors[key] = [f"unknown field of {self.obj.api_name}"]
         try:
-            values = self.schema.load(accepted, partial=True)
+            values = self.deserialise(accepted)
         except ValidationError as exc:
             _flatten(exc.messages, "", errors)
             values = {}
@@ -135,6 +209,7 @@ def compile_codec(obj: ObjectModel) -> RecordCodec:
         writable=frozenset(writable),
         readers=readers,
         encrypted=any(r.encrypted for r in readers.values()),
+        plan=write_plan(obj, frozenset(writable)),
     )
 
 

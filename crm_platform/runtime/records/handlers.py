@@ -107,11 +107,15 @@ def keep_search_index(ctx: EventContext) -> None:
     if ctx.event is E.AFTER_DELETE:
         search.unindex_records(ctx.connection, obj, [c.record_id for c in ctx.changes])
         return
+    fields, searched = ctx.compiled(
+        ("search_fields", obj.api_name), lambda: search.indexed_fields(obj)
+    )
     if ctx.event is E.AFTER_CREATE:
-        search.index_new_records(ctx.connection, obj, [(c.record_id, c.after) for c in ctx.changes])
+        new = [(c.record_id, c.after) for c in ctx.changes]
+        search.index_new_records(ctx.connection, obj, new, fields)
         return
     if ctx.event is E.AFTER_UPDATE:
-        ids = [c.record_id for c in ctx.changes if search.affects_index(obj, c.changed)]
+        ids = [c.record_id for c in ctx.changes if search.affects_index(obj, c.changed, searched)]
     else:
         ids = [c.record_id for c in ctx.changes]
     if ids:

@@ -18,7 +18,7 @@ record exists.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +96,7 @@ class PageNames:
     """The ``_names`` of one read: the columns it adds to the read's SELECT (build it
     before taking the builder's FROM clause: a formula name joins), then each row's names."""
 
-    def __init__(self, ctx: RecordContext, builder: SelectBuilder, paths: list[Path]) -> None:
+    def __init__(self, ctx: RecordContext, builder: SelectBuilder, paths: Sequence[Path]) -> None:
         obj = builder.obj
         model = ctx.model
         plan = ctx.service.compiled(model, ("names", obj.api_name), lambda: _plan(model, obj))
@@ -105,12 +105,17 @@ class PageNames:
         # member -> target (None: the one target) -> row label, or None when unreadable
         self.labels: dict[str, dict[str | None, str | None]] = {}
         self.columns: list[ColumnElement[Any]] = []
+        # whether every column is one the version keeps (a user's name, or a record's for
+        # a reader who sees every target): a statement holding them may then be kept too
+        self.kept = True
         for name in plan:
             if name.member in obj.fields and name.member not in shown:
                 continue
             column = _column(ctx, builder, name)
             if column is not None:
                 self.columns.append(column)
+                kept = column is name.user_name or column is name.unrestricted
+                self.kept = self.kept and kept
             per_target = self.labels.setdefault(name.member, {})
             per_target[name.target] = name.label if column is not None else None
 

@@ -76,13 +76,20 @@ class ExpressionCache:
     entries: dict[tuple[Any, ...], CheckedExpression] = field(default_factory=dict)
     compiled_sql: dict[tuple[Any, ...], ColumnElement[Any]] = field(default_factory=dict)
     selects: dict[tuple[Any, ...], sa.Select[Any]] = field(default_factory=dict)
+    shapes: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # see shapes.py
 
     def _at_version(self, model: OrgModel) -> None:
         if model.version != self.version:
             self.entries = {}
             self.compiled_sql = {}
             self.selects = {}
+            self.shapes = {}
             self.version = model.version
+
+    def shapes_for(self, model: OrgModel) -> dict[tuple[Any, ...], Any]:
+        """The record shapes kept for this version (``shapes.py`` fills it)."""
+        self._at_version(model)
+        return self.shapes
 
     def stored_select(self, model: OrgModel, obj: ObjectModel, names: tuple[str, ...]):
         """``SELECT`` of the system columns and the columns of the stored fields ``names``,
@@ -121,7 +128,7 @@ class ExpressionCache:
         version when the SQL depends on the model alone: stored fields of that table only
         (no joins, no formulas) and no TODAY() or NOW(). ``key`` names the expression
         (``checked()`` has already reset the cache for the model's version)."""
-        if not _model_only(builder.obj, checked):
+        if not model_only(builder.obj, checked):
             return compile_sql(
                 checked, columns, builder.context, builder.dialect, builder.hierarchy_rows
             )
@@ -140,7 +147,7 @@ TIME_FUNCTIONS = frozenset({"TODAY", "NOW"})
 USER_DEPENDENT_FUNCTIONS = frozenset({"IS_UNDER"})
 
 
-def _model_only(obj: ObjectModel, checked: CheckedExpression) -> bool:
+def model_only(obj: ObjectModel, checked: CheckedExpression) -> bool:
     """Whether an expression's SQL depends on nothing but the object's compiled table."""
     if checked.functions & (TIME_FUNCTIONS | USER_DEPENDENT_FUNCTIONS):
         return False
@@ -322,7 +329,7 @@ class SelectBuilder:
                 obj,
                 definition["expression"],
                 None,
-                _formula_scale(definition),
+                formula_scale(definition),
                 self.dialect,
             )
 
@@ -403,19 +410,12 @@ def rollup_of(model: OrgModel, object_name: str, field_name: str) -> Rollup | No
     )
 
 
-def _formula_scale(definition) -> int | None:
+def formula_scale(definition) -> int | None:
     """The decimal places of a formula's result (None unless it returns a number)."""
     return field_type("formula").expression_info(definition, sqlite=False).scale
 
 
 # --- choosing what to select ---------------------------------------------------------
-
-
-def default_paths(obj: ObjectModel, builder: SelectBuilder) -> list[tuple[str, ...]]:
-    """Every field of the object the user may read."""
-    if builder.access is None:
-        return [(name,) for name in obj.fields]
-    return [(name,) for name in builder.access.readable_fields(obj.api_name)]
 
 
 def parse_paths(raw: Sequence[str], obj: ObjectModel, builder: SelectBuilder) -> list[tuple]:
@@ -433,33 +433,6 @@ def parse_paths(raw: Sequence[str], obj: ObjectModel, builder: SelectBuilder) ->
             raise ValidationFailed({"fields": f"unknown field '{item.strip()}' of {obj.api_name}"})
         paths.append(path)
     return paths
-
-
-def select_record(builder: SelectBuilder, paths: list[tuple[str, ...]]) -> sa.Select[Any]:
-    """A SELECT of the system fields and the requested paths (add FROM and WHERE to it).
-
-    The object's own columns are selected as they are (a row is keyed by their
-    physical names); formulas come as ``f:<name>`` and dotted paths as ``p:<path>``.
-    """
-    obj = builder.obj
-    stored: list[str] = []
-    computed: list[ColumnElement[Any]] = []
-    for path in paths:
-        if len(path) == 1:
-            fld = obj.fields.get(path[0])
-            if fld is None:
-                continue  # a system field, always there
-            if fld.type == "formula":
-                computed.append(builder.formula(obj, fld.api_name, ()).label(f"f:{path[0]}"))
-            elif (viewer := builder.viewer_rollup(obj, fld)) is not None:
-                # counted for this reader, under the column's name: read like the column
-                computed.append(viewer.label(fld.columns[SIMPLE].name))
-            else:
-                stored.append(fld.api_name)
-        else:
-            computed.append(builder.column(path).label("p:" + ".".join(path)))
-    query = builder.expressions.stored_select(builder.model, obj, tuple(stored))
-    return query.add_columns(*computed) if computed else query
 
 
 # --- keyset pagination ---------------------------------------------------------------

@@ -28,13 +28,12 @@ from .query import (
     SelectBuilder,
     after_cursor,
     decode_cursor,
-    default_paths,
     encode_cursor,
     order_clauses,
     parse_paths,
-    select_record,
     sort_keys,
 )
+from .shapes import RecordShape, default_shape, reusable, select_record, shape_of
 
 CHUNK = 500  # ids per IN list
 SYSTEM_OUTPUT = ("created_at", "created_by", "updated_at", "updated_by", "version")
@@ -60,23 +59,87 @@ def get(
     obj = ctx.object(object_name)
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
-    paths = parse_paths(fields, obj, builder) if fields else default_paths(obj, builder)
-    query = select_record(builder, paths)
-    named = PageNames(ctx, builder, paths) if names else None
-    if named is not None:
-        query = query.add_columns(*named.columns)
-    query = query.select_from(builder.from_clause).where(
-        obj.table.c.id == record_id, *([] if just_written else ctx.visible(obj))
-    )
-    if not include_deleted:
-        query = query.where(obj.table.c.deleted_at.is_(None))
-    row = ctx.conn.execute(query).mappings().first()
+    if fields:
+        shape = shape_of(builder, parse_paths(fields, obj, builder))
+    else:
+        shape = default_shape(builder)
+    named = PageNames(ctx, builder, shape.paths) if names else None
+    visible = [] if just_written else ctx.visible(obj)
+    query = _by_id(builder, shape, visible, include_deleted, named)
+    row = ctx.conn.execute(query, {RECORD_ID: record_id}).mappings().first()
     if row is None:
         raise NotFound(f"no {object_name} record '{record_id}'")
-    record = shape_record(ctx, obj, row, paths)
+    record = shape_record(ctx, obj, row, shape)
     if named is not None:
         named.attach(record, row)
     return record
+
+
+RECORD_ID, RECORD_IDS = "crm_record_id", "crm_record_ids"
+# statements kept per shape: per set of columns new records wrote, per reader's clause
+MAX_STATEMENTS = 256
+
+
+def _names_guard(named: PageNames | None) -> tuple[Any, ...] | None:
+    """What a kept statement's name columns are (the same objects each time), or None
+    when they differ per read (a target's visibility, a formula name): not to be kept."""
+    if named is None:
+        return ()
+    return tuple(named.columns) if named.kept else None
+
+
+def _kept(shape: RecordShape, key: tuple[Any, ...], guard: tuple[Any, ...]) -> Any:
+    """The statement kept under ``key`` when it was built on the same objects (``guard``:
+    a visibility clause, name columns), else None."""
+    found = shape.statements.get(key)
+    if found is None or len(found[0]) != len(guard):
+        return None
+    if any(a is not b for a, b in zip(found[0], guard, strict=True)):
+        return None
+    return found[1]
+
+
+def _keep(shape: RecordShape, key: tuple[Any, ...], guard: tuple[Any, ...], kept: Any) -> None:
+    if len(shape.statements) > MAX_STATEMENTS:
+        shape.statements.clear()
+    shape.statements[key] = (guard, kept)
+
+
+def _guard_key(guard: tuple[Any, ...]) -> tuple[int, ...]:
+    return tuple(id(item) for item in guard)
+
+
+def _by_id(
+    builder: SelectBuilder,
+    shape: RecordShape,
+    visible: list[Any],
+    include_deleted: bool,
+    named: PageNames | None,
+) -> sa.Select[Any]:
+    """The SELECT of one record by the ``RECORD_ID`` parameter, with the name columns of
+    ``named``. When it depends on the model alone, or on it and a visibility clause and
+    name columns the version keeps for this reader (``access_clause``, ``PageNames``),
+    the same statement object is kept with the shape and reused: SQLAlchemy then neither
+    recomputes its cache key nor re-maps its result columns, which on a 500-column
+    SELECT cost more than the read."""
+    obj = builder.obj
+    names = _names_guard(named)
+    keep = reusable(builder, shape) and len(visible) <= 1 and names is not None
+    guard = (visible[0] if visible else None, *(names or ()))
+    key = ("by_id", include_deleted, _guard_key(guard))
+    if keep and (found := _kept(shape, key, guard)) is not None:
+        return found
+    query = select_record(builder, shape)
+    if named is not None:
+        query = query.add_columns(*named.columns)
+    query = query.select_from(builder.from_clause).where(
+        obj.table.c.id == sa.bindparam(RECORD_ID), *visible
+    )
+    if not include_deleted:
+        query = query.where(obj.table.c.deleted_at.is_(None))
+    if keep:
+        _keep(shape, key, guard, query)
+    return query
 
 
 def get_many(
@@ -86,24 +149,104 @@ def get_many(
     when one is missing (``just_written`` as for :func:`get`)."""
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
-    paths = default_paths(obj, builder)
-    named = PageNames(ctx, builder, paths)
-    select = select_record(builder, paths).add_columns(*named.columns)
+    shape = default_shape(builder)
+    named = PageNames(ctx, builder, shape.paths)
+    visible = [] if just_written else ctx.visible(obj)
+    guard = _names_guard(named)
+    if visible or not reusable(builder, shape):
+        guard = None  # the statement differs per reader: not kept
+    key = ("by_ids", _guard_key(guard or ()))
+    query = None if guard is None else _kept(shape, key, guard)
+    if query is None:
+        query = (
+            select_record(builder, shape)
+            .add_columns(*named.columns)
+            .select_from(builder.from_clause)
+            .where(
+                obj.table.c.id.in_(sa.bindparam(RECORD_IDS, expanding=True)),
+                obj.table.c.deleted_at.is_(None),
+                *visible,
+            )
+        )
+        if guard is not None:
+            _keep(shape, key, guard, query)
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(record_ids), CHUNK):
         chunk = record_ids[start : start + CHUNK]
-        query = select.select_from(builder.from_clause).where(
-            obj.table.c.id.in_(chunk),
-            obj.table.c.deleted_at.is_(None),
-            *([] if just_written else ctx.visible(obj)),
-        )
-        for row in ctx.conn.execute(query).mappings():
-            found[row["id"]] = record = shape_record(ctx, obj, row, paths)
+        for row in ctx.conn.execute(query, {RECORD_IDS: chunk}).mappings():
+            found[row["id"]] = record = shape_record(ctx, obj, row, shape)
             named.attach(record, row)
     missing = [rid for rid in record_ids if rid not in found]
     if missing:
         raise NotFound(f"no {obj.api_name} record '{missing[0]}'")
     return [found[rid] for rid in record_ids]
+
+
+def read_new(
+    ctx: RecordContext, obj: ObjectModel, record_ids: list[str], written: frozenset[str]
+) -> list[dict[str, Any]]:
+    """The records this user just created, as :func:`get_many` shows them, reading only
+    the columns the INSERT wrote (``written``, physical names) and those the platform
+    fills (roll-ups, auto-numbers, formulas): every other column of a new record is
+    empty. A record an after-create handler changed since (its version moved) is read
+    whole, as is any shape that differs per reader."""
+    ctx.require(obj, "read")
+    builder = ctx.builder(obj)
+    shape = default_shape(builder)
+    if not reusable(builder, shape):
+        return get_many(ctx, obj, record_ids, just_written=True)
+    named = PageNames(ctx, builder, shape.paths)
+    guard = _names_guard(named)
+    if guard is None:  # names as this reader alone may see them: a statement for this read
+        query, padding = _new_select(builder, shape, written, named.columns)
+    else:
+        key = ("new", written, _guard_key(guard))
+        found = _kept(shape, key, guard)
+        if found is None:
+            found = _new_select(builder, shape, written, named.columns)
+            _keep(shape, key, guard, found)
+        query, padding = found
+    rows: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(record_ids), CHUNK):
+        chunk = record_ids[start : start + CHUNK]
+        for row in ctx.conn.execute(query, {RECORD_IDS: chunk}).mappings():
+            rows[row["id"]] = {**padding, **row}
+    if len(rows) != len(record_ids) or any(row["version"] != 1 for row in rows.values()):
+        return get_many(ctx, obj, record_ids, just_written=True)
+    records = [shape_record(ctx, obj, rows[rid], shape) for rid in record_ids]
+    for record, rid in zip(records, record_ids, strict=True):
+        named.attach(record, rows[rid])
+    return records
+
+
+def _new_select(
+    builder: SelectBuilder, shape: RecordShape, written: frozenset[str], names: list[Any]
+) -> tuple[sa.Select[Any], dict[str, None]]:
+    """The SELECT of new records' written and platform-filled columns with the name
+    columns ``names``, and the empty values of the other columns of the shape (to
+    complete each row)."""
+    obj = builder.obj
+    chosen: list[str] = []
+    padding: dict[str, None] = {}
+    for name in shape.shown:
+        fld = obj.fields[name]
+        columns = [c.name for c in fld.columns.values()]
+        if field_type(fld.type).read_only or any(c in written for c in columns):
+            chosen.append(name)
+        else:
+            padding.update(dict.fromkeys(columns))
+    paths = [(name,) for name in chosen] + [(name,) for name in shape.formulas]
+    narrow = shape_of(builder, paths)
+    query = (
+        select_record(builder, narrow)
+        .add_columns(*names)
+        .select_from(builder.from_clause)
+        .where(
+            obj.table.c.id.in_(sa.bindparam(RECORD_IDS, expanding=True)),
+            obj.table.c.deleted_at.is_(None),
+        )
+    )
+    return query, padding
 
 
 def require_visible(
@@ -119,9 +262,10 @@ def list_records(
     """A page of records: filtered, sorted (NULLs last, id last) and keyset-paged in SQL."""
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
-    paths = (
-        parse_paths(request.fields, obj, builder) if request.fields else default_paths(obj, builder)
-    )
+    if request.fields:
+        shape = shape_of(builder, parse_paths(request.fields, obj, builder))
+    else:
+        shape = default_shape(builder)
     keys = sort_keys(builder, request.order_by)
     conditions = [
         obj.table.c.deleted_at.is_not(None)
@@ -140,9 +284,9 @@ def list_records(
     if request.cursor:
         page_conditions.append(after_cursor(keys, decode_cursor(request.cursor, keys)))
     key_columns = [k.expr.label(f"k:{i}") for i, k in enumerate(keys)]
-    named = PageNames(ctx, builder, paths)
+    named = PageNames(ctx, builder, shape.paths)
     query = (
-        select_record(builder, paths)
+        select_record(builder, shape)
         .add_columns(*key_columns, *named.columns)
         .select_from(builder.from_clause)
         .where(*page_conditions)
@@ -156,7 +300,7 @@ def list_records(
     if more and rows:
         last = rows[-1]
         next_cursor = encode_cursor([last[f"k:{i}"] for i in range(len(keys))])
-    page = Page([shape_record(ctx, obj, r, paths) for r in rows], next_cursor)
+    page = Page([shape_record(ctx, obj, r, shape) for r in rows], next_cursor)
     for record, row in zip(page.records, rows, strict=True):
         named.attach(record, row)
     if request.count:
@@ -219,24 +363,19 @@ def find_relation(ctx: RecordContext, obj: ObjectModel, relation: str) -> Relati
 
 
 def shape_record(
-    ctx: RecordContext, obj: ObjectModel, row: Mapping[str, Any], paths
+    ctx: RecordContext, obj: ObjectModel, row: Mapping[str, Any], shape: RecordShape
 ) -> dict[str, Any]:
     """A selected row as the API shows it: typed values, masks, formulas, dotted paths."""
-    record: dict[str, Any] = {name: row[name] for name in ("id", "owner_id")}
+    record: dict[str, Any] = {"id": row["id"], "owner_id": row["owner_id"]}
     codec = ctx.codec(obj)
     readers = codec.readers
-    base_names: list[str] = []
-    computed: list[tuple[str, str]] = []  # (output name, row label)
-    for path in paths:
-        if len(path) > 1:
-            dotted = ".".join(path)
-            computed.append((dotted, f"p:{dotted}"))
-        elif path[0] in readers:
-            base_names.append(path[0])
-        elif path[0] in obj.fields:  # a formula
-            computed.append((path[0], f"f:{path[0]}"))
+    base_names = shape.shown
     cipher = ctx.cipher_for(obj)
-    record.update(from_columns(obj, row, cipher, base_names, readers))
+    for name, column in shape.plain:
+        if column is not None:
+            record[name] = row[column]
+        else:
+            record.update(from_columns(obj, row, cipher, (name,), readers))
     if codec.encrypted:
         for name in base_names:
             if (
@@ -245,15 +384,13 @@ def shape_record(
                 and not ctx.access.reads_plaintext(obj.api_name, name)
             ):
                 record[name] = mask(record[name], obj.fields[name].definition.get("mask", "all"))
-    for name, label in computed:
+    for name, label in shape.computed:
         record[name] = row[label]
     for name in SYSTEM_OUTPUT:
         record[name] = row[name]
     if row.get("deleted_at") is not None:
         record["deleted_at"] = row["deleted_at"]
-    ordered = {"id": record.pop("id")}
-    ordered.update(record)
-    return ordered
+    return record
 
 
 def search(

@@ -8,7 +8,7 @@ indexes for partial names. Never a ``LIKE '%q%'`` scan of the object tables.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from crm_platform.core import ValidationFailed
 from crm_platform.fieldtypes import field_type
 
-from ..model import ObjectModel, OrgModel
+from ..model import FieldModel, ObjectModel, OrgModel
 
 search_table = sa.table(
     "sys_search",
@@ -29,6 +29,7 @@ search_table = sa.table(
     sa.column("tsv"),  # PostgreSQL only: generated from body
     sa.column("id"),  # SQLite only: the rowid its FTS5 index refers to
 )
+SEARCH_INSERT = search_table.insert()  # built once: executed again, it keeps its cache key
 fts_table = sa.table("sys_search_fts", sa.column("rowid"), sa.column("rank"))  # SQLite
 
 MAX_QUERY = 200
@@ -42,18 +43,27 @@ def searchable(obj: ObjectModel) -> bool:
 def _text_fields(obj: ObjectModel):
     """The fields whose text is indexed; never an encrypted one (its plaintext would sit
     in the index, readable by anyone with the database)."""
-    return [
+    return tuple(
         f
         for f in obj.fields.values()
         if field_type(f.type).searched
         and not field_type(f.type).encrypted
         and f.definition.get("searchable", True) is not False
-    ]
+    )
 
 
-def affects_index(obj: ObjectModel, changed) -> bool:
-    """Whether changing these fields changes the record's search entries."""
-    searched = {f.api_name for f in _text_fields(obj)} | {obj.name_field}
+def indexed_fields(obj: ObjectModel) -> tuple[tuple[FieldModel, ...], frozenset[str]]:
+    """The fields whose text is indexed, and their names with the name field's (what a
+    change must touch to change the entries); callers keep it per metadata version."""
+    fields = _text_fields(obj)
+    return fields, frozenset(f.api_name for f in fields) | {obj.name_field}
+
+
+def affects_index(obj: ObjectModel, changed, searched: frozenset[str] | None = None) -> bool:
+    """Whether changing these fields changes the record's search entries (``searched``:
+    the names of :func:`indexed_fields`, when the caller holds them)."""
+    if searched is None:
+        searched = indexed_fields(obj)[1]
     return any(name in searched for name in changed)
 
 
@@ -88,17 +98,21 @@ def index_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> Non
                     }
                 )
     if entries:
-        conn.execute(search_table.insert(), entries)
+        conn.execute(SEARCH_INSERT, entries)
 
 
 def index_new_records(
-    conn: Connection, obj: ObjectModel, records: Iterable[tuple[str, Mapping[str, Any]]]
+    conn: Connection,
+    obj: ObjectModel,
+    records: Iterable[tuple[str, Mapping[str, Any]]],
+    fields: Sequence[FieldModel] | None = None,
 ) -> None:
     """Write the search entries of records just created, from their values: nothing to
-    delete and nothing to read back. ``records`` are (id, field values) pairs."""
+    delete and nothing to read back. ``records`` are (id, field values) pairs;
+    ``fields``: those of :func:`indexed_fields`, when the caller holds them."""
     if not searchable(obj):
         return
-    fields = _text_fields(obj)
+    fields = _text_fields(obj) if fields is None else fields
     name_field = obj.fields.get(obj.name_field)
     entries = []
     for record_id, values in records:
@@ -116,7 +130,7 @@ def index_new_records(
                     }
                 )
     if entries:
-        conn.execute(search_table.insert(), entries)
+        conn.execute(SEARCH_INSERT, entries)
 
 
 def _text(field, value: Any) -> str:

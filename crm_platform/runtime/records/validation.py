@@ -15,6 +15,7 @@ from crm_platform.fieldtypes import USER, FieldType, field_type
 from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel
+from .codec import WritePlan
 from .context import RecordContext
 
 CHUNK = 500  # values per IN list
@@ -23,12 +24,13 @@ CHUNK = 500  # values per IN list
 def apply_defaults(ctx: RecordContext, obj: ObjectModel, values: dict[str, Any]) -> None:
     """Fill the writable fields the input left out with their defaults."""
     codec = ctx.codec(obj)
-    for name, fld in obj.fields.items():
-        if name in values or name not in codec.writable:
+    for fld in codec.plan.defaults:
+        name = fld.api_name
+        if name in values:
             continue
         definition = fld.definition
         if "default" in definition:
-            values[name] = codec.schema.load({name: definition["default"]}, partial=True)[name]
+            values[name] = codec.deserialise({name: definition["default"]})[name]
         elif "default_expression" in definition:
             values[name] = ctx.evaluate(obj, definition["default_expression"], values, None, name)
         elif (implied := field_type(fld.type).implied_default(definition)) is not None:
@@ -52,8 +54,9 @@ def validate(
     ``changed`` is None on create (everything is checked), else the fields that move.
     """
     checking = values if changed is None else changed
-    errors = field_problems(obj, values, checking, creating=changed is None, before=before)
-    errors.update(dependent_picklist_problems(obj, values, checking, _readable(ctx, obj)))
+    plan = ctx.codec(obj).plan
+    errors = field_problems(obj, plan, values, checking, creating=changed is None, before=before)
+    errors.update(dependent_picklist_problems(plan, values, checking, _readable(ctx, obj)))
     if errors:
         raise ValidationFailed(errors)
     check_lookups(ctx, obj, [checking])
@@ -74,9 +77,10 @@ def validate_new(
     """Validate new records together, in :func:`validate`'s order of checks: the checks in
     Python per record, the checks in the database one query per field or target for the
     whole batch. The first failure is raised."""
+    plan = ctx.codec(obj).plan
     for values, _owner in records:
-        errors = field_problems(obj, values, values, creating=True)
-        errors.update(dependent_picklist_problems(obj, values, values, _readable(ctx, obj)))
+        errors = field_problems(obj, plan, values, values, creating=True)
+        errors.update(dependent_picklist_problems(plan, values, values, _readable(ctx, obj)))
         if errors:
             raise ValidationFailed(errors)
     check_lookups(ctx, obj, [values for values, _owner in records])
@@ -89,6 +93,7 @@ def validate_new(
 
 def field_problems(
     obj: ObjectModel,
+    plan: WritePlan,
     values: Mapping[str, Any],
     checking: Mapping[str, Any],
     *,
@@ -96,18 +101,19 @@ def field_problems(
     before: Mapping[str, Any] | None = None,
 ) -> dict[str, list[str]]:
     """Required fields left blank and values the type refuses now (picklist values no
-    longer active); what ``before`` (the stored record) already holds may stay."""
+    longer active); what ``before`` (the stored record) already holds may stay. Only the
+    plan's ``checked`` fields can have either problem."""
     errors: dict[str, list[str]] = {}
-    for name, fld in obj.fields.items():
-        definition = fld.definition
+    required = plan.required
+    for name in plan.checked:
         value = values.get(name)
-        required = definition.get("required") or fld.type == "master_detail"
-        if required and (name in checking or creating) and blank(value):
+        if name in required and (name in checking or creating) and blank(value):
             errors.setdefault(name, []).append("required")
-        if name not in checking or value is None:
+        ftype = plan.restricted.get(name)
+        if ftype is None or name not in checking or value is None:
             continue
         stored = before.get(name) if before is not None else None
-        if problem := field_type(fld.type).write_problem(definition, value, stored):
+        if problem := ftype.write_problem(obj.fields[name].definition, value, stored):
             errors.setdefault(name, []).append(problem)
     return errors
 
@@ -117,7 +123,7 @@ def _readable(ctx: RecordContext, obj: ObjectModel) -> Callable[[str], bool]:
 
 
 def dependent_picklist_problems(
-    obj: ObjectModel, values, checking, readable: Callable[[str], bool] = lambda _name: True
+    plan: WritePlan, values, checking, readable: Callable[[str], bool] = lambda _name: True
 ) -> dict[str, list[str]]:
     """A dependent picklist's value must be valid for its controlling field's value.
 
@@ -125,9 +131,10 @@ def dependent_picklist_problems(
     nor its value (``readable`` says which fields the writer may read).
     """
     problems: dict[str, list[str]] = {}
-    for name, fld in obj.fields.items():
-        controlling = fld.definition.get("controlling_field")
-        if controlling is None or values.get(name) is None:
+    for fld in plan.dependent:
+        name = fld.api_name
+        controlling = fld.definition["controlling_field"]
+        if values.get(name) is None:
             continue
         if name not in checking and controlling not in checking:
             continue
@@ -219,7 +226,8 @@ def check_lookups(
     written are checked, so a user deactivated since stays on the records that name them.
     """
     wanted: dict[str, set[str]] = {}
-    links = [_links(obj, values) for values in records]
+    relations = ctx.codec(obj).plan.relations
+    links = [_links(obj, relations, values) for values in records]
     for found_links in links:
         for _name, target_name, target_id in found_links:
             wanted.setdefault(target_name, set()).add(target_id)
@@ -252,13 +260,15 @@ def _user_states(ctx: RecordContext, ids: set[str]) -> dict[str, bool]:
     return found
 
 
-def _links(obj: ObjectModel, values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+def _links(
+    obj: ObjectModel, relations: frozenset[str], values: Mapping[str, Any]
+) -> list[tuple[str, str, str]]:
     """(field, target object, target id) of each lookup set in ``values``."""
     out = []
     for name, value in values.items():
-        fld = obj.fields.get(name)
-        if fld is None or value is None or not field_type(fld.type).relation:
+        if value is None or name not in relations:
             continue
+        fld = obj.fields[name]
         if isinstance(value, dict):
             out.append((name, value["object"], value["id"]))
         else:
@@ -282,15 +292,6 @@ def _visible_ids(ctx: RecordContext, target_name: str, ids: set[str]) -> set[str
     return found
 
 
-def unique_fields(obj: ObjectModel) -> list[str]:
-    """The fields whose values must be unique among live records."""
-    return [
-        n
-        for n, f in obj.fields.items()
-        if f.definition.get("unique") or field_type(f.type).always_unique
-    ]
-
-
 def check_unique(
     ctx: RecordContext,
     obj: ObjectModel,
@@ -301,7 +302,7 @@ def check_unique(
 
     ``record_id``: the record being updated, which may keep its own value.
     """
-    for name in unique_fields(obj):
+    for name in ctx.codec(obj).plan.unique:
         values = [v[name] for v in records if v.get(name) is not None]
         if not values:
             continue

@@ -19,8 +19,8 @@ from . import counters
 from .codec import to_columns
 from .context import RecordContext
 from .events import RecordChange, RecordEvent
-from .reads import get, get_many
-from .validation import apply_defaults, unique_fields, validate, validate_new
+from .reads import get, read_new
+from .validation import apply_defaults, validate, validate_new
 
 
 def create(
@@ -64,13 +64,13 @@ def create_many(
     validate_new(ctx, obj, [(pending[rid], owners[rid]) for rid in ids])
     rows = [_new_row(ctx, obj, rid, pending[rid], owners[rid]) for rid in ids]
     take_auto_numbers(ctx, obj, rows, [pending[rid] for rid in ids])
-    insert_rows(ctx, obj, rows)
+    written = insert_rows(ctx, obj, rows)
     changes = []
     for rid in ids:
         after = {**pending[rid], "owner_id": owners[rid]}
         changes.append(RecordChange(obj, rid, None, after, tuple(after)))
     ctx.fire(RecordEvent.AFTER_CREATE, obj, changes)
-    return get_many(ctx, obj, ids, just_written=True)
+    return read_new(ctx, obj, ids, written)
 
 
 def _new_row(
@@ -89,8 +89,9 @@ def _new_row(
     return row
 
 
-def insert_rows(ctx: RecordContext, obj: ObjectModel, rows: list[dict[str, Any]]) -> None:
+def insert_rows(ctx: RecordContext, obj: ObjectModel, rows: list[dict[str, Any]]) -> frozenset[str]:
     """One INSERT for the batch (rows completed to the same columns); 409 on a unique clash.
+    Returns the columns it wrote.
 
     No savepoint: a refused insert ends the request's transaction anyway, and a composite
     batch that goes on after a failure runs each operation in a savepoint of its own.
@@ -98,10 +99,14 @@ def insert_rows(ctx: RecordContext, obj: ObjectModel, rows: list[dict[str, Any]]
     names = list(dict.fromkeys(name for row in rows for name in row))
     rows = [{name: row.get(name) for name in names} for row in rows]
     try:
-        ctx.conn.execute(obj.table.insert(), rows)
+        # one INSERT object per version: executed again, it keeps its cache key
+        statement = ctx.compiled(("insert", obj.api_name), obj.table.insert)
+        ctx.conn.execute(statement, rows)
     except IntegrityError as exc:
-        given = [n for n in unique_fields(obj) if obj.fields[n].columns[SIMPLE].name in names]
-        raise _unique_conflict(obj, given) from exc
+        unique = ctx.codec(obj).plan.unique
+        given = [n for n in unique if obj.fields[n].columns[SIMPLE].name in names]
+        raise _unique_conflict(ctx, obj, given) from exc
+    return frozenset(names)
 
 
 def update(
@@ -199,10 +204,8 @@ def take_auto_numbers(
 ) -> None:
     """Gap-free numbers from the counter rows, taken as late as possible (at the insert),
     one counter update per field for the batch; the numbers join the records' values."""
-    for name, fld in obj.fields.items():
-        if fld.type != "auto_number":
-            continue
-        definition = fld.definition
+    for fld in ctx.codec(obj).plan.auto_numbers:
+        name, definition = fld.api_name, fld.definition
         numbers = counters.next_values(
             ctx.conn,
             counters.counter_name(obj.api_name, name),
@@ -219,11 +222,11 @@ def execute_write(ctx: RecordContext, obj: ObjectModel, statement, values: Mappi
     try:
         return ctx.conn.execute(statement)
     except IntegrityError as exc:
-        raise _unique_conflict(obj, values) from exc
+        raise _unique_conflict(ctx, obj, values) from exc
 
 
-def _unique_conflict(obj: ObjectModel, names) -> Conflict:
-    unique = [n for n in unique_fields(obj) if n in names]
+def _unique_conflict(ctx: RecordContext, obj: ObjectModel, names) -> Conflict:
+    unique = [n for n in ctx.codec(obj).plan.unique if n in names]
     return Conflict(
         f"another {obj.api_name} record already has this value",
         extra={"errors": {n: ["already used by another record"] for n in unique}},

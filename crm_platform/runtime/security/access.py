@@ -227,19 +227,41 @@ def access_for(
         principals.update(f"sub:{security.roles[a].id}" for a in security.ancestors(role))
     owner_ids = {user.id}
     owner_ids.update(security.queues[q].id for q in principal.queues if q in security.queues)
+    objects, field_grants, derived_grants = _grants(set_names, sets, model, security)
     return UserAccess(
         user=user,
         role=role if role in security.roles else None,
         system=system,
-        objects=_object_grants(sets),
-        field_grants=_field_grants(sets, model),
-        derived_grants=_derived_grants(sets),
+        objects=objects,
+        field_grants=field_grants,
+        derived_grants=derived_grants,
         principals=frozenset(principals),
         owner_ids=frozenset(owner_ids),
         subordinate_roles=security.subordinates(role),
         security=security,
         model=model,
     )
+
+
+MAX_CACHED_GRANTS = 1_000  # combinations of permission sets kept per metadata version
+
+
+def _grants(set_names: list[str], sets, model: OrgModel, security: SecurityModel) -> tuple:
+    """The object, field and derived grants of a combination of permission sets: a pure
+    function of the sets and the version (the field grants walk every field of every
+    object the sets grant), so kept per version in the model's runtime cache. Callers
+    only read them."""
+    if security is not model.security:  # sets from elsewhere than this version
+        return _object_grants(sets), _field_grants(sets, model), _derived_grants(sets)
+    key = tuple(set_names)
+    cache = model.runtime_cache.setdefault("grants", {})
+    found = cache.get(key)
+    if found is None:
+        if len(cache) > MAX_CACHED_GRANTS:
+            cache.clear()
+        found = _object_grants(sets), _field_grants(sets, model), _derived_grants(sets)
+        cache[key] = found
+    return found
 
 
 def _object_grants(sets: list[Mapping[str, Any]]) -> dict[str, dict[str, bool]]:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ..model import ObjectModel
 
 MAX_PARENT_DEPTH = 5
+MAX_CACHED_CLAUSES = 2_000  # visibility clauses kept per metadata version
 
 
 def access_clause(
@@ -49,6 +50,29 @@ def access_clause(
         return None
     if mode in {"edit", "full"} and access.edits_all(obj.api_name):
         return None
+    if (
+        table is not obj.table
+        or obj.sharing == "controlled_by_parent"  # depends on the grants on its master
+        or access.security is not access.model.security
+    ):
+        return _access_clause(access, obj, table, mode, depth)
+    # On the object's own table the clause depends on the version (sharing settings and
+    # rules, the table) and on the reader's principals, owners and subordinate roles:
+    # built once per such reader and version, and the same object each time, so the
+    # statements around it keep their SQLAlchemy cache keys.
+    key = (obj.api_name, mode, access.principals, access.owner_ids, access.subordinate_roles)
+    cache = access.model.runtime_cache.setdefault("visibility", {})
+    found = cache.get(key)
+    if found is None:
+        if len(cache) > MAX_CACHED_CLAUSES:
+            cache.clear()
+        found = cache[key] = (_access_clause(access, obj, table, mode, depth),)
+    return found[0]
+
+
+def _access_clause(
+    access: UserAccess, obj: ObjectModel, table: Any, mode: str, depth: int
+) -> ColumnElement[bool] | None:
     sharing = obj.sharing
     if sharing == "controlled_by_parent":
         return _through_master(access, obj, table, mode, depth)
