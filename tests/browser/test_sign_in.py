@@ -104,6 +104,10 @@ def test_a_person_reads_the_orgs_api_in_api_docs(browser_page, server, load_meta
     assert "/records/project" in page.text_content("#operations-project-list_project")
     page.locator("#operations-tag-project").scroll_into_view_if_needed()
     page.screenshot(path=str(tmp_path / "api-docs.png"))
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.locator("#operations-tag-project").scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "api-docs-phone.png"))
+    page.set_viewport_size({"width": 1280, "height": 720})
 
     # "Try it out" goes with the session; an unsafe method carries the page's CSRF token
     # (without it the API would answer 403, not the 404 of an unknown record)
