@@ -9,8 +9,10 @@ from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import Connection
 
 from crm_platform.metadata import CandidateModel, Problem
+from crm_platform.runtime import OrgModel
 
 from .actions import ActionChecks, ActionContext
 
@@ -48,9 +50,15 @@ def evaluated_values(ctx: ActionContext, target: str, values: Mapping[str, str])
 def _holder(ctx: ActionContext, targets: list[str], record_id: str) -> str | None:
     if record_id == ctx.record_id and ctx.object.api_name in targets:
         return ctx.object.api_name
+    return holder_of(ctx.conn, ctx.model, targets, record_id)
+
+
+def holder_of(conn: Connection, model: OrgModel, targets: list[str], record_id: str) -> str | None:
+    """Which of a polymorphic lookup's ``targets`` holds ``record_id`` (ids are unique
+    across the org, so a bare id says which record is meant); None when none does."""
     for name in targets:
-        table = ctx.model.objects[name].table
-        if ctx.conn.execute(sa.select(table.c.id).where(table.c.id == record_id)).first():
+        table = model.objects[name].table
+        if conn.execute(sa.select(table.c.id).where(table.c.id == record_id)).first():
             return name
     return None
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from crm_platform.expressions import ValueType
 from crm_platform.runtime.records.events import EventContext, RecordChange, RecordEvent
 
+from ..record_actions import holder_of
 from ..running import run_actions
 from .compiled import PART, CompiledTriggers, Trigger
 from .schema import AFTER_SAVE, BEFORE_SAVE
@@ -88,11 +87,9 @@ def _field_value(ctx: EventContext, name: str, value: Any) -> Any:
     targets = fld.definition.get("targets") if fld is not None else None
     if not targets or not isinstance(value, str):
         return value
-    for target in targets:
-        table = ctx.model.objects[target].table
-        if ctx.connection.execute(sa.select(table.c.id).where(table.c.id == value)).first():
-            return {"object": target, "id": value}
-    return {"object": targets[0], "id": value}  # validation says the record does not exist
+    # none holds it: validation then says the record does not exist
+    holder = holder_of(ctx.connection, ctx.model, targets, value) or targets[0]
+    return {"object": holder, "id": value}
 
 
 def after_save_handler(org: Org):
