@@ -294,3 +294,65 @@ def test_the_fiscal_year_start_month_must_be_a_month() -> None:
         with pytest.raises(ValueError, match="fiscal_year_start_month"):
             EvalContext(now=SHANGHAI.now, fiscal_year_start_month=month)
     assert EvalContext.current("UTC", fiscal_year_start_month=7).fiscal_year_start_month == 7
+
+
+def test_an_org_initialised_with_april_fiscal_years_filters_records_by_them(
+    database_url: str, tmp_path: Any
+) -> None:
+    """`crm init --fiscal-year-start-month 4`, then a list filtered on THIS_FISCAL_YEAR()
+    and a validation rule evaluated in Python both use April fiscal years."""
+    from click.testing import CliRunner
+
+    from crm_platform.app import create_app
+    from crm_platform.assembly import open_org
+    from crm_platform.cli import main
+    from crm_platform.core import load_settings
+    from crm_platform.core.tables import SYSTEM_USER_ID
+    from crm_platform.yamlio import read_definitions
+
+    from ..conftest import ADMIN_EMAIL, FIXTURES, ApiClient, make_token
+
+    env_vars = {"CRM_DATABASE_URL": database_url, "CRM_INSTANCE_PATH": str(tmp_path / "instance")}
+    args = ["init", "--admin-password", "S3cure-pass!", "--fiscal-year-start-month", "4"]
+    result = CliRunner().invoke(main, args, env=env_vars, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    refused = CliRunner().invoke(main, [*args[:-1], "13"], env=env_vars)
+    assert refused.exit_code == 2 and "13 is not in the range 1<=x<=12" in refused.output
+
+    settings = load_settings(database_url, instance_path=tmp_path / "instance")
+    org = open_org(settings)
+    try:
+        definitions = [d for _, d, _ in read_definitions(FIXTURES / "sales")]
+        org.metadata.apply_objects(definitions, author_id=SYSTEM_USER_ID)
+        with org.reading() as (_conn, model):
+            assert model.fiscal_year_start_month == 4
+        api = ApiClient(create_app(settings, org=org).test_client(), make_token(org, ADMIN_EMAIL))
+        today = datetime.now(UTC).date()  # the org is in UTC
+        start = date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+        end = date(start.year + 1, 4, 1)
+        one = timedelta(days=1)
+        for name, day in [("before", start - one), ("first", start), ("last", end - one)]:
+            body = {"name": name, "close_date": day.isoformat()}
+            assert api.post("/api/v1/records/opportunity", json=body).status_code == 201
+        body = {"name": "after", "close_date": end.isoformat()}
+        assert api.post("/api/v1/records/opportunity", json=body).status_code == 201
+        listed = api.get(
+            "/api/v1/records/opportunity",
+            query_string={"where": "close_date in THIS_FISCAL_YEAR()", "order_by": "close_date"},
+        ).get_json()
+        assert [r["name"] for r in listed["records"]] == ["first", "last"]
+        # A validation rule, evaluated in Python on each write, reads the same setting.
+        rule = {
+            "api_name": "close_this_fiscal_year",
+            "object": "opportunity",
+            "condition": "close_date not in THIS_FISCAL_YEAR()",
+            "message": "Close it this fiscal year",
+            "field": "close_date",
+        }
+        assert api.post("/api/v1/metadata/validation_rules", json=rule).status_code == 201
+        late = api.post("/api/v1/records/opportunity", json={"name": "x", "close_date": str(end)})
+        assert late.get_json()["errors"] == {"close_date": ["Close it this fiscal year"]}
+        body = {"name": "y", "close_date": (end - one).isoformat()}
+        assert api.post("/api/v1/records/opportunity", json=body).status_code == 201
+    finally:
+        org.dispose()
