@@ -32,7 +32,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.sql.elements import ColumnElement
 
-from .functions import Arg, Evaluation, Function, SqlCompiler, literal, register, require_literal
+from .functions import (
+    Arg,
+    Evaluation,
+    Function,
+    SqlCompiler,
+    literal,
+    py_sql,
+    register,
+    require_literal,
+)
 from .nodes import call_name, fail
 from .types import EvalContext, ValueType
 
@@ -100,6 +109,21 @@ def utc_midnight(day: date, zone: ZoneInfo) -> datetime:
         return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
     except OverflowError:
         return (datetime.min if day.year == 1 else datetime.max).replace(tzinfo=UTC)
+
+
+def local_period(
+    value: datetime | None, zone: str | None, unit: str | None, fiscal_start_month: Any = 1
+) -> date | None:
+    """The first day of the ``unit`` period (see :func:`period_start`) holding the date
+    that the instant ``value`` falls on in the IANA zone ``zone``; NULL in, NULL out."""
+    if value is None or zone is None or unit is None:
+        return None
+    return period_start(value.astimezone(ZoneInfo(zone)).date(), unit, int(fiscal_start_month))
+
+
+# SQLite has no IANA time zones: report buckets of datetimes (in an org zone other than
+# UTC) call this registered function, once per row.
+LOCAL_PERIOD = py_sql("local_period", (T.DATETIME, T.TEXT, T.TEXT, None), T.DATE, local_period)
 
 
 # ---------------------------------------------------------------------- the range value
