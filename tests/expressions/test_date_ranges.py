@@ -356,3 +356,20 @@ def test_an_org_initialised_with_april_fiscal_years_filters_records_by_them(
         assert api.post("/api/v1/records/opportunity", json=body).status_code == 201
     finally:
         org.dispose()
+
+
+def test_a_list_filtered_on_this_month_follows_the_clock(api, load_fixture, monkeypatch) -> None:
+    """The SQL of a range is never kept past its request: next month, THIS_MONTH() moves."""
+    import crm_platform.runtime.records.context as record_context
+
+    load_fixture("sales")
+    for name, day in [("march", "2026-03-31"), ("april", "2026-04-01")]:
+        body = {"name": name, "close_date": day}
+        assert api.post("/api/v1/records/opportunity", json=body).status_code == 201
+    query = {"where": "close_date in THIS_MONTH()", "fields": "name"}
+    found = []
+    for moment in (datetime(2026, 3, 31, 12, tzinfo=UTC), datetime(2026, 4, 1, 12, tzinfo=UTC)):
+        monkeypatch.setattr(record_context, "utc_now", lambda moment=moment: moment)
+        listed = api.get("/api/v1/records/opportunity", query_string=query).get_json()
+        found.append([r["name"] for r in listed["records"]])
+    assert found == [["march"], ["april"]]
