@@ -118,7 +118,11 @@ def local_period(
     that the instant ``value`` falls on in the IANA zone ``zone``; NULL in, NULL out."""
     if value is None or zone is None or unit is None:
         return None
-    return period_start(value.astimezone(ZoneInfo(zone)).date(), unit, int(fiscal_start_month))
+    try:
+        local = value.astimezone(ZoneInfo(zone)).date()
+        return period_start(local, unit, int(fiscal_start_month))
+    except OverflowError:  # a period starting before year 1: no date for it (NULL)
+        return None
 
 
 # SQLite has no IANA time zones: report buckets of datetimes (in an org zone other than

@@ -166,13 +166,17 @@ def bucket_of(
     value: date | datetime | None, bucket: str, time_zone: str = "UTC", fiscal_start_month: int = 1
 ) -> date | None:
     """The first day of the bucket holding ``value``, in Python (what :func:`bucket_sql`
-    computes in SQL); an aware datetime is read in ``time_zone``."""
+    computes in SQL); an aware datetime is read in ``time_zone``. None for None, and
+    for a bucket that would start before year 1."""
     _check(bucket, fiscal_start_month)
     if value is None:
         return None
     if isinstance(value, datetime):
         value = value.astimezone(ZoneInfo(time_zone)).date()
-    return period_start(value, bucket, fiscal_start_month)
+    try:
+        return period_start(value, bucket, fiscal_start_month)
+    except OverflowError:
+        return None
 
 
 def bucket_label(first_day: date, bucket: str, fiscal_start_month: int = 1) -> str:
