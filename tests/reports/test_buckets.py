@@ -204,6 +204,7 @@ def test_the_python_bucket_agrees_with_the_sql_one() -> None:
     assert bucket_of(moment, "month", "UTC") == date(2026, 3, 1)
     assert bucket_of(date(2026, 3, 5), "fiscal_quarter", fiscal_start_month=11) == date(2026, 2, 1)
     assert bucket_of(None, "day") is None
+    assert bucket_of(date(1, 2, 1), "fiscal_year", fiscal_start_month=4) is None  # before year 1
 
 
 @pytest.mark.parametrize(
