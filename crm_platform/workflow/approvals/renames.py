@@ -13,20 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from crm_platform.core.tables import approval_requests
-from crm_platform.expressions import ExpressionError
-from crm_platform.expressions.rename import rename_paths
 from crm_platform.metadata.renames import RenameContext
+from crm_platform.runtime.renames import rewrite_expression
 
 from .checks import ACTION_LISTS
-
-
-def _expression(ctx: RenameContext, source: str, start: str) -> str:
-    if ctx.rename.kind != "field":
-        return source
-    try:
-        return rename_paths(source, lambda path: ctx.rename_path(start, path))
-    except ExpressionError:
-        return source  # an invalid expression names nothing; its own check reports it
 
 
 def _path(ctx: RenameContext, path: str, start: str) -> str:
@@ -56,7 +46,9 @@ def _action(ctx: RenameContext, action: dict[str, Any], start: str, where: str) 
         rewritten = {}
         for name, source in values.items():
             new_name = ctx.field_name(target, name)
-            new_source = _expression(ctx, source, start) if isinstance(source, str) else source
+            new_source = source
+            if isinstance(source, str):
+                new_source = rewrite_expression(ctx, source, start)
             if (new_name, new_source) != (name, source):
                 places.append(f"{where}.values.{name}")
             rewritten[new_name] = new_source
@@ -75,11 +67,11 @@ def rename_process(
     if ctx.object_name(start) != start:
         out["object"] = ctx.object_name(start)
         places.append("object")
-    if "entry" in out and (new := _expression(ctx, out["entry"], start)) != out["entry"]:
+    if "entry" in out and (new := rewrite_expression(ctx, out["entry"], start)) != out["entry"]:
         out["entry"] = new
         places.append("entry")
     for index, step in enumerate(out["steps"]):
-        if "when" in step and (new := _expression(ctx, step["when"], start)) != step["when"]:
+        if "when" in step and (new := rewrite_expression(ctx, step["when"], start)) != step["when"]:
             step["when"] = new
             places.append(f"steps[{index}].when")
         field = step["approver"].get("field")

@@ -7,18 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from crm_platform.expressions import ExpressionError
-from crm_platform.expressions.rename import rename_paths
 from crm_platform.metadata.renames import RenameContext
-
-
-def _expression(ctx: RenameContext, source: str, start: str) -> str:
-    if ctx.rename.kind != "field":
-        return source
-    try:
-        return rename_paths(source, lambda path: ctx.rename_path(start, path))
-    except ExpressionError:
-        return source  # an invalid expression names nothing; its check reports it
+from crm_platform.runtime.renames import rewrite_expression
 
 
 def _lookup_target(ctx: RenameContext, object_name: str, lookup: str) -> str:
@@ -47,7 +37,7 @@ def _action(
         values = {}
         for name, source in action["values"].items():
             new_name = ctx.field_name(target, name)
-            new_source = _expression(ctx, source, start)
+            new_source = rewrite_expression(ctx, source, start)
             if (new_name, new_source) != (name, source):
                 places.append(f"{path}.values.{name}")
             values[new_name] = new_source
@@ -70,7 +60,7 @@ def rename_trigger(
         out["schedule"] = {**schedule, "field": ctx.rename.new}
         places.append("schedule.field")
     if definition.get("when"):
-        when = _expression(ctx, definition["when"], start)
+        when = rewrite_expression(ctx, definition["when"], start)
         if when != definition["when"]:
             out["when"] = when
             places.append("when")
