@@ -141,6 +141,9 @@ def test_renaming_a_lookup_to_users_rewrites_the_user_columns_read_through_it(cr
     assert sharing["criteria"] == "manager.email == 'ada@example.com'"
     template = component(crm, "email_templates", "account_notice")
     assert template["body"] == "Ask {{ manager.email }} or {{ owner.email }}."
+    welcome = component(crm, "triggers", "account.welcome")["actions"]
+    assert (welcome[0]["to"], welcome[0]["cc"]) == ("manager.email", ["owner.email", "manager"])
+    assert welcome[1]["to"] == "manager"
     assert every_narrowed_place(crm) == expected(manager="manager")
     ada = make_user("ada@example.com")
     task = finance_task(crm, industry="Finance", manager=ada.user_id)
@@ -167,4 +170,9 @@ def test_the_where_used_list_finds_narrowed_and_user_paths(crm):
         ("sharing_rule", "account.ada_accounts", "criteria"),
         ("email_template", "account_notice", "body"),
         ("approval_process", "task.finance_review", "steps[0].when"),
+        ("trigger", "account.welcome", "actions[0].to"),
+        ("trigger", "account.welcome", "actions[0].cc"),
+        ("trigger", "account.welcome", "actions[1].to"),
     } <= places
+    usages = crm.get(f"{OBJECTS}/account/fields/industry/usages").get_json()["usages"]
+    assert {"kind": "trigger", "name": "account.welcome", "where": "actions[1].message"} in usages
