@@ -176,3 +176,30 @@ def test_the_where_used_list_finds_narrowed_and_user_paths(crm):
     } <= places
     usages = crm.get(f"{OBJECTS}/account/fields/industry/usages").get_json()["usages"]
     assert {"kind": "trigger", "name": "account.welcome", "where": "actions[1].message"} in usages
+
+
+def test_old_names_in_a_narrowed_path_keep_working_in_the_api_deprecated(crm):
+    finance_task(crm, industry="Finance")
+    rename(crm, f"{OBJECTS}/account/fields/industry", "sector")
+    rename(crm, f"{OBJECTS}/account", "customer")
+    rename(crm, f"{OBJECTS}/task/fields/related_to", "regarding")
+
+    old = crm.get(
+        f"{RECORDS}/task",
+        query_string={
+            "where": "related_to[account].industry == 'Finance'",
+            "fields": "name,related_to[account].industry",
+            "order_by": "-related_to[account].industry",
+        },
+    )
+
+    assert old.status_code == 200, old.get_json()
+    assert old.get_json()["records"][0]["regarding[customer].sector"] == "Finance"
+    assert "Deprecation" in old.headers
+    for successor in ("objects/customer", "objects/customer/fields/sector", "fields/regarding"):
+        assert successor in old.headers["Link"]
+    new = crm.get(
+        f"{RECORDS}/task",
+        query_string={"where": "regarding[customer].sector == 'Finance'", "fields": "name"},
+    )
+    assert len(new.get_json()["records"]) == 1 and "Deprecation" not in new.headers
