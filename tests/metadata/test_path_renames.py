@@ -203,3 +203,26 @@ def test_old_names_in_a_narrowed_path_keep_working_in_the_api_deprecated(crm):
         query_string={"where": "regarding[customer].sector == 'Finance'", "fields": "name"},
     )
     assert len(new.get_json()["records"]) == 1 and "Deprecation" not in new.headers
+
+
+def test_a_webhook_sends_the_renamed_fields(org, load_metadata):
+    from crm_platform.metadata import CandidateModel, read_snapshot
+    from crm_platform.metadata.renames import Rename, RenameContext
+    from crm_platform.workflow.action_renames import rename_action
+
+    load_metadata("path_renames")
+    with org.db.read() as conn:
+        model = CandidateModel(read_snapshot(conn))
+    ctx = RenameContext(model, Rename("field", "account", "account_manager", "manager"))
+    action = {
+        "type": "webhook",
+        "url": "https://erp.example.com/hooks",
+        "secret_ref": "erp",
+        "fields": ["name", "account_manager", "account_manager.email"],
+    }
+
+    renamed, places = rename_action(ctx, action, "account", "actions[0]")
+
+    assert renamed["fields"] == ["name", "manager", "manager.email"]
+    assert places == ["actions[0].fields"]
+    assert action["fields"][1] == "account_manager"  # the definition read is left as it was
