@@ -73,6 +73,7 @@ def test_the_stream_of_a_summary_report_gives_every_row_with_its_group_first(crm
     with crm.org.records.session(user, write=False) as session:
         stream = stream_report(session, "pipeline_by_stage")
         header = [c.key for c in stream.columns]
+        assert iter(stream.rows) is stream.rows  # read from the cursor, not held in a list
         lines = list(stream.rows)
     assert header == ["stage", "name", "account.name", "owner.name", "amount", "close_date"]
     assert sorted(line[1] for line in lines) == sorted(r["name"] for r in mine)
@@ -95,6 +96,25 @@ def test_the_stream_of_a_matrix_gives_one_line_per_cell(crm):
     assert sum(line[3] for line in lines) == result.total.values["count"]
     names = {p.name for p in crm.users.values()}
     assert {line[0] for line in lines} <= names
+
+
+def test_the_stream_of_a_summary_without_columns_gives_one_line_per_group(crm):
+    from crm_platform.reports import stream_report
+
+    rep = crm.users["rep2"]
+    mine = visible(crm.cases, rep)
+    with crm.org.db.read() as conn:
+        user = _user(conn, rep.email)
+    with crm.org.records.session(user, write=False) as session:
+        stream = stream_report(session, "cases_by_priority_status")
+        lines = list(stream.rows)
+    assert [c.key for c in stream.columns] == ["priority", "status", "count", "avg(age_days)"]
+    expected = {}
+    for case in mine:
+        key = (case["priority"], case["status"])
+        expected[key] = expected.get(key, 0) + 1
+    assert {(line[0], line[1]): line[2] for line in lines} == expected
+    assert len(lines) == len(expected)
 
 
 def test_crm_report_run_prints_a_table_or_json_as_a_user(crm):
