@@ -30,8 +30,8 @@ from crm_platform.metadata import Chooser, resolve_label
 from crm_platform.runtime.records.context import RecordContext
 from crm_platform.runtime.records.query import SelectBuilder
 
-from .definition import Aggregate, Grouping, ReportDefinition
-from .report_kind import OWNER_GROUPINGS, UNGROUPABLE, argument_problem
+from .definition import OWNER_GROUPINGS, Aggregate, Grouping, ReportDefinition
+from .report_kind import UNGROUPABLE, argument_problem
 from .results import ReportColumn
 
 T = ValueType
