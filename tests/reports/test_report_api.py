@@ -168,3 +168,24 @@ def _user(conn, email):
     from crm_platform.runtime import find_user
 
     return find_user(conn, email)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "amount / 0 > 1",
+        "amount > 99999999999999999999999999999",
+        "close_date > DATE(99999, 1, 1)",
+        "LEFT(name, -5) == ''",
+        "name == '" + "x" * 5000 + "'",
+        "close_date in LAST_N_DAYS(100000000)",
+        "probability * 1e300 > 1",
+        "__import__('os')",
+        "name.upper()",
+    ],
+)
+def test_odd_runtime_filters_answer_200_or_400_never_500(crm, where):
+    response = crm.users["rep1"].client.post(
+        "/api/v1/reports/weighted_forecast/run", json={"filter": where}
+    )
+    assert response.status_code in {200, 400}, response.get_json()
