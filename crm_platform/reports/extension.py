@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from crm_platform.metadata import KindRegistry
 from crm_platform.runtime.model import ModelCompiler
@@ -12,6 +13,17 @@ from .report_kind import ReportKind
 
 if TYPE_CHECKING:
     from crm_platform.runtime import Org
+
+
+class ReportsKind(Protocol):
+    """One of the kinds of this package (reports, dashboards)."""
+
+    def register(self, registry: KindRegistry, compiler: ModelCompiler) -> None: ...
+
+
+def reports_kinds() -> Sequence[ReportsKind]:
+    """The kinds the extension registers (dashboards name reports: reports first)."""
+    return (ReportKind(),)
 
 
 @dataclass(frozen=True)
@@ -23,7 +35,8 @@ class ReportsExtension:
     name: str = "reports"
 
     def register(self, registry: KindRegistry, compiler: ModelCompiler) -> None:
-        ReportKind().register(registry, compiler)
+        for kind in reports_kinds():
+            kind.register(registry, compiler)
 
     def attach(self, org: Org) -> None:
         del org  # nothing runs in the background
