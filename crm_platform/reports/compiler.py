@@ -242,6 +242,9 @@ class ReportPlan:
         problem = argument_problem(spec.function, checked.value_type, spec.argument)
         if problem:
             raise ValidationFailed({what: [problem]})
+        cap = summed_scale(checked)
+        if spec.function in {"sum", "avg"} and cap is not None:
+            checked, expr = self._expression(f"ROUND({spec.argument}, {cap})", None, what)
         argument = sa.case((condition, expr)) if condition is not None else expr
         if spec.function in {"count", "count_distinct"}:
             return CompiledAggregate(spec, ReportColumn(spec.key, label, "number", 0), argument, 0)
@@ -412,6 +415,21 @@ class ReportPlan:
             .order_by(*order)
         )
         return query.limit(limit) if limit is not None else query
+
+
+SUMMED_EXTRA_PLACES = 4
+
+
+def summed_scale(checked) -> int | None:
+    """The places a computed number is summed at, when fewer than it has: a division
+    gives ten places, and ten places summed over a million rows would overflow the
+    scaled 64-bit integers exact decimals are on SQLite. The fields' own places plus
+    four (a product or a percentage of them stays exact); None to keep it as it is."""
+    if checked.value_type is not T.NUMBER or checked.scale is None:
+        return None
+    places = [i.scale or 0 for i in checked.fields.values() if i.value_type is T.NUMBER]
+    cap = max(places, default=0) + SUMMED_EXTRA_PLACES
+    return cap if checked.scale > cap else None
 
 
 FUNCTION_LABELS = {
