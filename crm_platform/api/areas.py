@@ -30,6 +30,8 @@ from . import (
     notifications_api,
     openapi,
     records_api,
+    reports_api,
+    reports_docs,
     search_api,
 )
 
@@ -55,4 +57,5 @@ AREAS: tuple[Area, ...] = (
     Area(records_api.bp, openapi.describe_objects),
     Area(assignment_api.bp, assignment_api.describe),
     Area(notifications_api.bp, notifications_api.describe),
+    Area(reports_api.bp, reports_docs.describe),
 )
