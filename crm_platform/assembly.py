@@ -14,7 +14,7 @@ from .workflow import WorkflowExtension
 
 def default_extensions(settings: Settings) -> tuple[Extension, ...]:
     """The extensions every org of this platform gets (with the deployment's settings)."""
-    return (WorkflowExtension(settings=settings),)
+    return (WorkflowExtension(settings=settings), __import__("crm_platform.ui").ui.UIExtension())
 
 
 def open_org(settings: Settings) -> Org:

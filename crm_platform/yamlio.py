@@ -27,6 +27,9 @@ KIND_FOLDERS = {
     "assignment_rules": "assignment_rule",
     "email_templates": "email_template",
     "triggers": "trigger",
+    "layouts": "layout",
+    "list_views": "list_view",
+    "apps": "app",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 
