@@ -33,6 +33,8 @@ def _signed_in() -> Any:
     if request.endpoint == "pages.vendor":
         return None
     if not current_user.is_authenticated:
+        if request.path == "/":
+            return redirect(url_for("web.login"))
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
     return None
 

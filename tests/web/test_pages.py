@@ -1,0 +1,269 @@
+"""The end-user app's pages through the Flask test client: what a rep sees and may do on
+list pages, record pages and forms — the API's permission checks (sharing, field-level
+security, object permissions), CSRF on every form, optimistic concurrency."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ApiClient, fresh_database_url, make_token
+from tests.web.sales_org import REP_EMAIL, REP_PASSWORD, build_sales_org
+
+
+@pytest.fixture(scope="module")
+def sales(tmp_path_factory):
+    from crm_platform.app import create_app
+    from crm_platform.assembly import open_org
+    from crm_platform.core import load_settings
+    from crm_platform.runtime import initialise_org
+
+    with fresh_database_url(tmp_path_factory.mktemp("pages")) as url:
+        settings = load_settings(url, instance_path=tmp_path_factory.mktemp("instance"))
+        org = open_org(settings)
+        initialise_org(org, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
+        data = build_sales_org(org)
+        app = create_app(settings, org=org)
+        yield SimpleNamespace(
+            org=org,
+            app=app,
+            api=ApiClient(app.test_client(), make_token(org, ADMIN_EMAIL)),
+            **vars(data),
+        )
+        org.dispose()
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def sign_in(app, email=REP_EMAIL, password=REP_PASSWORD):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf(page)}
+    )
+    assert response.status_code == 302
+    client.token = csrf(client.get("/").get_data(as_text=True))
+    return client
+
+
+@pytest.fixture(scope="module")
+def rep(sales):
+    return sign_in(sales.app)
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def names_listed(html: str) -> list[str]:
+    return re.findall(r'class="record-link">([^<]+)</a>', html)
+
+
+def field_error(html: str, field: str) -> list[str]:
+    block = re.search(rf'data-field="{field}".*?(?=<div class="form-group|</fieldset>)', html, re.S)
+    assert block, f"no {field} in the form"
+    return re.findall(r'class="invalid-feedback[^"]*"[^>]*>([^<]+)<', block.group(0))
+
+
+def test_pages_need_a_signed_in_user(sales):
+    response = sales.app.test_client().get("/o/opportunity?view=all")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=/o/opportunity")
+
+
+def test_the_frame_shows_the_apps_tabs_in_the_users_language(sales, rep):
+    html = text(rep.get("/", headers={"Accept-Language": "zh-CN"}))
+    tabs = re.search(r'<nav class="tabs.*?</nav>', html, re.S).group(0)
+    assert ">商机</a>" in tabs and ">客户</a>" in tabs and ">Home</a>" in tabs
+    assert html.count("<h1") == 1
+    english = text(rep.get("/"))
+    assert ">Opportunities</a>" in english and "Sales" in english
+
+
+def test_a_list_sorts_pages_searches_and_filters_what_the_rep_may_see(sales, rep):
+    first = text(rep.get("/o/opportunity"))
+    assert "30 records" in first  # not the other rep's private record
+    assert names_listed(first)[:3] == ["Deal 01", "Deal 02", "Deal 03"]
+    assert "Secret merger" not in first
+    assert "Cost price" not in first  # hidden from reps even if a view named it
+
+    descending = text(rep.get("/o/opportunity?view=all&sort=-amount"))
+    assert names_listed(descending)[0] == "Deal 30"
+    assert 'aria-sort="descending"' in descending
+
+    next_url = re.search(r'rel="next" href="([^"]+)"', descending).group(1).replace("&amp;", "&")
+    second = text(rep.get(next_url))
+    assert names_listed(second)[0] == "Deal 05" and len(names_listed(second)) == 5
+    previous = re.search(r'rel="prev" href="([^"]+)"', second).group(1).replace("&amp;", "&")
+    assert names_listed(text(rep.get(previous)))[0] == "Deal 30"
+
+    found = text(rep.get("/o/opportunity?q=Deal 1"))
+    assert sorted(names_listed(found)) == [f"Deal {n}" for n in range(10, 20)]
+    assert text(rep.get("/o/opportunity?q=Secret")).count("record-link") == 0
+
+    filtered = text(rep.get("/o/opportunity?view=all&f.stage=Proposal&f.amount.min=2500"))
+    assert names_listed(filtered) == [
+        "Deal 15",
+        "Deal 18",
+        "Deal 21",
+        "Deal 24",
+        "Deal 27",
+        "Deal 30",
+    ]
+    assert "6 records" in filtered
+    bad = rep.get("/o/opportunity?f.amount.min=lots")
+    assert bad.status_code == 400 and "give a number" in text(bad)
+
+
+def test_the_record_page_shows_formulas_lookups_related_lists_and_no_hidden_field(sales, rep):
+    deal = sales.deals[0]
+    html = text(rep.get(f"/r/opportunity/{deal['id']}"))
+    assert "Expected revenue" in html and "110.00" in html  # 1100 * 10 / 100
+    assert f'<a href="/r/account/{sales.acme["id"]}">Acme</a>' in html
+    assert "Cost price" not in html and 'data-field="cost_price"' not in html
+    assert 'data-field="description"' in html  # its visible_if, amount > 0, holds
+    empty = sales.api.post(
+        "/api/v1/records/opportunity", json={"name": "No amount yet", "owner_id": sales.rep.id}
+    ).get_json()
+    assert 'data-field="description"' not in text(rep.get(f"/r/opportunity/{empty['id']}"))
+    account = text(rep.get(f"/r/account/{sales.acme['id']}"))
+    assert "Opportunities (15)" in account
+    assert f'href="/o/opportunity/new?account={sales.acme["id"]}"' in account
+
+
+def test_a_record_not_shared_with_the_rep_is_not_found(sales, rep):
+    response = rep.get(f"/r/opportunity/{sales.secret['id']}")
+    assert response.status_code == 404
+    assert "Secret merger" not in text(response)
+    assert rep.get(f"/r/opportunity/{sales.secret['id']}/edit").status_code == 404
+
+
+def test_the_form_hides_unreadable_fields_and_shows_read_only_ones(sales, rep):
+    html = text(rep.get("/o/opportunity/new"))
+    assert 'name="cost_price"' not in html and "Cost price" not in html
+    assert 'name="probability"' not in html and 'data-field="probability"' in html
+    for name in ("name", "amount", "close_date", "next_call", "call_time", "contact_email"):
+        assert f'id="in-{name}"' in html and f'for="in-{name}"' in html
+    assert 'type="datetime-local"' in html and 'type="checkbox"' in html
+    assert f'<option value="{sales.acme["id"]}"' in html  # the lookup: visible accounts
+
+
+def test_creating_keeps_the_input_and_shows_errors_next_to_their_fields(sales, rep):
+    response = rep.post(
+        "/o/opportunity/new",
+        data={
+            "csrf_token": rep.token,
+            "name": "Typo deal",
+            "amount": "12x",
+            "close_date": "2026-02-30",
+        },
+    )
+    html = text(response)
+    assert response.status_code == 400
+    assert field_error(html, "amount") == ["must be a number"]
+    assert field_error(html, "close_date")
+    assert 'value="Typo deal"' in html and 'value="12x"' in html
+
+    created = rep.post(
+        "/o/opportunity/new",
+        data={
+            "csrf_token": rep.token,
+            "name": "Fresh deal",
+            "amount": "2000",
+            "account": sales.globex["id"],
+            "next_call": "2026-05-04T09:30",
+            "channels": ["Web", "Partner"],
+            "is_strategic": "on",
+            "probability": "90",  # read-only for reps: not sent to the service
+            "cost_price": "1",  # hidden from reps: ignored
+        },
+    )
+    assert created.status_code == 302
+    record_id = created.headers["Location"].rsplit("/", 1)[1]
+    record = sales.api.get(f"/api/v1/records/opportunity/{record_id}").get_json()
+    assert record["probability"] is None and record["cost_price"] is None
+    assert record["channels"] == ["Web", "Partner"] and record["is_strategic"] is True
+    assert record["next_call"].startswith("2026-05-04T09:30")  # the rep's zone: UTC
+
+
+def test_a_form_without_its_csrf_token_changes_nothing(sales, rep):
+    response = rep.post("/o/opportunity/new", data={"name": "Forged deal"})
+    assert response.status_code == 400
+    deal = sales.deals[1]
+    edit = rep.post(f"/r/opportunity/{deal['id']}/edit", data={"name": "Forged", "version": "1"})
+    assert edit.status_code == 400
+    delete = rep.post(f"/r/opportunity/{deal['id']}/delete")
+    assert delete.status_code == 400
+    listed = sales.api.get(
+        "/api/v1/records/opportunity?where=name=='Forged deal' or name=='Forged'&count=true"
+    )
+    assert listed.get_json()["total"] == 0
+    assert sales.api.get(f"/api/v1/records/opportunity/{deal['id']}").status_code == 200
+
+
+def test_editing_checks_the_version_and_records_history(sales, rep):
+    deal = sales.deals[2]
+    form = text(rep.get(f"/r/opportunity/{deal['id']}/edit"))
+    version = re.search(r'name="version" value="(\d+)"', form).group(1)
+    saved = rep.post(
+        f"/r/opportunity/{deal['id']}/edit",
+        data={
+            "csrf_token": rep.token,
+            "version": version,
+            "name": deal["name"],
+            "amount": "4321",
+            "stage": "Proposal",
+        },
+    )
+    assert saved.status_code == 302
+    page = text(rep.get(f"/r/opportunity/{deal['id']}"))
+    assert "4,321.00" in page and "History" in page and "1,300.00" in page
+
+    stale = rep.post(
+        f"/r/opportunity/{deal['id']}/edit",
+        data={"csrf_token": rep.token, "version": version, "name": "Overwrite", "amount": "1"},
+    )
+    assert stale.status_code == 412
+    assert "Someone else changed this record" in text(stale) and 'value="Overwrite"' in text(stale)
+    assert sales.api.get(f"/api/v1/records/opportunity/{deal['id']}").get_json()[
+        "amount"
+    ] == Decimal("4321.00")
+
+
+def test_deleting_asks_first(sales, rep):
+    deal = sales.deals[3]
+    confirm = rep.get(f"/r/opportunity/{deal['id']}/delete")
+    assert confirm.status_code == 200 and "recycle bin" in text(confirm)
+    assert sales.api.get(f"/api/v1/records/opportunity/{deal['id']}").status_code == 200
+    done = rep.post(f"/r/opportunity/{deal['id']}/delete", data={"csrf_token": rep.token})
+    assert done.status_code == 302 and done.headers["Location"] == "/o/opportunity"
+    assert sales.api.get(f"/api/v1/records/opportunity/{deal['id']}").status_code == 404
+
+
+def test_a_rep_without_create_permission_gets_no_form(sales, rep):
+    sales.api.post(
+        "/api/v1/metadata/objects",
+        json={"api_name": "contract", "fields": [{"api_name": "name", "type": "text"}]},
+    )
+    assert rep.get("/o/contract").status_code == 403
+    assert rep.get("/o/contract/new").status_code == 403
+    assert (
+        rep.post("/o/contract/new", data={"csrf_token": rep.token, "name": "x"}).status_code == 403
+    )
+
+
+def test_a_field_added_through_the_api_shows_in_the_form_at_once(sales, rep):
+    before = text(rep.get("/o/note/new"))
+    assert 'name="mood"' not in before
+    added = sales.api.post(
+        "/api/v1/metadata/objects/note/fields",
+        json={"api_name": "mood", "type": "picklist", "values": ["Happy", "Worried"]},
+    )
+    assert added.status_code == 201, added.get_json()
+    after = text(rep.get("/o/note/new"))
+    assert 'name="mood"' in after and ">Worried</option>" in after
