@@ -71,10 +71,8 @@ def build_widgets(obj: ObjectModel, v: Viewer, record: dict[str, Any] | None):
                     widget.lookup_name = record.get("_names", {}).get(f.api_name) or ""
                 elif widget.parts:
                     widget.value = {}
-                elif kind == "multiselect":
-                    widget.value = []
                 else:
-                    widget.value = ""
+                    widget.value = _default(f, kind)
                 if kind in ("select", "multiselect"):
                     widget.choices = present.choices(f, widget.value)
                 widgets.append(widget)
@@ -84,6 +82,19 @@ def build_widgets(obj: ObjectModel, v: Viewer, record: dict[str, Any] | None):
         if shown_sections:
             tabs.append((label, shown_sections))
     return tabs, by_name
+
+
+def _default(f: FieldModel, kind: str) -> Any:
+    """What a new record's input starts with: the field's literal default, or the
+    picklist value marked default (an expression default is the service's to compute)."""
+    default = f.definition.get("default")
+    if default is None:
+        default = field_type(f.type).implied_default(f.definition)
+    if kind == "multiselect":
+        return list(default) if isinstance(default, list) else []
+    if kind == "checkbox":
+        return bool(default)
+    return "" if default is None else str(default)
 
 
 def fill_lookups(session, widgets: dict[str, Widget], v: Viewer) -> None:

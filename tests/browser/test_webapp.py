@@ -1,0 +1,215 @@
+"""The end-user app in a real browser (Debian's Chromium, driven by Playwright): a rep
+works the pipeline — list, sort, page, search, create (an error next to its field, the
+input kept), the record page's formula, edit — sees neither a hidden field nor a record
+not shared with them, and sees a field an admin adds without a restart; on a phone's
+viewport nothing scrolls sideways.
+
+Screenshots of each page, at a desktop's size and a phone's (390x844), go to
+``build/screenshots/webapp`` (``build/`` is git-ignored; ``CRM_SCREENSHOTS`` moves it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, fresh_database_url, make_token
+from tests.servers import free_port, start_server, wait_until_up
+from tests.web.sales_org import REP_EMAIL, REP_PASSWORD, build_sales_org
+
+CHROMIUM = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(
+    os.environ.get(
+        "CRM_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots" / "webapp"
+    )
+)
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module (each test opens its own page)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"no Chromium at {CHROMIUM}: .ci/run installs Debian's chromium")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """The sales org served by gunicorn (its own process: metadata changes reach it
+    through the database only)."""
+    from crm_platform.assembly import open_org
+    from crm_platform.core import load_settings
+    from crm_platform.runtime import initialise_org
+
+    instance = tmp_path_factory.mktemp("instance")
+    with fresh_database_url(tmp_path_factory.mktemp("webapp")) as url:
+        org = open_org(load_settings(url, instance_path=instance))
+        initialise_org(org, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
+        data = build_sales_org(org)
+        token = make_token(org, ADMIN_EMAIL)
+        org.dispose()
+        port = free_port()
+        process = start_server(url, str(instance), port, 1)
+        try:
+            wait_until_up(port)
+            yield SimpleNamespace(url=f"http://127.0.0.1:{port}", token=token, **vars(data))
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+@pytest.fixture
+def page(browser, live):
+    context = browser.new_context(viewport=DESKTOP)
+    opened = context.new_page()
+    outside: list[str] = []
+    opened.on(
+        "request", lambda r: outside.append(r.url) if not r.url.startswith(live.url) else None
+    )
+    try:
+        yield opened
+        assert outside == []  # nothing from a CDN
+    finally:
+        context.close()
+
+
+def sign_in(page, live, email=REP_EMAIL, password=REP_PASSWORD):
+    page.goto(f"{live.url}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live.url}/")
+
+
+def shoot(page, name: str) -> None:
+    """A screenshot at the desktop's size and one at the phone's, where the page must
+    not scroll sideways; one h1 and a label for every input on each."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size(DESKTOP)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= page.evaluate("window.innerWidth"), f"{name} scrolls sideways: {width}px"
+    page.screenshot(path=str(SHOTS / f"{name}-phone.png"))
+    page.set_viewport_size(DESKTOP)
+    assert page.locator("h1").count() == 1
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+              .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                            && !el.getAttribute('aria-labelledby'))
+              .map(el => el.name)"""
+    )
+    assert unlabelled == [], f"{name}: inputs without a label: {unlabelled}"
+
+
+def listed(page) -> list[str]:
+    return [t.strip() for t in page.locator("a.record-link").all_text_contents()]
+
+
+def test_a_rep_works_the_pipeline(page, live):
+    sign_in(page, live)
+    assert "Signed in as" in page.text_content("main")
+    shoot(page, "home")
+    page.click("nav.tabs:visible >> text=Opportunities")
+    assert "30 records" in page.text_content("#row-count")
+    shoot(page, "list")
+
+    page.click("th >> text=Amount")
+    assert listed(page)[0] == "Deal 01"
+    page.click("th >> text=Amount")
+    assert listed(page)[0] == "Deal 30"
+    page.click("a[rel=next]")
+    assert listed(page)[0] == "Deal 05" and len(listed(page)) == 5
+    page.click("a[rel=prev]")
+    assert listed(page)[0] == "Deal 30"
+
+    page.fill("#q", "Deal 2")
+    page.click("button:has-text('Apply')")
+    assert sorted(listed(page)) == [f"Deal {n}" for n in range(20, 30)]
+    assert "10 records" in page.text_content("#row-count")
+
+    page.click("text=New Opportunity")
+    page.fill("#in-name", "Browser deal")
+    page.fill("#in-amount", "12x")
+    page.select_option("#in-account", label="Globex")
+    page.click("button:has-text('Save')")
+    error = page.locator("[data-field=amount] .field-error")
+    assert error.text_content().strip() == "must be a number"
+    assert page.input_value("#in-name") == "Browser deal"
+    assert page.input_value("#in-amount") == "12x"
+    shoot(page, "form-error")
+    page.fill("#in-amount", "2500")
+    page.fill("#in-close_date", "2026-06-30")
+    page.click("button:has-text('Save')")
+    assert page.text_content("h1").strip() == "Browser deal"
+    assert "2,500.00" in page.text_content("[data-field=amount]")
+    assert page.text_content("[data-field=account] a").strip() == "Globex"
+
+    # an existing deal: its formula, then an edit that moves it
+    page.goto(f"{live.url}/r/opportunity/{live.deals[0]['id']}")
+    assert page.text_content("[data-field=expected_revenue] dd").strip() == "110.00"
+    shoot(page, "record")
+    page.click("text=Edit")
+    shoot(page, "form-edit")
+    page.fill("#in-amount", "3000")
+    page.click("button:has-text('Save')")
+    assert page.text_content("[data-field=expected_revenue] dd").strip() == "300.00"
+    assert "1,100.00" in page.text_content(".history")  # the tracked amount's old value
+
+
+def test_a_rep_sees_no_hidden_field_and_no_record_not_shared(page, live):
+    sign_in(page, live)
+    page.goto(f"{live.url}/o/opportunity/new")
+    assert page.locator("[name=cost_price]").count() == 0
+    assert "Cost price" not in page.text_content("main")
+    assert page.locator("[data-field=probability] .read-only").count() == 1
+    page.goto(f"{live.url}/o/opportunity?q=Secret")
+    assert listed(page) == []
+    response = page.goto(f"{live.url}/r/opportunity/{live.secret['id']}")
+    assert response.status == 404
+    assert "Secret merger" not in page.content()
+
+
+def test_a_field_an_admin_adds_shows_in_the_reps_form(page, live):
+    sign_in(page, live)
+    page.goto(f"{live.url}/o/note/new")
+    assert page.locator("#in-topic").count() == 0
+    added = requests.post(
+        f"{live.url}/api/v1/metadata/objects/note/fields",
+        json={"api_name": "topic", "type": "text", "label": {"en": "Topic", "zh": "主题"}},
+        headers={"Authorization": f"Bearer {live.token}"},
+        timeout=30,
+    )
+    assert added.status_code == 201, added.text
+    page.reload()
+    assert page.locator("label[for=in-topic]").text_content().strip() == "Topic"
+    page.fill("#in-name", "Kick-off")
+    page.fill("#in-topic", "Pricing")
+    page.click("button:has-text('Save')")
+    assert page.text_content("[data-field=topic] dd").strip() == "Pricing"
+    shoot(page, "record-note")
