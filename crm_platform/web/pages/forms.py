@@ -15,7 +15,7 @@ from crm_platform.api.auth import request_reading
 from crm_platform.core import CrmError, PreconditionFailed, ValidationFailed
 from crm_platform.fieldtypes import field_type
 from crm_platform.runtime.directory import list_users
-from crm_platform.runtime.model import ObjectModel
+from crm_platform.runtime.model import FieldModel, ObjectModel
 from crm_platform.runtime.records import ListRequest
 from crm_platform.ui import layout_for
 
