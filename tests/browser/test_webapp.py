@@ -11,6 +11,7 @@ Screenshots of each page, at a desktop's size and a phone's (390x844), go to
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -213,3 +214,34 @@ def test_a_field_an_admin_adds_shows_in_the_reps_form(page, live):
     page.click("button:has-text('Save')")
     assert page.text_content("[data-field=topic] dd").strip() == "Pricing"
     shoot(page, "record-note")
+
+
+def test_a_related_list_creates_a_child_with_its_lookup_filled(page, live):
+    sign_in(page, live)
+    page.goto(f"{live.url}/r/account/{live.globex['id']}")
+    related = page.locator("[data-related='opportunity.account']")
+    assert "Opportunities (" in related.locator("h2").text_content()
+    assert related.locator("tbody tr").count() == 10  # the first ten, by close date
+    # a roll-up of a currency reads as the currency does
+    assert re.fullmatch(
+        r"\d\d,\d{3}\.00", page.text_content("[data-field=open_pipeline] dd").strip()
+    )
+    shoot(page, "record-account")
+    related.locator("text=New Opportunity").click()
+    assert page.locator("#in-account option:checked").text_content().strip() == "Globex"
+    page.fill("#in-name", "From the account")
+    page.click("button:has-text('Save')")
+    assert page.text_content("[data-field=account] a").strip() == "Globex"
+
+
+def test_a_chinese_speaking_rep_sees_chinese_labels(browser, live):
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    try:
+        page = context.new_page()
+        sign_in(page, live)
+        assert "商机" in page.text_content("nav.tabs:visible")
+        page.goto(f"{live.url}/o/opportunity/new")
+        assert page.text_content("label[for=in-name]").strip().startswith("名称")
+        shoot(page, "form-zh")
+    finally:
+        context.close()

@@ -267,3 +267,45 @@ def test_a_field_added_through_the_api_shows_in_the_form_at_once(sales, rep):
     assert added.status_code == 201, added.get_json()
     after = text(rep.get("/o/note/new"))
     assert 'name="mood"' in after and ">Worried</option>" in after
+
+
+def test_labels_follow_the_users_language(sales, rep):
+    html = text(rep.get("/o/opportunity/new", headers={"Accept-Language": "zh"}))
+    assert '<label for="in-name">名称' in html and ">交易</legend>" in html
+    assert "<title>New 商机" in html
+
+
+def test_a_view_scoped_to_mine_lists_only_the_viewers_records(sales, rep):
+    mine = text(rep.get("/o/opportunity?view=open_pipeline"))
+    assert "Secret merger" not in mine and names_listed(mine)
+    admin = sign_in(sales.app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert "0 records" in text(admin.get("/o/opportunity?view=open_pipeline"))
+    everything = text(admin.get("/o/opportunity?view=all&q=Secret"))
+    assert names_listed(everything) == ["Secret merger"]
+
+
+def test_a_lookup_with_many_targets_is_typed_by_name(sales, rep, monkeypatch):
+    from crm_platform.web.pages import forms
+
+    with sales.org.records.session(sales.other) as session:  # not shared with the rep
+        session.create("account", {"name": "Acme Hidden"})
+    monkeypatch.setattr(forms, "LOOKUP_OPTIONS", 1)
+    html = text(rep.get("/o/opportunity/new"))
+    assert 'name="account__name"' in html and '<label for="in-account">' in html
+
+    refused = rep.post(
+        "/o/opportunity/new",
+        data={"csrf_token": rep.token, "name": "Typed", "account__name": "Acme Hidden"},
+    )
+    assert refused.status_code == 400
+    assert field_error(text(refused), "account") == ["no record named “Acme Hidden”"]
+    assert 'value="Acme Hidden"' in text(refused)
+
+    created = rep.post(
+        "/o/opportunity/new",
+        data={"csrf_token": rep.token, "name": "Typed", "account__name": "acme"},
+    )
+    assert created.status_code == 302
+    record_id = created.headers["Location"].rsplit("/", 1)[1]
+    record = sales.api.get(f"/api/v1/records/opportunity/{record_id}").get_json()
+    assert record["account"] == sales.acme["id"]

@@ -124,6 +124,10 @@ class Presenter:
             return Markup("")
         if type_name == "formula":
             return self.typed(definition, definition.get("return_type", "text"), value)
+        if type_name == "rollup_summary":
+            summarised = self._summarised(definition)
+            if summarised is not None and definition.get("function") != "count":
+                return self.typed(summarised.definition, summarised.type, value)
         if type_name in ("picklist",):
             field = _Choices(definition)
             return escape(self.choice_label(field, value))  # type: ignore[arg-type]
@@ -143,6 +147,12 @@ class Presenter:
         if type_name == "duration" and isinstance(value, int):
             return escape(f"{value // 3600}h {value % 3600 // 60:02d}m")
         return self.plain(value)
+
+    def _summarised(self, definition: Any) -> FieldModel | None:
+        """The child field a roll-up sums (or takes the least or greatest of)."""
+        child, _link = definition["relation"].split(".", 1)
+        obj = self.v.model.object(child)
+        return obj.fields.get(definition.get("field", "")) if obj is not None else None
 
     def plain(self, value: Any) -> Markup:
         if value is None:
