@@ -309,3 +309,21 @@ def test_a_lookup_with_many_targets_is_typed_by_name(sales, rep, monkeypatch):
     record_id = created.headers["Location"].rsplit("/", 1)[1]
     record = sales.api.get(f"/api/v1/records/opportunity/{record_id}").get_json()
     assert record["account"] == sales.acme["id"]
+
+
+def test_datetimes_are_entered_and_shown_in_the_users_time_zone(sales):
+    from tests.web.sales_org import OTHER_EMAIL
+
+    zoned = sales.api.patch(f"/api/v1/users/{sales.other.id}", json={"time_zone": "Asia/Shanghai"})
+    assert zoned.status_code == 200, zoned.get_json()
+    other = sign_in(sales.app, OTHER_EMAIL)
+    created = other.post(
+        "/o/opportunity/new",
+        data={"csrf_token": other.token, "name": "Call in Shanghai", "next_call": "2026-05-04T09:30"},
+    )
+    assert created.status_code == 302, text(created)
+    record_id = created.headers["Location"].rsplit("/", 1)[1]
+    record = sales.api.get(f"/api/v1/records/opportunity/{record_id}").get_json()
+    assert record["next_call"] == "2026-05-04T01:30:00+00:00"
+    assert "2026-05-04 09:30" in text(other.get(f"/r/opportunity/{record_id}"))
+    assert 'value="2026-05-04T09:30"' in text(other.get(f"/r/opportunity/{record_id}/edit"))
