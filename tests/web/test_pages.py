@@ -319,7 +319,11 @@ def test_datetimes_are_entered_and_shown_in_the_users_time_zone(sales):
     other = sign_in(sales.app, OTHER_EMAIL)
     created = other.post(
         "/o/opportunity/new",
-        data={"csrf_token": other.token, "name": "Call in Shanghai", "next_call": "2026-05-04T09:30"},
+        data={
+            "csrf_token": other.token,
+            "name": "Call in Shanghai",
+            "next_call": "2026-05-04T09:30",
+        },
     )
     assert created.status_code == 302, text(created)
     record_id = created.headers["Location"].rsplit("/", 1)[1]
@@ -327,3 +331,21 @@ def test_datetimes_are_entered_and_shown_in_the_users_time_zone(sales):
     assert record["next_call"] == "2026-05-04T01:30:00+00:00"
     assert "2026-05-04 09:30" in text(other.get(f"/r/opportunity/{record_id}"))
     assert 'value="2026-05-04T09:30"' in text(other.get(f"/r/opportunity/{record_id}/edit"))
+
+
+def test_a_condition_on_a_hidden_field_tells_nothing_about_it(sales, rep):
+    from crm_platform.core.tables import SYSTEM_USER_ID
+
+    layout = sales.api.get("/api/v1/metadata/layouts/opportunity.default").get_json()
+    details = layout["sections"][1]["fields"]
+    details[details.index("contact_phone")] = {
+        "field": "contact_phone",
+        "visible_if": "cost_price > 100",
+    }
+    sales.org.metadata.put_component("layout", layout, author_id=SYSTEM_USER_ID)
+    deal = sales.deals[4]
+    admin = sign_in(sales.app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    # the admin reads cost_price (empty): the condition holds no value, so the field hides
+    assert 'data-field="contact_phone"' not in text(admin.get(f"/r/opportunity/{deal['id']}"))
+    # the rep may not read cost_price: the condition is not evaluated for them
+    assert 'data-field="contact_phone"' in text(rep.get(f"/r/opportunity/{deal['id']}"))

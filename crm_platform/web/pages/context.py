@@ -3,7 +3,7 @@ request, and the record sessions pages open with them (the API's, never a table 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -98,11 +98,3 @@ def writing() -> Iterator[RecordSession]:
     end_request_reading()
     with org().records.session(v.user, access=v.access) as session:
         yield session
-
-
-def once(key: str, build: Callable[[], Any]) -> Any:
-    """``build()`` once per request."""
-    cache = g.setdefault("crm_page_cache", {})
-    if key not in cache:
-        cache[key] = build()
-    return cache[key]

@@ -12,7 +12,7 @@ from flask import flash, redirect, request
 from flask_wtf import FlaskForm
 
 from crm_platform.api.auth import request_reading
-from crm_platform.core import CrmError, PreconditionFailed, ValidationFailed
+from crm_platform.core import CrmError, Forbidden, PreconditionFailed, ValidationFailed
 from crm_platform.fieldtypes import field_type
 from crm_platform.runtime.directory import list_users
 from crm_platform.runtime.model import FieldModel, ObjectModel
@@ -203,8 +203,6 @@ def new_record(object_name: str) -> Any:
     v = viewer()
     obj = object_or_404(object_name)
     if not v.access.can(obj.api_name, "create"):
-        from crm_platform.core import Forbidden
-
         raise Forbidden(f"you may not create {obj.api_name} records")
     tabs, widgets = build_widgets(obj, v, None)
     with reading() as session:
@@ -230,7 +228,7 @@ def new_record(object_name: str) -> Any:
             data = collect(session, widgets, v)
         with writing() as session:
             created = session.create(obj.api_name, data)
-    except (ValidationFailed, CrmError) as error:
+    except CrmError as error:
         if error.status not in (400, 403, 409, 412):
             raise
         return _render(obj, tabs, widgets, errors=place_errors(error, widgets), status=error.status)

@@ -11,7 +11,7 @@ from flask import flash, redirect, request
 from flask_wtf import FlaskForm
 
 from crm_platform.core import CrmError, ValidationFailed
-from crm_platform.expressions import ValueType
+from crm_platform.expressions import ExpressionError, ValueType, parse
 from crm_platform.runtime.model import ObjectModel
 from crm_platform.runtime.records import ListRequest, Page
 from crm_platform.ui import Layout, RelatedList, Section, layout_for
@@ -53,9 +53,16 @@ def readable_sections(layout: Layout, obj: ObjectModel, v: Viewer):
 
 
 def _visible(session, obj: ObjectModel, source: str | None, record: dict[str, Any]) -> bool:
-    """A ``visible_if`` on the record's values, evaluated by the server (shown when it
-    cannot be evaluated for this viewer)."""
+    """A ``visible_if`` on the record's values, evaluated by the server. A condition that
+    reads a field the viewer may not read is not evaluated (the field shows): whether a
+    field shows must not tell them what the hidden one holds."""
     if not source:
+        return True
+    try:
+        paths = parse(source).field_paths
+    except ExpressionError:
+        return True
+    if not all(session.access.path_readable(obj.api_name, p) for p in paths):
         return True
     try:
         return session.evaluate_on(obj, source, record, "visible_if", ValueType.BOOLEAN) is True

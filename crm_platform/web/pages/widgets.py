@@ -119,8 +119,6 @@ def to_value(widget: Widget, raw: Any, zone: ZoneInfo) -> Any:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=zone)
         return moment.isoformat()
-    if widget.kind == "duration":
-        return text
     return text
 
 
