@@ -204,7 +204,7 @@ def ui_model(model: Any) -> UIModel:
 
 
 def _shown_fields(obj: Any) -> list[str]:
-    return [name for name, f in obj.fields.items() if f.type != "json"]
+    return list(obj.fields)
 
 
 def default_layout(obj: Any) -> Layout:

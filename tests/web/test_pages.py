@@ -349,3 +349,57 @@ def test_a_condition_on_a_hidden_field_tells_nothing_about_it(sales, rep):
     assert 'data-field="contact_phone"' not in text(admin.get(f"/r/opportunity/{deal['id']}"))
     # the rep may not read cost_price: the condition is not evaluated for them
     assert 'data-field="contact_phone"' in text(rep.get(f"/r/opportunity/{deal['id']}"))
+
+
+def test_secrets_compounds_and_json_in_forms(sales):
+    created = sales.api.post(
+        "/api/v1/metadata/objects",
+        json={
+            "api_name": "supplier",
+            "fields": [
+                {"api_name": "name", "type": "text", "required": True},
+                {"api_name": "iban", "type": "encrypted_text", "mask": "last4"},
+                {"api_name": "settings", "type": "json"},
+                {"api_name": "office", "type": "address"},
+            ],
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    admin = sign_in(sales.app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    form = text(admin.get("/o/supplier/new"))
+    assert 'type="password"' in form and 'name="office.city"' in form
+    saved = admin.post(
+        "/o/supplier/new",
+        data={
+            "csrf_token": admin.token,
+            "name": "Initech",
+            "iban": "DE89370400440532013000",
+            "settings": '{"terms": 30}',
+            "office.city": "Berlin",
+        },
+    )
+    assert saved.status_code == 302, text(saved)
+    record_id = saved.headers["Location"].rsplit("/", 1)[1]
+    edit = text(admin.get(f"/r/supplier/{record_id}/edit"))
+    assert "DE89370400440532013000" not in edit  # a secret never goes into a form
+    assert 'value="Berlin"' in edit
+    again = admin.post(
+        f"/r/supplier/{record_id}/edit",
+        data={
+            "csrf_token": admin.token,
+            "version": "1",
+            "name": "Initech",
+            "iban": "",
+            "settings": '{"terms": 45}',
+            "office.city": "Bonn",
+        },
+    )
+    assert again.status_code == 302, text(again)
+    record = sales.api.get(f"/api/v1/records/supplier/{record_id}").get_json()
+    assert record["iban"] == "DE89370400440532013000"  # left empty: unchanged
+    assert record["settings"] == {"terms": 45} and record["office"]["city"] == "Bonn"
+
+    renamed = sales.api.patch("/api/v1/metadata/objects/supplier", json={"api_name": "vendor"})
+    assert renamed.status_code == 200, renamed.get_json()
+    moved = admin.get(f"/r/supplier/{record_id}")
+    assert moved.status_code == 301 and moved.headers["Location"] == f"/r/vendor/{record_id}"

@@ -65,7 +65,11 @@ def build_widgets(obj: ObjectModel, v: Viewer, record: dict[str, Any] | None):
                     if field_type(f.type).compound
                     else (),
                 )
-                if record is not None:
+                if kind == "secret":
+                    widget.value = ""  # neither the plaintext nor its mask goes in a form
+                    if record is not None:
+                        widget.shown = present.value(obj, f.api_name, record)
+                elif record is not None:
                     widget.value = input_text(f, record.get(f.api_name), v.time_zone)
                     widget.shown = present.value(obj, f.api_name, record)
                     widget.lookup_name = record.get("_names", {}).get(f.api_name) or ""
@@ -153,6 +157,10 @@ def collect(session, widgets: dict[str, Widget], v: Viewer) -> dict[str, Any]:
         if widget.read_only:
             continue
         raw = submitted(widget, request.form)
+        if widget.secret:
+            if raw.strip():
+                data[widget.name] = raw.strip()
+            continue  # left empty: unchanged (a new record: none); never typed back
         widget.value = raw
         if widget.kind == "lookup" and widget.lookup_mode == "search":
             data[widget.name] = resolve_lookup_name(session, widget, raw) if raw.strip() else None

@@ -93,8 +93,26 @@ def render_page(template: str, **context: Any) -> str:
     )
 
 
+class Moved(Exception):
+    """A page asked by an object's old name: the same page under its current name."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+
+
+@bp.errorhandler(Moved)
+def _moved(moved: Moved) -> Any:
+    return redirect(moved.location, 301)
+
+
 def object_or_404(name: str):
-    obj = viewer().model.object(name)
+    """The object a page is about; an old name (renamed) redirects to the current one."""
+    model = viewer().model
+    obj = model.object(name)
+    if obj is None and name in model.object_aliases:
+        current = model.object_aliases[name][0]
+        path = request.full_path.rstrip("?")
+        raise Moved(path.replace(f"/{name}", f"/{current}", 1))
     if obj is None:
         raise NotFound(f"no object {name!r}")
     return obj

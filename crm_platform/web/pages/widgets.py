@@ -8,6 +8,7 @@ a mapping of parts for a compound): it validates them and answers with messages 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -54,13 +55,21 @@ class Widget:
         }.get(self.kind, "text")
 
     @property
+    def secret(self) -> bool:
+        """An encrypted field: never put in the page; left empty, it stays as it is."""
+        return self.kind == "secret"
+
+    @property
     def numeric(self) -> bool:
         return self.kind in ("number", "currency", "percent", "duration")
 
 
+UNSUPPORTED = frozenset({"file"})  # uploads come with file storage: shown, not edited here
+
+
 def widget_kind(f: FieldModel) -> str:
     kind = field_type(f.type)
-    if kind.read_only:
+    if kind.read_only or kind.widget in UNSUPPORTED:
         return "readonly"
     return kind.widget
 
@@ -87,6 +96,8 @@ def submitted(widget: Widget, form: MultiDict) -> Any:
     name = widget.name
     if widget.kind == "checkbox":
         return name in form
+    if widget.kind == "secret":
+        return form.get(name, "")
     if widget.kind == "multiselect":
         return form.getlist(name)
     if widget.parts:
@@ -111,6 +122,11 @@ def to_value(widget: Widget, raw: Any, zone: ZoneInfo) -> Any:
     text = raw.strip() if isinstance(raw, str) else raw
     if text in ("", None):
         return None
+    if widget.kind == "json":
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text  # the service names the field and what it expected
     if widget.kind == "datetime":
         try:
             moment = datetime.fromisoformat(text)
