@@ -39,7 +39,7 @@ def test_an_org_built_from_yaml_compiles_its_layouts_views_and_apps(sales, org):
         layout = layout_for(model, model.objects["opportunity"])
         assert layout.api_name == "default" and not layout.derived
         assert [f.name for f in layout.fields][:3] == ["name", "account", "amount"]
-        assert set(ui.list_views["opportunity"]) == {"all", "open_pipeline"}
+        assert set(ui.list_views["opportunity"]) == {"all", "open_pipeline", "team_pipeline"}
         assert [a.api_name for a in ui.apps] == ["sales"]
         assert ui.apps[0].tabs == ("home", "account", "opportunity", "note")
 

@@ -10,12 +10,14 @@ from tests.conftest import ADMIN_EMAIL, FIXTURES
 
 REP_EMAIL = "rep@example.com"
 OTHER_EMAIL = "other@example.com"
+MANAGER_EMAIL = "manager@example.com"
 REP_PASSWORD = "Rep-pass-2026!"
 
 
 def build_sales_org(org) -> SimpleNamespace:
     """Apply the metadata, add two reps (with passwords, to sign in) and some records:
-    the rep owns 30 opportunities on two accounts; the other rep one, not shared."""
+    the rep owns 30 opportunities on two accounts; the other rep one, not shared; their
+    manager (the rep's role is below theirs) one."""
     from crm_platform.core.tables import SYSTEM_USER_ID
     from crm_platform.runtime import create_user, find_user
     from crm_platform.yamlio import read_definitions
@@ -24,10 +26,28 @@ def build_sales_org(org) -> SimpleNamespace:
     org.metadata.apply_definitions(definitions, author_id=SYSTEM_USER_ID)
     with org.db.write() as conn:
         rep = create_user(
-            conn, email=REP_EMAIL, name="Rita Rep", password=REP_PASSWORD, profile="rep"
+            conn,
+            email=REP_EMAIL,
+            name="Rita Rep",
+            password=REP_PASSWORD,
+            profile="rep",
+            role="sales_rep",
         )
         other = create_user(
-            conn, email=OTHER_EMAIL, name="Oscar Other", password=REP_PASSWORD, profile="rep"
+            conn,
+            email=OTHER_EMAIL,
+            name="Oscar Other",
+            password=REP_PASSWORD,
+            profile="rep",
+            role="partner_rep",
+        )
+        manager = create_user(
+            conn,
+            email=MANAGER_EMAIL,
+            name="Mona Manager",
+            password=REP_PASSWORD,
+            profile="rep",
+            role="sales_manager",
         )
         admin = find_user(conn, ADMIN_EMAIL)
     with org.records.session(rep) as session:
@@ -51,6 +71,15 @@ def build_sales_org(org) -> SimpleNamespace:
         )
     with org.records.session(other) as session:
         secret = session.create("opportunity", {"name": "Secret merger", "amount": "999"})
+    with org.records.session(manager) as session:
+        session.create("opportunity", {"name": "Manager's own deal", "amount": "5"})
     return SimpleNamespace(
-        rep=rep, other=other, admin=admin, acme=acme, globex=globex, deals=deals, secret=secret
+        manager=manager,
+        rep=rep,
+        other=other,
+        admin=admin,
+        acme=acme,
+        globex=globex,
+        deals=deals,
+        secret=secret,
     )

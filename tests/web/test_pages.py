@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from html import unescape
 from types import SimpleNamespace
 
 import pytest
@@ -61,7 +62,7 @@ def text(response) -> str:
 
 
 def names_listed(html: str) -> list[str]:
-    return re.findall(r'class="record-link">([^<]+)</a>', html)
+    return [unescape(n) for n in re.findall(r'class="record-link">([^<]+)</a>', html)]
 
 
 def field_error(html: str, field: str) -> list[str]:
@@ -403,3 +404,17 @@ def test_secrets_compounds_and_json_in_forms(sales):
     assert renamed.status_code == 200, renamed.get_json()
     moved = admin.get(f"/r/supplier/{record_id}")
     assert moved.status_code == 301 and moved.headers["Location"] == f"/r/vendor/{record_id}"
+
+
+def test_a_team_view_lists_the_managers_and_their_reps_records(sales):
+    from tests.web.sales_org import MANAGER_EMAIL
+
+    manager = sign_in(sales.app, MANAGER_EMAIL)
+    team = text(manager.get("/o/opportunity?view=team_pipeline&q=Deal 0"))
+    assert names_listed(team) == [f"Deal 0{n}" for n in range(1, 10) if n != 4]  # 04 deleted
+    assert "Rita Rep" in team  # owner.name column
+    own = text(manager.get("/o/opportunity?view=team_pipeline&q=own deal"))
+    assert names_listed(own) == ["Manager's own deal"]
+    assert "Secret merger" not in text(manager.get("/o/opportunity?view=team_pipeline&q=Secret"))
+    rep = sign_in(sales.app)
+    assert names_listed(text(rep.get("/o/opportunity?view=team_pipeline&q=own deal"))) == []
