@@ -418,3 +418,33 @@ def test_a_team_view_lists_the_managers_and_their_reps_records(sales):
     assert "Secret merger" not in text(manager.get("/o/opportunity?view=team_pipeline&q=Secret"))
     rep = sign_in(sales.app)
     assert names_listed(text(rep.get("/o/opportunity?view=team_pipeline&q=own deal"))) == []
+
+
+def _statements(sales, client, url: str) -> int:
+    """How many SQL statements one page costs (every connection of the org's engine)."""
+    import sqlalchemy as sa
+
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    sa.event.listen(sales.org.db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        sa.event.remove(sales.org.db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_pages_cost_a_fixed_number_of_statements_whatever_the_rows(sales, rep):
+    """No statement per row: a full page of 25 costs what a page of 3 does, and a
+    record page two more per related list."""
+    rep.get("/o/opportunity")  # the model compiled and cached before counting
+    full = _statements(sales, rep, "/o/opportunity?view=all")
+    few = _statements(sales, rep, "/o/opportunity?view=all&f.amount.max=1300")
+    assert full == few
+    deal = _statements(sales, rep, f"/r/opportunity/{sales.deals[5]['id']}")
+    account = _statements(sales, rep, f"/r/account/{sales.acme['id']}")
+    # the account page: no history read (nothing tracked) but one related list (2 reads)
+    assert account == deal - 1 + 2
