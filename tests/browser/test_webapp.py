@@ -139,6 +139,12 @@ def test_a_rep_works_the_pipeline(page, live):
     page.click("nav.tabs:visible >> text=Opportunities")
     assert "30 records" in page.text_content("#row-count")
     shoot(page, "list")
+    page.set_viewport_size(PHONE)  # the filter bar folds behind a switch on a phone
+    assert not page.is_visible("#f-stage")
+    page.click("label[for=show-filters]")
+    assert page.is_visible("#f-stage")
+    page.set_viewport_size(DESKTOP)
+    assert page.is_visible("#f-stage")
 
     page.click("th >> text=Amount")
     assert listed(page)[0] == "Deal 01"

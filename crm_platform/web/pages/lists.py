@@ -179,6 +179,7 @@ def list_page(object_name: str) -> Any:
         sort=order_by[0] if order_by else "",
         page=page,
         filters=filters,
+        filtering=any(k.startswith("f.") and value for k, value in request.args.items()),
         q=q,
         next_url=next_url,
         previous_url=previous_url,
