@@ -128,6 +128,12 @@ def shoot(page, name: str) -> None:
     assert unlabelled == [], f"{name}: inputs without a label: {unlabelled}"
 
 
+def go(page, selector: str) -> None:
+    """Click what loads another page, and wait for it (never read the old one)."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def listed(page) -> list[str]:
     return [t.strip() for t in page.locator("a.record-link").all_text_contents()]
 
@@ -136,35 +142,36 @@ def test_a_rep_works_the_pipeline(page, live):
     sign_in(page, live)
     assert "Signed in as" in page.text_content("main")
     shoot(page, "home")
-    page.click("nav.tabs:visible >> text=Opportunities")
+    go(page, "nav.tabs:visible >> text=Opportunities")
     assert "30 records" in page.text_content("#row-count")
     shoot(page, "list")
     page.set_viewport_size(PHONE)  # the filter bar folds behind a switch on a phone
-    assert not page.is_visible("#f-stage")
+    page.wait_for_selector("#f-stage", state="hidden", timeout=5000)
     page.click("label[for=show-filters]")
-    assert page.is_visible("#f-stage")
+    page.wait_for_selector("#f-stage", state="visible", timeout=5000)
+    page.click("label[for=show-filters]")
     page.set_viewport_size(DESKTOP)
-    assert page.is_visible("#f-stage")
+    page.wait_for_selector("#f-stage", state="visible", timeout=5000)
 
-    page.click("th >> text=Amount")
+    go(page, "th >> text=Amount")
     assert listed(page)[0] == "Deal 01"
-    page.click("th >> text=Amount")
+    go(page, "th >> text=Amount")
     assert listed(page)[0] == "Deal 30"
-    page.click("a[rel=next]")
+    go(page, "a[rel=next]")
     assert listed(page)[0] == "Deal 05" and len(listed(page)) == 5
-    page.click("a[rel=prev]")
+    go(page, "a[rel=prev]")
     assert listed(page)[0] == "Deal 30"
 
     page.fill("#q", "Deal 2")
-    page.click("button:has-text('Apply')")
+    go(page, "button:has-text('Apply')")
     assert sorted(listed(page)) == [f"Deal {n}" for n in range(20, 30)]
     assert "10 records" in page.text_content("#row-count")
 
-    page.click("text=New Opportunity")
+    go(page, "text=New Opportunity")
     page.fill("#in-name", "Browser deal")
     page.fill("#in-amount", "12x")
     page.select_option("#in-account", label="Globex")
-    page.click("button:has-text('Save')")
+    go(page, "button:has-text('Save')")
     error = page.locator("[data-field=amount] .field-error")
     assert error.text_content().strip() == "must be a number"
     assert page.input_value("#in-name") == "Browser deal"
@@ -172,7 +179,7 @@ def test_a_rep_works_the_pipeline(page, live):
     shoot(page, "form-error")
     page.fill("#in-amount", "2500")
     page.fill("#in-close_date", "2026-06-30")
-    page.click("button:has-text('Save')")
+    go(page, "button:has-text('Save')")
     assert page.text_content("h1").strip() == "Browser deal"
     assert "2,500.00" in page.text_content("[data-field=amount]")
     assert page.text_content("[data-field=account] a").strip() == "Globex"
@@ -181,10 +188,10 @@ def test_a_rep_works_the_pipeline(page, live):
     page.goto(f"{live.url}/r/opportunity/{live.deals[0]['id']}")
     assert page.text_content("[data-field=expected_revenue] dd").strip() == "110.00"
     shoot(page, "record")
-    page.click("text=Edit")
+    go(page, "text=Edit")
     shoot(page, "form-edit")
     page.fill("#in-amount", "3000")
-    page.click("button:has-text('Save')")
+    go(page, "button:has-text('Save')")
     assert page.text_content("[data-field=expected_revenue] dd").strip() == "300.00"
     assert "1,100.00" in page.text_content(".history")  # the tracked amount's old value
 
@@ -217,7 +224,7 @@ def test_a_field_an_admin_adds_shows_in_the_reps_form(page, live):
     assert page.locator("label[for=in-topic]").text_content().strip() == "Topic"
     page.fill("#in-name", "Kick-off")
     page.fill("#in-topic", "Pricing")
-    page.click("button:has-text('Save')")
+    go(page, "button:has-text('Save')")
     assert page.text_content("[data-field=topic] dd").strip() == "Pricing"
     shoot(page, "record-note")
 
@@ -233,10 +240,11 @@ def test_a_related_list_creates_a_child_with_its_lookup_filled(page, live):
         r"\d\d,\d{3}\.00", page.text_content("[data-field=open_pipeline] dd").strip()
     )
     shoot(page, "record-account")
-    related.locator("text=New Opportunity").click()
+    with page.expect_navigation():
+        related.locator("text=New Opportunity").click()
     assert page.locator("#in-account option:checked").text_content().strip() == "Globex"
     page.fill("#in-name", "From the account")
-    page.click("button:has-text('Save')")
+    go(page, "button:has-text('Save')")
     assert page.text_content("[data-field=account] a").strip() == "Globex"
 
 
