@@ -448,3 +448,37 @@ def test_pages_cost_a_fixed_number_of_statements_whatever_the_rows(sales, rep):
     account = _statements(sales, rep, f"/r/account/{sales.acme['id']}")
     # the account page: no history read (nothing tracked) but one related list (2 reads)
     assert account == deal - 1 + 2
+
+
+def test_home_lists_what_waits_for_the_users_approval(sales, rep):
+    from tests.web.sales_org import MANAGER_EMAIL
+
+    process = sales.api.post(
+        "/api/v1/metadata/approval_processes",
+        json={
+            "api_name": "big_deal",
+            "object": "opportunity",
+            "entry": "amount > 50000",
+            "steps": [{"name": "manager", "approver": {"user": MANAGER_EMAIL}}],
+        },
+    )
+    assert process.status_code == 201, process.get_json()
+    deal = sales.api.post(
+        "/api/v1/records/opportunity",
+        json={"name": "Whale", "amount": "75000", "owner_id": sales.rep.id},
+    ).get_json()
+    submitted = rep.post(
+        f"/api/v1/records/opportunity/{deal['id']}/approval/submit",
+        json={},
+        headers={"X-CSRFToken": rep.token},
+    )
+    assert submitted.status_code == 200, submitted.get_json()
+    manager = sign_in(sales.app, MANAGER_EMAIL)
+    home = text(manager.get("/"))
+    assert "Waiting for your approval (1)" in home
+    assert f'href="/r/opportunity/{deal["id"]}"' in home and "submitted by Rita Rep" in home
+    assert "Waiting for your approval (0)" in text(rep.get("/"))
+    # the rep's recent records: what they changed last, not what others did
+    recent = re.search(r'id="recent-title".*?</section>', text(rep.get("/")), re.S).group(0)
+    assert ">Deal 03</a>" in recent and ">Acme</a>" in recent
+    assert ">Deal 01</a>" not in recent
