@@ -193,3 +193,24 @@ def test_a_rename_rewrites_layouts_and_views_and_they_show_in_usages(sales):
     assert sales.get("/api/v1/metadata/layouts/deal.default").get_json()["object"] == "deal"
     account = sales.get("/api/v1/metadata/layouts/account.default").get_json()
     assert account["related"][0]["relation"] == "deal.account"
+
+
+def test_an_org_without_apps_or_layouts_is_usable_at_once(app, load_metadata):
+    """Every object the user may read becomes a tab; its list and form are derived."""
+    import re
+
+    from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    load_metadata("projects")
+    client = app.test_client()
+    login = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', login).group(1)
+    client.post(
+        "/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": token}
+    )
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/o/project"' in home and 'href="/o/account"' in home
+    listed = client.get("/o/project")
+    assert listed.status_code == 200 and "0 records" in listed.get_data(as_text=True)
+    form = client.get("/o/project/new").get_data(as_text=True)
+    assert 'id="in-name"' in form
