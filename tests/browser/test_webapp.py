@@ -126,6 +126,35 @@ def shoot(page, name: str) -> None:
               .map(el => el.name)"""
     )
     assert unlabelled == [], f"{name}: inputs without a label: {unlabelled}"
+    low = page.evaluate(CONTRAST)
+    assert low == [], f"{name}: text below WCAG AA contrast (4.5:1): {low}"
+
+
+# Text whose contrast with its background is below 4.5:1 (the background: the first
+# ancestor with an opaque one). Visible text of links, buttons, labels, cells, headings.
+CONTRAST = """() => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map(v => { v /= 255; return v <= .03928 ? v / 12.92 : ((v + .055) / 1.055) ** 2.4; });
+    return .2126 * c[0] + .7152 * c[1] + .0722 * c[2];
+  };
+  const background = el => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || c[3] === 1) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  document.querySelectorAll('a, button, label, td, th, dt, dd, h1, h2, p, legend, summary, .btn')
+    .forEach(el => {
+      if (!el.offsetParent || !el.textContent.trim()) return;
+      const fg = lum(rgb(getComputedStyle(el).color).slice(0, 3)), bg = lum(background(el));
+      const ratio = (Math.max(fg, bg) + .05) / (Math.min(fg, bg) + .05);
+      if (ratio < 4.5) out.push(el.tagName + ' ' + el.textContent.trim().slice(0, 30) + ' ' + ratio.toFixed(2));
+    });
+  return out;
+}"""
 
 
 def go(page, selector: str) -> None:
