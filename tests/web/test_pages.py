@@ -482,3 +482,22 @@ def test_home_lists_what_waits_for_the_users_approval(sales, rep):
     recent = re.search(r'id="recent-title".*?</section>', text(rep.get("/")), re.S).group(0)
     assert ">Deal 03</a>" in recent and ">Acme</a>" in recent
     assert ">Deal 01</a>" not in recent
+
+
+def test_a_record_shared_read_only_offers_no_edit(sales, rep):
+    from tests.web.sales_org import OTHER_EMAIL
+
+    shared = sales.api.post(
+        f"/api/v1/records/opportunity/{sales.secret['id']}/shares",
+        json={"user": sales.rep.id, "access": "read"},
+    )
+    assert shared.status_code == 201, shared.get_json()
+    page = text(rep.get(f"/r/opportunity/{sales.secret['id']}"))
+    assert "Secret merger" in page and ">Edit</a>" not in page and ">Delete</a>" not in page
+    assert rep.get(f"/r/opportunity/{sales.secret['id']}/edit").status_code == 403
+    refused = rep.post(
+        f"/r/opportunity/{sales.secret['id']}/delete", data={"csrf_token": rep.token}
+    )
+    assert refused.status_code == 403
+    owner = sign_in(sales.app, OTHER_EMAIL)
+    assert ">Edit</a>" in text(owner.get(f"/r/opportunity/{sales.secret['id']}"))

@@ -250,6 +250,7 @@ def edit_record(object_name: str, record_id: str) -> Any:
     obj = object_or_404(object_name)
     with reading() as session:
         record = session.get(obj.api_name, record_id)
+        session.require_edit_access(obj, record_id)  # 403 for a record shared read-only
         tabs, widgets = build_widgets(obj, v, record)
         fill_lookups(session, widgets, v)
     if request.method == "GET":

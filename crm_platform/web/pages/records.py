@@ -94,6 +94,16 @@ def related_lists(session, layout: Layout, obj: ObjectModel, record_id: str, v: 
     return shown
 
 
+def may_change(session, obj: ObjectModel, record_id: str) -> bool:
+    """Whether the viewer may change (edit or delete) this record: a record shared with
+    them read-only shows no Edit or Delete."""
+    try:
+        session.require_edit_access(obj, record_id)
+    except CrmError:
+        return False
+    return True
+
+
 @bp.get("/r/<object_name>/<record_id>")
 def record_page(object_name: str, record_id: str) -> Any:
     v = viewer()
@@ -112,6 +122,7 @@ def record_page(object_name: str, record_id: str) -> Any:
         }
         related = related_lists(session, layout, obj, record_id, v)
         history = session.history(obj.api_name, record_id) if tracked else []
+        changeable = may_change(session, obj, record_id)
     name = record.get(obj.name_field)
     return render_page(
         "pages/record.html",
@@ -121,8 +132,8 @@ def record_page(object_name: str, record_id: str) -> Any:
         hidden=hidden,
         related=related,
         history=history,
-        can_edit=v.access.can(obj.api_name, "edit"),
-        can_delete=v.access.can(obj.api_name, "delete"),
+        can_edit=changeable and v.access.can(obj.api_name, "edit"),
+        can_delete=changeable and v.access.can(obj.api_name, "delete"),
         active_tab=obj.api_name,
         title=str(name or record_id),
     )
