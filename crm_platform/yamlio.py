@@ -28,6 +28,9 @@ KIND_FOLDERS = {
     "email_templates": "email_template",
     "triggers": "trigger",
     "reports": "report",
+    "layouts": "layout",
+    "list_views": "list_view",
+    "apps": "app",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 
