@@ -27,6 +27,7 @@ KIND_FOLDERS = {
     "assignment_rules": "assignment_rule",
     "email_templates": "email_template",
     "triggers": "trigger",
+    "reports": "report",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 
