@@ -169,7 +169,10 @@ def _points(result: ReportResult, spec: ChartSpec) -> Iterator[tuple[str, str | 
     used = [k for k in (spec.x, spec.series) if k in rows]
     depth = max((rows.index(k) + 1 for k in used), default=0)
     by_column = spec.x in cols or spec.series in cols
-    for path, group in _walk(result.total, depth):
+    # the tree's root: the grand total over the top-level groups (``total.groups`` is
+    # not relied on: the result holds the top level in ``groups``)
+    root = Group(None, result.total.values, result.groups, result.total.by_column)
+    for path, group in _walk(root, depth):
         labels = {rows[i]: _label(key) for i, key in enumerate(path)}
         # a level neither axis names (x is the second grouping, say) names its groups
         # in the category so that they stay apart

@@ -59,7 +59,7 @@ class ExportFormat:
 
 
 EXPORT_FORMATS: Mapping[str, ExportFormat] = {
-    "csv": ExportFormat("csv", "text/csv; charset=utf-8", "csv"),
+    "csv": ExportFormat("csv", "text/csv", "csv"),
     "xlsx": ExportFormat(
         "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
     ),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from crm_platform.metadata import KindRegistry
 from crm_platform.runtime.model import ModelCompiler
 
+from .dashboard_kind import register_dashboard_kind
 from .report_kind import ReportKind
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class ReportsExtension:
 
     def register(self, registry: KindRegistry, compiler: ModelCompiler) -> None:
         ReportKind().register(registry, compiler)
+        register_dashboard_kind(registry, compiler)
 
     def attach(self, org: Org) -> None:
         del org  # nothing runs in the background

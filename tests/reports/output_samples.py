@@ -45,7 +45,7 @@ def pipeline_by_stage(chart: ChartSpec | None = None) -> ReportResult:
         rows_truncated=False,
         groups=groups,
         column_keys=(),
-        total=Group(None, {"count": 6, "sum(amount)": Decimal("750000.50")}, groups),
+        total=Group(None, {"count": 6, "sum(amount)": Decimal("750000.50")}),
         chart=chart or ChartSpec("funnel", "stage", ("sum(amount)",)),
     )
 
@@ -77,7 +77,7 @@ def amount_by_owner_and_stage() -> ReportResult:
         rows_truncated=False,
         groups=(ann, bob),
         column_keys=(),
-        total=Group(None, {"sum(amount)": 35}, (ann, bob)),
+        total=Group(None, {"sum(amount)": 35}),
         chart=ChartSpec("stacked_column", "owner", ("sum(amount)",), series="stage"),
     )
 
@@ -109,7 +109,7 @@ def forecast_matrix() -> ReportResult:
         total=Group(
             None,
             {"sum(amount)": 350},
-            groups,
+            (),
             (ColumnCell(q1, {"sum(amount)": 150}), ColumnCell(q2, {"sum(amount)": 200})),
         ),
         chart=ChartSpec("line", "close_date by quarter", ("sum(amount)",), series="owner"),
