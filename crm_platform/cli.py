@@ -394,8 +394,10 @@ def search_reindex(objects: tuple[str, ...]) -> None:
 def _add_groups() -> None:
     """Command groups that live in modules of their own."""
     from .mail_cli import mail
+    from .reports_cli import report
 
     main.add_command(mail)
+    main.add_command(report)
 
 
 _add_groups()

@@ -32,6 +32,8 @@ from . import (
     openapi,
     records_api,
     report_outputs_api,
+    reports_api,
+    reports_docs,
     search_api,
 )
 
@@ -59,4 +61,5 @@ AREAS: tuple[Area, ...] = (
     Area(notifications_api.bp, notifications_api.describe),
     Area(report_outputs_api.bp, report_outputs_api.describe),
     Area(dashboards_api.bp, dashboards_api.describe),
+    Area(reports_api.bp, reports_docs.describe),
 )

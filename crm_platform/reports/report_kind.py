@@ -489,14 +489,14 @@ class ReportsModel:
     """The reports of one metadata version (``model.extension('reports')``), read."""
 
     reports: Mapping[str, ReportDefinition]
-    descriptions: Mapping[str, str]
+    definitions: Mapping[str, Mapping[str, Any]]  # as stored
 
 
 def compile_reports(snapshot: Snapshot, model: OrgModel) -> ReportsModel:
     """Every report whose object exists, read (one that cannot be read is left out:
     it was checked when saved)."""
     found: dict[str, ReportDefinition] = {}
-    descriptions: dict[str, str] = {}
+    definitions: dict[str, Mapping[str, Any]] = {}
     for comp in snapshot.of_kind(KIND):
         if model.object(comp.definition["object"]) is None:
             continue
@@ -504,9 +504,8 @@ def compile_reports(snapshot: Snapshot, model: OrgModel) -> ReportsModel:
             found[comp.name] = read_definition(comp.definition)
         except DefinitionError:
             continue
-        if comp.definition.get("description"):
-            descriptions[comp.name] = comp.definition["description"]
-    return ReportsModel(MappingProxyType(found), MappingProxyType(descriptions))
+        definitions[comp.name] = comp.definition
+    return ReportsModel(MappingProxyType(found), MappingProxyType(definitions))
 
 
 def reports_model(model: OrgModel) -> ReportsModel:
