@@ -14,25 +14,22 @@ transaction open, then streamed from the file, which is gone once closed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
-import sqlalchemy as sa
 from apispec import APISpec
 from flask import Blueprint, Response, g, request, stream_with_context
 
 from crm_platform.core import Forbidden, NotFound, ValidationFailed, utc_now
-from crm_platform.core.tables import org as org_table
 from crm_platform.metadata import KindRegistry
 from crm_platform.reports import run_report, stream_report
 from crm_platform.reports.charts import render_chart
 from crm_platform.reports.dashboards import chart_with_keys
 from crm_platform.reports.export import (
     EXPORT_FORMATS,
-    ExportOptions,
     csv_chunks,
     export_filename,
     export_format,
     file_chunks,
+    org_export_options,
     xlsx_file,
 )
 from crm_platform.runtime import OrgModel
@@ -66,7 +63,7 @@ def export_report(name: str) -> Response:
         stream = stream_report(
             ctx, name, filter=request.args.get("filter") or None, choose=label_chooser()
         )
-        options = export_options(ctx)
+        options = org_export_options(ctx)
     filename = export_filename(name, fmt, utc_now().date())
     if fmt.name == "xlsx":
         file = xlsx_file(stream, options)  # read to the end: the transaction may end now
@@ -99,12 +96,6 @@ def _closing(chunks: Iterator[bytes], end: Callable[[], None]) -> Iterator[bytes
         yield from chunks
     finally:
         end()
-
-
-def export_options(ctx: Any) -> ExportOptions:
-    """The org's time zone and currency, as the export shows datetimes and money."""
-    currency = ctx.conn.execute(sa.select(org_table.c.currency)).scalar_one_or_none()
-    return ExportOptions(time_zone=ctx.model.time_zone, currency=currency)
 
 
 @bp.get("/<name>/chart.svg")

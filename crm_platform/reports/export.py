@@ -239,6 +239,36 @@ def _number_format(column: ReportColumn, options: ExportOptions) -> str:
 # --- one entry for the CLI ------------------------------------------------------------
 
 
+def org_export_options(ctx: Any) -> ExportOptions:
+    """The org's time zone and currency (a record context's), as exports show them."""
+    import sqlalchemy as sa
+
+    from crm_platform.core.tables import org
+
+    currency = ctx.conn.execute(sa.select(org.c.currency)).scalar_one_or_none()
+    return ExportOptions(time_zone=ctx.model.time_zone, currency=currency)
+
+
+def export_report_file(
+    ctx: Any,
+    name: str,
+    format_name: str,
+    file: IO[bytes],
+    *,
+    filter: str | None = None,
+    choose: Any = None,
+) -> None:
+    """Export the report ``name`` as ``ctx``'s user (a record session, whose transaction
+    stays open meanwhile) to a binary ``file``: ``crm report run NAME --format csv|xlsx
+    --output FILE``. Checks as the API's export, but for ``export_data``: the CLI is
+    an operator's."""
+    from .run import stream_report
+
+    fmt = export_format(format_name)
+    stream = stream_report(ctx, name, filter=filter, choose=choose)
+    write_export(stream, fmt.name, file, org_export_options(ctx))
+
+
 def write_export(
     stream: ReportStream,
     format_name: str,

@@ -152,3 +152,36 @@ def test_a_report_without_a_chart_has_no_svg_and_an_unreadable_one_is_forbidden(
     response = outputs.opps.get("/api/v1/reports/cases_by_priority_status/chart.svg")
     assert response.status_code == 403
     assert outputs.admin.get("/api/v1/reports/nope/chart.svg").status_code == 404
+
+
+def test_crm_report_run_exports_csv_or_xlsx_to_a_file_as_a_user(outputs, tmp_path):
+    from click.testing import CliRunner
+
+    from crm_platform.cli import main
+
+    settings = outputs.org.settings
+    env = {
+        "CRM_DATABASE_URL": settings.database_url,
+        "CRM_INSTANCE_PATH": str(settings.instance_path),
+    }
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(main, ["report", "run", "pipeline_by_stage", *args], env=env)
+
+    target = tmp_path / "mine.csv"
+    done = run("--as", "rep@example.com", "--format", "csv", "--output", str(target))
+    assert done.exit_code == 0, done.output
+    header, *rows = list(csv.reader(io.StringIO(target.read_text("utf-8-sig"))))
+    assert sorted(r[header.index("Name")] for r in rows) == ["'=1+1 deal", "北京大单"]
+
+    target = tmp_path / "all.xlsx"
+    done = run("--format", "xlsx", "--output", str(target))
+    assert done.exit_code == 0, done.output
+    sheet = openpyxl.load_workbook(target).active
+    assert sheet.max_row == 1 + len(open_deals(outputs.deals))
+
+    refused = run("--as", "opps@example.com", "--format", "csv", "--output", str(tmp_path / "x"))
+    assert refused.exit_code == 1 and "account.name" in refused.output
+    assert not (tmp_path / "x").exists()
+    assert run("--format", "csv").exit_code == 2  # a file is needed
