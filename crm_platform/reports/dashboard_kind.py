@@ -31,10 +31,12 @@ from types import MappingProxyType
 from typing import Any
 
 from crm_platform.metadata import CandidateModel, Kind, KindRegistry, Problem, Snapshot
+from crm_platform.metadata.renames import RenameContext
 from crm_platform.runtime.model import ModelCompiler, OrgModel
 
 from .charts import NAMED_COLORS, Band
 from .definition import CHART_TYPES, DefinitionError, ReportDefinition, read_definition
+from .report_kind import rename_report
 from .results import ChartSpec
 
 KIND = "dashboard"
@@ -275,6 +277,68 @@ def dashboard_references(definition: Mapping[str, Any]) -> list[tuple[str, str]]
     return [(REPORT_KIND, name) for name in sorted(names)]
 
 
+# --- renames ----------------------------------------------------------------------------
+
+
+def rename_dashboard(
+    ctx: RenameContext, comp: Any, definition: Mapping[str, Any]
+) -> tuple[Mapping[str, Any], list[str]]:
+    """A field rename that changes a report's grouping or aggregate keys
+    (``sum(amount)`` -> ``sum(deal_value)``, ``sum_amount`` -> ``sum_deal_value``)
+    changes them where a component names them: its chart's axes, its metric."""
+    del comp
+    if ctx.rename.kind != "field":
+        return definition, []
+    places: list[str] = []
+    components = []
+    for index, item in enumerate(definition.get("components") or ()):
+        keys = renamed_keys(ctx, str(item.get("report")))
+        new = dict(item)
+        where = f"components[{index}]"
+        if keys and item.get("aggregate") in keys:
+            new["aggregate"] = keys[item["aggregate"]]
+            places.append(f"{where}.aggregate")
+        chart = item.get("chart")
+        if keys and chart:
+            new_chart = dict(chart)
+            for axis in ("x", "series"):
+                if chart.get(axis) in keys:
+                    new_chart[axis] = keys[chart[axis]]
+                    places.append(f"{where}.chart.{axis}")
+            y = chart["y"]
+            ys = [y] if isinstance(y, str) else list(y)
+            new_y = [keys.get(v, v) for v in ys]
+            if new_y != ys:
+                new_chart["y"] = new_y[0] if isinstance(y, str) else new_y
+                places.append(f"{where}.chart.y")
+            new["chart"] = new_chart
+        components.append(new)
+    return ({**definition, "components": components}, places) if places else (definition, [])
+
+
+def renamed_keys(ctx: RenameContext, report_name: str) -> dict[str, str]:
+    """The report's keys the rename changes, old -> new (the report's own renamer
+    decides: groupings by position, aggregates' keys and formula names)."""
+    comp = ctx.model.get(REPORT_KIND, report_name)
+    if comp is None:
+        return {}
+    try:
+        before = read_definition(comp.definition)
+        after = read_definition(rename_report(ctx, comp, comp.definition)[0])
+    except DefinitionError:
+        return {}
+    keys: dict[str, str] = {}
+    for old, new in zip(before.groupings, after.groupings, strict=False):
+        if old.text != new.text:
+            keys[old.text] = new.text
+    for old, new in zip(before.aggregates, after.aggregates, strict=False):
+        if old.key != new.key:
+            keys[old.key] = new.key
+        if old.name != new.name:
+            keys[old.name] = new.name
+    return keys
+
+
 # --- the compiled part ----------------------------------------------------------------
 
 
@@ -298,9 +362,10 @@ def dashboards_model(model: OrgModel) -> DashboardsModel:
 
 
 def register_dashboard_kind(registry: KindRegistry, compiler: ModelCompiler) -> None:
-    """Register the kind, its checks, its references and its compiled part (called by
+    """Register the kind, its checks, references, renamer and compiled part (called by
     the reports extension's ``register``, after the report kind)."""
     registry.register_kind(Kind(KIND, PLURAL, SCHEMA))
     registry.add_validator(KIND, dashboard_problems)
     registry.add_references(KIND, dashboard_references)
+    registry.add_renamer(KIND, rename_dashboard)
     compiler.add_extension(EXTENSION, compile_dashboards)

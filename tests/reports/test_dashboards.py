@@ -215,3 +215,31 @@ def test_each_chart_or_metric_component_is_an_svg_of_its_own(outputs):
 def test_the_dashboards_are_listed_in_the_readers_language(outputs):
     listed = outputs.rep.get("/api/v1/dashboards", headers=ZH).get_json()["dashboards"]
     assert {"name": "sales_dashboard", "label": "销售仪表板", "components": 5} in listed
+
+
+def test_a_field_rename_follows_into_the_dashboards_axes_and_metric(api, load_metadata):
+    # an org of its own: the rename changes the metadata
+    load_metadata("reports")
+    load_metadata("report_outputs")
+    fields = "/api/v1/metadata/objects/opportunity/fields"
+    renamed = api.patch(f"{fields}/amount", json={"api_name": "deal_value"})
+    assert renamed.status_code == 200, renamed.get_json()
+    stored = api.get("/api/v1/metadata/dashboards/sales_dashboard").get_json()
+    components = stored["components"]
+    assert components[1]["chart"]["y"] == ["count", "sum_deal_value"]
+    assert components[3]["aggregate"] == "sum(deal_value)"
+    assert components[0] == {
+        "report": "pipeline_by_stage",
+        "type": "chart",
+        "title": {"en": "Pipeline", "zh": "管道"},
+        "width": 6,
+    }
+    created = api.post(
+        "/api/v1/records/opportunity",
+        json={"name": "After", "stage": "Proposal", "deal_value": "5.00"},
+    )
+    assert created.status_code == 201
+    body = api.get(DASHBOARD).get_json()
+    assert all("error" not in c for c in body["components"]), body
+    assert body["components"][3]["value"] == Decimal("5.00")
+    assert body["components"][3]["color"] == "red"
