@@ -13,6 +13,7 @@ transaction open, then streamed from the file, which is gone once closed.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 
 from apispec import APISpec
@@ -70,9 +71,13 @@ def export_report(name: str) -> Response:
         response = Response(file_chunks(file), mimetype=fmt.media_type)
         response.call_on_close(file.close)
     else:
+        chunks = csv_chunks(stream, options)
+        # the header and the first batch now: the query runs (and a database error
+        # answers) before the status line is sent
+        first = [next(chunks), *itertools.islice(chunks, 1)]
         end_reading = keep_request_reading()
         response = Response(
-            stream_with_context(_closing(csv_chunks(stream, options), end_reading)),
+            stream_with_context(_closing(itertools.chain(first, chunks), end_reading)),
             mimetype=fmt.media_type,
         )
         response.call_on_close(end_reading)
