@@ -247,6 +247,8 @@ def render_data(data: ChartData, *, width: int = 800, height: int = 450, no_data
         scale = data.series[0].scale if data.series else 0
         for index, category in enumerate(data.categories):
             values = [s.values[index] for s in data.series]
+            if all(v is None for v in values):
+                continue  # no figure, no slice (pygal would draw it as 0)
             chart.add(
                 category,
                 values if len(values) > 1 else values[0],
@@ -260,6 +262,11 @@ def render_data(data: ChartData, *, width: int = 800, height: int = 450, no_data
             chart.add(series.name, list(series.values), formatter=_formatter(series.scale))
     chart.add_xml_filter(_self_contained)
     return chart.render(is_unicode=True)
+
+
+def _axis_number(value: Any) -> str:
+    """An axis label: thousands grouped, no trailing zeros (``400,000``, ``0.5``)."""
+    return format(value, ",g") if isinstance(value, int | float) else str(value)
 
 
 def _formatter(scale: int):
@@ -278,6 +285,11 @@ def _pygal_chart(kind: str, width: int, height: int, no_data: str) -> Any:
         "truncate_legend": 40,
         "x_label_rotation": 0 if kind in SLICED else 20,
         "legend_at_bottom": True,
+        "print_zeroes": kind not in SLICED,  # a blank slice prints no 0
+        # a funnel's axis is its bands' half-widths (negative below): nothing to read
+        "show_y_labels": kind != "funnel",
+        "show_y_guides": kind != "funnel",
+        "value_formatter": _axis_number,
     }
     makers = {
         "bar": lambda: pygal.HorizontalBar(**common),
