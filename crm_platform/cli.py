@@ -74,6 +74,13 @@ def main() -> None:
     show_default=True,
     help="The org's default language (en, zh, pt_BR…): labels fall back to it.",
 )
+@click.option(
+    "--fiscal-year-start-month",
+    type=click.IntRange(1, 12),
+    default=1,
+    show_default=True,
+    help="The first month of the fiscal year (4: April 2026 to March 2027 is FY2027).",
+)
 def init(
     admin_email: str,
     admin_password: str | None,
@@ -81,11 +88,21 @@ def init(
     time_zone: str,
     currency: str,
     language: str,
+    fiscal_year_start_month: int,
 ):
     """Create the database, the platform tables and the first admin (safe to run twice)."""
     if not LANGUAGE_TAG.fullmatch(language):
         raise click.BadParameter("a language code such as en, zh or pt_BR", param_hint="--language")
-    _initialise(_org(), admin_email, admin_password, org_name, time_zone, currency, language)
+    _initialise(
+        _org(),
+        admin_email,
+        admin_password,
+        org_name,
+        time_zone,
+        currency,
+        language,
+        fiscal_year_start_month,
+    )
 
 
 LANGUAGE_TAG = re.compile(r"[a-z]{2,3}([_-][A-Za-z]{2,4})?")
@@ -99,6 +116,7 @@ def _initialise(
     time_zone: str = "UTC",
     currency: str = "USD",
     language: str = "en",
+    fiscal_year_start_month: int = 1,
 ) -> bool:
     password = admin_password or secrets.token_urlsafe(12)
     try:
@@ -110,6 +128,7 @@ def _initialise(
             time_zone=time_zone,
             currency=currency,
             locale=language,
+            fiscal_year_start_month=fiscal_year_start_month,
         )
     except CrmError as error:
         _fail(error)

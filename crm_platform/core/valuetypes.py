@@ -25,11 +25,14 @@ class ValueType(enum.Enum):
     TIME = "time"
     MULTI = "multi"  # a multi-select picklist: a list of text values
     ANY = "any"  # the NULL literal (None), compatible with every type
+    DATE_RANGE = "date_range"  # THIS_YEAR() and its family: only after `in` / `not in`
 
     @property
     def label(self) -> str:
         """How messages name the type."""
-        return {"multi": "multi-select", "any": "null"}.get(self.value, self.value)
+        return {"multi": "multi-select", "any": "null", "date_range": "date range"}.get(
+            self.value, self.value
+        )
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ view and report filters and the API's ``where=`` all use it::
 """
 
 from .checker import CheckedExpression, check
+from .dateranges import RANGE_FUNCTIONS
 from .errors import ExpressionError
 from .evaluator import evaluate
 from .functions import LIBRARY
@@ -20,10 +21,14 @@ from .sqlite import sqlite_functions
 from .types import EvalContext, FieldInfo, MappingScope, Scope, ValueType
 
 FUNCTION_NAMES = frozenset(LIBRARY)
+# The functions whose value depends on the moment (and the org's zone and fiscal year):
+# SQL compiled from an expression using one must not outlive its request.
+TIME_FUNCTIONS = frozenset({"TODAY", "NOW", *RANGE_FUNCTIONS})
 
 __all__ = [
     "FUNCTION_NAMES",
     "MAX_HIERARCHY_DEPTH",
+    "TIME_FUNCTIONS",
     "CheckedExpression",
     "EvalContext",
     "ExpressionError",

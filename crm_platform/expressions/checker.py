@@ -133,10 +133,19 @@ class _Checker:
         self.infos: dict[int, NodeInfo] = {}
         self.null_nodes: set[int] = set()
         self.fields: dict[FieldPath, FieldInfo] = {}
+        self.range_places: set[int] = set()  # the nodes right of `in`: a date range fits
 
     def visit(self, node: ast.expr) -> NodeInfo:
         handler = getattr(self, f"visit_{type(node).__name__}")
         info: NodeInfo = handler(node)
+        if info.vtype is T.DATE_RANGE and id(node) not in self.range_places:
+            name = call_name(node) if isinstance(node, ast.Call) else "a date range"
+            fail(
+                node,
+                f"{name}() is a date range: it can only follow 'in' or 'not in', "
+                f"as in close_date in {name}()",
+                name,
+            )
         self.infos[id(node)] = info
         return info
 
@@ -259,7 +268,11 @@ class _Checker:
     def visit_Compare(self, node: ast.Compare) -> NodeInfo:
         op, right_node = node.ops[0], node.comparators[0]
         symbol = _SYMBOLS[type(op)]
+        if isinstance(op, ast.In | ast.NotIn) and isinstance(right_node, ast.Call):
+            self.range_places.add(id(right_node))
         left, right = self.visit(node.left), self.visit(right_node)
+        if right.vtype is T.DATE_RANGE:
+            return self.check_in_range(node.left, left, right_node, symbol)
         for side, info in ((node.left, left), (right_node, right)):
             if info.vtype is T.ANY:
                 fail(side, "a comparison with None is never true: use ISBLANK(x)")
@@ -271,6 +284,21 @@ class _Checker:
             fail(node, f"'{symbol}' cannot order {left.vtype.label} values")
         self.check_picklist(node.left, left, right_node)
         self.check_picklist(right_node, right, node.left)
+        return NodeInfo(T.BOOLEAN)
+
+    def check_in_range(
+        self, subject: ast.expr, info: NodeInfo, range_node: ast.expr, symbol: str
+    ) -> NodeInfo:
+        """``x in THIS_YEAR()``: x must be a date or a datetime."""
+        name = call_name(range_node)  # type: ignore[arg-type]
+        if info.vtype is T.ANY:
+            fail(subject, "a comparison with None is never true: use ISBLANK(x)")
+        if info.vtype not in (T.DATE, T.DATETIME):
+            fail(
+                subject,
+                f"'{symbol} {name}()' expects a date or datetime, got {info.vtype.label}",
+                name,
+            )
         return NodeInfo(T.BOOLEAN)
 
     def check_picklist(self, side: ast.expr, info: NodeInfo, other: ast.expr) -> None:

@@ -1587,6 +1587,7 @@ register(
     )
 )
 
-# --- hierarchies ---------------------------------------------------------------------
-# IS_UNDER lives in a module of its own (this one is long); importing it registers it.
-from . import hierarchy  # noqa: E402, F401
+# --- hierarchies and relative date ranges ---------------------------------------------
+# IS_UNDER and THIS_YEAR() with its family live in modules of their own (this one is
+# long); importing them registers them.
+from . import dateranges, hierarchy  # noqa: E402, F401

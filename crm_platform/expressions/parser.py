@@ -30,7 +30,7 @@ from .limits import (
     MAX_SOURCE_LENGTH,
 )
 from .nodes import FieldRef, fail, set_position
-from .types import FieldPath
+from .types import FieldPath, ValueType
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%", ast.Pow: "**"}
 _REFUSED_BINARY = {
@@ -315,7 +315,7 @@ class _Normaliser:
             return self.refuse(node, f"{type(op).__name__} is not allowed")
         left = self.node(node.left)
         if isinstance(op, ast.In | ast.NotIn):
-            right = self.literal_list(node.comparators[0], "'in'")
+            right = self.in_right_side(node.comparators[0])
         else:
             right = self.node(node.comparators[0])
         return self.locate(ast.Compare(left=left, ops=[op], comparators=[right]), node)
@@ -341,6 +341,20 @@ class _Normaliser:
         ]
         func = self.locate(ast.Name(id=name, ctx=ast.Load()), node.func)
         return self.locate(ast.Call(func=func, args=args, keywords=[]), node)
+
+    def in_right_side(self, node: ast.AST) -> ast.expr:
+        """After ``in``: a literal list, or a call of a date range such as THIS_YEAR()."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            function = LIBRARY.get(node.func.id)
+            if function is None or function.result is ValueType.DATE_RANGE:
+                return self.node(node)  # a range, or "unknown function" with its hint
+        if not isinstance(node, ast.List | ast.Tuple):
+            return self.refuse(
+                node,
+                "'in' expects a list of literal values, such as ['a', 'b'], "
+                "or a date range, such as THIS_YEAR()",
+            )
+        return self.literal_list(node, "'in'")
 
     def literal_list(self, node: ast.AST, where: str) -> ast.expr:
         if not isinstance(node, ast.List | ast.Tuple):

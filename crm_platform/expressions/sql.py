@@ -36,6 +36,7 @@ from crm_platform.core import MAX_PRECISION, ExactDecimal, JSONValue, UTCDateTim
 
 from . import numbers
 from .checker import CheckedExpression
+from .dateranges import range_of_call
 from .errors import ExpressionError
 from .evaluator import evaluate_part
 from .functions import ADD_DAYS, LIBRARY, NOT_LITERAL, SUBTRACT_DAYS, PySql, pg_shift_date
@@ -360,7 +361,10 @@ class _Compiler:
         op = node.ops[0]
         left = self.compile(node.left)
         if isinstance(op, ast.In | ast.NotIn):
-            return self.compile_in(left, node.comparators[0], negate=isinstance(op, ast.NotIn))
+            negate = isinstance(op, ast.NotIn)
+            if self.info(node.comparators[0]).vtype is T.DATE_RANGE:
+                return self.compile_in_range(left, node.comparators[0], negate)
+            return self.compile_in(left, node.comparators[0], negate=negate)
         right = self.compile(node.comparators[0])
         compare = _COMPARISONS[type(op)]
         cost = _cost([left, right])
@@ -391,6 +395,22 @@ class _Compiler:
             column, binds = left.expr, [self.bind(v, vtype) for v in items]
         test = column.not_in(binds) if negate else column.in_(binds)
         return Sql(test, T.BOOLEAN, left.cost + 1)
+
+    def compile_in_range(self, left: Sql, range_node: ast.expr, negate: bool) -> Sql:
+        """``x in THIS_YEAR()``: ``x >= start AND x < end`` with the bounds computed in
+        Python (bound literals: an index on x serves it); ``not in`` is the opposite."""
+        assert isinstance(range_node, ast.Call)
+        low, high = range_of_call(range_node, self.context).bounds(left.vtype)
+        x = left.expr
+        tests: list[ColumnElement[Any]] = []
+        if low is not None:
+            bound = self.bind(low, left.vtype)
+            tests.append(x < bound if negate else x >= bound)
+        if high is not None:
+            bound = self.bind(high, left.vtype)
+            tests.append(x >= bound if negate else x < bound)
+        expr = sa.or_(*tests) if negate else sa.and_(*tests)
+        return Sql(expr, T.BOOLEAN, left.cost * len(tests) + 1)
 
     def compile_Call(self, node: ast.Call, info: NodeInfo) -> Sql:
         name = call_name(node)

@@ -40,11 +40,12 @@ class EvalContext:
     """When and where an expression runs.
 
     ``now`` must be aware; ``TODAY()`` is its date in ``time_zone`` (the org's
-    IANA zone). ``prior`` returns a field's value before the current change and
-    ``is_new`` says the record is being created; PRIORVALUE, ISCHANGED and ISNEW
-    read them. ``ancestors(path, record_id)`` gives the ids above ``record_id``
-    through the self-lookup at the end of ``path`` (its parent first, at most
-    MAX_HIERARCHY_DEPTH of them); IS_UNDER reads it in Python.
+    IANA zone). ``fiscal_year_start_month`` (1-12) is the org's first month of the
+    fiscal year, which THIS_FISCAL_QUARTER() and its family read. ``prior`` returns a
+    field's value before the current change and ``is_new`` says the record is being
+    created; PRIORVALUE, ISCHANGED and ISNEW read them. ``ancestors(path, record_id)``
+    gives the ids above ``record_id`` through the self-lookup at the end of ``path``
+    (its parent first, at most MAX_HIERARCHY_DEPTH of them); IS_UNDER reads it in Python.
     """
 
     now: datetime
@@ -52,6 +53,7 @@ class EvalContext:
     prior: Callable[[FieldPath], Any] | None = None
     is_new: bool = False
     ancestors: Callable[[FieldPath, str], Sequence[str]] | None = None
+    fiscal_year_start_month: int = 1
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -61,6 +63,9 @@ class EvalContext:
             zone = ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {self.time_zone!r}") from exc
+        month = self.fiscal_year_start_month
+        if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
+            raise ValueError(f"fiscal_year_start_month must be 1 to 12, not {month!r}")
         object.__setattr__(self, "zone", zone)
 
     @classmethod
@@ -71,10 +76,16 @@ class EvalContext:
         prior: Callable[[FieldPath], Any] | None = None,
         is_new: bool = False,
         ancestors: Callable[[FieldPath, str], Sequence[str]] | None = None,
+        fiscal_year_start_month: int = 1,
     ) -> EvalContext:
         """A context for the current moment in the org time zone ``time_zone``."""
         return cls(
-            now=utc_now(), time_zone=time_zone, prior=prior, is_new=is_new, ancestors=ancestors
+            now=utc_now(),
+            time_zone=time_zone,
+            prior=prior,
+            is_new=is_new,
+            ancestors=ancestors,
+            fiscal_year_start_month=fiscal_year_start_month,
         )
 
     def today(self) -> date:

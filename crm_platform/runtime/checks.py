@@ -127,8 +127,9 @@ class ExpressionChecks:
         from .records.query import ExpressionCache, SelectBuilder
         from .security.shares import rebuild_rule
 
-        zone = conn.execute(sa.select(org.c.time_zone).where(org.c.id == 1)).scalar_one()
-        context = EvalContext.current(zone)
+        settings = sa.select(org.c.time_zone, org.c.fiscal_year_start_month)
+        zone, fiscal_start = conn.execute(settings.where(org.c.id == 1)).one()
+        context = EvalContext.current(zone, fiscal_year_start_month=fiscal_start)
         for change in touched:
             name = change.after.name.split(".", 1)[1]
             object_name = change.after.definition["object"]

@@ -115,6 +115,7 @@ class OrgModel:
     # Org settings read with the snapshot; changing them moves the metadata version.
     time_zone: str = "UTC"
     default_language: str = "en"  # the org's locale: labels fall back to it
+    fiscal_year_start_month: int = 1  # THIS_FISCAL_YEAR(), fiscal report buckets
     # old object name -> (current name, when it was renamed): still answered to, deprecated
     object_aliases: Mapping[str, tuple[str, str]] = dataclasses.field(
         default_factory=lambda: MappingProxyType({})
@@ -331,12 +332,18 @@ def _compile_object(comp: Component, fields: list[Component], sql_metadata: sa.M
     )
 
 
-def read_org_settings(conn: Connection) -> dict[str, str]:
-    """The org settings the model carries: its time zone and default language."""
+def read_org_settings(conn: Connection) -> dict[str, Any]:
+    """The org settings the model carries: its time zone, default language and the
+    first month of its fiscal year."""
     from crm_platform.core.tables import org
 
-    row = conn.execute(sa.select(org.c.time_zone, org.c.locale).where(org.c.id == 1)).one()
-    return {"time_zone": row.time_zone, "default_language": row.locale}
+    query = sa.select(org.c.time_zone, org.c.locale, org.c.fiscal_year_start_month)
+    row = conn.execute(query.where(org.c.id == 1)).one()
+    return {
+        "time_zone": row.time_zone,
+        "default_language": row.locale,
+        "fiscal_year_start_month": row.fiscal_year_start_month,
+    }
 
 
 class ModelCache:

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from crm_platform.core import Database, Settings
+from crm_platform.core import Database, Settings, ValidationFailed
 from crm_platform.core.aftercommit import after_commit
 from crm_platform.core.migrate import current_revision, head_revision, upgrade_platform
 from crm_platform.core.tables import SYSTEM_USER_ID
@@ -127,11 +127,18 @@ def initialise_org(
     time_zone: str = "UTC",
     currency: str = "USD",
     locale: str = "en",
+    fiscal_year_start_month: int = 1,
 ) -> User | None:
     """Create the platform tables, the org row, the system user and the first admin.
 
-    Returns the admin, or None when the org already exists (nothing is changed then).
+    ``fiscal_year_start_month`` (1-12) is the first month of the org's fiscal year
+    (fiscal quarters in expressions and reports). Returns the admin, or None when the
+    org already exists (nothing is changed then).
     """
+    if not 1 <= fiscal_year_start_month <= 12:
+        raise ValidationFailed(
+            {"fiscal_year_start_month": [f"must be 1 to 12, not {fiscal_year_start_month}"]}
+        )
     upgrade_platform(org.db)
     with org.db.write() as conn:
         exists = conn.execute(sa.select(sa.func.count()).select_from(org_table)).scalar_one()
@@ -146,7 +153,7 @@ def initialise_org(
                 time_zone=time_zone,
                 currency=currency,
                 locale=locale,
-                fiscal_year_start_month=1,
+                fiscal_year_start_month=fiscal_year_start_month,
                 week_start=1,
                 metadata_version=0,
                 created_at=utc_now(),

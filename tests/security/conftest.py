@@ -6,7 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from crm_platform.core import utc_now
 from crm_platform.core.tables import group_members, queue_members
+from tests.clock import Clock
 from tests.security.shared_org import shared, shared_url  # noqa: F401 - a module-scoped org
 
 
@@ -109,26 +111,9 @@ def copy_session(source, target) -> None:
     target.set_cookie("session", cookie.value)
 
 
-class Clock:
-    """A clock tests move by hand (the org's ``clock``): no sleeps."""
-
-    def __init__(self) -> None:
-        from crm_platform.core import utc_now
-
-        self.now = utc_now()
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        from datetime import timedelta
-
-        self.now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
 def clock(org) -> Clock:
-    org.clock = Clock()
+    org.clock = Clock(utc_now())
     return org.clock
 
 

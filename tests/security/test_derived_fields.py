@@ -37,7 +37,9 @@ def test_a_rollup_over_a_hidden_field_is_hidden_in_every_output(confidential, de
     seller = confidential.seller
     record = seller.get(f"/api/v1/records/client/{deals.client}").get_json()
     assert "best_margin" not in record
-    assert "250" not in seller.get("/api/v1/records/client").get_data(True)
+    listed = seller.get("/api/v1/records/client").get_json()["records"]
+    # the values, not the text: a random id may hold the digits 250
+    assert not [v for r in listed for v in r.values() if v == 250 or v in ("250", "250.00")]
 
     refused_as_unknown(seller.get("/api/v1/records/client?fields=best_margin"), "best_margin")
     refused_as_unknown(seller.get("/api/v1/records/client?where=best_margin > 100"), "best_margin")

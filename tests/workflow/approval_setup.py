@@ -4,31 +4,15 @@ group members — each an API client."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from crm_platform.core.tables import group_members, queue_members
 from crm_platform.runtime import create_user
+from tests.clock import Clock
 
 from ..conftest import ApiClient, make_token
-
-START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    """The org's time, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
 
 # email -> (profile, role, manager's email, queues, groups)
 PEOPLE = {

@@ -5,18 +5,17 @@ rendered, with its Message-ID; a 4xx or an unreachable server is tried again lat
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from crm_platform.core import load_settings
 from crm_platform.workflow import automation_of, outbox
+from tests.clock import START, Clock
 
 from ..conftest import ADMIN_EMAIL
 from .mail_helpers import REP_EMAIL, WON_NOTICE, messages, on_won, prepare, win_deal
 from .smtp_server import free_port, smtp_server, tls_smtp_server
-
-START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -34,14 +33,6 @@ def smtp_url(server) -> str:
 def settings(database_url, tmp_path, smtp_url):
     base = load_settings(database_url, instance_path=tmp_path / "instance")
     return dataclasses.replace(base, smtp_url=smtp_url, mail_from="CRM <crm@acme.test>")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

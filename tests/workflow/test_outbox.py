@@ -6,25 +6,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.workflow import JobContext, JobFailed, RetryLater, automation_of, outbox
-
-START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+from tests.clock import START, Clock
 
 
 @dataclass

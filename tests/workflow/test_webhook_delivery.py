@@ -10,7 +10,7 @@ import ipaddress
 import re
 import socket
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,13 +24,13 @@ from crm_platform.runtime.records.events import RecordEvent
 from crm_platform.workflow import automation_of, outbox
 from crm_platform.workflow.running import run_actions
 from crm_platform.workflow.webhooks import WebhookJob, signature
+from tests.clock import START, Clock
 
 from ..conftest import ADMIN_EMAIL
 from .webhook_receiver import HANG, HOST, Receiver, ReceiverServer, make_certificates
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECRET = "whsec-test-0123456789"
-START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 DNS = {
     HOST: ["127.0.0.1"],
     "v6.hooks.test": ["::1"],
@@ -39,17 +39,6 @@ DNS = {
     "metadata.example.com": ["169.254.169.254"],
     "mixed.example.com": ["93.184.216.34", "192.168.1.10"],
 }
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def resolve(host: str, port: int) -> list[str]:

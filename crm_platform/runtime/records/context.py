@@ -58,7 +58,11 @@ class RecordContext:
         self.user = user
         self.dialect = conn.dialect.name
         self.now = utc_now()
-        self.context = EvalContext(now=self.now, time_zone=model.time_zone)
+        self.context = EvalContext(
+            now=self.now,
+            time_zone=model.time_zone,
+            fiscal_year_start_month=model.fiscal_year_start_month,
+        )
         if access is None or access.model is not model or access.user.id != user.id:
             access = load_access(conn, user, model, model.security)
         self.access = access
@@ -172,6 +176,7 @@ class RecordContext:
         context = EvalContext(
             now=self.context.now,
             time_zone=self.context.time_zone,
+            fiscal_year_start_month=self.context.fiscal_year_start_month,
             prior=prior,
             is_new=before is None,
             ancestors=lambda path, record_id: self.ancestors(obj, path, record_id),

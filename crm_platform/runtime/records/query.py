@@ -23,6 +23,7 @@ from crm_platform.core import ValidationFailed
 from crm_platform.core.inputs import InputRefused, load_json
 from crm_platform.core.tables import users
 from crm_platform.expressions import (
+    TIME_FUNCTIONS,
     CheckedExpression,
     EvalContext,
     ExpressionError,
@@ -126,8 +127,9 @@ class ExpressionCache:
     def compiled(self, builder: SelectBuilder, checked: CheckedExpression, columns, key: tuple):
         """``compile_sql`` of an expression on the builder's own table, kept per metadata
         version when the SQL depends on the model alone: stored fields of that table only
-        (no joins, no formulas) and no TODAY() or NOW(). ``key`` names the expression
-        (``checked()`` has already reset the cache for the model's version)."""
+        (no joins, no formulas) and no TODAY(), NOW() or date range (TIME_FUNCTIONS).
+        ``key`` names the expression (``checked()`` has already reset the cache for the
+        model's version)."""
         if not model_only(builder.obj, checked):
             return compile_sql(
                 checked, columns, builder.context, builder.dialect, builder.hierarchy_rows
@@ -142,7 +144,6 @@ class ExpressionCache:
         return found
 
 
-TIME_FUNCTIONS = frozenset({"TODAY", "NOW"})
 # IS_UNDER's SQL reads the hierarchy as the user may see it: never shared between users.
 USER_DEPENDENT_FUNCTIONS = frozenset({"IS_UNDER"})
 

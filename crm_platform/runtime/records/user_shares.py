@@ -49,7 +49,9 @@ def reshare_after_user_change(
                 continue
             if context is None:
                 zone = conn.execute(sa.select(org.c.time_zone).where(org.c.id == 1)).scalar_one()
-                context = EvalContext.current(zone)
+                context = EvalContext.current(
+                    zone, fiscal_year_start_month=model.fiscal_year_start_month
+                )
             _reshare(conn, model, obj, rule, links, user_id, context)
 
 
