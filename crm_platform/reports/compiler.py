@@ -30,8 +30,8 @@ from crm_platform.metadata import Chooser, resolve_label
 from crm_platform.runtime.records.context import RecordContext
 from crm_platform.runtime.records.query import SelectBuilder
 
-from .definition import Aggregate, Grouping, ReportDefinition
-from .report_kind import OWNER_GROUPINGS, UNGROUPABLE, argument_problem
+from .definition import OWNER_GROUPINGS, Aggregate, Grouping, ReportDefinition
+from .report_kind import UNGROUPABLE, argument_problem
 from .results import ReportColumn
 
 T = ValueType
@@ -54,6 +54,7 @@ class CompiledGrouping:
     spec: Grouping
     display: Display
     bucket: str | None = None
+    fiscal_start_month: int = 1  # of a fiscal bucket's label
 
     @property
     def column(self) -> ReportColumn:
@@ -200,7 +201,30 @@ class ReportPlan:
         return CompiledGrouping(spec, self._display(spec.text, what))
 
     def _bucket(self, spec: Grouping, what: str) -> CompiledGrouping:
-        raise ValidationFailed({what: [f"date buckets are not available: '{spec.text}'"]})
+        """A date grouping: the first day of its bucket, computed in SQL (datetimes in
+        the org's time zone; fiscal buckets from the org's fiscal year start)."""
+        from .buckets import BUCKETS, bucket_sql
+
+        text = ".".join(spec.path)
+        checked, expr = self._expression(text, None, what)
+        if spec.bucket not in BUCKETS or checked.value_type not in {T.DATE, T.DATETIME}:
+            raise ValidationFailed({what: [f"cannot group '{text}' by {spec.bucket}"]})
+        value = bucket_sql(
+            expr,
+            checked.value_type,
+            spec.bucket,
+            self.ctx.dialect,
+            self.ctx.model.time_zone,
+            self.fiscal_start_month,
+        )
+        label = self.describe(text, spec.path)[0]
+        column = ReportColumn(spec.text, f"{label} ({spec.bucket.replace('_', ' ')})", "date")
+        return CompiledGrouping(spec, Display(column, value), spec.bucket, self.fiscal_start_month)
+
+    @property
+    def fiscal_start_month(self) -> int:
+        """The org's first month of the fiscal year (1 where the org has no setting)."""
+        return int(getattr(self.ctx.model, "fiscal_year_start_month", 1) or 1)
 
     def _column(self, text: str) -> Display:
         return self._display(text, "columns")

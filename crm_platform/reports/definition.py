@@ -27,6 +27,7 @@ CHART_TYPES = (
     "stacked_bar",
 )
 MAX_GROUPINGS = 3
+OWNER_GROUPINGS = frozenset({"owner", "owner_id"})  # group by the owning user
 DEFAULT_LIMIT = 2000
 MAX_LIMIT = 50_000
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]+")

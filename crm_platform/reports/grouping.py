@@ -119,7 +119,10 @@ def key_label(grouping: CompiledGrouping, value: Any, name: str | None) -> str |
 
 
 def bucket_text(grouping: CompiledGrouping, value: Any) -> str:
-    return str(value)
+    """``2026-03``, ``2026 Q1``, ``FY2026``: a bucket named by its first day."""
+    from .buckets import bucket_label
+
+    return bucket_label(value, grouping.bucket or "day", grouping.fiscal_start_month)
 
 
 # --- the tree -----------------------------------------------------------------------------

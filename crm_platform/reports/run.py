@@ -158,14 +158,22 @@ def _leaves(
 
 
 def _detail_rows(ctx: RecordContext, plan: ReportPlan) -> Iterator[tuple[Any, ...]]:
+    """The detail rows from a server-side cursor: the statement runs now (an error is
+    raised here, before an export starts writing), rows are fetched as they are read."""
     query = plan.detail_query(None).execution_options(yield_per=STREAM_BATCH)
     result = ctx.conn.execute(query).mappings()
-    for row in result:
-        keys = tuple(
-            key_label(g, row[f"g{i}"], row.get(f"l{i}")) if row[f"g{i}"] is not None else None
-            for i, g in enumerate(plan.groupings)
-        )
-        yield (*keys, *(row[f"v{i}"] for i in range(len(plan.columns))))
+    columns = len(plan.columns)
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        with result:
+            for row in result:
+                keys = tuple(
+                    key_label(g, row[f"g{i}"], row.get(f"l{i}"))
+                    for i, g in enumerate(plan.groupings)
+                )
+                yield (*keys, *(row[f"v{i}"] for i in range(columns)))
+
+    return rows()
 
 
 # --- JSON ---------------------------------------------------------------------------------

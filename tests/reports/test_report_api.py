@@ -13,8 +13,7 @@ from tests.api.test_openapi import assert_documented, assert_request_documented,
 from tests.conftest import FIXTURES
 
 from .expected import visible
-
-CLOSED = ("Closed Won", "Closed Lost")
+from .test_report_numbers import is_open
 
 
 def test_every_answer_is_documented(crm):
@@ -67,12 +66,13 @@ def test_the_stream_of_a_summary_report_gives_every_row_with_its_group_first(crm
     from crm_platform.reports import stream_report
 
     rep = crm.users["rep1"]
-    mine = [r for r in visible(crm.opportunities, rep) if r["stage"] and r["stage"] not in CLOSED]
+    mine = [r for r in visible(crm.opportunities, rep) if is_open(r)]
     with crm.org.db.read() as conn:
         user = _user(conn, rep.email)
     with crm.org.records.session(user, write=False) as session:
         stream = stream_report(session, "pipeline_by_stage")
         header = [c.key for c in stream.columns]
+        assert iter(stream.rows) is stream.rows  # read from the cursor, not held in a list
         lines = list(stream.rows)
     assert header == ["stage", "name", "account.name", "owner.name", "amount", "close_date"]
     assert sorted(line[1] for line in lines) == sorted(r["name"] for r in mine)
@@ -90,11 +90,33 @@ def test_the_stream_of_a_matrix_gives_one_line_per_cell(crm):
         result = run_report(session, "weighted_forecast")
         stream = stream_report(session, "weighted_forecast")
         lines = list(stream.rows)
-    assert [c.key for c in stream.columns] == ["owner", "stage", "weighted", "count"]
+    header = ["owner", "close_date by quarter", "weighted", "count"]
+    assert [c.key for c in stream.columns] == header
     assert len(lines) == len(result.groups) * len(result.column_keys)
     assert sum(line[3] for line in lines) == result.total.values["count"]
     names = {p.name for p in crm.users.values()}
     assert {line[0] for line in lines} <= names
+    labels = {k[0].label for k in result.column_keys}
+    assert {line[1] for line in lines} == labels and all(" Q" in q for q in labels)
+
+
+def test_the_stream_of_a_summary_without_columns_gives_one_line_per_group(crm):
+    from crm_platform.reports import stream_report
+
+    rep = crm.users["rep2"]
+    mine = visible(crm.cases, rep)
+    with crm.org.db.read() as conn:
+        user = _user(conn, rep.email)
+    with crm.org.records.session(user, write=False) as session:
+        stream = stream_report(session, "cases_by_priority_status")
+        lines = list(stream.rows)
+    assert [c.key for c in stream.columns] == ["priority", "status", "count", "avg(age_days)"]
+    expected = {}
+    for case in mine:
+        key = (case["priority"], case["status"])
+        expected[key] = expected.get(key, 0) + 1
+    assert {(line[0], line[1]): line[2] for line in lines} == expected
+    assert len(lines) == len(expected)
 
 
 def test_crm_report_run_prints_a_table_or_json_as_a_user(crm):
@@ -146,3 +168,24 @@ def _user(conn, email):
     from crm_platform.runtime import find_user
 
     return find_user(conn, email)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "amount / 0 > 1",
+        "amount > 99999999999999999999999999999",
+        "close_date > DATE(99999, 1, 1)",
+        "LEFT(name, -5) == ''",
+        "name == '" + "x" * 5000 + "'",
+        "close_date in LAST_N_DAYS(100000000)",
+        "probability * 1e300 > 1",
+        "__import__('os')",
+        "name.upper()",
+    ],
+)
+def test_odd_runtime_filters_answer_200_or_400_never_500(crm, where):
+    response = crm.users["rep1"].client.post(
+        "/api/v1/reports/weighted_forecast/run", json={"filter": where}
+    )
+    assert response.status_code in {200, 400}, response.get_json()

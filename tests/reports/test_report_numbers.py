@@ -23,8 +23,15 @@ def run(crm, who: str, name: str, body=None):
 
 
 def is_open(row) -> bool:
-    # is_closed is NULL for a blank stage, and NULL == False is not true: left out
-    return row["stage"] is not None and row["stage"] not in CLOSED
+    """In the pipeline: open and closing this year (the org's time zone is UTC). A
+    blank stage makes is_closed NULL, and NULL == False is not true: left out."""
+    this_year = datetime.now(UTC).year
+    stage = row["stage"]
+    return stage is not None and stage not in CLOSED and row["close_date"].year == this_year
+
+
+def quarter(day: date) -> date:
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
 
 
 def test_pipeline_by_stage_every_group_and_total(crm):
@@ -76,7 +83,12 @@ def test_weighted_forecast_matrix_cells_row_and_column_totals(crm):
     for who in READERS:
         body = run(crm, who, "weighted_forecast")
         person = crm.users[who]
-        rows = [r for r in visible(crm.opportunities, person) if is_open(r)]
+        # every open deal, whatever its year
+        rows = [
+            r
+            for r in visible(crm.opportunities, person)
+            if r["stage"] is not None and r["stage"] not in CLOSED
+        ]
 
         def weighted(members):
             return total(
@@ -84,29 +96,55 @@ def test_weighted_forecast_matrix_cells_row_and_column_totals(crm):
             )
 
         owners = sorted({r["owner_id"] for r in rows})
-        stages = [
-            s
-            for s in ("Prospecting", "Proposal", "Negotiation")
-            if any(r["stage"] == s for r in rows)
-        ]
-        assert [k[0]["value"] for k in body["column_keys"]] == stages
+        quarters = sorted({quarter(r["close_date"]) for r in rows})
+        keys = [k[0] for k in body["column_keys"]]
+        assert [k["value"] for k in keys] == [q.isoformat() for q in quarters]
+        assert [k["label"] for k in keys] == [f"{q.year} Q{(q.month + 2) // 3}" for q in quarters]
         assert sorted(g["key"]["value"] for g in body["groups"]) == owners
         names = {p.id: p.name for p in crm.users.values()}
         for group in body["groups"]:
             assert group["key"]["label"] == names[group["key"]["value"]]
         got = cells(body)
         for owner in [*owners, None]:
-            for stage in stages:
+            for first_day in quarters:
                 members = [
-                    r for r in rows if r["stage"] == stage and owner in (None, r["owner_id"])
+                    r
+                    for r in rows
+                    if quarter(r["close_date"]) == first_day and owner in (None, r["owner_id"])
                 ]
-                assert got[(owner, stage)] == {"weighted": weighted(members), "count": len(members)}
+                cell = got[(owner, first_day.isoformat())]
+                assert cell == {"weighted": weighted(members), "count": len(members)}
         # row totals, then the grand total
         by_owner = flat(body)
         for owner in owners:
             members = [r for r in rows if r["owner_id"] == owner]
             assert by_owner[(owner,)] == {"weighted": weighted(members), "count": len(members)}
         assert by_owner[()] == {"weighted": weighted(rows), "count": len(rows)}
+
+
+def test_won_amount_by_close_month_this_year(crm):
+    this_year = datetime.now(UTC).year
+    for who in READERS:
+        body = run(crm, who, "won_by_month")
+        rows = [
+            r
+            for r in visible(crm.opportunities, crm.users[who])
+            if r["stage"] == "Closed Won" and r["close_date"].year == this_year
+        ]
+
+        def month(row):
+            return row["close_date"].replace(day=1).isoformat()
+
+        expected = {
+            path: {"count": len(members), "sum(amount)": total(r["amount"] for r in members)}
+            for path, members in grouped(rows, [month]).items()
+        }
+        assert flat(body) == expected, who
+        keys = [g["key"] for g in body["groups"]]
+        assert [k["value"] for k in keys] == sorted(k["value"] for k in keys)
+        assert [k["label"] for k in keys] == [k["value"][:7] for k in keys]
+        assert body["groupings"][0]["type"] == "date"
+        assert body["chart"]["type"] == "column"
 
 
 def test_cases_by_priority_and_status_with_average_age(crm):
