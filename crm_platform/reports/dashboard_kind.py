@@ -36,7 +36,7 @@ from crm_platform.runtime.model import ModelCompiler, OrgModel
 
 from .charts import NAMED_COLORS, Band
 from .definition import CHART_TYPES, DefinitionError, ReportDefinition, read_definition
-from .report_kind import rename_report
+from .renames import rename_report
 from .results import ChartSpec
 
 KIND = "dashboard"
