@@ -1,5 +1,6 @@
-"""The org of the report output tests, built once per module: the reports fixtures
-(opportunities, accounts, cases and their reports), the sales dashboard, and people.
+"""The org of the report output tests, built once per module from
+tests/fixtures/report_outputs (opportunities, accounts, cases, their reports, the
+sales dashboard) and people.
 
 * the admin (every permission, export_data included);
 * ``rep@example.com``, a sales rep (private sharing: sees the deals they own) who
@@ -61,7 +62,7 @@ def outputs(outputs_url, tmp_path_factory) -> Iterator[SimpleNamespace]:
     )
     definitions = [
         (kind, d)
-        for folder in ("reports", "report_outputs")
+        for folder in ("report_outputs",)
         for kind, d, _ in read_definitions(FIXTURES / folder)
     ]
     org.metadata.apply_definitions(definitions, author_id=SYSTEM_USER_ID)

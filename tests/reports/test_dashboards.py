@@ -219,7 +219,6 @@ def test_the_dashboards_are_listed_in_the_readers_language(outputs):
 
 def test_a_field_rename_follows_into_the_dashboards_axes_and_metric(api, load_metadata):
     # an org of its own: the rename changes the metadata
-    load_metadata("reports")
     load_metadata("report_outputs")
     fields = "/api/v1/metadata/objects/opportunity/fields"
     renamed = api.patch(f"{fields}/amount", json={"api_name": "deal_value"})
