@@ -25,14 +25,14 @@ from tests.conftest import (
     make_token,
 )
 
-# (name, stage, amount, probability, owner: admin|rep)
+# (name, stage, amount, probability, owner: admin|rep, close date)
 DEALS = [
-    ("Acme renewal", "Prospecting", "100000.00", "10", "admin"),
-    ("北京大单", "Prospecting", "250000.50", "20", "rep"),
-    ("Globex", "Negotiation", "300000.00", "60", "admin"),
-    ("Initech", "Negotiation", "=1+1 deal", "60", "rep"),  # name only: a formula-like text
-    ("Umbrella", "Closed Won", "80000.00", "100", "admin"),
-    ("Hooli", "Closed Lost", "40000.00", "0", "rep"),
+    ("Acme renewal", "Prospecting", "100000.00", "10", "admin", "2026-03-05"),
+    ("北京大单", "Prospecting", "250000.50", "20", "rep", "2026-03-20"),
+    ("Globex", "Negotiation", "300000.00", "60", "admin", "2026-04-01"),
+    ("Initech", "Negotiation", "=1+1 deal", "60", "rep", None),  # a formula-like name
+    ("Umbrella", "Closed Won", "80000.00", "100", "admin", "2026-03-31"),
+    ("Hooli", "Closed Lost", "40000.00", "0", "rep", None),
 ]
 
 
@@ -82,8 +82,10 @@ def outputs(outputs_url, tmp_path_factory) -> Iterator[SimpleNamespace]:
         )
     }
     deals = []
-    for name, stage, amount, probability, owner in DEALS:
+    for name, stage, amount, probability, owner, close_date in DEALS:
         body = {"name": name, "stage": stage, "probability": probability}
+        if close_date:
+            body["close_date"] = close_date
         if not amount.startswith("="):
             body["amount"] = amount
         else:

@@ -242,3 +242,23 @@ def test_a_field_rename_follows_into_the_dashboards_axes_and_metric(api, load_me
     assert all("error" not in c for c in body["components"]), body
     assert body["components"][3]["value"] == Decimal("5.00")
     assert body["components"][3]["color"] == "red"
+
+
+def test_a_chart_by_month_stacks_the_stages_with_the_months_as_labels(outputs):
+    body = outputs.admin.get("/api/v1/dashboards/monthly", headers=ZH).get_json()
+    chart, metric = body["components"]
+    root = ET.fromstring(chart["svg"])
+    months = [t.text for t in root.iterfind(".//svg:g[@class='axis x']//svg:text", NS)]
+    assert months == ["2026-03", "2026-04", "—"]  # two deals have no close date
+    series = [t.text for t in root.iterfind(".//svg:g[@class='legends']//svg:text", NS)]
+    assert set(series) == {"潜在", "谈判", "赢单", "输单"}  # the stages, in Chinese
+    # March: the two prospecting deals, stacked; computed from the records
+    march = {
+        d["stage"]: d for d in outputs.deals if (d.get("close_date") or "").startswith("2026-03")
+    }
+    assert set(march) == {"Prospecting", "Closed Won"}
+    groups = {g["key"]["label"]: g for g in chart["result"]["groups"]}
+    assert groups["2026-03"]["key"]["value"] == "2026-03-01"
+    sub = {g["key"]["value"]: g["values"]["sum(amount)"] for g in groups["2026-03"]["groups"]}
+    assert sub == {"Prospecting": Decimal("350000.50"), "Closed Won": Decimal("80000.00")}
+    assert metric["value"] == len(outputs.deals)
