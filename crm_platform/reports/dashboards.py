@@ -57,9 +57,10 @@ def list_dashboards(ctx: RecordContext, choose: Chooser) -> list[dict[str, Any]]
 def dashboard_data(ctx: RecordContext, name: str, choose: Chooser) -> dict[str, Any]:
     """The dashboard with every component's data as ``ctx``'s user (SVG inline)."""
     dashboard = find_dashboard(ctx, name)
+    runs = Runs(ctx, choose)  # components of one report share its run
     components = []
     for component in dashboard.components:
-        view = component_view(ctx, dashboard, component, choose)
+        view = component_view(ctx, dashboard, component, choose, runs)
         body = dict(view.body)
         if view.svg is not None:
             body["svg"] = view.svg
@@ -81,11 +82,37 @@ def component_svg(ctx: RecordContext, name: str, index: int, choose: Chooser) ->
     component = dashboard.components[index]
     if component.type == "table":
         raise NotFound(f"component {index} of dashboard '{name}' is a table: it has no SVG")
-    return _render(ctx, component, choose).svg or ""
+    return _render(ctx, component, choose, Runs(ctx, choose)).svg or ""
+
+
+class Runs:
+    """The runs of one dashboard's answer, each report run once per row limit (a
+    report's error is its components' error)."""
+
+    def __init__(self, ctx: RecordContext, choose: Chooser) -> None:
+        self.ctx = ctx
+        self.choose = choose
+        self.found: dict[tuple[str, int], ReportResult | CrmError] = {}
+
+    def __call__(self, report: str, limit: int) -> ReportResult:
+        key = (report, limit)
+        if key not in self.found:
+            try:
+                self.found[key] = run_report(self.ctx, report, limit=limit, choose=self.choose)
+            except CrmError as error:
+                self.found[key] = error
+        found = self.found[key]
+        if isinstance(found, CrmError):
+            raise found
+        return found
 
 
 def component_view(
-    ctx: RecordContext, dashboard: Dashboard, component: Component, choose: Chooser
+    ctx: RecordContext,
+    dashboard: Dashboard,
+    component: Component,
+    choose: Chooser,
+    runs: Runs | None = None,
 ) -> ComponentView:
     """One component's answer (an ``error`` entry when its report cannot run)."""
     head = {
@@ -100,17 +127,17 @@ def component_view(
             f"/api/v1/dashboards/{dashboard.api_name}/components/{component.index}.svg"
         )
     try:
-        view = _render(ctx, component, choose)
+        view = _render(ctx, component, choose, runs or Runs(ctx, choose))
     except CrmError as error:
         return ComponentView({**head, "error": error.to_problem()})
     return ComponentView({**head, **view.body}, view.svg)
 
 
-def _render(ctx: RecordContext, component: Component, choose: Chooser) -> ComponentView:
+def _render(ctx: RecordContext, component: Component, choose: Chooser, runs: Runs) -> ComponentView:
     if component.type == "table":
-        result = run_report(ctx, component.report, limit=component.limit, choose=choose)
+        result = runs(component.report, component.limit)
         return ComponentView({"result": result_json(result)})
-    result = run_report(ctx, component.report, limit=SUMMARY_ONLY, choose=choose)
+    result = runs(component.report, SUMMARY_ONLY)
     summary = _summary_json(result)
     if component.type == "metric":
         metric = _metric(ctx, component, result, choose)

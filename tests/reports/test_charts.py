@@ -189,3 +189,18 @@ def test_a_report_without_a_chart_has_none_to_draw():
     no_chart = type(result)(**{**result.__dict__, "chart": None})
     with pytest.raises(ValidationFailed, match="has no chart"):
         render_chart(no_chart)
+
+
+def test_a_hostile_label_stays_text_in_the_svg():
+    from crm_platform.reports import Group, GroupKey
+
+    result = pipeline_by_stage(ChartSpec("column", "stage", ("count",)))
+    evil = '</text><script>alert(1)</script><image href="https://evil.example/x"/>'
+    groups = (Group(GroupKey("x", evil), {"count": 1}),)
+    hostile = type(result)(**{**result.__dict__, "groups": groups, "label": evil})
+    svg = render_chart(hostile)
+    root = parse(svg)
+    assert not list(root.iter("{http://www.w3.org/2000/svg}script"))
+    assert not list(root.iter("{http://www.w3.org/2000/svg}image"))
+    assert root.findtext("svg:title", namespaces=NS) == evil  # shown as written
+    assert evil in [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]

@@ -262,3 +262,24 @@ def test_a_chart_by_month_stacks_the_stages_with_the_months_as_labels(outputs):
     sub = {g["key"]["value"]: g["values"]["sum(amount)"] for g in groups["2026-03"]["groups"]}
     assert sub == {"Prospecting": Decimal("350000.50"), "Closed Won": Decimal("80000.00")}
     assert metric["value"] == len(outputs.deals)
+
+
+def test_components_of_one_report_share_its_run(outputs, monkeypatch):
+    from crm_platform.reports import dashboards
+
+    ran = []
+    real = dashboards.run_report
+
+    def counting(ctx, name, **options):
+        ran.append((name, options["limit"]))
+        return real(ctx, name, **options)
+
+    monkeypatch.setattr(dashboards, "run_report", counting)
+    body = outputs.admin.get(DASHBOARD).get_json()
+    assert all("error" not in c for c in body["components"])
+    # three components of the pipeline (two charts and a metric): one run
+    assert sorted(ran) == [
+        ("cases_by_priority_status", 1),
+        ("pipeline_by_stage", 1),
+        ("win_rate_by_owner", 5),
+    ]
