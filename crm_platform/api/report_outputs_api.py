@@ -5,8 +5,9 @@ An export streams every row of the report as the user (no cap) and needs the
 ``export_data`` system permission. A CSV's rows come from a cursor of the request's
 read transaction, one batch per chunk of the body. Flask ends a request (and the API's
 teardown ends its read transaction) as soon as the view returns, before a streamed body
-is sent, so the export takes that transaction from the teardown and ends it itself:
-after the last chunk, or when the server closes the response (the client went away).
+is sent — ``stream_with_context`` included, since Flask 3.1 — so the export takes that
+transaction from the teardown and ends it itself: after the last chunk, or when the
+server closes the response (the client went away).
 An XLSX is written to a temporary file first (a zip's directory comes last) with the
 transaction open, then streamed from the file, which is gone once closed.
 """
@@ -17,7 +18,7 @@ import itertools
 from collections.abc import Callable, Iterator
 
 from apispec import APISpec
-from flask import Blueprint, Response, g, request, stream_with_context
+from flask import Blueprint, Response, g, request
 
 from crm_platform.core import Forbidden, NotFound, ValidationFailed, utc_now
 from crm_platform.metadata import KindRegistry
@@ -76,10 +77,10 @@ def export_report(name: str) -> Response:
         # answers) before the status line is sent
         first = [next(chunks), *itertools.islice(chunks, 1)]
         end_reading = keep_request_reading()
-        response = Response(
-            stream_with_context(_closing(itertools.chain(first, chunks), end_reading)),
-            mimetype=fmt.media_type,
-        )
+        # the body needs no request context: the session, the chooser and the
+        # stream hold what they read
+        body = _closing(itertools.chain(first, chunks), end_reading)
+        response = Response(body, mimetype=fmt.media_type)
         response.call_on_close(end_reading)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"

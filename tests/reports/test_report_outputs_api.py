@@ -187,3 +187,34 @@ def test_crm_report_run_exports_csv_or_xlsx_to_a_file_as_a_user(outputs, tmp_pat
     assert refused.exit_code == 1 and "account.name" in refused.output
     assert not (tmp_path / "x").exists()
     assert run("--format", "csv").exit_code == 2  # a file is needed
+
+
+def test_through_a_real_server_the_export_streams_and_gives_its_connection_back(outputs):
+    import threading
+    import time
+
+    import httpx
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, outputs.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    pool = outputs.org.db.engine.pool
+    before = pool.checkedout()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}{EXPORT}"
+        headers = {"Authorization": f"Bearer {outputs.admin.token}"}
+        with httpx.stream("GET", url, headers=headers, timeout=30) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "text/csv; charset=utf-8"
+            body = b"".join(response.iter_bytes())
+        assert body.startswith(b"\xef\xbb\xbf") and "北京大单".encode() in body
+        # the server closes the response after the body: the transaction ends
+        for _ in range(50):
+            if pool.checkedout() == before:
+                break
+            time.sleep(0.05)
+        assert pool.checkedout() == before
+    finally:
+        server.shutdown()
+        thread.join()
