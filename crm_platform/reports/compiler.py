@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from crm_platform.core import ValidationFailed
+from crm_platform.core.tables import users
 from crm_platform.expressions import ValueType
 from crm_platform.fieldtypes import USER, field_type, is_polymorphic, value_entry
 from crm_platform.metadata import Chooser, resolve_label
@@ -47,6 +48,10 @@ class Display:
     value: ColumnElement[Any]
     name: ColumnElement[Any] | None = None
     picklist: Mapping[str, str] | None = None  # stored value -> label, in the field's order
+    # the value is a user's id (an owner, a lookup to users): named after grouping, from
+    # the directory (users have no sharing), or from ``queues`` (an owning queue's label)
+    user_key: bool = False
+    queues: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -151,8 +156,9 @@ class ReportPlan:
         path = tuple(text.strip().split("."))
         if len(path) == 1 and path[0] in OWNER_GROUPINGS:
             alias = self.builder.table_for(("owner",))
-            label = self.label(None, "Owner")
-            return Display(ReportColumn(text, label, "lookup"), alias.c.id, alias.c.name)
+            column = ReportColumn(text, self.label(None, "Owner"), "lookup")
+            owner = self.obj.table.c.owner_id
+            return Display(column, owner, alias.c.name, user_key=True, queues=self._queues())
         checked, expr = self._expression(text.strip(), None, what)
         if checked.value_type in {T.MULTI, T.ANY}:
             raise ValidationFailed({what: [f"cannot use '{text}' here"]})
@@ -174,7 +180,8 @@ class ReportPlan:
     def _lookup(self, column: ReportColumn, path: tuple[str, ...], target: str) -> Display:
         alias = self.builder.table_for(path)
         if target == USER:
-            return Display(column, alias.c.id, alias.c.name)
+            raw = self.builder.column(path)
+            return Display(column, raw, alias.c.name, user_key=True)
         access = self.ctx.access
         if not access.can(target, "read"):
             return Display(column, sa.null(), sa.null())
@@ -187,6 +194,11 @@ class ReportPlan:
         )
         name = self.builder.column((*path, name_field.api_name)) if readable else sa.null()
         return Display(column, alias.c.id, name)
+
+    def _queues(self) -> Mapping[str, str]:
+        """Queues by id, named as ``_names`` names an owning queue."""
+        queues = self.ctx.model.security.queues.values()
+        return {q.id: self.label(q.label, q.name) for q in queues}
 
     def _grouping(self, spec: Grouping, what: str) -> CompiledGrouping:
         if spec.bucket is not None:
@@ -242,6 +254,9 @@ class ReportPlan:
         problem = argument_problem(spec.function, checked.value_type, spec.argument)
         if problem:
             raise ValidationFailed({what: [problem]})
+        cap = summed_scale(checked)
+        if spec.function in {"sum", "avg"} and cap is not None:
+            checked, expr = self._expression(f"ROUND({spec.argument}, {cap})", None, what)
         argument = sa.case((condition, expr)) if condition is not None else expr
         if spec.function in {"count", "count_distinct"}:
             return CompiledAggregate(spec, ReportColumn(spec.key, label, "number", 0), argument, 0)
@@ -314,7 +329,7 @@ class ReportPlan:
         base_columns: list[Any] = []
         for index, grouping in enumerate(groupings):
             base_columns.append(grouping.display.value.label(f"g{index}"))
-            if grouping.display.name is not None:
+            if grouping.display.name is not None and not grouping.display.user_key:
                 base_columns.append(grouping.display.name.label(f"l{index}"))
         for index, aggregate in enumerate(self.aggregates):
             if aggregate.argument is not None:
@@ -326,7 +341,7 @@ class ReportPlan:
         if self.ctx.dialect == "postgresql" and count:
             rows = base.subquery("report_rows")
             keys = [rows.c[f"g{i}"] for i in range(count)]
-            columns = [*keys, *self._labels(rows, None), *self._aggregated(rows)]
+            columns = [*keys, *self._labels(rows, None, keys), *self._aggregated(rows)]
             columns.append(sa.func.grouping(*keys).label("gset"))
             sets = [sa.tuple_(*(keys[i] for i in s)) for s in self.grouping_sets()]
             return sa.select(*columns).group_by(sa.func.grouping_sets(*sets))
@@ -337,7 +352,8 @@ class ReportPlan:
                 rows.c[f"g{i}"] if i in kept else sa.null().label(f"g{i}") for i in range(count)
             ]
             mask = sum(1 << (count - 1 - i) for i in range(count) if i not in kept)
-            columns = [*keys, *self._labels(rows, kept), *self._aggregated(rows)]
+            grouped = [rows.c[f"g{i}"] for i in range(count)]
+            columns = [*keys, *self._labels(rows, kept, grouped), *self._aggregated(rows)]
             columns.append(sa.literal(mask).label("gset"))
             branch = sa.select(*columns)
             if kept:
@@ -345,12 +361,17 @@ class ReportPlan:
             branches.append(branch)
         return branches[0] if len(branches) == 1 else sa.union_all(*branches)
 
-    def _labels(self, rows, kept: tuple[int, ...] | None) -> list[Any]:
+    def _labels(self, rows, kept: tuple[int, ...] | None, keys: list[Any]) -> list[Any]:
+        """Each lookup grouping's name: a record's read with the rows (its parent as the
+        reader sees it), a user's looked up once per group rather than joined per row."""
         out = []
         for index, grouping in enumerate(self.all_groupings):
             if grouping.display.name is None:
                 continue
-            if kept is None or index in kept:
+            if grouping.display.user_key and (kept is None or index in kept):
+                named = sa.select(users.c.name).where(users.c.id == keys[index])
+                out.append(named.scalar_subquery().label(f"l{index}"))
+            elif kept is None or index in kept:
                 out.append(sa.func.max(rows.c[f"l{index}"]).label(f"l{index}"))
             else:
                 out.append(sa.null().label(f"l{index}"))
@@ -412,6 +433,21 @@ class ReportPlan:
             .order_by(*order)
         )
         return query.limit(limit) if limit is not None else query
+
+
+SUMMED_EXTRA_PLACES = 4
+
+
+def summed_scale(checked) -> int | None:
+    """The places a computed number is summed at, when fewer than it has: a division
+    gives ten places, and ten places summed over a million rows would overflow the
+    scaled 64-bit integers exact decimals are on SQLite. The fields' own places plus
+    four (a product or a percentage of them stays exact); None to keep it as it is."""
+    if checked.value_type is not T.NUMBER or checked.scale is None:
+        return None
+    places = [i.scale or 0 for i in checked.fields.values() if i.value_type is T.NUMBER]
+    cap = max(places, default=0) + SUMMED_EXTRA_PLACES
+    return cap if checked.scale > cap else None
 
 
 FUNCTION_LABELS = {

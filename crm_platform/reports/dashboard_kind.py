@@ -369,3 +369,11 @@ def register_dashboard_kind(registry: KindRegistry, compiler: ModelCompiler) -> 
     registry.add_references(KIND, dashboard_references)
     registry.add_renamer(KIND, rename_dashboard)
     compiler.add_extension(EXTENSION, compile_dashboards)
+
+
+@dataclass(frozen=True)
+class DashboardKind:
+    """The ``dashboard`` kind, as the reports extension registers its kinds."""
+
+    def register(self, registry: KindRegistry, compiler: ModelCompiler) -> None:
+        register_dashboard_kind(registry, compiler)

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from crm_platform.metadata import KindRegistry
 from crm_platform.runtime.model import ModelCompiler
 
-from .dashboard_kind import register_dashboard_kind
+from .dashboard_kind import DashboardKind
 from .report_kind import ReportKind
 
 if TYPE_CHECKING:
     from crm_platform.runtime import Org
+
+
+class ReportsKind(Protocol):
+    """One of the kinds of this package (reports, dashboards)."""
+
+    def register(self, registry: KindRegistry, compiler: ModelCompiler) -> None: ...
+
+
+def reports_kinds() -> Sequence[ReportsKind]:
+    """The kinds the extension registers (dashboards name reports: reports first)."""
+    return (ReportKind(), DashboardKind())
 
 
 @dataclass(frozen=True)
@@ -24,8 +36,8 @@ class ReportsExtension:
     name: str = "reports"
 
     def register(self, registry: KindRegistry, compiler: ModelCompiler) -> None:
-        ReportKind().register(registry, compiler)
-        register_dashboard_kind(registry, compiler)
+        for kind in reports_kinds():
+            kind.register(registry, compiler)
 
     def attach(self, org: Org) -> None:
         del org  # nothing runs in the background

@@ -108,6 +108,8 @@ def key_label(grouping: CompiledGrouping, value: Any, name: str | None) -> str |
         return None
     display = grouping.display
     if display.name is not None:
+        if name is None and display.queues:
+            return display.queues.get(value)
         return name
     if display.picklist is not None:
         return display.picklist.get(value, str(value))

@@ -74,19 +74,22 @@ def build_org(tmp_path_factory, url: str) -> Iterator[SimpleNamespace]:
         client = ApiClient(app.test_client(), make_token(org, user.email))
         users[key] = Person(user.email, user.id, user.name, client)
     ids = {k: p.id for k, p in users.items()}
-    users["admin"].sees = set(ids.values())
+    with org.reading() as (_conn, model):
+        queue = model.security.queues["deal_desk"].id  # owns some deals: only the admin sees them
+    users["admin"].sees = {*ids.values(), queue}
     users["manager"].sees = {ids["manager"], ids["rep1"], ids["rep2"]}
     users["rep1"].sees = {ids["rep1"]}
     users["rep2"].sees = {ids["rep2"]}
     users["outsider"].sees = {ids["outsider"]}
-    rows = _seed(org, admin, ids)
-    yield SimpleNamespace(org=org, app=app, users=users, today=date.today(), **rows)
+    rows = _seed(org, admin, ids, queue)
+    yield SimpleNamespace(org=org, app=app, users=users, queue=queue, **rows)
     org.dispose()
 
 
-def _seed(org, admin, ids: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+def _seed(org, admin, ids: dict[str, str], queue: str) -> dict[str, list[dict[str, Any]]]:
     rng = random.Random(12)
     owners = [ids["rep1"], ids["rep2"], ids["manager"], ids["admin"]]
+    deal_owners = [*owners, queue]
     today = date.today()
     accounts = [
         {
@@ -114,7 +117,7 @@ def _seed(org, admin, ids: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
                 ),
                 "account": account["id"] if account else None,
                 "secret_score": Decimal(rng.randint(0, 9999)) / 100,
-                "owner_id": rng.choice(owners),
+                "owner_id": rng.choice(deal_owners),
             }
         )
     cases = []

@@ -64,3 +64,41 @@ def test_two_groupings_are_one_statement_with_three_sets(crm):
     assert len(seen) == 1
     if not ON_POSTGRES:
         assert seen[0].upper().count("UNION ALL") == 2
+
+
+def test_a_computed_sum_over_large_amounts_stays_exact_without_overflow(crm):
+    """Ten places (a division's) summed over large amounts would overflow SQLite's 64-bit
+    scaled integers: a computed sum keeps its fields' places plus four."""
+    from decimal import Decimal
+
+    from crm_platform.core.tables import SYSTEM_USER_ID
+    from crm_platform.runtime import find_user
+
+    big = {
+        "api_name": "big_deal",
+        "fields": [
+            {"api_name": "name", "type": "text", "required": True},
+            {"api_name": "amount", "type": "currency"},
+            {"api_name": "share", "type": "percent"},
+        ],
+    }
+    crm.org.metadata.apply_objects([big], author_id=SYSTEM_USER_ID)
+    report = {
+        "api_name": "big_weighted",
+        "object": "big_deal",
+        "aggregates": [{"name": "weighted", "of": "sum(amount * share / 100)"}, "avg(amount / 3)"],
+    }
+    crm.org.metadata.put_component("report", report, author_id=SYSTEM_USER_ID)
+    rows = [
+        {"name": f"b{i}", "amount": Decimal("12345678.91"), "share": Decimal("33.33")}
+        for i in range(300)
+    ]
+    with crm.org.db.read() as conn:
+        admin = find_user(conn, crm.users["admin"].email)
+    with crm.org.records.session(admin) as session:
+        session.create_many("big_deal", rows)
+    body = crm.users["admin"].client.post("/api/v1/reports/big_weighted/run", json={})
+    assert body.status_code == 200, body.get_json()
+    values = body.get_json()["total"]["values"]
+    assert values["weighted"] == Decimal("12345678.91") * Decimal("33.33") / 100 * 300
+    assert values["avg(amount / 3)"] == Decimal("4115226.303333")
