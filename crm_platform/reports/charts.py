@@ -6,12 +6,12 @@ grouping (or, in a matrix, a column grouping), ``y`` one or more aggregate keys 
 labels, already in the reader's language, so the SVG needs no translation here.
 
 The SVG must be viewable with nothing else: pygal's default points at a JavaScript
-file on a CDN and writes its config in a ``<script>``; both go (``js=[]`` and an XML
-filter that drops scripts and comments — the comments carry pygal's home URLs), so
-the document holds no URL but the SVG namespace and works inside ``<img>``, a mail or
-an offline page. The metric component (a value against a target with colour bands)
-is drawn directly with ElementTree: a bullet bar is clearer than a pygal gauge and
-needs no more.
+file on a CDN and writes its config in a ``<script>``; both go (``js=[]``, and the SVG
+is read back and written again without scripts and comments — the comments carry
+pygal's home URLs), so the document holds no URL but the SVG namespace and works
+inside ``<img>``, a mail or an offline page. The metric component (a value against a
+target with colour bands) is drawn directly with ElementTree: a bullet bar is clearer
+than a pygal gauge and needs no more.
 """
 
 from __future__ import annotations
@@ -260,8 +260,7 @@ def render_data(data: ChartData, *, width: int = 800, height: int = 450, no_data
         chart.x_labels = list(data.categories)
         for series in data.series:
             chart.add(series.name, list(series.values), formatter=_formatter(series.scale))
-    chart.add_xml_filter(_self_contained)
-    return chart.render(is_unicode=True)
+    return self_contained(chart.render(is_unicode=True))
 
 
 def _axis_number(value: Any) -> str:
@@ -305,14 +304,19 @@ def _pygal_chart(kind: str, width: int, height: int, no_data: str) -> Any:
     return makers[kind]()
 
 
-def _self_contained(root: Any) -> Any:
-    """Drop pygal's comments (its home URLs) and its config ``<script>``."""
+def self_contained(svg: str) -> str:
+    """The SVG read back and written again by ElementTree, whatever pygal wrote it
+    with (xml.etree, or lxml when installed, which declares the xlink namespace
+    unused): comments (pygal's home URLs) and processing instructions are dropped by
+    the parser, ``<script>`` elements (pygal's config) here, and only the namespaces
+    in use are declared."""
+    root = ET.fromstring(svg)
     for parent in list(root.iter()):
         for child in list(parent):
-            tag = child.tag
-            if not isinstance(tag, str) or tag.rsplit("}", 1)[-1] == "script":
+            if child.tag == f"{{{SVG_NS}}}script":
                 parent.remove(child)
-    return root
+    ET.register_namespace("", SVG_NS)
+    return ET.tostring(root, encoding="unicode")
 
 
 def format_number(value: Any, type_: str = "number", scale: int | None = 0) -> str:
