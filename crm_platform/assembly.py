@@ -10,12 +10,13 @@ from .core import Settings
 from .reports.extension import ReportsExtension
 from .runtime import Org
 from .runtime.extensions import Extension
+from .ui import UIExtension
 from .workflow import WorkflowExtension
 
 
 def default_extensions(settings: Settings) -> tuple[Extension, ...]:
     """The extensions every org of this platform gets (with the deployment's settings)."""
-    return (WorkflowExtension(settings=settings), ReportsExtension())
+    return (WorkflowExtension(settings=settings), ReportsExtension(), UIExtension())
 
 
 def open_org(settings: Settings) -> Org:

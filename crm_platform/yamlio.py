@@ -29,6 +29,9 @@ KIND_FOLDERS = {
     "triggers": "trigger",
     "reports": "report",
     "dashboards": "dashboard",
+    "layouts": "layout",
+    "list_views": "list_view",
+    "apps": "app",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

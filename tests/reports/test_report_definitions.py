@@ -183,3 +183,17 @@ def test_a_formula_naming_a_derived_aggregate_follows_its_rename(admin):
     body = admin.post("/api/v1/reports/ratio/run", json={}).get_json()
     values = body["total"]["values"]
     assert values["mean"] == (values["sum(chance)"] / values["count"]).quantize(values["mean"])
+
+
+def test_renaming_a_bucketed_date_rewrites_the_grouping_the_chart_and_the_filter(admin):
+    renamed = admin.patch(f"{FIELDS}/close_date", json={"api_name": "closes_on"})
+    assert renamed.status_code == 200, renamed.get_json()
+    won = admin.get(f"{REPORTS}/won_by_month").get_json()
+    assert won["group_by"] == ["closes_on by month"]
+    assert won["chart"]["x"] == "closes_on by month"
+    assert won["filter"] == "is_won and closes_on in THIS_YEAR()"
+    forecast = admin.get(f"{REPORTS}/weighted_forecast").get_json()
+    assert forecast["group_columns_by"] == ["closes_on by quarter"]
+    body = admin.post("/api/v1/reports/won_by_month/run", json={}).get_json()
+    assert body["groupings"][0]["key"] == "closes_on by month"
+    assert body["chart"]["x"] == "closes_on by month"
