@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import click
@@ -81,12 +82,28 @@ def _print_table(result) -> None:
 @click.option("--filter", "where", help="An expression ANDed with the report's filter.")
 @click.option("--limit", type=click.IntRange(1, 50_000), help="Detail rows at most.")
 @click.option(
-    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+    "--format",
+    "output",
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="The file a csv or xlsx export is written to (every row, no cap).",
 )
 def report_run(
-    name: str, email: str | None, where: str | None, limit: int | None, output: str
+    name: str,
+    email: str | None,
+    where: str | None,
+    limit: int | None,
+    output: str,
+    path: str | None,
 ) -> None:
-    """Run the report NAME as a user and print its rows, groups and totals."""
+    """Run the report NAME as a user and print its rows, groups and totals (or export
+    every row to a CSV or XLSX file)."""
     from .api.jsonio import ExactJSONProvider
     from .cli import _fail, _org, _require_org
     from .reports.run import result_json, run_report
@@ -100,6 +117,9 @@ def report_run(
     if user is None:
         click.secho(f"no user '{email}'", fg="red", err=True)
         sys.exit(1)
+    if output in ("csv", "xlsx"):
+        _export(org, user, name, output, path, where)
+        return
     try:
         with org.records.session(user, write=False) as session:
             result = run_report(session, name, filter=where, limit=limit)
@@ -113,3 +133,21 @@ def report_run(
         click.echo(ExactJSONProvider(app).dumps(result_json(result), indent=2))
         return
     _print_table(result)
+
+
+def _export(org, user, name: str, fmt: str, path: str | None, where: str | None) -> None:
+    """``--format csv|xlsx --output FILE``: the export, streamed from the cursor."""
+    from .cli import _fail
+    from .reports.export import export_report_file
+
+    if path is None:
+        click.secho(f"--format {fmt} writes a file: give --output FILE", fg="red", err=True)
+        sys.exit(2)
+    try:
+        with org.records.session(user, write=False) as session, open(path, "wb") as file:
+            export_report_file(session, name, fmt, file, filter=where)
+    except CrmError as error:
+        Path(path).unlink(missing_ok=True)  # no half-written file
+        _fail(error)
+        return
+    click.echo(f"wrote {path}")

@@ -28,6 +28,7 @@ KIND_FOLDERS = {
     "email_templates": "email_template",
     "triggers": "trigger",
     "reports": "report",
+    "dashboards": "dashboard",
     "layouts": "layout",
     "list_views": "list_view",
     "apps": "app",

@@ -22,6 +22,7 @@ from . import (
     automation_api,
     automation_docs,
     composite_api,
+    dashboards_api,
     directory_api,
     directory_docs,
     mail_api,
@@ -30,6 +31,7 @@ from . import (
     notifications_api,
     openapi,
     records_api,
+    report_outputs_api,
     reports_api,
     reports_docs,
     search_api,
@@ -57,5 +59,7 @@ AREAS: tuple[Area, ...] = (
     Area(records_api.bp, openapi.describe_objects),
     Area(assignment_api.bp, assignment_api.describe),
     Area(notifications_api.bp, notifications_api.describe),
+    Area(report_outputs_api.bp, report_outputs_api.describe),
+    Area(dashboards_api.bp, dashboards_api.describe),
     Area(reports_api.bp, reports_docs.describe),
 )

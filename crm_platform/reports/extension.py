@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 from crm_platform.metadata import KindRegistry
 from crm_platform.runtime.model import ModelCompiler
 
+from .dashboard_kind import DashboardKind
 from .report_kind import ReportKind
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ class ReportsKind(Protocol):
 
 def reports_kinds() -> Sequence[ReportsKind]:
     """The kinds the extension registers (dashboards name reports: reports first)."""
-    return (ReportKind(),)
+    return (ReportKind(), DashboardKind())
 
 
 @dataclass(frozen=True)

@@ -463,6 +463,7 @@ SAMPLES = {
     "token_id": "x",
     "alias": "x",
     "run_id": "x",
+    "index": "0",
 }
 
 
