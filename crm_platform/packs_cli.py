@@ -1,0 +1,168 @@
+"""``crm pack``: validate, plan, install and list packs (see ``crm_platform.packs``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .core import CrmError
+
+
+@click.group("pack")
+def pack() -> None:
+    """Packs of metadata and records: validate, plan, install, list."""
+
+
+def _failed(error: CrmError) -> None:
+    from .cli import _fail
+
+    problems = getattr(error, "problems", None)
+    if problems and not getattr(error, "errors", None):
+        click.secho(
+            f"error: {error.detail.split('; ')[0] if len(problems) == 1 else 'refused'}",
+            fg="red",
+            err=True,
+        )
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    _fail(error)
+
+
+@pack.command("validate")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def pack_validate(path: Path) -> None:
+    """Check the pack folder PATH; name every problem with its file (and line)."""
+    from .cli import _org
+    from .packs import Catalog, read_pack, validate_pack
+
+    registry = _org().registry
+    found, problems = read_pack(path, registry)
+    if found is not None and not problems:
+        catalog = Catalog(registry, (path.resolve().parent,))
+        dependencies = []
+        for name in found.manifest.depends:
+            try:
+                dependency = catalog.find(name)
+            except CrmError:
+                dependency = None
+            if dependency is not None:
+                dependencies.append(dependency)
+        problems = validate_pack(found, registry, dependencies)
+    if problems:
+        click.secho(f"{path}: {len(problems)} problem(s)", fg="red", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    assert found is not None
+    click.echo(
+        f"{found.name} {found.version}: valid ({len(found.definitions)} definitions, "
+        f"{len(found.records)} records)"
+    )
+
+
+@pack.command("plan")
+@click.argument("target")
+@click.option("--with-sample-data", is_flag=True, help="Count the sample/ records too.")
+def pack_plan(target: str, with_sample_data: bool) -> None:
+    """What installing the pack TARGET (a name or a folder) would do; changes nothing."""
+    from .cli import _org, _require_org
+    from .packs import plan
+
+    org = _org()
+    _require_org(org)
+    try:
+        found = plan(org, target, with_sample=with_sample_data)
+    except CrmError as error:
+        _failed(error)
+    if found.already:
+        click.echo(f"{', '.join(found.already)}: installed at this version; nothing to do.")
+        return
+    for name, version in found.packs:
+        click.echo(f"install {name} {version}")
+    for item in found.items:
+        click.echo(f"  {item.action:7} {item.kind} {item.name}")
+        for line in item.diff.splitlines():
+            click.echo(f"            {line}")
+    for name, count in found.records.items():
+        if count:
+            click.echo(f"  records {name}: {count}")
+    for collision in found.collisions:
+        click.secho(f"  collision: {collision}", fg="yellow")
+    for problem in found.problems:
+        click.secho(f"  problem: {problem}", fg="red")
+    click.echo(
+        f"{found.count('create')} to create, {found.count('change')} to change, "
+        f"{found.count('leave')} to leave."
+    )
+
+
+@pack.command("install")
+@click.argument("target")
+@click.option("--with-sample-data", is_flag=True, help="Load the sample/ records too.")
+def pack_install(target: str, with_sample_data: bool) -> None:
+    """Install the pack TARGET (a name or a folder) and the dependencies it lacks."""
+    from .cli import _org, _require_org
+    from .packs import install
+
+    org = _org()
+    _require_org(org)
+    try:
+        with _progress() as progress:
+            result = install(org, target, with_sample=with_sample_data, progress=progress)
+    except CrmError as error:
+        _failed(error)
+    names = ", ".join(f"{n} {v}" for n, v in result.packs)
+    if result.already:
+        click.echo(f"{names} is installed already: nothing changed.")
+        return
+    click.echo(
+        f"Installed {names}: {result.components} components, {result.records} records; "
+        f"metadata version {result.version}."
+    )
+
+
+class _progress:
+    """A rich progress bar on a terminal; nothing otherwise (scripts, tests)."""
+
+    def __enter__(self):
+        if not sys.stdout.isatty():
+            return None
+        from rich.progress import Progress
+
+        self.bar = Progress()
+        self.bar.start()
+        self.task = self.bar.add_task("installing", total=None)
+        return self.update
+
+    def update(self, what: str, done: int, total: int) -> None:
+        self.bar.update(self.task, description=f"installing {what}", completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if hasattr(self, "bar"):
+            self.bar.stop()
+
+
+@pack.command("list")
+def pack_list() -> None:
+    """The packs shipped with this installation, and those installed here (versions)."""
+    from .cli import _org
+    from .packs import pack_folders, read_installed, shipped_root
+
+    org = _org()
+    installed = {}
+    if org.exists():
+        with org.db.read() as conn:
+            installed = read_installed(conn)
+    shipped = pack_folders(shipped_root())
+    click.echo("shipped:")
+    for name, folder in shipped.items():
+        import yaml
+
+        manifest = yaml.safe_load((folder / "pack.yaml").read_text(encoding="utf-8"))
+        click.echo(f"  {name} {manifest.get('version')}: {manifest.get('description', '')}")
+    click.echo("installed:" if installed else "installed: none")
+    for name, found in installed.items():
+        click.echo(f"  {name} {found.version}")
