@@ -29,7 +29,7 @@ from .components import PackComponent, locate_paths, put_pack
 from .loader import Pack
 from .plan import Plan, plan_install, refuse_collisions
 from .problems import PackInvalid
-from .records import load_records
+from .records import load_records, records_owner
 from .state import read_installed, record_install
 from .validate import definition_problems
 
@@ -84,6 +84,7 @@ def install(
     with_sample: bool = False,
     search: Sequence[Path] = (),
     author_id: str = SYSTEM_USER_ID,
+    owner_id: str | None = None,
     progress: Progress | None = None,
 ) -> InstallResult:
     """Install the pack ``target`` (a folder or a name) with the dependencies it lacks."""
@@ -109,9 +110,11 @@ def install_packs(
     *,
     with_sample: bool,
     author_id: str,
+    owner_id: str | None = None,
     progress: Progress | None = None,
 ) -> InstallResult:
-    """Install ``packs`` (in order; none installed yet) in one transaction."""
+    """Install ``packs`` (in order; none installed yet) in one transaction; their records
+    are owned by ``owner_id`` (default: the first active administrator)."""
 
     def edit(model: CandidateModel) -> dict[str, list[PackComponent]]:
         refuse_collisions(model, org.registry, packs)
@@ -133,6 +136,7 @@ def install_packs(
         created = 0
         if total:
             session = record_session(org, conn)
+            owner = owner_id or records_owner(conn)
             for pack, records in zip(packs, chosen, strict=True):
 
                 def step(n: int, _name: str = pack.name) -> None:
@@ -141,7 +145,7 @@ def install_packs(
                     if progress:
                         progress(_name, created, total)
 
-                load_records(session, pack.name, records, step)
+                load_records(session, pack.name, records, step, owner_id=owner)
         for pack in packs:
             record_install(conn, pack, result.value[pack.name], author_id=author_id)
     return InstallResult(
@@ -156,5 +160,4 @@ def record_session(org: Org, conn: Any) -> RecordSession:
     model = dataclasses.replace(org.models.compiler.compile(snapshot), **read_org_settings(conn))
     service = RecordService(org)
     service.events = org.records.events
-    service.expressions = org.records.expressions
     return RecordSession(service, conn, model, system_user(conn))

@@ -14,11 +14,14 @@ from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import Connection
 
 from crm_platform.core import CrmError, new_id
+from crm_platform.core.tables import users
 from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 from crm_platform.runtime.records import RecordSession
+from crm_platform.runtime.security import ADMIN_PERMISSION_SET
 
 from .loader import KEY, PackRecord
 from .problems import PackInvalid, PackProblem
@@ -31,9 +34,12 @@ def load_records(
     pack_name: str,
     records: Sequence[PackRecord],
     progress: Progress | None = None,
+    *,
+    owner_id: str,
 ) -> int:
-    """Create ``records`` in ``session``'s transaction; the number created. A record the
-    service refuses raises :class:`PackInvalid` naming its file and line."""
+    """Create ``records`` in ``session``'s transaction, owned by ``owner_id`` unless they
+    name their owner; the number created. A record the service refuses raises
+    :class:`PackInvalid` naming its file and line."""
     ids = [new_id() for _ in records]
     by_key = {r.key: i for i, r in zip(ids, records, strict=True) if r.key is not None}
     written: set[str] = set()
@@ -41,6 +47,7 @@ def load_records(
     for index in _order(session, records):
         record, record_id = records[index], ids[index]
         values, later = _resolve(session, record, records, ids, by_key, written)
+        values.setdefault("owner_id", owner_id)
         try:
             session.create(record.object, values, record_id=record_id)
         except CrmError as error:
@@ -56,6 +63,20 @@ def load_records(
         except CrmError as error:
             raise PackInvalid(pack_name, _problems(record, error)) from error
     return len(records)
+
+
+def records_owner(conn: Connection) -> str:
+    """Who owns a pack's records when the install names nobody: the first active
+    administrator (the system user authors the change but cannot own records)."""
+    query = (
+        sa.select(users.c.id)
+        .where(users.c.active.is_(True), users.c.is_system.is_(False))
+        .order_by((users.c.profile == ADMIN_PERMISSION_SET).desc(), users.c.created_at, users.c.id)
+    )
+    found = conn.execute(query.limit(1)).scalar_one_or_none()
+    if found is None:
+        raise CrmError("no active user to own the pack's records: create one first")
+    return found
 
 
 def _problems(record: PackRecord, error: CrmError) -> list[PackProblem]:
