@@ -95,3 +95,20 @@ def test_a_lookup_to_an_object_of_a_missing_dependency(registry):
     assert found == [
         "objects/project.yaml:12: project.fields.follow_up.target: no object 'task' to point at"
     ]
+
+
+def test_every_shipped_pack_file_is_package_data_so_it_ships_in_the_wheel():
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["crm_platform"]
+    package = root / "crm_platform"
+    files = [p for p in (package / "packs").rglob("*") if p.is_file() and "shipped" in p.parts]
+    files += [package / "packs/schemas/pack.json"]
+    assert files
+    for path in files:
+        relative = path.relative_to(package).as_posix()
+        assert any(fnmatch.fnmatchcase(relative, pattern) for pattern in patterns), relative
