@@ -145,6 +145,64 @@ class _progress:
             self.bar.stop()
 
 
+def _choices(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        component, sep, choice = value.rpartition("=")
+        if not sep or choice not in ("pack", "local") or ":" not in component:
+            raise click.BadParameter("KIND:NAME=pack|local", param_hint="--choose")
+        out[component] = choice
+    return out
+
+
+@pack.command("upgrade")
+@click.argument("name")
+@click.option("--from-path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--prefer",
+    type=click.Choice(["pack", "local"]),
+    help="How to settle every conflict: the pack's version or the org's.",
+)
+@click.option(
+    "--choose",
+    multiple=True,
+    metavar="KIND:NAME=pack|local",
+    help="Settle the conflicts of one component (repeat).",
+)
+@click.option("--plan", "plan_only", is_flag=True, help="Show what it would do; change nothing.")
+def pack_upgrade(
+    name: str, from_path: Path | None, prefer: str | None, choose: tuple[str, ...], plan_only: bool
+) -> None:
+    """Upgrade the installed pack NAME, merging the org's own changes."""
+    from .cli import _org, _require_org
+    from .packs.upgrade import plan_upgrade, upgrade
+
+    org = _org()
+    _require_org(org)
+    choices = _choices(choose)
+    try:
+        planned = plan_upgrade(org, name, from_path=from_path, prefer=prefer, choices=choices)
+        click.echo(f"upgrade {name} {planned.from_version} -> {planned.to_version}")
+        for item in planned.items:
+            if item.action != "leave":
+                click.echo(f"  {item.action:9} {item.kind} {item.name}")
+                for line in item.diff.splitlines():
+                    click.echo(f"              {line}")
+        for conflict in planned.conflicts:
+            click.secho(f"  conflict: {conflict}", fg="yellow")
+        for problem in planned.problems:
+            click.secho(f"  problem: {problem}", fg="red")
+        if plan_only:
+            return
+        result = upgrade(org, name, from_path=from_path, prefer=prefer, choices=choices)
+    except CrmError as error:
+        _failed(error)
+    click.echo(
+        f"Upgraded {name} {result.from_version} -> {result.to_version}: "
+        f"{result.components} changes; metadata version {result.version}."
+    )
+
+
 @pack.command("list")
 def pack_list() -> None:
     """The packs shipped with this installation, and those installed here (versions)."""

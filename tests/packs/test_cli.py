@@ -65,3 +65,28 @@ def test_install_of_a_broken_pack_names_the_record(crm):
     result = crm("pack", "install", str(PACKS / "broken_half_way"), ok=False)
     assert "data/project.yaml:2: project: budget: The budget cannot be negative" in result.output
     assert "installed: none" in crm("pack", "list").output
+
+
+def test_upgrade_lists_conflicts_and_takes_an_explicit_choice(crm, database_url, tmp_path):
+    crm("init", "--admin-password", "S3cure-pass!")
+    crm("pack", "install", str(PACKS / "acme_projects"))
+    from crm_platform.assembly import open_org
+    from crm_platform.core import load_settings
+    from crm_platform.core.tables import SYSTEM_USER_ID
+
+    org = open_org(load_settings(database_url, tmp_path / "instance"))
+    org.metadata.patch_object("client", {"label": "Account"}, author_id=SYSTEM_USER_ID)
+    org.dispose()
+    new = str(PACKS / "acme_projects_1_1")
+    refused = crm("pack", "upgrade", "acme_projects", "--from-path", new, ok=False).output
+    assert (
+        "conflict: object:client label: the pack changed it from 'Client' to 'Customer', "
+        in refused
+    )
+    assert "meets 1 conflict(s): choose --prefer pack or --prefer local" in refused
+    assert "create    field project.risk" in refused
+    done = crm(
+        "pack", "upgrade", "acme_projects", "--from-path", new, "--choose", "object:client=local"
+    )
+    assert "Upgraded acme_projects 1.0.0 -> 1.1.0" in done.output
+    assert "acme_projects 1.1.0" in crm("pack", "list").output
