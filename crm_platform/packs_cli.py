@@ -203,6 +203,64 @@ def pack_upgrade(
     )
 
 
+@pack.command("uninstall")
+@click.argument("name")
+@click.option(
+    "--delete-data",
+    is_flag=True,
+    help="Delete the records of its objects too (a backup file is written first).",
+)
+def pack_uninstall(name: str, delete_data: bool) -> None:
+    """Remove the installed pack NAME and its components."""
+    from .cli import _org, _require_org
+    from .packs.uninstall import uninstall
+
+    org = _org()
+    _require_org(org)
+    try:
+        result = uninstall(org, name, delete_data=delete_data)
+    except CrmError as error:
+        _failed(error)
+    if result.backup is not None:
+        click.echo(f"Backup of {result.records_deleted} records: {result.backup}")
+    click.echo(f"Uninstalled {name} {result.version}: {result.components} components removed.")
+
+
+@pack.command("export")
+@click.option("--name", required=True, help="The new pack's name.")
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="KIND:NAME[,...]",
+    help="Components to export (object:project brings its fields and rules).",
+)
+@click.option(
+    "--changed-since-install",
+    "since",
+    metavar="PACK",
+    help="Export what the org changed or added to PACK's components since installing it.",
+)
+@click.option("--version", "version", default="1.0.0", show_default=True)
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+def pack_export(
+    name: str, include: tuple[str, ...], since: str | None, version: str, output: Path
+) -> None:
+    """Write the org's configuration as a new pack folder OUTPUT/NAME."""
+    from .cli import _org, _require_org
+    from .packs.export import changed_since_install, export_pack, parse_include
+
+    org = _org()
+    _require_org(org)
+    try:
+        items = parse_include(include)
+        if since:
+            items += [i for i in changed_since_install(org, since) if i not in items]
+        folder = export_pack(org, output, name=name, include=items, version=version)
+    except CrmError as error:
+        _failed(error)
+    click.echo(f"Exported {len(items)} component(s) to {folder}")
+
+
 @pack.command("list")
 def pack_list() -> None:
     """The packs shipped with this installation, and those installed here (versions)."""

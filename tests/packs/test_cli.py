@@ -90,3 +90,30 @@ def test_upgrade_lists_conflicts_and_takes_an_explicit_choice(crm, database_url,
     )
     assert "Upgraded acme_projects 1.0.0 -> 1.1.0" in done.output
     assert "acme_projects 1.1.0" in crm("pack", "list").output
+
+
+def test_export_then_uninstall(crm, tmp_path):
+    crm("init", "--admin-password", "S3cure-pass!")
+    crm("pack", "install", str(PACKS / "acme_projects"))
+    out = tmp_path / "out"
+    exported = crm(
+        "pack",
+        "export",
+        "--name",
+        "my_projects",
+        "--include",
+        "object:project,object:client",
+        "--include",
+        "object:task",
+        "--output",
+        str(out),
+    ).output
+    assert f"Exported 3 component(s) to {out / 'my_projects'}" in exported
+    assert "my_projects 1.0.0: valid" in crm("pack", "validate", str(out / "my_projects")).output
+
+    refused = crm("pack", "uninstall", "acme_projects", ok=False).output
+    assert "client: 2 record(s)" in refused and "--delete-data" in refused
+    done = crm("pack", "uninstall", "acme_projects", "--delete-data").output
+    assert "Backup of 2 records: " in done
+    assert "Uninstalled acme_projects 1.0.0" in done
+    assert "installed:\n  core_activities 1.0.0\n" in crm("pack", "list").output
