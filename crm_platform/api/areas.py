@@ -29,6 +29,7 @@ from . import (
     metadata_docs,
     notifications_api,
     openapi,
+    packs_api,
     records_api,
     search_api,
 )
@@ -55,4 +56,5 @@ AREAS: tuple[Area, ...] = (
     Area(records_api.bp, openapi.describe_objects),
     Area(assignment_api.bp, assignment_api.describe),
     Area(notifications_api.bp, notifications_api.describe),
+    Area(packs_api.bp, packs_api.describe),
 )
