@@ -70,10 +70,18 @@ def pack_plan(target: str, with_sample_data: bool) -> None:
     """What installing the pack TARGET (a name or a folder) would do; changes nothing."""
     from .cli import _org, _require_org
     from .packs import plan
+    from .packs.install import prepare
 
     org = _org()
     _require_org(org)
     try:
+        pack, _packs, installed = prepare(org, target)
+        if installed.get(pack.name, pack.version) != pack.version:
+            click.echo(f"{pack.name} {installed[pack.name]} is installed: this is an upgrade.")
+            ctx = click.get_current_context()
+            from_path = Path(target) if Path(target).is_dir() else None
+            ctx.invoke(pack_upgrade, name=pack.name, from_path=from_path, plan_only=True)
+            return
         found = plan(org, target, with_sample=with_sample_data)
     except CrmError as error:
         _failed(error)

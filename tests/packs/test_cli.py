@@ -117,3 +117,13 @@ def test_export_then_uninstall(crm, tmp_path):
     assert "Backup of 2 records: " in done
     assert "Uninstalled acme_projects 1.0.0" in done
     assert "installed:\n  core_activities 1.0.0\n" in crm("pack", "list").output
+
+
+def test_plan_of_a_newer_version_shows_the_upgrade(crm):
+    crm("init", "--admin-password", "S3cure-pass!")
+    crm("pack", "install", str(PACKS / "acme_projects"))
+    planned = crm("pack", "plan", str(PACKS / "acme_projects_1_1")).output
+    assert "acme_projects 1.0.0 is installed: this is an upgrade." in planned
+    assert "upgrade acme_projects 1.0.0 -> 1.1.0" in planned
+    assert "deprecate field project.follow_up" in planned
+    assert "Upgraded" not in planned
