@@ -8,7 +8,7 @@ import pytest
 
 from crm_platform.core import Conflict
 from crm_platform.core.tables import SYSTEM_USER_ID
-from crm_platform.packs import install, read_installed
+from crm_platform.packs import PackInvalid, install, read_installed
 from crm_platform.packs.components import checksum
 from crm_platform.packs.merge import merge_values
 from crm_platform.packs.state import read_components
@@ -144,3 +144,26 @@ def test_picklist_values_merge_as_sets():
     assert merge_values(base, pack, local) == ["A", "A2", "C", {"value": "D", "color": "#f00"}, "Z"]
     # a value the admin removed is not brought back
     assert merge_values(base, [*base, "E"], ["A", "C"]) == ["A", "C", "E"]
+
+
+def test_the_plan_shows_a_readable_diff_of_a_changed_rule(customised):
+    org, _ = customised
+    planned = plan_upgrade(org, "acme_projects", from_path=NEW)
+    (rule,) = [i for i in planned.items if i.name == "project.budget_positive"]
+    assert "-condition: budget < 0\n" in rule.diff
+    assert "+condition: budget < 0 or budget > 1000000\n" in rule.diff
+
+
+def test_an_upgrade_that_fails_half_way_changes_nothing_and_names_the_component(customised):
+    org, _ = customised
+    version = org.metadata.version()
+    with pytest.raises(PackInvalid) as caught:
+        upgrade(org, "acme_projects", from_path=PACKS / "acme_projects_bad")
+    ((where, messages),) = caught.value.errors.items()
+    assert where == "validation_rules/project.risk_needs_budget.yaml:3"
+    assert "project.risk_needs_budget.condition" in messages[0]
+    assert "budget_total" in messages[0]
+    assert org.metadata.version() == version
+    assert _field(org, "project", "risk") is None
+    with org.db.read() as conn:
+        assert read_installed(conn)["acme_projects"].version == "1.0.0"
