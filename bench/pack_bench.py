@@ -60,7 +60,7 @@ def write_pack(root: Path, objects: int, fields: int, records: int, version: str
         (folder / "objects" / f"{name}.yaml").write_text(
             yaml.safe_dump({"api_name": name, "fields": defs})
         )
-        per_object = records // objects
+        per_object = records // objects + (1 if index < records % objects else 0)
         rows = [{"name": f"{name} {i}", "status": "Open"} for i in range(per_object)]
         (folder / "sample" / f"{name}.yaml").write_text(yaml.safe_dump(rows))
     return folder

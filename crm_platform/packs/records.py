@@ -3,8 +3,8 @@ service, so validation rules, defaults, auto-numbers and triggers run as for any
 
 Every record gets its id before any is written, so a reference by local key (``_key``)
 is the id of the record it names; objects are loaded in the order their lookups need,
-and a reference to a record written later (of the same object, or a cycle) is set by an
-update once every record exists.
+in set-based batches per object, and a reference to a record written later (of the same
+object, or a cycle) is set by an update once every record exists.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from crm_platform.core.tables import users
 from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 from crm_platform.runtime.records import RecordSession
+from crm_platform.runtime.records.writes import create_many
 from crm_platform.runtime.security import ADMIN_PERMISSION_SET
 
 from .loader import KEY, PackRecord
 from .problems import PackInvalid, PackProblem
 
 Progress = Callable[[int], None]
+BATCH = 500  # records of one object created set-based at once
 
 
 def load_records(
@@ -42,27 +44,63 @@ def load_records(
     :class:`PackInvalid` naming its file and line."""
     ids = [new_id() for _ in records]
     by_key = {r.key: i for i, r in zip(ids, records, strict=True) if r.key is not None}
+    pack_ids = set(ids)
     written: set[str] = set()
     deferred: list[tuple[PackRecord, str, dict[str, Any]]] = []
-    for index in _order(session, records):
-        record, record_id = records[index], ids[index]
-        values, later = _resolve(session, record, records, ids, by_key, written)
-        values.setdefault("owner_id", owner_id)
-        try:
-            session.create(record.object, values, record_id=record_id)
-        except CrmError as error:
-            raise PackInvalid(pack_name, _problems(record, error)) from error
-        written.add(record_id)
-        if later:
-            deferred.append((record, record_id, later))
+    for batch in _batches(_order(session, records), records):
+        items = []
+        for index in batch:
+            record = records[index]
+            values, later = _resolve(session, record, records, ids, by_key, pack_ids, written)
+            values.setdefault("owner_id", owner_id)
+            items.append(values)
+            if later:
+                deferred.append((record, ids[index], later))
+        _create(session, pack_name, [records[i] for i in batch], items, [ids[i] for i in batch])
+        written.update(ids[i] for i in batch)
         if progress:
-            progress(1)
+            progress(len(batch))
     for record, record_id, later in deferred:
         try:
             session.update(record.object, record_id, later)
         except CrmError as error:
             raise PackInvalid(pack_name, _problems(record, error)) from error
     return len(records)
+
+
+def _batches(order: list[int], records: Sequence[PackRecord]) -> list[list[int]]:
+    """Runs of records of one object, at most BATCH long, in load order."""
+    out: list[list[int]] = []
+    for index in order:
+        last = out[-1] if out else None
+        if last and records[last[0]].object == records[index].object and len(last) < BATCH:
+            last.append(index)
+        else:
+            out.append([index])
+    return out
+
+
+def _create(
+    session: RecordSession,
+    pack_name: str,
+    batch: Sequence[PackRecord],
+    items: list[dict[str, Any]],
+    record_ids: list[str],
+) -> None:
+    """Create a batch set-based; when the service refuses one, find which (one by one in
+    a savepoint: the transaction is lost anyway) to name its file and line."""
+    try:
+        create_many(session, batch[0].object, items, record_ids=record_ids)
+        return
+    except CrmError as error:
+        failure: CrmError = error
+    with session.conn.begin_nested():
+        for record, values, record_id in zip(batch, items, record_ids, strict=True):
+            try:
+                session.create(record.object, values, record_id=record_id)
+            except CrmError as error:
+                raise PackInvalid(pack_name, _problems(record, error)) from error
+    raise PackInvalid(pack_name, _problems(batch[0], failure)) from failure
 
 
 def records_owner(conn: Connection) -> str:
@@ -111,6 +149,7 @@ def _resolve(
     records: Sequence[PackRecord],
     ids: Sequence[str],
     by_key: Mapping[str, str],
+    pack_ids: set[str],
     written: set[str],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The record's values with references as ids, and those to set once all exist."""
@@ -133,7 +172,7 @@ def _resolve(
                 record.object,
                 [PackProblem(record.source, f"{name}: no {target} record with {how} '{wanted}'")],
             )
-        if found in written or how != KEY:
+        if found in written or found not in pack_ids:
             values[name] = found
         else:
             later[name] = found

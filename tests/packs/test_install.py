@@ -133,3 +133,12 @@ def test_an_installed_pack_at_another_version_is_not_installed_over(org, tmp_pat
     install(org, "core_activities")
     with pytest.raises(Conflict, match=r"core_activities 1\.0\.0 is installed: upgrade it"):
         install(org, copy)
+
+
+def test_records_refer_to_later_records_of_the_same_object(org):
+    install(org, PACKS / "regions")
+    regions = {r["name"]: r for r in records(org, "region")}
+    assert regions["Paris"]["parent"] == regions["France"]["id"]
+    assert regions["Lyon"]["parent"] == regions["France"]["id"]  # by external id, set later
+    assert regions["France"]["parent"] == regions["Europe"]["id"]
+    assert regions["Europe"]["parent"] is None
