@@ -110,6 +110,7 @@ def install_pack() -> Response:
         _pack_name(body),
         with_sample=_flag(body, "with_sample_data"),
         author_id=current_user().id,
+        owner_id=current_user().id,  # the records are theirs
     )
     out = {
         "packs": [{"name": n, "version": v} for n, v in result.packs],

@@ -7,8 +7,10 @@ import zipfile
 
 from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.packs import read_pack, validate_pack
-from crm_platform.runtime import create_user
-from tests.conftest import ApiClient, make_token
+from crm_platform.runtime import create_user, find_user
+from tests.conftest import ADMIN_EMAIL, ApiClient, make_token
+
+from .helpers import records
 
 BASE = "/api/v1/packs"
 
@@ -32,6 +34,9 @@ def test_list_plan_install_upgrade_export_uninstall(api, org, tmp_path):
     installed = api.post(f"{BASE}/install", {"pack": "core_activities"})
     assert installed.status_code == 201, installed.get_json()
     assert installed.get_json()["records"] == 1
+    (task,) = records(org, "task", "subject")
+    with org.db.read() as conn:
+        assert task["owner_id"] == find_user(conn, ADMIN_EMAIL).id  # the installing user's
     again = api.post(f"{BASE}/install", {"pack": "core_activities"})
     assert again.status_code == 200 and again.get_json()["already_installed"] is True
     assert api.get(BASE).get_json()["installed"] == [

@@ -10,6 +10,8 @@ from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.packs import DependencyError, PackInvalid, install, plan, read_installed
 from crm_platform.packs.components import checksum
 from crm_platform.packs.state import read_components
+from crm_platform.runtime import find_user
+from tests.conftest import ADMIN_EMAIL
 
 from .helpers import PACKS, components, records, table_names
 
@@ -44,6 +46,11 @@ def test_install_with_dependencies_and_sample_data(org):
     assert [t["subject"] for t in records(org, "task", "subject")] == [
         "Explore the activities pack"
     ]
+    # the system user authors the change; the first administrator owns the records
+    with org.db.read() as conn:
+        admin = find_user(conn, ADMIN_EMAIL)
+    assert {p["owner_id"] for p in projects} == {admin.id}
+    assert {p["created_by"] for p in projects} == {SYSTEM_USER_ID}
 
     owners = components(org)
     assert owners[("object", "project")][0] == "acme_projects"
