@@ -97,7 +97,7 @@ def install(
             f"upgrade it to {pack.version} with `crm pack upgrade {pack.name}`"
         )
     for each in packs:
-        if problems := definition_problems(each, org.registry):
+        if problems := definition_problems(each, org.registry, shapes=False):
             raise PackInvalid(each.name, problems)
     return install_packs(
         org, packs, with_sample=with_sample, author_id=author_id, progress=progress

@@ -20,13 +20,14 @@ from packaging.version import Version
 from crm_platform.core import Conflict as ConflictError
 from crm_platform.core import CrmError, ValidationFailed
 from crm_platform.core.tables import SYSTEM_USER_ID
-from crm_platform.metadata import DELETED, CandidateModel, KindRegistry, Snapshot
+from crm_platform.metadata import DELETED, CandidateModel, KindRegistry, canonical_object
 from crm_platform.metadata import operations as ops
+from crm_platform.metadata.canonical import object_header
 from crm_platform.metadata.history import diff_definitions
 from crm_platform.runtime import Org
 
 from .catalog import Catalog, DependencyError, check_platform
-from .components import PackComponent, locate_paths, put_pack
+from .components import PackComponent, component_name, locate_paths
 from .loader import Pack
 from .manifest import satisfies
 from .merge import CHOICES, PACK, Conflict, merge_definitions
@@ -164,9 +165,20 @@ class _Merge:
 
 
 def new_components(registry: KindRegistry, pack: Pack) -> list[PackComponent]:
-    """The components ``pack`` ships, canonical as the store would hold them."""
-    model = CandidateModel(Snapshot(version=0, components={}))
-    return put_pack(model, registry, [pack])[pack.name]
+    """The components ``pack`` ships, canonical as the store would hold them (its
+    definitions' shapes are checked already: see ``_prepare``)."""
+    out = []
+    for item in pack.definitions:
+        if item.kind == "object":
+            definition = canonical_object(item.definition)
+            name = definition["api_name"]
+            out.append(PackComponent("object", name, object_header(definition)))
+            out.extend(
+                PackComponent("field", f"{name}.{f['api_name']}", f) for f in definition["fields"]
+            )
+        else:
+            out.append(PackComponent(item.kind, component_name(registry, item), item.definition))
+    return out
 
 
 def _prepare(

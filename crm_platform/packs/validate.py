@@ -46,12 +46,20 @@ def validate_pack(
     return record_problems(pack, model)
 
 
-def definition_problems(pack: Pack, registry: KindRegistry) -> list[PackProblem]:
-    """Shape problems (the kind's JSON Schema, API names) and names defined twice."""
+def definition_problems(
+    pack: Pack, registry: KindRegistry, *, shapes: bool = True
+) -> list[PackProblem]:
+    """Shape problems (the kind's JSON Schema, API names) and names defined twice.
+
+    ``shapes=False`` leaves out the JSON Schema (the slow part), for callers whose edit
+    checks each definition's shape anyway (an install: ``components.put_pack``)."""
     problems = []
     seen: dict[tuple[str, str], Source] = {}
     for item in pack.definitions:
-        found = registry.schema_problems(item.kind, item.definition)
+        found = registry.schema_problems(item.kind, item.definition) if shapes else []
+        for key in ("api_name", "object") if registry.kind(item.kind).per_object else ("api_name",):
+            if not found and not isinstance(item.definition.get(key), str):
+                found = [(key, f"'{key}' is a required string")]
         for path, message in found:
             line = node_line(item.node, path) or item.source.line
             problems.append(PackProblem(Source(item.source.file, line), f"{path}: {message}"))
