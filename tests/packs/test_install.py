@@ -149,3 +149,12 @@ def test_records_refer_to_later_records_of_the_same_object(org):
     assert regions["Lyon"]["parent"] == regions["France"]["id"]  # by external id, set later
     assert regions["France"]["parent"] == regions["Europe"]["id"]
     assert regions["Europe"]["parent"] is None
+
+
+def test_installing_a_definition_the_schema_refuses_names_its_line(org):
+    with pytest.raises(PackInvalid) as caught:
+        install(org, PACKS / "bad_definition")
+    ((where, messages),) = caught.value.errors.items()
+    assert where == "objects/thing.yaml:4"
+    assert "colourful" in messages[0]
+    assert ("object", "thing") not in components(org)
