@@ -36,21 +36,9 @@ def _failed(error: CrmError) -> None:
 def pack_validate(path: Path) -> None:
     """Check the pack folder PATH; name every problem with its file (and line)."""
     from .cli import _org
-    from .packs import Catalog, read_pack, validate_pack
+    from .packs.validate import validate_folder
 
-    registry = _org().registry
-    found, problems = read_pack(path, registry)
-    if found is not None and not problems:
-        catalog = Catalog(registry, (path.resolve().parent,))
-        dependencies = []
-        for name in found.manifest.depends:
-            try:
-                dependency = catalog.find(name)
-            except CrmError:
-                dependency = None
-            if dependency is not None:
-                dependencies.append(dependency)
-        problems = validate_pack(found, registry, dependencies)
+    found, problems = validate_folder(path, _org().registry)
     if problems:
         click.secho(f"{path}: {len(problems)} problem(s)", fg="red", err=True)
         for problem in problems:

@@ -9,6 +9,7 @@ that result (their object, their fields, the local keys and external ids they re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from crm_platform.core import ValidationFailed
@@ -18,7 +19,7 @@ from crm_platform.metadata import operations as ops
 from crm_platform.metadata.validate import validate_candidate
 
 from .components import component_name, locate_paths, put_pack
-from .loader import KEY, Pack, PackRecord
+from .loader import KEY, MANIFEST, Pack, PackRecord, read_pack
 from .problems import PackInvalid, PackProblem, Source, node_line
 
 RECORD_SYSTEM_FIELDS = {"owner_id"}
@@ -44,6 +45,30 @@ def validate_pack(
     except ValidationFailed as error:
         return locate_paths(error.errors, [*dependencies, pack], registry)
     return record_problems(pack, model)
+
+
+def validate_folder(path: Path, registry: KindRegistry) -> tuple[Pack | None, list[PackProblem]]:
+    """Read and validate the pack folder ``path`` with the dependencies found beside it or
+    shipped (one not found is a problem of ``pack.yaml``): the pack and every problem."""
+    from .catalog import Catalog
+
+    pack, problems = read_pack(path, registry)
+    if pack is None or problems:
+        return pack, problems
+    catalog = Catalog(registry, (path.resolve().parent,))
+    dependencies = []
+    for name, spec in pack.manifest.depends.items():
+        found = catalog.find(name)
+        if found is None:
+            problems.append(
+                PackProblem(
+                    Source(MANIFEST),
+                    f"depends on {name} {spec}, which is found neither beside it nor shipped",
+                )
+            )
+        else:
+            dependencies.append(found)
+    return pack, [*problems, *validate_pack(pack, registry, dependencies)]
 
 
 def definition_problems(

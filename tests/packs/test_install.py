@@ -158,3 +158,20 @@ def test_installing_a_definition_the_schema_refuses_names_its_line(org):
     assert where == "objects/thing.yaml:4"
     assert "colourful" in messages[0]
     assert ("object", "thing") not in components(org)
+
+
+def test_an_available_dependency_outside_the_range_is_refused(org):
+    with pytest.raises(DependencyError) as caught:
+        install(org, PACKS / "needs_newer")
+    assert caught.value.problems == (
+        "needs_newer 1.0.0 needs core_activities >=2.0, but 1.0.0 is available",
+    )
+    assert ("object", "task") not in components(org)
+
+
+def test_a_pack_for_another_platform_version_is_refused(org, tmp_path):
+    folder = tmp_path / "future"
+    folder.mkdir()
+    (folder / "pack.yaml").write_text("name: future\nversion: 1.0.0\nplatform: '>=9'\n")
+    with pytest.raises(DependencyError, match=r"future 1\.0\.0 needs platform >=9; this is 0\."):
+        install(org, folder)

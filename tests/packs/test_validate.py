@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm_platform.packs import Catalog, read_pack, shipped_root, validate_pack
+from crm_platform.packs import read_pack, shipped_root, validate_pack
+from crm_platform.packs.validate import validate_folder
 from tests.conftest import FIXTURES
 
 PACKS = FIXTURES / "packs"
@@ -25,12 +26,7 @@ def registry():
 
 
 def problems_of(registry, name):
-    pack, problems = read_pack(PACKS / name, registry)
-    if pack is not None and not problems:
-        catalog = Catalog(registry, (PACKS,))
-        dependencies = [catalog.find(d) for d in pack.manifest.depends]
-        problems = validate_pack(pack, registry, [d for d in dependencies if d])
-    return [str(p) for p in problems]
+    return [str(p) for p in validate_folder(PACKS / name, registry)[1]]
 
 
 def test_a_good_pack_with_its_dependency_has_no_problem(registry):
@@ -112,3 +108,9 @@ def test_every_shipped_pack_file_is_package_data_so_it_ships_in_the_wheel():
     for path in files:
         relative = path.relative_to(package).as_posix()
         assert any(fnmatch.fnmatchcase(relative, pattern) for pattern in patterns), relative
+
+
+def test_a_dependency_found_nowhere_is_named_in_the_manifest(registry):
+    assert problems_of(registry, "needs_missing") == [
+        "pack.yaml: depends on nowhere >=1.0, which is found neither beside it nor shipped"
+    ]
