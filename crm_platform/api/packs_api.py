@@ -263,6 +263,7 @@ def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
     del model, registry  # the same for every model
     spec.tag({"name": "packs", "description": "Packs of metadata and records."})
     errors = error_responses("BadRequest", "Unauthorized", "Conflict")
+    not_found = error_responses("NotFound")
     spec.path(
         "/packs",
         operations={
@@ -317,7 +318,7 @@ def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
             "post": _operation(
                 "upgrade_pack",
                 "Upgrade an installed pack by a three-way merge; conflicts need a choice",
-                {"200": _json("Upgraded, or the plan of a dry run"), **errors},
+                {"200": _json("Upgraded, or the plan of a dry run"), **errors, **not_found},
                 parameters=[NAME_PARAMETER],
                 requestBody={"content": {JSON: {"schema": upgrade_body}}},
             )
@@ -329,7 +330,7 @@ def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
             "delete": _operation(
                 "uninstall_pack",
                 "Uninstall a pack (refused while its objects hold records, unless delete_data)",
-                {"200": _json("Uninstalled"), **errors},
+                {"200": _json("Uninstalled"), **errors, **not_found},
                 parameters=[
                     NAME_PARAMETER,
                     {

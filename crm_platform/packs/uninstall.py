@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crm_platform.core import Conflict, CrmError, utc_now
+from crm_platform.core import Conflict, NotFound, utc_now
 from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.metadata import CandidateModel
 from crm_platform.metadata import operations as ops
@@ -61,7 +61,7 @@ def uninstall(
         installed = read_installed(conn)
         components = read_components(conn, name)
     if name not in installed:
-        raise CrmError(f"{name} is not installed")
+        raise NotFound(f"{name} is not installed")
     dependents = sorted(p.name for p in installed.values() if name in p.depends)
     if dependents:
         raise Conflict(

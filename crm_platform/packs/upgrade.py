@@ -18,7 +18,7 @@ from typing import Any
 from packaging.version import Version
 
 from crm_platform.core import Conflict as ConflictError
-from crm_platform.core import CrmError, ValidationFailed
+from crm_platform.core import CrmError, NotFound, ValidationFailed
 from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.metadata import DELETED, CandidateModel, KindRegistry, canonical_object
 from crm_platform.metadata import operations as ops
@@ -187,14 +187,14 @@ def _prepare(
     catalog = Catalog(org.registry, tuple(search))
     pack = catalog.open(from_path) if from_path else catalog.find(name)
     if pack is None:
-        raise CrmError(f"no new version of '{name}' found: give its folder with --from-path")
+        raise NotFound(f"no new version of '{name}' found: give its folder with --from-path")
     if pack.name != name:
         raise CrmError(f"the folder holds the pack {pack.name}, not {name}")
     with org.db.read() as conn:
         installed = read_installed(conn)
         base = read_components(conn, name)
     if name not in installed:
-        raise CrmError(f"{name} is not installed: install it first")
+        raise NotFound(f"{name} is not installed: install it first")
     current = installed[name].version
     if Version(pack.version) < Version(current):
         raise ConflictError(f"{name} {current} is installed; {pack.version} is older")

@@ -68,7 +68,11 @@ def test_errors_are_problems(api):
     unknown = api.post(f"{BASE}/install", {"pack": "nowhere"})
     assert unknown.status_code == 400
     assert unknown.get_json()["errors"] == {"pack": ["no shipped pack 'nowhere'"]}
-    assert api.post(f"{BASE}/nowhere/upgrade", {}).status_code == 400
+    assert api.post(f"{BASE}/nowhere/upgrade", {}).status_code == 404
+    missing = api.delete(f"{BASE}/core_activities")
+    assert missing.status_code == 404 and missing.get_json()["detail"] == (
+        "core_activities is not installed"
+    )
     bad = api.post(f"{BASE}/export", {"name": "x1", "include": ["widget:w"]})
     assert bad.status_code == 400
 
