@@ -175,3 +175,23 @@ def test_a_pack_for_another_platform_version_is_refused(org, tmp_path):
     (folder / "pack.yaml").write_text("name: future\nversion: 1.0.0\nplatform: '>=9'\n")
     with pytest.raises(DependencyError, match=r"future 1\.0\.0 needs platform >=9; this is 0\."):
         install(org, folder)
+
+
+def test_the_plan_names_problems_the_install_would_meet(org):
+    found = plan(org, PACKS / "acme_projects_bad")
+    assert len(found.problems) == 1
+    assert found.problems[0].startswith(
+        "validation_rules/project.risk_needs_budget.yaml:3: project.risk_needs_budget.condition"
+    )
+    with pytest.raises(PackInvalid):
+        install(org, PACKS / "acme_projects_bad")
+    assert ("object", "project") not in components(org)
+
+
+def test_a_pack_installs_on_a_dependency_installed_earlier(org):
+    install(org, "core_activities")
+    result = install(org, PACKS / "acme_projects", with_sample=True)
+    assert result.packs == (("acme_projects", "1.0.0"),)
+    assert result.records == 4  # the dependency's data is not loaded again
+    field = components(org)[("field", "project.follow_up")][1]
+    assert field["target"] == "task"
