@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crm_platform.core import CrmError
-from crm_platform.metadata import CandidateModel, KindRegistry
+from crm_platform.core import Conflict, CrmError, ValidationFailed
+from crm_platform.metadata import CandidateModel, KindRegistry, canonical_field
 from crm_platform.metadata import operations as ops
 
 from .loader import MANIFEST, Pack, PackDefinition
@@ -64,7 +64,7 @@ def put_pack(
     for pack in packs:
         for item in pack.definitions:
             if item.kind == "object":
-                _edit(pack, item, lambda i=item, p=pack: _put_object(model, registry, i, p.name))
+                _edit(pack, item, lambda i=item, p=pack: _put_object(model, registry, i, p))
     for pack in packs:
         for item in pack.definitions:
             if item.kind != "object":
@@ -78,11 +78,42 @@ def put_pack(
     return {pack.name: pack_components(model, registry, pack) for pack in packs}
 
 
-def _put_object(model: CandidateModel, registry: KindRegistry, item: PackDefinition, owner: str):
-    if model.get("object", item.definition.get("api_name", "")) is None:
-        ops.create_object(model, registry, item.definition, owner=owner)
+def extends(model: CandidateModel, pack: Pack, object_name: str) -> bool:
+    """Whether ``pack``'s definition of ``object_name`` extends an object of a pack it
+    depends on (it adds fields; the header stays its owner's)."""
+    comp = model.get("object", object_name)
+    return comp is not None and comp.owner != pack.name and comp.owner in pack.manifest.depends
+
+
+def _put_object(model: CandidateModel, registry: KindRegistry, item: PackDefinition, pack: Pack):
+    name = item.definition.get("api_name", "")
+    if model.get("object", name) is None:
+        ops.create_object(model, registry, item.definition, owner=pack.name)
+    elif extends(model, pack, name):
+        _extend_object(model, registry, item.definition, pack)
     else:
-        ops.update_object(model, registry, item.definition, owner=owner)
+        ops.update_object(model, registry, item.definition, owner=pack.name)
+
+
+def _extend_object(
+    model: CandidateModel, registry: KindRegistry, raw: Mapping[str, Any], pack: Pack
+) -> None:
+    obj = model.get("object", raw["api_name"])
+    assert obj is not None
+    extra = sorted(set(raw) - {"api_name", "fields"})
+    if extra:
+        raise ValidationFailed(
+            {
+                extra[0]: f"{raw['api_name']} belongs to {obj.owner}: a pack that extends it "
+                "gives only api_name and fields"
+            }
+        )
+    for index, field in enumerate(raw.get("fields", [])):
+        ops.require_shape(registry, "field", field, f"fields[{index}]")
+        existing = model.get("field", f"{obj.name}.{field['api_name']}")
+        if existing is not None and existing.owner != pack.name:
+            raise Conflict(f"{obj.name}.{field['api_name']} belongs to {existing.owner}")
+        ops.put_field(model, obj, canonical_field(field), owner=pack.name)
 
 
 def _edit(pack: Pack, item: PackDefinition, edit: Any) -> None:
@@ -114,12 +145,13 @@ def pack_components(
         comp = model.get(item.kind, name)
         if comp is None:
             continue
-        out.append(PackComponent(item.kind, name, dict(comp.definition)))
+        if item.kind != "object" or not extends(model, pack, name):
+            out.append(PackComponent(item.kind, name, dict(comp.definition)))
         if item.kind == "object":
             given = {f.get("api_name") for f in item.definition.get("fields", [])}
             given.add(comp.definition.get("name_field"))
             for field in model.fields_of(name):
-                if field.definition["api_name"] in given:
+                if field.definition["api_name"] in given and field.owner == pack.name:
                     out.append(PackComponent("field", field.name, dict(field.definition)))
     return out
 

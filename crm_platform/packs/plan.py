@@ -16,7 +16,7 @@ from crm_platform.core import Conflict
 from crm_platform.metadata import LOCAL_OWNER, CandidateModel, KindRegistry
 from crm_platform.metadata.history import diff_definitions
 
-from .components import PackComponent, component_name, locate_paths, put_pack
+from .components import PackComponent, component_name, extends, locate_paths, put_pack
 from .loader import Pack
 
 CREATE, CHANGE, LEAVE = "create", "change", "leave"
@@ -77,7 +77,9 @@ def collisions(model: CandidateModel, registry: KindRegistry, packs: Sequence[Pa
     for pack in packs:
         for item in pack.definitions:
             name = component_name(registry, item)
-            keys = [(item.kind, name)]
+            keys = (
+                [] if item.kind == "object" and extends(model, pack, name) else [(item.kind, name)]
+            )
             if item.kind == "object":
                 keys += [
                     ("field", f"{name}.{f.get('api_name')}")

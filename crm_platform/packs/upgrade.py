@@ -20,7 +20,13 @@ from packaging.version import Version
 from crm_platform.core import Conflict as ConflictError
 from crm_platform.core import CrmError, NotFound, ValidationFailed
 from crm_platform.core.tables import SYSTEM_USER_ID
-from crm_platform.metadata import DELETED, CandidateModel, KindRegistry, canonical_object
+from crm_platform.metadata import (
+    DELETED,
+    CandidateModel,
+    KindRegistry,
+    canonical_field,
+    canonical_object,
+)
 from crm_platform.metadata import operations as ops
 from crm_platform.metadata.canonical import object_header
 from crm_platform.metadata.history import diff_definitions
@@ -164,12 +170,21 @@ class _Merge:
             self.actions[installed.key] = KEEP  # changed by the org: now the org's own
 
 
-def new_components(registry: KindRegistry, pack: Pack) -> list[PackComponent]:
+def new_components(
+    registry: KindRegistry, pack: Pack, extended: frozenset[str] = frozenset()
+) -> list[PackComponent]:
     """The components ``pack`` ships, canonical as the store would hold them (its
-    definitions' shapes are checked already: see ``_prepare``)."""
+    definitions' shapes are checked already: see ``_prepare``); of the ``extended``
+    objects (a dependency's), only the fields."""
     out = []
     for item in pack.definitions:
-        if item.kind == "object":
+        if item.kind == "object" and item.definition["api_name"] in extended:
+            name = item.definition["api_name"]
+            out.extend(
+                PackComponent("field", f"{name}.{f['api_name']}", canonical_field(f))
+                for f in item.definition.get("fields", [])
+            )
+        elif item.kind == "object":
             definition = canonical_object(item.definition)
             name = definition["api_name"]
             out.append(PackComponent("object", name, object_header(definition)))
@@ -179,6 +194,18 @@ def new_components(registry: KindRegistry, pack: Pack) -> list[PackComponent]:
         else:
             out.append(PackComponent(item.kind, component_name(registry, item), item.definition))
     return out
+
+
+def _extended(org: Org, pack: Pack) -> frozenset[str]:
+    """The objects of the org ``pack`` extends: those its dependencies own."""
+    snapshot = org.metadata.snapshot()
+    return frozenset(
+        d.definition["api_name"]
+        for d in pack.definitions
+        if d.kind == "object"
+        and (comp := snapshot.get("object", d.definition["api_name"])) is not None
+        and comp.owner in pack.manifest.depends
+    )
 
 
 def _prepare(
@@ -239,9 +266,8 @@ def plan_upgrade(
     """What upgrading ``name`` would do, changing nothing."""
     _check_choices(prefer, choices or {})
     pack, current, base = _prepare(org, name, from_path, search)
-    merge = _Merge(
-        org.registry, pack, base, new_components(org.registry, pack), prefer, choices or {}
-    )
+    theirs = new_components(org.registry, pack, _extended(org, pack))
+    merge = _Merge(org.registry, pack, base, theirs, prefer, choices or {})
     result, problems = org.metadata.preview(merge)
     changed = {c.after.key: c for c in result.changes}
     items = []
@@ -273,7 +299,7 @@ def upgrade(
     whole upgrade, listing them."""
     _check_choices(prefer, choices or {})
     pack, current, base = _prepare(org, name, from_path, search)
-    theirs = new_components(org.registry, pack)
+    theirs = new_components(org.registry, pack, _extended(org, pack))
     merge = _Merge(org.registry, pack, base, theirs, prefer, choices or {})
 
     def edit(model: CandidateModel) -> None:

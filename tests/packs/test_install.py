@@ -195,3 +195,20 @@ def test_a_pack_installs_on_a_dependency_installed_earlier(org):
     assert result.records == 4  # the dependency's data is not loaded again
     field = components(org)[("field", "project.follow_up")][1]
     assert field["target"] == "task"
+
+
+def test_a_pack_extends_an_object_of_its_dependency_with_fields(org):
+    result = install(org, PACKS / "activity_links")
+    assert [n for n, _ in result.packs] == ["core_activities", "acme_projects", "activity_links"]
+    owners = components(org)
+    assert owners[("object", "task")][0] == "core_activities"  # the header stays theirs
+    assert owners[("field", "task.project")][0] == "activity_links"
+    with org.db.read() as conn:
+        recorded = read_components(conn, "activity_links")
+    assert set(recorded) == {("field", "task.project")}
+    # and leaves it again: only its field goes
+    from crm_platform.packs.uninstall import uninstall
+
+    uninstall(org, "activity_links")
+    assert ("field", "task.project") not in components(org)
+    assert ("object", "task") in components(org)

@@ -167,3 +167,28 @@ def test_an_upgrade_that_fails_half_way_changes_nothing_and_names_the_component(
     assert _field(org, "project", "risk") is None
     with org.db.read() as conn:
         assert read_installed(conn)["acme_projects"].version == "1.0.0"
+
+
+def test_an_extension_upgrades_its_own_fields_only(org, tmp_path):
+    import shutil
+
+    install(org, PACKS / "activity_links")
+    newer = tmp_path / "activity_links"
+    shutil.copytree(PACKS / "activity_links", newer)
+    (newer / "pack.yaml").write_text(
+        (newer / "pack.yaml").read_text().replace("1.0.0", "1.1.0"), encoding="utf-8"
+    )
+    task = newer / "objects" / "task.yaml"
+    task.write_text(
+        task.read_text() + "  - {api_name: hours, type: decimal, precision: 6, scale: 1}\n",
+        encoding="utf-8",
+    )
+    planned = plan_upgrade(org, "activity_links", from_path=newer)
+    assert planned.conflicts == ()
+    assert {(i.kind, i.name): i.action for i in planned.items} == {
+        ("field", "task.project"): "leave",
+        ("field", "task.hours"): "create",
+    }
+    upgrade(org, "activity_links", from_path=newer)
+    assert components(org)[("field", "task.hours")][0] == "activity_links"
+    assert components(org)[("object", "task")][0] == "core_activities"

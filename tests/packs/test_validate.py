@@ -114,3 +114,7 @@ def test_a_dependency_found_nowhere_is_named_in_the_manifest(registry):
     assert problems_of(registry, "needs_missing") == [
         "pack.yaml: depends on nowhere >=1.0, which is found neither beside it nor shipped"
     ]
+
+
+def test_a_pack_extending_its_dependency_validates(registry):
+    assert problems_of(registry, "activity_links") == []
