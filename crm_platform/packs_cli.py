@@ -36,7 +36,7 @@ def _failed(error: CrmError) -> None:
 def pack_validate(path: Path) -> None:
     """Check the pack folder PATH; name every problem with its file (and line)."""
     from .cli import _org
-    from .packs.validate import validate_folder
+    from .packs import validate_folder
 
     found, problems = validate_folder(path, _org().registry)
     if problems:
@@ -171,7 +171,7 @@ def pack_upgrade(
 ) -> None:
     """Upgrade the installed pack NAME, merging the org's own changes."""
     from .cli import _org, _require_org
-    from .packs.upgrade import plan_upgrade, upgrade
+    from .packs import plan_upgrade, upgrade
 
     org = _org()
     _require_org(org)
@@ -209,7 +209,7 @@ def pack_upgrade(
 def pack_uninstall(name: str, delete_data: bool) -> None:
     """Remove the installed pack NAME and its components."""
     from .cli import _org, _require_org
-    from .packs.uninstall import uninstall
+    from .packs import uninstall
 
     org = _org()
     _require_org(org)
@@ -243,7 +243,7 @@ def pack_export(
 ) -> None:
     """Write the org's configuration as a new pack folder OUTPUT/NAME."""
     from .cli import _org, _require_org
-    from .packs.export import changed_since_install, export_pack, parse_include
+    from .packs import changed_since_install, export_pack, parse_include
 
     org = _org()
     _require_org(org)

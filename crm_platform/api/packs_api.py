@@ -19,10 +19,19 @@ from flask import Blueprint, Response, jsonify, request, send_file
 
 from crm_platform.core import ValidationFailed
 from crm_platform.metadata import KindRegistry
-from crm_platform.packs import install, pack_folders, plan, read_installed, shipped_root
-from crm_platform.packs.export import changed_since_install, export_pack, parse_include
-from crm_platform.packs.uninstall import uninstall
-from crm_platform.packs.upgrade import plan_upgrade, upgrade
+from crm_platform.packs import (
+    changed_since_install,
+    export_pack,
+    install,
+    pack_folders,
+    parse_include,
+    plan,
+    plan_upgrade,
+    read_installed,
+    shipped_root,
+    uninstall,
+    upgrade,
+)
 from crm_platform.runtime import OrgModel
 
 from .auth import current_org, current_user, require_permission
