@@ -55,11 +55,6 @@ def dump_yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
 
 
-def load_yaml(text: str) -> Any:
-    """One YAML document, numbers with a fraction as Decimal."""
-    return yaml.load(text, Loader=_DecimalLoader)
-
-
 def yaml_documents(text: str) -> list[tuple[Any, yaml.Node]]:
     """Every non-empty document of ``text`` with its node, whose marks give line numbers
     (``node.start_mark.line`` counts from 0). Raises ``yaml.YAMLError`` on bad YAML."""
