@@ -27,6 +27,10 @@ KIND_FOLDERS = {
     "assignment_rules": "assignment_rule",
     "email_templates": "email_template",
     "triggers": "trigger",
+    "reports": "report",
+    "layouts": "layout",
+    "list_views": "list_view",
+    "apps": "app",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

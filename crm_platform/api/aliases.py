@@ -20,6 +20,7 @@ from flask import Response, g, request
 
 from crm_platform.expressions import ExpressionError
 from crm_platform.expressions.rename import rename_paths
+from crm_platform.fieldtypes import split_step
 from crm_platform.runtime import ObjectModel, OrgModel
 
 _METRIC = re.compile(r"^\s*(\w+)\s*\(\s*([\w.]+)\s*\)\s*$")
@@ -61,23 +62,35 @@ def operation(model: OrgModel, op: Any) -> Any:
 
 
 def field_path(model: OrgModel, obj: ObjectModel, path: tuple[str, ...]) -> tuple[str, ...]:
-    """A dotted field path with old field names replaced, following lookups."""
+    """A dotted field path with old names replaced, following lookups: old field names,
+    and in a step narrowing a polymorphic lookup (``related_to[account]``) the old name
+    of the object it narrows to."""
     out = []
     current: ObjectModel | None = obj
-    for name in path:
+    for step in path:
+        name, narrowed = split_step(step)
         if current is not None and name not in current.fields and name in current.field_aliases:
             new, since = current.field_aliases[name]
             _note(since, f"/api/v1/metadata/objects/{current.api_name}/fields/{new}")
             name = new
-        out.append(name)
+        if narrowed in model.object_aliases and narrowed not in model.objects:
+            narrowed, since = model.object_aliases[narrowed]
+            _note(since, f"/api/v1/metadata/objects/{narrowed}")
+        out.append(name if narrowed is None else f"{name}[{narrowed}]")
         field = current.fields.get(name) if current is not None else None
-        target = field.definition.get("target") if field is not None else None
+        target = _target(field.definition, narrowed) if field is not None else None
         current = model.object(target) if isinstance(target, str) else None
     return tuple(out)
 
 
+def _target(definition: Mapping[str, Any], narrowed: str | None) -> str | None:
+    if narrowed is not None:
+        return narrowed if narrowed in definition.get("targets", ()) else None
+    return definition.get("target")
+
+
 def _has_aliases(model: OrgModel) -> bool:
-    return any(o.field_aliases for o in model.objects.values())
+    return bool(model.object_aliases) or any(o.field_aliases for o in model.objects.values())
 
 
 def dotted(model: OrgModel, obj: ObjectModel, text: str) -> str:

@@ -17,7 +17,7 @@ from crm_platform.workflow.approvals.views import pending_view
 from . import aliases
 from .auth import current_access, current_org, current_user
 from .jsonio import read_json
-from .records_api import query_params
+from .params import query_params
 
 bp = Blueprint("approvals_api", __name__)
 MAX_COMMENT = 4000

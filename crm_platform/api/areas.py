@@ -31,6 +31,8 @@ from . import (
     openapi,
     packs_api,
     records_api,
+    reports_api,
+    reports_docs,
     search_api,
 )
 
@@ -56,5 +58,6 @@ AREAS: tuple[Area, ...] = (
     Area(records_api.bp, openapi.describe_objects),
     Area(assignment_api.bp, assignment_api.describe),
     Area(notifications_api.bp, notifications_api.describe),
+    Area(reports_api.bp, reports_docs.describe),
     Area(packs_api.bp, packs_api.describe),
 )

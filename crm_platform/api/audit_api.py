@@ -14,6 +14,7 @@ from crm_platform.runtime import OrgModel, audit
 
 from .auth import current_org, require_permission
 from .openapi import JSON, error_responses
+from .params import query_params
 
 bp = Blueprint("audit_api", __name__, url_prefix="/audit")
 
@@ -26,6 +27,7 @@ def _limit() -> int:
 
 
 @bp.get("/setup")
+@query_params("kind", "before", "limit")
 @require_permission("view_setup")
 def setup_audit() -> Response:
     """Who changed which metadata, when: newest first (``?kind=object&before=<version>``)."""
@@ -44,6 +46,7 @@ def setup_audit() -> Response:
 
 
 @bp.get("/logins")
+@query_params("email", "limit")
 @require_permission("manage_users")
 def login_history() -> Response:
     """Logins, failures included, newest first (``?email=`` to narrow)."""

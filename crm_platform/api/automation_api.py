@@ -21,6 +21,7 @@ from crm_platform.workflow.runs import DEFAULT_LIMIT, RunQuery
 
 from .auth import current_org, current_user, require_admin
 from .jsonio import read_json
+from .params import query_params
 
 bp = Blueprint("automation_api", __name__, url_prefix="/automation")
 
@@ -43,6 +44,7 @@ def _run_json(run: outbox.Run) -> dict:
 
 
 @bp.get("/runs")
+@query_params("status", "source", "record_id", "before", "limit")
 @require_admin
 def list_runs() -> Response:
     """Runs, newest first: ``?status=failed,late&source=&record_id=&limit=&before=``."""

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, g
 
 from .areas import AREAS
 from .auth import authenticate_request, end_request_reading, require_api_access
+from .params import refuse_unknown_query_params
 
 
 def build_api_blueprint() -> Blueprint:
@@ -16,6 +17,7 @@ def build_api_blueprint() -> Blueprint:
     def _authenticate() -> None:
         g.crm_user = authenticate_request()
         require_api_access()
+        refuse_unknown_query_params()
 
     @api.after_request
     def _no_content_has_no_type(response: Response) -> Response:

@@ -20,6 +20,7 @@ from crm_platform.workflow.mail.store import DEFAULT_LIMIT, MAX_LIMIT
 
 from .auth import current_org, require_permission
 from .openapi import JSON, error_responses
+from .params import query_params
 
 bp = Blueprint("mail_api", __name__, url_prefix="/automation")
 
@@ -42,6 +43,7 @@ def _statuses() -> list[str]:
 
 
 @bp.get("/mail")
+@query_params("status", "record_id", "before", "limit")
 @require_permission(PERMISSION)
 def mail() -> Response:
     """Messages, newest first (``?status=kept&record_id=...&before=<id>&limit=50``)."""

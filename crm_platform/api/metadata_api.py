@@ -20,6 +20,7 @@ from crm_platform.runtime.security import setup_view
 from .auth import current_access, current_org, current_user, require_admin
 from .jsonio import read_json
 from .languages import label_chooser
+from .params import query_params
 
 bp = Blueprint("metadata_api", __name__, url_prefix="/metadata")
 
@@ -107,6 +108,7 @@ def metadata_index() -> Response:
 
 
 @bp.get("/objects")
+@query_params("include_deleted")
 def list_objects() -> Response:
     access = current_access()
     objects = _service().list_objects(include_deleted=_flag("include_deleted"))
@@ -147,6 +149,7 @@ def replace_object(name: str) -> Response:
 
 
 @bp.delete("/objects/<name>")
+@query_params("purge", "confirm")
 @require_admin
 def delete_object(name: str) -> Response:
     """Soft delete (to the recycle bin); ``?purge=true&confirm=<name>`` drops it for good."""
@@ -167,6 +170,7 @@ def restore_object(name: str) -> Response:
 
 
 @bp.get("/objects/<name>/fields")
+@query_params("deleted")
 def list_fields(name: str) -> Response:
     choose = label_chooser()
     if _flag("deleted"):
@@ -254,6 +258,7 @@ def remove_field_alias(name: str, field_name: str, alias: str) -> Response:
 
 
 @bp.delete("/objects/<name>/fields/<field_name>")
+@query_params("purge", "confirm")
 @require_admin
 def delete_field(name: str, field_name: str) -> Response:
     """Soft delete (data kept, restorable); ``?purge=true&confirm=<field>`` drops the column."""
@@ -290,6 +295,7 @@ def object_at_revision(name: str, revision: int) -> Response:
 
 
 @bp.get("/objects/<name>/diff")
+@query_params("from", "to")
 def object_diff(name: str) -> Response:
     _require_setup()
     _service().history(name)

@@ -12,7 +12,7 @@ from crm_platform.workflow import notifications as inbox
 
 from .auth import current_org, current_user
 from .openapi import JSON, error_responses
-from .records_api import query_params
+from .params import query_params
 
 bp = Blueprint("notifications_api", __name__, url_prefix="/notifications")
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -15,6 +13,7 @@ from crm_platform.runtime.records.query import DEFAULT_LIMIT, MAX_LIMIT
 from . import aliases
 from .auth import current_access, current_org, current_user, request_reading
 from .jsonio import read_json
+from .params import query_params
 
 bp = Blueprint("records_api", __name__, url_prefix="/records")
 bp.after_request(aliases.add_deprecation_headers)
@@ -26,28 +25,7 @@ def _object(session, object_name: str):
     return name, session.model.object(name)
 
 
-F = TypeVar("F", bound=Callable[..., Any])
 LIST_PARAMS = ("where", "order_by", "fields", "limit", "cursor", "count", "deleted")
-
-
-def query_params(*known: str) -> Callable[[F], F]:
-    """Refuse (400) a query parameter the endpoint does not take, naming it: a typo such as
-    ``?limt=1`` or a wish such as ``?format=csv`` must not silently answer something else."""
-
-    def decorate(view: F) -> F:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            unknown = sorted(set(request.args) - set(known))
-            if unknown:
-                takes = f"it takes {', '.join(known)}" if known else "it takes none"
-                raise ValidationFailed(
-                    {name: f"unknown query parameter ({takes})" for name in unknown}
-                )
-            return view(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
 
 
 def _session(write: bool = True):

@@ -14,12 +14,14 @@ from crm_platform.runtime.records.search import MAX_QUERY
 
 from .auth import current_access, current_org, current_user
 from .openapi import ID_SCHEMA, JSON, error_responses, ref
+from .params import query_params
 
 bp = Blueprint("search_api", __name__)
 MAX_RESULTS = 100
 
 
 @bp.get("/search")
+@query_params("q", "objects", "limit")
 def search() -> Response:
     objects = [o for o in request.args.get("objects", "").split(",") if o.strip()] or None
     try:

@@ -50,16 +50,29 @@ def rename_paths(source: str, rename: Callable[[FieldPath], FieldPath]) -> str:
 
 
 def _path(node: ast.AST) -> FieldPath | None:
-    """The field path a name or dotted chain spells, else None."""
+    """The field path a name or dotted chain spells, else None; a step narrowed to one
+    target of a polymorphic lookup is one part, as the parser names it
+    (``related_to[account].industry`` -> ``("related_to[account]", "industry")``)."""
     parts: list[str] = []
+    narrowed: str | None = None
     current = node
-    while isinstance(current, ast.Attribute):
-        parts.append(current.attr)
+    while isinstance(current, ast.Attribute | ast.Subscript):
+        if isinstance(current, ast.Subscript):
+            if narrowed is not None or not isinstance(current.slice, ast.Name):
+                return None
+            narrowed = current.slice.id
+        else:
+            parts.append(_step(current.attr, narrowed))
+            narrowed = None
         current = current.value
     if not isinstance(current, ast.Name):
         return None
-    parts.append(current.id)
+    parts.append(_step(current.id, narrowed))
     return tuple(reversed(parts))
+
+
+def _step(name: str, narrowed: str | None) -> str:
+    return name if narrowed is None else f"{name}[{narrowed}]"
 
 
 def _line_starts(text: str) -> list[int]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm_platform.core import Conflict, NotFound, ValidationFailed, utc_now
+from crm_platform.fieldtypes import path_target, split_step
 
 from .candidate import CandidateModel
 from .kinds import FieldPath, KindRegistry
@@ -76,24 +77,28 @@ class RenameContext:
         return self.rename.new if self.is_renamed_field(object_name, field_name) else field_name
 
     def rename_path(self, start: str, path: FieldPath) -> FieldPath:
-        """A dotted field path read from object ``start``, with the renamed field renamed
-        wherever the path reaches it (following single-target lookups)."""
-        if self.rename.kind != "field":
-            return path
+        """A dotted field path read from object ``start``, with the rename applied wherever
+        the path reaches what was renamed: a field (following lookups, and a polymorphic
+        lookup where a step narrows it: ``related_to[account].industry``), or the object
+        a step narrows to (``related_to[account]``). This is the one place paths are
+        rewritten: expressions, merge fields and approver paths all come here."""
         out = []
         current: str | None = start
-        for name in path:
-            out.append(self.field_name(current, name) if current else name)
-            current = self._target(current, name) if current else None
+        for step in path:
+            name, narrowed = split_step(step)
+            renamed = self.field_name(current, name) if current else name
+            out.append(renamed if narrowed is None else f"{renamed}[{self.object_name(narrowed)}]")
+            current = self._target(current, name, narrowed) if current else None
         return tuple(out)
 
-    def _target(self, object_name: str, field_name: str) -> str | None:
+    def _target(self, object_name: str, field_name: str, narrowed: str | None = None) -> str | None:
+        """The object a lookup step goes on to (before the rename), or None."""
         if field_name == "owner":
             return None  # the owner lookup goes to the users, which have no renamable fields
         comp = self.model.get("field", f"{object_name}.{field_name}")
         if comp is None or comp.definition["type"] not in RELATION_TYPES:
             return None
-        return comp.definition.get("target")
+        return path_target(comp.definition, narrowed)
 
 
 # --- the references this package knows ---------------------------------------------------

@@ -12,6 +12,17 @@ from .results import (
     ReportStream,
 )
 
+
+def __getattr__(name: str):
+    """``run_report``, ``stream_report`` and ``result_json`` on first use (they import the
+    runtime's query layer, which the result types do not need)."""
+    if name in {"run_report", "stream_report", "result_json", "readable_reports"}:
+        from . import run
+
+        return getattr(run, name)
+    raise AttributeError(name)
+
+
 __all__ = [
     "ChartSpec",
     "ColumnCell",
@@ -21,4 +32,8 @@ __all__ = [
     "ReportResult",
     "ReportRow",
     "ReportStream",
+    "readable_reports",
+    "result_json",
+    "run_report",
+    "stream_report",
 ]

@@ -27,9 +27,12 @@ from .records.counters import counter_name
 from .records.search import search_table
 
 
-def _rewrite(ctx: RenameContext, source: str | None, start: str) -> str | None:
-    """``source`` (an expression read from object ``start``) with the rename applied."""
-    if not source or ctx.rename.kind != "field":
+def rewrite_expression(ctx: RenameContext, source: str | None, start: str) -> str | None:
+    """``source`` (an expression read from object ``start``) with the rename applied to
+    every field path in it (:meth:`RenameContext.rename_path`: a renamed field, or an
+    object a polymorphic step narrows to); the renamer of each kind that holds
+    expressions calls this."""
+    if not source:
         return source
     try:
         return rename_paths(source, lambda path: ctx.rename_path(start, path))
@@ -42,13 +45,13 @@ def field_expressions(ctx: RenameContext, comp, definition: Mapping[str, Any]):
     out = dict(definition)
     places = []
     for key in ("expression", "default_expression"):
-        new = _rewrite(ctx, definition.get(key), comp.parent)
+        new = rewrite_expression(ctx, definition.get(key), comp.parent)
         if new != definition.get(key):
             out[key] = new
             places.append(key)
     if definition["type"] == "rollup_summary" and definition.get("filter"):
         child = definition["relation"].split(".", 1)[0]
-        new = _rewrite(ctx, definition["filter"], child)
+        new = rewrite_expression(ctx, definition["filter"], child)
         if new != definition["filter"]:
             out["filter"] = new
             places.append("filter")
@@ -58,7 +61,7 @@ def field_expressions(ctx: RenameContext, comp, definition: Mapping[str, Any]):
 def _rule_expression(key: str):
     def renamer(ctx: RenameContext, comp, definition: Mapping[str, Any]):
         start = comp.parent or definition["object"]
-        new = _rewrite(ctx, definition.get(key), start)
+        new = rewrite_expression(ctx, definition.get(key), start)
         if new == definition.get(key):
             return definition, []
         return {**definition, key: new}, [key]

@@ -28,7 +28,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from crm_platform.api.auth import SESSION_GENERATION_KEY, end_request_reading, request_reading
-from crm_platform.runtime import attempt_login, end_sessions, get_user
+from crm_platform.runtime import attempt_login, end_sessions
 from crm_platform.runtime.security import read_principal
 
 from .apidocs import bp as apidocs_bp
@@ -61,20 +61,11 @@ def _org():
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
     if not target:
-        return url_for("web.home")
+        return url_for("pages.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("web.home")
+        return url_for("pages.home")
     return target
-
-
-@bp.get("/")
-def home() -> Any:
-    if not current_user.is_authenticated:
-        return redirect(url_for("web.login"))
-    with _org().db.read() as conn:
-        user = get_user(conn, current_user.id)
-    return render_template("home.html", user=user)
 
 
 @bp.route("/login", methods=["GET", "POST"])

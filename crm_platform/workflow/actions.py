@@ -62,7 +62,11 @@ class ActionChecks(Protocol):
 
 
 class ActionType(Protocol):
-    """One type of action (``type: <name>`` in a definition)."""
+    """One type of action (``type: <name>`` in a definition).
+
+    Optionally, ``expressions`` and ``paths`` (tuples of option keys) name the options
+    holding expressions and field paths of the record, which a rename rewrites
+    (:mod:`.action_renames`); ``values`` of record actions are known there already."""
 
     name: str
     # The JSON Schema of the action's options (``type`` included), as a ``oneOf`` branch.

@@ -55,6 +55,8 @@ def test_a_person_signs_in_and_out(browser_page, server, tmp_path):
     page = browser_page
     page.goto(f"{server}/")
     assert page.url.endswith("/login")
+    # the page's own stylesheet is served (no CDN): the sign-in card is 28rem wide
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") == "448px"
     page.fill("input[name=email]", ADMIN_EMAIL)
     page.fill("input[name=password]", "not the password")
     page.click("button[type=submit]")
@@ -64,8 +66,6 @@ def test_a_person_signs_in_and_out(browser_page, server, tmp_path):
     page.fill("input[name=password]", ADMIN_PASSWORD)
     page.click("button[type=submit]")
     assert "Signed in as" in page.text_content("main")
-    # the page's own stylesheet is served (no CDN): the card is 28rem wide
-    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") == "448px"
     page.screenshot(path=str(tmp_path / "signed-in.png"))
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert cookies["session"]["httpOnly"] is True and cookies["session"]["sameSite"] == "Lax"

@@ -13,55 +13,15 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from crm_platform.core.tables import approval_requests
-from crm_platform.expressions import ExpressionError
-from crm_platform.expressions.rename import rename_paths
 from crm_platform.metadata.renames import RenameContext
+from crm_platform.runtime.renames import rewrite_expression
 
+from ..action_renames import rename_action
 from .checks import ACTION_LISTS
-
-
-def _expression(ctx: RenameContext, source: str, start: str) -> str:
-    if ctx.rename.kind != "field":
-        return source
-    try:
-        return rename_paths(source, lambda path: ctx.rename_path(start, path))
-    except ExpressionError:
-        return source  # an invalid expression names nothing; its own check reports it
 
 
 def _path(ctx: RenameContext, path: str, start: str) -> str:
     return ".".join(ctx.rename_path(start, tuple(path.split("."))))
-
-
-def _lookup_target(ctx: RenameContext, object_name: str, field_name: str) -> str | None:
-    comp = ctx.model.get("field", f"{object_name}.{field_name}")
-    return comp.definition.get("target") if comp is not None else None
-
-
-def _action(ctx: RenameContext, action: dict[str, Any], start: str, where: str) -> list[str]:
-    """Rewrite one action in place; the places that changed."""
-    places = []
-    target = action.get("object") or start
-    if "record" in action:  # update_record on a lookup's parent
-        target = _lookup_target(ctx, start, action["record"]) or start
-        renamed = ctx.field_name(start, action["record"])
-        if renamed != action["record"]:
-            action["record"] = renamed
-            places.append(f"{where}.record")
-    if "object" in action and ctx.object_name(action["object"]) != action["object"]:
-        action["object"] = ctx.object_name(action["object"])
-        places.append(f"{where}.object")
-    values = action.get("values")
-    if isinstance(values, dict):
-        rewritten = {}
-        for name, source in values.items():
-            new_name = ctx.field_name(target, name)
-            new_source = _expression(ctx, source, start) if isinstance(source, str) else source
-            if (new_name, new_source) != (name, source):
-                places.append(f"{where}.values.{name}")
-            rewritten[new_name] = new_source
-        action["values"] = rewritten
-    return places
 
 
 def rename_process(
@@ -75,11 +35,11 @@ def rename_process(
     if ctx.object_name(start) != start:
         out["object"] = ctx.object_name(start)
         places.append("object")
-    if "entry" in out and (new := _expression(ctx, out["entry"], start)) != out["entry"]:
+    if "entry" in out and (new := rewrite_expression(ctx, out["entry"], start)) != out["entry"]:
         out["entry"] = new
         places.append("entry")
     for index, step in enumerate(out["steps"]):
-        if "when" in step and (new := _expression(ctx, step["when"], start)) != step["when"]:
+        if "when" in step and (new := rewrite_expression(ctx, step["when"], start)) != step["when"]:
             step["when"] = new
             places.append(f"steps[{index}].when")
         field = step["approver"].get("field")
@@ -87,8 +47,13 @@ def rename_process(
             step["approver"]["field"] = new
             places.append(f"steps[{index}].approver.field")
     for key in ACTION_LISTS:
+        actions = []
         for index, action in enumerate(out.get(key, ())):
-            places += _action(ctx, action, start, f"{key}[{index}]")
+            new, changed = rename_action(ctx, action, start, f"{key}[{index}]")
+            actions.append(new)
+            places += changed
+        if key in out:
+            out[key] = actions
     return out, places
 
 

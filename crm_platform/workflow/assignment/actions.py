@@ -77,6 +77,8 @@ class NotifyAction:
 
     name: str = "notify"
     before_save: bool = False
+    # options holding expressions (a rename rewrites them: see action_renames)
+    expressions: tuple[str, ...] = ("to", "message")
     schema: Mapping[str, Any] = field(
         default_factory=lambda: {
             "type": "object",

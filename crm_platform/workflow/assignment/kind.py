@@ -11,11 +11,11 @@ from sqlalchemy import Connection
 from crm_platform.core import Conflict, ValidationFailed
 from crm_platform.core.tables import users
 from crm_platform.expressions import ExpressionError, parse
-from crm_platform.expressions.rename import rename_paths
 from crm_platform.metadata import CandidateModel, Kind, KindRegistry, Problem
 from crm_platform.metadata.renames import RenameContext
 from crm_platform.runtime.model import ModelCompiler
 from crm_platform.runtime.records.events import EventContext, RecordEvent
+from crm_platform.runtime.renames import rewrite_expression
 
 from .engine import assign
 from .rules import EXTENSION, KIND, Target, compile_rules, rules_of
@@ -226,15 +226,6 @@ def rule_paths(rule: Mapping[str, Any]) -> Iterator[tuple[str, tuple[str, ...]]]
                 yield (rule["object"], path)
 
 
-def _renamed(ctx: RenameContext, source: str, start: str) -> str:
-    if ctx.rename.kind != "field":
-        return source
-    try:
-        return rename_paths(source, lambda path: ctx.rename_path(start, path))
-    except ExpressionError:
-        return source  # an invalid expression names nothing; its own check reports it
-
-
 def rename_in_rule(ctx: RenameContext, comp: Any, definition: Mapping[str, Any]):
     """A renamed object or field, rewritten in the rule (its object, conditions and load
     counts); the places are what the where-used list of a field shows."""
@@ -245,11 +236,12 @@ def rename_in_rule(ctx: RenameContext, comp: Any, definition: Mapping[str, Any])
     entries = []
     for index, entry in enumerate(definition["entries"]):
         entry = dict(entry)
-        if "when" in entry and (new := _renamed(ctx, entry["when"], start)) != entry["when"]:
+        when = entry.get("when")
+        if when and (new := rewrite_expression(ctx, when, start)) != when:
             entry["when"] = new
             places.append(f"entries[{index}].when")
         open_count = entry["assign_to"].get("open")
-        if open_count and (new := _renamed(ctx, open_count, start)) != open_count:
+        if open_count and (new := rewrite_expression(ctx, open_count, start)) != open_count:
             entry["assign_to"] = {**entry["assign_to"], "open": new}
             places.append(f"entries[{index}].assign_to.open")
         entries.append(entry)

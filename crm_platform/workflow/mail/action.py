@@ -34,6 +34,8 @@ class SendEmail:
 
     name: str = "send_email"
     before_save: bool = False
+    # options holding expressions (a rename rewrites them: see action_renames)
+    expressions: tuple[str, ...] = ("to", "cc")
     schema: Mapping[str, Any] = field(
         default_factory=lambda: {
             "type": "object",

@@ -1,58 +1,16 @@
 """How a trigger names objects and fields, so a rename rewrites it and the where-used list
 finds it (see ``metadata.renames``): its object, the schedule's date field, the criteria,
-and each action's target object, parent lookup, field names and value expressions."""
+and each action (:func:`..action_renames.rename_action`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from crm_platform.expressions import ExpressionError
-from crm_platform.expressions.rename import rename_paths
 from crm_platform.metadata.renames import RenameContext
+from crm_platform.runtime.renames import rewrite_expression
 
-
-def _expression(ctx: RenameContext, source: str, start: str) -> str:
-    if ctx.rename.kind != "field":
-        return source
-    try:
-        return rename_paths(source, lambda path: ctx.rename_path(start, path))
-    except ExpressionError:
-        return source  # an invalid expression names nothing; its check reports it
-
-
-def _lookup_target(ctx: RenameContext, object_name: str, lookup: str) -> str:
-    comp = ctx.model.get("field", f"{object_name}.{lookup}")
-    target = comp.definition.get("target") if comp is not None else None
-    return target if isinstance(target, str) else object_name
-
-
-def _action(
-    ctx: RenameContext, start: str, action: Mapping[str, Any], path: str
-) -> tuple[dict[str, Any], list[str]]:
-    out = dict(action)
-    places: list[str] = []
-    target = start
-    if isinstance(action.get("object"), str):
-        target = action["object"]
-        if ctx.object_name(target) != target:
-            out["object"] = ctx.object_name(target)
-            places.append(f"{path}.object")
-    if action.get("record"):
-        target = _lookup_target(ctx, start, action["record"])
-        if ctx.is_renamed_field(start, action["record"]):
-            out["record"] = ctx.rename.new
-            places.append(f"{path}.record")
-    if isinstance(action.get("values"), Mapping):
-        values = {}
-        for name, source in action["values"].items():
-            new_name = ctx.field_name(target, name)
-            new_source = _expression(ctx, source, start)
-            if (new_name, new_source) != (name, source):
-                places.append(f"{path}.values.{name}")
-            values[new_name] = new_source
-        out["values"] = values
-    return out, places
+from ..action_renames import rename_action
 
 
 def rename_trigger(
@@ -70,13 +28,13 @@ def rename_trigger(
         out["schedule"] = {**schedule, "field": ctx.rename.new}
         places.append("schedule.field")
     if definition.get("when"):
-        when = _expression(ctx, definition["when"], start)
+        when = rewrite_expression(ctx, definition["when"], start)
         if when != definition["when"]:
             out["when"] = when
             places.append("when")
     actions = []
     for index, action in enumerate(definition.get("actions", ())):
-        new, changed = _action(ctx, start, action, f"actions[{index}]")
+        new, changed = rename_action(ctx, action, start, f"actions[{index}]")
         actions.append(new)
         places += changed
     out["actions"] = actions

@@ -40,6 +40,8 @@ class WebhookAction:
 
     name: str = "webhook"
     before_save: bool = False
+    # options holding field paths (a rename rewrites them: see action_renames)
+    paths: tuple[str, ...] = ("fields",)
     schema: Mapping[str, Any] = field(
         default_factory=lambda: {
             "type": "object",

@@ -1,0 +1,93 @@
+"""The end-user app's metadata: the ``layout``, ``list_view`` and ``app`` kinds, their
+save-time checks, renames and compiled view (``ui_model(model)``), and the layout and
+list view an object gets when none is defined (ADR 0033).
+
+An extension of its own (``UIExtension``), not part of ``web``: the CLI and the metadata
+API validate and apply these kinds without the web pages being loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from crm_platform.metadata import Kind, KindRegistry
+from crm_platform.runtime.checks import ExpressionChecks
+from crm_platform.runtime.model import ModelCompiler
+
+from .checks import UIChecks
+from .renames import (
+    app_references,
+    layout_paths,
+    list_view_paths,
+    rename_app,
+    rename_layout,
+    rename_list_view,
+)
+from .schemas import APP_SCHEMA, LAYOUT_SCHEMA, LIST_VIEW_SCHEMA
+from .shapes import (
+    EXTENSION,
+    HOME,
+    App,
+    Layout,
+    ListView,
+    PlacedField,
+    RelatedList,
+    Section,
+    UIModel,
+    compile_ui,
+    default_layout,
+    default_list_view,
+    layout_for,
+    list_views_for,
+    ui_model,
+)
+
+if TYPE_CHECKING:
+    from crm_platform.runtime import Org
+
+__all__ = [
+    "HOME",
+    "App",
+    "Layout",
+    "ListView",
+    "PlacedField",
+    "RelatedList",
+    "Section",
+    "UIExtension",
+    "UIModel",
+    "default_layout",
+    "default_list_view",
+    "layout_for",
+    "list_views_for",
+    "ui_model",
+]
+
+
+@dataclass(frozen=True)
+class UIExtension:
+    """Registers the UI kinds and compiles them with every metadata version."""
+
+    name: str = EXTENSION
+
+    def register(self, registry: KindRegistry, compiler: ModelCompiler) -> None:
+        checks = UIChecks(ExpressionChecks(compiler))
+        registry.register_kind(Kind("layout", "layouts", LAYOUT_SCHEMA, per_object=True))
+        registry.register_kind(Kind("list_view", "list_views", LIST_VIEW_SCHEMA, per_object=True))
+        registry.register_kind(Kind("app", "apps", APP_SCHEMA))
+        registry.add_validator("layout", checks.layout)
+        registry.add_validator("list_view", checks.list_view)
+        registry.add_validator("app", checks.app)
+        for kind in ("layout", "list_view"):
+            registry.add_references(kind, lambda d: [("object", d["object"])])
+        registry.add_references("app", app_references)
+        registry.add_paths("layout", layout_paths)
+        registry.add_paths("list_view", list_view_paths)
+        registry.add_renamer("layout", rename_layout)
+        registry.add_renamer("list_view", rename_list_view)
+        registry.add_renamer("app", rename_app)
+        compiler.add_extension(EXTENSION, compile_ui)
+
+    def attach(self, org: Org) -> None:
+        """Nothing runs on record events: the pages read the compiled model."""
+        del org

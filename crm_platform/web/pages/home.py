@@ -1,0 +1,49 @@
+"""Home, ``/``: what waits for the user's decision (approvals) and the records they
+changed last in the current app's objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm_platform.api.auth import request_reading
+from crm_platform.runtime.records import ListRequest
+from crm_platform.ui import HOME
+from crm_platform.workflow.approvals import store as approvals
+from crm_platform.workflow.approvals.views import pending_view
+
+from .context import reading, viewer
+from .frame import bp, current_app_of, render_page
+
+RECENT = 5  # records per object
+MAX_OBJECTS = 8  # objects of the app looked at, in tab order (a fixed few queries)
+
+
+@bp.get("/")
+def home() -> Any:
+    v = viewer()
+    app, _apps = current_app_of(v)
+    objects = [t for t in app.tabs if t != HOME][:MAX_OBJECTS]
+    recent = []
+    with reading() as session:
+        for name in objects:
+            obj = v.model.object(name)
+            if obj is None or not v.access.can(name, "read"):
+                continue
+            page = session.list(
+                name,
+                ListRequest(
+                    where=f"updated_by == {v.user.id!r}",
+                    order_by=("-updated_at",),
+                    fields=(obj.name_field,),
+                    limit=RECENT,
+                ),
+            )
+            if page.records:
+                recent.append((obj, page.records))
+    conn, _model = request_reading()
+    rows = approvals.pending_for(conn, v.user.id)
+    names = approvals.user_names(conn, [r["submitted_by"] for r in rows])
+    pending = [pending_view(r, names) for r in rows]
+    return render_page(
+        "pages/home.html", recent=recent, pending=pending, active_tab=HOME, title="Home"
+    )
