@@ -37,6 +37,7 @@ from crm_platform.runtime import OrgModel
 from .auth import current_org, current_user, require_permission
 from .jsonio import read_json
 from .openapi import JSON, error_responses
+from .params import query_params
 
 bp = Blueprint("packs_api", __name__, url_prefix="/packs")
 
@@ -165,6 +166,7 @@ def upgrade_pack(name: str) -> Response:
 
 @bp.delete("/<name>")
 @require_permission(PERMISSION)
+@query_params("delete_data")
 def uninstall_pack(name: str) -> Response:
     """Uninstall a pack; ``?delete_data=true`` deletes its records after a backup."""
     raw = request.args.get("delete_data", "false")

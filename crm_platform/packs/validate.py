@@ -56,19 +56,29 @@ def validate_folder(path: Path, registry: KindRegistry) -> tuple[Pack | None, li
     if pack is None or problems:
         return pack, problems
     catalog = Catalog(registry, (path.resolve().parent,))
-    dependencies = []
-    for name, spec in pack.manifest.depends.items():
-        found = catalog.find(name)
-        if found is None:
-            problems.append(
-                PackProblem(
-                    Source(MANIFEST),
-                    f"depends on {name} {spec}, which is found neither beside it nor shipped",
+    dependencies: dict[str, Pack] = {}
+    visiting = {pack.name}  # a cycle is the installer's to refuse; here it ends the walk
+
+    def gather(current: Pack) -> None:
+        for name, spec in current.manifest.depends.items():
+            if name in dependencies or name in visiting:
+                continue
+            visiting.add(name)
+            found = catalog.find(name)
+            if found is None:
+                problems.append(
+                    PackProblem(
+                        Source(MANIFEST),
+                        f"{current.name} depends on {name} {spec}, which is found neither "
+                        "beside it nor shipped",
+                    )
                 )
-            )
-        else:
-            dependencies.append(found)
-    return pack, [*problems, *validate_pack(pack, registry, dependencies)]
+                continue
+            gather(found)
+            dependencies[name] = found  # after its own: dependencies first
+
+    gather(pack)
+    return pack, [*problems, *validate_pack(pack, registry, list(dependencies.values()))]
 
 
 def definition_problems(

@@ -59,7 +59,8 @@ def test_list_plan_install_upgrade_export_uninstall(api, org, tmp_path):
     assert refused.status_code == 409
     assert refused.get_json()["records"] == {"task": 1}
     removed = api.delete(f"{BASE}/core_activities", query_string={"delete_data": "true"})
-    assert removed.status_code == 200 and removed.get_json()["records_deleted"] == 1
+    assert removed.status_code == 200, removed.get_json()
+    assert removed.get_json()["records_deleted"] == 1
     assert removed.get_json()["backup"].endswith(".json")
     assert api.get(BASE).get_json()["installed"] == []
 

@@ -112,7 +112,7 @@ def test_every_shipped_pack_file_is_package_data_so_it_ships_in_the_wheel():
 
 def test_a_dependency_found_nowhere_is_named_in_the_manifest(registry):
     assert problems_of(registry, "needs_missing") == [
-        "pack.yaml: depends on nowhere >=1.0, which is found neither beside it nor shipped"
+        "pack.yaml: needs_missing depends on nowhere >=1.0, which is found neither beside it nor shipped"
     ]
 
 
