@@ -60,6 +60,22 @@ def dump_yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
 
 
+def yaml_documents(text: str) -> list[tuple[Any, yaml.Node]]:
+    """Every non-empty document of ``text`` with its node, whose marks give line numbers
+    (``node.start_mark.line`` counts from 0). Raises ``yaml.YAMLError`` on bad YAML."""
+    loader = _DecimalLoader(text)
+    try:
+        documents = []
+        while loader.check_node():
+            node = loader.get_node()
+            data = loader.construct_document(node)
+            if data is not None:
+                documents.append((data, node))
+        return documents
+    finally:
+        loader.dispose()
+
+
 def read_definitions(path: Path) -> Iterator[tuple[str, dict[str, Any], str]]:
     """(kind, definition, source) for every document under ``path`` (a file or a folder).
 

@@ -30,6 +30,7 @@ from . import (
     metadata_docs,
     notifications_api,
     openapi,
+    packs_api,
     records_api,
     report_outputs_api,
     reports_api,
@@ -62,4 +63,5 @@ AREAS: tuple[Area, ...] = (
     Area(report_outputs_api.bp, report_outputs_api.describe),
     Area(dashboards_api.bp, dashboards_api.describe),
     Area(reports_api.bp, reports_docs.describe),
+    Area(packs_api.bp, packs_api.describe),
 )

@@ -130,22 +130,53 @@ class MetadataService:
     def change(self, edit: Edit, *, author_id: str, subject: str = "") -> ChangeResult:
         """Run ``edit`` on a candidate model; validate, apply DDL and store it, or nothing."""
         with self.db.write(ddl=True) as conn:
-            version = lock_version(conn)
+            return self.change_in(conn, edit, author_id=author_id, subject=subject)
+
+    def change_in(
+        self, conn: Connection, edit: Edit, *, author_id: str, subject: str = ""
+    ) -> ChangeResult:
+        """:meth:`change` inside a write transaction the caller holds (``db.write(ddl=True)``),
+        so more work (a pack's records) can land in the same transaction or not at all.
+
+        At most one change set per transaction: the snapshot cache must only ever see
+        committed versions, and a second change set would read this one's.
+        """
+        version = lock_version(conn)
+        model = CandidateModel(self.snapshots.read(conn))
+        value = edit(model)
+        operations.settle_rollup_storage(model)
+        if not model.changes():
+            return ChangeResult(version, (), value)
+        scope = change_scope(model, self.registry, self.references)
+        validate_candidate(model, self.registry, subject, scope)
+        steps = _plan_ddl(conn, model, subject)
+        changes = model.changes()
+        _run_ddl(conn, steps)
+        new_version = bump_version(conn, version)
+        write_changes(conn, changes, version=new_version, author_id=author_id)
+        for hook in self.registry.apply_hooks:
+            hook(conn, tuple(changes), model)
+        return ChangeResult(new_version, tuple(changes), value)
+
+    def preview(self, edit: Edit, *, subject: str = "") -> tuple[ChangeResult, dict[str, list]]:
+        """What :meth:`change` would do, changing nothing: the changes ``edit`` makes (with
+        ``value``) and the problems validation and DDL planning would refuse them for."""
+        with self.db.read() as conn:
+            version = read_version(conn)
             model = CandidateModel(self.snapshots.read(conn))
             value = edit(model)
             operations.settle_rollup_storage(model)
-            if not model.changes():
-                return ChangeResult(version, (), value)
-            scope = change_scope(model, self.registry, self.references)
-            validate_candidate(model, self.registry, subject, scope)
-            steps = _plan_ddl(conn, model, subject)
-            changes = model.changes()
-            _run_ddl(conn, steps)
-            new_version = bump_version(conn, version)
-            write_changes(conn, changes, version=new_version, author_id=author_id)
-            for hook in self.registry.apply_hooks:
-                hook(conn, tuple(changes), model)
-            return ChangeResult(new_version, tuple(changes), value)
+            problems: dict[str, list] = {}
+            if model.changes():
+                try:
+                    scope = change_scope(model, self.registry, self.references)
+                    validate_candidate(model, self.registry, subject, scope)
+                    _plan_ddl(conn, model, subject)
+                except ValidationFailed as exc:
+                    for path, messages in exc.errors.items():
+                        found = messages if isinstance(messages, list) else [messages]
+                        problems.setdefault(path, []).extend(found)
+            return ChangeResult(version, tuple(model.changes()), value), problems
 
     def create_object(self, raw: Any, *, author_id: str, owner: str = LOCAL_OWNER) -> ChangeResult:
         _require_mapping(raw)

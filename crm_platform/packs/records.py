@@ -1,0 +1,202 @@
+"""Loading a pack's records (``data/``, and ``sample/`` when asked) through the record
+service, so validation rules, defaults, auto-numbers and triggers run as for any record.
+
+Every record gets its id before any is written, so a reference by local key (``_key``)
+is the id of the record it names; objects are loaded in the order their lookups need,
+in set-based batches per object, and a reference to a record written later (of the same
+object, or a cycle) is set by an update once every record exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from graphlib import CycleError, TopologicalSorter
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from crm_platform.core import CrmError, new_id
+from crm_platform.core.tables import users
+from crm_platform.fieldtypes import field_type
+from crm_platform.metadata import SIMPLE
+from crm_platform.runtime.records import RecordSession
+from crm_platform.runtime.records.writes import create_many
+from crm_platform.runtime.security import ADMIN_PERMISSION_SET
+
+from .loader import KEY, PackRecord
+from .problems import PackInvalid, PackProblem
+
+Progress = Callable[[int], None]
+BATCH = 500  # records of one object created set-based at once
+
+
+def load_records(
+    session: RecordSession,
+    pack_name: str,
+    records: Sequence[PackRecord],
+    progress: Progress | None = None,
+    *,
+    owner_id: str,
+) -> int:
+    """Create ``records`` in ``session``'s transaction, owned by ``owner_id`` unless they
+    name their owner; the number created. A record the service refuses raises
+    :class:`PackInvalid` naming its file and line."""
+    ids = [new_id() for _ in records]
+    by_key = {r.key: i for i, r in zip(ids, records, strict=True) if r.key is not None}
+    pack_ids = set(ids)
+    written: set[str] = set()
+    deferred: list[tuple[PackRecord, str, dict[str, Any]]] = []
+    for batch in _batches(_order(session, records), records):
+        items = []
+        for index in batch:
+            record = records[index]
+            values, later = _resolve(session, record, records, ids, by_key, pack_ids, written)
+            values.setdefault("owner_id", owner_id)
+            items.append(values)
+            if later:
+                deferred.append((record, ids[index], later))
+        _create(session, pack_name, [records[i] for i in batch], items, [ids[i] for i in batch])
+        written.update(ids[i] for i in batch)
+        if progress:
+            progress(len(batch))
+    for record, record_id, later in deferred:
+        try:
+            session.update(record.object, record_id, later)
+        except CrmError as error:
+            raise PackInvalid(pack_name, _problems(record, error)) from error
+    return len(records)
+
+
+def _batches(order: list[int], records: Sequence[PackRecord]) -> list[list[int]]:
+    """Runs of records of one object, at most BATCH long, in load order."""
+    out: list[list[int]] = []
+    for index in order:
+        last = out[-1] if out else None
+        if last and records[last[0]].object == records[index].object and len(last) < BATCH:
+            last.append(index)
+        else:
+            out.append([index])
+    return out
+
+
+def _create(
+    session: RecordSession,
+    pack_name: str,
+    batch: Sequence[PackRecord],
+    items: list[dict[str, Any]],
+    record_ids: list[str],
+) -> None:
+    """Create a batch set-based; when the service refuses one, find which (one by one in
+    a savepoint: the transaction is lost anyway) to name its file and line."""
+    try:
+        create_many(session, batch[0].object, items, record_ids=record_ids)
+        return
+    except CrmError as error:
+        failure: CrmError = error
+    with session.conn.begin_nested():
+        for record, values, record_id in zip(batch, items, record_ids, strict=True):
+            try:
+                session.create(record.object, values, record_id=record_id)
+            except CrmError as error:
+                raise PackInvalid(pack_name, _problems(record, error)) from error
+    raise PackInvalid(pack_name, _problems(batch[0], failure)) from failure
+
+
+def records_owner(conn: Connection) -> str:
+    """Who owns a pack's records when the install names nobody: the first active
+    administrator (the system user authors the change but cannot own records)."""
+    query = (
+        sa.select(users.c.id)
+        .where(users.c.active.is_(True), users.c.is_system.is_(False))
+        .order_by((users.c.profile == ADMIN_PERMISSION_SET).desc(), users.c.created_at, users.c.id)
+    )
+    found = conn.execute(query.limit(1)).scalar_one_or_none()
+    if found is None:
+        raise CrmError("no active user to own the pack's records: create one first")
+    return found
+
+
+def _problems(record: PackRecord, error: CrmError) -> list[PackProblem]:
+    errors = getattr(error, "errors", None) or {"": [error.detail]}
+    return [
+        PackProblem(record.source, f"{record.object}: {path + ': ' if path else ''}{message}")
+        for path, messages in errors.items()
+        for message in messages
+    ]
+
+
+def _order(session: RecordSession, records: Sequence[PackRecord]) -> list[int]:
+    """Record positions, objects ordered so a lookup's target is loaded first (file order
+    within an object; a cycle keeps file order and is settled by deferred updates)."""
+    objects = list(dict.fromkeys(r.object for r in records))
+    graph: dict[str, set[str]] = {name: set() for name in objects}
+    for name in objects:
+        obj = session.model.object(name)
+        for field in obj.fields.values() if obj else ():
+            graph[name].update(t for t in field.targets if t in graph and t != name)
+    try:
+        ordered = list(TopologicalSorter(graph).static_order())
+    except CycleError:
+        ordered = objects
+    rank = {name: i for i, name in enumerate(ordered)}
+    return sorted(range(len(records)), key=lambda i: (rank[records[i].object], i))
+
+
+def _resolve(
+    session: RecordSession,
+    record: PackRecord,
+    records: Sequence[PackRecord],
+    ids: Sequence[str],
+    by_key: Mapping[str, str],
+    pack_ids: set[str],
+    written: set[str],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The record's values with references as ids, and those to set once all exist."""
+    obj = session.object(record.object)
+    values: dict[str, Any] = {}
+    later: dict[str, Any] = {}
+    for name, value in record.values.items():
+        field = obj.fields.get(name)
+        if field is None or not field_type(field.type).relation or not isinstance(value, Mapping):
+            values[name] = value
+            continue
+        ((how, wanted),) = value.items()
+        target = field.targets[0] if field.targets else ""
+        if how == KEY:
+            found = by_key.get(str(wanted))
+        else:
+            found = _by_field(session, target, how, wanted, records, ids)
+        if found is None:
+            raise PackInvalid(
+                record.object,
+                [PackProblem(record.source, f"{name}: no {target} record with {how} '{wanted}'")],
+            )
+        if found in written or found not in pack_ids:
+            values[name] = found
+        else:
+            later[name] = found
+    return values, later
+
+
+def _by_field(
+    session: RecordSession,
+    target: str,
+    field_name: str,
+    wanted: Any,
+    records: Sequence[PackRecord],
+    ids: Sequence[str],
+) -> str | None:
+    """The id of the ``target`` record whose ``field_name`` is ``wanted``: one of the pack's
+    own records, else one already in the org."""
+    for record, record_id in zip(records, ids, strict=True):
+        if record.object == target and str(record.values.get(field_name)) == str(wanted):
+            return record_id
+    obj = session.model.object(target)
+    field = obj.fields.get(field_name) if obj else None
+    if obj is None or field is None or SIMPLE not in field.columns:
+        return None
+    query = sa.select(obj.table.c.id).where(
+        field.columns[SIMPLE] == wanted, obj.table.c.deleted_at.is_(None)
+    )
+    return session.conn.execute(query.limit(1)).scalar_one_or_none()
