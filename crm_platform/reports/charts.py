@@ -11,7 +11,7 @@ is read back and written again without scripts and comments — the comments car
 pygal's home URLs), so the document holds no URL but the SVG namespace and works
 inside ``<img>``, a mail or an offline page. The metric component (a value against a
 target with colour bands) is drawn directly with ElementTree: a bullet bar is clearer
-than a pygal gauge and needs no more.
+than a pygal gauge and needs no more; so is the funnel (``funnel.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pygal.style import Style
 
 from crm_platform.core import ValidationFailed
 
+from .funnel import render_funnel
 from .results import ChartSpec, Group, GroupKey, ReportColumn, ReportResult
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -240,10 +241,22 @@ def render_chart(
 
 def render_data(data: ChartData, *, width: int = 800, height: int = 450, no_data: str) -> str:
     """Chart data as SVG, with no script and no external reference."""
+    if data.type == "funnel":
+        series = data.series[0] if data.series else None
+        values = series.values if series else ()
+        return render_funnel(
+            data.title,
+            list(zip(data.categories, values, strict=True)),
+            width=width,
+            height=height,
+            fonts=FONTS,
+            formatted=_formatter(series.scale if series else 0),
+            no_data=no_data,
+        )
     chart = _pygal_chart(data.type, width, height, no_data)
     chart.title = data.title
     if data.type in SLICED:
-        # each category is a slice (a funnel's band): pygal draws a series per slice
+        # each category is a slice: pygal draws a series per slice
         scale = data.series[0].scale if data.series else 0
         for index, category in enumerate(data.categories):
             values = [s.values[index] for s in data.series]
@@ -254,8 +267,6 @@ def render_data(data: ChartData, *, width: int = 800, height: int = 450, no_data
                 values if len(values) > 1 else values[0],
                 formatter=_formatter(scale),
             )
-        if data.type == "funnel":
-            chart.x_labels = [s.name for s in data.series]
     else:
         chart.x_labels = list(data.categories)
         for series in data.series:
@@ -285,9 +296,6 @@ def _pygal_chart(kind: str, width: int, height: int, no_data: str) -> Any:
         "x_label_rotation": 0 if kind in SLICED else 20,
         "legend_at_bottom": True,
         "print_zeroes": kind not in SLICED,  # a blank slice prints no 0
-        # a funnel's axis is its bands' half-widths (negative below): nothing to read
-        "show_y_labels": kind != "funnel",
-        "show_y_guides": kind != "funnel",
         "value_formatter": _axis_number,
     }
     makers = {
@@ -297,7 +305,6 @@ def _pygal_chart(kind: str, width: int, height: int, no_data: str) -> Any:
         "area": lambda: pygal.Line(fill=True, **common),
         "pie": lambda: pygal.Pie(**common),
         "donut": lambda: pygal.Pie(inner_radius=0.45, **common),
-        "funnel": lambda: pygal.Funnel(**common),
         "stacked_column": lambda: pygal.StackedBar(**common),
         "stacked_bar": lambda: pygal.HorizontalStackedBar(**common),
     }

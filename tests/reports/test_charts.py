@@ -60,11 +60,19 @@ def test_a_funnel_shows_each_stage_in_the_readers_language_with_its_amount():
     root = parse(svg)
     assert root.tag == "{http://www.w3.org/2000/svg}" + "svg"
     assert root.findtext("svg:title", namespaces=NS) == "按阶段的销售管道"
-    # each stage is a band of the funnel: its label in the legend, its amount as value;
-    # the blank stage has no amount, so no band
-    assert legend(root) == ["潜在客户", "谈判"]
-    values = [[v for _x, v in series] for series in plotted(root)]
-    assert values[:2] == [["300,000.00"], ["450,000.50"]]
+    # each stage is a band of the funnel, top to bottom in the report's order, its width
+    # proportional to its amount; the blank stage has no amount, so no band
+    bands = root.findall("svg:g[@class='band']", NS)
+    described = [
+        (b.findtext("svg:desc[@class='label']", namespaces=NS),
+         b.findtext("svg:desc[@class='value']", namespaces=NS))
+        for b in bands
+    ]  # fmt: skip
+    assert described == [("潜在客户", "300,000.00"), ("谈判", "450,000.50")]
+    widths = [float(b.find("svg:rect", NS).get("width")) for b in bands]
+    assert widths[0] / widths[1] == pytest.approx(300_000 / 450_000.5, rel=1e-3)
+    tops = [float(b.find("svg:rect", NS).get("y")) for b in bands]
+    assert tops == sorted(tops)
     assert urls(svg) == {"http://www.w3.org/2000/svg"}
 
 
