@@ -140,10 +140,8 @@ def test_the_sales_dashboard_answers_every_component_as_the_viewer(outputs):
     assert funnel["title"] == "管道"
     root = ET.fromstring(funnel["svg"])
     assert root.findtext("svg:title", namespaces=NS) == "管道"
-    assert [t.text for t in root.iterfind(".//svg:g[@class='legends']//svg:text", NS)] == [
-        "潜在",
-        "谈判",
-    ]
+    bands = root.iterfind(".//svg:g[@class='band']/svg:desc[@class='label']", NS)
+    assert [d.text for d in bands] == ["潜在", "谈判"]
     assert "rows" not in funnel["result"]  # a chart reads groups only
     assert funnel["svg_url"] == DASHBOARD + "/components/0.svg"
 

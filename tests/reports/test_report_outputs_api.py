@@ -138,10 +138,10 @@ def test_the_chart_svg_is_drawn_in_the_readers_language_from_their_totals(output
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     svg = response.get_data(as_text=True)
     root = ET.fromstring(svg)
-    legend = [t.text for t in root.iterfind(".//svg:g[@class='legends']//svg:text", NS)]
+    stages = [d.text for d in root.iterfind(".//svg:g[@class='band']/svg:desc[@class='label']", NS)]
     # the rep's two open deals: one prospecting (250,000.50), one in negotiation without
     # an amount (no band for it in a funnel of amounts)
-    assert legend == ["潜在"]
+    assert stages == ["潜在"]
     values = [d.text for d in root.iterfind(".//svg:desc[@class='value']", NS)]
     assert values[0] == "250,000.50"
     assert set(re.findall(r"https?://[^\s\"'<>]+", svg)) == {"http://www.w3.org/2000/svg"}
