@@ -753,7 +753,13 @@ def _pg_days_between(c: SqlCompiler, call: ast.Call, a: list[Sql]) -> ColumnElem
     return pg_numeric(a[1].expr - a[0].expr)
 
 
-_DAYS_BETWEEN = py_sql("days_between", (T.DATE, T.DATE), T.NUMBER, days_between)
+def _sqlite_days_between(c: SqlCompiler, call: ast.Call, a: list[Sql]) -> ColumnElement[Any]:
+    # Native, not a Python call per row (a report averages it over every record): dates
+    # are 'YYYY-MM-DD' text, whose Julian days are exact halves, so the difference is an
+    # exact whole number of days, and an integer is a NUMBER in SQLite's compiled SQL.
+    return sa.cast(sa.func.julianday(a[1].expr) - sa.func.julianday(a[0].expr), sa.Integer)
+
+
 register(
     Function(
         "DAYS_BETWEEN",
@@ -761,7 +767,7 @@ register(
         T.NUMBER,
         days_between,
         _pg_days_between,
-        via_python(_DAYS_BETWEEN),
+        _sqlite_days_between,
         scale=_zero,
         doc="DAYS_BETWEEN(a, b): b - a in days",
     )
