@@ -513,3 +513,19 @@ def test_a_record_shared_read_only_offers_no_edit(sales, rep):
     assert refused.status_code == 403
     owner = sign_in(sales.app, OTHER_EMAIL)
     assert ">Edit</a>" in text(owner.get(f"/r/opportunity/{sales.secret['id']}"))
+
+
+def test_a_new_orgs_home_says_how_to_get_started(app, make_user):
+    from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    admin = sign_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    home = text(admin.get("/"))
+    assert 'id="getting-started"' in home and "crm pack install core_activities" in home
+    # and once the org has an object, the hint is gone
+    created = admin.post(
+        "/api/v1/metadata/objects",
+        json={"api_name": "project", "fields": [{"api_name": "name", "type": "text"}]},
+        headers={"X-CSRFToken": admin.token},
+    )
+    assert created.status_code == 201, created.get_json()
+    assert 'id="getting-started"' not in text(admin.get("/"))

@@ -45,5 +45,12 @@ def home() -> Any:
     names = approvals.user_names(conn, [r["submitted_by"] for r in rows])
     pending = [pending_view(r, names) for r in rows]
     return render_page(
-        "pages/home.html", recent=recent, pending=pending, active_tab=HOME, title="Home"
+        "pages/home.html",
+        recent=recent,
+        pending=pending,
+        # a new org has nothing to work in yet: say how to get started, not an empty page
+        no_objects=not objects,
+        may_customise=v.access.has("customize_application"),
+        active_tab=HOME,
+        title="Home",
     )
