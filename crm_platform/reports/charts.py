@@ -27,21 +27,11 @@ from pygal.style import Style
 
 from crm_platform.core import ValidationFailed
 
+from .definition import CHART_TYPES
 from .funnel import render_funnel
 from .results import ChartSpec, Group, GroupKey, ReportColumn, ReportResult
 
 SVG_NS = "http://www.w3.org/2000/svg"
-CHART_TYPES = (
-    "bar",
-    "column",
-    "line",
-    "area",
-    "pie",
-    "donut",
-    "funnel",
-    "stacked_column",
-    "stacked_bar",
-)
 # one value per category, each category a slice: only the first y aggregate is drawn
 SLICED = frozenset({"pie", "donut", "funnel"})
 BLANK = "—"  # a group of blank values (or a lookup the reader may not see)

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from crm_platform.runtime.records.aggregates import METRIC_FUNCTIONS as FUNCTIONS
+
 FORMATS = ("tabular", "summary", "matrix")
-FUNCTIONS = ("count", "sum", "avg", "min", "max", "count_distinct")
-BUCKETS = ("day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year")
 CHART_TYPES = (
     "bar",
     "column",

@@ -34,8 +34,8 @@ from crm_platform.metadata import CandidateModel, Kind, KindRegistry, Problem, S
 from crm_platform.runtime.checks import ExpressionChecks
 from crm_platform.runtime.model import ModelCompiler, OrgModel
 
+from .buckets import BUCKETS
 from .definition import (
-    BUCKETS,
     CHART_TYPES,
     FORMATS,
     FUNCTIONS,

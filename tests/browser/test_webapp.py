@@ -22,7 +22,6 @@ from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, fresh_database_url, make
 from tests.servers import free_port, start_server, wait_until_up
 from tests.web.sales_org import REP_EMAIL, REP_PASSWORD, build_sales_org
 
-CHROMIUM = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(
     os.environ.get(
         "CRM_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots" / "webapp"
@@ -31,32 +30,6 @@ SHOTS = Path(
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module (each test opens its own page)."""
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"no Chromium at {CHROMIUM}: .ci/run installs Debian's chromium")
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")
