@@ -21,7 +21,6 @@ from crm_platform.core.tables import users
 from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 from crm_platform.runtime.records import RecordSession
-from crm_platform.runtime.records.writes import create_many
 from crm_platform.runtime.security import ADMIN_PERMISSION_SET
 
 from .loader import KEY, PackRecord
@@ -90,7 +89,7 @@ def _create(
     """Create a batch set-based; when the service refuses one, find which (one by one in
     a savepoint: the transaction is lost anyway) to name its file and line."""
     try:
-        create_many(session, batch[0].object, items, record_ids=record_ids)
+        session.create_many(batch[0].object, items, record_ids=record_ids)
         return
     except CrmError as error:
         failure: CrmError = error

@@ -151,9 +151,13 @@ class RecordSession(RecordContext):
         """Create a record through every step of the write path; returns it as stored."""
         return writes.create(self, object_name, data, record_id=record_id)
 
-    def create_many(self, object_name: str, items: list[Any]) -> list[dict]:
-        """Create records of one object as one set-based batch (all or none)."""
-        return writes.create_many(self, object_name, items)
+    def create_many(
+        self, object_name: str, items: list[Any], *, record_ids: list[str] | None = None
+    ) -> list[dict]:
+        """Create records of one object as one set-based batch (all or none); ``record_ids``
+        gives the ids to use, one per item (records that refer to each other, as a pack's
+        data does, know their ids before they exist)."""
+        return writes.create_many(self, object_name, items, record_ids=record_ids)
 
     def update(
         self, object_name: str, record_id: str, data: Any, *, if_match: int | None = None
