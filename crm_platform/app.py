@@ -12,7 +12,7 @@ from .assembly import open_org
 from .core import Settings, load_settings
 from .core.crypto import load_secret_key
 from .runtime import Org
-from .web import install_login, install_pages, install_transport
+from .web import install_i18n, install_login, install_pages, install_transport
 from .workflow import automation_of
 
 
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, org: Org | None = None) -> Flas
     install_problem_handlers(app)
     install_input_gate(app)  # first: before sign-in, CSRF and every blueprint
     install_transport(app, settings)
+    install_i18n(app)
     install_login(app)
     install_pages(app)
     app.register_blueprint(build_api_blueprint())

@@ -17,8 +17,7 @@ from crm_platform.runtime import Org, OrgModel, User
 from crm_platform.runtime.directory import user_view
 from crm_platform.runtime.records import RecordSession
 from crm_platform.runtime.security import Principal, UserAccess, access_for
-
-UI_LANGUAGES = ("en", "zh")
+from crm_platform.web.i18n import UI_LANGUAGES
 
 
 @dataclass(frozen=True)
