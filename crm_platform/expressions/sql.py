@@ -34,6 +34,7 @@ from sqlalchemy.types import TypeEngine
 
 from crm_platform.core import MAX_PRECISION, ExactDecimal, JSONValue, UTCDateTime
 
+from . import native as nat
 from . import numbers
 from .checker import CheckedExpression
 from .dateranges import range_of_call
@@ -64,8 +65,10 @@ class Sql:
     """A compiled node.
 
     ``expr`` is the general form (for NUMBER on SQLite: decimal text or a SQLite
-    number). ``native`` is, on SQLite, the same number as a scaled integer
-    ``(expression, scale)`` when one is at hand (a stored column, a literal).
+    number). ``native`` is, on SQLite, the same number as a scaled integer when one
+    is at hand: a stored column or a literal (``safe``), or arithmetic on those in
+    SQLite's integers (see native.py: exact unless it overflowed, which
+    ``native.guarded`` checks).
     ``cost`` estimates the size of the SQL text, which grows when a function
     repeats an argument.
     """
@@ -73,7 +76,7 @@ class Sql:
     expr: ColumnElement[Any]
     vtype: ValueType
     cost: int = 1
-    native: tuple[ColumnElement[Any], int] | None = None
+    native: nat.Native | None = None
     literal: Any = NOT_LITERAL
 
 
@@ -103,7 +106,15 @@ def compile_sql(
     compiler = _Compiler(checked, columns, context, dialect_name, hierarchy)
     result = compiler.finish(compiler.compile(checked.tree))
     if dialect_name == "sqlite":
-        _check_sqlite_can_parse(result)
+        try:
+            _check_sqlite_can_parse(result)
+        except ExpressionError:
+            if not compiler.uses_native:
+                raise
+            # The native arithmetic beside the exact path nests deeper: drop it.
+            compiler = _Compiler(checked, columns, context, dialect_name, hierarchy, native=False)
+            result = compiler.finish(compiler.compile(checked.tree))
+            _check_sqlite_can_parse(result)
     return result
 
 
@@ -168,6 +179,7 @@ class _Compiler:
         context: EvalContext,
         dialect: str,
         hierarchy: Callable[[FieldPath], FromClause] | None = None,
+        native: bool = True,
     ) -> None:
         self.checked = checked
         self.columns = columns
@@ -176,6 +188,8 @@ class _Compiler:
         self.sqlite = dialect == "sqlite"
         self.in_constant = False  # compiling inside a part already evaluated in Python
         self._hierarchy = hierarchy
+        self.native = native and self.sqlite  # integer arithmetic on scaled numbers
+        self.uses_native = False  # a computed native expression was built
 
     # -- the SqlCompiler protocol --------------------------------------------------------
 
@@ -242,7 +256,7 @@ class _Compiler:
             scale = numbers.places(value)
             scaled = int(value.scaleb(scale))
             if _fits_64_bits(scaled):  # else it stays decimal text: no OverflowError on bind
-                native = (sa.literal(scaled, sa.BigInteger()), scale)
+                native = nat.Native(sa.literal(scaled, sa.BigInteger()), scale)
         return Sql(self.bind(value, info.vtype), info.vtype, 1, native, value)
 
     def compile_FieldRef(self, node: FieldRef, info: NodeInfo) -> Sql:
@@ -251,7 +265,7 @@ class _Compiler:
         if self.sqlite and info.vtype is T.NUMBER and field is not None and field.sql_scaled:
             scale = field.scale or 0
             general = getattr(sa.func, UNSCALE.name)(column, sa.literal(scale, sa.Integer()))
-            return Sql(general, info.vtype, 1, (column, scale))
+            return Sql(general, info.vtype, 1, nat.Native(column, scale))
         return Sql(column, info.vtype)
 
     def compile_BoolOp(self, node: ast.BoolOp, info: NodeInfo) -> Sql:
@@ -266,7 +280,9 @@ class _Compiler:
         if isinstance(node.op, ast.UAdd):
             return operand
         if self.sqlite:
-            return Sql(self.call_py(NUM_OPERATORS["neg"], [operand]), T.NUMBER, operand.cost + 1)
+            expr = self.call_py(NUM_OPERATORS["neg"], [operand])
+            native = self.computed(nat.negate, operand.native) if operand.native else None
+            return Sql(expr, T.NUMBER, operand.cost + 1, native)
         return Sql(-operand.expr, T.NUMBER, operand.cost + 1)
 
     def compile_BinOp(self, node: ast.BinOp, info: NodeInfo) -> Sql:
@@ -280,7 +296,7 @@ class _Compiler:
             # SQLite's parser only takes about 30 nested calls.
             operands = [self.compile(n) for n in self.chain(node)]
             expr = self.call_py(NUM_OPERATORS[symbol], operands)
-            return Sql(expr, T.NUMBER, _cost(operands))
+            return Sql(expr, T.NUMBER, _cost(operands), self.native_arithmetic(symbol, operands))
         left, right = self.compile(node.left), self.compile(node.right)
         if symbol == "**":
             return self.pg_power(node, left, int(right.literal))
@@ -305,6 +321,38 @@ class _Compiler:
             unshifted = shifted * self.bind(Decimal(1).scaleb(-(MAX_SCALE + 1)), T.NUMBER)
             expr = sa.func.round(unshifted, MAX_SCALE)
         return Sql(expr, T.NUMBER, _cost([left, right]))
+
+    def computed(
+        self, operation: Callable[..., nat.Native | None], *args: Any
+    ) -> nat.Native | None:
+        """``operation`` on natives, when native arithmetic is on (see native.py)."""
+        if not self.native:
+            return None
+        result = operation(*args)
+        self.uses_native = self.uses_native or result is not None
+        return result
+
+    def native_arithmetic(self, symbol: str, operands: list[Sql]) -> nat.Native | None:
+        """A chain ``a op b op c`` in SQLite integers, left to right; None when an
+        operand has no native form or the operator has no exact integer form here."""
+        if not self.native or any(o.native is None for o in operands):
+            return None
+        if symbol == "/":
+            left, right = operands
+            assert left.native is not None and right.native is not None
+            return self.computed(nat.divide, left.native, right.native, right.literal)
+        if symbol not in "+-*":
+            return None  # % and ** take the exact path
+        result: nat.Native | None = operands[0].native
+        for operand in operands[1:]:
+            if result is None:
+                return None
+            assert operand.native is not None
+            if symbol == "*":
+                result = self.computed(nat.multiply, result, operand.native)
+            else:
+                result = self.computed(nat.add, result, operand.native, symbol == "-")
+        return result
 
     def join_text(self, node: ast.BinOp) -> Sql:
         """``a + b`` on text: SQL's ``||``, NULL when either side is (on both databases)."""
@@ -424,7 +472,27 @@ class _Compiler:
         assert hook is not None, name
         expr = hook(self, node, args)
         repeats = 1 if self.sqlite else function.repeats  # SQLite calls Python once
-        return Sql(expr, info.vtype, 1 + sum(a.cost for a in args) * repeats)
+        native = self.native_call(name, node, expr, args, info) if self.native else None
+        return Sql(expr, info.vtype, 1 + sum(a.cost for a in args) * repeats, native)
+
+    def native_call(
+        self, name: str, node: ast.Call, expr: ColumnElement[Any], args: list[Sql], info: NodeInfo
+    ) -> nat.Native | None:
+        """The native form of a call whose SQLite SQL has one (see native.py)."""
+        if info.vtype is not T.NUMBER:
+            return None
+        if name == "DAYS_BETWEEN":  # its SQLite SQL is a CAST to INTEGER already
+            return nat.Native(expr, 0)
+        natives = [a.native for a in args]
+        if any(n is None for n in natives):
+            return None
+        present = [n for n in natives if n is not None]
+        if name in ("BLANKVALUE", "NULLVALUE"):
+            return self.computed(nat.coalesce, present)
+        if name == "ROUND":
+            places = int(args[1].literal) if len(args) > 1 else 0
+            return self.computed(nat.round_to, present[0], places)
+        return None
 
     def compile_if_chain(self, node: ast.Call, info: NodeInfo) -> Sql:
         """IF(a, x, IF(b, y, z)) as one flat CASE WHEN a THEN x WHEN b THEN y ELSE z END.
@@ -459,16 +527,30 @@ class _Compiler:
         if vtype is T.NUMBER:
             scale = scale or 0
             if self.sqlite:
-                if root.native is not None and root.native[1] == scale:
-                    expr = root.native[0]
-                else:
-                    expr = self.call_py(NUM_OUT, [root], sa.literal(scale, sa.Integer()))
+                out = self.final_native(root.native, scale)
+                exact = None
+                if out is None or not out.safe:
+                    exact = self.call_py(NUM_OUT, [root], sa.literal(scale, sa.Integer()))
+                expr = exact if out is None else nat.guarded(out, exact)
             elif self.checked.rounds:
                 expr = sa.func.round(expr, scale)
         elif vtype is T.TEXT and not self.sqlite:
             # ORDER BY a text result sorts by code point, as on SQLite (same keyset order).
             expr = sa.collate(expr, "C")
         return sa.type_coerce(expr, result_type(vtype, scale))
+
+    def final_native(self, root: nat.Native | None, scale: int) -> nat.Native | None:
+        """The result's native form at the result's scale: stored columns and literals
+        always; computed arithmetic when native arithmetic is on."""
+        if root is None:
+            return None
+        if root.scale == scale:
+            return root
+        if not self.native:
+            return None
+        if root.scale < scale:
+            return self.computed(nat.upscale, root, scale)
+        return self.computed(nat.round_to, root, scale)
 
 
 def _is_constant(node: ast.expr) -> bool:
@@ -499,7 +581,10 @@ def _native_pair(left: Sql, right: Sql) -> tuple[ColumnElement[Any], ColumnEleme
     """Both sides as integers at one scale (SQLite), when no rounding or overflow can occur."""
     if left.native is None or right.native is None:
         return None
-    (a, sa_), (b, sb) = left.native, right.native
+    if not (left.native.safe and right.native.safe):  # computed: it may have overflowed
+        return None
+    a, sa_ = left.native.expr, left.native.scale
+    b, sb = right.native.expr, right.native.scale
     if sa_ == sb:
         return a, b
     if right.literal is not NOT_LITERAL and (value := _rescale(right.literal, sa_)) is not None:
@@ -510,9 +595,9 @@ def _native_pair(left: Sql, right: Sql) -> tuple[ColumnElement[Any], ColumnEleme
 
 
 def _scaled_items(left: Sql, items: list[Any]) -> tuple[ColumnElement[Any], list[int]] | None:
-    if left.native is None or left.literal is not NOT_LITERAL:
+    if left.native is None or left.literal is not NOT_LITERAL or not left.native.safe:
         return None
-    column, scale = left.native
+    column, scale = left.native.expr, left.native.scale
     values = [_rescale(v, scale) for v in items]
     if any(v is None for v in values):
         return None
