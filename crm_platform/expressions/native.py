@@ -135,11 +135,8 @@ def divide(a: Native, b: Native, b_literal: Any) -> Native | None:
     divisor = None
     if isinstance(b_literal, Decimal) and b_literal != 0:
         divisor = int(b_literal.scaleb(b.scale))  # B, the literal's scaled integer
-    if divisor is not None and shift >= 0 and 10**shift % divisor == 0:
-        factor = 10**shift // divisor
-        if abs(factor) > 2**62:
-            return None
-        return _computed(a.expr * integer(factor), MAX_SCALE, a.cost + 1)
+    if divisor is not None and (exact := _exact_quotient(a, b.scale, divisor)) is not None:
+        return exact
     if shift >= 0:
         numerator, denominator = a.expr * integer(10**shift), b.expr
         if divisor is not None:
@@ -152,6 +149,31 @@ def divide(a: Native, b: Native, b_literal: Any) -> Native | None:
             divisor = divisor if abs(divisor) < 2**62 else None
     quotient = _half_away_quotient(numerator, denominator, divisor)
     return _computed(quotient, MAX_SCALE, a.cost * 2 + b.cost * 3 + 2)
+
+
+def _exact_quotient(a: Native, b_scale: int, divisor: int) -> Native | None:
+    """a / B×10^-sb without rounding, when the quotient has at most MAX_SCALE places.
+
+    When B divides 10^m, a / b = A × (10^m / B) at scale sa - sb + m: dividing by 100
+    only moves the decimal point (the same integer, two more places), by 4 multiplies
+    by 25. More than MAX_SCALE places would be rounded by the library: not here.
+    """
+    for m in range(MAX_POWER_OF_TEN + 1):
+        if 10**m % divisor == 0:
+            break
+    else:
+        return None
+    factor, scale = 10**m // divisor, a.scale - b_scale + m
+    if scale > MAX_SCALE:
+        return None
+    expr, cost = a.expr, a.cost
+    if factor != 1:
+        expr, cost = expr * integer(factor), cost + 1
+    if scale < 0:
+        expr, cost, scale = expr * integer(10**-scale), cost + 1, 0
+    if expr is a.expr:  # only the decimal point moved
+        return Native(a.expr, scale, a.safe, a.cost)
+    return _computed(expr, scale, cost)
 
 
 def negate(a: Native) -> Native | None:
