@@ -31,11 +31,10 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
-from report_bench import DEFAULT_POSTGRES_URL, build_org
+from bench_org import DEFAULT_POSTGRES_URL, build_org
 from support import scratch_database, server_version
 
 from crm_platform.app import create_app
-from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.runtime import create_token
 
 DEAL_LIST = {
@@ -129,9 +128,8 @@ def run_database(kind: str, options) -> None:
     for size in options.sizes:
         with scratch_database(kind, options.postgres_url) as (url, folder):
             progress(f"{kind}: building {size:,} opportunities")
-            org, people = build_org(url, folder, size)
+            org, people = build_org(url, folder, size, [DEAL_LIST])
             try:
-                org.metadata.apply_definitions([("report", DEAL_LIST)], author_id=SYSTEM_USER_ID)
                 with org.db.write() as conn:
                     token = create_token(conn, people["admin"].id, "bench")
                 version = server_version(org)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crm_platform.runtime.records.aggregates import METRIC_FUNCTIONS as FUNCTIONS
+from crm_platform.runtime.records.aggregates import metric_problem, split_metric
 
 FORMATS = ("tabular", "summary", "matrix")
 CHART_TYPES = (
@@ -128,16 +128,13 @@ def grouping(text: str) -> Grouping:
 
 
 def parse_function(text: str, where: str) -> tuple[str, str | None]:
-    """``count`` or ``sum(amount)`` as (function, argument); DefinitionError otherwise."""
-    source = text.strip()
-    if source == "count":
-        return "count", None
-    head, _, rest = source.partition("(")
-    head = head.strip()
-    if head in FUNCTIONS and rest.endswith(")") and rest[:-1].strip():
-        return head, rest[:-1].strip()
-    choices = "|".join(FUNCTIONS[1:])
-    raise DefinitionError(where, f"'{text}' is not an aggregate: use count or {choices}(field)")
+    """``count`` or ``sum(amount)`` as (function, argument), read by the runtime's
+    :func:`split_metric` (one reading for the aggregate API and reports); a
+    DefinitionError naming ``where`` otherwise."""
+    found = split_metric(text)
+    if found is None:
+        raise DefinitionError(where, metric_problem(text, "an aggregate"))
+    return found
 
 
 def derived_name(function: str, argument: str | None) -> str:

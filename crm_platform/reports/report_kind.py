@@ -33,12 +33,12 @@ from crm_platform.expressions import parse as parse_expression
 from crm_platform.metadata import CandidateModel, Kind, KindRegistry, Problem, Snapshot
 from crm_platform.runtime.checks import ExpressionChecks
 from crm_platform.runtime.model import ModelCompiler, OrgModel
+from crm_platform.runtime.records.aggregates import METRIC_FUNCTIONS as FUNCTIONS
 
 from .buckets import BUCKETS
 from .definition import (
     CHART_TYPES,
     FORMATS,
-    FUNCTIONS,
     MAX_GROUPINGS,
     MAX_LIMIT,
     OWNER_GROUPINGS,

@@ -29,17 +29,31 @@ class Metric:
     argument: CheckedExpression | None
 
 
-def parse_metric(metric: str) -> tuple[str, str | None]:
-    """``count`` or ``sum(amount)`` as (function, argument)."""
-    text = metric.strip()
-    if text == "count":
+def split_metric(text: str) -> tuple[str, str | None] | None:
+    """``count`` or ``sum(amount)`` as (function, argument); None when it is neither.
+    The one reading of a figure, for the aggregate API and the reports."""
+    source = text.strip()
+    if source == "count":
         return "count", None
-    head, _, rest = text.partition("(")
+    head, _, rest = source.partition("(")
+    head = head.strip()
     if head in METRIC_FUNCTIONS and rest.endswith(")") and rest[:-1].strip():
         return head, rest[:-1].strip()
+    return None
+
+
+def metric_problem(text: str, noun: str = "a metric") -> str:
+    """What is wrong with a figure :func:`split_metric` cannot read."""
     choices = "|".join(METRIC_FUNCTIONS[1:])
-    problem = f"'{metric}' is not a metric: use count or {choices}(field)"
-    raise ValidationFailed({"metrics": problem})
+    return f"'{text}' is not {noun}: use count or {choices}(field)"
+
+
+def parse_metric(metric: str) -> tuple[str, str | None]:
+    """``count`` or ``sum(amount)`` as (function, argument); a 400 naming ``metrics`` else."""
+    found = split_metric(metric)
+    if found is None:
+        raise ValidationFailed({"metrics": metric_problem(metric)})
+    return found
 
 
 def plan_metrics(builder: SelectBuilder, metrics: list[str]) -> tuple[list[Metric], list[Any]]:
