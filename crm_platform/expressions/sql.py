@@ -105,7 +105,7 @@ def compile_sql(
         )
     compiler = _Compiler(checked, columns, context, dialect_name, hierarchy)
     result = compiler.finish(compiler.compile(checked.tree))
-    if dialect_name == "sqlite":
+    if dialect_name == "sqlite" and _depth(checked.tree) > SHALLOW_DEPTH:
         try:
             _check_sqlite_can_parse(result)
         except ExpressionError:
@@ -121,6 +121,14 @@ def compile_sql(
 _SQLITE_DIALECT = sqlite_dialect.dialect()
 _PROBE = threading.local()
 SQLITE_PARSER_RESERVE = 20  # parser stack left for the query the caller wraps around it
+# An expression this shallow compiles to SQL SQLite always parses (a few parentheses per
+# level, native arithmetic included), so the probe, which renders the SQL, is skipped.
+SHALLOW_DEPTH = 4
+
+
+def _depth(node: ast.AST) -> int:
+    children = list(ast.iter_child_nodes(node))
+    return 1 + max((_depth(child) for child in children), default=0)
 
 
 def _check_sqlite_can_parse(expr: ColumnElement[Any]) -> None:
