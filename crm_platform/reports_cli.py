@@ -37,7 +37,7 @@ def _print_table(result) -> None:
             table.add_column(name)
         for row in result.rows:
             keys = [_text(k) for k in row.group]
-            table.add_row(*keys, *(_text(v) for v in row.values))
+            table.add_row(*keys, *(_text(v) for v in row.shown(result.columns)))
         console.print(table)
     values = result.aggregates
     table = Table(title=f"{result.label}: totals" if result.rows else result.label)

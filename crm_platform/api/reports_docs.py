@@ -62,7 +62,7 @@ _CELLS = {
 _TOTAL = {
     "type": "object",
     "required": ["values", "by_column"],
-    "properties": {"values": _VALUES, "by_column": _CELLS},
+    "properties": {"values": _VALUES, "by_column": _CELLS, "column_subtotals": _CELLS},
     "additionalProperties": False,
 }
 RESULT_SCHEMA: dict[str, Any] = {
@@ -96,11 +96,18 @@ RESULT_SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["values", "group", "id"],
+                "required": ["values", "group", "id", "names"],
                 "properties": {
                     "values": {"type": "array", "items": _VALUE},
                     "group": {"type": "array", "items": _VALUE},
                     "id": _MAYBE_TEXT,
+                    "names": {
+                        "type": "object",
+                        "description": "A lookup column's key -> the name of the record "
+                        "its value (an id) points at, as a record's `_names` (null when "
+                        "the caller may not read the name).",
+                        "additionalProperties": _MAYBE_TEXT,
+                    },
                 },
                 "additionalProperties": False,
             },
@@ -132,6 +139,11 @@ GROUP_SCHEMA: dict[str, Any] = {
         "values": _VALUES,
         "groups": {"type": "array", "items": ref("ReportGroup")},
         "by_column": _CELLS,
+        "column_subtotals": {
+            **_CELLS,
+            "description": "A matrix with two column groupings: the figures per value "
+            "of the first one (each cell has one key).",
+        },
     },
     "additionalProperties": False,
 }

@@ -27,6 +27,7 @@ from crm_platform.core import ValidationFailed
 from crm_platform.core.tables import users
 from crm_platform.expressions import ValueType
 from crm_platform.fieldtypes import USER, field_type, is_polymorphic, value_entry
+from crm_platform.fieldtypes.relations import OBJECT
 from crm_platform.metadata import Chooser, resolve_label
 from crm_platform.runtime.records.context import RecordContext
 from crm_platform.runtime.records.query import SelectBuilder
@@ -167,7 +168,9 @@ class ReportPlan:
         walked = self.builder.scope.walk(path)
         fld = walked.field if walked is not None and walked.user_column is None else None
         if fld is not None and walked.sub is None:
-            if field_type(fld.type).relation and not is_polymorphic(fld.definition):
+            if field_type(fld.type).relation and is_polymorphic(fld.definition):
+                return self._polymorphic(column, path, fld)
+            if field_type(fld.type).relation:
                 return self._lookup(column, path, fld.targets[0])
             if fld.type == "picklist":
                 labels = {}
@@ -182,9 +185,14 @@ class ReportPlan:
         if target == USER:
             raw = self.builder.column(path)
             return Display(column, raw, alias.c.name, user_key=True)
-        access = self.ctx.access
-        if not access.can(target, "read"):
+        if not self.ctx.access.can(target, "read"):
             return Display(column, sa.null(), sa.null())
+        return Display(column, alias.c.id, self._record_name(path, target))
+
+    def _record_name(self, path: tuple[str, ...], target: str) -> ColumnElement[Any]:
+        """The name of the record a lookup path reaches, as ``_names`` shows it: null
+        where the reader may not read the target's name field (or see the record)."""
+        access = self.ctx.access
         target_obj = self.ctx.model.objects[target]
         name_field = target_obj.fields.get(target_obj.name_field)
         readable = (
@@ -192,8 +200,37 @@ class ReportPlan:
             and not field_type(name_field.type).encrypted
             and access.field_readable(target, name_field.api_name)
         )
-        name = self.builder.column((*path, name_field.api_name)) if readable else sa.null()
-        return Display(column, alias.c.id, name)
+        if not readable or name_field is None:
+            return sa.null()
+        return self.builder.column((*path, name_field.api_name))
+
+    def _polymorphic(self, column: ReportColumn, path: tuple[str, ...], fld: Any) -> Display:
+        """A lookup to several objects: the id of the record as the reader sees it (null
+        when they cannot) and a label naming its object and the record, ``Account: Acme``
+        (the object alone when the name is hidden from them)."""
+        parent = self.builder.table_for(path[:-1])
+        kind = parent.c[fld.columns[OBJECT].name]
+        ids: list[tuple[ColumnElement[Any], ColumnElement[Any]]] = []
+        labels: list[tuple[ColumnElement[Any], ColumnElement[Any]]] = []
+        for target in fld.targets:
+            step = (*path[:-1], f"{path[-1]}[{target}]")
+            if target == USER:
+                alias = self.builder.table_for(step)
+                object_label, name = self.label(None, "User"), alias.c.name
+            elif self.ctx.access.can(target, "read"):
+                alias = self.builder.table_for(step)
+                target_obj = self.ctx.model.objects[target]
+                object_label = self.label(target_obj.label, target)
+                name = self._record_name(step, target)
+            else:
+                continue  # an object the reader may not read: blank, as a hidden record
+            seen = sa.and_(kind == target, alias.c.id.is_not(None))
+            ids.append((seen, alias.c.id))
+            titled = sa.literal(f"{object_label}: ", sa.String()) + name
+            labels.append((seen, sa.func.coalesce(titled, sa.literal(object_label, sa.String()))))
+        if not ids:
+            return Display(column, sa.null(), sa.null())
+        return Display(column, sa.case(*ids), sa.case(*labels))
 
     def _queues(self) -> Mapping[str, str]:
         """Queues by id, named as ``_names`` names an owning queue."""
@@ -318,8 +355,10 @@ class ReportPlan:
         sets: list[tuple[int, ...]] = []
         for depth in range(rows, -1, -1):
             prefix = tuple(range(depth))
-            if columns:
-                sets.append(prefix + columns)
+            # every column grouping, then each shorter prefix of them (a matrix grouping
+            # columns by quarter then stage has a subtotal per quarter), then none
+            for width in range(len(columns), 0, -1):
+                sets.append(prefix + columns[:width])
             sets.append(prefix)
         return sets
 
@@ -414,8 +453,9 @@ class ReportPlan:
             if grouping.display.name is not None:
                 columns.append(grouping.display.name.label(f"l{index}"))
         for index, column in enumerate(self.columns):
-            shown = column.name if column.name is not None else column.value
-            columns.append(shown.label(f"v{index}"))
+            columns.append(column.value.label(f"v{index}"))
+            if column.name is not None:
+                columns.append(column.name.label(f"n{index}"))
         table = self.obj.table
         columns.append(table.c.id.label("record_id"))
         order = []

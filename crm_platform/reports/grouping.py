@@ -47,8 +47,8 @@ class GroupedRows:
             for i in kept:
                 if plan.all_groupings[i].display.name is not None:
                     self.labels[(i, row[f"g{i}"])] = row[f"l{i}"]
-            by_column = bool(column_keys) and len(column_keys) == len(plan.column_groupings)
-            self.values[(row_keys, column_keys if by_column else None)] = self._values(row)
+            # every column grouping (a cell), the first ones (a column subtotal), or none
+            self.values[(row_keys, column_keys or None)] = self._values(row)
 
     def _values(self, row: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -134,20 +134,22 @@ def build_tree(
     plan: ReportPlan, grouped: GroupedRows
 ) -> tuple[tuple[Group, ...], tuple[tuple[GroupKey, ...], ...], Group]:
     """The row groups (sorted), the column keys (sorted) and the grand total."""
-    column_keys: list[Key] = []
-    if plan.column_groupings:
-        found = {c for (r, c) in grouped.values if r == () and c is not None}
-        column_keys = sort_keys(
-            plan, plan.column_groupings, list(found), lambda c: grouped.values.get(((), c))
-        )
-    keyed_columns = tuple(
-        tuple(grouped.key(len(plan.groupings) + i, v) for i, v in enumerate(c)) for c in column_keys
-    )
+    width = len(plan.column_groupings)
+    column_keys = _column_keys(plan, grouped, width)
+    keyed_columns = _keyed(plan, grouped, column_keys)
+    subtotal_keys = [k for w in range(1, width) for k in _column_keys(plan, grouped, w)]
+    keyed_subtotals = _keyed(plan, grouped, subtotal_keys)
 
     def cells(prefix: Key) -> tuple[ColumnCell, ...]:
         return tuple(
             ColumnCell(keys, grouped.values.get((prefix, c)) or grouped.empty())
             for c, keys in zip(column_keys, keyed_columns, strict=True)
+        )
+
+    def subtotals(prefix: Key) -> tuple[ColumnCell, ...]:
+        return tuple(
+            ColumnCell(keys, grouped.values.get((prefix, c)) or grouped.empty())
+            for c, keys in zip(subtotal_keys, keyed_subtotals, strict=True)
         )
 
     def level(prefix: Key) -> tuple[Group, ...]:
@@ -171,13 +173,31 @@ def build_tree(
                 grouped.values[((*prefix, value), None)],
                 level((*prefix, value)),
                 cells((*prefix, value)),
+                subtotals((*prefix, value)),
             )
             for (value,) in ordered
         )
 
     total_values = grouped.values.get(((), None)) or grouped.empty()
-    total = Group(None, total_values, (), cells(()))
+    total = Group(None, total_values, (), cells(()), subtotals(()))
     return level(()), keyed_columns, total
+
+
+def _column_keys(plan: ReportPlan, grouped: GroupedRows, width: int) -> list[Key]:
+    """The keys of the first ``width`` column groupings that have records, in order."""
+    if not width:
+        return []
+    found = {c for (r, c) in grouped.values if r == () and c is not None and len(c) == width}
+    return sort_keys(
+        plan, plan.column_groupings[:width], list(found), lambda c: grouped.values.get(((), c))
+    )
+
+
+def _keyed(
+    plan: ReportPlan, grouped: GroupedRows, keys: list[Key]
+) -> tuple[tuple[GroupKey, ...], ...]:
+    offset = len(plan.groupings)
+    return tuple(tuple(grouped.key(offset + i, v) for i, v in enumerate(k)) for k in keys)
 
 
 def sort_keys(

@@ -15,7 +15,7 @@ time from the database cursor.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,22 +59,39 @@ class ColumnCell:
 class Group:
     """A row group (the grand total when ``key`` is None): its aggregates by
     aggregate key, its subgroups at the next grouping level, and in a matrix its
-    aggregates per column group, in ``ReportResult.column_keys`` order."""
+    aggregates per column group, in ``ReportResult.column_keys`` order.
+
+    A matrix with two or more column groupings also has ``column_subtotals``: the
+    aggregates per value of the first column grouping (a cell's ``keys`` then hold one
+    key), in that grouping's order."""
 
     key: GroupKey | None
     values: Mapping[str, Any]
     groups: tuple[Group, ...] = ()
     by_column: tuple[ColumnCell, ...] = ()
+    column_subtotals: tuple[ColumnCell, ...] = ()
 
 
 @dataclass(frozen=True)
 class ReportRow:
     """A detail record: its values in ``ReportResult.columns`` order and the keys of
-    the groups it falls in, one per row grouping (empty in a tabular report)."""
+    the groups it falls in, one per row grouping (empty in a tabular report).
+
+    A lookup column's value is the id of the record it points at (as the reader sees
+    it: null when they cannot); ``names`` maps such a column's key to that record's
+    name, as a record's ``_names`` does (null when the reader may not read the name)."""
 
     values: tuple[Any, ...]
     group: tuple[Any, ...] = ()
     record_id: str | None = None
+    names: Mapping[str, str | None] = field(default_factory=dict)
+
+    def shown(self, columns: Sequence[ReportColumn]) -> tuple[Any, ...]:
+        """The values as a person reads them: a lookup's name in place of its id."""
+        return tuple(
+            self.names.get(c.key) if c.key in self.names else v
+            for c, v in zip(columns, self.values, strict=True)
+        )
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time
 from typing import Any
 
@@ -78,6 +78,7 @@ def run_report(
                     tuple(row[f"v{i}"] for i in range(len(plan.columns))),
                     tuple(row[f"g{i}"] for i in range(len(plan.groupings))),
                     row["record_id"],
+                    _names(plan, row),
                 )
             )
     chart = definition.chart
@@ -157,6 +158,31 @@ def _leaves(
             yield (*path, group), group
 
 
+def _names(plan: ReportPlan, row: Mapping[str, Any]) -> dict[str, str | None]:
+    """The names of the records a row's lookup columns point at (see ReportRow)."""
+    names: dict[str, str | None] = {}
+    for index, column in enumerate(plan.columns):
+        value = row[f"v{index}"]
+        if column.name is None or value is None:
+            continue
+        name = row[f"n{index}"]
+        if name is None and column.queues:
+            name = column.queues.get(value)  # an owning queue, named by its label
+        names[column.column.key] = name if name is None else str(name)
+    return names
+
+
+def _shown_value(plan: ReportPlan, row: Mapping[str, Any], index: int) -> Any:
+    """A column's value as a person reads it: a lookup's name in place of its id."""
+    column = plan.columns[index]
+    if column.name is None:
+        return row[f"v{index}"]
+    name = row[f"n{index}"]
+    if name is None and column.queues and row[f"v{index}"] is not None:
+        return column.queues.get(row[f"v{index}"])
+    return name
+
+
 def _detail_rows(ctx: RecordContext, plan: ReportPlan) -> Iterator[tuple[Any, ...]]:
     """The detail rows from a server-side cursor: the statement runs now (an error is
     raised here, before an export starts writing), rows are fetched as they are read."""
@@ -171,7 +197,7 @@ def _detail_rows(ctx: RecordContext, plan: ReportPlan) -> Iterator[tuple[Any, ..
                     key_label(g, row[f"g{i}"], row.get(f"l{i}"))
                     for i, g in enumerate(plan.groupings)
                 )
-                yield (*keys, *(row[f"v{i}"] for i in range(columns)))
+                yield (*keys, *(_shown_value(plan, row, i) for i in range(columns)))
 
     return rows()
 
@@ -207,11 +233,14 @@ def _group_json(group: Group) -> dict[str, Any]:
     out["values"] = _values_json(group.values)
     if group.key is not None:
         out["groups"] = [_group_json(g) for g in group.groups]
-    out["by_column"] = [
-        {"keys": [_key_json(k) for k in cell.keys], "values": _values_json(cell.values)}
-        for cell in group.by_column
-    ]
+    out["by_column"] = [_cell_json(cell) for cell in group.by_column]
+    if group.column_subtotals:
+        out["column_subtotals"] = [_cell_json(cell) for cell in group.column_subtotals]
     return out
+
+
+def _cell_json(cell) -> dict[str, Any]:
+    return {"keys": [_key_json(k) for k in cell.keys], "values": _values_json(cell.values)}
 
 
 def result_json(result: ReportResult) -> dict[str, Any]:
@@ -230,6 +259,7 @@ def result_json(result: ReportResult) -> dict[str, Any]:
                 "values": [_plain(v) for v in row.values],
                 "group": [_plain(v) for v in row.group],
                 "id": row.record_id,
+                "names": dict(row.names),
             }
             for row in result.rows
         ],
