@@ -220,7 +220,7 @@ class ReportPlan:
             elif self.ctx.access.can(target, "read"):
                 alias = self.builder.table_for(step)
                 target_obj = self.ctx.model.objects[target]
-                object_label = self.label(target_obj.label, target)
+                object_label = self.label(target_obj.definition.get("label"), target)
                 name = self._record_name(step, target)
             else:
                 continue  # an object the reader may not read: blank, as a hidden record

@@ -141,7 +141,33 @@ def _seed(org, admin, ids: dict[str, str], queue: str) -> dict[str, list[dict[st
             payload = [_json(item) for item in items]
             for item, made in zip(items, session.create_many(kind, payload), strict=True):
                 item["id"] = made["id"]
-    return {"accounts": accounts, "opportunities": opportunities, "cases": cases}
+    activities = []
+    for i in range(40):
+        target = rng.choice(["account", "opportunity", "user", None])
+        pool = {
+            "account": accounts,
+            "opportunity": opportunities,
+            "user": [{"id": ids[k]} for k in ("rep1", "manager")],
+        }.get(target or "", [])
+        related = {"object": target, "id": rng.choice(pool)["id"]} if target else None
+        activities.append(
+            {
+                "name": f"Activity {i:02d}",
+                "related_to": related,
+                "hours": Decimal(rng.randint(1, 80)) / 10,
+                "owner_id": rng.choice(owners),
+            }
+        )
+    with org.records.session(admin) as session:
+        made = session.create_many("activity", [_json(a) for a in activities])
+        for item, record in zip(activities, made, strict=True):
+            item["id"] = record["id"]
+    return {
+        "accounts": accounts,
+        "opportunities": opportunities,
+        "cases": cases,
+        "activities": activities,
+    }
 
 
 def _json(item: dict[str, Any]) -> dict[str, Any]:
