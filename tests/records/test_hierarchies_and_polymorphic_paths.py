@@ -128,12 +128,68 @@ def test_a_plain_self_lookup_with_a_cycle_still_answers(api, load_metadata):
     assert names(found) == ["A", "B"]
 
 
+def test_is_under_takes_an_id_computed_per_record(api, load_metadata, make_user):
+    """``IS_UNDER(parent_account, referred_by)``: the accounts referred by an account
+    above them, in a filter (SQL, both databases), a formula and a validation rule
+    (Python); a blank id is above nothing."""
+    load_metadata("user_lookups")
+    field = {"api_name": "referred_by", "type": "lookup", "target": "account"}
+    assert api.post("/api/v1/metadata/objects/account/fields", json=field).status_code == 201
+    top = create(api, "account", name="Top")
+    mid = create(api, "account", name="Mid", parent_account=top["id"], referred_by=top["id"])
+    low = create(api, "account", name="Low", parent_account=mid["id"], referred_by=top["id"])
+    create(api, "account", name="Side", parent_account=mid["id"], referred_by=low["id"])
+    create(api, "account", name="Loose", parent_account=low["id"])
+    create(api, "account", name="Self", referred_by=top["id"])
+    where = "IS_UNDER(parent_account, referred_by)"
+    assert names(listed(api, "account", where=where)) == ["Low", "Mid"]
+    assert names(listed(api, "account", where=f"not {where}")) == [
+        "Loose",
+        "Self",
+        "Side",
+        "Top",
+    ]
+    # the id may be any text expression, e.g. through a lookup
+    deeper = "IS_UNDER(parent_account, referred_by.parent_account)"
+    assert names(listed(api, "account", where=deeper)) == ["Side"]
+    formula = {
+        "api_name": "referred_from_above",
+        "type": "formula",
+        "return_type": "boolean",
+        "expression": where,
+    }
+    assert api.post("/api/v1/metadata/objects/account/fields", json=formula).status_code == 201
+    shown = {r["name"]: r["referred_from_above"] for r in listed(api, "account")}
+    assert shown == {
+        "Top": False,
+        "Mid": True,
+        "Low": True,
+        "Side": False,
+        "Loose": False,
+        "Self": False,
+    }
+    rule = {
+        "api_name": "referrer_is_above",
+        "object": "account",
+        "condition": f"not ISBLANK(referred_by) and not {where}",
+        "message": "the referrer must be above the account",
+    }
+    assert api.post("/api/v1/metadata/validation_rules", json=rule).status_code == 201
+    refused = api.post(
+        "/api/v1/records/account",
+        json={"name": "Bad", "parent_account": top["id"], "referred_by": low["id"]},
+    )
+    assert refused.status_code == 400
+    good = create(api, "account", name="Good", parent_account=low["id"], referred_by=mid["id"])
+    assert good["referred_from_above"] is True
+
+
 def test_is_under_is_refused_where_it_cannot_mean_anything(api, load_metadata):
     load_metadata("user_lookups")
     for where, fragment in (
         ("IS_UNDER(industry, 'x')", "lookup of a record to its own object"),
         ("IS_UNDER(account_manager, 'x')", "lookup of a record to its own object"),
-        ("IS_UNDER(parent_account, name)", "literal"),
+        ("IS_UNDER(parent_account, 5)", "the id of the record above as text"),
         ("IS_UNDER(parent_account)", "IS_UNDER expects"),
     ):
         response = api.get("/api/v1/records/account", query_string={"where": where})
