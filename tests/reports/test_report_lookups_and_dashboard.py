@@ -197,3 +197,14 @@ def test_the_sales_overview_dashboard_answers_as_each_viewer(crm):
         for component in (funnel, won, rate, metric):
             svg = person.client.get(component["svg_url"])
             assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+
+
+def test_a_report_that_only_counts_counts_the_readers_records(crm):
+    from crm_platform.core.tables import SYSTEM_USER_ID
+
+    definition = {"api_name": "deal_count", "object": "opportunity", "aggregates": ["count"]}
+    crm.org.metadata.put_component("report", definition, author_id=SYSTEM_USER_ID)
+    for who in ("admin", "rep1"):
+        body = run(crm, who, "deal_count")
+        expected = len(visible(crm.opportunities, crm.users[who]))
+        assert body["total"]["values"] == {"count": expected}, who
