@@ -25,7 +25,7 @@
     var count = column.querySelector(".count");
     var n = parseInt(count.dataset.count, 10) + delta;
     count.dataset.count = n;
-    count.textContent = count.textContent.replace(/^\d+/, String(n));
+    count.textContent = (n === 1 ? board.dataset.one : board.dataset.many).replace(/\d+/, String(n));
     var total = column.querySelector(".total");
     if (total && summed) {
       var value = parseFloat(total.dataset.total) + delta * amount;

@@ -71,8 +71,9 @@
       }
       close();
     }
-    function show(hits) {
+    function show(hits, q) {
       results = hits;
+      list.dataset.query = q;  // what the options answer (tests and assistive tools read it)
       list.textContent = "";
       hits.forEach(function (hit, i) {
         var li = document.createElement("li");
@@ -99,7 +100,7 @@
       var url = original.dataset.lookupUrl + "?q=" + encodeURIComponent(q);
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : { results: [] }; })
-        .then(function (data) { if (mine === asked && document.activeElement === input) { show(data.results || []); } })
+        .then(function (data) { if (mine === asked && document.activeElement === input) { show(data.results || [], q); } })
         .catch(function () { close(); });
     }
 
