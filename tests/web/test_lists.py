@@ -389,3 +389,18 @@ def test_mass_edit_uses_the_forms_lookup_widget(sales, rep):
     assert done.status_code == 302
     assert record(sales, moved["id"])["account"] == sales.acme["id"]
     assert names_listed(text(rep.get("/o/opportunity?view=all&q=Mass account"))) == ["Mass account"]
+
+
+def test_a_board_costs_a_query_per_column_whatever_the_cards(sales, rep):
+    """One grouped query for the figures and one list per column with cards: the same
+    for a column of one card as for one of twenty."""
+    from tests.web.test_pages import _statements
+
+    rep.get("/o/opportunity?view=all&kanban=stage")  # the model compiled and cached
+    many = _statements(sales, rep, "/o/opportunity?view=all&kanban=stage&f.name=Deal")
+    one = _statements(sales, rep, "/o/opportunity?view=all&kanban=stage&f.name=Deal 03")
+    html = text(rep.get("/o/opportunity?view=all&kanban=stage&f.name=Deal"))
+    filled = sum(1 for cards in columns(html).values() if cards)
+    single = text(rep.get("/o/opportunity?view=all&kanban=stage&f.name=Deal 03"))
+    assert sum(1 for cards in columns(single).values() if cards) == 1
+    assert many - one == filled - 1  # a list per extra column with cards, nothing per card
