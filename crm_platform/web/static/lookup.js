@@ -6,6 +6,7 @@
   "use strict";
   if (!window.fetch) { return; }
   var WAIT = 200, counter = 0;
+  var words = (document.currentScript || {}).dataset || {};  // the UI's words, translated
 
   function enhance(original) {
     var isSelect = original.tagName === "SELECT";
@@ -43,7 +44,7 @@
     input.setAttribute("aria-expanded", "false");
     input.setAttribute("aria-controls", listId);
     input.setAttribute("autocomplete", "off");
-    input.placeholder = input.placeholder || (document.documentElement.lang === "zh" ? "输入以搜索" : "Type to search");
+    input.placeholder = input.placeholder || words.placeholder || "";
 
     var timer = null, active = -1, asked = 0, results = [];
 
@@ -88,7 +89,7 @@
       if (!hits.length) {
         var none = document.createElement("li");
         none.className = "none";
-        none.textContent = document.documentElement.lang === "zh" ? "没有匹配的记录" : "No matching records";
+        none.textContent = words.none || "—";
         list.appendChild(none);
       }
       list.hidden = false;
