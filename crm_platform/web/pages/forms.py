@@ -19,6 +19,7 @@ from crm_platform.runtime.model import FieldModel, ObjectModel
 from crm_platform.runtime.records import ListRequest
 from crm_platform.ui import layout_for
 
+from . import lookups
 from .context import Viewer, reading, viewer, writing
 from .frame import bp, object_or_404, render_page
 from .present import Presenter
@@ -223,8 +224,9 @@ def new_record(object_name: str) -> Any:
                 and widget.kind not in ("multiselect", "checkbox")
             ):
                 widget.value = request.args[name]
-                if widget.kind == "lookup" and widget.value not in {c[0] for c in widget.choices}:
-                    widget.choices.insert(0, (widget.value, widget.value))
+                if widget.kind == "lookup":
+                    with reading() as session:
+                        lookups.prefill(session, widget)
         return _render(obj, tabs, widgets)
     if not FlaskForm().validate_on_submit():
         for widget in widgets.values():

@@ -1,0 +1,142 @@
+"""Lookup type-ahead, ``/lookup/<object>/<field>?q=&target=``: the records of a lookup's
+target that the signed-in user may see, by name, at most ``MAX_HITS`` — read through
+the record service (its search index and list, sharing and field-level security in SQL),
+never a table. The form's lookup stays a select (or a name typed and resolved) with
+JavaScript off; ``static/lookup.js`` turns it into a type-ahead that asks this endpoint.
+
+A polymorphic lookup names the target object it searches (``target=``), picked first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from flask_babel import gettext
+
+from crm_platform.api.auth import request_reading
+from crm_platform.core import CrmError, Forbidden, NotFound, ValidationFailed
+from crm_platform.fieldtypes import USER, field_type
+from crm_platform.runtime.directory import list_users
+from crm_platform.runtime.model import FieldModel, ObjectModel
+from crm_platform.runtime.records import ListRequest
+
+from .context import Viewer, reading, viewer
+from .frame import bp, object_or_404
+
+MAX_HITS = 20
+MAX_QUERY = 200
+
+
+def lookup_field(obj: ObjectModel, name: str, v: Viewer) -> FieldModel:
+    """The lookup field the type-ahead is for (404 when absent, not a lookup, or
+    unreadable: nothing tells a hidden field apart from a missing one)."""
+    f = obj.fields.get(name)
+    if f is None or not field_type(f.type).relation:
+        raise NotFound(f"no lookup {name!r} on {obj.api_name}")
+    if not v.access.field_readable(obj.api_name, name):
+        raise NotFound(f"no lookup {name!r} on {obj.api_name}")
+    return f
+
+
+def chosen_target(f: FieldModel, asked: str | None) -> str:
+    """The object searched: the lookup's one target, or the one asked of a polymorphic
+    lookup's targets (a 400 naming ``target`` otherwise)."""
+    if len(f.targets) == 1 and asked in (None, "", f.targets[0]):
+        return f.targets[0]
+    if asked in f.targets:
+        return asked
+    choices = ", ".join(f.targets)
+    raise ValidationFailed({"target": f"pick one of {choices}"})
+
+
+def _ranked(hits: list[dict[str, Any]], q: str) -> list[dict[str, str]]:
+    """Hits with a visible name, those whose name starts with ``q`` first (the index
+    ranks matches anywhere in the record's text)."""
+    lowered = q.lower()
+    named = [{"id": h["id"], "text": h["name"]} for h in hits if h.get("name")]
+    return sorted(named, key=lambda h: (not h["text"].lower().startswith(lowered), h["text"]))
+
+
+def user_hits(q: str) -> list[dict[str, str]]:
+    """Active users whose name or email holds ``q`` (a lookup to ``user``)."""
+    conn, _model = request_reading()
+    lowered = q.lower()
+    found = [
+        {"id": u["id"], "text": u["name"] or u["email"]}
+        for u in list_users(conn)
+        if u["active"] and lowered in f"{u['name'] or ''} {u['email']}".lower()
+    ]
+    return sorted(found, key=lambda h: h["text"].lower())[:MAX_HITS]
+
+
+def record_hits(target: ObjectModel, q: str, v: Viewer) -> list[dict[str, str]]:
+    """Visible records of ``target`` matching ``q`` by the search index (the first by
+    name when ``q`` is empty)."""
+    if not v.access.can(target.api_name, "read"):
+        raise Forbidden(gettext("You may not see these records."))
+    if not v.access.field_readable(target.api_name, target.name_field):
+        return []
+    with reading() as session:
+        if q:
+            return _ranked(session.search(q, [target.api_name], MAX_HITS), q)
+        page = session.list(
+            target.api_name,
+            ListRequest(fields=(target.name_field,), order_by=(target.name_field,), limit=MAX_HITS),
+        )
+    return [{"id": r["id"], "text": str(r.get(target.name_field) or r["id"])} for r in page.records]
+
+
+@bp.get("/lookup/<object_name>/<field_name>")
+def lookup_search(object_name: str, field_name: str) -> Any:
+    """JSON ``{"results": [{"id", "text"}], "target"}`` for the type-ahead (select2's
+    shape, so either script reads it)."""
+    try:
+        target_name, results = _search(object_name, field_name)
+    except CrmError as error:  # a script reads it: problem+json, not the error page
+        response = jsonify(error.to_problem())
+        response.status_code = error.status
+        response.mimetype = "application/problem+json"
+        return response
+    response = jsonify({"results": results, "target": target_name})
+    response.headers["Cache-Control"] = "no-store"  # what one user may see: never cached
+    return response
+
+
+def _search(object_name: str, field_name: str) -> tuple[str, list[dict[str, str]]]:
+    v = viewer()
+    obj = object_or_404(object_name)
+    f = lookup_field(obj, field_name, v)
+    target_name = chosen_target(f, request.args.get("target"))
+    q = request.args.get("q", "").strip()
+    if len(q) > MAX_QUERY:
+        raise ValidationFailed({"q": f"at most {MAX_QUERY} characters"})
+    if target_name == USER:
+        return target_name, user_hits(q)
+    target = v.model.object(target_name)
+    if target is None:
+        raise NotFound(f"no object {target_name!r}")
+    return target_name, record_hits(target, q, v)
+
+
+def prefill(session, widget: Any) -> None:
+    """Fill a lookup widget from ``?<field>=<id>`` (a related list's "new"): the target's
+    name shown, in select and type-the-name modes alike; a record the user may not see
+    (or a polymorphic or user lookup's value) leaves the input empty, never an id."""
+    record_id = widget.value
+    targets = widget.field.targets
+    if targets == (USER,):  # every active user is already a choice
+        widget.value = record_id if record_id in {c[0] for c in widget.choices} else ""
+        return
+    target = session.model.object(targets[0]) if len(targets) == 1 else None
+    widget.value, widget.lookup_name = "", ""
+    if target is None or not record_id:
+        return
+    try:
+        record = session.get(target.api_name, record_id, [target.name_field])
+    except CrmError:
+        return
+    name = str(record.get(target.name_field) or record["id"])
+    widget.value, widget.lookup_name = record["id"], name
+    if widget.lookup_mode == "select" and record["id"] not in {c[0] for c in widget.choices}:
+        widget.choices.insert(0, (record["id"], name))
