@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from crm_platform.metadata import Kind, KindRegistry
 from crm_platform.runtime.checks import ExpressionChecks
 from crm_platform.runtime.model import ModelCompiler
+from crm_platform.runtime.records.events import RecordEvent
 
 from .checks import UIChecks
 from .renames import (
@@ -24,6 +25,7 @@ from .renames import (
     rename_layout,
     rename_list_view,
 )
+from .rules import enforce_required_if
 from .schemas import APP_SCHEMA, LAYOUT_SCHEMA, LIST_VIEW_SCHEMA
 from .shapes import (
     EXTENSION,
@@ -89,5 +91,10 @@ class UIExtension:
         compiler.add_extension(EXTENSION, compile_ui)
 
     def attach(self, org: Org) -> None:
-        """Nothing runs on record events: the pages read the compiled model."""
-        del org
+        """``required_if`` is enforced before every save, on every path (after automation's
+        before-save field updates, whose extension attaches first)."""
+        org.records.events.on(
+            (RecordEvent.BEFORE_CREATE, RecordEvent.BEFORE_UPDATE),
+            enforce_required_if,
+            name="layout_required_if",
+        )

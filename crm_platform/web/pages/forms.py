@@ -20,6 +20,7 @@ from crm_platform.runtime.records import ListRequest
 from crm_platform.ui import layout_for
 
 from .context import Viewer, reading, viewer, writing
+from .form_rules import apply_states, states_for, typed_values
 from .frame import bp, object_or_404, render_page
 from .present import Presenter
 from .records import readable_sections
@@ -184,6 +185,35 @@ def place_errors(error: CrmError, widgets: dict[str, Widget]) -> list[str]:
     return loose
 
 
+def apply_rules(
+    session, obj: ObjectModel, widgets: dict[str, Widget], v: Viewer, record, data=None
+) -> None:
+    """Evaluate the layout's conditions on the record as typed (``data``: what the form
+    sent, else what its inputs start with) and mark the widgets; a field hidden or locked
+    by its condition is not sent to the service (a locked one shows its stored value)."""
+    sent = data
+    if sent is None:
+        sent = {
+            w.name: to_value(w, w.value, v.time_zone)
+            for w in widgets.values()
+            if not w.read_only and not w.secret and w.kind != "lookup"
+        }
+    elif request.method == "POST":
+        for widget in widgets.values():  # a disabled input is not sent: it changes nothing
+            if widget.kind in ("checkbox", "multiselect") or widget.parts:
+                continue
+            searched = widget.kind == "lookup" and widget.lookup_mode == "search"
+            if widget.name + (SEARCH_SUFFIX if searched else "") not in request.form:
+                sent.pop(widget.name, None)
+    values = {**(record or {}), **typed_values(session, obj, sent)}
+    apply_states(widgets, states_for(session, obj, v, values))
+    for widget in widgets.values():
+        if widget.hidden or widget.locked:
+            sent.pop(widget.name, None)
+        if widget.locked and record is not None:
+            widget.value = input_text(widget.field, record.get(widget.name), v.time_zone)
+
+
 def _render(obj, tabs, widgets, *, record=None, errors=(), status=200):
     v = viewer()
     title = (
@@ -225,6 +255,8 @@ def new_record(object_name: str) -> Any:
                 widget.value = request.args[name]
                 if widget.kind == "lookup" and widget.value not in {c[0] for c in widget.choices}:
                     widget.choices.insert(0, (widget.value, widget.value))
+        with reading() as session:
+            apply_rules(session, obj, widgets, v, None)
         return _render(obj, tabs, widgets)
     if not FlaskForm().validate_on_submit():
         for widget in widgets.values():
@@ -234,6 +266,7 @@ def new_record(object_name: str) -> Any:
     try:
         with reading() as session:
             data = collect(session, widgets, v)
+            apply_rules(session, obj, widgets, v, None, data)
         with writing() as session:
             created = session.create(obj.api_name, data)
     except CrmError as error:
@@ -254,6 +287,8 @@ def edit_record(object_name: str, record_id: str) -> Any:
         tabs, widgets = build_widgets(obj, v, record)
         fill_lookups(session, widgets, v)
     if request.method == "GET":
+        with reading() as session:
+            apply_rules(session, obj, widgets, v, record, {})
         return _render(obj, tabs, widgets, record=record)
     if not FlaskForm().validate_on_submit():
         for widget in widgets.values():
@@ -274,6 +309,7 @@ def edit_record(object_name: str, record_id: str) -> Any:
     try:
         with reading() as session:
             data = collect(session, widgets, v)
+            apply_rules(session, obj, widgets, v, record, data)
         with writing() as session:
             session.update(obj.api_name, record_id, data, if_match=version)
     except PreconditionFailed:

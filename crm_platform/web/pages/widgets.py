@@ -42,6 +42,9 @@ class Widget:
     lookup_name: str = ""  # the typed (or current) name in search mode
     help: str = ""
     parts: tuple[str, ...] = ()
+    hidden: bool = False  # the layout's visible_if does not hold for the values typed
+    locked: bool = False  # the layout's read_only_if holds: shown, disabled, never sent
+    file_name: str = ""  # a file field: the name of the file it holds
 
     @property
     def input_type(self) -> str:
