@@ -17,6 +17,8 @@ from crm_platform.runtime.model import ModelCompiler
 from crm_platform.runtime.records.events import RecordEvent
 
 from .checks import UIChecks
+from .file_events import FileEvents
+from .file_storage import FileStorage, LocalFileStorage
 from .renames import (
     app_references,
     layout_paths,
@@ -60,10 +62,14 @@ __all__ = [
     "UIModel",
     "default_layout",
     "default_list_view",
+    "files_of",
     "layout_for",
     "list_views_for",
     "ui_model",
 ]
+
+
+FILES_SERVICE = "files"
 
 
 @dataclass(frozen=True)
@@ -98,3 +104,10 @@ class UIExtension:
             enforce_required_if,
             name="layout_required_if",
         )
+        org.services[FILES_SERVICE] = LocalFileStorage(org.settings.instance_path / "files")
+        FileEvents(lambda: files_of(org)).register(org.records.events)
+
+
+def files_of(org: Org) -> FileStorage:
+    """The org's file storage (a folder under the instance path unless replaced)."""
+    return org.services[FILES_SERVICE]

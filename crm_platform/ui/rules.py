@@ -50,9 +50,7 @@ def field_states(
     states = {}
     for placed in fields:
         visible = placed.visible_if is None or holds(placed.visible_if) is not False
-        required = (
-            visible and placed.required_if is not None and holds(placed.required_if) is True
-        )
+        required = visible and placed.required_if is not None and holds(placed.required_if) is True
         read_only = placed.read_only_if is not None and holds(placed.read_only_if) is True
         states[placed.name] = FieldState(visible, required, read_only)
     return states

@@ -57,8 +57,7 @@ def _holder(session, obj: ObjectModel, values: Mapping[str, Any]):
         if all(session.access.path_readable(obj.api_name, p) for p in paths):
             try:
                 result = (
-                    session.evaluate_on(obj, source, values, "condition", ValueType.BOOLEAN)
-                    is True
+                    session.evaluate_on(obj, source, values, "condition", ValueType.BOOLEAN) is True
                 )
             except CrmError:
                 result = UNKNOWN
@@ -85,9 +84,9 @@ def form_values(session, obj: ObjectModel, widgets: Mapping[str, Widget], v: Vie
             continue
         if widget.kind == "lookup" and widget.lookup_mode == "search":
             continue
-        if widget.kind not in ("checkbox", "multiselect") and not widget.parts:
-            if widget.name not in request.form:
-                continue
+        always_sent = widget.kind in ("checkbox", "multiselect") or widget.parts
+        if widget.kind == "file" or (not always_sent and widget.name not in request.form):
+            continue
         data[widget.name] = to_value(widget, submitted(widget, request.form), v.time_zone)
     return typed_values(session, obj, data)
 

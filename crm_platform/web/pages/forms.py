@@ -18,8 +18,10 @@ from crm_platform.runtime.directory import list_users
 from crm_platform.runtime.model import FieldModel, ObjectModel
 from crm_platform.runtime.records import ListRequest
 from crm_platform.ui import layout_for
+from crm_platform.ui.file_storage import file_name_of
 
 from .context import Viewer, reading, viewer, writing
+from .files import UNSET, uploaded_value
 from .form_rules import apply_states, states_for, typed_values
 from .frame import bp, object_or_404, render_page
 from .present import Presenter
@@ -69,6 +71,11 @@ def build_widgets(obj: ObjectModel, v: Viewer, record: dict[str, Any] | None):
                 if kind == "secret":
                     widget.value = ""  # neither the plaintext nor its mask goes in a form
                     if record is not None:
+                        widget.shown = present.value(obj, f.api_name, record)
+                elif kind == "file":
+                    widget.value = ""  # a file input starts empty; the current file is a link
+                    if record is not None:
+                        widget.file_name = file_name_of(record.get(f.api_name))
                         widget.shown = present.value(obj, f.api_name, record)
                 elif record is not None:
                     widget.value = input_text(f, record.get(f.api_name), v.time_zone)
@@ -150,12 +157,17 @@ def resolve_lookup_name(session, widget: Widget, text: str) -> str | None:
     raise ValidationFailed({widget.name: f"several records match: {names} — type the full name"})
 
 
-def collect(session, widgets: dict[str, Widget], v: Viewer) -> dict[str, Any]:
+def collect(session, widgets: dict[str, Widget], v: Viewer, obj: ObjectModel) -> dict[str, Any]:
     """The values of the editable widgets from the submitted form (each widget keeps what
     was typed, to show it again after an error)."""
     data: dict[str, Any] = {}
     for widget in widgets.values():
         if widget.read_only:
+            continue
+        if widget.kind == "file":
+            value = uploaded_value(obj, widget, v)
+            if value is not UNSET:
+                data[widget.name] = value
             continue
         raw = submitted(widget, request.form)
         if widget.secret:
@@ -200,7 +212,7 @@ def apply_rules(
         }
     elif request.method == "POST":
         for widget in widgets.values():  # a disabled input is not sent: it changes nothing
-            if widget.kind in ("checkbox", "multiselect") or widget.parts:
+            if widget.kind in ("checkbox", "multiselect", "file") or widget.parts:
                 continue
             searched = widget.kind == "lookup" and widget.lookup_mode == "search"
             if widget.name + (SEARCH_SUFFIX if searched else "") not in request.form:
@@ -265,7 +277,7 @@ def new_record(object_name: str) -> Any:
         return _render(obj, tabs, widgets, errors=["The form expired: send it again."], status=400)
     try:
         with reading() as session:
-            data = collect(session, widgets, v)
+            data = collect(session, widgets, v, obj)
             apply_rules(session, obj, widgets, v, None, data)
         with writing() as session:
             created = session.create(obj.api_name, data)
@@ -308,7 +320,7 @@ def edit_record(object_name: str, record_id: str) -> Any:
         version = None
     try:
         with reading() as session:
-            data = collect(session, widgets, v)
+            data = collect(session, widgets, v, obj)
             apply_rules(session, obj, widgets, v, record, data)
         with writing() as session:
             session.update(obj.api_name, record_id, data, if_match=version)
