@@ -18,8 +18,13 @@ from .file_storage import FileStorage, attach, file_id_of
 FILE_TYPE = "file"
 
 
-def file_fields(obj: ObjectModel) -> list[str]:
-    return [name for name, f in obj.fields.items() if f.type == FILE_TYPE]
+def file_fields(obj: ObjectModel) -> tuple[str, ...]:
+    return tuple(name for name, f in obj.fields.items() if f.type == FILE_TYPE)
+
+
+def _file_fields(ctx: EventContext) -> tuple[str, ...]:
+    """The object's file fields, kept per metadata version (most objects have none)."""
+    return ctx.compiled(("file_fields", ctx.object.api_name), lambda: file_fields(ctx.object))
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,7 @@ class FileEvents:
 
     def check_values(self, ctx: EventContext) -> None:
         """Before save: each new file value names a file uploaded for this field."""
-        names = file_fields(ctx.object)
+        names = _file_fields(ctx)
         if not names:
             return
         storage = self.storage()
@@ -79,7 +84,7 @@ class FileEvents:
     def keep_files(self, ctx: EventContext) -> None:
         """After save: new files are the record's; replaced or cleared ones go once the
         transaction commits."""
-        names = file_fields(ctx.object)
+        names = _file_fields(ctx)
         if not names:
             return
         storage = self.storage()
@@ -99,7 +104,7 @@ class FileEvents:
 
     def drop_purged(self, ctx: EventContext) -> None:
         """After a purge: the purged records' files go once it commits."""
-        names = file_fields(ctx.object)
+        names = _file_fields(ctx)
         if not names:
             return
         storage = self.storage()

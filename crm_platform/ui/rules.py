@@ -18,7 +18,7 @@ from crm_platform.expressions import ExpressionError, ValueType, parse
 from crm_platform.runtime.records.events import EventContext, RecordEvent
 from crm_platform.runtime.records.validation import blank
 
-from .shapes import Layout, PlacedField, layout_for
+from .shapes import Layout, PlacedField, layout_for, ui_model
 
 # a condition that cannot be evaluated for this viewer (it reads a field they may not read)
 UNKNOWN = None
@@ -72,13 +72,21 @@ def _holds(ctx: EventContext, change, source: str, what: str) -> bool:
     return ctx.evaluate(change, source, what=what, expected=ValueType.BOOLEAN) is True
 
 
+def _rules(ctx: EventContext) -> tuple[PlacedField, ...]:
+    """The object's ``required_if`` fields (kept per metadata version: most objects have
+    none, and a derived layout never has any)."""
+    if not ui_model(ctx.model).layouts.get(ctx.object.api_name):
+        return ()
+    layout: Layout = layout_for(ctx.model, ctx.object)
+    return tuple(f for f in layout.fields if f.required_if and f.name in ctx.object.fields)
+
+
 def enforce_required_if(ctx: EventContext) -> None:
     """Before create and update: a field whose layout ``required_if`` holds (and whose
     ``visible_if`` does, when it has one) may not be left blank — for every writer, the
     API, composite requests, imports and automation alike. Cascaded changes are the
     platform's own and are not held to a form's rules."""
-    layout: Layout = layout_for(ctx.model, ctx.object)
-    rules = [f for f in layout.fields if f.required_if and f.name in ctx.object.fields]
+    rules = ctx.compiled(("required_if", ctx.object.api_name), lambda: _rules(ctx))
     if not rules:
         return
     for change in ctx.changes:
