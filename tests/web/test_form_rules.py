@@ -81,6 +81,8 @@ def test_the_server_answers_the_form_as_the_user_types(sales, rep):
     assert ask(rep, {})["contact_phone"]["visible"] is False
     assert ask(rep, {"stage": "Closed Won"})["close_date"]["read_only"] is True
     assert "cost_price" not in ask(rep, {})  # a field the rep may not read is not answered
+    assert ask(rep, {})["name"]["required"] is True  # required by the field itself
+    assert ask(rep, {})["probability"]["read_only"] is True  # read-only for reps
 
 
 def test_the_first_form_already_follows_the_conditions(sales, rep):

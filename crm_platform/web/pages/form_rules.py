@@ -118,9 +118,14 @@ def form_rules(object_name: str) -> Any:
         _tabs, widgets = build_widgets(obj, v, record)
         values = {**(record or {}), **form_values(session, obj, widgets, v)}
         states = states_for(session, obj, v, values)
+    apply_states(widgets, states)
     shown = {
-        name: {"visible": s.visible, "required": s.required, "read_only": s.read_only}
-        for name, s in states.items()
+        name: {
+            "visible": not widgets[name].hidden,
+            "required": widgets[name].required,  # the field's own, or its required_if
+            "read_only": widgets[name].locked or widgets[name].read_only,
+        }
+        for name in states
         if name in widgets
     }
     return jsonify({"fields": shown})
