@@ -25,6 +25,7 @@ from . import (
     dashboards_api,
     directory_api,
     directory_docs,
+    files_api,
     mail_api,
     metadata_api,
     metadata_docs,
@@ -64,4 +65,5 @@ AREAS: tuple[Area, ...] = (
     Area(dashboards_api.bp, dashboards_api.describe),
     Area(reports_api.bp, reports_docs.describe),
     Area(packs_api.bp, packs_api.describe),
+    Area(files_api.bp, files_api.describe),
 )

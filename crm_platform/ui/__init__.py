@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING
 from crm_platform.metadata import Kind, KindRegistry
 from crm_platform.runtime.checks import ExpressionChecks
 from crm_platform.runtime.model import ModelCompiler
+from crm_platform.runtime.records.events import RecordEvent
 
 from .checks import UIChecks
+from .file_events import FileEvents
+from .file_storage import FileStorage, LocalFileStorage
 from .renames import (
     app_references,
     layout_paths,
@@ -24,6 +27,7 @@ from .renames import (
     rename_layout,
     rename_list_view,
 )
+from .rules import enforce_required_if
 from .schemas import APP_SCHEMA, LAYOUT_SCHEMA, LIST_VIEW_SCHEMA
 from .shapes import (
     EXTENSION,
@@ -58,10 +62,14 @@ __all__ = [
     "UIModel",
     "default_layout",
     "default_list_view",
+    "files_of",
     "layout_for",
     "list_views_for",
     "ui_model",
 ]
+
+
+FILES_SERVICE = "files"
 
 
 @dataclass(frozen=True)
@@ -89,5 +97,17 @@ class UIExtension:
         compiler.add_extension(EXTENSION, compile_ui)
 
     def attach(self, org: Org) -> None:
-        """Nothing runs on record events: the pages read the compiled model."""
-        del org
+        """``required_if`` is enforced before every save, on every path (after automation's
+        before-save field updates, whose extension attaches first)."""
+        org.records.events.on(
+            (RecordEvent.BEFORE_CREATE, RecordEvent.BEFORE_UPDATE),
+            enforce_required_if,
+            name="layout_required_if",
+        )
+        org.services[FILES_SERVICE] = LocalFileStorage(org.settings.instance_path / "files")
+        FileEvents(lambda: files_of(org)).register(org.records.events)
+
+
+def files_of(org: Org) -> FileStorage:
+    """The org's file storage (a folder under the instance path unless replaced)."""
+    return org.services[FILES_SERVICE]

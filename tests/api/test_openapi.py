@@ -10,6 +10,7 @@ schemathesis can fuzz the records endpoints from it without any 5xx.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from decimal import Decimal
@@ -350,6 +351,11 @@ def test_the_document_is_cached_per_metadata_version(app, api, load_fixture):
 def test_records_of_every_field_type_match_their_documented_schemas(api, project):
     account = body(api.post("/api/v1/records/account", json={"name": "Acme"}))
     document = fetch(api)
+    uploaded = api.post(
+        "/api/v1/files/project/contract",
+        data={"file": (io.BytesIO(b"%PDF-1.4 signed"), "contract.pdf")},
+    )
+    assert uploaded.status_code == 201, uploaded.get_json()
     values = {
         "name": "Apollo",
         "title": "Moon",
@@ -374,7 +380,7 @@ def test_records_of_every_field_type_match_their_documented_schemas(api, project
         "erp_id": "E-1",
         "secret": "s3cret",
         "extra": {"nested": [1, "two", None, Decimal("2.5")]},
-        "contract": "files/contract.pdf",
+        "contract": uploaded.get_json()["value"],
         "site": {"street": "1 Main St", "city": "Springfield", "country": "US"},
         "location": {"latitude": Decimal("48.8583701"), "longitude": Decimal("2.2944813")},
         "sponsor": {"first": "Ada", "last": "Lovelace"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -30,6 +31,10 @@ def kitchen_sink(api):
 def test_every_type_round_trips(kitchen_sink):
     api = kitchen_sink
     account = api.post(f"{REC}/account", json={"name": "Acme"}).get_json()
+    uploaded = api.post(
+        "/api/v1/files/project/contract",
+        data={"file": (io.BytesIO(b"%PDF-1.4"), "contract.pdf")},
+    ).get_json()
     values = {
         "name": "Apollo 商机",
         "title": "Straße",
@@ -54,7 +59,7 @@ def test_every_type_round_trips(kitchen_sink):
         "erp_id": "ERP-1",
         "secret": "s3cr3t",
         "extra": {"nested": [1, 2, {"x": None}]},
-        "contract": "files/contract.pdf",
+        "contract": uploaded["value"],
         "site": {"street": "1 Main St", "city": "Springfield", "postal_code": "12345"},
         "location": {"latitude": "59.9138688", "longitude": "10.7522454"},
         "sponsor": {"first": "Ada", "last": "Lovelace"},
@@ -93,6 +98,7 @@ def test_every_type_round_trips(kitchen_sink):
     assert record["sponsor"]["first"] == "Ada"
     assert record["total"] == Decimal("24691357802469.12")
     assert record["number"] == "PRJ-00001"
+    assert record["contract"] == uploaded["value"] and record["contract"].endswith("/contract.pdf")
 
 
 def test_rich_text_is_sanitised(kitchen_sink):

@@ -14,15 +14,18 @@ MANAGER_EMAIL = "manager@example.com"
 REP_PASSWORD = "Rep-pass-2026!"
 
 
-def build_sales_org(org) -> SimpleNamespace:
+def build_sales_org(org, edit=None) -> SimpleNamespace:
     """Apply the metadata, add two reps (with passwords, to sign in) and some records:
     the rep owns 30 opportunities on two accounts; the other rep one, not shared; their
-    manager (the rep's role is below theirs) one."""
+    manager (the rep's role is below theirs) one. ``edit(definitions)`` may change the
+    metadata first."""
     from crm_platform.core.tables import SYSTEM_USER_ID
     from crm_platform.runtime import create_user, find_user
     from crm_platform.yamlio import read_definitions
 
     definitions = [(kind, d) for kind, d, _ in read_definitions(FIXTURES / "webapp")]
+    if edit is not None:  # a test's own variant of the metadata
+        definitions = edit(definitions)
     org.metadata.apply_definitions(definitions, author_id=SYSTEM_USER_ID)
     with org.db.write() as conn:
         rep = create_user(

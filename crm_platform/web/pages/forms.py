@@ -18,9 +18,12 @@ from crm_platform.runtime.directory import list_users
 from crm_platform.runtime.model import FieldModel, ObjectModel
 from crm_platform.runtime.records import ListRequest
 from crm_platform.ui import layout_for
+from crm_platform.ui.file_storage import file_name_of
 
 from . import lookups
 from .context import Viewer, reading, viewer, writing
+from .files import UNSET, uploaded_value
+from .form_rules import apply_states, states_for, typed_values
 from .frame import bp, object_or_404, render_page
 from .present import Presenter
 from .records import readable_sections
@@ -69,6 +72,11 @@ def build_widgets(obj: ObjectModel, v: Viewer, record: dict[str, Any] | None):
                 if kind == "secret":
                     widget.value = ""  # neither the plaintext nor its mask goes in a form
                     if record is not None:
+                        widget.shown = present.value(obj, f.api_name, record)
+                elif kind == "file":
+                    widget.value = ""  # a file input starts empty; the current file is a link
+                    if record is not None:
+                        widget.file_name = file_name_of(record.get(f.api_name))
                         widget.shown = present.value(obj, f.api_name, record)
                 elif record is not None:
                     widget.value = input_text(f, record.get(f.api_name), v.time_zone)
@@ -150,12 +158,17 @@ def resolve_lookup_name(session, widget: Widget, text: str) -> str | None:
     raise ValidationFailed({widget.name: f"several records match: {names} — type the full name"})
 
 
-def collect(session, widgets: dict[str, Widget], v: Viewer) -> dict[str, Any]:
+def collect(session, widgets: dict[str, Widget], v: Viewer, obj: ObjectModel) -> dict[str, Any]:
     """The values of the editable widgets from the submitted form (each widget keeps what
     was typed, to show it again after an error)."""
     data: dict[str, Any] = {}
     for widget in widgets.values():
         if widget.read_only:
+            continue
+        if widget.kind == "file":
+            value = uploaded_value(obj, widget, v)
+            if value is not UNSET:
+                data[widget.name] = value
             continue
         raw = submitted(widget, request.form)
         if widget.secret:
@@ -183,6 +196,35 @@ def place_errors(error: CrmError, widgets: dict[str, Widget]) -> list[str]:
     if not errors:
         loose.append(error.detail)
     return loose
+
+
+def apply_rules(
+    session, obj: ObjectModel, widgets: dict[str, Widget], v: Viewer, record, data=None
+) -> None:
+    """Evaluate the layout's conditions on the record as typed (``data``: what the form
+    sent, else what its inputs start with) and mark the widgets; a field hidden or locked
+    by its condition is not sent to the service (a locked one shows its stored value)."""
+    sent = data
+    if sent is None:
+        sent = {
+            w.name: to_value(w, w.value, v.time_zone)
+            for w in widgets.values()
+            if not w.read_only and not w.secret and w.kind != "lookup"
+        }
+    elif request.method == "POST":
+        for widget in widgets.values():  # a disabled input is not sent: it changes nothing
+            if widget.kind in ("checkbox", "multiselect", "file") or widget.parts:
+                continue
+            searched = widget.kind == "lookup" and widget.lookup_mode == "search"
+            if widget.name + (SEARCH_SUFFIX if searched else "") not in request.form:
+                sent.pop(widget.name, None)
+    values = {**(record or {}), **typed_values(session, obj, sent)}
+    apply_states(widgets, states_for(session, obj, v, values))
+    for widget in widgets.values():
+        if widget.hidden or widget.locked:
+            sent.pop(widget.name, None)
+        if widget.locked and record is not None:
+            widget.value = input_text(widget.field, record.get(widget.name), v.time_zone)
 
 
 def _render(obj, tabs, widgets, *, record=None, errors=(), status=200):
@@ -227,6 +269,8 @@ def new_record(object_name: str) -> Any:
                 if widget.kind == "lookup":
                     with reading() as session:
                         lookups.prefill(session, widget)
+        with reading() as session:
+            apply_rules(session, obj, widgets, v, None)
         return _render(obj, tabs, widgets)
     if not FlaskForm().validate_on_submit():
         for widget in widgets.values():
@@ -235,7 +279,8 @@ def new_record(object_name: str) -> Any:
         return _render(obj, tabs, widgets, errors=["The form expired: send it again."], status=400)
     try:
         with reading() as session:
-            data = collect(session, widgets, v)
+            data = collect(session, widgets, v, obj)
+            apply_rules(session, obj, widgets, v, None, data)
         with writing() as session:
             created = session.create(obj.api_name, data)
     except CrmError as error:
@@ -256,6 +301,8 @@ def edit_record(object_name: str, record_id: str) -> Any:
         tabs, widgets = build_widgets(obj, v, record)
         fill_lookups(session, widgets, v)
     if request.method == "GET":
+        with reading() as session:
+            apply_rules(session, obj, widgets, v, record, {})
         return _render(obj, tabs, widgets, record=record)
     if not FlaskForm().validate_on_submit():
         for widget in widgets.values():
@@ -275,7 +322,8 @@ def edit_record(object_name: str, record_id: str) -> Any:
         version = None
     try:
         with reading() as session:
-            data = collect(session, widgets, v)
+            data = collect(session, widgets, v, obj)
+            apply_rules(session, obj, widgets, v, record, data)
         with writing() as session:
             session.update(obj.api_name, record_id, data, if_match=version)
     except PreconditionFailed:

@@ -7,6 +7,7 @@ from typing import Any
 
 from crm_platform.api.auth import request_reading
 from crm_platform.runtime.records import ListRequest
+from crm_platform.runtime.records.names import resolve as resolve_names
 from crm_platform.ui import HOME
 from crm_platform.workflow.approvals import store as approvals
 from crm_platform.workflow.approvals.views import pending_view
@@ -43,7 +44,12 @@ def home() -> Any:
     conn, _model = request_reading()
     rows = approvals.pending_for(conn, v.user.id)
     names = approvals.user_names(conn, [r["submitted_by"] for r in rows])
-    pending = [pending_view(r, names) for r in rows]
+    with reading() as session:  # each record's name as the viewer may see it
+        record_names = resolve_names(session, [(r["object"], r["record_id"]) for r in rows])
+    pending = [
+        {**pending_view(r, names), "record_name": record_names.get((r["object"], r["record_id"]))}
+        for r in rows
+    ]
     return render_page(
         "pages/home.html",
         recent=recent,

@@ -102,9 +102,20 @@ class Presenter:
             return escape(record.get("_names", {}).get(path) or "")
         if field is None:
             return self.plain(value)
+        if field.type == "file" and "." not in path:
+            return self.file_link(obj, path, record)
         if field_type(field.type).relation and "." not in path:
             return self.reference(field, value, record.get("_names", {}).get(path))
         return self.typed(field.definition, field.type, value)
+
+    def file_link(self, obj: ObjectModel, path: str, record: dict[str, Any]) -> Markup:
+        """A file field's value: its name, linked to the download."""
+        value = record.get(path)
+        if not isinstance(value, str) or "/" not in value or not record.get("id"):
+            return Markup("")
+        return Markup('<a href="/r/{}/{}/files/{}" download>{}</a>').format(
+            obj.api_name, record["id"], path, value.split("/", 1)[1]
+        )
 
     def reference(self, field: FieldModel, value: Any, name: str | None) -> Markup:
         if value is None:

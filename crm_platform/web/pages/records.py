@@ -16,8 +16,10 @@ from crm_platform.runtime.model import ObjectModel
 from crm_platform.runtime.records import ListRequest, Page
 from crm_platform.ui import Layout, RelatedList, Section, layout_for
 
+from .approval_panel import approval_panel
 from .context import Viewer, reading, viewer, writing
 from .frame import bp, object_or_404, render_page
+from .timeline import timeline
 
 RELATED_ROWS = 10
 
@@ -123,6 +125,8 @@ def record_page(object_name: str, record_id: str) -> Any:
         related = related_lists(session, layout, obj, record_id, v)
         history = session.history(obj.api_name, record_id) if tracked else []
         changeable = may_change(session, obj, record_id)
+        activities, log_actions = timeline(session, obj, record_id, v)
+        approvals = approval_panel(session, obj, record_id, v, changeable)
     name = record.get(obj.name_field)
     return render_page(
         "pages/record.html",
@@ -132,6 +136,9 @@ def record_page(object_name: str, record_id: str) -> Any:
         hidden=hidden,
         related=related,
         history=history,
+        activities=activities,
+        log_actions=log_actions,
+        approvals=approvals,
         can_edit=changeable and v.access.can(obj.api_name, "edit"),
         can_delete=changeable and v.access.can(obj.api_name, "delete"),
         active_tab=obj.api_name,

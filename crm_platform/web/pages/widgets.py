@@ -42,6 +42,10 @@ class Widget:
     lookup_name: str = ""  # the typed (or current) name in search mode
     help: str = ""
     parts: tuple[str, ...] = ()
+    hidden: bool = False  # the layout's visible_if does not hold for the values typed
+    locked: bool = False  # the layout's read_only_if holds: shown, disabled, never sent
+    file_name: str = ""  # a file field: the name of the file it holds
+    pending: str = ""  # a file field: a file uploaded with a send that was refused
 
     @property
     def input_type(self) -> str:
@@ -64,12 +68,9 @@ class Widget:
         return self.kind in ("number", "currency", "percent", "duration")
 
 
-UNSUPPORTED = frozenset({"file"})  # uploads come with file storage: shown, not edited here
-
-
 def widget_kind(f: FieldModel) -> str:
     kind = field_type(f.type)
-    if kind.read_only or kind.widget in UNSUPPORTED:
+    if kind.read_only:
         return "readonly"
     return kind.widget
 

@@ -1,0 +1,54 @@
+// The layout's field conditions as the user types: the form is posted to the server,
+// which evaluates visible_if, required_if and read_only_if with the expression language
+// and answers each field's state; this script only applies the answer (no evaluator
+// here). Without it the server applies them when the form is sent.
+(function () {
+  var form = document.querySelector("form.record-form[data-rules]");
+  if (!form || !window.fetch || !window.FormData) { return; }
+  var timer = null;
+  var asked = 0;
+
+  function apply(fields) {
+    Object.keys(fields).forEach(function (name) {
+      var state = fields[name];
+      var group = form.querySelector('.form-group[data-field="' + name + '"]');
+      if (!group) { return; }
+      group.hidden = !state.visible;
+      var lock = group.querySelector("fieldset.rule-lock");
+      if (lock && !group.querySelector(".read-only")) { lock.disabled = state.read_only; }
+      var mark = group.querySelector(".req");
+      if (mark) { mark.hidden = !state.required; }
+      group.querySelectorAll("input, select, textarea").forEach(function (input) {
+        if (input.type === "hidden") { return; }
+        if (state.required) { input.setAttribute("aria-required", "true"); }
+        else { input.removeAttribute("aria-required"); }
+      });
+    });
+  }
+
+  function ask() {
+    var mine = ++asked;
+    var data = new FormData(form);
+    data.delete("version");
+    form.querySelectorAll("input[type=file]").forEach(function (input) {
+      data.delete(input.name);  // files go with the save, not with every keystroke
+    });
+    fetch(form.getAttribute("data-rules"), {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (answer) {
+      if (answer && mine === asked) { apply(answer.fields); }  // only the latest answer
+    }).catch(function () { /* the server applies them on save */ });
+  }
+
+  function later() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(ask, 250);
+  }
+  form.addEventListener("input", later);
+  form.addEventListener("change", later);
+})();
