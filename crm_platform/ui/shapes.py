@@ -96,6 +96,7 @@ class App:
     api_name: str
     label: Any
     tabs: tuple[str, ...]
+    dashboard: str | None = None  # what its home page shows
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ def compile_ui(snapshot: Snapshot, model: Any) -> UIModel:
                 name,
                 d.get("label", name),
                 tuple(t for t in d["tabs"] if t == HOME or model.object(t) is not None),
+                d.get("dashboard"),
             )
             for _p, name, d in apps
         ),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib.resources import files
 from typing import Any
 
@@ -60,8 +61,7 @@ def apps_for(v: Viewer) -> list[App]:
         return tab == HOME or v.access.can(tab, "read")
 
     defined = [
-        App(a.api_name, a.label, tuple(t for t in a.tabs if readable(t)))
-        for a in ui_model(v.model).apps
+        replace(a, tabs=tuple(t for t in a.tabs if readable(t))) for a in ui_model(v.model).apps
     ]
     if defined:
         return defined
