@@ -21,6 +21,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
@@ -50,8 +51,10 @@ class SessionUser(UserMixin):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        lazy_gettext("Password"), validators=[DataRequired(), Length(max=1024)]
+    )
 
 
 def _org():
@@ -87,7 +90,9 @@ def login() -> Any:
             )
         if outcome.throttled:
             retry_after = outcome.retry_after
-            error = f"Too many failed sign-ins. Try again in {_wait(retry_after)}."
+            error = gettext(
+                "Too many failed sign-ins. Try again in %(wait)s.", wait=_wait(retry_after)
+            )
             status = 429
         elif outcome.user is not None:
             session.clear()
@@ -95,9 +100,9 @@ def login() -> Any:
             session[SESSION_GENERATION_KEY] = outcome.session_generation
             return redirect(_safe_next(request.args.get("next")))
         else:
-            error, status = "Wrong email or password.", 401
+            error, status = gettext("Wrong email or password."), 401
     elif request.method == "POST":
-        error, status = "The form expired or was incomplete. Try again.", 400
+        error, status = gettext("The form expired or was incomplete. Try again."), 400
     response = current_app.make_response(
         (render_template("login.html", form=form, error=error), status)
     )
@@ -108,15 +113,17 @@ def login() -> Any:
 
 def _wait(seconds: int) -> str:
     if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
     minutes = -(-seconds // 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)
 
 
 @bp.post("/logout")
 def logout() -> Any:
     if not FlaskForm().validate_on_submit():
-        return render_template("login.html", form=LoginForm(), error="The form expired."), 400
+        return render_template(
+            "login.html", form=LoginForm(), error=gettext("The form expired.")
+        ), 400
     user_id = current_user.id if current_user.is_authenticated else None
     end_request_reading()  # the session check's read; the sign-out writes
     if user_id is not None:
