@@ -7,6 +7,8 @@ request in the same statement that loads the user's assignments (ADR 0012).
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,13 +36,39 @@ from crm_platform.runtime.security import read_principal
 
 from .apidocs import bp as apidocs_bp
 
-bp = Blueprint(
+ASSET_MAX_AGE = 7 * 86400  # a week: every URL carries the files' digest (``?v=``)
+
+
+def _assets_digest() -> str:
+    """A digest of the static files: it changes when any of them does, so a browser
+    that kept an old one asks for the new URL."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).parent / "static").glob("*")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+class _AssetsBlueprint(Blueprint):
+    """The sign-in pages' blueprint, whose static files are cached for ``ASSET_MAX_AGE``."""
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        return ASSET_MAX_AGE
+
+
+bp = _AssetsBlueprint(
     "web",
     __name__,
     template_folder="templates",
     static_folder="static",
     static_url_path="/ui-static",
 )
+ASSETS_VERSION = _assets_digest()
+
+
+@bp.app_url_defaults
+def _versioned_assets(endpoint: str, values: dict[str, Any]) -> None:
+    if endpoint == "web.static":
+        values.setdefault("v", ASSETS_VERSION)
 
 
 class SessionUser(UserMixin):
