@@ -199,3 +199,19 @@ def _summary_json(result: ReportResult) -> dict[str, Any]:
     body.pop("rows", None)
     body.pop("rows_truncated", None)
     return body
+
+
+def readable_dashboards(ctx: RecordContext) -> list[Dashboard]:
+    """The dashboards the user may read, by name: those with a component whose report
+    reads an object the user may read (the others would show only errors)."""
+    reports = reports_model(ctx.model).reports
+
+    def runnable(component: Component) -> bool:
+        report = reports.get(component.report)
+        return report is not None and ctx.access.can(report.object, "read")
+
+    return [
+        d
+        for _name, d in sorted(dashboards_model(ctx.model).dashboards.items())
+        if any(runnable(c) for c in d.components)
+    ]

@@ -114,6 +114,9 @@ class UIChecks:
         for index, tab in enumerate(definition["tabs"]):
             if tab != HOME and model.object(tab) is None:
                 yield (f"tabs[{index}]", f"no object '{tab}' (a tab is 'home' or an object)")
+        dashboard = definition.get("dashboard")
+        if dashboard and model.get("dashboard", dashboard) is None:
+            yield ("dashboard", f"no dashboard '{dashboard}'")
 
 
 def _placed(definition: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

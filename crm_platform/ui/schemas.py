@@ -160,5 +160,10 @@ APP_SCHEMA: Mapping[str, Any] = {
             "items": {"type": "string", "minLength": 2, "maxLength": 40},
         },
         "position": {"type": "integer", "minimum": 0, "maximum": 1000},
+        "dashboard": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The dashboard its home page shows (else the first the user may read).",
+        },
     },
 }

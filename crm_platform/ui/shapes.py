@@ -96,6 +96,7 @@ class App:
     api_name: str
     label: Any
     tabs: tuple[str, ...]
+    dashboard: str | None = None  # what its home page shows
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ def compile_ui(snapshot: Snapshot, model: Any) -> UIModel:
                 name,
                 d.get("label", name),
                 tuple(t for t in d["tabs"] if t == HOME or model.object(t) is not None),
+                d.get("dashboard"),
             )
             for _p, name, d in apps
         ),
@@ -258,7 +260,16 @@ def default_list_view(obj: Any) -> ListView:
 
 
 def layout_for(model: Any, obj: Any) -> Layout:
-    """The object's layout: ``default`` or its first defined one, else a derived one."""
+    """The object's layout: ``default`` or its first defined one, else a derived one
+    (worked out once per metadata version: kept in the model's ``runtime_cache``)."""
+    cache = model.runtime_cache.setdefault("ui_layout", {})
+    found = cache.get(obj.api_name)
+    if found is None:
+        found = cache[obj.api_name] = _layout_for(model, obj)
+    return found
+
+
+def _layout_for(model: Any, obj: Any) -> Layout:
     defined = ui_model(model).layouts.get(obj.api_name, {})
     layout = defined.get(DEFAULT) or next(iter(defined.values()), None)
     if layout is None:
@@ -271,6 +282,11 @@ def layout_for(model: Any, obj: Any) -> Layout:
 
 
 def list_views_for(model: Any, obj: Any) -> Sequence[ListView]:
-    """The object's list views (a derived "all" view first when none is defined)."""
-    defined = list(ui_model(model).list_views.get(obj.api_name, {}).values())
-    return defined or [default_list_view(obj)]
+    """The object's list views (a derived "all" view first when none is defined), once
+    per metadata version."""
+    cache = model.runtime_cache.setdefault("ui_list_views", {})
+    found = cache.get(obj.api_name)
+    if found is None:
+        defined = tuple(ui_model(model).list_views.get(obj.api_name, {}).values())
+        found = cache[obj.api_name] = defined or (default_list_view(obj),)
+    return found

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, g, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 
 UI_LANGUAGES = ("en", "zh")
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -22,6 +22,13 @@ def install_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     Babel(app, locale_selector=_locale)
+    app.jinja_env.globals["ui_language"] = ui_language
+
+
+def ui_language() -> str:
+    """The request's UI language (``<html lang>``)."""
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
 
 
 def _locale() -> str:

@@ -7,6 +7,8 @@ request in the same statement that loads the user's assignments (ADR 0012).
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +23,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
@@ -33,13 +36,39 @@ from crm_platform.runtime.security import read_principal
 
 from .apidocs import bp as apidocs_bp
 
-bp = Blueprint(
+ASSET_MAX_AGE = 7 * 86400  # a week: every URL carries the files' digest (``?v=``)
+
+
+def _assets_digest() -> str:
+    """A digest of the static files: it changes when any of them does, so a browser
+    that kept an old one asks for the new URL."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).parent / "static").glob("*")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+class _AssetsBlueprint(Blueprint):
+    """The sign-in pages' blueprint, whose static files are cached for ``ASSET_MAX_AGE``."""
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        return ASSET_MAX_AGE
+
+
+bp = _AssetsBlueprint(
     "web",
     __name__,
     template_folder="templates",
     static_folder="static",
     static_url_path="/ui-static",
 )
+ASSETS_VERSION = _assets_digest()
+
+
+@bp.app_url_defaults
+def _versioned_assets(endpoint: str, values: dict[str, Any]) -> None:
+    if endpoint == "web.static":
+        values.setdefault("v", ASSETS_VERSION)
 
 
 class SessionUser(UserMixin):
@@ -50,8 +79,10 @@ class SessionUser(UserMixin):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        lazy_gettext("Password"), validators=[DataRequired(), Length(max=1024)]
+    )
 
 
 def _org():
@@ -87,7 +118,9 @@ def login() -> Any:
             )
         if outcome.throttled:
             retry_after = outcome.retry_after
-            error = f"Too many failed sign-ins. Try again in {_wait(retry_after)}."
+            error = gettext(
+                "Too many failed sign-ins. Try again in %(wait)s.", wait=_wait(retry_after)
+            )
             status = 429
         elif outcome.user is not None:
             session.clear()
@@ -95,9 +128,9 @@ def login() -> Any:
             session[SESSION_GENERATION_KEY] = outcome.session_generation
             return redirect(_safe_next(request.args.get("next")))
         else:
-            error, status = "Wrong email or password.", 401
+            error, status = gettext("Wrong email or password."), 401
     elif request.method == "POST":
-        error, status = "The form expired or was incomplete. Try again.", 400
+        error, status = gettext("The form expired or was incomplete. Try again."), 400
     response = current_app.make_response(
         (render_template("login.html", form=form, error=error), status)
     )
@@ -108,15 +141,17 @@ def login() -> Any:
 
 def _wait(seconds: int) -> str:
     if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
     minutes = -(-seconds // 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)
 
 
 @bp.post("/logout")
 def logout() -> Any:
     if not FlaskForm().validate_on_submit():
-        return render_template("login.html", form=LoginForm(), error="The form expired."), 400
+        return render_template(
+            "login.html", form=LoginForm(), error=gettext("The form expired.")
+        ), 400
     user_id = current_user.id if current_user.is_authenticated else None
     end_request_reading()  # the session check's read; the sign-out writes
     if user_id is not None:

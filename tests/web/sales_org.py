@@ -4,6 +4,8 @@ layout, two list views and the Sales app — built from tests/fixtures/webapp.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 from tests.conftest import ADMIN_EMAIL, FIXTURES
@@ -86,3 +88,30 @@ def build_sales_org(org, edit=None) -> SimpleNamespace:
         deals=deals,
         secret=secret,
     )
+
+
+@contextmanager
+def sales_app(tmp_path_factory) -> Iterator[SimpleNamespace]:
+    """The sales org on a fresh database with its Flask app (the page tests' fixture):
+    ``org``, ``app``, an admin's ``api`` client and what :func:`build_sales_org` made."""
+    from crm_platform.app import create_app
+    from crm_platform.assembly import open_org
+    from crm_platform.core import load_settings
+    from crm_platform.runtime import initialise_org
+    from tests.conftest import ADMIN_PASSWORD, ApiClient, fresh_database_url, make_token
+
+    with fresh_database_url(tmp_path_factory.mktemp("pages")) as url:
+        settings = load_settings(url, instance_path=tmp_path_factory.mktemp("instance"))
+        org = open_org(settings)
+        initialise_org(org, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
+        data = build_sales_org(org)
+        app = create_app(settings, org=org)
+        try:
+            yield SimpleNamespace(
+                org=org,
+                app=app,
+                api=ApiClient(app.test_client(), make_token(org, ADMIN_EMAIL)),
+                **vars(data),
+            )
+        finally:
+            org.dispose()

@@ -330,7 +330,8 @@ def test_datetimes_are_entered_and_shown_in_the_users_time_zone(sales):
     record_id = created.headers["Location"].rsplit("/", 1)[1]
     record = sales.api.get(f"/api/v1/records/opportunity/{record_id}").get_json()
     assert record["next_call"] == "2026-05-04T01:30:00+00:00"
-    assert "2026-05-04 09:30" in text(other.get(f"/r/opportunity/{record_id}"))
+    # shown in their zone and their locale's format (English: "May 4, 2026 9:30 AM")
+    assert re.search(r"May 4, 2026 9:30\sAM", text(other.get(f"/r/opportunity/{record_id}")))
     assert 'value="2026-05-04T09:30"' in text(other.get(f"/r/opportunity/{record_id}/edit"))
 
 

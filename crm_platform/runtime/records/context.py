@@ -66,6 +66,10 @@ class RecordContext:
         if access is None or access.model is not model or access.user.id != user.id:
             access = load_access(conn, user, model, model.security)
         self.access = access
+        # In a read-only transaction, records already read as visible: a related list
+        # of a record the page just read needs no second visibility check. None in a
+        # write transaction, where a change in between may take a record away.
+        self.seen_visible: set[tuple[str, str]] | None = None
 
     # --- the model and the user's rights --------------------------------------------
     def object(self, name: str) -> ObjectModel:

@@ -72,6 +72,8 @@ def get(
     record = shape_record(ctx, obj, row, shape)
     if named is not None:
         named.attach(record, row)
+    if ctx.seen_visible is not None and not include_deleted and not just_written:
+        ctx.seen_visible.add((object_name, record_id))
     return record
 
 
@@ -252,7 +254,11 @@ def _new_select(
 def require_visible(
     ctx: RecordContext, object_name: str, record_id: str, *, include_deleted: bool = False
 ) -> None:
-    """404 unless the user may read the record (nothing else is read)."""
+    """404 unless the user may read the record (nothing else is read; nothing at all in
+    a read-only session that already read it)."""
+    seen = ctx.seen_visible
+    if seen is not None and (object_name, record_id) in seen:
+        return  # seen live and visible: visible with the recycle bin included too
     get(ctx, object_name, record_id, fields=["id"], include_deleted=include_deleted, names=False)
 
 

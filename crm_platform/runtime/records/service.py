@@ -86,16 +86,22 @@ class RecordService:
         transaction the caller holds (and ends), with its model, used instead of a new one.
         """
         if reading is not None and not write:
-            yield RecordSession(self, *reading, user, access)
+            yield RecordSession(self, *reading, user, access).reading_only()
             return
         opener = self.org.db.write if write else self.org.db.read
         with opener() as conn:
             model = self.org.models.model_for(conn, for_write=write)
-            yield RecordSession(self, conn, model, user, access)
+            session = RecordSession(self, conn, model, user, access)
+            yield session if write else session.reading_only()
 
 
 class RecordSession(RecordContext):
     """Record operations inside one transaction, on behalf of one user."""
+
+    def reading_only(self) -> RecordSession:
+        """Mark the session read-only: it remembers which records it found visible."""
+        self.seen_visible = set()
+        return self
 
     # --- reads -------------------------------------------------------------------------
     def get(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import form_rules, forms, home, kanban, lists, lookups, mass, records  # noqa: F401  (routes join ``bp``)
+from . import form_rules, forms, home, kanban, lists, lookups, mass, records, search  # noqa: F401
 from .frame import bp
 
 __all__ = ["install_pages"]

@@ -37,6 +37,10 @@ class Viewer:
             return fallback
         return resolve_label(label, self._choose)
 
+    def choose(self, offered) -> str | None:
+        """Of the languages a label offers, the one to show this viewer (a ``Chooser``)."""
+        return self._choose(offered)
+
     def _choose(self, offered) -> str | None:
         if self.language in offered:
             return self.language

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib.resources import files
 from typing import Any
 
@@ -15,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 
 from crm_platform.core import CrmError, NotFound
@@ -46,10 +48,24 @@ def vendor() -> Any:
     return send_from_directory(str(folder), "bootstrap.min.css", max_age=86400)
 
 
+def error_titles() -> dict[int, str]:
+    """An error page's heading by status, in the viewer's language."""
+    return {
+        400: gettext("Check what you entered"),
+        401: gettext("Sign in first"),
+        403: gettext("You may not do this"),
+        404: gettext("Not found"),
+        409: gettext("This conflicts with another change"),
+        412: gettext("Someone else changed this record"),
+        429: gettext("Too many requests"),
+    }
+
+
 @bp.errorhandler(CrmError)
 def _crm_error(error: CrmError) -> Any:
     """A refused or missing record as a page (the API answers problem+json instead)."""
-    return render_page("pages/error.html", error=error, title=error.title), error.status
+    title = error_titles().get(error.status, error.title)
+    return render_page("pages/error.html", error=error, title=title), error.status
 
 
 def apps_for(v: Viewer) -> list[App]:
@@ -60,8 +76,7 @@ def apps_for(v: Viewer) -> list[App]:
         return tab == HOME or v.access.can(tab, "read")
 
     defined = [
-        App(a.api_name, a.label, tuple(t for t in a.tabs if readable(t)))
-        for a in ui_model(v.model).apps
+        replace(a, tabs=tuple(t for t in a.tabs if readable(t))) for a in ui_model(v.model).apps
     ]
     if defined:
         return defined

@@ -1,9 +1,12 @@
-"""Home, ``/``: what waits for the user's decision (approvals) and the records they
-changed last in the current app's objects."""
+"""Home, ``/``: the user's dashboard (the app's, else the first they may read), what
+waits for their decision (approvals) and the records they changed last in the current
+app's objects."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from flask_babel import gettext
 
 from crm_platform.api.auth import request_reading
 from crm_platform.runtime.records import ListRequest
@@ -13,6 +16,7 @@ from crm_platform.workflow.approvals import store as approvals
 from crm_platform.workflow.approvals.views import pending_view
 
 from .context import reading, viewer
+from .dashboard import home_dashboard
 from .frame import bp, current_app_of, render_page
 
 RECENT = 5  # records per object
@@ -35,12 +39,12 @@ def home() -> Any:
                 ListRequest(
                     where=f"updated_by == {v.user.id!r}",
                     order_by=("-updated_at",),
-                    fields=(obj.name_field,),
+                    fields=(obj.name_field, "updated_at"),
                     limit=RECENT,
                 ),
             )
-            if page.records:
-                recent.append((obj, page.records))
+            recent += [(obj, record) for record in page.records]
+        dashboard = home_dashboard(session, v, app)
     conn, _model = request_reading()
     rows = approvals.pending_for(conn, v.user.id)
     names = approvals.user_names(conn, [r["submitted_by"] for r in rows])
@@ -52,11 +56,13 @@ def home() -> Any:
     ]
     return render_page(
         "pages/home.html",
-        recent=recent,
+        # newest first across objects
+        recent=sorted(recent, key=lambda pair: pair[1]["updated_at"], reverse=True),
+        dashboard=dashboard,
         pending=pending,
         # a new org has nothing to work in yet: say how to get started, not an empty page
         no_objects=not objects,
         may_customise=v.access.has("customize_application"),
         active_tab=HOME,
-        title="Home",
+        title=gettext("Home"),
     )

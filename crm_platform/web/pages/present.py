@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import format_date, format_decimal, format_time, gettext, lazy_gettext
 from markupsafe import Markup, escape
 
 from crm_platform.fieldtypes import USER, field_type, value_entry
@@ -15,13 +16,13 @@ from crm_platform.runtime.model import FieldModel, ObjectModel
 from .context import Viewer
 
 SYSTEM_LABELS = {
-    "id": "Id",
-    "owner_id": "Owner",
-    "created_at": "Created",
-    "created_by": "Created by",
-    "updated_at": "Last modified",
-    "updated_by": "Modified by",
-    "version": "Version",
+    "id": lazy_gettext("Id"),
+    "owner_id": lazy_gettext("Owner"),
+    "created_at": lazy_gettext("Created"),
+    "created_by": lazy_gettext("Created by"),
+    "updated_at": lazy_gettext("Last modified"),
+    "updated_by": lazy_gettext("Modified by"),
+    "version": lazy_gettext("Version"),
 }
 SAFE_SCHEMES = ("http://", "https://")
 
@@ -52,7 +53,7 @@ class Presenter:
         for step in path.split("."):
             field = current.fields.get(step) if current is not None else None
             if field is None:
-                parts.append(SYSTEM_LABELS.get(step, humanise(step)))
+                parts.append(str(SYSTEM_LABELS.get(step, humanise(step))))
                 current = None
                 continue
             parts.append(self.v.label(field.definition.get("label"), humanise(step)))
@@ -146,11 +147,13 @@ class Presenter:
             field = _Choices(definition)
             return escape(", ".join(self.choice_label(field, v) for v in value))  # type: ignore[arg-type]
         if type_name == "boolean":
-            return escape("Yes" if value else "No")
+            return escape(gettext("Yes") if value else gettext("No"))
         if type_name == "currency" and isinstance(value, Decimal | int):
-            return escape(f"{Decimal(value):,.{definition.get('scale', 2)}f}")
+            return escape(self.number(value, definition.get("scale", 2)))
         if type_name == "percent" and isinstance(value, Decimal | int):
-            return escape(f"{value}%")
+            return escape(f"{self.number(value)}%")
+        if type_name in ("integer", "decimal") and isinstance(value, Decimal | int):
+            return escape(self.number(value, definition.get("scale")))
         if type_name == "url" and isinstance(value, str) and value.startswith(SAFE_SCHEMES):
             return Markup('<a href="{}" rel="noopener noreferrer">{}</a>').format(value, value)
         if type_name == "email" and isinstance(value, str):
@@ -165,17 +168,28 @@ class Presenter:
         obj = self.v.model.object(child)
         return obj.fields.get(definition.get("field", "")) if obj is not None else None
 
+    def number(self, value: Decimal | int, scale: int | None = None) -> str:
+        """A number in the viewer's locale, with ``scale`` decimals when given."""
+        if scale is None:
+            return format_decimal(value)
+        pattern = "#,##0." + "0" * scale if scale > 0 else "#,##0"
+        return format_decimal(value, format=pattern)
+
     def plain(self, value: Any) -> Markup:
         if value is None:
             return Markup("")
         if isinstance(value, datetime):
-            return escape(value.astimezone(self.v.time_zone).strftime("%Y-%m-%d %H:%M"))
+            local = value.astimezone(self.v.time_zone)
+            day, moment = format_date(local.date(), "medium"), format_time(local.time(), "short")
+            return escape(f"{day} {moment}")
         if isinstance(value, date):
-            return escape(value.isoformat())
+            return escape(format_date(value, "medium"))
         if isinstance(value, time):
-            return escape(value.strftime("%H:%M"))
+            return escape(format_time(value, "short"))
         if isinstance(value, bool):
-            return escape("Yes" if value else "No")
+            return escape(gettext("Yes") if value else gettext("No"))
+        if isinstance(value, Decimal | int | float):
+            return escape(format_decimal(value))
         if isinstance(value, dict):
             return escape(", ".join(str(v) for v in value.values() if v not in (None, "")))
         if isinstance(value, list):
