@@ -11,6 +11,7 @@ from flask_admin import expose
 from flask_babel import gettext, lazy_gettext
 
 from crm_platform.core import Conflict, ValidationFailed
+from crm_platform.metadata import field_name_problem
 
 from .base import SetupView, label_map, label_parts, problems_of
 from .drafts import (
@@ -61,19 +62,20 @@ class FieldsView(SetupView):
                 )[0]
             )
         except ValidationFailed as error:
-            return self._wizard(obj, draft, "settings", problems_of(error), status=400)
+            return self._wizard(obj, draft, "settings", short_paths(error.errors), status=400)
         return self.saved(
             gettext("Field saved: it is live now."), "setup_objects.detail", name=name
         )
 
     def _check(self, name: str, draft: Draft, *, final: bool) -> dict[str, list[str]]:
-        """What refuses the field so far (the first step only its name and label)."""
+        """What refuses the field so far: on the first step its name, on the second the
+        whole definition as the metadata service would validate it."""
+        if not final:
+            return _name_problems(self.metadata, name, draft)
         _result, problems = self.metadata.add_field_with(
             name, draft.definition(), [], author_id=self.author(), preview=True
         )
-        if not final:
-            problems = {p: v for p, v in problems.items() if _step_one(p)}
-        return problems
+        return short_paths(problems)
 
     def _components(self, name: str, draft: Draft) -> list[tuple[str, dict]]:
         """What the change set changes beside the field: its grants, the layouts."""
@@ -198,6 +200,8 @@ class FieldsView(SetupView):
             self.change(lambda m, who: m.patch_field(name, field, partial, author_id=who))
         except ValidationFailed as error:
             return self.detail(name, field, problems=problems_of(error), status=400)
+        except Conflict as error:  # values that do not convert, and no word to clear them
+            return self.detail(name, field, problems={"type": [error.detail]}, status=409)
         return self.saved(gettext("Type changed."), ".detail", name=name, field=field)
 
     @expose("/<name>/<field>/delete", methods=["POST"])
@@ -223,10 +227,30 @@ def _int_or_text(text: str) -> Any:
         return text
 
 
-def _step_one(path: str) -> bool:
-    """Whether a problem is about what the first step asks (name, label, type)."""
-    last = path.rsplit(".", 1)[-1]
-    return last in {"api_name", "label", "type"} or path.endswith("fields") or "name" in last
+def _name_problems(service, object_name: str, draft: Draft) -> dict[str, list[str]]:
+    """The first step's check: a label or name, a valid name, not taken on the object."""
+    name = draft.api_name
+    if not name:
+        return {"label": [gettext("Give the field a label.")]}
+    problem = field_name_problem(name)
+    if problem:
+        return {"api_name": [problem]}
+    taken = {f["api_name"] for f in service.get_object(object_name)["fields"]}
+    taken |= {f["api_name"] for f in service.deleted_fields(object_name)}
+    if name in taken:
+        return {"api_name": [gettext("The object already has a field '%(name)s'.", name=name)]}
+    return {}
+
+
+def short_paths(problems: dict[str, list]) -> dict[str, list[str]]:
+    """Problems keyed by the field's own option (``expression``, ``values``), as the form
+    names its inputs; the object and field prefix of a change set's paths dropped."""
+    out: dict[str, list[str]] = {}
+    for path, messages in problems.items():
+        key = path.rsplit(".fields.", 1)[-1]
+        key = key.split(".", 1)[1] if "." in key else "(field)"
+        out.setdefault(key.split(".")[0], []).extend(str(m) for m in messages)
+    return out
 
 
 def _grants_object(permission_set: dict, object_name: str) -> bool:
