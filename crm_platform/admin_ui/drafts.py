@@ -132,12 +132,27 @@ def _number(text: str) -> Any:
         return text  # the schema names the field and says what it must be
 
 
+def default_grant(permission_set: Mapping[str, Any], object_name: str) -> dict[str, bool]:
+    """What a set grants on a field of the object when it names the field nowhere: read,
+    and edit when it may edit or create the object (``runtime.security``'s rule)."""
+    grant = permission_set.get("objects", {}).get(object_name, {})
+    edit = bool(grant.get("edit") or grant.get("create") or grant.get("modify_all"))
+    return {"read": True, "edit": edit}
+
+
 def with_grant(
     permission_set: Mapping[str, Any], key: str, grant: Mapping[str, bool]
-) -> dict[str, Any]:
-    """The permission set with an explicit grant on ``object.field``."""
+) -> dict[str, Any] | None:
+    """The permission set with the grant on ``object.field``, or None when the grant is
+    what the set gives anyway (no entry: the field stays free to delete or rename)."""
+    object_name = key.split(".", 1)[0]
     fields = dict(permission_set.get("fields", {}))
-    fields[key] = dict(grant)
+    if dict(grant) == default_grant(permission_set, object_name):
+        if key not in fields:
+            return None
+        fields.pop(key)
+    else:
+        fields[key] = dict(grant)
     return {**permission_set, "fields": fields}
 
 

@@ -87,8 +87,9 @@ class FieldsView(SetupView):
         grants = draft.grants([s["api_name"] for s in sets])
         chosen = set(draft.layouts())
         layouts = [lay for lay in _layouts_of(self.metadata, name) if lay["api_name"] in chosen]
+        granted = [with_grant(s, key, grants[s["api_name"]]) for s in sets]
         return [
-            *(("permission_set", with_grant(s, key, grants[s["api_name"]])) for s in sets),
+            *(("permission_set", s) for s in granted if s is not None),
             *(("layout", with_field_on_layout(lay, definition["api_name"])) for lay in layouts),
         ]
 
