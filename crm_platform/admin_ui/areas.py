@@ -20,13 +20,17 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext
 
-from . import fields, objects
+from . import directory, fields, objects, permissions, sharing
 from .base import SetupView
 from .home import SetupHome
 
 AREAS: tuple[type[SetupView], ...] = (
     objects.ObjectsView,
     fields.FieldsView,
+    permissions.PermissionsView,
+    sharing.SharingView,
+    directory.UsersView,
+    directory.TeamsView,
 )
 
 assets = Blueprint(

@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import Connection
 from wtforms.validators import ValidationError as CSRFValidationError
 
-from crm_platform.api.auth import end_request_reading
+from crm_platform.api.auth import end_request_reading, request_reading
 from crm_platform.core import CrmError, ValidationFailed
 from crm_platform.metadata import ChangeResult, MetadataService
 from crm_platform.runtime import Org, OrgModel
@@ -144,8 +144,12 @@ class SetupView(BaseView):
         return run(org().metadata, self.author())
 
     @contextmanager
-    def directory(self) -> Iterator[tuple[Connection, OrgModel]]:
-        """A write transaction for the directory services (users, memberships)."""
+    def directory(self, *, write: bool = True) -> Iterator[tuple[Connection, OrgModel]]:
+        """A transaction for the directory services (users, memberships): a write one,
+        or the request's read snapshot."""
+        if not write:
+            yield request_reading()
+            return
         end_request_reading()
         the_org = org()
         with the_org.db.write() as conn:

@@ -36,7 +36,8 @@
       var source = input.value;
       if (!source.trim()) { box.textContent = ""; return; }
       var mine = ++asked;
-      var body = { object: input.dataset.checkObject, expression: source };
+      var from = input.dataset.checkObjectFrom ? document.querySelector(input.dataset.checkObjectFrom) : null;
+      var body = { object: from ? from.value : input.dataset.checkObject, expression: source };
       if (returns && returns.value) { body.expected = returns.value; }
       if (input.dataset.checkExpected) { body.expected = input.dataset.checkExpected; }
       fetch("/api/v1/expressions/check", {
@@ -50,8 +51,10 @@
     }
     input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(ask, 250); });
     if (returns) { returns.addEventListener("change", ask); }
+    var objectInput = input.dataset.checkObjectFrom ? document.querySelector(input.dataset.checkObjectFrom) : null;
+    if (objectInput) { objectInput.addEventListener("change", ask); }
     if (input.value.trim()) { ask(); }
   }
 
-  document.querySelectorAll("[data-check-object]").forEach(watch);
+  document.querySelectorAll("[data-check-object], [data-check-object-from]").forEach(watch);
 })();
