@@ -193,3 +193,31 @@ def test_a_field_in_use_is_not_deleted_and_a_free_one_goes_to_the_bin_and_back(s
     assert "Recycle bin" in page and "scratch" in page
     assert post(admin, "/setup/fields/opportunity/scratch/restore").status_code == 302
     assert sales.org.metadata.get_field("opportunity", "scratch").get("status") is None
+
+
+def test_an_admin_creates_an_object_with_labels_in_two_languages(sales, admin):
+    refused = post(admin, "/setup/objects/new", {"api_name": "Bad Name", "label_en": "Bad"})
+    assert refused.status_code == 400
+    assert "Bad Name" in text(refused)  # the form keeps what was typed, beside its error
+    before = sales.org.metadata.version()
+    response = post(
+        admin,
+        "/setup/objects/new",
+        {
+            "api_name": "project",
+            "label_en": "Project",
+            "label_zh": "项目",
+            "plural_en": "Projects",
+            "plural_zh": "项目",
+            "sharing": "public_read",
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/setup/objects/project"
+    assert sales.org.metadata.version() == before + 1
+    project = sales.org.metadata.get_object("project")
+    assert project["label"] == {"en": "Project", "zh": "项目"}
+    assert project["sharing"] == "public_read"
+    assert [f["api_name"] for f in project["fields"]] == ["name"]
+    page = text(admin.get("/setup/objects/"))
+    assert '/setup/objects/project"' in page
