@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
+from .admin_ui import install_setup
 from .api import build_api_blueprint
 from .api.gate import install_input_gate
 from .api.jsonio import ExactJSONProvider
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, org: Org | None = None) -> Flas
     install_i18n(app)
     install_login(app)
     install_pages(app)
+    install_setup(app)
     app.register_blueprint(build_api_blueprint())
     resumed = []
 

@@ -26,6 +26,7 @@ from . import (
     directory_api,
     directory_docs,
     files_api,
+    expressions_api,
     mail_api,
     metadata_api,
     metadata_docs,
@@ -50,6 +51,7 @@ class Area:
 
 AREAS: tuple[Area, ...] = (
     Area(metadata_api.bp, metadata_docs.describe),
+    Area(expressions_api.bp, expressions_api.describe),
     Area(composite_api.bp, composite_api.describe),
     Area(search_api.bp, search_api.describe),
     Area(directory_api.bp, directory_docs.describe),

@@ -233,6 +233,29 @@ class MetadataService:
             subject=subject,
         )
 
+    def add_field_with(
+        self,
+        object_name: str,
+        raw: Any,
+        components: Iterable[tuple[str, Mapping[str, Any]]],
+        *,
+        author_id: str,
+        preview: bool = False,
+    ) -> tuple[ChangeResult, dict[str, list]]:
+        """A new field and the components that make it usable (permission sets granting
+        it, layouts placing it) as one change set — or, with ``preview``, what would refuse
+        them, changing nothing. The setup UI's field wizard saves through here."""
+        items = list(components)
+
+        def edit(model: CandidateModel) -> None:
+            operations.add_field(model, self.registry, object_name, raw, owner=LOCAL_OWNER)
+            for kind, definition in items:
+                operations.put_component(model, self.registry, kind, definition, owner=LOCAL_OWNER)
+
+        if preview:
+            return self.preview(edit)
+        return self.change(edit, author_id=author_id), {}
+
     def patch_field(self, object_name: str, name: str, partial: Any, *, author_id: str):
         """Change options of a field; a new ``api_name`` renames it (metadata only),
         rewriting every reference to it in the same change set. ``value`` is its name."""
