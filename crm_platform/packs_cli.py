@@ -179,6 +179,8 @@ def pack_upgrade(
     try:
         planned = plan_upgrade(org, name, from_path=from_path, prefer=prefer, choices=choices)
         click.echo(f"upgrade {name} {planned.from_version} -> {planned.to_version}")
+        for dep_name, dep_version in planned.dependencies:
+            click.echo(f"  install   {dep_name} {dep_version} (a new dependency)")
         for item in planned.items:
             if item.action != "leave":
                 click.echo(f"  {item.action:9} {item.kind} {item.name}")
@@ -195,8 +197,12 @@ def pack_upgrade(
         _failed(error)
     click.echo(
         f"Upgraded {name} {result.from_version} -> {result.to_version}: "
-        f"{result.components} changes; metadata version {result.version}."
+        f"{result.components} changes, {result.records} new data records; "
+        f"metadata version {result.version}."
     )
+    if result.dependencies:
+        installed = ", ".join(f"{n} {v}" for n, v in result.dependencies)
+        click.echo(f"Installed its new dependencies: {installed}.")
 
 
 @pack.command("uninstall")

@@ -159,6 +159,8 @@ def upgrade_pack(name: str) -> Response:
             "components": result.components,
             "resolved": [c.as_dict() for c in result.resolved],
             "deprecated": list(result.deprecated),
+            "installed_dependencies": [{"name": n, "version": v} for n, v in result.dependencies],
+            "data_records": result.records,
             "metadata_version": result.version,
         }
     )
