@@ -240,7 +240,8 @@ def pack_uninstall(name: str, delete_data: bool) -> None:
     "--changed-since-install",
     "since",
     metavar="PACK",
-    help="Export what the org changed or added to PACK's components since installing it.",
+    help="Export what the org changed or added to PACK's components since installing it, "
+    "with what they need, as a pack that installs alone into a fresh org.",
 )
 @click.option("--version", "version", default="1.0.0", show_default=True)
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
@@ -249,18 +250,22 @@ def pack_export(
 ) -> None:
     """Write the org's configuration as a new pack folder OUTPUT/NAME."""
     from .cli import _org, _require_org
-    from .packs import changed_since_install, export_pack, parse_include
+    from .packs import export_pack, parse_include
+    from .packs.export import export_changed
 
     org = _org()
     _require_org(org)
     try:
         items = parse_include(include)
         if since:
-            items += [i for i in changed_since_install(org, since) if i not in items]
-        folder = export_pack(org, output, name=name, include=items, version=version)
+            folder = export_changed(
+                org, output, name=name, pack=since, include=items, version=version
+            )
+        else:
+            folder = export_pack(org, output, name=name, include=items, version=version)
     except CrmError as error:
         _failed(error)
-    click.echo(f"Exported {len(items)} component(s) to {folder}")
+    click.echo(f"Exported the pack {name} to {folder}")
 
 
 @pack.command("list")

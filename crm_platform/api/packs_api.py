@@ -23,7 +23,6 @@ from crm_platform.core import ValidationFailed
 from crm_platform.metadata import KindRegistry
 from crm_platform.packs import (
     PackInvalid,
-    changed_since_install,
     export_pack,
     install,
     pack_folders,
@@ -37,6 +36,7 @@ from crm_platform.packs import (
     validate_folder,
 )
 from crm_platform.packs.archive import FIELD, MAX_ZIP_BYTES, extract_pack_zip
+from crm_platform.packs.export import export_changed
 from crm_platform.runtime import OrgModel
 
 from .auth import current_org, current_user, require_permission
@@ -247,11 +247,15 @@ def export() -> Response:
         raise ValidationFailed({"include": "a list of kind:name"})
     org = current_org()
     items = parse_include(include)
-    if since := _text(body, "changed_since_install"):
-        items += [i for i in changed_since_install(org, since) if i not in items]
+    since = _text(body, "changed_since_install")
     version = _text(body, "version") or "1.0.0"
     with tempfile.TemporaryDirectory() as tmp:
-        folder = export_pack(org, Path(tmp), name=name or "", include=items, version=version)
+        if since:
+            folder = export_changed(
+                org, Path(tmp), name=name or "", pack=since, include=items, version=version
+            )
+        else:
+            folder = export_pack(org, Path(tmp), name=name or "", include=items, version=version)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.rglob("*")):
@@ -453,7 +457,8 @@ def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
             },
             "changed_since_install": {
                 "type": "string",
-                "description": "Add what the org changed in this installed pack.",
+                "description": "Add what the org changed in this installed pack, with what "
+                "it needs: the pack then installs alone into a fresh org.",
             },
             "version": {"type": "string", "description": "The new pack's version (1.0.0)."},
         },
