@@ -261,11 +261,13 @@ def pack_export(
             folder = export_changed(
                 org, output, name=name, pack=since, include=items, version=version
             )
+            what = f"what changed in {since} since it was installed"
         else:
             folder = export_pack(org, output, name=name, include=items, version=version)
+            what = f"{len(items)} component(s)"
     except CrmError as error:
         _failed(error)
-    click.echo(f"Exported the pack {name} to {folder}")
+    click.echo(f"Exported {what} to {folder}")
 
 
 @pack.command("list")
