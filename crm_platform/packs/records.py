@@ -28,6 +28,7 @@ from .problems import PackInvalid, PackProblem
 
 Progress = Callable[[int], None]
 BATCH = 500  # records of one object created set-based at once
+OWNER = "owner_id"
 
 
 def load_records(
@@ -202,6 +203,10 @@ def _resolve(
     values: dict[str, Any] = {}
     later: dict[str, Any] = {}
     for name, value in record.values.items():
+        if name == OWNER and isinstance(value, Mapping):
+            if (owner := _owner_by_email(session, value)) is not None:
+                values[name] = owner
+            continue
         field = obj.fields.get(name)
         if field is None or not field_type(field.type).relation or not isinstance(value, Mapping):
             values[name] = value
@@ -222,6 +227,20 @@ def _resolve(
         else:
             later[name] = found
     return values, later
+
+
+def _owner_by_email(session: RecordSession, value: Mapping[str, Any]) -> str | None:
+    """``owner_id: {email: rep@example.com}``: that active user, or None (then the
+    install's default owner), so sample data naming demo users installs in any org."""
+    email = value.get("email")
+    if not isinstance(email, str):
+        return None
+    query = sa.select(users.c.id).where(
+        users.c.email == email.strip().lower(),
+        users.c.active.is_(True),
+        users.c.is_system.is_(False),
+    )
+    return session.conn.execute(query).scalar_one_or_none()
 
 
 def _by_field(
