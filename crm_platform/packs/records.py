@@ -10,6 +10,7 @@ object, or a cycle) is set by an update once every record exists.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
@@ -29,6 +30,7 @@ from .problems import PackInvalid, PackProblem
 Progress = Callable[[int], None]
 BATCH = 500  # records of one object created set-based at once
 OWNER = "owner_id"
+_BOOLEANS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
 
 def load_records(
@@ -208,6 +210,8 @@ def _resolve(
                 values[name] = owner
             continue
         field = obj.fields.get(name)
+        if field is not None and isinstance(value, str):
+            value = _from_text(field.type, value)  # a CSV cell is text
         if field is None or not field_type(field.type).relation or not isinstance(value, Mapping):
             values[name] = value
             continue
@@ -227,6 +231,21 @@ def _resolve(
         else:
             later[name] = found
     return values, later
+
+
+def _from_text(type_name: str, text: str) -> Any:
+    """A CSV cell as the value its field's type takes (text the type cannot read is
+    left as it is: the record service then names the field and why)."""
+    try:
+        if type_name == "boolean":
+            return _BOOLEANS.get(text.strip().lower(), text)
+        if type_name in ("integer", "duration"):
+            return int(text)
+        if type_name in ("decimal", "currency", "percent"):
+            return Decimal(text)
+    except (ValueError, ArithmeticError):
+        return text
+    return text
 
 
 def _owner_by_email(session: RecordSession, value: Mapping[str, Any]) -> str | None:
