@@ -358,3 +358,33 @@ def test_discount_approval_routes_to_the_manager_then_the_director(app, sales_or
     director = client(app, sales_org, "director@example.com")
     assert director.post(f"/api/v1/records/quote/{large}/approval/approve", {}).status_code == 200
     assert rep.get(f"/api/v1/records/quote/{large}").get_json()["status"] == "Approved"
+
+
+def test_a_rep_converts_a_lead_from_its_page(app, sales_org):
+    import re
+
+    from crm_platform.demo import PASSWORD
+
+    owner, lead = _new_lead(app, sales_org)
+    with sales_org.db.read() as conn:
+        email = conn.execute(
+            sa.select(users.c.email).where(users.c.id == lead["owner_id"])
+        ).scalar()
+    browser = app.test_client()
+    login = browser.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', login).group(1)
+    signed = browser.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert signed.status_code == 302
+    page = browser.get(f"/r/lead/{lead['id']}").get_data(as_text=True)
+    action = f"/r/lead/{lead['id']}/convert/convert"
+    assert action in page and "Convert lead" in page
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    done = browser.post(action, data={"csrf_token": token})
+    assert done.status_code == 302 and done.headers["Location"].startswith("/r/account/")
+    converted = owner.get(f"/api/v1/records/lead/{lead['id']}").get_json()
+    assert converted["converted"] is True
+    assert done.headers["Location"] == f"/r/account/{converted['converted_account']}"
+    again = browser.get(f"/r/lead/{lead['id']}").get_data(as_text=True)
+    assert action not in again  # a converted lead no longer meets the conversion's `when`
