@@ -32,6 +32,7 @@ KIND_FOLDERS = {
     "layouts": "layout",
     "list_views": "list_view",
     "apps": "app",
+    "conversions": "conversion",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

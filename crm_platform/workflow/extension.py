@@ -34,11 +34,18 @@ class WorkflowKind(Protocol):
 
 def workflow_kinds() -> Sequence[WorkflowKind]:
     """Automation's kinds, in the order their handlers run."""
+    from .conversions import ConversionKind
     from .mail import EmailTemplateKind
     from .triggers import TriggerKind
 
     # the approval lock refuses a change before triggers update fields of it
-    return (ApprovalKind(), TriggerKind(), AssignmentRuleKind(), EmailTemplateKind())
+    return (
+        ApprovalKind(),
+        TriggerKind(),
+        AssignmentRuleKind(),
+        EmailTemplateKind(),
+        ConversionKind(),
+    )
 
 
 @dataclass(frozen=True)

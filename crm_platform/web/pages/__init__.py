@@ -7,7 +7,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import form_rules, forms, home, kanban, lists, lookups, mass, records, search  # noqa: F401
+from . import (  # noqa: F401  (their routes join ``bp``)
+    conversions,
+    form_rules,
+    forms,
+    home,
+    kanban,
+    lists,
+    lookups,
+    mass,
+    records,
+    search,
+)
 from .frame import bp
 
 __all__ = ["install_pages"]

@@ -18,6 +18,7 @@ from crm_platform.ui import Layout, RelatedList, Section, layout_for
 
 from .approval_panel import approval_panel
 from .context import Viewer, reading, viewer, writing
+from .conversions import record_conversions
 from .frame import bp, object_or_404, render_page
 from .timeline import timeline
 
@@ -127,6 +128,7 @@ def record_page(object_name: str, record_id: str) -> Any:
         changeable = may_change(session, obj, record_id)
         activities, log_actions = timeline(session, obj, record_id, v)
         approvals = approval_panel(session, obj, record_id, v, changeable)
+        conversions = record_conversions(session, v, obj, record) if changeable else []
     name = record.get(obj.name_field)
     return render_page(
         "pages/record.html",
@@ -141,6 +143,7 @@ def record_page(object_name: str, record_id: str) -> Any:
         approvals=approvals,
         can_edit=changeable and v.access.can(obj.api_name, "edit"),
         can_delete=changeable and v.access.can(obj.api_name, "delete"),
+        conversions=conversions,
         active_tab=obj.api_name,
         title=str(name or record_id),
     )
