@@ -35,10 +35,18 @@ class WorkflowKind(Protocol):
 def workflow_kinds() -> Sequence[WorkflowKind]:
     """Automation's kinds, in the order their handlers run."""
     from .mail import EmailTemplateKind
+    from .milestones import MilestoneKind
     from .triggers import TriggerKind
 
-    # the approval lock refuses a change before triggers update fields of it
-    return (ApprovalKind(), TriggerKind(), AssignmentRuleKind(), EmailTemplateKind())
+    # the approval lock refuses a change before triggers update fields of it; milestones
+    # start after triggers set the fields their targets read
+    return (
+        ApprovalKind(),
+        TriggerKind(),
+        MilestoneKind(),
+        AssignmentRuleKind(),
+        EmailTemplateKind(),
+    )
 
 
 @dataclass(frozen=True)
