@@ -179,6 +179,8 @@ def pack_upgrade(
     try:
         planned = plan_upgrade(org, name, from_path=from_path, prefer=prefer, choices=choices)
         click.echo(f"upgrade {name} {planned.from_version} -> {planned.to_version}")
+        for dep_name, dep_version in planned.dependencies:
+            click.echo(f"  install   {dep_name} {dep_version} (a new dependency)")
         for item in planned.items:
             if item.action != "leave":
                 click.echo(f"  {item.action:9} {item.kind} {item.name}")
@@ -195,8 +197,12 @@ def pack_upgrade(
         _failed(error)
     click.echo(
         f"Upgraded {name} {result.from_version} -> {result.to_version}: "
-        f"{result.components} changes; metadata version {result.version}."
+        f"{result.components} changes, {result.records} new data records; "
+        f"metadata version {result.version}."
     )
+    if result.dependencies:
+        installed = ", ".join(f"{n} {v}" for n, v in result.dependencies)
+        click.echo(f"Installed its new dependencies: {installed}.")
 
 
 @pack.command("uninstall")
@@ -234,7 +240,8 @@ def pack_uninstall(name: str, delete_data: bool) -> None:
     "--changed-since-install",
     "since",
     metavar="PACK",
-    help="Export what the org changed or added to PACK's components since installing it.",
+    help="Export what the org changed or added to PACK's components since installing it, "
+    "with what they need, as a pack that installs alone into a fresh org.",
 )
 @click.option("--version", "version", default="1.0.0", show_default=True)
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
@@ -243,18 +250,24 @@ def pack_export(
 ) -> None:
     """Write the org's configuration as a new pack folder OUTPUT/NAME."""
     from .cli import _org, _require_org
-    from .packs import changed_since_install, export_pack, parse_include
+    from .packs import export_pack, parse_include
+    from .packs.export import export_changed
 
     org = _org()
     _require_org(org)
     try:
         items = parse_include(include)
         if since:
-            items += [i for i in changed_since_install(org, since) if i not in items]
-        folder = export_pack(org, output, name=name, include=items, version=version)
+            folder = export_changed(
+                org, output, name=name, pack=since, include=items, version=version
+            )
+            what = f"what changed in {since} since it was installed"
+        else:
+            folder = export_pack(org, output, name=name, include=items, version=version)
+            what = f"{len(items)} component(s)"
     except CrmError as error:
         _failed(error)
-    click.echo(f"Exported {len(items)} component(s) to {folder}")
+    click.echo(f"Exported {what} to {folder}")
 
 
 @pack.command("list")

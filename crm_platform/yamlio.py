@@ -34,6 +34,7 @@ KIND_FOLDERS = {
     "layouts": "layout",
     "list_views": "list_view",
     "apps": "app",
+    "conversions": "conversion",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

@@ -1,7 +1,9 @@
 """Packs over HTTP: ``/api/v1/packs`` — list, plan, install, upgrade, uninstall, export.
 
-Packs are named, never given as a server path: the API installs the packs shipped with
-the platform (``crm pack install PATH`` installs a folder). Everything needs the
+Packs are named, never given as a server path: the API plans and installs the packs
+shipped with the platform by name, or a pack uploaded as a zip file (``multipart/form-data``
+with a ``file`` part, or an ``application/zip`` body), unpacked safely and validated before
+anything changes (see :mod:`crm_platform.packs.archive`). Everything needs the
 ``manage_packs`` permission (an administrator holds it).
 """
 
@@ -20,7 +22,7 @@ from flask import Blueprint, Response, jsonify, request, send_file
 from crm_platform.core import ValidationFailed
 from crm_platform.metadata import KindRegistry
 from crm_platform.packs import (
-    changed_since_install,
+    PackInvalid,
     export_pack,
     install,
     pack_folders,
@@ -31,7 +33,10 @@ from crm_platform.packs import (
     shipped_root,
     uninstall,
     upgrade,
+    validate_folder,
 )
+from crm_platform.packs.archive import FIELD, MAX_ZIP_BYTES, extract_pack_zip
+from crm_platform.packs.export import export_changed
 from crm_platform.runtime import OrgModel
 
 from .auth import current_org, current_user, require_permission
@@ -101,26 +106,71 @@ def list_packs() -> Response:
     )
 
 
+ZIP = "application/zip"
+FORM = "multipart/form-data"
+
+
+def _uploaded() -> bytes | None:
+    """The zip of an uploaded pack, or None when the request names a shipped pack."""
+    if request.mimetype == ZIP:
+        return request.get_data()
+    if request.mimetype != FORM:
+        return None
+    upload = request.files.get(FIELD)
+    if upload is None:
+        raise ValidationFailed({FIELD: "the pack's zip file is missing (a 'file' part)"})
+    data = upload.read(MAX_ZIP_BYTES + 1)
+    return data
+
+
+def _form_flag(key: str) -> bool:
+    raw = request.args.get(key) if request.mimetype == ZIP else request.form.get(key)
+    if raw in (None, "", "false", "0"):
+        return False
+    if raw in ("true", "1", "on"):
+        return True
+    raise ValidationFailed({key: "true or false"})
+
+
+def _with_pack(action: Any) -> Any:
+    """Run ``action(target, with_sample)`` on the pack the request names or uploads; an
+    upload is unpacked into a temporary folder and validated first (its problems, by
+    file and line, refuse it before anything changes)."""
+    data = _uploaded()
+    if data is None:
+        body = _body()
+        return action(_pack_name(body), _flag(body, "with_sample_data"))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = extract_pack_zip(data, Path(tmp) / "upload")
+        pack, problems = validate_folder(folder, current_org().registry)
+        if problems or pack is None:
+            raise PackInvalid(pack.name if pack else folder.name, problems)
+        return action(folder, _form_flag("with_sample_data"))
+
+
 @bp.post("/plan")
 @require_permission(PERMISSION)
+@query_params("with_sample_data")
 def plan_pack() -> Response:
-    """What installing a shipped pack would do; changes nothing."""
-    body = _body()
-    found = plan(current_org(), _pack_name(body), with_sample=_flag(body, "with_sample_data"))
+    """What installing a shipped or an uploaded pack would do; changes nothing."""
+    found = _with_pack(lambda target, sample: plan(current_org(), target, with_sample=sample))
     return jsonify(found.as_dict())
 
 
 @bp.post("/install")
 @require_permission(PERMISSION)
+@query_params("with_sample_data")
 def install_pack() -> Response:
-    """Install a shipped pack and the dependencies it lacks, in one transaction."""
-    body = _body()
-    result = install(
-        current_org(),
-        _pack_name(body),
-        with_sample=_flag(body, "with_sample_data"),
-        author_id=current_user().id,
-        owner_id=current_user().id,  # the records are theirs
+    """Install a shipped or an uploaded pack and the dependencies it lacks, in one
+    transaction."""
+    result = _with_pack(
+        lambda target, sample: install(
+            current_org(),
+            target,
+            with_sample=sample,
+            author_id=current_user().id,
+            owner_id=current_user().id,  # the records are theirs
+        )
     )
     out = {
         "packs": [{"name": n, "version": v} for n, v in result.packs],
@@ -159,6 +209,8 @@ def upgrade_pack(name: str) -> Response:
             "components": result.components,
             "resolved": [c.as_dict() for c in result.resolved],
             "deprecated": list(result.deprecated),
+            "installed_dependencies": [{"name": n, "version": v} for n, v in result.dependencies],
+            "data_records": result.records,
             "metadata_version": result.version,
         }
     )
@@ -195,11 +247,15 @@ def export() -> Response:
         raise ValidationFailed({"include": "a list of kind:name"})
     org = current_org()
     items = parse_include(include)
-    if since := _text(body, "changed_since_install"):
-        items += [i for i in changed_since_install(org, since) if i not in items]
+    since = _text(body, "changed_since_install")
     version = _text(body, "version") or "1.0.0"
     with tempfile.TemporaryDirectory() as tmp:
-        folder = export_pack(org, Path(tmp), name=name or "", include=items, version=version)
+        if since:
+            folder = export_changed(
+                org, Path(tmp), name=name or "", pack=since, include=items, version=version
+            )
+        else:
+            folder = export_pack(org, Path(tmp), name=name or "", include=items, version=version)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.rglob("*")):
@@ -246,6 +302,26 @@ PLAN = {
     },
 }
 CHOICE = {"type": "string", "enum": ["pack", "local"]}
+UPLOAD = {
+    "type": "object",
+    "required": [FIELD],
+    "properties": {
+        FIELD: {
+            "type": "string",
+            "format": "binary",
+            "description": "A zip of one pack folder (pack.yaml at its top or in its one top "
+            f"folder), at most {MAX_ZIP_BYTES // (1024 * 1024)} MB; absolute paths, '..' and "
+            "symbolic links are refused. It is validated before anything changes.",
+        },
+        "with_sample_data": {"type": "string", "enum": ["true", "false"]},
+    },
+}
+SAMPLE_PARAMETER = {
+    "name": "with_sample_data",
+    "in": "query",
+    "description": "With an application/zip body: load its sample/ records.",
+    "schema": {"type": "string", "enum": ["true", "false"]},
+}
 
 
 def _operation(operation_id: str, summary: str, responses: dict[str, Any], **extra: Any):
@@ -264,6 +340,18 @@ def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, A
 
 def _body_of(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {JSON: {"schema": schema}}}
+
+
+def _pack_body() -> dict[str, Any]:
+    """A shipped pack by name (JSON), or an uploaded zip (a form, or the zip itself)."""
+    return {
+        "required": True,
+        "content": {
+            JSON: {"schema": SELECT_PACK},
+            FORM: {"schema": UPLOAD},
+            ZIP: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
 
 
 NAME_PARAMETER = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -290,9 +378,10 @@ def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
         operations={
             "post": _operation(
                 "plan_pack",
-                "What installing a shipped pack would do; changes nothing",
+                "What installing a shipped or uploaded pack would do; changes nothing",
                 {"200": _json("The plan", PLAN), **errors},
-                requestBody=_body_of(SELECT_PACK),
+                requestBody=_pack_body(),
+                parameters=[SAMPLE_PARAMETER],
             )
         },
     )
@@ -301,13 +390,15 @@ def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
         operations={
             "post": _operation(
                 "install_pack",
-                "Install a shipped pack with the dependencies it lacks, in one transaction",
+                "Install a shipped or uploaded pack with the dependencies it lacks, in one "
+                "transaction",
                 {
                     "201": _json("Installed"),
                     "200": _json("Installed already at this version: nothing changed"),
                     **errors,
                 },
-                requestBody=_body_of(SELECT_PACK),
+                requestBody=_pack_body(),
+                parameters=[SAMPLE_PARAMETER],
             )
         },
     )
@@ -366,7 +457,8 @@ def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
             },
             "changed_since_install": {
                 "type": "string",
-                "description": "Add what the org changed in this installed pack.",
+                "description": "Add what the org changed in this installed pack, with what "
+                "it needs: the pack then installs alone into a fresh org.",
             },
             "version": {"type": "string", "description": "The new pack's version (1.0.0)."},
         },

@@ -161,3 +161,41 @@ def record_session(org: Org, conn: Any) -> RecordSession:
     service = RecordService(org)
     service.events = org.records.events
     return RecordSession(service, conn, model, system_user(conn))
+
+
+def load_sample(
+    org: Org,
+    names: Sequence[str],
+    *,
+    search: Sequence[Path] = (),
+    owner_id: str | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Load the ``sample/`` records of the installed packs ``names`` (in order), in one
+    transaction through the record service: for an org whose users (the owners the
+    sample names by email) were made after the packs were installed. The number made."""
+    catalog = Catalog(org.registry, tuple(search))
+    with org.db.read() as conn:
+        installed = read_installed(conn)
+    packs = []
+    for name in names:
+        pack = catalog.find(name)
+        if pack is None or name not in installed or installed[name].version != pack.version:
+            raise Conflict(f"{name} is not installed at the version found: install it first")
+        packs.append(pack)
+    chosen = [[r for r in p.records if r.sample] for p in packs]
+    total = sum(map(len, chosen))
+    created = 0
+    with org.db.write() as conn:
+        session = record_session(org, conn)
+        owner = owner_id or records_owner(conn)
+        for pack, records in zip(packs, chosen, strict=True):
+
+            def step(n: int, _name: str = pack.name) -> None:
+                nonlocal created
+                created += n
+                if progress:
+                    progress(_name, created, total)
+
+            load_records(session, pack.name, records, step, owner_id=owner)
+    return created

@@ -4,7 +4,9 @@ registry by its plural, so a kind added by any layer is a folder packs can carry
 
 Records may carry a local key (``_key``) and refer to each other in a lookup by it
 (``account: {_key: acme}``) or by an external id of the target (``account: {code: ACME}``);
-in CSV a column ``account._key`` or ``account.code`` says the same.
+in CSV a column ``account._key`` or ``account.code`` says the same. A record may name its
+owner by email (``owner_id: {email: rep@example.com}``, ``owner_id.email`` in CSV); when no
+such active user exists the install's default owner owns it.
 """
 
 from __future__ import annotations

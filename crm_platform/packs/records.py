@@ -10,6 +10,7 @@ object, or a cycle) is set by an update once every record exists.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
@@ -28,6 +29,8 @@ from .problems import PackInvalid, PackProblem
 
 Progress = Callable[[int], None]
 BATCH = 500  # records of one object created set-based at once
+OWNER = "owner_id"
+_BOOLEANS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
 
 def load_records(
@@ -37,16 +40,23 @@ def load_records(
     progress: Progress | None = None,
     *,
     owner_id: str,
+    skip_existing: bool = False,
 ) -> int:
     """Create ``records`` in ``session``'s transaction, owned by ``owner_id`` unless they
     name their owner; the number created. A record the service refuses raises
-    :class:`PackInvalid` naming its file and line."""
-    ids = [new_id() for _ in records]
+    :class:`PackInvalid` naming its file and line.
+
+    With ``skip_existing`` (an upgrade loading its ``data/`` again) a record the org
+    holds already (see :func:`existing_records`) is left as it is, and references to
+    its key name that record."""
+    existing = existing_records(session, records) if skip_existing else {}
+    ids = [existing.get(i) or new_id() for i in range(len(records))]
     by_key = {r.key: i for i, r in zip(ids, records, strict=True) if r.key is not None}
     pack_ids = set(ids)
-    written: set[str] = set()
+    written: set[str] = set(existing.values())
     deferred: list[tuple[PackRecord, str, dict[str, Any]]] = []
-    for batch in _batches(_order(session, records), records):
+    order = [i for i in _order(session, records) if i not in existing]
+    for batch in _batches(order, records):
         items = []
         for index in batch:
             record = records[index]
@@ -64,7 +74,46 @@ def load_records(
             session.update(record.object, record_id, later)
         except CrmError as error:
             raise PackInvalid(pack_name, _problems(record, error)) from error
-    return len(records)
+    return len(records) - len(existing)
+
+
+# Field types whose value, as a pack writes it, identifies a record when the object has
+# no external id or unique field among the record's values.
+_TEXTUAL = frozenset({"text", "email", "phone", "url", "picklist", "external_id"})
+
+
+def existing_records(session: RecordSession, records: Sequence[PackRecord]) -> dict[int, str]:
+    """The records (by position) the org holds already, by the id of the live record
+    found: one with the same values in the record's external id or unique fields, or,
+    when it gives none, in all the text-like values it gives (a re-run adds no twin)."""
+    found: dict[int, str] = {}
+    for index, record in enumerate(records):
+        obj = session.model.object(record.object)
+        if obj is None:
+            continue
+        given = {
+            name: value
+            for name, value in record.values.items()
+            if (field := obj.fields.get(name)) is not None
+            and SIMPLE in field.columns
+            and value is not None
+            and not isinstance(value, Mapping | list)
+        }
+        identity = {
+            n: v
+            for n, v in given.items()
+            if obj.fields[n].type == "external_id" or obj.fields[n].definition.get("unique")
+        } or {n: v for n, v in given.items() if obj.fields[n].type in _TEXTUAL}
+        if not identity:
+            continue
+        query = sa.select(obj.table.c.id).where(obj.table.c.deleted_at.is_(None))
+        for name, value in identity.items():
+            wanted = str(value) if obj.fields[name].type in _TEXTUAL else value
+            query = query.where(obj.fields[name].columns[SIMPLE] == wanted)
+        record_id = session.conn.execute(query.limit(1)).scalar_one_or_none()
+        if record_id is not None:
+            found[index] = record_id
+    return found
 
 
 def _batches(order: list[int], records: Sequence[PackRecord]) -> list[list[int]]:
@@ -156,7 +205,13 @@ def _resolve(
     values: dict[str, Any] = {}
     later: dict[str, Any] = {}
     for name, value in record.values.items():
+        if name == OWNER and isinstance(value, Mapping):
+            if (owner := _owner_by_email(session, value)) is not None:
+                values[name] = owner
+            continue
         field = obj.fields.get(name)
+        if field is not None and isinstance(value, str):
+            value = _from_text(field.type, value)  # a CSV cell is text
         if field is None or not field_type(field.type).relation or not isinstance(value, Mapping):
             values[name] = value
             continue
@@ -176,6 +231,35 @@ def _resolve(
         else:
             later[name] = found
     return values, later
+
+
+def _from_text(type_name: str, text: str) -> Any:
+    """A CSV cell as the value its field's type takes (text the type cannot read is
+    left as it is: the record service then names the field and why)."""
+    try:
+        if type_name == "boolean":
+            return _BOOLEANS.get(text.strip().lower(), text)
+        if type_name in ("integer", "duration"):
+            return int(text)
+        if type_name in ("decimal", "currency", "percent"):
+            return Decimal(text)
+    except (ValueError, ArithmeticError):
+        return text
+    return text
+
+
+def _owner_by_email(session: RecordSession, value: Mapping[str, Any]) -> str | None:
+    """``owner_id: {email: rep@example.com}``: that active user, or None (then the
+    install's default owner), so sample data naming demo users installs in any org."""
+    email = value.get("email")
+    if not isinstance(email, str):
+        return None
+    query = sa.select(users.c.id).where(
+        users.c.email == email.strip().lower(),
+        users.c.active.is_(True),
+        users.c.is_system.is_(False),
+    )
+    return session.conn.execute(query).scalar_one_or_none()
 
 
 def _by_field(

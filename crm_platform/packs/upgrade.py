@@ -5,7 +5,10 @@ Components the new version adds are created; those both sides kept merge attribu
 attribute; a field or object the new version drops is kept with its data and marked
 deprecated in its description; another kind the new version drops is removed unless
 the org changed it. An admin's own components (fields added to a pack's object...)
-are never touched. Everything runs as one change set: a failure changes nothing.
+are never touched. Dependencies the new version adds are installed by the same change
+set, with their ``data/`` records; the new version's ``data/`` records the org lacks are
+loaded (those it holds, found by external id or values, are left as the org keeps them).
+Everything runs in one transaction: a failure changes nothing.
 """
 
 from __future__ import annotations
@@ -32,13 +35,15 @@ from crm_platform.metadata.canonical import object_header
 from crm_platform.metadata.history import diff_definitions
 from crm_platform.runtime import Org
 
-from .catalog import Catalog, DependencyError, check_platform
-from .components import PackComponent, component_name, locate_paths
+from .catalog import Catalog, DependencyError, check_platform, resolve
+from .components import PackComponent, component_name, locate_paths, put_pack
+from .install import record_session
 from .loader import Pack
 from .manifest import satisfies
 from .merge import CHOICES, PACK, Conflict, merge_definitions
-from .plan import CHANGE, CREATE, LEAVE, PlanItem
+from .plan import CHANGE, CREATE, LEAVE, PlanItem, plan_items_from, refuse_collisions
 from .problems import PackInvalid
+from .records import load_records, records_owner
 from .state import InstalledComponent, read_components, read_installed, record_install
 from .validate import definition_problems
 
@@ -56,14 +61,18 @@ class UpgradePlan:
     items: tuple[PlanItem, ...]
     conflicts: tuple[Conflict, ...]
     problems: tuple[str, ...] = ()
+    dependencies: tuple[tuple[str, str], ...] = ()  # installed first: (name, version)
+    records: int = 0  # data records of the new version (the org's twins are skipped)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "pack": self.pack,
             "from_version": self.from_version,
             "to_version": self.to_version,
+            "install_dependencies": [{"name": n, "version": v} for n, v in self.dependencies],
             "components": [i.as_dict() for i in self.items if i.action != LEAVE],
             "conflicts": [c.as_dict() for c in self.conflicts],
+            "data_records": self.records,
             "problems": list(self.problems),
         }
 
@@ -77,6 +86,8 @@ class UpgradeResult:
     components: int
     resolved: tuple[Conflict, ...] = field(default=())
     deprecated: tuple[str, ...] = field(default=())
+    dependencies: tuple[tuple[str, str], ...] = field(default=())
+    records: int = 0  # data records created
 
 
 @dataclass
@@ -89,13 +100,22 @@ class _Merge:
     theirs: list[PackComponent]
     prefer: str | None
     choices: Mapping[str, str]
+    dependencies: Sequence[Pack] = ()  # new dependencies, installed first
     conflicts: list[Conflict] = field(default_factory=list)
     actions: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def choice(self, kind: str, name: str) -> str | None:
         return self.choices.get(f"{kind}:{name}", self.prefer)
 
-    def __call__(self, model: CandidateModel) -> None:
+    def __call__(self, model: CandidateModel) -> dict[str, list[PackComponent]]:
+        installed: dict[str, list[PackComponent]] = {}
+        if self.dependencies:
+            refuse_collisions(model, self.registry, self.dependencies)
+            installed = put_pack(model, self.registry, self.dependencies)
+        self._merge(model)
+        return installed
+
+    def _merge(self, model: CandidateModel) -> None:
         definitions = {(d.kind, d.definition["api_name"]): d for d in self.pack.definitions}
         for comp in self.theirs:
             self._merge_one(model, comp, definitions)
@@ -196,21 +216,35 @@ def new_components(
     return out
 
 
-def _extended(org: Org, pack: Pack) -> frozenset[str]:
-    """The objects of the org ``pack`` extends: those its dependencies own."""
+def _extended(org: Org, pack: Pack, dependencies: Sequence[Pack] = ()) -> frozenset[str]:
+    """The objects ``pack`` extends: those its dependencies own (installed ones, and the
+    new ``dependencies`` the upgrade installs)."""
     snapshot = org.metadata.snapshot()
+    incoming = {
+        d.definition["api_name"]
+        for dep in dependencies
+        for d in dep.definitions
+        if d.kind == "object"
+    }
     return frozenset(
         d.definition["api_name"]
         for d in pack.definitions
         if d.kind == "object"
-        and (comp := snapshot.get("object", d.definition["api_name"])) is not None
-        and comp.owner in pack.manifest.depends
+        and (
+            d.definition["api_name"] in incoming
+            or (
+                (comp := snapshot.get("object", d.definition["api_name"])) is not None
+                and comp.owner in pack.manifest.depends
+            )
+        )
     )
 
 
 def _prepare(
     org: Org, name: str, from_path: str | Path | None, search: Sequence[Path]
-) -> tuple[Pack, str, dict[tuple[str, str], InstalledComponent]]:
+) -> tuple[Pack, str, dict[tuple[str, str], InstalledComponent], list[Pack]]:
+    """The new version, the version installed, the components it installed and the
+    dependencies the new version adds (to install first, dependencies first)."""
     catalog = Catalog(org.registry, tuple(search))
     pack = catalog.open(from_path) if from_path else catalog.find(name)
     if pack is None:
@@ -228,8 +262,8 @@ def _prepare(
     problems = [p for p in [check_platform(pack)] if p]
     for dependency, spec in pack.manifest.depends.items():
         have = installed.get(dependency)
-        if have is None or not satisfies(Version(have.version), spec):
-            state = f"{have.version} is installed" if have else "it is not installed"
+        if have is not None and not satisfies(Version(have.version), spec):
+            state = f"{have.version} is installed"
             problems.append(f"{name} {pack.version} needs {dependency} {spec}, but {state}")
     for other in installed.values():
         spec_text = other.depends.get(name)
@@ -237,9 +271,12 @@ def _prepare(
             problems.append(f"{other.name} {other.version} needs {name} {spec_text}")
     if problems:
         raise DependencyError(problems)
-    if found := definition_problems(pack, org.registry):
-        raise PackInvalid(name, found)
-    return pack, current, base
+    others = {n: p.version for n, p in installed.items() if n != name}
+    dependencies = resolve(pack, catalog, others)[:-1]
+    for each in (*dependencies, pack):
+        if found := definition_problems(each, org.registry, shapes=each is pack):
+            raise PackInvalid(each.name, found)
+    return pack, current, base, dependencies
 
 
 def _spec(text: str):
@@ -265,21 +302,28 @@ def plan_upgrade(
 ) -> UpgradePlan:
     """What upgrading ``name`` would do, changing nothing."""
     _check_choices(prefer, choices or {})
-    pack, current, base = _prepare(org, name, from_path, search)
-    theirs = new_components(org.registry, pack, _extended(org, pack))
-    merge = _Merge(org.registry, pack, base, theirs, prefer, choices or {})
+    pack, current, base, dependencies = _prepare(org, name, from_path, search)
+    theirs = new_components(org.registry, pack, _extended(org, pack, dependencies))
+    merge = _Merge(org.registry, pack, base, theirs, prefer, choices or {}, dependencies)
     result, problems = org.metadata.preview(merge)
     changed = {c.after.key: c for c in result.changes}
-    items = []
+    items = plan_items_from(result, org) if result.value else []
     for key, action in merge.actions.items():
         diff = ""
         if key in changed and changed[key].before is not None:
             before, after = changed[key].before.definition, changed[key].after.definition
             diff = diff_definitions(before, after)["text"] if before != after else ""
         items.append(PlanItem(name, key[0], key[1], action, diff))
-    located = [str(p) for p in locate_paths(problems, [pack], org.registry)]
+    located = [str(p) for p in locate_paths(problems, [*dependencies, pack], org.registry)]
     return UpgradePlan(
-        name, current, pack.version, tuple(items), tuple(merge.conflicts), tuple(located)
+        name,
+        current,
+        pack.version,
+        tuple(items),
+        tuple(merge.conflicts),
+        tuple(located),
+        tuple((d.name, d.version) for d in dependencies),
+        sum(1 for r in pack.records if not r.sample),
     )
 
 
@@ -298,12 +342,12 @@ def upgrade(
     Conflicts without a choice (``prefer``, or ``choices`` per ``kind:name``) refuse the
     whole upgrade, listing them."""
     _check_choices(prefer, choices or {})
-    pack, current, base = _prepare(org, name, from_path, search)
-    theirs = new_components(org.registry, pack, _extended(org, pack))
-    merge = _Merge(org.registry, pack, base, theirs, prefer, choices or {})
+    pack, current, base, dependencies = _prepare(org, name, from_path, search)
+    theirs = new_components(org.registry, pack, _extended(org, pack, dependencies))
+    merge = _Merge(org.registry, pack, base, theirs, prefer, choices or {}, dependencies)
 
-    def edit(model: CandidateModel) -> None:
-        merge(model)
+    def edit(model: CandidateModel) -> dict[str, list[PackComponent]]:
+        installed = merge(model)
         unsettled = [c for c in merge.conflicts if merge.choice(c.kind, c.name) is None]
         if unsettled:
             raise ConflictError(
@@ -311,13 +355,20 @@ def upgrade(
                 "or --prefer local (or per component)",
                 extra={"conflicts": [c.as_dict() for c in unsettled]},
             )
+        return installed
 
+    packs = [*dependencies, pack]
     with org.db.write(ddl=True) as conn:
         try:
             result = org.metadata.change_in(conn, edit, author_id=author_id)
         except ValidationFailed as error:
-            raise PackInvalid(name, locate_paths(error.errors, [pack], org.registry)) from error
+            if isinstance(error, PackInvalid):
+                raise
+            raise PackInvalid(name, locate_paths(error.errors, packs, org.registry)) from error
+        for dependency in dependencies:
+            record_install(conn, dependency, result.value[dependency.name], author_id=author_id)
         record_install(conn, pack, theirs, author_id=author_id)
+        created = _load_data(org, conn, packs)
     deprecated = tuple(f"{k}:{n}" for (k, n), a in merge.actions.items() if a == DEPRECATE)
     return UpgradeResult(
         name,
@@ -327,4 +378,21 @@ def upgrade(
         len(result.changes),
         tuple(merge.conflicts),
         deprecated,
+        tuple((d.name, d.version) for d in dependencies),
+        created,
+    )
+
+
+def _load_data(org: Org, conn: Any, packs: Sequence[Pack]) -> int:
+    """Load the ``data/`` records of ``packs`` (new dependencies, then the upgraded pack)
+    that the org does not hold yet; the number created."""
+    chosen = [[r for r in p.records if not r.sample] for p in packs]
+    if not any(chosen):
+        return 0
+    session = record_session(org, conn)
+    owner = records_owner(conn)
+    return sum(
+        load_records(session, p.name, records, owner_id=owner, skip_existing=True)
+        for p, records in zip(packs, chosen, strict=True)
+        if records
     )

@@ -34,6 +34,7 @@ class WorkflowKind(Protocol):
 
 def workflow_kinds() -> Sequence[WorkflowKind]:
     """Automation's kinds, in the order their handlers run."""
+    from .conversions import ConversionKind
     from .mail import EmailTemplateKind
     from .milestones import MilestoneKind
     from .triggers import TriggerKind
@@ -46,6 +47,7 @@ def workflow_kinds() -> Sequence[WorkflowKind]:
         MilestoneKind(),
         AssignmentRuleKind(),
         EmailTemplateKind(),
+        ConversionKind(),
     )
 
 
