@@ -27,6 +27,8 @@ KIND_FOLDERS = {
     "assignment_rules": "assignment_rule",
     "email_templates": "email_template",
     "triggers": "trigger",
+    "business_hours": "business_hours",
+    "milestones": "milestone",
     "reports": "report",
     "dashboards": "dashboard",
     "layouts": "layout",

@@ -394,7 +394,8 @@ class ReportPlan:
             grouped = [rows.c[f"g{i}"] for i in range(count)]
             columns = [*keys, *self._labels(rows, kept, grouped), *self._aggregated(rows)]
             columns.append(sa.literal(mask).label("gset"))
-            # select_from: with only count(*) nothing else would name the rows
+            # FROM named: a grand total of count(*) alone names no column of the rows, and
+            # would count the one row of a FROM-less SELECT
             branch = sa.select(*columns).select_from(rows)
             if kept:
                 branch = branch.group_by(*(rows.c[f"g{i}"] for i in kept))

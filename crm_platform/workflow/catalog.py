@@ -9,6 +9,7 @@ from types import MappingProxyType
 from .actions import ActionType
 from .approvals.action import SubmitForApproval
 from .assignment.actions import AssignAction, NotifyAction
+from .count_action import CountRecords
 from .jobs import JobType
 from .mail.action import SendEmail
 from .record_actions import CreateRecord, UpdateRecord
@@ -25,6 +26,7 @@ ACTIONS: Mapping[str, ActionType] = MappingProxyType(
             AssignAction(),
             NotifyAction(),
             SendEmail(),
+            CountRecords(),
         )
     }
 )

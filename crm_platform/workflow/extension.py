@@ -36,12 +36,15 @@ def workflow_kinds() -> Sequence[WorkflowKind]:
     """Automation's kinds, in the order their handlers run."""
     from .conversions import ConversionKind
     from .mail import EmailTemplateKind
+    from .milestones import MilestoneKind
     from .triggers import TriggerKind
 
-    # the approval lock refuses a change before triggers update fields of it
+    # the approval lock refuses a change before triggers update fields of it; milestones
+    # start after triggers set the fields their targets read
     return (
         ApprovalKind(),
         TriggerKind(),
+        MilestoneKind(),
         AssignmentRuleKind(),
         EmailTemplateKind(),
         ConversionKind(),

@@ -110,3 +110,36 @@ def test_an_entry_with_nobody_to_take_the_record_gives_way_to_the_next(routing, 
     (case_id,) = create_cases(env, env.requester, [{"subject": "left"}])
     # the lead left and the support group is empty: the queue takes it
     assert owners(env.org, [case_id]) == [env.tier2]
+
+
+def test_a_skill_routes_to_the_least_loaded_member_having_it(routing, put_metadata):
+    env = routing
+    ann, bob, cid = env.agents
+    # skills are groups: bob and cid know billing; nobody knows "hardware"
+    put_metadata("group", {"api_name": "skill_billing", "label": "Billing"})
+    with env.org.db.write() as conn:
+        for agent in (bob, cid):
+            conn.execute(
+                group_members.insert().values(group_name="skill_billing", user_id=agent.id)
+            )
+    rule = env.org.metadata.snapshot().get("assignment_rule", "case.routing").definition
+    skilled = {
+        "when": "NOT(ISBLANK(product))",
+        "assign_to": {
+            "least_loaded": "support",
+            "open": "status != 'Closed'",
+            "skill": "'skill_' + LOWER(product)",
+        },
+    }
+    put_metadata("assignment_rule", {**rule, "entries": [skilled, rule["entries"][2]]})
+    ids = create_cases(
+        env,
+        env.requester,
+        [{"subject": f"b{i}", "product": "Billing"} for i in range(4)]
+        + [{"subject": "h", "product": "Hardware"}],
+    )
+    got = owners(env.org, ids)
+    assert ann.id not in got[:4]  # ann has no billing skill though she holds no case
+    assert sorted(got[:4]) == sorted([bob.id, cid.id] * 2)  # least loaded: they alternate
+    # nobody has the hardware skill: the next entry (least loaded of all) takes it: ann
+    assert got[4] == ann.id

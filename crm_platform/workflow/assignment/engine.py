@@ -125,7 +125,11 @@ def _owner_for(
 def _least_loaded(
     services: Any, obj: ObjectModel, record_id: str, rule: Rule, entry: Entry
 ) -> str | None:
-    """The active member of the group owning the fewest open records (ties: lowest id)."""
+    """The active member of the group owning the fewest open records (ties: lowest id);
+    with a skill, only members also in the skill's group (none has it: None, next entry)."""
+    skilled = _skill_members(services, obj, record_id, rule, entry)
+    if skilled is not None and not skilled:
+        return None
     builder = services.builder(obj, as_system=True)
     what = f"{rule.source} entries[{entry.index}].assign_to.open"
     _checked, condition = builder.expression(entry.target.open, ValueType.BOOLEAN, what)
@@ -145,11 +149,28 @@ def _least_loaded(
             gm.c.group_name == entry.target.name,
             users.c.active.is_(True),
             users.c.is_system.is_(False),
+            *([gm.c.user_id.in_(skilled)] if skilled is not None else []),
         )
         .order_by(sa.func.coalesce(load.c.open, 0), gm.c.user_id)
         .limit(1)
     )
     return services.conn.execute(query).scalar()
+
+
+def _skill_members(
+    services: Any, obj: ObjectModel, record_id: str, rule: Rule, entry: Entry
+) -> list[str] | None:
+    """The members of the group the entry's skill expression names for this record; None
+    when the entry asks no skill or the record needs none (a blank result)."""
+    if entry.target.skill is None:
+        return None
+    current = services.as_user(system_user(services.conn)).get(obj.api_name, record_id)
+    what = f"{rule.source} entries[{entry.index}].assign_to.skill"
+    skill = services.evaluate_on(obj, entry.target.skill, current, what, ValueType.TEXT)
+    if not skill:
+        return None
+    query = sa.select(gm.c.user_id).where(gm.c.group_name == str(skill))
+    return list(services.conn.execute(query).scalars())
 
 
 def _notify_owner(

@@ -112,6 +112,10 @@ def _target_problems(
             yield (where, f"no group '{target.name}'")
     if target.open is not None:
         yield from checks.condition(model, object_name, target.open, f"{path}.assign_to.open")
+    if target.skill is not None:
+        yield from checks.expression(
+            model, object_name, target.skill, None, f"{path}.assign_to.skill"
+        )
 
 
 def check_users(conn: Connection, changes: Sequence[Any], model: CandidateModel) -> None:
@@ -221,7 +225,8 @@ def _field_paths(source: str) -> frozenset[tuple[str, ...]]:
 
 def rule_paths(rule: Mapping[str, Any]) -> Iterator[tuple[str, tuple[str, ...]]]:
     for entry in rule.get("entries", ()):
-        for source in (entry.get("when"), entry["assign_to"].get("open")):
+        assign_to = entry["assign_to"]
+        for source in (entry.get("when"), assign_to.get("open"), assign_to.get("skill")):
             for path in _field_paths(source) if source else ():
                 yield (rule["object"], path)
 

@@ -22,11 +22,12 @@ class Target:
     kind: str
     name: str
     open: str | None = None
+    skill: str | None = None  # least_loaded: a text expression naming the skill's group
 
     @classmethod
     def parse(cls, assign_to: Mapping[str, Any]) -> Target:
         kind = next(k for k in TARGET_KINDS if k in assign_to)
-        return cls(kind, assign_to[kind], assign_to.get("open"))
+        return cls(kind, assign_to[kind], assign_to.get("open"), assign_to.get("skill"))
 
 
 @dataclass(frozen=True)

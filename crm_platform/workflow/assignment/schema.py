@@ -23,11 +23,16 @@ ASSIGN_TO: dict[str, Any] = {
         _target("user", "A user, by email."),
         _target("queue", "A queue that takes records of the rule's object."),
         _target("round_robin", "The active members of a group, in turn."),
-        _target(
-            "least_loaded",
-            "The active member of a group who owns the fewest open records of the object.",
-            open=EXPRESSION,
-        ),
+        {
+            **_target(
+                "least_loaded",
+                "The active member of a group who owns the fewest open records of the "
+                "object; with `skill`, only members also in the group the skill "
+                "expression names (skills are groups, such as skill_billing).",
+                open=EXPRESSION,
+            ),
+            "properties": {"least_loaded": NAME, "open": EXPRESSION, "skill": EXPRESSION},
+        },
     ]
 }
 

@@ -10,6 +10,7 @@ every record of it, and each record that meets them fires the trigger on its own
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from crm_platform.expressions import ValueType
@@ -84,6 +85,10 @@ def _field_value(ctx: EventContext, name: str, value: Any) -> Any:
     """A value as the record holds it: a bare id set on a polymorphic lookup names the
     object that holds that record (ids are unique across the org)."""
     fld = ctx.object.fields.get(name)
+    if fld is not None and fld.definition.get("type") == "integer" and isinstance(value, Decimal):
+        # the language computes in decimals; an integer column takes a whole number
+        # (a fraction is left for validation to refuse)
+        return int(value) if value == value.to_integral_value() else value
     targets = fld.definition.get("targets") if fld is not None else None
     if not targets or not isinstance(value, str):
         return value

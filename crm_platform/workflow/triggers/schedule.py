@@ -59,14 +59,19 @@ def run_key(trigger: Trigger, record_id: str, due: datetime) -> str:
 
 
 def planned_runs(
-    conn: Connection, object_name: str, sources: Iterable[str], record_ids: Iterable[str]
+    conn: Connection,
+    object_name: str,
+    sources: Iterable[str],
+    record_ids: Iterable[str],
+    job: str = JOB,
 ) -> dict[tuple[str, str], list[outbox.Run]]:
-    """The queued scheduled runs of these triggers for these records of ``object_name``
-    (one query, on the runs' (object, record) index)."""
+    """The queued runs of ``job`` (scheduled triggers, or another timer's) from these
+    sources for these records of ``object_name`` (one query, on the runs' (object,
+    record) index)."""
     query = sa.select(automation_runs).where(
         T.object == object_name,
         T.record_id.in_(list(record_ids)),
-        T.job == JOB,
+        T.job == job,
         T.status == outbox.QUEUED,
         T.source.in_(list(sources)),
     )
