@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-
 from .fieldtypes import field_schema
 
 if TYPE_CHECKING:
@@ -71,8 +68,8 @@ class KindRegistry:
     references: dict[str, list[References]] = field(default_factory=dict)
     paths: dict[str, list[Paths]] = field(default_factory=dict)
     renamers: dict[str, list[Renamer]] = field(default_factory=dict)
-    _schema_registry: Registry = field(default_factory=Registry)
-    _compiled: dict[str, Draft202012Validator] = field(default_factory=dict)
+    _schema_resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _compiled: dict[str, Any] = field(default_factory=dict)  # kind -> its JSON Schema validator
 
     def register_kind(self, kind: Kind) -> None:
         """Make a kind known (its schema is compiled on first use)."""
@@ -81,9 +78,7 @@ class KindRegistry:
 
     def add_schema_resource(self, schema: Mapping[str, Any]) -> None:
         """Make a shared schema (referenced by ``$ref`` to its ``$id``) resolvable."""
-        self._schema_registry = self._schema_registry.with_resource(
-            schema["$id"], Resource.from_contents(dict(schema))
-        )
+        self._schema_resources[schema["$id"]] = dict(schema)
         self._compiled.clear()
 
     def add_validator(self, kind: str, validator: Validator) -> None:
@@ -132,10 +127,7 @@ class KindRegistry:
         """JSON Schema problems of one definition, as (path, message) pairs."""
         validator = self._compiled.get(kind)
         if validator is None:
-            validator = Draft202012Validator(
-                self.kinds[kind].schema, registry=self._schema_registry
-            )
-            self._compiled[kind] = validator
+            validator = self._compiled[kind] = self._validator(kind)
         errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path])
         problems = []
         for error in errors:
@@ -144,6 +136,17 @@ class KindRegistry:
             else:
                 problems.append((_join(prefix, error.absolute_path), _schema_message(error)))
         return problems
+
+    def _validator(self, kind: str) -> Any:
+        # jsonschema and referencing (several MB with their specifications) load with the
+        # first definition validated, not in every API worker that never validates one
+        from jsonschema import Draft202012Validator
+        from referencing import Registry, Resource
+
+        registry = Registry().with_resources(
+            (uri, Resource.from_contents(schema)) for uri, schema in self._schema_resources.items()
+        )
+        return Draft202012Validator(self.kinds[kind].schema, registry=registry)
 
 
 def _join(prefix: str, path: Iterable[Any]) -> str:

@@ -15,7 +15,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
@@ -82,6 +81,8 @@ def manifest_problems(raw: Any) -> list[tuple[str, str]]:
     """Every problem of a manifest as (key, message); empty when it is good."""
     if not isinstance(raw, Mapping):
         return [("(root)", "pack.yaml must be a mapping (name, version, ...)")]
+    from jsonschema import Draft202012Validator  # here: API workers never read a manifest
+
     validator = Draft202012Validator(manifest_schema())
     problems = []
     for error in sorted(validator.iter_errors(raw), key=lambda e: [str(p) for p in e.path]):

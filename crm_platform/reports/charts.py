@@ -20,10 +20,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
-
-import pygal
-from pygal.style import Style
 
 from crm_platform.core import ValidationFailed
 
@@ -36,19 +34,29 @@ SVG_NS = "http://www.w3.org/2000/svg"
 SLICED = frozenset({"pie", "donut", "funnel"})
 BLANK = "—"  # a group of blank values (or a lookup the reader may not see)
 FONTS = '"Noto Sans", "Segoe UI", "PingFang SC", "Microsoft YaHei", Arial, sans-serif'
-STYLE = Style(
-    font_family=FONTS,
-    label_font_family=FONTS,
-    major_label_font_family=FONTS,
-    value_font_family=FONTS,
-    value_label_font_family=FONTS,
-    tooltip_font_family=FONTS,
-    title_font_family=FONTS,
-    legend_font_family=FONTS,
-    no_data_font_family=FONTS,
-    background="white",
-    plot_background="white",
-)
+
+
+@cache
+def _style() -> Any:
+    """pygal's style for every chart, built on the first chart: pygal (and lxml under
+    it) is imported only by a process that draws one, not by every API worker."""
+    from pygal.style import Style
+
+    return Style(
+        font_family=FONTS,
+        label_font_family=FONTS,
+        major_label_font_family=FONTS,
+        value_font_family=FONTS,
+        value_label_font_family=FONTS,
+        tooltip_font_family=FONTS,
+        title_font_family=FONTS,
+        legend_font_family=FONTS,
+        no_data_font_family=FONTS,
+        background="white",
+        plot_background="white",
+    )
+
+
 # the colours a dashboard metric's band may name (hex colours are taken as they are)
 NAMED_COLORS: Mapping[str, str] = {
     "red": "#d9534f",
@@ -274,9 +282,11 @@ def _formatter(scale: int):
 
 
 def _pygal_chart(kind: str, width: int, height: int, no_data: str) -> Any:
+    import pygal  # here, not at the top: see _style
+
     common = {
         "js": [],  # no CDN script: the SVG is complete without JavaScript
-        "style": STYLE,
+        "style": _style(),
         "width": width,
         "height": height,
         "disable_xml_declaration": True,

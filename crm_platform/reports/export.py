@@ -30,10 +30,6 @@ from itertools import islice
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-
 from crm_platform.core import ValidationFailed
 from crm_platform.fieldtypes.exports import plain_text
 
@@ -143,6 +139,11 @@ def write_xlsx(
 ) -> int:
     """Write ``stream`` as an XLSX workbook to ``file`` (write-only mode: the rows go
     to openpyxl's temporary sheet file as they are read); the number of rows."""
+    # openpyxl is imported by the process that writes a workbook, not by every worker
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     zone = ZoneInfo(options.time_zone)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_sheet_title(stream.label or stream.name))
@@ -199,6 +200,8 @@ class _ColumnFormat:
         self.number_format = _number_format(column, options)
 
     def cell(self, sheet: Any, value: Any, zone: ZoneInfo) -> Any:
+        from openpyxl.cell import WriteOnlyCell  # loaded by write_xlsx already
+
         if value is None:
             return None
         if isinstance(value, bool):
@@ -221,6 +224,8 @@ class _ColumnFormat:
 
 
 def _dated(sheet: Any, value: Any, number_format: str) -> Any:
+    from openpyxl.cell import WriteOnlyCell  # loaded by write_xlsx already
+
     cell = WriteOnlyCell(sheet, value)
     cell.number_format = number_format
     return cell

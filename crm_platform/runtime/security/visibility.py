@@ -1,17 +1,19 @@
-"""Record access compiled into SQL: a UNION of index-friendly branches, never a filter in Python.
+"""Record access compiled into SQL: index-friendly conditions, never a filter in Python.
 
 For a private object a user sees a record when it is owned by them or one of
 their queues, by a user in a role below theirs, by someone an owner-based sharing
 rule opens to them, or when a share row (manual or from a criteria rule) names
 one of their principals. ``controlled_by_parent`` follows the master record.
 
-Each condition is written two ways and the dialect picks one when the statement is
-compiled (:class:`PerDialect`): PostgreSQL gets the set form, ``id IN (owned UNION
-shared)``, which its planner turns into index scans and a hash semi-join. SQLite
-would materialise that union, collecting every visible id before the first row of a
-page; it gets the row form instead, a check of each candidate row (its owner against
-the small set of visible owners, its id against the set of ids shared with me), so a
-sorted page of 50 stops after the rows it returns.
+Both databases get the row form of that condition: a check of each candidate row
+(its owner against the small set of visible owners, its id against the set of ids
+shared with me, each set one uncorrelated subquery the planner hashes once), so a
+sorted page of 50 costs about what the same page costs a user who sees everything.
+The set form ``id IN (owned UNION shared)``, which PostgreSQL used until 2026-12,
+hashed every visible id per statement and ran 1.5-3x slower for anyone who sees much
+(ADR 0006, amendment of 2026-12-02, with the measurements). A ``controlled_by_parent``
+object still compiles per dialect (:class:`PerDialect`): the master's visible ids as a
+set on PostgreSQL, a correlated EXISTS on SQLite.
 """
 
 from __future__ import annotations
@@ -84,28 +86,23 @@ def _access_clause(
     share = [shares.c.object == obj.api_name, shares.c.principal.in_(principals)]
     if mode == "edit":
         share.append(shares.c.access == "edit")
-    # Set form: two branches, each one pass over an index: records whose owner is in the
-    # set of owners visible to me (me, my queues, users in roles below mine, owners
-    # opened by owner-based rules), and records named by a share row for one of my
-    # principals. correlate(None): each branch is its own query, never tied to the
-    # outer row.
-    t = obj.table
-    owned = sa.select(t.c.id).where(_owner_condition(access, obj, mode, t)).correlate(None)
+    # The row form, on both databases: the owner of the row at hand against the owners
+    # visible to me (me, my queues, users in roles below mine, owners opened by
+    # owner-based rules), or its id among those a share row names for one of my
+    # principals. Grouped: it is an OR inside an AND. The shared ids are one uncorrelated
+    # set, hashed once (a correlated EXISTS probe per row measured slower, and an
+    # ``= ANY(ARRAY(...))`` of them degrades to a linear search per row on PostgreSQL:
+    # ADR 0006, 2026-12-02).
     shared = sa.select(shares.c.record_id).where(*share).correlate(None)
-    set_form = table.c.id.in_(sa.union(owned, shared))
-    # Row form: the same test on the row at hand (grouped: it is an OR inside an AND).
-    # The shared ids are one small uncorrelated set (a correlated EXISTS probe per row
-    # measured slower, bench/RESULTS.md sharing_bench).
-    row_form = sa.or_(
+    return sa.or_(
         _owner_condition(access, obj, mode, table),
         table.c.id.in_(shared),
     ).self_group()
-    return PerDialect(set_form, row_form)
 
 
 class PerDialect(ColumnElement[bool]):
     """A condition written two equivalent ways: SQLite compiles ``row_form``, other
-    databases ``set_form`` (see the module docstring)."""
+    databases ``set_form`` (used for ``controlled_by_parent``, see the module docstring)."""
 
     inherit_cache = True
     type = sa.Boolean()

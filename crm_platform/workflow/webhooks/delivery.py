@@ -13,8 +13,6 @@ import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import httpx
-
 from crm_platform.core.webhook_settings import WebhookSettings
 
 from ..jobs import JobContext, JobFailed, RetryLater
@@ -42,6 +40,8 @@ class Answer:
 def send(target: Target, body: bytes, headers: dict[str, str], settings: WebhookSettings) -> Answer:
     """POST ``body`` to the judged address of ``target``: TLS names (SNI) and verifies the
     certificate of the host name; no redirect followed, no proxy from the environment."""
+    import httpx  # here: only a process that delivers webhooks needs it (and rich, under it)
+
     url = httpx.URL(target.url)
     pinned = url.copy_with(host=str(target.address))
     host_header = url.host if url.port is None else f"{url.host}:{url.port}"
@@ -88,6 +88,8 @@ class WebhookJob:
     resolve: Resolver = field(default=default_resolver)
 
     def run(self, job: JobContext) -> None:
+        import httpx  # see send
+
         payload = job.payload
         step = payload.get("action") or JOB
         settings: WebhookSettings = job.org.settings.webhooks
