@@ -113,8 +113,11 @@ def fill_lookups(session, widgets: dict[str, Widget], v: Viewer) -> None:
             conn, _model = request_reading()
             widget.choices = [(u["id"], u["name"]) for u in list_users(conn) if u["active"]]
             continue
-        if len(f.targets) != 1 or v.model.object(f.targets[0]) is None:
-            widget.read_only = True  # a polymorphic lookup: set through the API for now
+        if len(f.targets) != 1:
+            lookups.make_polymorphic(session, widget, v)  # its target picked first
+            continue
+        if v.model.object(f.targets[0]) is None:
+            widget.read_only = True
             continue
         target = v.model.object(f.targets[0])
         if not v.access.can(target.api_name, "read"):
@@ -156,6 +159,9 @@ def collect(session, widgets: dict[str, Widget], v: Viewer) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for widget in widgets.values():
         if widget.read_only:
+            continue
+        if widget.lookup_mode == lookups.POLYMORPHIC:
+            data[widget.name] = lookups.collect_polymorphic(session, widget, request.form)
             continue
         raw = submitted(widget, request.form)
         if widget.secret:

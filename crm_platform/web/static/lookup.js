@@ -47,6 +47,11 @@
     input.placeholder = input.placeholder || words.placeholder || "";
 
     var timer = null, active = -1, asked = 0, results = [];
+    // a polymorphic lookup: the target picked first; another target clears the name
+    var targetSelect = original.dataset.targetSelect && document.getElementById(original.dataset.targetSelect);
+    if (targetSelect) {
+      targetSelect.addEventListener("change", function () { input.value = ""; close(); });
+    }
 
     function close() {
       list.hidden = true;
@@ -99,6 +104,7 @@
     function ask() {
       var q = input.value.trim(), mine = ++asked;
       var url = original.dataset.lookupUrl + "?q=" + encodeURIComponent(q);
+      if (targetSelect) { url += "&target=" + encodeURIComponent(targetSelect.value); }
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : { results: [] }; })
         .then(function (data) { if (mine === asked && document.activeElement === input) { show(data.results || [], q); } })
