@@ -451,3 +451,31 @@ def test_a_polymorphic_lookup_in_a_form_picks_its_target_first(sales, rep):
     prefilled = text(rep.get(f"/o/note/new?regarding={sales.globex['id']}"))
     assert '<option value="account" selected>' in prefilled
     assert 'name="regarding__name" value="Globex"' in prefilled
+
+
+def test_the_record_picked_by_the_type_ahead_wins_over_a_shared_name(sales, rep, monkeypatch):
+    from crm_platform.web.pages import forms
+
+    with sales.org.records.session(sales.rep) as session:
+        first = session.create("account", {"name": "Twin Peaks"})
+        second = session.create("account", {"name": "Twin Peaks"})
+    with sales.org.records.session(sales.other) as session:
+        hidden = session.create("account", {"name": "Twin Peaks"})
+    monkeypatch.setattr(forms, "LOOKUP_OPTIONS", 1)
+    form = {"csrf_token": rep.token, "name": "Twin deal", "account__name": "Twin Peaks"}
+    ambiguous = rep.post("/o/opportunity/new", data=form)
+    assert ambiguous.status_code == 400 and "several records match" in text(ambiguous)
+    created = rep.post("/o/opportunity/new", data={**form, "account__id": second["id"]})
+    assert created.status_code == 302, text(created)
+    assert record(sales, created.headers["Location"].rsplit("/", 1)[1])["account"] == second["id"]
+    # an id the rep may not see, or one whose name is no longer what is typed, is ignored
+    sneaky = rep.post("/o/opportunity/new", data={**form, "account__id": hidden["id"]})
+    assert sneaky.status_code == 400
+    renamed = rep.post(
+        "/o/opportunity/new",
+        data={**form, "account__name": "Acme", "account__id": first["id"]},
+    )
+    assert renamed.status_code == 302
+    assert (
+        record(sales, renamed.headers["Location"].rsplit("/", 1)[1])["account"] == sales.acme["id"]
+    )

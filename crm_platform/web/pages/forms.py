@@ -170,7 +170,11 @@ def collect(session, widgets: dict[str, Widget], v: Viewer) -> dict[str, Any]:
             continue  # left empty: unchanged (a new record: none); never typed back
         widget.value = raw
         if widget.kind == "lookup" and widget.lookup_mode == "search":
-            data[widget.name] = resolve_lookup_name(session, widget, raw) if raw.strip() else None
+            picked = lookups.picked(session, widget.field.targets[0], raw, widget, request.form)
+            named = (
+                resolve_lookup_name(session, widget, raw) if raw.strip() and not picked else None
+            )
+            data[widget.name] = picked or named
             continue
         data[widget.name] = to_value(widget, raw, v.time_zone)
     return data

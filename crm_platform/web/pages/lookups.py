@@ -28,6 +28,7 @@ from .widgets import SEARCH_SUFFIX
 
 MAX_HITS = 20
 POLYMORPHIC = "polymorphic"  # a lookup widget whose target is picked first
+PICKED_SUFFIX = "__id"  # the id the type-ahead picked beside a name typed (lookup.js)
 MAX_QUERY = 200
 
 
@@ -148,6 +149,22 @@ def prefill(session, widget: Any) -> None:
         widget.choices.insert(0, (record["id"], name))
 
 
+def picked(session, target_name: str, text: str, widget: Any, form: Any) -> str | None:
+    """The id the type-ahead picked (``<field>__id``), when it is a record of the target
+    the user may see and still bears the name in the box (else the name is resolved as
+    typed): two records of the same name stay apart."""
+    record_id = form.get(widget.name + PICKED_SUFFIX, "")
+    target = session.model.object(target_name)
+    if not record_id or not text.strip() or target is None:
+        return None
+    try:
+        record = session.get(target_name, record_id, [target.name_field])
+    except CrmError:
+        return None
+    name = str(record.get(target.name_field) or "")
+    return record["id"] if name.strip().lower() == text.strip().lower() else None
+
+
 def make_polymorphic(session, widget: Any, v: Viewer) -> None:
     """A polymorphic lookup in a form: a select of the targets the viewer may read, picked
     first, then the record's name typed (a type-ahead on that target with JavaScript).
@@ -191,6 +208,9 @@ def collect_polymorphic(session, widget: Any, form: Any) -> dict[str, str] | Non
         return None
     if widget.target not in {c[0] for c in widget.choices}:
         raise ValidationFailed({widget.name: gettext("Pick what it points at first.")})
+    chosen = picked(session, widget.target, text, widget, form)
+    if chosen:
+        return {"object": widget.target, "id": chosen}
     if widget.target == USER:
         hits = [h for h in user_hits(text) if h["text"].lower() == text.lower()]
     else:

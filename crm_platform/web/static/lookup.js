@@ -67,8 +67,18 @@
       input.setAttribute("aria-activedescendant", items[active].id);
       items[active].scrollIntoView({ block: "nearest" });
     }
+    // a name typed (too many records for a select): the id picked goes beside it, so two
+    // records of the same name stay apart (the server checks it still bears that name)
+    var picked = null;
+    if (!isSelect && /__name$/.test(input.name)) {
+      picked = document.createElement("input");
+      picked.type = "hidden";
+      picked.name = input.name.replace(/__name$/, "__id");
+      box.appendChild(picked);
+    }
     function pick(hit) {
       input.value = hit.text;
+      if (picked) { picked.value = hit.id; }
       if (isSelect) {
         var option = Array.prototype.find.call(original.options, function (o) { return o.value === hit.id; });
         if (!option) { option = new Option(hit.text, hit.id); original.add(option); }
@@ -112,6 +122,7 @@
     }
 
     input.addEventListener("input", function () {
+      if (picked) { picked.value = ""; }
       if (isSelect && !input.value.trim()) { original.value = ""; }
       clearTimeout(timer);
       timer = setTimeout(ask, WAIT);
