@@ -160,3 +160,23 @@ def test_a_rep_mass_edits_the_checked_rows(page, live, board):
     with page.expect_navigation():
         page.click("button:has-text('Set it on 9 records')")
     assert "9 records changed" in page.text_content("main")
+
+
+def test_with_javascript_off_a_card_moves_by_its_form(browser, live, board):
+    context = browser.new_context(viewport=webapp.DESKTOP, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in(page, live)
+        page.goto(f"{live.url}/o/opportunity?view=open_pipeline&kanban=stage&q=Deal 06")
+        deal = next(d for d in live.deals if d["name"] == "Deal 06")
+        card = page.locator(f"#card-{deal['id']}")
+        card.locator("select[name=value]").select_option("Closed Lost")
+        with page.expect_navigation():
+            card.locator("button:has-text('Move')").click()
+        assert "“Deal 06” moved to Closed Lost." in page.text_content("main")
+        assert stage_of(live, deal["id"]) == "Closed Lost"
+        # the lookup is a plain select without the script
+        page.goto(f"{live.url}/o/opportunity/new")
+        assert page.locator("select#in-account option", has_text="Globex").count() == 1
+    finally:
+        context.close()

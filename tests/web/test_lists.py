@@ -404,3 +404,78 @@ def test_a_board_costs_a_query_per_column_whatever_the_cards(sales, rep):
     single = text(rep.get("/o/opportunity?view=all&kanban=stage&f.name=Deal 03"))
     assert sum(1 for cards in columns(single).values() if cards) == 1
     assert many - one == filled - 1  # a list per extra column with cards, nothing per card
+
+
+def test_a_polymorphic_lookup_in_a_form_picks_its_target_first(sales, rep):
+    added = sales.api.post(
+        "/api/v1/metadata/objects/note/fields",
+        json={"api_name": "regarding", "type": "lookup", "targets": ["account", "opportunity"]},
+    )
+    assert added.status_code == 201, added.get_json()
+    form = text(rep.get("/o/note/new"))
+    assert 'name="regarding.object"' in form and 'name="regarding__name"' in form
+    assert '<option value="account" selected>Account</option>' in form
+    assert 'data-target-select="in-regarding-object"' in form
+
+    missing = rep.post(
+        "/o/note/new",
+        data={
+            "csrf_token": rep.token,
+            "name": "Call notes",
+            "regarding.object": "opportunity",
+            "regarding__name": "Nothing like it",
+        },
+    )
+    assert missing.status_code == 400
+    html = text(missing)
+    assert re.search(r'data-field="regarding".*no record named “Nothing like it”', html, re.S)
+    assert '<option value="opportunity" selected>' in html and 'value="Nothing like it"' in html
+
+    saved = rep.post(
+        "/o/note/new",
+        data={
+            "csrf_token": rep.token,
+            "name": "Call notes",
+            "regarding.object": "opportunity",
+            "regarding__name": "Deal 07",
+        },
+    )
+    assert saved.status_code == 302, text(saved)
+    note_id = saved.headers["Location"].rsplit("/", 1)[1]
+    stored = sales.api.get(f"/api/v1/records/note/{note_id}").get_json()
+    deal07 = next(d for d in sales.deals if d["name"] == "Deal 07")
+    assert stored["regarding"] == {"object": "opportunity", "id": deal07["id"]}
+    edit = text(rep.get(f"/r/note/{note_id}/edit"))
+    assert '<option value="opportunity" selected>' in edit and 'value="Deal 07"' in edit
+
+    prefilled = text(rep.get(f"/o/note/new?regarding={sales.globex['id']}"))
+    assert '<option value="account" selected>' in prefilled
+    assert 'name="regarding__name" value="Globex"' in prefilled
+
+
+def test_the_record_picked_by_the_type_ahead_wins_over_a_shared_name(sales, rep, monkeypatch):
+    from crm_platform.web.pages import forms
+
+    with sales.org.records.session(sales.rep) as session:
+        first = session.create("account", {"name": "Twin Peaks"})
+        second = session.create("account", {"name": "Twin Peaks"})
+    with sales.org.records.session(sales.other) as session:
+        hidden = session.create("account", {"name": "Twin Peaks"})
+    monkeypatch.setattr(forms, "LOOKUP_OPTIONS", 1)
+    form = {"csrf_token": rep.token, "name": "Twin deal", "account__name": "Twin Peaks"}
+    ambiguous = rep.post("/o/opportunity/new", data=form)
+    assert ambiguous.status_code == 400 and "several records match" in text(ambiguous)
+    created = rep.post("/o/opportunity/new", data={**form, "account__id": second["id"]})
+    assert created.status_code == 302, text(created)
+    assert record(sales, created.headers["Location"].rsplit("/", 1)[1])["account"] == second["id"]
+    # an id the rep may not see, or one whose name is no longer what is typed, is ignored
+    sneaky = rep.post("/o/opportunity/new", data={**form, "account__id": hidden["id"]})
+    assert sneaky.status_code == 400
+    renamed = rep.post(
+        "/o/opportunity/new",
+        data={**form, "account__name": "Acme", "account__id": first["id"]},
+    )
+    assert renamed.status_code == 302
+    assert (
+        record(sales, renamed.headers["Location"].rsplit("/", 1)[1])["account"] == sales.acme["id"]
+    )

@@ -121,8 +121,11 @@ def fill_lookups(session, widgets: dict[str, Widget], v: Viewer) -> None:
             conn, _model = request_reading()
             widget.choices = [(u["id"], u["name"]) for u in list_users(conn) if u["active"]]
             continue
-        if len(f.targets) != 1 or v.model.object(f.targets[0]) is None:
-            widget.read_only = True  # a polymorphic lookup: set through the API for now
+        if len(f.targets) != 1:
+            lookups.make_polymorphic(session, widget, v)  # its target picked first
+            continue
+        if v.model.object(f.targets[0]) is None:
+            widget.read_only = True
             continue
         target = v.model.object(f.targets[0])
         if not v.access.can(target.api_name, "read"):
@@ -170,6 +173,9 @@ def collect(session, widgets: dict[str, Widget], v: Viewer, obj: ObjectModel) ->
             if value is not UNSET:
                 data[widget.name] = value
             continue
+        if widget.lookup_mode == lookups.POLYMORPHIC:
+            data[widget.name] = lookups.collect_polymorphic(session, widget, request.form)
+            continue
         raw = submitted(widget, request.form)
         if widget.secret:
             if raw.strip():
@@ -177,7 +183,11 @@ def collect(session, widgets: dict[str, Widget], v: Viewer, obj: ObjectModel) ->
             continue  # left empty: unchanged (a new record: none); never typed back
         widget.value = raw
         if widget.kind == "lookup" and widget.lookup_mode == "search":
-            data[widget.name] = resolve_lookup_name(session, widget, raw) if raw.strip() else None
+            picked = lookups.picked(session, widget.field.targets[0], raw, widget, request.form)
+            named = (
+                resolve_lookup_name(session, widget, raw) if raw.strip() and not picked else None
+            )
+            data[widget.name] = picked or named
             continue
         data[widget.name] = to_value(widget, raw, v.time_zone)
     return data

@@ -23,8 +23,12 @@ from crm_platform.runtime.records import ListRequest
 
 from .context import Viewer, reading, viewer
 from .frame import bp, object_or_404
+from .present import Presenter
+from .widgets import SEARCH_SUFFIX
 
 MAX_HITS = 20
+POLYMORPHIC = "polymorphic"  # a lookup widget whose target is picked first
+PICKED_SUFFIX = "__id"  # the id the type-ahead picked beside a name typed (lookup.js)
 MAX_QUERY = 200
 
 
@@ -125,6 +129,9 @@ def prefill(session, widget: Any) -> None:
     (or a polymorphic or user lookup's value) leaves the input empty, never an id."""
     record_id = widget.value
     targets = widget.field.targets
+    if widget.lookup_mode == POLYMORPHIC:
+        _prefill_polymorphic(session, widget, record_id)
+        return
     if targets == (USER,):  # every active user is already a choice
         widget.value = record_id if record_id in {c[0] for c in widget.choices} else ""
         return
@@ -140,3 +147,100 @@ def prefill(session, widget: Any) -> None:
     widget.value, widget.lookup_name = record["id"], name
     if widget.lookup_mode == "select" and record["id"] not in {c[0] for c in widget.choices}:
         widget.choices.insert(0, (record["id"], name))
+
+
+def picked(session, target_name: str, text: str, widget: Any, form: Any) -> str | None:
+    """The id the type-ahead picked (``<field>__id``), when it is a record of the target
+    the user may see and still bears the name in the box (else the name is resolved as
+    typed): two records of the same name stay apart."""
+    record_id = form.get(widget.name + PICKED_SUFFIX, "")
+    target = session.model.object(target_name)
+    if not record_id or not text.strip() or target is None:
+        return None
+    try:
+        record = session.get(target_name, record_id, [target.name_field])
+    except CrmError:
+        return None
+    name = str(record.get(target.name_field) or "")
+    return record["id"] if name.strip().lower() == text.strip().lower() else None
+
+
+def make_polymorphic(session, widget: Any, v: Viewer) -> None:
+    """A polymorphic lookup in a form: a select of the targets the viewer may read, picked
+    first, then the record's name typed (a type-ahead on that target with JavaScript).
+    The current value's target is found by reading its id in each target (ids are unique
+    across objects); none readable leaves the field read-only."""
+    present = Presenter(v)
+    choices = []
+    for name in widget.field.targets:
+        if name == USER:
+            choices.append((USER, gettext("User")))
+            continue
+        target = v.model.object(name)
+        if target is not None and v.access.can(name, "read"):
+            choices.append((name, present.object_label(target)))
+    if not choices:
+        widget.read_only = True
+        return
+    widget.lookup_mode = POLYMORPHIC
+    widget.choices = choices
+    widget.target = choices[0][0]
+    record_id = widget.value if isinstance(widget.value, str) else ""
+    for name, _label in choices:
+        if not record_id or name == USER:
+            continue
+        try:
+            session.get(name, record_id, [v.model.object(name).name_field])
+        except CrmError:
+            continue
+        widget.target = name
+        return
+    if record_id and any(c[0] == USER for c in choices):
+        widget.target = USER
+
+
+def collect_polymorphic(session, widget: Any, form: Any) -> dict[str, str] | None:
+    """``{object, id}`` for the target picked and the name typed (the one visible record
+    of that name; a 400 naming the field otherwise). Keeps both to show them again."""
+    widget.target = form.get(f"{widget.name}.object", "")
+    widget.lookup_name = text = form.get(widget.name + SEARCH_SUFFIX, "").strip()
+    if not text:
+        return None
+    if widget.target not in {c[0] for c in widget.choices}:
+        raise ValidationFailed({widget.name: gettext("Pick what it points at first.")})
+    chosen = picked(session, widget.target, text, widget, form)
+    if chosen:
+        return {"object": widget.target, "id": chosen}
+    if widget.target == USER:
+        hits = [h for h in user_hits(text) if h["text"].lower() == text.lower()]
+    else:
+        found = session.search(text, [widget.target], MAX_HITS)
+        hits = [{"id": h["id"], "text": h["name"]} for h in found if h.get("name")]
+        exact = [h for h in hits if h["text"].strip().lower() == text.lower()]
+        hits = exact or hits
+    if len(hits) != 1:
+        names = ", ".join(sorted({h["text"] for h in hits})[:5])
+        message = (
+            gettext("several records match: %(names)s — type the full name", names=names)
+            if hits
+            else gettext("no record named “%(name)s”", name=text)
+        )
+        raise ValidationFailed({widget.name: message})
+    return {"object": widget.target, "id": hits[0]["id"]}
+
+
+def _prefill_polymorphic(session, widget: Any, record_id: str) -> None:
+    """The target and name of a polymorphic lookup's pre-filled record (the first of its
+    readable targets that holds the id); not found, the input starts empty."""
+    widget.value, widget.lookup_name = "", ""
+    for name, _label in widget.choices:
+        target = session.model.object(name)
+        if target is None or not record_id:
+            continue
+        try:
+            record = session.get(name, record_id, [target.name_field])
+        except CrmError:
+            continue
+        widget.target, widget.lookup_name = name, str(record.get(target.name_field) or "")
+        widget.value = record_id
+        return

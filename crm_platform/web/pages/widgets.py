@@ -38,7 +38,8 @@ class Widget:
     shown: Markup = field(default_factory=Markup)  # the value as read-only text
     errors: list[str] = field(default_factory=list)
     choices: list[tuple[str, str]] = field(default_factory=list)
-    lookup_mode: str = "select"  # select | search
+    lookup_mode: str = "select"  # select | search | polymorphic
+    target: str = ""  # a polymorphic lookup's chosen target object
     lookup_name: str = ""  # the typed (or current) name in search mode
     help: str = ""
     parts: tuple[str, ...] = ()

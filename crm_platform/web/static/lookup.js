@@ -47,6 +47,11 @@
     input.placeholder = input.placeholder || words.placeholder || "";
 
     var timer = null, active = -1, asked = 0, results = [];
+    // a polymorphic lookup: the target picked first; another target clears the name
+    var targetSelect = original.dataset.targetSelect && document.getElementById(original.dataset.targetSelect);
+    if (targetSelect) {
+      targetSelect.addEventListener("change", function () { input.value = ""; close(); });
+    }
 
     function close() {
       list.hidden = true;
@@ -62,8 +67,18 @@
       input.setAttribute("aria-activedescendant", items[active].id);
       items[active].scrollIntoView({ block: "nearest" });
     }
+    // a name typed (too many records for a select): the id picked goes beside it, so two
+    // records of the same name stay apart (the server checks it still bears that name)
+    var picked = null;
+    if (!isSelect && /__name$/.test(input.name)) {
+      picked = document.createElement("input");
+      picked.type = "hidden";
+      picked.name = input.name.replace(/__name$/, "__id");
+      box.appendChild(picked);
+    }
     function pick(hit) {
       input.value = hit.text;
+      if (picked) { picked.value = hit.id; }
       if (isSelect) {
         var option = Array.prototype.find.call(original.options, function (o) { return o.value === hit.id; });
         if (!option) { option = new Option(hit.text, hit.id); original.add(option); }
@@ -99,6 +114,7 @@
     function ask() {
       var q = input.value.trim(), mine = ++asked;
       var url = original.dataset.lookupUrl + "?q=" + encodeURIComponent(q);
+      if (targetSelect) { url += "&target=" + encodeURIComponent(targetSelect.value); }
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : { results: [] }; })
         .then(function (data) { if (mine === asked && document.activeElement === input) { show(data.results || [], q); } })
@@ -106,6 +122,7 @@
     }
 
     input.addEventListener("input", function () {
+      if (picked) { picked.value = ""; }
       if (isSelect && !input.value.trim()) { original.value = ""; }
       clearTimeout(timer);
       timer = setTimeout(ask, WAIT);
