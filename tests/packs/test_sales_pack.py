@@ -7,6 +7,7 @@ report runs — its figures equal to a computation straight from the sample file
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 import yaml
 
 from crm_platform.core.tables import users
-from crm_platform.demo import build_demo, initialise_demo
+from crm_platform.demo import PASSWORD, build_demo, initialise_demo
 from crm_platform.packs import shipped_root, validate_folder
 from crm_platform.runtime import find_user
 from tests.conftest import ApiClient, fresh_database_url, make_token
@@ -361,10 +362,6 @@ def test_discount_approval_routes_to_the_manager_then_the_director(app, sales_or
 
 
 def test_a_rep_converts_a_lead_from_its_page(app, sales_org):
-    import re
-
-    from crm_platform.demo import PASSWORD
-
     owner, lead = _new_lead(app, sales_org)
     with sales_org.db.read() as conn:
         email = conn.execute(
