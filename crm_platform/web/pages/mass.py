@@ -65,11 +65,12 @@ def selected(obj: ObjectModel) -> dict[str, str]:
 
 def editable_widgets(obj: ObjectModel, v: Viewer) -> dict[str, Widget]:
     """The fields a mass edit may set: the form's editable widgets (the layout's fields
-    the viewer may edit), secrets and read-only ones left out."""
+    the viewer may edit), secrets and read-only ones left out, and files: an uploaded file
+    belongs to one record."""
     _tabs, by_name = build_widgets(obj, v, None)
     out = {}
     for name, widget in by_name.items():
-        if widget.read_only or widget.secret:
+        if widget.read_only or widget.secret or widget.kind == "file":
             continue
         widget.value = [] if widget.kind == "multiselect" else {} if widget.parts else ""
         if widget.kind == "checkbox":
@@ -134,7 +135,7 @@ def mass_edit(object_name: str) -> Any:
     try:
         with reading() as session:
             fill_lookups(session, {chosen.name: chosen}, v)
-            data = collect(session, {chosen.name: chosen}, v)
+            data = collect(session, {chosen.name: chosen}, v, obj)
         apply_all(obj, list(records), lambda session, rid: session.update(obj.api_name, rid, data))
     except Refused as refused:
         return _edit_page(obj, failures=refused.failures, status=400, **context)
