@@ -166,3 +166,30 @@ def test_a_field_locked_by_read_only_if_is_shown_and_not_changed(sales, rep):
     assert str(record["close_date"]) == str(deal["close_date"])
     admin = sign_in(sales.app, ADMIN_EMAIL, ADMIN_PASSWORD)
     assert ask(admin, {"stage": "Prospecting"}, deal["id"])["close_date"]["read_only"] is False
+
+
+def test_a_field_hidden_by_visible_if_is_not_sent(sales, rep):
+    created = rep.post(
+        "/o/opportunity/new",
+        data={
+            "csrf_token": rep.token,
+            "name": "Quiet deal",
+            "contact_phone": "+1 555 0100",  # hidden: is_strategic is off
+        },
+    )
+    assert created.status_code == 302, text(created)
+    record_id = created.headers["Location"].rsplit("/", 1)[1]
+    record = sales.api.get(f"/api/v1/records/opportunity/{record_id}").get_json()
+    assert record["contact_phone"] is None
+    shown = rep.post(
+        "/o/opportunity/new",
+        data={
+            "csrf_token": rep.token,
+            "name": "Loud deal",
+            "is_strategic": "on",
+            "contact_phone": "+1 555 0100",
+        },
+    )
+    record_id = shown.headers["Location"].rsplit("/", 1)[1]
+    record = sales.api.get(f"/api/v1/records/opportunity/{record_id}").get_json()
+    assert record["contact_phone"] == "+1 555 0100"

@@ -45,7 +45,7 @@ class LogAction:
     link: str
 
 
-def activity_objects(v: Viewer) -> list[str]:
+def activity_objects() -> list[str]:
     """The activity objects of the org (installed by the activities pack)."""
     conn, _model = request_reading()
     installed = read_components(conn, ACTIVITY_PACK)
@@ -69,7 +69,7 @@ def _epoch(value: Any) -> datetime:
 
 def timeline(session, obj: ObjectModel, record_id: str, v: Viewer):
     """(entries newest first, "log a …" actions) for the record."""
-    names = set(activity_objects(v))
+    names = set(activity_objects())
     entries: list[Entry] = []
     actions: list[LogAction] = []
     for relation in v.model.relations_to.get(obj.api_name, ()):

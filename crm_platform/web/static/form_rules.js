@@ -17,7 +17,20 @@
       var lock = group.querySelector("fieldset.rule-lock");
       if (lock && !group.querySelector(".read-only")) { lock.disabled = state.read_only; }
       var mark = group.querySelector(".req");
-      if (mark) { mark.hidden = !state.required; }
+      var label = group.querySelector("label[for^='in-'], legend");
+      if (state.required && !mark && label && !group.querySelector(".read-only")) {
+        mark = document.createElement("span");
+        mark.className = "req";
+        mark.setAttribute("aria-hidden", "true");
+        mark.textContent = "*";
+        label.appendChild(document.createTextNode(" "));
+        label.appendChild(mark);
+      } else if (!state.required && mark) {
+        if (mark.previousSibling && mark.previousSibling.nodeType === 3) {
+          mark.previousSibling.remove();
+        }
+        mark.remove();
+      }
       group.querySelectorAll("input, select, textarea").forEach(function (input) {
         if (input.type === "hidden") { return; }
         if (state.required) { input.setAttribute("aria-required", "true"); }
