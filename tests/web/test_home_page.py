@@ -77,3 +77,13 @@ def test_recent_records_are_the_users_newest_first(sales, rep):
     names = re.findall(r'<a href="/r/\w+/[^"]+">([^<]+)</a>', recent)
     assert names[:2] == [second["name"], first["name"]]
     assert "Acme" in names and "Deal 10" not in names  # created by the admin, unchanged
+
+
+def test_an_app_names_a_dashboard_that_exists(sales):
+    refused = sales.api.post(
+        "/api/v1/metadata/apps",
+        json={"api_name": "service", "tabs": ["home", "account"], "dashboard": "nope"},
+    )
+    assert refused.status_code == 400, refused.get_json()
+    assert "no dashboard 'nope'" in str(refused.get_json())
+    assert sales.api.get("/api/v1/metadata/apps/service").status_code == 404

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import request
+from flask_babel import gettext
 
 from crm_platform.core import ValidationFailed
 from crm_platform.fieldtypes import field_type
@@ -95,13 +96,13 @@ def _literal(field: FieldModel, text: str, name: str) -> str:
             day = date.fromisoformat(text)
             return f"DATE({day.year}, {day.month}, {day.day})"
         except ValueError as exc:
-            raise ValidationFailed({f"f.{name}": "give a date as YYYY-MM-DD"}) from exc
+            raise ValidationFailed({f"f.{name}": gettext("give a date as YYYY-MM-DD")}) from exc
     try:
         number = Decimal(text)
     except InvalidOperation as exc:
-        raise ValidationFailed({f"f.{name}": "give a number"}) from exc
+        raise ValidationFailed({f"f.{name}": gettext("give a number")}) from exc
     if not number.is_finite():
-        raise ValidationFailed({f"f.{name}": "give a number"})
+        raise ValidationFailed({f"f.{name}": gettext("give a number")})
     return str(number)
 
 
