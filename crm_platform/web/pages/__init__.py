@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import forms, home, lists, records, search  # noqa: F401  (their routes join ``bp``)
+from . import forms, home, lists, recent, records, search  # noqa: F401  (their routes join ``bp``)
 from .frame import bp
 
 __all__ = ["install_pages"]
