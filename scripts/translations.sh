@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p build
-pybabel -q extract -F babel.cfg -k _ -k gettext -k ngettext -k lazy_gettext --no-location \
+pybabel -q extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k lazy_gettext --no-location \
   --sort-output -o build/messages.pot .
 pybabel -q update -i build/messages.pot -d crm_platform/web/translations --no-fuzzy-matching \
   --ignore-obsolete

@@ -77,3 +77,29 @@ def test_recent_records_are_the_users_newest_first(sales, rep):
     names = re.findall(r'<a href="/r/\w+/[^"]+">([^<]+)</a>', recent)
     assert names[:2] == [second["name"], first["name"]]
     assert "Acme" in names and "Deal 10" not in names  # created by the admin, unchanged
+
+
+def test_an_app_names_a_dashboard_that_exists(sales):
+    refused = sales.api.post(
+        "/api/v1/metadata/apps",
+        json={"api_name": "service", "tabs": ["home", "account"], "dashboard": "nope"},
+    )
+    assert refused.status_code == 400, refused.get_json()
+    assert "no dashboard 'nope'" in str(refused.get_json())
+    assert sales.api.get("/api/v1/metadata/apps/service").status_code == 404
+
+
+def test_home_lists_the_records_the_user_opened_lately(sales):
+    rep = sign_in(sales.app)
+    first, second = sales.deals[7], sales.acme
+    assert rep.get(f"/r/opportunity/{first['id']}").status_code == 200
+    assert rep.get(f"/r/account/{second['id']}").status_code == 200
+    assert rep.get(f"/r/opportunity/{sales.secret['id']}").status_code == 404  # not kept
+    viewed = re.search(r'id="viewed-title".*?</section>', text(rep.get("/")), re.S).group(0)
+    names = re.findall(r'<a href="/r/\w+/[^"]+">([^<]+)</a>', viewed)
+    assert names == ["Acme", first["name"]]
+    # another person's session keeps their own
+    other = sign_in(sales.app, "other@example.com")
+    assert "Acme" not in re.search(
+        r'id="viewed-title".*?</section>', text(other.get("/")), re.S
+    ).group(0)

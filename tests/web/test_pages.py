@@ -273,7 +273,7 @@ def test_a_field_added_through_the_api_shows_in_the_form_at_once(sales, rep):
 def test_labels_follow_the_users_language(sales, rep):
     html = text(rep.get("/o/opportunity/new", headers={"Accept-Language": "zh"}))
     assert '<label for="in-name">名称' in html and ">交易</legend>" in html
-    assert "<title>New 商机" in html
+    assert "<title>新建商机" in html  # the UI's words and the label, both in Chinese
 
 
 def test_a_view_scoped_to_mine_lists_only_the_viewers_records(sales, rep):

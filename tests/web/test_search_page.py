@@ -77,3 +77,9 @@ def test_an_empty_or_too_long_search_asks_again(sales, rep):
     assert groups(text(empty)) == {}
     long = text(rep.get("/search?q=" + "x" * 201))
     assert 'id="search-error"' in long and "200" in long
+
+
+def test_the_more_link_opens_the_list_narrowed_in_the_users_language(sales, rep):
+    listed = text(rep.get("/o/opportunity?q=Deal+2", headers={"Accept-Language": "zh-CN"}))
+    assert "10 条记录" in listed and "匹配“Deal 2”" in listed
+    assert "10 records" in text(rep.get("/o/opportunity?q=Deal+2"))

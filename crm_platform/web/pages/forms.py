@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, request
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 
 from crm_platform.api.auth import request_reading
@@ -240,9 +241,9 @@ def apply_rules(
 def _render(obj, tabs, widgets, *, record=None, errors=(), status=200):
     v = viewer()
     title = (
-        f"Edit {record.get(obj.name_field) or ''}".strip()
+        gettext("Edit %(name)s", name=record.get(obj.name_field) or "").strip()
         if record is not None
-        else f"New {Presenter(v).object_label(obj)}"
+        else gettext("New %(object)s", object=Presenter(v).object_label(obj))
     )
     return (
         render_page(
@@ -286,7 +287,9 @@ def new_record(object_name: str) -> Any:
         for widget in widgets.values():
             if not widget.read_only:
                 widget.value = submitted(widget, request.form)
-        return _render(obj, tabs, widgets, errors=["The form expired: send it again."], status=400)
+        return _render(
+            obj, tabs, widgets, errors=[gettext("The form expired: send it again.")], status=400
+        )
     try:
         with reading() as session:
             data = collect(session, widgets, v, obj)
@@ -297,7 +300,13 @@ def new_record(object_name: str) -> Any:
         if error.status not in (400, 403, 409, 412):
             raise
         return _render(obj, tabs, widgets, errors=place_errors(error, widgets), status=error.status)
-    flash(f"{Presenter(v).object_label(obj)} “{created.get(obj.name_field) or ''}” was created.")
+    flash(
+        gettext(
+            "%(object)s “%(name)s” was created.",
+            object=Presenter(v).object_label(obj),
+            name=created.get(obj.name_field) or "",
+        )
+    )
     return redirect(f"/r/{obj.api_name}/{created['id']}")
 
 
@@ -323,7 +332,7 @@ def edit_record(object_name: str, record_id: str) -> Any:
             tabs,
             widgets,
             record=record,
-            errors=["The form expired: send it again."],
+            errors=[gettext("The form expired: send it again.")],
             status=400,
         )
     try:
@@ -337,7 +346,7 @@ def edit_record(object_name: str, record_id: str) -> Any:
         with writing() as session:
             session.update(obj.api_name, record_id, data, if_match=version)
     except PreconditionFailed:
-        message = (
+        message = gettext(
             "Someone else changed this record since you opened it: your changes are not "
             "saved. Open the record again to see theirs."
         )
@@ -353,5 +362,5 @@ def edit_record(object_name: str, record_id: str) -> Any:
             errors=place_errors(error, widgets),
             status=error.status,
         )
-    flash("Your changes were saved.")
+    flash(gettext("Your changes were saved."))
     return redirect(f"/r/{obj.api_name}/{record_id}")

@@ -1,6 +1,6 @@
 """Home, ``/``: the user's dashboard (the app's, else the first they may read), what
-waits for their decision (approvals) and the records they changed last in the current
-app's objects."""
+waits for their decision (approvals), the records they changed last in the current
+app's objects and those they opened lately (``recent.py``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from crm_platform.workflow.approvals.views import pending_view
 from .context import reading, viewer
 from .dashboard import home_dashboard
 from .frame import bp, current_app_of, render_page
+from .recent import recently_viewed
 
 RECENT = 5  # records per object
 MAX_OBJECTS = 8  # objects of the app looked at, in tab order (a fixed few queries)
@@ -45,6 +46,7 @@ def home() -> Any:
             )
             recent += [(obj, record) for record in page.records]
         dashboard = home_dashboard(session, v, app)
+        viewed = recently_viewed(session, v)
     conn, _model = request_reading()
     rows = approvals.pending_for(conn, v.user.id)
     names = approvals.user_names(conn, [r["submitted_by"] for r in rows])
@@ -59,6 +61,7 @@ def home() -> Any:
         # newest first across objects
         recent=sorted(recent, key=lambda pair: pair[1]["updated_at"], reverse=True),
         dashboard=dashboard,
+        viewed=viewed,
         pending=pending,
         # a new org has nothing to work in yet: say how to get started, not an empty page
         no_objects=not objects,

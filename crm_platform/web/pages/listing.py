@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import gettext
 from flask import request
 
 from crm_platform.core import ValidationFailed
@@ -84,13 +85,13 @@ def _literal(field: FieldModel, text: str, name: str) -> str:
             day = date.fromisoformat(text)
             return f"DATE({day.year}, {day.month}, {day.day})"
         except ValueError as exc:
-            raise ValidationFailed({f"f.{name}": "give a date as YYYY-MM-DD"}) from exc
+            raise ValidationFailed({f"f.{name}": gettext("give a date as YYYY-MM-DD")}) from exc
     try:
         number = Decimal(text)
     except InvalidOperation as exc:
-        raise ValidationFailed({f"f.{name}": "give a number"}) from exc
+        raise ValidationFailed({f"f.{name}": gettext("give a number")}) from exc
     if not number.is_finite():
-        raise ValidationFailed({f"f.{name}": "give a number"})
+        raise ValidationFailed({f"f.{name}": gettext("give a number")})
     return str(number)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import flash, redirect, request
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 
 from crm_platform.core import CrmError, ValidationFailed
@@ -160,7 +161,8 @@ def delete_page(object_name: str, record_id: str) -> Any:
             raise ValidationFailed({"csrf_token": "the form expired: try again"})
         with writing() as session:
             session.delete(obj.api_name, record_id)
-        flash(f"The {v.label(obj.definition.get('label'), obj.api_name)} was deleted.")
+        label = v.label(obj.definition.get("label"), obj.api_name)
+        flash(gettext("The %(object)s was deleted.", object=label))
         return redirect(f"/o/{obj.api_name}")
     with reading() as session:
         record = session.get(obj.api_name, record_id, [obj.name_field])
@@ -169,5 +171,5 @@ def delete_page(object_name: str, record_id: str) -> Any:
         obj=obj,
         record=record,
         active_tab=obj.api_name,
-        title="Delete",
+        title=gettext("Delete"),
     )
