@@ -253,3 +253,11 @@ def test_a_formula_and_a_roll_up_from_the_wizard_compute_for_the_rep(sales, admi
     deal = sales.deals[0]
     shown = text(rep.get(f"/r/opportunity/{deal['id']}"))
     assert 'data-field="double_amount"' in shown
+
+
+def test_setup_speaks_the_admins_language(sales, admin):
+    sales.api.patch(f"/api/v1/users/{sales.admin.id}", json={"locale": "zh"})
+    home = text(admin.get("/setup/"))
+    assert "对象管理器" in home and "权限集" in home
+    page = text(admin.get("/setup/objects/opportunity"))
+    assert "新建字段" in page and "商机" in page  # the UI's words, and the object's label
