@@ -116,7 +116,7 @@ class SetupView(BaseView):
     # --- what views use ----------------------------------------------------------------
     def page(self, template: str, *, status: int = 200, **context: Any) -> Any:
         """A page in the setup frame (flask-admin's Bootstrap 4 master)."""
-        return self.render(template, viewer=viewer(), **context), status
+        return self.render(template, viewer=viewer(), status=status, **context), status
 
     @property
     def viewer(self) -> Viewer:

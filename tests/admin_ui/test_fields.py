@@ -221,3 +221,43 @@ def test_an_admin_creates_an_object_with_labels_in_two_languages(sales, admin):
     assert [f["api_name"] for f in project["fields"]] == ["name"]
     page = text(admin.get("/setup/objects/"))
     assert '/setup/objects/project"' in page
+
+
+def test_a_formula_and_a_roll_up_from_the_wizard_compute_for_the_rep(sales, admin, rep):
+    made = walk_wizard(
+        admin,
+        {"type": "formula", "label_en": "Double amount"},
+        {"return_type": "currency", "expression": "amount * 2"},
+    )
+    assert made.status_code == 302, text(made)
+    wizard = "/setup/fields/account/new"
+    page = text(admin.get(wizard))
+    state = {**form_values(page, "field-wizard"), "type": "rollup_summary", "label_en": "Pipeline"}
+    page = text(admin.post(wizard, data=state))
+    assert "opportunity.account" in page  # the relations to summarise
+    state = {
+        **form_values(page, "field-wizard"),
+        "relation": "opportunity.account",
+        "function": "sum",
+        "rollup_field": "amount",
+    }
+    for _ in range(3):
+        response = admin.post(wizard, data=state)
+        if response.status_code == 302:
+            break
+        assert response.status_code == 200, text(response)
+        state = form_values(text(response), "field-wizard")
+    assert response.status_code == 302
+    pipeline = sales.org.metadata.get_field("account", "pipeline")
+    assert pipeline["relation"] == "opportunity.account" and pipeline["function"] == "sum"
+    deal = sales.deals[0]
+    shown = text(rep.get(f"/r/opportunity/{deal['id']}"))
+    assert 'data-field="double_amount"' in shown
+
+
+def test_setup_speaks_the_admins_language(sales, admin):
+    sales.api.patch(f"/api/v1/users/{sales.admin.id}", json={"locale": "zh"})
+    home = text(admin.get("/setup/"))
+    assert "对象管理器" in home and "权限集" in home
+    page = text(admin.get("/setup/objects/opportunity"))
+    assert "新建字段" in page and "商机" in page  # the UI's words, and the object's label

@@ -160,3 +160,15 @@ def test_the_other_setup_pages_on_a_desktop_and_a_phone(admin_page, live):  # no
     ):
         page.goto(f"{live.url}{path}")
         shoot(page, name)
+
+
+def test_a_rep_who_opens_setup_is_refused(browser, live):  # noqa: F811
+    context, rep = rep_page(browser, live)
+    try:
+        for path in ("/setup/", "/setup/objects/opportunity", "/setup/permissions/"):
+            response = rep.goto(f"{live.url}{path}")
+            assert response.status == 403
+            assert "permission" in rep.inner_text(".alert-danger")
+        shoot(rep, "forbidden")
+    finally:
+        context.close()
