@@ -11,8 +11,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import gettext
 from flask import request
+from flask_babel import gettext
 
 from crm_platform.core import ValidationFailed
 from crm_platform.fieldtypes import field_type

@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import request
-from flask_babel import gettext
 
 from crm_platform.runtime.model import ObjectModel
 from crm_platform.runtime.records import ListRequest
