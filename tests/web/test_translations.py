@@ -54,6 +54,7 @@ def test_every_ui_message_is_translated():
     asked = _asked_for()
     assert "Sign out" in asked
     for lang, po, _mo in _catalogs():
-        translated = {_key(m) for m in po if m.id and all(_text(m))}
+        # a fuzzy entry (pybabel's guess, e.g. a message that became a plural) is not compiled
+        translated = {_key(m) for m in po if m.id and all(_text(m)) and not m.fuzzy}
         missing = sorted(asked - translated)
         assert not missing, f"{lang}: untranslated {missing} (scripts/translations.sh)"

@@ -20,6 +20,7 @@ from crm_platform.ui.rules import UNKNOWN, FieldState, field_states
 
 from .context import Viewer, reading, viewer
 from .frame import bp, object_or_404
+from .lookups import POLYMORPHIC
 from .widgets import Widget, submitted, to_value
 
 MAX_RETRIES = 3  # typed values: fields that do not parse yet are dropped, then again
@@ -82,7 +83,7 @@ def form_values(session, obj: ObjectModel, widgets: Mapping[str, Widget], v: Vie
     for widget in widgets.values():
         if widget.read_only or widget.secret:
             continue
-        if widget.kind == "lookup" and widget.lookup_mode == "search":
+        if widget.kind == "lookup" and widget.lookup_mode in ("search", POLYMORPHIC):
             continue
         always_sent = widget.kind in ("checkbox", "multiselect") or widget.parts
         if widget.kind == "file" or (not always_sent and widget.name not in request.form):

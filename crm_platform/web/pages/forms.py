@@ -226,7 +226,11 @@ def apply_rules(
         for widget in widgets.values():  # a disabled input is not sent: it changes nothing
             if widget.kind in ("checkbox", "multiselect", "file") or widget.parts:
                 continue
-            searched = widget.kind == "lookup" and widget.lookup_mode == "search"
+            # lookups typed by name (one target, or polymorphic) send ``<name>__name``
+            searched = widget.kind == "lookup" and widget.lookup_mode in (
+                "search",
+                lookups.POLYMORPHIC,
+            )
             if widget.name + (SEARCH_SUFFIX if searched else "") not in request.form:
                 sent.pop(widget.name, None)
     values = {**(record or {}), **typed_values(session, obj, sent)}
