@@ -16,8 +16,8 @@ record's parent, a recursive CTE correlated to the record (one primary-key looku
 level, bounded by the depth), and asks whether the id is met: about 20-25 µs per
 record on SQLite (ADR 0011 amendment; a closure table maintained on write would answer
 with one indexed lookup, at the cost of a table and of rewriting a branch on every
-move). A NULL id is above nothing. In Python the evaluation context's ``ancestors`` walks up from the record's
-parent, for both.
+move). A NULL id is above nothing. In Python the evaluation context's ``ancestors``
+walks up from the record's parent, for both.
 """
 
 from __future__ import annotations
