@@ -13,12 +13,11 @@ walked once: SQL computes the records below it as a recursive common table expre
 walking down from the id through the lookup's index, and looks the record's own id up
 in it. A per-record id cannot be walked once for all, so SQL walks up from each
 record's parent, a recursive CTE correlated to the record (one primary-key lookup per
-level: the cost grows with the depth, not with the table), and asks whether the id is
-met. (A closure table maintained on every write would answer with one indexed lookup,
-at the cost of a table and of rewriting a branch's rows on every move; ADR 0011's
-figures show the walk is cheap at the depths hierarchies have.) A NULL id is above
-nothing. In Python the evaluation context's ``ancestors`` walks up from the record's
-parent, for both.
+level, bounded by the depth), and asks whether the id is met: about 20-25 µs per
+record on SQLite (ADR 0011 amendment; a closure table maintained on write would answer
+with one indexed lookup, at the cost of a table and of rewriting a branch on every
+move). A NULL id is above nothing. In Python the evaluation context's ``ancestors``
+walks up from the record's parent, for both.
 """
 
 from __future__ import annotations

@@ -56,13 +56,13 @@ def test_what_is_not_a_narrowed_path_is_refused(source, reason):
         parse(source)
 
 
-def test_is_under_takes_a_hierarchy_lookup_and_a_literal_id():
-    checked = check(parse("IS_UNDER(parent_account, 'x')"), SCOPE, T.BOOLEAN)
-    assert checked.value_type is T.BOOLEAN
+def test_is_under_takes_a_hierarchy_lookup_and_an_id():
+    for source in ("IS_UNDER(parent_account, 'x')", "IS_UNDER(parent_account, name)"):
+        assert check(parse(source), SCOPE, T.BOOLEAN).value_type is T.BOOLEAN
     for source, reason in (
         ("IS_UNDER(account, 'x')", "its own object"),
         ("IS_UNDER(name, 'x')", "its own object"),
-        ("IS_UNDER(parent_account, name)", "literal"),
+        ("IS_UNDER(parent_account, 5)", "as text"),
         ("IS_UNDER(parent_account, None)", "literal"),
     ):
         with pytest.raises(ExpressionError, match=reason):
