@@ -109,12 +109,16 @@ RESULT = {
 
 def _body(conversions: Mapping[str, Conversion]) -> dict[str, Any]:
     targets = sorted({t.name for c in conversions.values() for t in c.targets})
-    target_names = {"type": "string", "enum": targets}
+    target_names: dict[str, Any] = {"type": "string", "minLength": 1}
+    conversion: dict[str, Any] = {"type": "string", "minLength": 1}
+    if conversions:  # an empty enum would allow nothing
+        target_names["enum"] = targets
+        conversion["enum"] = sorted(conversions)
     return {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "conversion": {"type": "string", "enum": sorted(conversions)},
+            "conversion": conversion,
             "existing": {
                 "type": "object",
                 "description": "Use this existing record for a target instead of making one.",
@@ -137,16 +141,18 @@ def _body(conversions: Mapping[str, Conversion]) -> dict[str, Any]:
 
 
 def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
-    """``/records/<object>/{id}/convert`` for every object that has a conversion."""
+    """``/records/<object>/{id}/convert`` for every object (an object without a
+    conversion answers 400 until one is defined)."""
     del registry
     for name, obj in model.objects.items():
         conversions = conversions_of(model).of(name)
-        if not conversions:
-            continue
         label = text_label(obj.definition.get("label"), name)
-        made = "; ".join(
-            f"`{c.name}`: " + ", ".join(f"{t.name} ({t.object})" for t in c.targets)
-            for c in conversions.values()
+        made = (
+            "; ".join(
+                f"`{c.name}`: " + ", ".join(f"{t.name} ({t.object})" for t in c.targets)
+                for c in conversions.values()
+            )
+            or "none is defined yet: define one as a `conversion`"
         )
         spec.path(
             f"/records/{name}/{{id}}/convert",

@@ -364,8 +364,10 @@ def pg_clamp(value: ColumnElement[Any], low: Any, high: Any, kind: str = "numeri
 
 
 def pg_int(value: ColumnElement[Any], low: int, high: int) -> ColumnElement[Any]:
-    """Truncate a NUMERIC toward zero and clamp it, so the integer cast never overflows."""
-    return sa.cast(pg_clamp(sa.func.trunc(value), low, high), sa.Integer)
+    """Truncate a number toward zero and clamp it, so the integer cast never overflows
+    (an INTEGER column is cast to NUMERIC first: trunc(integer) would pick the
+    double precision overload, which numeric_larger does not take)."""
+    return sa.cast(pg_clamp(sa.func.trunc(pg_numeric(value)), low, high), sa.Integer)
 
 
 def pg_numeric(value: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -38,6 +38,7 @@ FIELDS: dict[tuple[str, ...], tuple[FieldInfo, str, Any]] = {
     ("amount",): (FieldInfo(T.NUMBER, 2), "amount", ExactDecimal(18, 2)),
     ("probability",): (FieldInfo(T.NUMBER, 2), "probability", ExactDecimal(18, 2)),
     ("qty",): (FieldInfo(T.NUMBER, 0), "qty", ExactDecimal(18, 0)),
+    ("months",): (FieldInfo(T.NUMBER, 0), "months", sa.Integer()),  # an integer column
     ("rate",): (FieldInfo(T.NUMBER, 4), "rate", ExactDecimal(18, 4)),
     ("name",): (FieldInfo(T.TEXT), "name", sa.Text()),
     ("title",): (FieldInfo(T.TEXT), "title", sa.Text()),

@@ -228,6 +228,8 @@ CASES: list[tuple[str, dict[str, Any], Any]] = [
     ("DATE_ADD(d, 1, 'months')", {"d": date(2025, 1, 31)}, date(2025, 2, 28)),
     ("DATE_ADD(d, -1, 'months')", {"d": date(2024, 3, 31)}, date(2024, 2, 29)),
     ("DATE_ADD(d, 13, 'months')", {"d": date(2024, 1, 31)}, date(2025, 2, 28)),
+    # an INTEGER column as the count (a contract's term): PostgreSQL's trunc(integer) trap
+    ("DATE_ADD(d, months, 'months')", {"d": date(2024, 1, 31), "months": 13}, date(2025, 2, 28)),
     ("DATE_ADD(d, 1, 'years')", {"d": date(2024, 2, 29)}, date(2025, 2, 28)),
     ("DATE_ADD(d, 4, 'year')", {"d": date(2024, 2, 29)}, date(2028, 2, 29)),
     ("DATE_ADD(d, 30, 'days')", {"d": date(2024, 2, 15)}, date(2024, 3, 16)),

@@ -7,6 +7,7 @@ report runs — its figures equal to a computation straight from the sample file
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 import yaml
 
 from crm_platform.core.tables import users
-from crm_platform.demo import build_demo, initialise_demo
+from crm_platform.demo import PASSWORD, build_demo, initialise_demo
 from crm_platform.packs import shipped_root, validate_folder
 from crm_platform.runtime import find_user
 from tests.conftest import ApiClient, fresh_database_url, make_token
@@ -358,3 +359,29 @@ def test_discount_approval_routes_to_the_manager_then_the_director(app, sales_or
     director = client(app, sales_org, "director@example.com")
     assert director.post(f"/api/v1/records/quote/{large}/approval/approve", {}).status_code == 200
     assert rep.get(f"/api/v1/records/quote/{large}").get_json()["status"] == "Approved"
+
+
+def test_a_rep_converts_a_lead_from_its_page(app, sales_org):
+    owner, lead = _new_lead(app, sales_org)
+    with sales_org.db.read() as conn:
+        email = conn.execute(
+            sa.select(users.c.email).where(users.c.id == lead["owner_id"])
+        ).scalar()
+    browser = app.test_client()
+    login = browser.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', login).group(1)
+    signed = browser.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert signed.status_code == 302
+    page = browser.get(f"/r/lead/{lead['id']}").get_data(as_text=True)
+    action = f"/r/lead/{lead['id']}/convert/convert"
+    assert action in page and "Convert lead" in page
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    done = browser.post(action, data={"csrf_token": token})
+    assert done.status_code == 302 and done.headers["Location"].startswith("/r/account/")
+    converted = owner.get(f"/api/v1/records/lead/{lead['id']}").get_json()
+    assert converted["converted"] is True
+    assert done.headers["Location"] == f"/r/account/{converted['converted_account']}"
+    again = browser.get(f"/r/lead/{lead['id']}").get_data(as_text=True)
+    assert action not in again  # a converted lead no longer meets the conversion's `when`

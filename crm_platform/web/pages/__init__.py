@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import forms, home, lists, records  # noqa: F401  (their routes join ``bp``)
+from . import conversions, forms, home, lists, records  # noqa: F401  (their routes join ``bp``)
 from .frame import bp
 
 __all__ = ["install_pages"]

@@ -17,6 +17,7 @@ from crm_platform.runtime.records import ListRequest, Page
 from crm_platform.ui import Layout, RelatedList, Section, layout_for
 
 from .context import Viewer, reading, viewer, writing
+from .conversions import record_conversions
 from .frame import bp, object_or_404, render_page
 
 RELATED_ROWS = 10
@@ -123,6 +124,7 @@ def record_page(object_name: str, record_id: str) -> Any:
         related = related_lists(session, layout, obj, record_id, v)
         history = session.history(obj.api_name, record_id) if tracked else []
         changeable = may_change(session, obj, record_id)
+        conversions = record_conversions(session, v, obj, record) if changeable else []
     name = record.get(obj.name_field)
     return render_page(
         "pages/record.html",
@@ -134,6 +136,7 @@ def record_page(object_name: str, record_id: str) -> Any:
         history=history,
         can_edit=changeable and v.access.can(obj.api_name, "edit"),
         can_delete=changeable and v.access.can(obj.api_name, "delete"),
+        conversions=conversions,
         active_tab=obj.api_name,
         title=str(name or record_id),
     )
