@@ -57,7 +57,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("marketing@example.com", "Maya Marketing", "marketing user",
              ("marketing_user", "marketing_manager", "sales_rep"), "marketing_user"),
     DemoUser("agent@example.com", "Alex Agent", "service agent",
-             ("service_agent", "sales_rep"), "service_agent"),
+             ("service_agent", "sales_rep"), "service_agent",
+             groups=("support_agents", "skill_billing", "skill_technical", "skill_hardware")),
     DemoUser("channel@example.com", "Chris Channel", "channel manager",
              ("channel_manager", "partner_manager", "sales_manager"), "channel_manager"),
 )  # fmt: skip

@@ -174,3 +174,21 @@ def test_service_roles_see_what_their_permission_sets_allow(org):
     assert agent.id
     with pytest.raises(Forbidden):
         report(org, "cases_by_channel", "outsider@example.com")
+
+
+def test_publishing_a_new_article_version_archives_the_old_one(org):
+    install_shipped(org, "service", with_sample=False)
+    with org.db.read() as conn:
+        admin = find_user(conn, "admin@example.com")
+    with org.records.session(admin) as session:
+        first = session.create("knowledge_article", {"title": "Reset a password"})
+        session.update("knowledge_article", first["id"], {"status": "Published"})
+        assert session.get("knowledge_article", first["id"])["published_at"] is not None
+        second = session.create(
+            "knowledge_article",
+            {"title": "Reset a password", "previous_version": first["id"]},
+        )
+        assert (second["version_number"], second["status"]) == (2, "Draft")
+        session.update("knowledge_article", second["id"], {"status": "Published"})
+        assert session.get("knowledge_article", first["id"])["status"] == "Archived"
+        assert session.get("knowledge_article", second["id"])["status"] == "Published"

@@ -57,7 +57,7 @@ CASES = [
         trigger(actions=[{"type": "send_fax", "to": "owner"}]),
         "actions[0].type",
         "'send_fax' is not one of: update_record, create_record, webhook, submit_for_approval, "
-        "assign, notify, send_email",
+        "assign, notify, send_email, count_records",
     ),
     (
         trigger(actions=[{"type": "update_record", "values": {"name": "'x'"}, "colour": 1}]),

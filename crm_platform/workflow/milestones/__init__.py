@@ -1,4 +1,4 @@
-"""Service-level milestones: the ``business_hours`` and ``milestone`` kinds (ADR 0035).
+"""Service-level milestones: the ``business_hours`` and ``milestone`` kinds (ADR 0036).
 
 ```yaml
 # business_hours/standard.yaml
