@@ -13,9 +13,6 @@ import os
 import secrets
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from .settings import Settings
 
 PREFIX = "v1:"
@@ -29,6 +26,10 @@ class FieldCipher:
     def __init__(self, key: bytes) -> None:
         if len(key) != 32:
             raise ValueError("the encryption key must be 32 bytes (urlsafe base64 of 32 bytes)")
+        # imported with the first cipher (an org with an encrypted field), not by every
+        # API worker: cryptography is ~7 MB of a worker's memory
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._aead = AESGCM(key)
 
     def encrypt(self, plaintext: str, context: str = "") -> str:
@@ -40,6 +41,8 @@ class FieldCipher:
     def decrypt(self, ciphertext: str, context: str = "") -> str:
         if not ciphertext.startswith(PREFIX):
             raise ValueError("not a ciphertext of this platform")
+        from cryptography.exceptions import InvalidTag  # loaded with AESGCM already
+
         raw = base64.urlsafe_b64decode(ciphertext[len(PREFIX) :])
         try:
             return self._aead.decrypt(raw[:12], raw[12:], context.encode()).decode("utf-8")

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import nh3
 from jinja2 import ChainableUndefined, Template, TemplateError, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
@@ -184,6 +183,8 @@ def render(template: CompiledTemplate, values: Mapping[Path, Any]) -> Rendered:
         text = _bounded(template.body.render(context))
         html = None
         if template.html_body is not None:
+            import nh3  # with the first mail rendered (see fieldtypes.inputs.RichText)
+
             html = nh3.clean(_bounded(template.html_body.render(context)))
     except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
         raise MergeError(f"template '{template.name}' failed to render: {exc}") from exc
