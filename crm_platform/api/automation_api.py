@@ -16,7 +16,7 @@ from flask import Blueprint, Response, jsonify, request
 from crm_platform.core import ValidationFailed
 from crm_platform.core.errors import Conflict, NotFound
 from crm_platform.workflow import automation_of, outbox
-from crm_platform.workflow.ping import ping_result, request_ping
+from crm_platform.workflow.ping import ping_result, queue_ping
 from crm_platform.workflow.runs import DEFAULT_LIMIT, RunQuery
 
 from .auth import current_org, current_user, require_admin
@@ -100,8 +100,5 @@ def ping() -> tuple[Response, int]:
     if isinstance(hold, bool) or not isinstance(hold, int | float | Decimal):
         raise ValidationFailed({"hold": "must be a number of seconds"})
     org = current_org()
-    run_id = request_ping(automation_of(org), current_user().id, float(hold))
-    with org.db.read() as conn:
-        run = outbox.get(conn, run_id)
-    assert run is not None
+    run = queue_ping(automation_of(org), current_user().id, float(hold))
     return jsonify(run.as_json()), 202

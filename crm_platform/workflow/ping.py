@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from crm_platform.core.errors import ValidationFailed
 from crm_platform.core.tables import automation_pings
 
+from . import outbox
 from .jobs import JobContext
 from .service import Automation
 
@@ -85,13 +86,21 @@ def check_hold(automation: Automation, hold: float) -> float:
 
 def request_ping(automation: Automation, user_id: str, hold: float = 0) -> str:
     """Queue a ping run; its id."""
+    return queue_ping(automation, user_id, hold).id
+
+
+def queue_ping(automation: Automation, user_id: str, hold: float = 0) -> outbox.Run:
+    """Queue a ping run; the run as queued, read in the transaction that queued it (an
+    in-process worker may deliver it the moment that transaction commits)."""
     hold = check_hold(automation, hold)
     with automation.org.db.write() as conn:
         run_id = automation.enqueue(
             conn, job=JOB, source=SOURCE, payload={"hold": hold}, user_id=user_id
         )
-    assert run_id is not None  # no key given: a fresh run every time
-    return run_id
+        assert run_id is not None  # no key given: a fresh run every time
+        run = outbox.get(conn, run_id)
+    assert run is not None
+    return run
 
 
 def ping_result(conn: Connection, run_id: str) -> PingResult | None:
