@@ -1,4 +1,4 @@
-"""Files of ``file`` fields through the API (ADR 0035): upload a file for an object's
+"""Files of ``file`` fields through the API (ADR 0037): upload a file for an object's
 field (multipart), then write the value the upload answers into the record as usual;
 download the file a record holds. Both apply the records API's checks: object
 permission, field-level security and, for a download, sharing (404 for a record or

@@ -1,4 +1,4 @@
-"""File fields on the record service's events (ADR 0035): a value written to a file field
+"""File fields on the record service's events (ADR 0037): a value written to a file field
 must name a file uploaded for that object and field by the same writer and held by no
 other record (so nobody points their record at someone else's file); once saved, the
 file is marked as the record's; a file replaced or cleared goes, and so do a purged

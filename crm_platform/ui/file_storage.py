@@ -1,4 +1,4 @@
-"""Files of ``file`` fields (ADR 0035): a small storage interface — ``put``, ``open``,
+"""Files of ``file`` fields (ADR 0037): a small storage interface — ``put``, ``open``,
 ``delete`` — that a cloud bucket could implement, and its default, a folder under the
 instance path.
 

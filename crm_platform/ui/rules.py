@@ -1,6 +1,6 @@
 """A layout's field conditions — ``visible_if``, ``required_if``, ``read_only_if`` —
 evaluated by the server, and ``required_if`` enforced by the record service on every
-write path (ADR 0035).
+write path (ADR 0037).
 
 The conditions are expressions of the one language; there is no second evaluator (the
 form's script asks the server, ``web/pages/form_rules.py``). Which layout a write is held

@@ -1,4 +1,4 @@
-"""The layout's field conditions in forms (ADR 0035): ``visible_if``, ``required_if`` and
+"""The layout's field conditions in forms (ADR 0037): ``visible_if``, ``required_if`` and
 ``read_only_if`` evaluated by the server on the values typed so far — when the form is
 drawn, when it is sent (JavaScript off: the page comes back with the fields as the
 conditions now say) and, with JavaScript on, as the user types: ``form_rules.js`` posts

@@ -1,5 +1,5 @@
 """The record page's activity timeline: tasks, events, notes, calls and emails logged
-against the record, newest first, only what the viewer may see (ADR 0035).
+against the record, newest first, only what the viewer may see (ADR 0037).
 
 Which objects are activities is read from metadata, not named here: the objects the
 activities pack installed (``ACTIVITY_PACK``), found through each of their lookups —
