@@ -120,6 +120,10 @@ class ReportPlan:
     def label(self, label: Any, fallback: str) -> str:
         return resolve_label(label, self.choose) if label else fallback
 
+    def built_in(self, english: str) -> str:
+        """A label the report makes up, in the reader's language."""
+        return resolve_label(BUILT_IN_LABELS[english], self.choose)
+
     def describe(self, text: str, path: tuple[str, ...]) -> tuple[str, str, int | None]:
         """A path's label (its steps' labels), field type and scale."""
         scope = self.builder.scope
@@ -157,7 +161,7 @@ class ReportPlan:
         path = tuple(text.strip().split("."))
         if len(path) == 1 and path[0] in OWNER_GROUPINGS:
             alias = self.builder.table_for(("owner",))
-            column = ReportColumn(text, self.label(None, "Owner"), "lookup")
+            column = ReportColumn(text, self.built_in("Owner"), "lookup")
             owner = self.obj.table.c.owner_id
             return Display(column, owner, alias.c.name, user_key=True, queues=self._queues())
         checked, expr = self._expression(text.strip(), None, what)
@@ -216,7 +220,7 @@ class ReportPlan:
             step = (*path[:-1], f"{path[-1]}[{target}]")
             if target == USER:
                 alias = self.builder.table_for(step)
-                object_label, name = self.label(None, "User"), alias.c.name
+                object_label, name = self.built_in("User"), alias.c.name
             elif self.ctx.access.can(target, "read"):
                 alias = self.builder.table_for(step)
                 target_obj = self.ctx.model.objects[target]
@@ -314,12 +318,12 @@ class ReportPlan:
         if spec.key == spec.name and spec.key != "count":
             return spec.name
         if spec.argument is None:
-            return "Record count"
+            return self.built_in("Record count")
         path = tuple(spec.argument.split("."))
         of = spec.argument
         if self.builder.scope.walk(path) is not None:
             of = self.describe(spec.argument, path)[0]
-        return f"{FUNCTION_LABELS[spec.function]} of {of}"
+        return resolve_label(FUNCTION_LABELS[spec.function], self.choose).format(of)
 
     def _sorts(self) -> None:
         groupings = {g.spec.text for g in (*self.groupings, *self.column_groupings)}
@@ -492,11 +496,18 @@ def summed_scale(checked) -> int | None:
     return cap if checked.scale > cap else None
 
 
-FUNCTION_LABELS = {
-    "count": "Count",
-    "sum": "Sum",
-    "avg": "Average",
-    "min": "Minimum",
-    "max": "Maximum",
-    "count_distinct": "Distinct count",
+# The labels a report makes up itself, in the languages the UI speaks (a metadata label,
+# resolved for the reader like any other; ``{}`` is the summarised field's label).
+FUNCTION_LABELS: dict[str, dict[str, str]] = {
+    "count": {"en": "Count of {}", "zh": "{}计数"},
+    "sum": {"en": "Sum of {}", "zh": "{}合计"},
+    "avg": {"en": "Average of {}", "zh": "{}平均值"},
+    "min": {"en": "Minimum of {}", "zh": "{}最小值"},
+    "max": {"en": "Maximum of {}", "zh": "{}最大值"},
+    "count_distinct": {"en": "Distinct count of {}", "zh": "{}去重计数"},
+}
+BUILT_IN_LABELS: dict[str, dict[str, str]] = {
+    "Owner": {"en": "Owner", "zh": "负责人"},
+    "User": {"en": "User", "zh": "用户"},
+    "Record count": {"en": "Record count", "zh": "记录数"},
 }

@@ -117,6 +117,9 @@ class UIChecks:
         dashboard = definition.get("dashboard")
         if dashboard and model.get("dashboard", dashboard) is None:
             yield ("dashboard", f"no dashboard '{dashboard}'")
+        for index, name in enumerate(definition.get("profiles", ())):
+            if model.get("permission_set", name) is None:
+                yield (f"profiles[{index}]", f"no permission set '{name}'")
 
 
 def _placed(definition: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -165,5 +165,12 @@ APP_SCHEMA: Mapping[str, Any] = {
             "minLength": 1,
             "description": "The dashboard its home page shows (else the first the user may read).",
         },
+        "profiles": {
+            "type": "array",
+            "uniqueItems": True,
+            "items": {"type": "string", "minLength": 1},
+            "description": "The permission sets (as profile or assigned) whose users see the app "
+            "(absent: everyone who may read one of its tabs); a user's first app is their home.",
+        },
     },
 }

@@ -97,6 +97,7 @@ class App:
     label: Any
     tabs: tuple[str, ...]
     dashboard: str | None = None  # what its home page shows
+    profiles: tuple[str, ...] = ()  # who sees it (their permission sets); empty: everyone
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,7 @@ def compile_ui(snapshot: Snapshot, model: Any) -> UIModel:
                 d.get("label", name),
                 tuple(t for t in d["tabs"] if t == HOME or model.object(t) is not None),
                 d.get("dashboard"),
+                tuple(d.get("profiles", ())),
             )
             for _p, name, d in apps
         ),

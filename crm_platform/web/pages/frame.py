@@ -69,14 +69,26 @@ def _crm_error(error: CrmError) -> Any:
 
 
 def apps_for(v: Viewer) -> list[App]:
-    """The apps the user may use: those defined (tabs they may read), else one derived
-    from every object they may read."""
+    """The apps the user may use, their first being their home: those defined for them
+    (an app naming ``profiles`` only for users holding one of those permission sets;
+    administrators see every app) with at least one tab they may read, each showing only
+    the tabs they may read; else one derived from every object they may read."""
 
     def readable(tab: str) -> bool:
         return tab == HOME or v.access.can(tab, "read")
 
+    held = {v.principal.profile, *v.principal.permission_sets} - {None}
+
+    def meant_for(app: App) -> bool:
+        return not app.profiles or v.access.all_powerful or bool(held & set(app.profiles))
+
+    def usable(app: App) -> bool:  # not when every object tab is hidden from them
+        return all(t == HOME for t in app.tabs) or any(t != HOME for t in app.tabs if readable(t))
+
     defined = [
-        replace(a, tabs=tuple(t for t in a.tabs if readable(t))) for a in ui_model(v.model).apps
+        replace(a, tabs=tuple(t for t in a.tabs if readable(t)))
+        for a in ui_model(v.model).apps
+        if meant_for(a) and usable(a)
     ]
     if defined:
         return defined

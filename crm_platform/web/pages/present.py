@@ -47,10 +47,15 @@ class Presenter:
         return self.v.label(plural, self.object_label(obj) + "s")
 
     def field_label(self, obj: ObjectModel, path: str) -> str:
-        """A field's label; a dotted path reads "Account › Name"."""
+        """A field's label; a dotted path reads "Account › Industry", and a lookup's
+        name (``account.name``, ``owner.name``) just "Account": the name is what a lookup
+        shows anyway."""
         parts = []
         current: ObjectModel | None = obj
-        for step in path.split("."):
+        steps = path.split(".")
+        for index, step in enumerate(steps):
+            if index and index == len(steps) - 1 and _names_the_record(current, step):
+                break
             field = current.fields.get(step) if current is not None else None
             if field is None:
                 parts.append(str(SYSTEM_LABELS.get(step, humanise(step))))
@@ -202,3 +207,8 @@ class _Choices:
 
     def __init__(self, definition: Any) -> None:
         self.definition = definition
+
+
+def _names_the_record(obj: ObjectModel | None, step: str) -> bool:
+    """Whether ``step`` is the name field of the record a lookup reached (a user's: name)."""
+    return step == (obj.name_field if obj is not None else "name")
