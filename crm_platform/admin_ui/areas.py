@@ -20,7 +20,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext
 
-from . import directory, fields, objects, permissions, sharing
+from . import directory, fields, layouts, objects, permissions, sharing
 from .base import SetupView
 from .home import SetupHome
 
@@ -31,6 +31,7 @@ AREAS: tuple[type[SetupView], ...] = (
     sharing.SharingView,
     directory.UsersView,
     directory.TeamsView,
+    layouts.LayoutsView,
 )
 
 assets = Blueprint(

@@ -58,3 +58,70 @@
 
   document.querySelectorAll("[data-check-object], [data-check-object-from]").forEach(watch);
 })();
+
+/* The layout editor: up/down buttons and drag and drop move rows on the page (the
+   buttons post the form when JavaScript is off); positions and sections are renumbered
+   so that saving posts the order the admin sees. */
+(function () {
+  "use strict";
+  var editor = document.querySelector("[data-layout-editor]");
+  if (!editor) { return; }
+
+  function renumber() {
+    editor.querySelectorAll("ol.layout-fields").forEach(function (list) {
+      list.querySelectorAll("li.layout-field").forEach(function (row, position) {
+        row.querySelector(".position-input").value = position;
+        row.querySelector(".section-of").value = list.dataset.section;
+      });
+    });
+  }
+
+  function move(row, step) {
+    var lists = Array.prototype.slice.call(editor.querySelectorAll("ol.layout-fields"));
+    var sibling = step < 0 ? row.previousElementSibling : row.nextElementSibling;
+    if (sibling) {
+      row.parentNode.insertBefore(row, step < 0 ? sibling : sibling.nextElementSibling);
+    } else {
+      var next = lists[lists.indexOf(row.parentNode) + step];
+      if (!next) { return; }
+      if (step < 0) { next.appendChild(row); } else { next.insertBefore(row, next.firstElementChild); }
+    }
+    renumber();
+    row.querySelector(step < 0 ? ".move-up" : ".move-down").focus();
+  }
+
+  editor.addEventListener("click", function (event) {
+    var button = event.target.closest(".move-up, .move-down");
+    if (!button) { return; }
+    event.preventDefault();
+    move(button.closest("li.layout-field"), button.classList.contains("move-up") ? -1 : 1);
+  });
+
+  var dragged = null;
+  editor.addEventListener("dragstart", function (event) {
+    dragged = event.target.closest && event.target.closest("li.layout-field");
+    if (!dragged) { return; }
+    dragged.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged.dataset.field);
+  });
+  editor.addEventListener("dragend", function () {
+    if (dragged) { dragged.classList.remove("dragging"); }
+    dragged = null;
+    renumber();
+  });
+  editor.addEventListener("dragover", function (event) {
+    var list = event.target.closest && event.target.closest("ol.layout-fields");
+    if (!dragged || !list) { return; }
+    event.preventDefault();
+    var over = event.target.closest("li.layout-field");
+    if (over && over !== dragged) {
+      var box = over.getBoundingClientRect();
+      var after = event.clientY > box.top + box.height / 2;
+      list.insertBefore(dragged, after ? over.nextElementSibling : over);
+    } else if (!over) {
+      list.appendChild(dragged);
+    }
+  });
+  editor.addEventListener("drop", function (event) { event.preventDefault(); renumber(); });
+})();
