@@ -46,16 +46,20 @@ class LayoutsView(SetupView):
         api_name = form.get("api_name", "").strip()
         obj = next((o for o in self.metadata.list_objects() if o["api_name"] == object_name), None)
         first = (obj or {}).get("name_field") or "name"
-        definition = {"api_name": api_name, "object": object_name, "sections": [{"fields": [first]}]}
+        definition = {
+            "api_name": api_name,
+            "object": object_name,
+            "sections": [{"fields": [first]}],
+        }
         try:
             self.change(
-                lambda m, who: m.put_component("layout", definition, author_id=who, create_only=True)
+                lambda m, who: m.put_component(
+                    "layout", definition, author_id=who, create_only=True
+                )
             )
         except (ValidationFailed, Conflict) as error:
             return self.index(problems=_problems(error), form=form, status=error.status)
-        return self.saved(
-            gettext("Layout created."), ".edit", name=f"{object_name}.{api_name}"
-        )
+        return self.saved(gettext("Layout created."), ".edit", name=f"{object_name}.{api_name}")
 
     @expose("/<name>", methods=["GET", "POST"])
     def edit(self, name: str) -> Any:
@@ -66,7 +70,8 @@ class LayoutsView(SetupView):
         action = request.form.get("action", "save")
         if action.startswith(("up:", "down:")):
             direction, _, index = action.partition(":")
-            layout_form.move(state, int(index) if index.isdigit() else -1, -1 if direction == "up" else 1)
+            row = int(index) if index.isdigit() else -1
+            layout_form.move(state, row, -1 if direction == "up" else 1)
             return self._editor(name, state, unsaved=True)
         if action != "save":
             return self._editor(name, state, unsaved=True)

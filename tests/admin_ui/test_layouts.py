@@ -19,7 +19,9 @@ def editor_state(admin) -> dict:
 
 
 def field_row(state: dict, name: str) -> str:
-    return next(k.split(":", 1)[1] for k, v in state.items() if k.startswith("field:") and v == name)
+    return next(
+        k.split(":", 1)[1] for k, v in state.items() if k.startswith("field:") and v == name
+    )
 
 
 def test_the_layouts_page_lists_layouts_and_creates_one(sales, admin):
