@@ -20,7 +20,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext
 
-from . import directory, fields, layouts, objects, permissions, sharing
+from . import apps, directory, fields, layouts, list_views, objects, permissions, sharing
 from .base import SetupView
 from .home import SetupHome
 
@@ -32,6 +32,8 @@ AREAS: tuple[type[SetupView], ...] = (
     directory.UsersView,
     directory.TeamsView,
     layouts.LayoutsView,
+    list_views.ListViewsView,
+    apps.AppsView,
 )
 
 assets = Blueprint(
