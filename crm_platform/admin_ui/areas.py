@@ -20,7 +20,17 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext
 
-from . import apps, directory, fields, layouts, list_views, objects, permissions, sharing
+from . import (
+    apps,
+    directory,
+    fields,
+    history,
+    layouts,
+    list_views,
+    objects,
+    permissions,
+    sharing,
+)
 from .base import SetupView
 from .home import SetupHome
 
@@ -34,6 +44,9 @@ AREAS: tuple[type[SetupView], ...] = (
     layouts.LayoutsView,
     list_views.ListViewsView,
     apps.AppsView,
+    history.HistoryView,
+    history.AuditView,
+    history.LoginsView,
 )
 
 assets = Blueprint(
