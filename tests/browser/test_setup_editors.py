@@ -146,3 +146,25 @@ def test_a_rep_gets_403_on_every_setup_url(browser, live):  # noqa: F811
             assert status == 403, (method, path, status)
     finally:
         opened.close()
+
+
+def test_rollback_from_the_history_page_restores_a_deleted_field(admin_page, live):  # noqa: F811
+    page = admin_page
+    page.goto(f"{live.url}/setup/fields/note/body")
+    page.on("dialog", lambda dialog: dialog.accept())
+    webapp.go(page, 'form[action$="/body/delete"] button[type=submit]')
+    page.goto(f"{live.url}/setup/objects/note")
+    assert page.locator('a[href="/setup/fields/note/body"]').count() == 0
+    page.goto(f"{live.url}/setup/history/")
+    shoot(page, "history")
+    page.goto(f"{live.url}/setup/history/note")
+    assert "body" in page.inner_text("#diff")
+    shoot(page, "history-object")
+    webapp.go(page, "#revisions tbody tr:nth-child(2) button.rollback")
+    assert "Rolled back to revision" in page.inner_text(".alert-success")
+    page.goto(f"{live.url}/setup/objects/note")
+    assert page.locator('a[href="/setup/fields/note/body"]').count() == 1
+    page.goto(f"{live.url}/setup/audit/")
+    shoot(page, "audit")
+    page.goto(f"{live.url}/setup/logins/")
+    shoot(page, "logins")
