@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext
 
 from . import (
     apps,
+    automation,
     directory,
     fields,
     history,
@@ -47,6 +48,7 @@ AREAS: tuple[type[SetupView], ...] = (
     history.HistoryView,
     history.AuditView,
     history.LoginsView,
+    automation.AutomationView,
 )
 
 assets = Blueprint(
