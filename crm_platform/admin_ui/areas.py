@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext
 from . import (
     apps,
     automation,
+    builders,
     directory,
     fields,
     history,
@@ -45,6 +46,7 @@ AREAS: tuple[type[SetupView], ...] = (
     layouts.LayoutsView,
     list_views.ListViewsView,
     apps.AppsView,
+    builders.BuildersView,
     history.HistoryView,
     history.AuditView,
     history.LoginsView,
