@@ -168,3 +168,29 @@ def test_rollback_from_the_history_page_restores_a_deleted_field(admin_page, liv
     shoot(page, "audit")
     page.goto(f"{live.url}/setup/logins/")
     shoot(page, "logins")
+
+
+def test_the_builders_check_expressions_as_typed(admin_page, live):  # noqa: F811
+    page = admin_page
+    page.goto(f"{live.url}/setup/builders/")
+    shoot(page, "builders")
+    page.goto(f"{live.url}/setup/builders/validation_rule/new")
+    page.select_option("#f-object", "opportunity")
+    page.fill("#f-condition", "amount > 10 and probabilty > 5")
+    check = page.locator("#condition-check")
+    check.locator(".expression-message").wait_for()
+    assert "probabilty" in check.inner_text()
+    assert check.locator("pre").inner_text().split("\n")[1] == " " * 16 + "^"
+    shoot(page, "builder-rule-error")
+    page.goto(f"{live.url}/setup/builders/report/new")
+    page.fill(
+        "#f-source",
+        "api_name: big\nobject: opportunity\ncolumns: [name]\nfilter: amount > 10 and stag == 1\n",
+    )
+    box = page.locator("#source-check")
+    box.locator(".expression-message").wait_for()
+    message = box.locator(".expression-message").inner_text()
+    assert message.startswith("line 4, column 25") and "stag" in message
+    caret = box.locator("pre").inner_text().split("\n")[1]
+    assert caret == " " * 24 + "^"
+    shoot(page, "builder-yaml-error")
