@@ -30,6 +30,7 @@ from . import (
     layouts,
     list_views,
     objects,
+    packs,
     permissions,
     sharing,
 )
@@ -51,6 +52,7 @@ AREAS: tuple[type[SetupView], ...] = (
     history.AuditView,
     history.LoginsView,
     automation.AutomationView,
+    packs.PacksView,
 )
 
 assets = Blueprint(
