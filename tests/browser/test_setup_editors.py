@@ -194,3 +194,12 @@ def test_the_builders_check_expressions_as_typed(admin_page, live):  # noqa: F81
     caret = box.locator("pre").inner_text().split("\n")[1]
     assert caret == " " * 24 + "^"
     shoot(page, "builder-yaml-error")
+
+
+def test_the_packs_page_shows_an_install_plan(admin_page, live):  # noqa: F811
+    page = admin_page
+    page.goto(f"{live.url}/setup/packs/")
+    shoot(page, "packs")
+    webapp.go(page, 'tr[data-pack="core_activities"] button.plan')
+    assert page.locator("#plan-items li").count() > 0
+    shoot(page, "pack-plan")
