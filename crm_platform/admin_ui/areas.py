@@ -20,7 +20,20 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext
 
-from . import directory, fields, objects, permissions, sharing
+from . import (
+    apps,
+    automation,
+    builders,
+    directory,
+    fields,
+    history,
+    layouts,
+    list_views,
+    objects,
+    packs,
+    permissions,
+    sharing,
+)
 from .base import SetupView
 from .home import SetupHome
 
@@ -31,6 +44,15 @@ AREAS: tuple[type[SetupView], ...] = (
     sharing.SharingView,
     directory.UsersView,
     directory.TeamsView,
+    layouts.LayoutsView,
+    list_views.ListViewsView,
+    apps.AppsView,
+    builders.BuildersView,
+    history.HistoryView,
+    history.AuditView,
+    history.LoginsView,
+    automation.AutomationView,
+    packs.PacksView,
 )
 
 assets = Blueprint(

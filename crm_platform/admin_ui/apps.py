@@ -1,0 +1,127 @@
+"""The app editor: an app's labels and its tabs (``home`` and objects), chosen and
+ordered. Each save is one change set (one revision)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import request
+from flask_admin import expose
+from flask_babel import gettext, lazy_gettext
+
+from crm_platform.core import Conflict, ValidationFailed
+
+from .base import SetupView, label_map, label_parts, problems_of
+
+HOME = "home"
+
+
+class AppsView(SetupView):
+    area_name = lazy_gettext("Apps")
+    area_url = "apps"
+    area_category = lazy_gettext("User interface")
+    summary = lazy_gettext("Apps of the end-user UI and their tabs.")
+    permission = "customize_application"
+
+    @expose("/")
+    def index(self, problems=None, form=None, status: int = 200) -> Any:
+        return self.page(
+            "setup/apps.html",
+            status=status,
+            apps=self.metadata.list_components("app"),
+            problems=problems or {},
+            form=form or {},
+        )
+
+    @expose("/new", methods=["POST"])
+    def create(self) -> Any:
+        form = request.form
+        definition: dict[str, Any] = {"api_name": form.get("api_name", "").strip(), "tabs": [HOME]}
+        label = label_map(form.get("label_en", ""), form.get("label_zh", ""))
+        if label:
+            definition["label"] = label
+        try:
+            self.change(
+                lambda m, who: m.put_component("app", definition, author_id=who, create_only=True)
+            )
+        except (ValidationFailed, Conflict) as error:
+            return self.index(problems=_problems(error), form=form, status=error.status)
+        return self.saved(gettext("App created."), ".edit", name=definition["api_name"])
+
+    @expose("/<name>", methods=["GET", "POST"])
+    def edit(self, name: str) -> Any:
+        stored = self.metadata.get_component("app", name)
+        if request.method == "GET":
+            return self._editor(name, stored, stored)
+        definition = from_form(stored, request.form)
+        try:
+            self.change(lambda m, who: m.put_component("app", definition, author_id=who))
+        except (ValidationFailed, Conflict) as error:
+            return self._editor(
+                name, stored, definition, problems=_problems(error), status=error.status
+            )
+        return self.saved(gettext("App saved."), ".edit", name=name)
+
+    @expose("/<name>/delete", methods=["POST"])
+    def delete(self, name: str) -> Any:
+        self.change(lambda m, who: m.remove_component("app", name, author_id=who))
+        return self.saved(gettext("App deleted."), ".index")
+
+    def _editor(
+        self,
+        name: str,
+        stored: Mapping[str, Any],
+        shown: Mapping[str, Any],
+        *,
+        problems: Mapping[str, list[str]] | None = None,
+        status: int = 200,
+    ) -> Any:
+        label_en, label_zh = label_parts(shown.get("label"))
+        return self.page(
+            "setup/app.html",
+            status=status,
+            title=gettext("App %(name)s", name=name),
+            name=name,
+            rows=tab_rows(
+                shown.get("tabs", []), [o["api_name"] for o in self.metadata.list_objects()]
+            ),
+            form={"label_en": label_en, "label_zh": label_zh},
+            problems=problems or {},
+        )
+
+
+def tab_rows(tabs: list[str], objects: list[str]) -> list[dict[str, Any]]:
+    """Every possible tab: the app's in their order (ticked), then the others."""
+    chosen = [{"name": t, "on": True} for t in tabs]
+    rest = [{"name": t, "on": False} for t in [HOME, *objects] if t not in tabs]
+    return chosen + rest
+
+
+def from_form(stored: Mapping[str, Any], form: Mapping[str, str]) -> dict[str, Any]:
+    """The app the editor's inputs describe: ticked tabs in the order of their positions."""
+    out = {k: v for k, v in stored.items() if k not in ("label", "tabs")}
+    label = label_map(form.get("label_en", ""), form.get("label_zh", ""))
+    if label:
+        out["label"] = label
+    ticked = []
+    for key, value in form.items():
+        if key.startswith("tab:") and value == "on":
+            tab = key.split(":", 1)[1]
+            ticked.append((_position(form.get(f"position:{tab}")), tab))
+    ticked.sort(key=lambda item: item[0])
+    out["tabs"] = [tab for _, tab in ticked]
+    return out
+
+
+def _position(raw: str | None) -> float:
+    try:
+        return float(raw) if raw else 1e9
+    except ValueError:
+        return 1e9
+
+
+def _problems(error: Exception) -> dict[str, list[str]]:
+    if isinstance(error, ValidationFailed):
+        return problems_of(error)
+    return {"(root)": [getattr(error, "detail", str(error))]}
