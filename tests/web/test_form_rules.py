@@ -193,3 +193,49 @@ def test_a_field_hidden_by_visible_if_is_not_sent(sales, rep):
     record_id = shown.headers["Location"].rsplit("/", 1)[1]
     record = sales.api.get(f"/api/v1/records/opportunity/{record_id}").get_json()
     assert record["contact_phone"] == "+1 555 0100"
+
+
+def test_a_dependent_picklist_offers_the_values_valid_for_its_controlling_value(sales, rep):
+    created = sales.api.post(
+        "/api/v1/metadata/objects",
+        json={
+            "api_name": "office",
+            "fields": [
+                {"api_name": "country", "type": "picklist", "values": ["Norway", "Japan"]},
+                {
+                    "api_name": "city",
+                    "type": "picklist",
+                    "controlling_field": "country",
+                    "values": [
+                        {"value": "Oslo", "valid_for": ["Norway"]},
+                        {"value": "Tokyo", "valid_for": ["Japan"]},
+                        "Anywhere",
+                    ],
+                },
+            ],
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    admin = sign_in(sales.app, ADMIN_EMAIL, ADMIN_PASSWORD)
+
+    def offered(html: str) -> list[str]:
+        block = re.search(r'<select[^>]*name="city".*?</select>', html, re.S).group(0)
+        return [v for v in re.findall(r'<option value="([^"]*)"', block) if v]
+
+    assert offered(text(admin.get("/o/office/new"))) == ["Anywhere"]  # no country yet
+    response = admin.post(
+        "/o/office/rules", data={"csrf_token": admin.token, "name": "HQ", "country": "Japan"}
+    )
+    answer = response.get_json()["fields"]
+    assert answer["city"]["choices"] == [["Tokyo", "Tokyo"], ["Anywhere", "Anywhere"]]
+
+    refused = admin.post(
+        "/o/office/new",
+        data={"csrf_token": admin.token, "name": "HQ", "country": "Japan", "city": "Oslo"},
+    )
+    assert refused.status_code == 400
+    html = text(refused)
+    assert [unescape(e) for e in field_error(html, "city")] == [
+        "'Oslo' is not valid when country is 'Japan'"
+    ]
+    assert offered(html) == ["Oslo", "Tokyo", "Anywhere"]  # what was typed stays, shown

@@ -21,6 +21,7 @@ from crm_platform.ui.rules import UNKNOWN, FieldState, field_states
 from .context import Viewer, reading, viewer
 from .frame import bp, object_or_404
 from .lookups import POLYMORPHIC
+from .present import Presenter
 from .widgets import Widget, submitted, to_value
 
 MAX_RETRIES = 3  # typed values: fields that do not parse yet are dropped, then again
@@ -92,6 +93,25 @@ def form_values(session, obj: ObjectModel, widgets: Mapping[str, Widget], v: Vie
     return typed_values(session, obj, data)
 
 
+def narrow_dependent(
+    obj: ObjectModel, widgets: Mapping[str, Widget], v: Viewer, values: Mapping[str, Any]
+) -> dict[str, list[tuple[str, str]]]:
+    """A dependent picklist offers the values valid for its controlling field's value as
+    typed (when the viewer may read that field: else all, and the save decides); the
+    narrowed widgets' choices by name."""
+    narrowed = {}
+    for name, widget in widgets.items():
+        controlling = widget.field.definition.get("controlling_field")
+        if widget.kind != "select" or not controlling:
+            continue
+        if not v.access.field_readable(obj.api_name, controlling):
+            continue
+        current = values.get(name, widget.value)
+        widget.choices = Presenter(v).choices(widget.field, current, values.get(controlling))
+        narrowed[name] = widget.choices
+    return narrowed
+
+
 def apply_states(widgets: Mapping[str, Widget], states: Mapping[str, FieldState]) -> None:
     """Put the conditions' answer on the widgets: hidden, required, locked."""
     for name, state in states.items():
@@ -120,6 +140,7 @@ def form_rules(object_name: str) -> Any:
         values = {**(record or {}), **form_values(session, obj, widgets, v)}
         states = states_for(session, obj, v, values)
     apply_states(widgets, states)
+    narrowed = narrow_dependent(obj, widgets, v, values)
     shown = {
         name: {
             "visible": not widgets[name].hidden,
@@ -129,4 +150,7 @@ def form_rules(object_name: str) -> Any:
         for name in states
         if name in widgets
     }
+    for name, choices in narrowed.items():
+        if name in shown:
+            shown[name]["choices"] = [list(choice) for choice in choices]
     return jsonify({"fields": shown})

@@ -24,7 +24,7 @@ from crm_platform.ui.file_storage import file_name_of
 from . import lookups
 from .context import Viewer, reading, viewer, writing
 from .files import UNSET, uploaded_value
-from .form_rules import apply_states, states_for, typed_values
+from .form_rules import apply_states, narrow_dependent, states_for, typed_values
 from .frame import bp, object_or_404, render_page
 from .present import Presenter
 from .records import readable_sections
@@ -235,6 +235,7 @@ def apply_rules(
                 sent.pop(widget.name, None)
     values = {**(record or {}), **typed_values(session, obj, sent)}
     apply_states(widgets, states_for(session, obj, v, values))
+    narrow_dependent(obj, widgets, v, values)
     for widget in widgets.values():
         if widget.hidden or widget.locked:
             sent.pop(widget.name, None)

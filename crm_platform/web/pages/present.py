@@ -31,6 +31,9 @@ def humanise(api_name: str) -> str:
     return api_name.replace("_", " ").capitalize()
 
 
+ANY_VALUE = object()  # a dependent picklist shown without its controlling value
+
+
 class Presenter:
     """Labels and shown values for one viewer (templates call it as ``present``)."""
 
@@ -75,13 +78,23 @@ class Presenter:
                 return self.v.label(entry.get("label"), value)
         return value
 
-    def choices(self, field: FieldModel, current: Any = None) -> list[tuple[str, str]]:
-        """(value, label) of a picklist's active values, and the current one if inactive."""
+    def choices(
+        self, field: FieldModel, current: Any = None, controlled_by: Any = ANY_VALUE
+    ) -> list[tuple[str, str]]:
+        """(value, label) of a picklist's active values, and the current one if inactive;
+        given its controlling field's value (``controlled_by``), a dependent picklist's
+        values valid for it."""
         held = set(current if isinstance(current, list) else [current] if current else [])
         out = []
         for entry in map(value_entry, field.definition.get("values", ())):
-            if entry.get("active", True) or entry["value"] in held:
-                out.append((entry["value"], self.v.label(entry.get("label"), entry["value"])))
+            if entry["value"] not in held:
+                if not entry.get("active", True):
+                    continue
+                if controlled_by is not ANY_VALUE and controlled_by not in entry.get(
+                    "valid_for", (controlled_by,)
+                ):
+                    continue
+            out.append((entry["value"], self.v.label(entry.get("label"), entry["value"])))
         return out
 
     # --- values ------------------------------------------------------------------------

@@ -31,11 +31,28 @@
         }
         mark.remove();
       }
+      if (state.choices) { offer(group.querySelector("select"), state.choices); }
       group.querySelectorAll("input, select, textarea").forEach(function (input) {
         if (input.type === "hidden") { return; }
         if (state.required) { input.setAttribute("aria-required", "true"); }
         else { input.removeAttribute("aria-required"); }
       });
+    });
+  }
+
+  // a dependent picklist: the values valid for its controlling field's value as typed
+  function offer(select, choices) {
+    if (!select) { return; }
+    var chosen = select.value;
+    var blank = select.querySelector('option[value=""]');
+    select.innerHTML = "";
+    if (blank) { select.appendChild(blank); }
+    choices.forEach(function (choice) {
+      var option = document.createElement("option");
+      option.value = choice[0];
+      option.textContent = choice[1];
+      option.selected = choice[0] === chosen;
+      select.appendChild(option);
     });
   }
 
