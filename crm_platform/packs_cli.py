@@ -274,20 +274,16 @@ def pack_export(
 def pack_list() -> None:
     """The packs shipped with this installation, and those installed here (versions)."""
     from .cli import _org
-    from .packs import pack_folders, read_installed, shipped_root
+    from .packs import read_installed, shipped_packs
 
     org = _org()
     installed = {}
     if org.exists():
         with org.db.read() as conn:
             installed = read_installed(conn)
-    shipped = pack_folders(shipped_root())
     click.echo("shipped:")
-    for name, folder in shipped.items():
-        import yaml
-
-        manifest = yaml.safe_load((folder / "pack.yaml").read_text(encoding="utf-8"))
-        click.echo(f"  {name} {manifest.get('version')}: {manifest.get('description', '')}")
+    for pack in shipped_packs():
+        click.echo(f"  {pack.name} {pack.version}: {pack.description}")
     click.echo("installed:" if installed else "installed: none")
     for name, found in installed.items():
         click.echo(f"  {name} {found.version}")

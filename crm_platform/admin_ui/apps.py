@@ -46,7 +46,7 @@ class AppsView(SetupView):
                 lambda m, who: m.put_component("app", definition, author_id=who, create_only=True)
             )
         except (ValidationFailed, Conflict) as error:
-            return self.index(problems=_problems(error), form=form, status=error.status)
+            return self.index(problems=problems_of(error), form=form, status=error.status)
         return self.saved(gettext("App created."), ".edit", name=definition["api_name"])
 
     @expose("/<name>", methods=["GET", "POST"])
@@ -59,7 +59,7 @@ class AppsView(SetupView):
             self.change(lambda m, who: m.put_component("app", definition, author_id=who))
         except (ValidationFailed, Conflict) as error:
             return self._editor(
-                name, stored, definition, problems=_problems(error), status=error.status
+                name, stored, definition, problems=problems_of(error), status=error.status
             )
         return self.saved(gettext("App saved."), ".edit", name=name)
 
@@ -119,9 +119,3 @@ def _position(raw: str | None) -> float:
         return float(raw) if raw else 1e9
     except ValueError:
         return 1e9
-
-
-def _problems(error: Exception) -> dict[str, list[str]]:
-    if isinstance(error, ValidationFailed):
-        return problems_of(error)
-    return {"(root)": [getattr(error, "detail", str(error))]}

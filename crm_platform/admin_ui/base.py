@@ -161,8 +161,11 @@ class SetupView(BaseView):
         return redirect(url_for(endpoint, **values))
 
 
-def problems_of(error: ValidationFailed) -> dict[str, list[str]]:
-    """A refusal's messages per field path, for a form to show beside its inputs."""
+def problems_of(error: Exception) -> dict[str, list[str]]:
+    """A refusal's messages per field path, for a form to show beside its inputs (a
+    refusal that names no field, such as a 409, under ``(root)``)."""
+    if not isinstance(error, ValidationFailed):
+        return {"(root)": [getattr(error, "detail", str(error))]}
     found: dict[str, list[str]] = {}
     for path, messages in error.errors.items():
         found[path] = list(messages) if isinstance(messages, (list, tuple)) else [str(messages)]

@@ -113,11 +113,7 @@ class BuildersView(SetupView):
                 )
             )
         except (ValidationFailed, Conflict) as error:
-            problems = (
-                problems_of(error)
-                if isinstance(error, ValidationFailed)
-                else {"(root)": [error.detail]}
-            )
+            problems = problems_of(error)
             return self._page(kind, name, stored, form, structured, problems, error.status)
         saved_name = name or self.org.registry.kinds[kind].component_name(definition)
         return self.saved(gettext("Saved."), ".edit", kind=kind, name=saved_name)

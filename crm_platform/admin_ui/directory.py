@@ -52,7 +52,7 @@ class UsersView(SetupView):
             with self.directory() as (conn, model):
                 user = directory.create_user_record(conn, model, data)
         except (ValidationFailed, Conflict) as error:
-            return self.index(problems=_problems(error), form=form, status=error.status)
+            return self.index(problems=problems_of(error), form=form, status=error.status)
         return self.saved(gettext("User added."), ".user", user_id=user["id"])
 
     @expose("/<user_id>")
@@ -86,7 +86,7 @@ class UsersView(SetupView):
             with self.directory() as (conn, model):
                 directory.update_user_record(conn, model, user_id, data, may_manage=True)
         except (ValidationFailed, Conflict, Forbidden) as error:
-            return self.user(user_id, problems=_problems(error), status=error.status)
+            return self.user(user_id, problems=problems_of(error), status=error.status)
         return self.saved(message, ".user", user_id=user_id)
 
 
@@ -138,7 +138,7 @@ class TeamsView(SetupView):
                 lambda m, who: m.put_component("role", role, author_id=who, create_only=True)
             )
         except (ValidationFailed, Conflict) as error:
-            return self.index(problems=_problems(error), status=error.status)
+            return self.index(problems=problems_of(error), status=error.status)
         return self.saved(gettext("Role added."), ".index")
 
     @expose("/<any(groups, queues):kind>/<name>/members", methods=["POST"])
@@ -147,7 +147,7 @@ class TeamsView(SetupView):
             with self.directory() as (conn, model):
                 directory.add_member(conn, model, kind, name, request.form.get("user_id") or None)
         except (ValidationFailed, NotFound) as error:
-            return self.index(problems=_problems(error), status=error.status)
+            return self.index(problems=problems_of(error), status=error.status)
         return self.saved(gettext("Member added."), ".index")
 
     @expose("/<any(groups, queues):kind>/<name>/members/<user_id>/remove", methods=["POST"])
@@ -188,9 +188,3 @@ def role_tree(roles: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ]
 
     return grow(None, frozenset())
-
-
-def _problems(error: Exception) -> dict[str, list[str]]:
-    if isinstance(error, ValidationFailed):
-        return problems_of(error)
-    return {"(root)": [getattr(error, "detail", str(error))]}

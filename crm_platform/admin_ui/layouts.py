@@ -58,7 +58,7 @@ class LayoutsView(SetupView):
                 )
             )
         except (ValidationFailed, Conflict) as error:
-            return self.index(problems=_problems(error), form=form, status=error.status)
+            return self.index(problems=problems_of(error), form=form, status=error.status)
         return self.saved(gettext("Layout created."), ".edit", name=f"{object_name}.{api_name}")
 
     @expose("/<name>", methods=["GET", "POST"])
@@ -80,7 +80,7 @@ class LayoutsView(SetupView):
         try:
             self.change(lambda m, who: m.put_component("layout", definition, author_id=who))
         except (ValidationFailed, Conflict) as error:
-            return self._editor(name, state, problems=_problems(error), status=error.status)
+            return self._editor(name, state, problems=problems_of(error), status=error.status)
         return self.saved(gettext("Layout saved."), ".edit", name=name)
 
     @expose("/<name>/delete", methods=["POST"])
@@ -125,9 +125,3 @@ def relations_to(objects: list[dict[str, Any]], target: str) -> list[str]:
         for f in o.get("fields", [])
         if f.get("type") in LINKS and f.get("target") == target
     ]
-
-
-def _problems(error: Exception) -> dict[str, list[str]]:
-    if isinstance(error, ValidationFailed):
-        return problems_of(error)
-    return {"(root)": [getattr(error, "detail", str(error))]}

@@ -53,7 +53,7 @@ class ListViewsView(SetupView):
                 )
             )
         except (ValidationFailed, Conflict) as error:
-            return self.index(problems=_problems(error), form=form, status=error.status)
+            return self.index(problems=problems_of(error), form=form, status=error.status)
         return self.saved(gettext("List view created."), ".edit", name=f"{object_name}.{api_name}")
 
     @expose("/<name>", methods=["GET", "POST"])
@@ -66,7 +66,7 @@ class ListViewsView(SetupView):
             self.change(lambda m, who: m.put_component("list_view", definition, author_id=who))
         except (ValidationFailed, Conflict) as error:
             return self._editor(
-                name, stored, request.form, problems=_problems(error), status=error.status
+                name, stored, request.form, problems=problems_of(error), status=error.status
             )
         return self.saved(gettext("List view saved."), ".edit", name=name)
 
@@ -143,9 +143,3 @@ def _short(problems: Mapping[str, list[str]]) -> dict[str, list[str]]:
         key = path.rsplit(".", 1)[-1].split("[", 1)[0]
         out.setdefault(key, []).extend(messages)
     return out
-
-
-def _problems(error: Exception) -> dict[str, list[str]]:
-    if isinstance(error, ValidationFailed):
-        return problems_of(error)
-    return {"(root)": [getattr(error, "detail", str(error))]}

@@ -11,7 +11,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import yaml
 from flask import request, send_file
 from flask_admin import expose
 from flask_babel import gettext, lazy_gettext
@@ -27,6 +26,7 @@ from crm_platform.packs import (
     plan,
     plan_upgrade,
     read_installed,
+    shipped_packs,
     shipped_root,
     uninstall,
     upgrade,
@@ -35,22 +35,6 @@ from crm_platform.packs import (
 from .base import SetupView
 
 CHOICES = ("pack", "local")
-
-
-def shipped_packs() -> list[dict[str, Any]]:
-    """Every shipped pack's manifest: name, version, label, description."""
-    out = []
-    for name, folder in pack_folders(shipped_root()).items():
-        manifest = yaml.safe_load((folder / "pack.yaml").read_text(encoding="utf-8")) or {}
-        out.append(
-            {
-                "name": name,
-                "version": str(manifest.get("version")),
-                "label": manifest.get("label"),
-                "description": manifest.get("description", ""),
-            }
-        )
-    return out
 
 
 def _shipped(name: str) -> str:
@@ -71,7 +55,7 @@ class PacksView(SetupView):
             installed = read_installed(conn)
         return self.page(
             "setup/packs.html",
-            shipped=shipped_packs(),
+            shipped=[pack.as_json() for pack in shipped_packs()],
             installed={p.name: p.version for p in installed.values()},
         )
 

@@ -89,11 +89,7 @@ class PermissionsView(SetupView):
             try:
                 self.change(lambda m, who: m.apply_definitions(changed, author_id=who))
             except (ValidationFailed, Conflict) as error:
-                problems = (
-                    problems_of(error)
-                    if isinstance(error, ValidationFailed)
-                    else {"(root)": [error.detail]}
-                )
+                problems = problems_of(error)
                 if endpoint == ".fields":
                     return self.fields(values["name"], problems=problems, status=error.status)
                 return self.index(problems=problems, status=error.status)

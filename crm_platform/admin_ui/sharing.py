@@ -80,8 +80,6 @@ class SharingView(SetupView):
         return self.saved(gettext("Sharing rule deleted."), ".index")
 
     def _refused(self, error: Exception, form=None) -> Any:
-        if isinstance(error, ValidationFailed):
-            problems = {p.rsplit(".", 1)[-1]: v for p, v in problems_of(error).items()}
-        else:
-            problems = {"(root)": [getattr(error, "detail", str(error))]}
+        # a rule's criteria errors are shown beside its input, named by their last step
+        problems = {p.rsplit(".", 1)[-1]: v for p, v in problems_of(error).items()}
         return self.index(problems=problems, form=form, status=getattr(error, "status", 400))

@@ -84,8 +84,15 @@ def download(object_name: str, record_id: str, field_name: str) -> Response:
         current_user(), write=False, access=current_access(), reading=request_reading()
     ) as session:
         record = session.get(name, record_id, [field_name])
+    return file_download(org, name, record.get(field_name))
+
+
+def file_download(org, object_name: str, value: str | None) -> Response:
+    """The file a field's value names, as a download for whoever may read the record and
+    the field (the caller checked): never inline, so that an uploaded page or script
+    cannot run in the app's origin, and never cached."""
     storage = files_of(org)
-    info = held_file(storage, name, record.get(field_name))
+    info = held_file(storage, object_name, value)
     if info is None:
         raise NotFound("this record holds no file in that field")
     response = send_file(

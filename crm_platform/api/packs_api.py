@@ -15,7 +15,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import yaml
 from apispec import APISpec
 from flask import Blueprint, Response, jsonify, request, send_file
 
@@ -30,6 +29,7 @@ from crm_platform.packs import (
     plan,
     plan_upgrade,
     read_installed,
+    shipped_packs,
     shipped_root,
     uninstall,
     upgrade,
@@ -85,17 +85,7 @@ def _pack_name(body: dict[str, Any]) -> str:
 @require_permission(PERMISSION)
 def list_packs() -> Response:
     """The packs shipped with the platform and those installed, with versions."""
-    shipped = []
-    for name, folder in pack_folders(shipped_root()).items():
-        manifest = yaml.safe_load((folder / "pack.yaml").read_text(encoding="utf-8"))
-        shipped.append(
-            {
-                "name": name,
-                "version": str(manifest.get("version")),
-                "label": manifest.get("label"),
-                "description": manifest.get("description", ""),
-            }
-        )
+    shipped = [pack.as_json() for pack in shipped_packs()]
     with current_org().db.read() as conn:
         installed = read_installed(conn)
     return jsonify(

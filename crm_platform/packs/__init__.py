@@ -6,7 +6,15 @@ registry, so every kind any layer registers can travel in a pack), ``data/`` and
 ``sample/`` records. Depends on metadata and the runtime; the CLI and API sit on top.
 """
 
-from .catalog import Catalog, DependencyError, pack_folders, resolve, shipped_root
+from .catalog import (
+    Catalog,
+    DependencyError,
+    ShippedPack,
+    pack_folders,
+    resolve,
+    shipped_packs,
+    shipped_root,
+)
 from .export import changed_since_install, export_pack, parse_include
 from .install import InstallResult, install, plan
 from .loader import Pack, PackDefinition, PackRecord, load_pack, read_pack
@@ -31,6 +39,7 @@ __all__ = [
     "PackRecord",
     "Plan",
     "PlanItem",
+    "ShippedPack",
     "Source",
     "UninstallResult",
     "UpgradePlan",
@@ -49,6 +58,7 @@ __all__ = [
     "read_installed",
     "read_pack",
     "resolve",
+    "shipped_packs",
     "shipped_root",
     "uninstall",
     "upgrade",

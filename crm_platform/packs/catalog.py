@@ -54,6 +54,40 @@ def pack_folders(root: Path) -> dict[str, Path]:
     return found
 
 
+@dataclass(frozen=True)
+class ShippedPack:
+    """What a shipped pack's manifest says of it, for listings."""
+
+    name: str
+    version: str
+    label: object  # a label: a string or ``{en: …, zh: …}``
+    description: str
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "label": self.label,
+            "description": self.description,
+        }
+
+
+def shipped_packs() -> list[ShippedPack]:
+    """Every pack shipped inside the installed package, by name."""
+    out = []
+    for name, folder in pack_folders(shipped_root()).items():
+        manifest = yaml.safe_load((folder / MANIFEST).read_text(encoding="utf-8")) or {}
+        out.append(
+            ShippedPack(
+                name,
+                str(manifest.get("version")),
+                manifest.get("label"),
+                manifest.get("description", ""),
+            )
+        )
+    return out
+
+
 @dataclass
 class Catalog:
     """Where packs are looked for by name: folders given first, then the shipped packs."""

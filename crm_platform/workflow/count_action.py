@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from crm_platform.core import ValidationFailed
 from crm_platform.expressions import ValueType
 from crm_platform.metadata import CandidateModel, Problem
+from crm_platform.runtime.records.aggregates import aggregate_query
 
 from .actions import ActionChecks, ActionContext
 
@@ -71,11 +72,8 @@ class CountRecords:
         if obj is None:
             raise ValidationFailed({into: [f"no object '{target}' to count"]})
         reader = ctx.system.as_user(ctx.user)  # type: ignore[attr-defined]
-        builder = reader.builder(obj)
-        conditions = [obj.table.c.deleted_at.is_(None), *reader.visible(obj)]
-        if criteria and str(criteria).strip():
-            _checked, condition = builder.expression(str(criteria), ValueType.BOOLEAN, into)
-            conditions.append(condition)
-        query = sa.select(sa.func.count()).select_from(builder.from_clause).where(*conditions)
+        where = str(criteria).strip() if criteria else None
+        # the aggregates' own query: live records the user may read, in SQL
+        query = aggregate_query(reader, obj, reader.builder(obj), [sa.func.count()], where or None)
         count = ctx.conn.execute(query).scalar() or 0
         ctx.system.update(ctx.object.api_name, ctx.record_id, {into: count})

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request, send_file
+from flask import Response, request
 
+from crm_platform.api.files_api import file_download
 from crm_platform.core import NotFound
 from crm_platform.runtime.model import ObjectModel
 from crm_platform.ui import files_of
-from crm_platform.ui.file_storage import file_id_of, held_file, receive
+from crm_platform.ui.file_storage import file_id_of, receive
 
 from .context import Viewer, org, reading, viewer
 from .frame import bp, object_or_404
@@ -50,22 +51,8 @@ def uploaded_value(obj: ObjectModel, widget: Widget, v: Viewer) -> Any:
 
 
 def send_stored(obj: ObjectModel, field_name: str, record: dict[str, Any]) -> Response:
-    """The file a record's field holds, as a download (never shown inline: an uploaded
-    page or script must not run in the app's origin)."""
-    storage = files_of(org())
-    info = held_file(storage, obj.api_name, record.get(field_name))
-    if info is None:
-        raise NotFound("no file")
-    response = send_file(
-        storage.open(info.id),
-        mimetype=info.content_type,
-        as_attachment=True,
-        download_name=info.name,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    """The file a record's field holds, as a download (the API's, ``file_download``)."""
+    return file_download(org(), obj.api_name, record.get(field_name))
 
 
 def readable_file_field(obj: ObjectModel, field_name: str, v: Viewer) -> str:
