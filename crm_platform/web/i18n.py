@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, get_locale
 
 UI_LANGUAGES = ("en", "zh")
@@ -32,6 +32,10 @@ def ui_language() -> str:
 
 
 def _locale() -> str:
+    if not has_request_context():
+        # a label translated while the app is built (flask-admin's view names) under
+        # another app's context, as in `crm serve`'s workers: the default language
+        return "en"
     if getattr(g, "crm_session_principal", None) is not None:
         # the viewer's language comes from their preferences (or the browser's)
         from .pages.context import viewer  # pages build on this module, not the reverse
