@@ -250,8 +250,7 @@ def pack_export(
 ) -> None:
     """Write the org's configuration as a new pack folder OUTPUT/NAME."""
     from .cli import _org, _require_org
-    from .packs import export_pack, parse_include
-    from .packs.export import export_changed
+    from .packs import export_changed, export_included, parse_include
 
     org = _org()
     _require_org(org)
@@ -263,7 +262,7 @@ def pack_export(
             )
             what = f"what changed in {since} since it was installed"
         else:
-            folder = export_pack(org, output, name=name, include=items, version=version)
+            folder = export_included(org, output, name=name, include=items, version=version)
             what = f"{len(items)} component(s)"
     except CrmError as error:
         _failed(error)

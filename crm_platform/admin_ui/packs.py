@@ -18,8 +18,8 @@ from flask_babel import gettext, lazy_gettext
 from crm_platform.api.auth import end_request_reading
 from crm_platform.core import NotFound, ValidationFailed
 from crm_platform.packs import (
-    changed_since_install,
-    export_pack,
+    export_changed,
+    export_included,
     install,
     pack_folders,
     parse_include,
@@ -143,11 +143,17 @@ class PacksView(SetupView):
             [line.strip() for line in form.get("include", "").splitlines() if line.strip()]
         )
         since = form.get("changed_since_install", "").strip()
-        if since:
-            items += [i for i in changed_since_install(self.org, since) if i not in items]
         version = form.get("version", "").strip() or "1.0.0"
         with tempfile.TemporaryDirectory() as tmp:
-            folder = export_pack(self.org, Path(tmp), name=name, include=items, version=version)
+            # as the API and the CLI: a pack that installs alone into a fresh org
+            if since:
+                folder = export_changed(
+                    self.org, Path(tmp), name=name, pack=since, include=items, version=version
+                )
+            else:
+                folder = export_included(
+                    self.org, Path(tmp), name=name, include=items, version=version
+                )
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                 for path in sorted(folder.rglob("*")):

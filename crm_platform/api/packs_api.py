@@ -22,7 +22,8 @@ from crm_platform.core import ValidationFailed
 from crm_platform.metadata import KindRegistry
 from crm_platform.packs import (
     PackInvalid,
-    export_pack,
+    export_changed,
+    export_included,
     install,
     pack_folders,
     parse_include,
@@ -36,7 +37,6 @@ from crm_platform.packs import (
     validate_folder,
 )
 from crm_platform.packs.archive import FIELD, MAX_ZIP_BYTES, extract_pack_zip
-from crm_platform.packs.export import export_changed
 from crm_platform.runtime import OrgModel
 
 from .auth import current_org, current_user, require_permission
@@ -245,7 +245,9 @@ def export() -> Response:
                 org, Path(tmp), name=name or "", pack=since, include=items, version=version
             )
         else:
-            folder = export_pack(org, Path(tmp), name=name or "", include=items, version=version)
+            folder = export_included(
+                org, Path(tmp), name=name or "", include=items, version=version
+            )
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.rglob("*")):

@@ -15,7 +15,13 @@ from .catalog import (
     shipped_packs,
     shipped_root,
 )
-from .export import changed_since_install, export_pack, parse_include
+from .export import (
+    changed_since_install,
+    export_changed,
+    export_included,
+    export_pack,
+    parse_include,
+)
 from .install import InstallResult, install, plan
 from .loader import Pack, PackDefinition, PackRecord, load_pack, read_pack
 from .manifest import Manifest, parse_range, parse_version
@@ -45,6 +51,8 @@ __all__ = [
     "UpgradePlan",
     "UpgradeResult",
     "changed_since_install",
+    "export_changed",
+    "export_included",
     "export_pack",
     "install",
     "load_pack",

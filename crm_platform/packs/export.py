@@ -71,18 +71,23 @@ class Closure:
     extends: frozenset[str]
 
 
-def self_contained(org: Org, pack: str, items: Sequence[tuple[str, str]]) -> Closure:
+def self_contained(org: Org, pack: str | None, items: Sequence[tuple[str, str]]) -> Closure:
     """``items`` and every component they refer to that a fresh org would lack, for an
     export that installs without ``pack``: the components to copy, and the packs to
     depend on (``pack``'s dependencies owning something referred to, by version range);
     an object of such a dependency among ``items`` is exported as an extension (the
-    fields ``pack`` or the org added to it)."""
+    fields ``pack`` or the org added to it). With no ``pack`` (components named by
+    ``--include``), what an installed pack owns is depended on, the rest copied."""
     snapshot = org.metadata.snapshot()
     with org.db.read() as conn:
         installed = read_installed(conn)
-    if pack not in installed:
+    if pack is None:
+        allowed_deps = set(installed)
+    elif pack not in installed:
         raise CrmError(f"{pack} is not installed")
-    allowed_deps = set(installed[pack].depends)
+    else:
+        allowed_deps = set(installed[pack].depends)
+    owners = _owners(pack) if pack is not None else None
     out: dict[tuple[str, str], None] = {}
     depends: dict[str, str] = {}
     extends: set[str] = set()
@@ -93,16 +98,27 @@ def self_contained(org: Org, pack: str, items: Sequence[tuple[str, str]]) -> Clo
         comp = snapshot.get(*key)
         if key in out or comp is None or comp.status != ACTIVE:
             continue
-        if comp.owner in allowed_deps:
+        if comp.owner in allowed_deps and not (pack is None and key in asked):
             depends[comp.owner] = f">={installed[comp.owner].version}"
             if not (key in asked and key[0] == "object"):
                 continue
             extends.add(key[1])
         out[key] = None
-        for kind, definition in _exported(org, snapshot, key, _owners(pack), extends):
+        for kind, definition in _exported(org, snapshot, key, owners, extends):
             for finder in org.registry.references.get(kind, ()):
                 queue.extend(k for k in finder(definition) if k not in out)
     return Closure(list(out), depends, frozenset(extends))
+
+
+def export_included(
+    org: Org, out: Path, *, name: str, include: Sequence[tuple[str, str]], version: str = "1.0.0"
+) -> Path:
+    """Export the components ``include`` names as a pack that installs into a fresh org:
+    what they refer to is copied, or depended on when an installed pack owns it."""
+    closure = self_contained(org, None, include)
+    return export_pack(
+        org, out, name=name, include=closure.include, version=version, depends=closure.depends
+    )
 
 
 def _owners(pack: str) -> frozenset[str]:
@@ -139,7 +155,7 @@ def _exported(
     org: Org,
     snapshot: Snapshot,
     key: tuple[str, str],
-    owners: frozenset[str],
+    owners: frozenset[str] | None,
     extends: set[str] | frozenset[str],
 ):
     """(kind, definition) of each definition exporting ``key`` writes."""

@@ -4,6 +4,8 @@ a fresh org, where the customised components are equal to the source org's."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from click.testing import CliRunner
 
@@ -116,3 +118,39 @@ def test_the_cli_export_installs_alone_into_a_fresh_org(customised, tmp_path, mo
     folder = tmp_path / "out" / "acme_custom"
     assert read_pack(folder, customised.registry)[1] == []
     _check(customised, tmp_path, folder)
+
+
+def test_an_included_report_on_a_packs_object_depends_on_that_pack(customised, tmp_path):
+    # a consultant ships one report built on acme_projects' objects: the export depends on
+    # acme_projects (it owns `project`) and installs into a fresh org, bringing that pack
+    from crm_platform.packs import export_included
+
+    customised.metadata.put_component(
+        "report",
+        {
+            "api_name": "projects_by_stage",
+            "object": "project",
+            "format": "summary",
+            "columns": ["name", "client.name"],
+            "group_by": ["stage"],
+            "aggregates": ["count"],
+        },
+        author_id=SYSTEM_USER_ID,
+    )
+    folder = export_included(
+        customised,
+        tmp_path / "out",
+        name="project_reports",
+        include=[("report", "projects_by_stage")],
+    )
+    # acme_projects is a test pack, not shipped: the consultant ships it beside the export
+    shutil.copytree(PACKS / "acme_projects", folder.parent / "acme_projects")
+    pack, problems = validate_folder(folder, customised.registry)
+    assert problems == [], problems
+    assert dict(pack.manifest.as_dict()["depends"]) == {"acme_projects": ">=1.0.0"}
+    assert {(d.kind, d.definition["api_name"]) for d in pack.definitions} == {
+        ("report", "projects_by_stage")
+    }
+    target, installed = _install_fresh(tmp_path, folder)
+    assert installed["project_reports"] == "1.0.0" and "acme_projects" in installed
+    assert target[("report", "projects_by_stage")][0] == "project_reports"
