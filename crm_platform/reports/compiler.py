@@ -124,24 +124,22 @@ class ReportPlan:
         """A label the report makes up, in the reader's language."""
         return resolve_label(BUILT_IN_LABELS[english], self.choose)
 
+    def system_label(self, step: str) -> str:
+        """A system column's label (``owner``, ``created_at``), translated where known."""
+        english = step.replace("_", " ").capitalize()
+        return self.built_in(english) if english in BUILT_IN_LABELS else english
+
     def describe(self, text: str, path: tuple[str, ...]) -> tuple[str, str, int | None]:
         """A path's label (its steps' labels), field type and scale."""
         scope = self.builder.scope
         walked = scope.walk(path)
         info = scope.resolve(path)
-        labels: list[str] = []
-        obj = self.obj
-        for index, step in enumerate(path):
-            fld = obj.fields.get(step.partition("[")[0])
-            if fld is None:
-                labels.append(step.replace("_", " ").capitalize())
-                break
-            labels.append(self.label(fld.definition.get("label"), step))
-            target = fld.targets[0] if fld.targets and index < len(path) - 1 else None
-            next_obj = self.ctx.model.object(target) if target else None
-            if next_obj is None:
-                break
-            obj = next_obj
+        labels = [
+            self.label(fld.definition.get("label"), step)
+            if fld is not None
+            else self.system_label(step)
+            for step, fld in self.ctx.model.labelled_steps(self.obj, path)
+        ]
         type_name = "text"
         if walked is not None and walked.user_column is None:
             fld = walked.field
@@ -154,7 +152,7 @@ class ReportPlan:
             else:
                 type_name = fld.type
         scale = info.scale if info is not None and info.value_type is T.NUMBER else None
-        return " ".join(labels) or text, type_name, scale
+        return " › ".join(labels) or text, type_name, scale
 
     def _display(self, text: str, what: str) -> Display:
         """A column or grouping's SQL (refused, as unknown, when the reader may not read it)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -140,6 +140,27 @@ class OrgModel:
     def extension(self, name: str) -> Any:
         """What the extension ``name`` compiled for this version (KeyError when absent)."""
         return self.extensions[name]
+
+    def labelled_steps(
+        self, obj: ObjectModel, path: Sequence[str]
+    ) -> list[tuple[str, FieldModel | None]]:
+        """The steps of a dotted path that its label names, each with its field (None for
+        a system column such as ``owner``): a lookup's name at the end (``account.name``,
+        ``owner.name``) is left out — a lookup shows its record's name anyway — so every
+        output labels ``account.name`` as "Account" and ``account.industry`` as
+        "Account › Industry"."""
+        steps: list[tuple[str, FieldModel | None]] = []
+        current: ObjectModel | None = obj
+        for index, raw in enumerate(path):
+            step = raw.partition("[")[0]
+            name_field = current.name_field if current is not None else "name"
+            if index and index == len(path) - 1 and step == name_field:
+                break
+            fld = current.fields.get(step) if current is not None else None
+            steps.append((step, fld))
+            targets = fld.targets if fld is not None else ()
+            current = self.object(targets[0]) if len(targets) == 1 else None
+        return steps
 
 
 ExtensionCompiler = Callable[[Snapshot, OrgModel], Any]

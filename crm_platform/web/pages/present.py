@@ -51,23 +51,13 @@ class Presenter:
 
     def field_label(self, obj: ObjectModel, path: str) -> str:
         """A field's label; a dotted path reads "Account › Industry", and a lookup's
-        name (``account.name``, ``owner.name``) just "Account": the name is what a lookup
-        shows anyway."""
-        parts = []
-        current: ObjectModel | None = obj
-        steps = path.split(".")
-        for index, step in enumerate(steps):
-            if index and index == len(steps) - 1 and _names_the_record(current, step):
-                break
-            field = current.fields.get(step) if current is not None else None
-            if field is None:
-                parts.append(str(SYSTEM_LABELS.get(step, humanise(step))))
-                current = None
-                continue
-            parts.append(self.v.label(field.definition.get("label"), humanise(step)))
-            targets = field.targets
-            current = self.v.model.object(targets[0]) if len(targets) == 1 else None
-        return " › ".join(parts)
+        name (``account.name``, ``owner.name``) just "Account" (``OrgModel.labelled_steps``)."""
+        return " › ".join(
+            self.v.label(fld.definition.get("label"), humanise(step))
+            if fld is not None
+            else str(SYSTEM_LABELS.get(step, humanise(step)))
+            for step, fld in self.v.model.labelled_steps(obj, path.split("."))
+        )
 
     def help_text(self, field: FieldModel) -> str:
         return self.v.label(field.definition.get("help_text"), "")
@@ -220,8 +210,3 @@ class _Choices:
 
     def __init__(self, definition: Any) -> None:
         self.definition = definition
-
-
-def _names_the_record(obj: ObjectModel | None, step: str) -> bool:
-    """Whether ``step`` is the name field of the record a lookup reached (a user's: name)."""
-    return step == (obj.name_field if obj is not None else "name")
