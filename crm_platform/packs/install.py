@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,8 @@ def install_packs(
                     if progress:
                         progress(_name, created, total)
 
-                load_records(session, pack.name, records, step, owner_id=owner)
+                shift = _shift(org, pack)
+                load_records(session, pack.name, records, step, owner_id=owner, sample_shift=shift)
         for pack in packs:
             record_install(conn, pack, result.value[pack.name], author_id=author_id)
     return InstallResult(
@@ -197,5 +199,12 @@ def load_sample(
                 if progress:
                     progress(_name, created, total)
 
-            load_records(session, pack.name, records, step, owner_id=owner)
+            load_records(
+                session, pack.name, records, step, owner_id=owner, sample_shift=_shift(org, pack)
+            )
     return created
+
+
+def _shift(org: Org, pack: Pack) -> timedelta:
+    """How far the pack's sample dates move, installed on the org's today."""
+    return pack.manifest.sample_shift(org.clock().date())

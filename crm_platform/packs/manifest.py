@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -35,6 +36,7 @@ class Manifest:
     description: str = ""
     platform: SpecifierSet | None = None
     depends: Mapping[str, SpecifierSet] = field(default_factory=dict)
+    sample_as_of: date | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The manifest as ``pack.yaml`` writes it."""
@@ -47,7 +49,16 @@ class Manifest:
             out["platform"] = str(self.platform)
         if self.depends:
             out["depends"] = {name: str(spec) for name, spec in self.depends.items()}
+        if self.sample_as_of is not None:
+            out["sample_as_of"] = self.sample_as_of.isoformat()
         return out
+
+    def sample_shift(self, today: date) -> timedelta:
+        """How far the sample's dates move when installed ``today``: whole weeks from
+        ``sample_as_of`` (weekdays, and so business hours and SLAs, stay as written)."""
+        if self.sample_as_of is None or today <= self.sample_as_of:
+            return timedelta(0)
+        return timedelta(weeks=(today - self.sample_as_of).days // 7)
 
 
 @cache
@@ -103,6 +114,8 @@ def manifest_problems(raw: Any) -> list[tuple[str, str]]:
                 )
         if raw.get("name") in depends:
             problems.append(("depends", "a pack cannot depend on itself"))
+    if raw.get("sample_as_of") is not None and _day(raw["sample_as_of"]) is None:
+        problems.append(("sample_as_of", "not a day (such as 2026-12-02)"))
     return problems
 
 
@@ -118,7 +131,20 @@ def parse_manifest(raw: Mapping[str, Any]) -> Manifest:
         description=raw.get("description", ""),
         platform=parse_range(raw["platform"]) if raw.get("platform") else None,
         depends={name: SpecifierSet(spec) for name, spec in (raw.get("depends") or {}).items()},
+        sample_as_of=_day(raw.get("sample_as_of")),
     )
+
+
+def _day(value: Any) -> date | None:
+    """A day as YAML reads it (a date) or as text (``2026-12-02``); None when not one."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def satisfies(version: Version, spec: SpecifierSet) -> bool:

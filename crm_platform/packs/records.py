@@ -10,6 +10,7 @@ object, or a cycle) is set by an update once every record exists.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
@@ -41,6 +42,7 @@ def load_records(
     *,
     owner_id: str,
     skip_existing: bool = False,
+    sample_shift: timedelta = timedelta(0),
 ) -> int:
     """Create ``records`` in ``session``'s transaction, owned by ``owner_id`` unless they
     name their owner; the number created. A record the service refuses raises
@@ -48,7 +50,8 @@ def load_records(
 
     With ``skip_existing`` (an upgrade loading its ``data/`` again) a record the org
     holds already (see :func:`existing_records`) is left as it is, and references to
-    its key name that record."""
+    its key name that record. The dates of sample records move by ``sample_shift`` (see
+    :meth:`Manifest.sample_shift`)."""
     existing = existing_records(session, records) if skip_existing else {}
     ids = [existing.get(i) or new_id() for i in range(len(records))]
     by_key = {r.key: i for i, r in zip(ids, records, strict=True) if r.key is not None}
@@ -61,6 +64,8 @@ def load_records(
         for index in batch:
             record = records[index]
             values, later = _resolve(session, record, records, ids, by_key, pack_ids, written)
+            if record.sample and sample_shift:
+                _shift_dates(session, record.object, values, sample_shift)
             values.setdefault("owner_id", owner_id)
             items.append(values)
             if later:
@@ -246,6 +251,31 @@ def _from_text(type_name: str, text: str) -> Any:
     except (ValueError, ArithmeticError):
         return text
     return text
+
+
+def _shift_dates(
+    session: RecordSession, object_name: str, values: dict[str, Any], shift: timedelta
+) -> None:
+    """Move the date and date-time values of a sample record by ``shift`` (text the
+    type cannot read is left for the record service to name)."""
+    fields = session.object(object_name).fields
+    for name, value in values.items():
+        field = fields.get(name)
+        if field is None or field.type not in ("date", "datetime") or value in (None, ""):
+            continue
+        try:
+            if field.type == "date":
+                day = value if type(value) is date else date.fromisoformat(str(value))
+                values[name] = (day + shift).isoformat()
+            else:
+                moment = value if isinstance(value, datetime) else _moment(str(value))
+                values[name] = (moment + shift).isoformat()
+        except ValueError:
+            continue
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _owner_by_email(session: RecordSession, value: Mapping[str, Any]) -> str | None:

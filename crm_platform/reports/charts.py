@@ -106,6 +106,7 @@ class Metric:
     bands: tuple[Band, ...] = ()
     type: str = "number"
     scale: int = 0
+    symbol: str | None = None  # the org's currency's, shown before a currency figure
 
 
 # --- from a result to chart data ------------------------------------------------------
@@ -326,14 +327,21 @@ def self_contained(svg: str) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-def format_number(value: Any, type_: str = "number", scale: int | None = 0) -> str:
+def format_number(
+    value: Any, type_: str = "number", scale: int | None = 0, symbol: str | None = None
+) -> str:
     """A figure as a person reads it: thousands grouped, the column's decimals, ``%``
-    after a percent. Blank for no value."""
+    after a percent, the currency's ``symbol`` before a currency (``$``, ``€``, ``¥``).
+    Blank for no value."""
     number = _number(value)
     if number is None:
         return ""
     text = f"{number:,.{scale or 0}f}"
-    return f"{text}%" if type_ == "percent" else text
+    if type_ == "percent":
+        return f"{text}%"
+    if type_ == "currency" and symbol:
+        return f"-{symbol}{text[1:]}" if text.startswith("-") else f"{symbol}{text}"
+    return text
 
 
 # --- the metric component ---------------------------------------------------------------
@@ -394,7 +402,7 @@ def render_metric(metric: Metric, *, width: int = 400, height: int = 180) -> str
     ET.SubElement(svg, f"{{{SVG_NS}}}title").text = metric.label
     ET.SubElement(svg, f"{{{SVG_NS}}}rect", _box(0, 0, width, height, fill="white"))
     _text(svg, 16, 30, metric.label, size=16, cls="label", fill="#333")
-    figure = format_number(metric.value, metric.type, metric.scale) or BLANK
+    figure = format_number(metric.value, metric.type, metric.scale, metric.symbol) or BLANK
     _text(svg, 16, 86, figure, size=44, cls="value", fill=color)
     scale_max = _scale_max(metric)
     bar_x, bar_w, bar_y = 16, width - 32, 110
@@ -417,7 +425,7 @@ def render_metric(metric: Metric, *, width: int = 400, height: int = 180) -> str
         ET.SubElement(
             svg, f"{{{SVG_NS}}}line", {**mark, "stroke": "#222", "stroke-width": "3"}
         ).set("class", "target")
-        target = format_number(metric.target, metric.type, metric.scale)
+        target = format_number(metric.target, metric.type, metric.scale, metric.symbol)
         _text(svg, width - 16, 160, f"/ {target}", size=14, cls="target", fill="#555", end=True)
     ET.register_namespace("", SVG_NS)
     return ET.tostring(svg, encoding="unicode")

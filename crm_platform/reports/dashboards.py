@@ -12,16 +12,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from babel.numbers import get_currency_symbol
+
 from crm_platform.core import CrmError, NotFound, ValidationFailed
 from crm_platform.metadata import Chooser, resolve_label
 from crm_platform.runtime.records.context import RecordContext
 
 from .charts import Metric, band_color, chart_data, metric_of, render_data, render_metric
 from .dashboard_kind import Component, Dashboard, dashboards_model, report_keys
+from .export import org_export_options
 from .report_kind import reports_model
 from .results import ChartSpec, ReportResult
 from .run import result_json, run_report
 
+READER_LOCALES = ("en", "zh")  # the languages whose way of writing a currency we know
 SUMMARY_ONLY = 1  # a chart or a metric reads groups and totals: fetch one detail row at most
 
 
@@ -165,7 +169,23 @@ def _metric(
 ) -> Metric:
     key = figure_key(ctx, component.report, component.aggregate or "")
     title = resolve_label(component.title, choose) if component.title else None
-    return metric_of(result, key, label=title, target=component.target, bands=component.bands)
+    return metric_of(
+        result,
+        key,
+        label=title,
+        target=component.target,
+        bands=component.bands,
+        symbol=currency_symbol(ctx, choose),
+    )
+
+
+def currency_symbol(ctx: RecordContext, choose: Chooser) -> str | None:
+    """The org's currency's symbol as the reader's language writes it (USD: ``$`` in
+    English, ``US$`` in Chinese; CNY: ``CN¥``, ``¥``)."""
+    code = org_export_options(ctx).currency
+    if not code:
+        return None
+    return get_currency_symbol(code, locale=choose(READER_LOCALES) or READER_LOCALES[0])
 
 
 def component_chart(

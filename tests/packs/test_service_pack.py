@@ -12,6 +12,7 @@ import pytest
 
 from crm_platform.core import Forbidden
 from crm_platform.runtime import find_user
+from crm_platform.runtime.records import ListRequest
 
 from ..clock import Clock
 from .shipped_helpers import all_records, groups, install_shipped, number, person, report
@@ -171,7 +172,19 @@ def test_service_roles_see_what_their_permission_sets_allow(org):
     # cases are private, owned by the admin: the sharing rule opens them to the team
     seen = report(org, "cases_by_channel", "agent@example.com").total.values["count"]
     assert seen == total
-    assert agent.id
+    # an agent answers any caller: the account and contact of every case are readable
+    # (accounts and contacts are private to sales; the service pack shares them read-only)
+    cases = all_records(org, "case")
+    with org.records.session(agent, write=False) as session:
+        for case in cases:
+            for lookup in ("account", "contact"):
+                if case.get(lookup):
+                    assert session.get(lookup, case[lookup])["id"] == case[lookup]
+        assert len(session.list("account", ListRequest(limit=500)).records) == len(
+            all_records(org, "account")
+        )
+        with pytest.raises(Forbidden):
+            session.update("account", cases[0]["account"], {"name": "Renamed by support"})
     with pytest.raises(Forbidden):
         report(org, "cases_by_channel", "outsider@example.com")
 

@@ -192,6 +192,15 @@ def test_a_percent_metric_reads_with_its_sign():
     assert root.find("svg:text[@class='value']", NS).text == "42.5%"
 
 
+def test_a_currency_metric_reads_with_the_currency_symbol():
+    metric = Metric("Open pipeline", 1_250_000, target=2_000_000, type="currency", symbol="€")
+    root = parse(render_metric(metric))
+    assert root.find("svg:text[@class='value']", NS).text == "€1,250,000"
+    assert root.find("svg:text[@class='target']", NS).text == "/ €2,000,000"
+    loss = Metric("Net", -1500.5, type="currency", scale=2, symbol="$")
+    assert parse(render_metric(loss)).find("svg:text[@class='value']", NS).text == "-$1,500.50"
+
+
 def test_a_report_without_a_chart_has_none_to_draw():
     result = pipeline_by_stage()
     no_chart = type(result)(**{**result.__dict__, "chart": None})

@@ -161,7 +161,7 @@ def test_the_sales_dashboard_answers_every_component_as_the_viewer(outputs):
     assert metric["target"] == 1_000_000
     assert metric["color"] == "yellow"  # 650,000.50: above 500,000, up to 900,000
     value = ET.fromstring(metric["svg"]).find("svg:text[@class='value']", NS)
-    assert value.text == f"{expected:,.2f}"
+    assert value.text == f"¥{expected:,.2f}"  # the org's CNY as a Chinese reader writes it
 
     priorities = [
         t.text
@@ -209,6 +209,14 @@ def test_each_chart_or_metric_component_is_an_svg_of_its_own(outputs):
         response = outputs.admin.get(url)
         assert response.status_code == 404, url
         assert response.mimetype == "application/problem+json"
+
+
+def test_a_currency_metric_shows_the_orgs_currency_symbol(outputs):
+    for headers, symbol in (({"Accept-Language": "en"}, "CN¥"), (ZH, "¥")):
+        response = outputs.admin.get(f"{DASHBOARD}/components/3.svg", headers=headers)
+        svg = ET.fromstring(response.get_data(as_text=True))
+        value = svg.find("svg:text[@class='value']", NS).text
+        assert value.startswith(symbol) and value[len(symbol)].isdigit()  # sum(amount): money
 
 
 def test_the_dashboards_are_listed_in_the_readers_language(outputs):
