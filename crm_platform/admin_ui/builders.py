@@ -1,12 +1,14 @@
-"""Builders for the automation and analytics kinds: validation rules (a form), and
-triggers, approval processes, assignment rules, email templates, reports and dashboards
-(a YAML editor validated against the kind's JSON Schema and its cross-checks by the
-metadata service). Expressions are checked as they are typed by the API's checker and
-an error is shown at its line and position. Each save is one change set."""
+"""Builders for the automation and analytics kinds: validation rules and reports as
+forms (:data:`FORMS`; a report the form cannot show opens as YAML), and triggers,
+approval processes, assignment rules, email templates and dashboards as a YAML editor
+validated against the kind's JSON Schema and its cross-checks by the metadata service.
+Expressions are checked as they are typed by the API's checker and an error is shown at
+its line and position. Each save is one change set."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -17,6 +19,7 @@ from flask_babel import gettext, lazy_gettext
 from crm_platform.core import Conflict, NotFound, ValidationFailed
 
 from .base import SetupView, problems_of
+from .report_form import report_choices, report_fits_form, report_form_values, report_from_form
 
 # The kinds the builders edit, in menu order (a kind whose issue has not landed is left out).
 BUILDER_KINDS = (
@@ -101,12 +104,18 @@ class BuildersView(SetupView):
 
     def _edit(self, kind: str, name: str | None) -> Any:
         stored = self.metadata.get_component(kind, name) if name else None
-        structured = kind == "validation_rule" and request.values.get("editor") != "yaml"
+        structured = _structured(kind, stored) and request.values.get("editor") != "yaml"
         if request.method == "GET":
-            return self._page(kind, name, stored, _form_of(stored), structured)
+            form = FORMS[kind].values(stored) if structured else {}
+            if structured and request.args.get("object"):  # a new report: its object chosen
+                form["object"] = request.args["object"]
+            return self._page(kind, name, stored, form, structured)
         form = request.form
         try:
-            definition = _rule_from(form) if structured else parse_source(form.get("source", ""))
+            if structured:
+                definition = FORMS[kind].definition(form)
+            else:
+                definition = parse_source(form.get("source", ""))
             self.change(
                 lambda m, who: m.put_component(
                     kind, definition, author_id=who, create_only=name is None
@@ -121,7 +130,7 @@ class BuildersView(SetupView):
     def _page(self, kind, name, stored, form, structured, problems=None, status=200) -> Any:
         schema = self.org.registry.kinds[kind].schema
         return self.page(
-            "setup/builder.html",
+            FORMS[kind].template if structured else "setup/builder.html",
             status=status,
             title=f"{kind} · {name}" if name else gettext("New %(kind)s", kind=kind),
             kind=kind,
@@ -133,27 +142,74 @@ class BuildersView(SetupView):
             schema_text=yaml.safe_dump(dict(schema), sort_keys=False, allow_unicode=True),
             condition_keys=",".join(CONDITION_KEYS),
             problems={_short(p): v for p, v in (problems or {}).items()},
+            fields=self._fields_of(form.get("object")) if structured else [],
+            **report_choices(),
         )
+
+    def _fields_of(self, object_name: str | None) -> list[str]:
+        """The API names of an object's fields, as a hint beside the report's inputs."""
+        if not object_name:
+            return []
+        try:
+            found = self.metadata.get_object(object_name)
+        except NotFound:
+            return []
+        return [f["api_name"] for f in found.get("fields", [])]
+
+
+@dataclass(frozen=True)
+class StructuredForm:
+    """A kind's form: its template, its inputs of a stored definition, the definition of
+    its inputs, and whether a stored definition fits it (else the YAML editor opens)."""
+
+    template: str
+    values: Callable[[Mapping[str, Any] | None], dict[str, str]]
+    definition: Callable[[Mapping[str, str]], dict[str, Any]]
+    fits: Callable[[Mapping[str, Any] | None], bool]
+
+
+def _structured(kind: str, stored: Mapping[str, Any] | None) -> bool:
+    return kind in FORMS and FORMS[kind].fits(stored)
+
+
+# The inputs of the forms, by the last step of a problem's path.
+FORM_INPUTS = frozenset(
+    {"api_name", "object", "condition", "message", "field", "label", "description", "format"}
+    | {"columns", "filter", "group_by", "group_columns_by", "aggregates", "sort", "limit"}
+)
 
 
 def _short(path: str) -> str:
     """``validation_rule.account.big.condition`` -> ``condition`` for the form's inputs;
-    deeper paths are kept whole."""
-    last = path.rsplit(".", 1)[-1]
-    return last if last in {"api_name", "object", "condition", "message", "field"} else path
+    ``report.x.chart.type`` -> ``chart_type``; ``report.x.columns[1]`` -> ``columns``;
+    other paths are kept whole."""
+    parts = path.split(".")
+    if len(parts) >= 2 and parts[-2] == "chart":
+        return f"chart_{parts[-1]}"
+    last = parts[-1].split("[")[0]
+    return last if last in FORM_INPUTS else path
 
 
 def _form_of(stored: Mapping[str, Any] | None) -> dict[str, str]:
     if not stored:
         return {"active": "on"}
+    message = stored.get("message", "")
+    written = dict(message) if isinstance(message, Mapping) else {"en": str(message)}
     return {
         "api_name": str(stored.get("api_name", "")),
         "object": str(stored.get("object", "")),
         "condition": str(stored.get("condition", "")),
-        "message": str(stored.get("message", "")),
+        "message": written.pop("en", "") or next(iter(written.values()), ""),
+        "message_zh": written.get("zh", ""),
         "field": str(stored.get("field", "")),
         "active": "on" if stored.get("active", True) else "",
     }
+
+
+def _message_from(form: Mapping[str, str]) -> str | dict[str, str]:
+    """The message as one text, or per language when a Chinese one is given too."""
+    english, chinese = form.get("message", "").strip(), form.get("message_zh", "").strip()
+    return {"en": english, "zh": chinese} if chinese else english
 
 
 def _rule_from(form: Mapping[str, str]) -> dict[str, Any]:
@@ -162,10 +218,20 @@ def _rule_from(form: Mapping[str, str]) -> dict[str, Any]:
         "api_name": form.get("api_name", "").strip(),
         "object": form.get("object", "").strip(),
         "condition": form.get("condition", "").strip(),
-        "message": form.get("message", "").strip(),
+        "message": _message_from(form),
     }
     if form.get("field", "").strip():
         out["field"] = form["field"].strip()
     if form.get("active") != "on":
         out["active"] = False
     return out
+
+
+FORMS: Mapping[str, StructuredForm] = {
+    "validation_rule": StructuredForm(
+        "setup/builder.html", _form_of, _rule_from, lambda stored: True
+    ),
+    "report": StructuredForm(
+        "setup/report_builder.html", report_form_values, report_from_form, report_fits_form
+    ),
+}

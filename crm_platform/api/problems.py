@@ -9,7 +9,9 @@ from flask import Flask, Response, json, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from crm_platform.core import CrmError, TooManyRequests
+from crm_platform.core import CrmError, LocalizedText, TooManyRequests, localized
+
+from .languages import label_chooser
 
 PROBLEM_JSON = "application/problem+json"
 BUSY_SIGNS = ("database is locked", "lock timeout", "could not obtain lock", "deadlock detected")
@@ -25,12 +27,23 @@ def _is_api() -> bool:
     return request.path.startswith("/api/")
 
 
+def _written_in_languages(errors: dict[str, Any]) -> bool:
+    return any(isinstance(m, LocalizedText) for ms in errors.values() for m in ms)
+
+
+def _request_chooser() -> Any:
+    """The request's language among a message's (``Accept-Language``, else English)."""
+    return label_chooser("en")
+
+
 def install_problem_handlers(app: Flask) -> None:
     """Render errors as problem+json for API paths; other paths keep Flask's pages."""
 
     @app.errorhandler(CrmError)
     def _crm_error(error: CrmError) -> Response:
         body = error.to_problem()
+        if isinstance(body.get("errors"), dict) and _written_in_languages(body["errors"]):
+            body["errors"] = localized(body["errors"], _request_chooser())
         response = Response(json.dumps(body), status=error.status, mimetype=PROBLEM_JSON)
         if isinstance(error, TooManyRequests):
             response.headers["Retry-After"] = str(error.retry_after)

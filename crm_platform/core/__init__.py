@@ -6,11 +6,13 @@ from .errors import (
     Conflict,
     CrmError,
     Forbidden,
+    LocalizedText,
     NotFound,
     PreconditionFailed,
     TooManyRequests,
     Unauthorized,
     ValidationFailed,
+    localized,
 )
 from .ids import ID_LENGTH, new_id
 from .settings import DEFAULT_DATABASE_URL, Settings, load_settings
@@ -29,6 +31,7 @@ __all__ = [
     "FieldInfo",
     "Forbidden",
     "JSONValue",
+    "LocalizedText",
     "NotFound",
     "PreconditionFailed",
     "Settings",
@@ -40,6 +43,7 @@ __all__ = [
     "ValueType",
     "after_commit",
     "load_settings",
+    "localized",
     "new_id",
     "normalise_url",
     "quantize",

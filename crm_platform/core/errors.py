@@ -2,8 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+
+class LocalizedText(str):
+    """A message an admin wrote in several languages (``{en: ..., zh: ...}``): as a string
+    it is the English one (else the first), and ``labels`` keeps every language so that
+    what shows it to a person (a page, a problem+json) picks the reader's."""
+
+    labels: Mapping[str, str]
+
+    def __new__(cls, labels: Mapping[str, str] | str) -> LocalizedText:
+        if isinstance(labels, str):  # as copy and pickle rebuild one (labels come after)
+            labels = {"en": labels}
+        text = super().__new__(cls, labels.get("en") or next(iter(labels.values()), ""))
+        text.labels = dict(labels)
+        return text
+
+    def choose(self, choose: Callable[[Sequence[str]], str | None]) -> str:
+        """The message in the language ``choose`` picks among those written."""
+        picked = choose(list(self.labels))
+        return self.labels.get(picked, str(self)) if picked else str(self)
+
+
+def localized(
+    errors: Mapping[str, Sequence[str]], choose: Callable[[Sequence[str]], str | None]
+) -> dict[str, list[str]]:
+    """``errors`` with each :class:`LocalizedText` in the language ``choose`` picks."""
+    return {
+        path: [m.choose(choose) if isinstance(m, LocalizedText) else m for m in messages]
+        for path, messages in errors.items()
+    }
 
 
 class CrmError(Exception):

@@ -20,10 +20,16 @@ def __getattr__(name: str):
         from . import run
 
         return getattr(run, name)
+    if name in {"CHART_TYPES", "FORMATS"}:  # what a report may be shaped as
+        from . import definition
+
+        return getattr(definition, name)
     raise AttributeError(name)
 
 
 __all__ = [
+    "CHART_TYPES",
+    "FORMATS",
     "ChartSpec",
     "ColumnCell",
     "Group",

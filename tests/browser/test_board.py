@@ -180,3 +180,46 @@ def test_with_javascript_off_a_card_moves_by_its_form(browser, live, board):
         assert page.locator("select#in-account option", has_text="Globex").count() == 1
     finally:
         context.close()
+
+
+def test_on_a_touch_screen_a_long_press_picks_a_card_up(browser, live, board):
+    context = browser.new_context(viewport=webapp.DESKTOP, has_touch=True)
+    try:
+        page = context.new_page()
+        sign_in(page, live)
+        page.goto(f"{live.url}/o/opportunity?view=open_pipeline&kanban=stage&q=Deal 08")
+        deal = next(d for d in live.deals if d["name"] == "Deal 08")
+        was = stage_of(live, deal["id"])
+        to = "Proposal" if was != "Proposal" else "Qualification"
+        card = page.locator(f"#card-{deal['id']}").bounding_box()
+        drop = page.locator(f"section[data-value='{to}'] .kanban-cards").bounding_box()
+        cdp = context.new_cdp_session(page)
+
+        def finger(kind: str, x: float, y: float) -> None:
+            points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        start = (card["x"] + GRIP["x"], card["y"] + GRIP["y"])
+        end = (drop["x"] + drop["width"] / 2, drop["y"] + 20)
+        # a quick swipe scrolls and moves nothing
+        finger("touchStart", *start)
+        finger("touchMove", start[0] + 40, start[1] + 5)
+        finger("touchEnd", *start)
+        assert stage_of(live, deal["id"]) == was
+        # a long press lifts the card; it follows the finger to the column it is lifted over
+        finger("touchStart", *start)
+        page.wait_for_timeout(600)
+        for step in range(1, 11):
+            finger(
+                "touchMove",
+                start[0] + (end[0] - start[0]) * step / 10,
+                start[1] + (end[1] - start[1]) * step / 10,
+            )
+        finger("touchEnd", *end)
+        page.wait_for_function(
+            "document.getElementById('board-message').textContent.includes('Moved')"
+        )
+        assert "Deal 08" in column_names(page, to)
+        assert stage_of(live, deal["id"]) == to
+    finally:
+        context.close()

@@ -182,7 +182,18 @@ def test_the_builders_check_expressions_as_typed(admin_page, live):  # noqa: F81
     assert "probabilty" in check.inner_text()
     assert check.locator("pre").inner_text().split("\n")[1] == " " * 16 + "^"
     shoot(page, "builder-rule-error")
+    # the report form: its object first, then its inputs with the filter checked as typed
     page.goto(f"{live.url}/setup/builders/report/new")
+    page.select_option("#f-object", "opportunity")
+    with page.expect_navigation():
+        page.click("#choose-object")
+    page.fill("#f-columns", "name, amount")
+    page.fill("#f-filter", "amount > 10 and stag == 1")
+    check = page.locator("#filter-check")
+    check.locator(".expression-message").wait_for()
+    assert "stag" in check.inner_text()
+    shoot(page, "builder-report-form")
+    page.goto(f"{live.url}/setup/builders/report/new?editor=yaml")
     page.fill(
         "#f-source",
         "api_name: big\nobject: opportunity\ncolumns: [name]\nfilter: amount > 10 and stag == 1\n",

@@ -113,6 +113,58 @@ def test_without_javascript_the_server_enforces_required_if_on_send(sales, rep):
     assert done.status_code == 302, text(done)
 
 
+def test_a_chinese_reader_gets_the_messages_in_chinese(sales, rep):
+    from crm_platform.core.tables import SYSTEM_USER_ID
+
+    rule = {
+        "api_name": "no_test_deals",
+        "object": "opportunity",
+        "condition": "name == 'Test'",
+        "message": {"en": "Name a real deal", "zh": "请填写真实的商机名称"},
+        "field": "name",
+    }
+    sales.org.metadata.put_component("validation_rule", rule, author_id=SYSTEM_USER_ID)
+    try:
+        for language, named, required in (
+            ("en", "Name a real deal", f"required (when {RULE})"),
+            ("zh", "请填写真实的商机名称", f"必填（当 {RULE} 时）"),
+        ):
+            refused = rep.post(
+                "/o/opportunity/new",
+                data={"csrf_token": rep.token, "name": "Test", "amount": "20000"},
+                headers={"Accept-Language": language},
+            )
+            assert refused.status_code == 400
+            html = text(refused)
+            assert [unescape(m) for m in field_error(html, "contact_email")] == [required]
+            ruled = rep.post(  # the rules run once the record's own checks pass
+                "/o/opportunity/new",
+                data={"csrf_token": rep.token, "name": "Test", "amount": "5"},
+                headers={"Accept-Language": language},
+            )
+            assert [unescape(m) for m in field_error(text(ruled), "name")] == [named]
+            typed = rep.post(
+                "/o/opportunity/new",
+                data={"csrf_token": rep.token, "name": "Deal", "amount": "many"},
+                headers={"Accept-Language": language},
+            )
+            said = [unescape(m) for m in field_error(text(typed), "amount")]
+            assert said == (["must be a number"] if language == "en" else ["必须是数字"])
+        # the API answers in the language asked for too; English by default
+        for headers, message in (
+            ({}, "Name a real deal"),
+            ({"Accept-Language": "zh"}, rule["message"]["zh"]),
+        ):
+            refused = sales.api.post(
+                "/api/v1/records/opportunity", json={"name": "Test"}, headers=headers
+            )
+            assert refused.get_json()["errors"] == {"name": [message]}
+    finally:
+        sales.org.metadata.remove_component(
+            "validation_rule", "opportunity.no_test_deals", author_id=SYSTEM_USER_ID
+        )
+
+
 def test_the_api_and_composite_requests_are_held_to_required_if(sales):
     refused = sales.api.post("/api/v1/records/opportunity", json={"name": "X", "amount": 20000})
     assert refused.status_code == 400

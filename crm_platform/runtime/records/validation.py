@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crm_platform.core import Conflict, Forbidden, ValidationFailed
+from crm_platform.core import Conflict, Forbidden, LocalizedText, ValidationFailed
 from crm_platform.core.tables import users
 from crm_platform.expressions import MAX_HIERARCHY_DEPTH, ValueType, parse
 from crm_platform.fieldtypes import USER, FieldType, field_type
@@ -374,11 +374,13 @@ def rule_error(ctx: RecordContext, obj: ObjectModel, rule: Mapping[str, Any]) ->
     """
     field = rule.get("field")
     key = field if field and ctx.access.field_readable(obj.api_name, field) else "(record)"
+    message = rule["message"]
+    written = LocalizedText(message) if isinstance(message, Mapping) else message
     if not rule.get("generic_message"):
-        return key, rule["message"]
+        return key, written
     paths = parse(rule["condition"]).field_paths
     if all(ctx.access.path_readable(obj.api_name, p) for p in paths):
-        return key, rule["message"]
+        return key, written
     return key, GENERIC_RULE_MESSAGE
 
 

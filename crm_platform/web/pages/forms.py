@@ -26,6 +26,7 @@ from .context import Viewer, reading, viewer, writing
 from .files import UNSET, uploaded_value
 from .form_rules import apply_states, narrow_dependent, states_for, typed_values
 from .frame import bp, object_or_404, render_page
+from .messages import for_viewer
 from .present import Presenter
 from .records import readable_sections
 from .widgets import (
@@ -195,10 +196,13 @@ def collect(session, widgets: dict[str, Widget], v: Viewer, obj: ObjectModel) ->
 
 
 def place_errors(error: CrmError, widgets: dict[str, Widget]) -> list[str]:
-    """Each message next to its field; the rest for the top of the form."""
+    """Each message next to its field, in the viewer's language; the rest for the top
+    of the form."""
     loose = []
     errors = getattr(error, "errors", None) or error.extra.get("errors") or {}
-    for path, messages in errors.items():
+    choose = viewer().choose
+    for path, said in errors.items():
+        messages = [for_viewer(m, choose) for m in said]
         name = path.split(".")[0].split("[")[0]
         if name in widgets and not widgets[name].read_only:
             widgets[name].errors.extend(messages)

@@ -1,4 +1,5 @@
-// The Kanban board's drag and drop (the board works without it: each card has a Move form).
+// The Kanban board's drag and drop, by mouse or by touch (the board works without it:
+// each card has a Move form).
 // A dropped card moves at once; the record is updated through the records API with the
 // card's version (If-Match) and the page's CSRF token. Refused (a validation rule, a
 // required field, a 412 when someone else changed it), the card goes back where it was
@@ -114,6 +115,70 @@
     column.classList.remove("drop-here");
     move(dragged, column);
   });
+
+  // Touch screens fire no drag events: a long press (a short one is a tap, a swipe
+  // scrolls) picks the card up, it follows the finger, and lifting it over a column
+  // moves it there the same way.
+  var touch = null;
+  function columnAt(x, y) {
+    var under = document.elementFromPoint(x, y);
+    var column = under && under.closest(".kanban-column");
+    return column && board.contains(column) ? column : null;
+  }
+  function dropTargets(column) {
+    board.querySelectorAll(".drop-here").forEach(function (c) {
+      if (c !== column) { c.classList.remove("drop-here"); }
+    });
+    if (column && column.dataset.droppable === "true") { column.classList.add("drop-here"); }
+  }
+  function putDown(state) {
+    clearTimeout(state.timer);
+    state.card.classList.remove("dragging");
+    state.card.style.transform = "";
+    state.card.style.pointerEvents = "";
+    dropTargets(null);
+  }
+  board.addEventListener("touchstart", function (event) {
+    var card = event.target.closest(".kanban-card");
+    if (!card || event.touches.length !== 1 || event.target.closest("form, select, button, input")) {
+      return;
+    }
+    var point = event.touches[0];
+    touch = { card: card, x: point.clientX, y: point.clientY, lifted: false };
+    touch.timer = setTimeout(function () {
+      touch.lifted = true;
+      card.classList.add("dragging");
+      card.style.pointerEvents = "none"; // so the column under the finger is found
+      if (navigator.vibrate) { navigator.vibrate(15); }
+    }, 350);
+  }, { passive: true });
+  board.addEventListener("touchmove", function (event) {
+    if (!touch) { return; }
+    var point = event.touches[0], dx = point.clientX - touch.x, dy = point.clientY - touch.y;
+    if (!touch.lifted) {
+      if (Math.abs(dx) + Math.abs(dy) > 10) { clearTimeout(touch.timer); touch = null; }
+      return; // a swipe: the page scrolls as usual
+    }
+    event.preventDefault();
+    touch.card.style.transform = "translate(" + dx + "px," + dy + "px)";
+    dropTargets(columnAt(point.clientX, point.clientY));
+  }, { passive: false });
+  board.addEventListener("touchend", function (event) {
+    if (!touch) { return; }
+    var state = touch, point = event.changedTouches[0];
+    touch = null;
+    putDown(state);
+    if (!state.lifted) { return; }
+    event.preventDefault(); // no click on the card's link after a drag
+    move(state.card, columnAt(point.clientX, point.clientY));
+  });
+  board.addEventListener("touchcancel", function () {
+    if (touch) { putDown(touch); touch = null; }
+  });
+  board.addEventListener("contextmenu", function (event) {
+    if (touch && touch.lifted) { event.preventDefault(); } // the long press lifts, no menu
+  });
+
   // The Move form (keyboard users, or a touch screen) goes the same way, without a reload.
   board.addEventListener("submit", function (event) {
     var form = event.target.closest(".move-form");
