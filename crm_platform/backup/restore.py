@@ -75,14 +75,14 @@ def restore_org(org: Any, path: Path, files_root: Path | None = None) -> Restore
         raise RestoreRefused(f"cannot read {path}: {exc}") from exc
     with archive:
         manifest = read_manifest(archive)
-        _refuse_unless_empty(org.db)
-        _refuse_unreadable_values(org, manifest)
         revision = manifest.platform_revision
         if revision is None or not known_revision(revision):
             raise RestoreRefused(
                 f"this backup was made at platform migration {revision}, which this "
                 "crm-platform does not know: restore it with a newer crm-platform"
             )
+        _refuse_unless_empty(org.db)
+        _refuse_unreadable_values(org, manifest)
         upgrade_platform(org.db, revision)
         with org.db.write(ddl=True) as conn:
             rows = _restore_platform(conn, archive, manifest)

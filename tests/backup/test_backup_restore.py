@@ -22,7 +22,6 @@ from .source_org import (
     crm,
     crm_env,
     files_of_backup,
-    source,  # noqa: F401  (the module's org)
     table_rows,
 )
 
@@ -41,7 +40,7 @@ def target(request, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def backup(source, tmp_path_factory):  # noqa: F811
+def backup(source, tmp_path_factory):
     path = tmp_path_factory.mktemp("backup") / "org.zip"
     made = crm(crm_env(source.settings), "backup", str(path))
     assert made.exit_code == 0, made.output
@@ -70,7 +69,7 @@ def _sign_in(app, email: str, password: str) -> int:
     return response.status_code
 
 
-def test_the_backup_holds_the_whole_org_in_one_file(source, backup):  # noqa: F811
+def test_the_backup_holds_the_whole_org_in_one_file(source, backup):
     with zipfile.ZipFile(backup) as archive:
         manifest = json.loads(archive.read("manifest.json"))
         names = set(archive.namelist())
@@ -99,7 +98,7 @@ def test_the_backup_holds_the_whole_org_in_one_file(source, backup):  # noqa: F8
 
 
 def test_a_sqlite_org_restored_into_an_empty_database_is_equal(
-    source,  # noqa: F811
+    source,
     backup,
     target,
     tmp_path,
@@ -165,7 +164,7 @@ def test_a_sqlite_org_restored_into_an_empty_database_is_equal(
         org.dispose()
 
 
-def test_a_restore_into_a_database_that_is_not_empty_refuses(source, backup):  # noqa: F811
+def test_a_restore_into_a_database_that_is_not_empty_refuses(source, backup):
     before = source.admin.get("/api/v1/records/opportunity").get_json()
     refused = crm(crm_env(source.settings), "restore", str(backup))
     assert refused.exit_code == 1
@@ -186,6 +185,24 @@ def test_a_file_that_is_no_backup_is_refused(tmp_path):
         assert refused.exit_code == 1 and "not a crm backup" in refused.output
 
 
+def test_a_backup_of_an_unknown_format_or_migration_is_refused(backup, tmp_path):
+    env = {"CRM_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "CRM_INSTANCE_PATH": str(tmp_path)}
+    for change, message in (
+        ({"format": 2}, "this backup has format 2; this crm-platform reads format 1"),
+        ({"platform_revision": "9999"}, "made at platform migration 9999"),
+    ):
+        changed = tmp_path / "changed.zip"
+        with zipfile.ZipFile(backup) as original, zipfile.ZipFile(changed, "w") as out:
+            for item in original.infolist():
+                data = original.read(item)
+                if item.filename == "manifest.json":
+                    data = json.dumps({**json.loads(data), **change}).encode()
+                out.writestr(item, data)
+        refused = crm(env, "restore", str(changed))
+        assert refused.exit_code == 1 and message in refused.output
+    assert not sa.inspect(sa.create_engine(env["CRM_DATABASE_URL"])).get_table_names()
+
+
 def test_every_platform_table_is_backed_up_or_left_out_on_purpose(org):
     from crm_platform.backup.tables import LEFT_OUT, unknown_platform_tables
 
@@ -194,7 +211,7 @@ def test_every_platform_table_is_backed_up_or_left_out_on_purpose(org):
     assert "sys_user" in names and "sys_search" in LEFT_OUT
 
 
-def test_admins_and_the_system_user_came_along(source, backup):  # noqa: F811
+def test_admins_and_the_system_user_came_along(source, backup):
     with zipfile.ZipFile(backup) as archive:
         users = archive.read("platform/sys_user.jsonl").decode()
     assert ADMIN_EMAIL in users and REP_EMAIL in users and "system@crm.invalid" in users
