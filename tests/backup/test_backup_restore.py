@@ -203,6 +203,35 @@ def test_a_backup_of_an_unknown_format_or_migration_is_refused(backup, tmp_path)
     assert not sa.inspect(sa.create_engine(env["CRM_DATABASE_URL"])).get_table_names()
 
 
+def test_a_restore_that_fails_half_way_leaves_the_database_empty(source, backup, tmp_path):
+    """A damaged object file (its last row cut off) fails after the platform rows and
+    some object tables went in: all of it rolls back, and the good backup then restores."""
+    with fresh_database_url(tmp_path) as url:
+        env = {
+            "CRM_DATABASE_URL": url,
+            "CRM_INSTANCE_PATH": str(tmp_path / "instance"),
+            "CRM_ENCRYPTION_KEY": source.key,
+        }
+        damaged = tmp_path / "damaged.zip"
+        with zipfile.ZipFile(backup) as original, zipfile.ZipFile(damaged, "w") as out:
+            for item in original.infolist():
+                data = original.read(item)
+                if item.filename == "objects/opportunity.jsonl":
+                    data = b"\n".join(data.splitlines()[:-1])
+                out.writestr(item, data)
+        refused = crm(env, "restore", str(damaged))
+        assert refused.exit_code == 1
+        assert "objects/opportunity.jsonl has 3 rows; the manifest says 4" in refused.output
+        engine = sa.create_engine(url)
+        names = sa.inspect(engine).get_table_names()
+        assert not [n for n in names if n.startswith("o_")] and "sys_user" in names
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM sys_user")).scalar() == 0
+        engine.dispose()
+        done = crm(env, "restore", str(backup))
+        assert done.exit_code == 0, done.output
+
+
 def test_every_platform_table_is_backed_up_or_left_out_on_purpose(org):
     from crm_platform.backup.tables import LEFT_OUT, unknown_platform_tables
 
