@@ -412,12 +412,17 @@ def search_reindex(objects: tuple[str, ...]) -> None:
 
 def _add_groups() -> None:
     """Command groups that live in modules of their own."""
+    from .backup_cli import backup, restore
     from .demo_cli import demo
+    from .exports_cli import export
     from .mail_cli import mail
     from .packs_cli import pack
     from .reports_cli import report
 
+    main.add_command(backup)
     main.add_command(demo)
+    main.add_command(restore)
+    main.add_command(export)
     main.add_command(mail)
     main.add_command(pack)
     main.add_command(report)

@@ -42,11 +42,23 @@ def current_revision(db: Database) -> str | None:
         ).get_current_revision()
 
 
-def upgrade_platform(db: Database) -> None:
-    """Bring the platform tables to the newest migration. A failure changes nothing."""
+def upgrade_platform(db: Database, revision: str = "head") -> None:
+    """Bring the platform tables to the newest migration (or to ``revision``: a restore
+    loads a backup at the migration that made it). A failure changes nothing."""
     from alembic import command
 
     config = _config()
     with db.write(ddl=True) as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
+
+
+def known_revision(revision: str) -> bool:
+    """Whether this code ships the platform migration ``revision``."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
