@@ -31,6 +31,7 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
+from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import ACTIVE, CandidateModel, Kind, KindRegistry, Problem, Snapshot
 from crm_platform.runtime.model import ModelCompiler, OrgModel
 from crm_platform.runtime.users import GUEST_DOMAIN
@@ -158,6 +159,22 @@ class WebForm:
 def guest_email(form_name: str) -> str:
     """The login of a form's guest user (who has no password and cannot sign in)."""
     return f"web-form.{form_name.replace('_', '-')}@{GUEST_DOMAIN}"
+
+
+def default_of(definition: Mapping[str, Any]) -> Any:
+    """A field's literal default, or the picklist value marked default (None: none)."""
+    if definition.get("default") is not None:
+        return definition["default"]
+    return field_type(definition["type"]).implied_default(definition)
+
+
+def needs_input(definition: Mapping[str, Any]) -> bool:
+    """Whether a field must be typed on a form: required, with no default to fill it."""
+    return (
+        bool(definition.get("required"))
+        and default_of(definition) is None
+        and not definition.get("default_expression")
+    )
 
 
 def _form(definition: Mapping[str, Any]) -> WebForm:

@@ -18,7 +18,7 @@ from crm_platform.metadata.labels import resolve_label
 from crm_platform.runtime import OrgModel
 from crm_platform.web.pages.widgets import Widget, submitted, to_value, widget_kind
 
-from .kind import WebForm
+from .kind import WebForm, default_of, needs_input
 
 # the honeypot: an input people never see (moved off-screen, skipped by the keyboard and
 # by screen readers) under a name form-filling bots like to fill
@@ -87,11 +87,15 @@ def build(model: OrgModel, form: WebForm, choose: Callable) -> PublicForm:
             f,
             kind,
             label(item.label) or label(f.definition.get("label"), f.api_name),
-            item.required or bool(f.definition.get("required")),
+            item.required or needs_input(f.definition),
             False,
             help=label(item.help) or label(f.definition.get("help_text")),
         )
-        widget.value = [] if kind == "multiselect" else False if kind == "checkbox" else ""
+        default = default_of(f.definition)
+        if kind == "multiselect":
+            widget.value = list(default) if isinstance(default, list) else []
+        else:
+            widget.value = bool(default) if kind == "checkbox" else str(default or "")
         if kind in ("select", "multiselect"):
             widget.choices = [
                 (e["value"], label(e.get("label"), e["value"]))

@@ -18,7 +18,7 @@ from crm_platform.workflow.assignment.engine import assign
 from crm_platform.workflow.assignment.rules import rules_of
 
 from .guest import guest_access, guest_user
-from .kind import WebForm, web_forms_of
+from .kind import WebForm, needs_input, web_forms_of
 from .throttle import count_post, forget_old_posts
 
 if TYPE_CHECKING:
@@ -68,12 +68,12 @@ def submit(org: Org, form: WebForm, values: Mapping[str, Any], address: str) -> 
 
 
 def _missing(form: WebForm, data: Mapping[str, Any], obj: Any) -> dict[str, list[str]]:
-    """The inputs the form (or the field itself) requires that were left empty."""
+    """The inputs left empty that the form requires, or the field requires with no
+    default to fill it (named even when the service stops at another problem first)."""
     return {
         f.name: [REQUIRED]
         for f in form.fields
-        if data.get(f.name) is None
-        and (f.required or obj.fields[f.name].definition.get("required"))
+        if data.get(f.name) is None and (f.required or needs_input(obj.fields[f.name].definition))
     }
 
 
