@@ -12,7 +12,6 @@ from crm_platform.core import NotFound
 from crm_platform.metadata import KindRegistry
 from crm_platform.runtime import OrgModel
 from crm_platform.webforms import WebForm, web_forms_of
-from crm_platform.webforms.page import snippet_for
 
 from .auth import current_org, require_permission
 from .openapi import JSON, error_responses
@@ -52,6 +51,9 @@ def list_web_forms() -> Response:
 @require_permission("view_setup")
 def web_form_snippet(name: str) -> Response:
     """The HTML to paste into another site's page (``?language=zh`` for its labels)."""
+    # the page module builds on the web pages' widgets, which import this API package
+    from crm_platform.webforms.page import snippet_for
+
     model = _model()
     form = web_forms_of(model).get(name)
     if form is None:

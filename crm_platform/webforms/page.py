@@ -147,7 +147,7 @@ def place(page: PublicForm, errors: Mapping[str, list[str]]) -> list[str]:
     return loose
 
 
-def snippet(page: PublicForm, action: str, token: str) -> str:
+def snippet(page: PublicForm, action: str, token: str, send: str = "Send") -> str:
     """The HTML to paste into another site: a plain form that posts to the platform (no
     script, no cookie), with the token and the honeypot."""
     lines = [
@@ -160,12 +160,9 @@ def snippet(page: PublicForm, action: str, token: str) -> str:
     ]
     for w in page.widgets:
         lines.extend(_snippet_input(w))
-    lines.append(f'  <p><button type="submit">{escape(_SEND)}</button></p>')
+    lines.append(f'  <p><button type="submit">{escape(send)}</button></p>')
     lines.append("</form>")
     return "\n".join(lines) + "\n"
-
-
-_SEND = "Send"
 
 
 def _snippet_input(w: Widget) -> list[str]:
@@ -192,7 +189,13 @@ def snippet_for(
     model: OrgModel, form: WebForm, base_url: str, secret: str, language: str | None = None
 ) -> str:
     """The snippet of ``form`` posting to the platform at ``base_url``, its labels in
-    ``language`` (else the org's default)."""
-    page = build(model, form, chooser([language] if language else [], model.default_language))
+    ``language`` (else the org's default). Call it with an app context: its button is
+    translated by the UI's catalog."""
+    from flask_babel import force_locale, gettext
+
+    language = language or model.default_language
+    page = build(model, form, chooser([language], model.default_language))
+    with force_locale(language.split("-")[0].split("_")[0]):
+        send = gettext("Send")
     action = f"{base_url.rstrip('/')}/f/{form.name}"
-    return snippet(page, action, form_token(secret, form))
+    return snippet(page, action, form_token(secret, form), send)

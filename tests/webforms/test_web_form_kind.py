@@ -84,7 +84,7 @@ def test_the_snippet_posts_to_the_platform_with_its_token_and_honeypot(web_org, 
     body = api.get("/api/v1/web-forms/contact_sales/snippet?language=zh").get_json()
     html = body["html"]
     assert 'action="http://localhost/f/contact_sales"' in html
-    assert 'name="wf_homepage"' in html and "您的姓" in html
+    assert 'name="wf_homepage"' in html and "您的姓" in html and "发送" in html
     # a post with the snippet's token is accepted, as a page's is
     token = re.search(r'name="wf_token" value="([^"]+)"', html).group(1)
     data = {"wf_token": token, "last_name": "L", "company": "C", "email": "x@example.com"}
