@@ -152,3 +152,15 @@ def test_the_snippet_on_another_site_posts_to_the_platform(
         other.wait(timeout=30)
     (lead,) = leads(web_org)
     assert lead["last_name"] == "Hopper" and lead["lead_source"] == "Web"
+
+
+def test_a_chinese_visitor_reads_the_form_in_chinese(browser, server):
+    page = browser.new_page(locale="zh-CN")
+    try:
+        page.goto(f"{server}/f/contact_sales")
+        assert page.text_content("h1") == "联系销售"
+        assert page.text_content("label[for=in-last_name]").startswith("您的姓")
+        assert page.text_content("button[type=submit]") == "发送"
+        shot(page, "web-form-zh.png")
+    finally:
+        page.close()

@@ -178,3 +178,22 @@ def test_the_guest_user_cannot_sign_in_even_with_a_password(web_org, app):
     assert answer.status_code == 401
     page = client.get("/o/lead")  # and the pages still ask for a sign-in
     assert page.status_code == 302 and "/login" in page.headers["Location"]
+
+
+def test_the_guest_writes_only_the_fields_its_set_grants(web_org):
+    from crm_platform.core import ValidationFailed
+    from crm_platform.webforms import web_forms_of
+    from crm_platform.webforms.guest import guest_access
+
+    with web_org.db.read() as conn:
+        guest = find_user(conn, "web-form.contact-sales@guest.invalid")
+    with web_org.records.session(guest) as session:
+        session.access = guest_access(
+            guest, web_forms_of(session.model).get("contact_sales"), session.model
+        )
+        made = session.create("lead", {"last_name": "L", "company": "C"})
+        assert made == {"id": made["id"]}  # created, and nothing read back
+        with pytest.raises(ValidationFailed) as refused:
+            session.create("lead", {"last_name": "L", "company": "C", "rating": "Hot"})
+    # a field the set does not grant edit on is refused as unknown: nothing tells it apart
+    assert refused.value.errors == {"rating": ["unknown field of lead"]}
