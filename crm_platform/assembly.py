@@ -11,12 +11,18 @@ from .reports.extension import ReportsExtension
 from .runtime import Org
 from .runtime.extensions import Extension
 from .ui import UIExtension
+from .webforms import WebFormsExtension
 from .workflow import WorkflowExtension
 
 
 def default_extensions(settings: Settings) -> tuple[Extension, ...]:
     """The extensions every org of this platform gets (with the deployment's settings)."""
-    return (WorkflowExtension(settings=settings), ReportsExtension(), UIExtension())
+    return (
+        WorkflowExtension(settings=settings),
+        ReportsExtension(),
+        UIExtension(),
+        WebFormsExtension(),
+    )
 
 
 def open_org(settings: Settings) -> Org:

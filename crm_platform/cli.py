@@ -418,6 +418,7 @@ def _add_groups() -> None:
     from .mail_cli import mail
     from .packs_cli import pack
     from .reports_cli import report
+    from .web_forms_cli import web_forms
 
     main.add_command(backup)
     main.add_command(demo)
@@ -426,6 +427,7 @@ def _add_groups() -> None:
     main.add_command(mail)
     main.add_command(pack)
     main.add_command(report)
+    main.add_command(web_forms)
 
 
 _add_groups()

@@ -35,6 +35,7 @@ KIND_FOLDERS = {
     "list_views": "list_view",
     "apps": "app",
     "conversions": "conversion",
+    "web_forms": "web_form",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

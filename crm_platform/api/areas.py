@@ -40,6 +40,7 @@ from . import (
     reports_api,
     reports_docs,
     search_api,
+    web_forms_api,
 )
 
 
@@ -72,4 +73,5 @@ AREAS: tuple[Area, ...] = (
     Area(reports_api.bp, reports_docs.describe),
     Area(packs_api.bp, packs_api.describe),
     Area(files_api.bp, files_api.describe),
+    Area(web_forms_api.bp, web_forms_api.describe),
 )

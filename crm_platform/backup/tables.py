@@ -29,6 +29,7 @@ LEFT_OUT: Mapping[str, str] = {
     "sys_search": "the search index is engine-specific; a restore rebuilds it",
     "sys_search_backfill": "search indexing progress; a restore indexes everything",
     "sys_login_throttle": "failed sign-in counters, transient",
+    "sys_web_form_hit": "web forms' per-address rate-limit counters, transient",
     VERSION_TABLE: "the platform migration, in the manifest",
 }
 # SQLite's FTS5 keeps the index in shadow tables named after it

@@ -38,8 +38,10 @@ def permission_set_references(
             yield (f"objects.{object_name}", f"no object '{object_name}'")
         elif grants.get("edit") and not grants.get("read"):
             yield (f"objects.{object_name}", "edit needs read")
-        elif (grants.get("create") or grants.get("delete")) and not grants.get("read"):
-            yield (f"objects.{object_name}", "create and delete need read")
+        elif grants.get("delete") and not grants.get("read"):
+            yield (f"objects.{object_name}", "delete needs read")
+        # create without read is a write-only grant (a web form's guest): it writes only
+        # the fields granted edit explicitly and reads nothing back
     for key, grants in permission_set.get("fields", {}).items():
         object_name, field_name = key.split(".", 1)
         obj = model.object(object_name)

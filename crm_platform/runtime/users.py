@@ -34,6 +34,15 @@ def _from_row(row: sa.RowMapping) -> User:
     )
 
 
+# Users at this reserved domain are guests (a web form's author): they never sign in.
+GUEST_DOMAIN = "guest.invalid"
+
+
+def is_guest(email: str) -> bool:
+    """Whether a login belongs to a guest user, who can never sign in."""
+    return normalise_email(email).endswith("@" + GUEST_DOMAIN)
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
@@ -124,6 +133,6 @@ def check_password(conn: Connection, email: str, password: str) -> User | None:
         .mappings()
         .first()
     )
-    if row is None or not row["active"] or row["is_system"]:
+    if row is None or not row["active"] or row["is_system"] or is_guest(row["email"]):
         return None
     return _from_row(row) if verify_password(row["password_hash"], password) else None

@@ -12,7 +12,8 @@ origin check on cookie-authenticated writes (a second line behind the CSRF token
   the session cookie, or the sign-in form) must come from the app's own origin or one of
   ``CRM_TRUSTED_ORIGINS``: its ``Origin`` header, or ``Referer`` when a browser sends no
   Origin. A request with neither is not a browser's cross-site request; the CSRF token
-  still guards it.
+  still guards it. Endpoints that use no session at all (a public web form, posted from
+  any site) are let through with :func:`allow_cross_site`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from crm_platform.core import Settings
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 HSTS = "max-age=31536000"  # a year; subdomains are the deployment's business
 DEFAULT_PORTS = {"http": 80, "https": 443}
+CROSS_SITE = "crm_cross_site_endpoints"
 
 
 def install_transport(app: Flask, settings: Settings) -> None:
@@ -45,6 +47,8 @@ def install_transport(app: Flask, settings: Settings) -> None:
     @app.before_request
     def _check_origin() -> None:
         if request.method not in UNSAFE_METHODS or "Authorization" in request.headers:
+            return
+        if request.endpoint in app.extensions.get(CROSS_SITE, ()):
             return
         sent = request.headers.get("Origin")
         if sent is None:
@@ -64,6 +68,12 @@ def install_transport(app: Flask, settings: Settings) -> None:
         if request.is_secure and mode != "never":
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
+
+
+def allow_cross_site(app: Flask, endpoint: str) -> None:
+    """Let posts from any site reach ``endpoint``: only for views that never read the
+    session or act for its user (a public web form acts as its own guest user)."""
+    app.extensions.setdefault(CROSS_SITE, set()).add(endpoint)
 
 
 class _SessionCookies(SecureCookieSessionInterface):

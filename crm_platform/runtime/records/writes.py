@@ -48,8 +48,13 @@ def create_many(
     codec = ctx.codec(obj)
     ids = list(record_ids) if record_ids is not None else [new_id() for _ in items]
     pending: dict[str, dict[str, Any]] = {}
+    hidden = frozenset(
+        n
+        for n in ctx.access.hidden_fields(obj.api_name)
+        if not ctx.access.field_editable(obj.api_name, n)  # write-only: a web form's guest
+    )
     for record_id, data in zip(ids, items, strict=True):
-        values = codec.load(data, ctx.access.hidden_fields(obj.api_name))
+        values = codec.load(data, hidden)
         ctx.require_editable_fields(obj, values)
         values["owner_id"] = values.get("owner_id") or ctx.user.id
         apply_defaults(ctx, obj, values)
@@ -70,6 +75,8 @@ def create_many(
         after = {**pending[rid], "owner_id": owners[rid]}
         changes.append(RecordChange(obj, rid, None, after, tuple(after)))
     ctx.fire(RecordEvent.AFTER_CREATE, obj, changes)
+    if not ctx.access.can(obj.api_name, "read"):
+        return [{"id": rid} for rid in ids]  # created, not to be read back by its writer
     return read_new(ctx, obj, ids, written)
 
 

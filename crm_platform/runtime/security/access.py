@@ -172,7 +172,9 @@ class UserAccess:
         if self.all_powerful:
             return True
         read, edit = self.field_grants.get((object_name, field_name), (False, False))
-        return read and edit
+        # a field is written only by those who read it, except on an object they may
+        # create but not read (a web form's guest): there, only what a set grants edit on
+        return edit and (read or not self.can(object_name, "read"))
 
     def readable_fields(self, object_name: str) -> tuple[str, ...]:
         """The fields of the object the user may read, in the object's order
@@ -295,9 +297,11 @@ def _field_grants(sets, model: OrgModel) -> dict[tuple[str, str], tuple[bool, bo
         named = permission_set.get("fields", {})
         for object_name, grants in objects.items():
             obj = model.object(object_name)
-            if obj is None or not (
-                grants.get("read") or grants.get("view_all") or grants.get("modify_all")
-            ):
+            if obj is None:
+                continue
+            if not (grants.get("read") or grants.get("view_all") or grants.get("modify_all")):
+                if grants.get("create"):
+                    _write_only_grants(out, object_name, obj, named)
                 continue
             object_edit = bool(
                 grants.get("edit") or grants.get("create") or grants.get("modify_all")
@@ -309,3 +313,12 @@ def _field_grants(sets, model: OrgModel) -> dict[tuple[str, str], tuple[bool, bo
                 old_read, old_edit = out.get((object_name, field_name), (False, False))
                 out[(object_name, field_name)] = (old_read or read, old_edit or edit)
     return out
+
+
+def _write_only_grants(out, object_name: str, obj, named: Mapping[str, Any]) -> None:
+    """Create without read (a web form's guest): the fields a set grants ``edit`` on
+    explicitly may be written, none read."""
+    for field_name in obj.fields:
+        if named.get(f"{object_name}.{field_name}", {}).get("edit"):
+            old_read, _old_edit = out.get((object_name, field_name), (False, False))
+            out[(object_name, field_name)] = (old_read, True)
