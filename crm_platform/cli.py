@@ -413,11 +413,13 @@ def search_reindex(objects: tuple[str, ...]) -> None:
 def _add_groups() -> None:
     """Command groups that live in modules of their own."""
     from .demo_cli import demo
+    from .imports_cli import import_command
     from .mail_cli import mail
     from .packs_cli import pack
     from .reports_cli import report
 
     main.add_command(demo)
+    main.add_command(import_command)
     main.add_command(mail)
     main.add_command(pack)
     main.add_command(report)
