@@ -26,8 +26,11 @@ class RejectFile:
         """One rejected row: its cells (padded to the header) and the reason."""
         if self._writer is None:
             self._open()
-        cells = ["" if v is None else v for v in values]
-        cells += [""] * (len(self.headers) - len(cells))
+        # padded or cut to the header, so the error column is always the last one (the
+        # error names the values a too-long row had beyond it)
+        width = len(self.headers)
+        cells = ["" if v is None else v for v in values[:width]]
+        cells += [""] * (width - len(cells))
         self._writer.writerow([*cells, error])
         self.count += 1
 

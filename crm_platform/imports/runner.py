@@ -98,6 +98,7 @@ class Importer:
     def _writer(self) -> BatchWriter:
         with self.org.records.session(self.user, write=False) as session:
             obj = session.object(self.mapping.object)
+            session.require(obj, "create")  # refused at once, not once per row
             plans = plan_columns(self.mapping, obj, self.source.headers, session.model)
             upsert_on = self.options.upsert_on
             if upsert_on is not None:

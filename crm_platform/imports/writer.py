@@ -88,7 +88,10 @@ class BatchWriter:
         values = row.values
         extra = values[len(self.headers) :]
         if any(v not in (None, "") for v in extra):
-            raise TransformError(f"{len(values)} values but {len(self.headers)} columns")
+            surplus = ", ".join(repr(v) for v in extra if v not in (None, ""))
+            raise TransformError(
+                f"{len(values)} values but {len(self.headers)} columns (extra: {surplus})"
+            )
         data: dict[str, Any] = {}
         problems = []
         for plan in self.plans:
