@@ -31,7 +31,9 @@ from .core import CrmError
 @click.option("--resume", "job_id", help="Go on with an interrupted import job.")
 @click.option("--encoding", help="The CSV file's encoding (default: detected).")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
-@click.option("--as", "email", help="Import as this user (default: the first admin).")
+@click.option(
+    "--as", "email", help="Import as this user (default: the first admin; a resumed job: its own)."
+)
 def import_command(
     file: Path | None,
     object_name: str | None,
@@ -56,7 +58,7 @@ def import_command(
     _require_org(org)
     try:
         if job_id:
-            state = _resume(org, job_id, email)
+            state = _resume(org, job_id)
         else:
             if file is None or object_name is None:
                 raise click.UsageError("give FILE and --object (or --resume JOB)")
@@ -118,31 +120,17 @@ def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, 
         return importer.run(job)
 
 
-def _resume(org, job_id: str, email: str | None):
-    from .imports import Importer, ImportMapping, Source, get_job
-    from .runtime import get_user
+def _resume(org, job_id: str):
+    from .imports import get_job
+    from .imports.background import importer_for
 
     with org.db.read() as conn:
         job = get_job(conn, job_id)
-        user = get_user(conn, job.started_by) if email is None else None
     if job.status == "done":
         raise click.UsageError(f"import job {job_id} is done already")
-    if user is None:
-        user = _user(org, email)
-    source = Source(Path(job.source), encoding=job.options.encoding)
-    mapping = ImportMapping.from_json(job.mapping)
     click.echo(f"Resuming import job {job_id} after row {job.position}")
     with _Bar() as progress:
-        importer = Importer(
-            org,
-            user,
-            source,
-            mapping,
-            job.options,
-            error_file=Path(job.error_file) if job.error_file else None,
-            progress=progress,
-        )
-        return importer.run(job)
+        return importer_for(org, job, progress=progress).run(job)
 
 
 def _user(org, email: str | None) -> Any:

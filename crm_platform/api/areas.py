@@ -28,6 +28,7 @@ from . import (
     directory_docs,
     expressions_api,
     files_api,
+    imports_api,
     mail_api,
     metadata_api,
     metadata_docs,
@@ -70,4 +71,5 @@ AREAS: tuple[Area, ...] = (
     Area(reports_api.bp, reports_docs.describe),
     Area(packs_api.bp, packs_api.describe),
     Area(files_api.bp, files_api.describe),
+    Area(imports_api.bp, imports_api.describe),
 )

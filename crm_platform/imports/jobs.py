@@ -26,6 +26,7 @@ class ImportOptions:
     all_or_none: bool = False
     encoding: str | None = None
     batch_size: int = 500
+    background: bool = False  # run by the org's work runner (started through the API)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,10 +92,11 @@ def create_job(
     user_id: str,
     total: int | None,
     error_file: Path,
+    job_id: str | None = None,
 ) -> Job:
     """A new queued job."""
     now = utc_now()
-    job_id = new_id()
+    job_id = job_id or new_id()
     conn.execute(
         import_jobs.insert().values(
             id=job_id,
@@ -160,3 +162,24 @@ def request_cancel(conn: Connection, job_id: str) -> Job:
         values.update(status="cancelled", message="cancelled before it started")
     advance(conn, job_id, **values)
     return get_job(conn, job_id)
+
+
+def claim_next(conn: Connection) -> Job | None:
+    """The oldest queued background job, marked running (None when there is none, or
+    another worker took it first)."""
+    query = (
+        sa.select(import_jobs.c.id, import_jobs.c.options)
+        .where(import_jobs.c.status == "queued")
+        .order_by(import_jobs.c.created_at)
+    )
+    for job_id, options in conn.execute(query).all():
+        if not options.get("background"):
+            continue
+        taken = conn.execute(
+            import_jobs.update()
+            .where(import_jobs.c.id == job_id, import_jobs.c.status == "queued")
+            .values(status="running", updated_at=utc_now())
+        )
+        if taken.rowcount == 1:
+            return get_job(conn, job_id)
+    return None

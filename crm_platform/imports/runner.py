@@ -88,8 +88,10 @@ class Importer:
         *,
         error_file: Path | None = None,
         progress: Progress | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.org, self.user, self.source = org, user, source
+        self.should_stop = should_stop
         self.mapping, self.options = mapping, options
         self.error_file = error_file or error_file_for(source.path)
         self.progress = progress or (lambda state: None)
@@ -130,11 +132,12 @@ class Importer:
         return self._state(None, "dry run", read, None, total, rejects)
 
     # --- a job ----------------------------------------------------------------------------
-    def start(self) -> Job:
+    def start(self, job_id: str | None = None) -> Job:
         """A queued job for this import (its progress and resumption live there)."""
         with self.org.db.write() as conn:
             return jobs.create_job(
                 conn,
+                job_id=job_id,
                 object_name=self.mapping.object,
                 source=self.source.path,
                 mapping=self.mapping.as_json(),
@@ -159,6 +162,9 @@ class Importer:
         read, status = job.position, "done"
         try:
             for batch in _batches(self.source.rows(job.position), self.options.batch_size):
+                if self.should_stop():  # the process is stopping: the next one resumes it
+                    status = "queued"
+                    break
                 with self.org.records.session(self.user, access=self._access) as session:
                     if jobs.cancel_requested(session.conn, job.id):
                         status = "cancelled"
