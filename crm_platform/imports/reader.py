@@ -111,7 +111,10 @@ class Source:
             text = codecs.getincrementaldecoder(self.encoding)(errors="replace").decode(sample)
         except LookupError as exc:
             raise ValidationFailed({"encoding": f"unknown encoding {self.encoding}"}) from exc
-        self._dialect = _dialect(text[:65536])
+        # the sniffer's regular expressions grow fast with the sample: 16 kB of whole
+        # lines tell the delimiter and quoting as well as more would
+        head = text[:16384]
+        self._dialect = _dialect(head[: head.rfind("\n") + 1] or head)
         self.delimiter = self._dialect.delimiter
 
     @property
