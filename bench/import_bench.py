@@ -233,10 +233,11 @@ def run_raw(org: Any, path: Path, batch: int) -> dict[str, float]:
     """The floor: the same rows converted by hand and bulk-inserted with Core."""
     with org.reading() as (conn, model):
         contact = model.objects["contact"]
-        ids = {
-            name: {n: i for n, i in conn.execute(sa.select(o.fields["name"].columns[""], o.table.c.id))}
-            for name, o in (("account", model.objects["account"]), ("campaign", model.objects["campaign"]))
-        }  # fmt: skip
+        ids = {}
+        for name in ("account", "campaign"):
+            target = model.objects[name]
+            query = sa.select(target.fields["name"].columns[""], target.table.c.id)
+            ids[name] = dict(conn.execute(query).all())
         admin = find_user(conn, ADMIN)
     columns = [contact.fields[f].columns[""] for f in FIELDS]
     raw = sa.Table(
