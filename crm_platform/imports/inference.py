@@ -18,6 +18,7 @@ from typing import Any
 from crm_platform.fieldtypes import field_type
 
 from .mapping import ColumnSpec, ImportMapping
+from .rejects import ERROR_COLUMN
 from .transforms import infer_options
 
 # synonyms by field API name, and by field type (any one field of that type)
@@ -76,21 +77,35 @@ def _labels(label: Any) -> Iterable[str]:
     return [str(label)] if label else []
 
 
-def field_keys(obj: Any) -> dict[str, set[str]]:
-    """Every normalised name that points at each writable field of the object."""
-    keys: dict[str, set[str]] = {}
+def field_keys(obj: Any) -> list[dict[str, set[str]]]:
+    """The normalised names that point at each writable field, in tiers tried in order:
+    API names, then labels (any language), then synonyms (so ``手机``, the label of
+    ``mobile``, is not also taken as a synonym of every phone field)."""
+    names: dict[str, set[str]] = {}
+    labels: dict[str, set[str]] = {}
+    synonyms: dict[str, set[str]] = {}
     for name, fld in obj.fields.items():
         ftype = field_type(fld.type)
         if ftype is None or ftype.read_only or ftype.compound:
             continue
-        words = {name, name.replace("_", " "), *_labels(fld.definition.get("label"))}
-        words.update(NAME_SYNONYMS.get(name, ()))
-        words.update(TYPE_SYNONYMS.get(fld.type, ()))
+        names[name] = {normalise(name)}
+        labels[name] = {normalise(w) for w in _labels(fld.definition.get("label")) if w}
+        labels[name].add(normalise(name.replace("_", " ")))
+        words = set(NAME_SYNONYMS.get(name, ())) | set(TYPE_SYNONYMS.get(fld.type, ()))
         for target in fld.targets:
             words.update(TARGET_SYNONYMS.get(target, ()))
             words.add(target)
-        keys[name] = {normalise(w) for w in words if w}
-    return keys
+        synonyms[name] = {normalise(w) for w in words if w}
+    return [names, labels, synonyms]
+
+
+def _matches(tiers: list[dict[str, set[str]]], header: str) -> list[str]:
+    wanted = normalise(re.sub(r"\s*\(\d+\)$", "", header))
+    for tier in tiers:
+        found = sorted(name for name, words in tier.items() if wanted in words)
+        if found:
+            return found
+    return []
 
 
 @dataclass(frozen=True)
@@ -107,15 +122,8 @@ class Inferred:
 
 def infer_mapping(obj: Any, headers: Sequence[str], samples: Sequence[Sequence[Any]]) -> Inferred:
     """The mapping the headers suggest, with transforms read from the sample rows."""
-    keys = field_keys(obj)
-    exact = {normalise(name): name for name in keys}
-    found: dict[str, list[str]] = {}
-    for header in headers:
-        wanted = normalise(re.sub(r"\s*\(\d+\)$", "", header))
-        if wanted in exact:
-            found[header] = [exact[wanted]]  # an API name wins over labels and synonyms
-        else:
-            found[header] = sorted(n for n, words in keys.items() if wanted in words)
+    tiers = field_keys(obj)
+    found = {header: _matches(tiers, header) for header in headers}
     taken: dict[str, list[str]] = {}
     for header, names in found.items():
         if len(names) == 1:
@@ -124,6 +132,9 @@ def infer_mapping(obj: Any, headers: Sequence[str], samples: Sequence[Sequence[A
     unplaced: dict[str, str] = {}
     for index, header in enumerate(headers):
         names = found[header]
+        if not names and header == ERROR_COLUMN:
+            columns[header] = ColumnSpec(None)  # an error file's reasons, imported again
+            continue
         if not names:
             unplaced[header] = "no field matches this header"
         elif len(names) > 1:
