@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crm_platform.core import CrmError
+from crm_platform.core import CrmError, ValidationFailed
 from crm_platform.runtime import get_user
 
 from . import jobs
@@ -28,7 +28,11 @@ def importer_for(org: Any, job: jobs.Job, **kwargs: Any) -> Importer:
         user = get_user(conn, job.started_by)
     if user is None or not user.active:
         raise CrmError("the user who started the import is no longer active")
-    source = Source(Path(job.source), encoding=job.options.encoding)
+    path = Path(job.source)
+    if path.is_file() and path.stat().st_size != job.source_size:
+        # positions count rows of the file as it was: another file would skip other rows
+        raise ValidationFailed({"file": f"{path} changed since the import started"})
+    source = Source(path, encoding=job.options.encoding)
     return Importer(
         org,
         user,

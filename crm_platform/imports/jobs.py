@@ -44,6 +44,7 @@ class Job:
     object: str
     status: str
     source: str
+    source_size: int
     mapping: Mapping[str, Any]
     options: ImportOptions
     position: int

@@ -100,3 +100,14 @@ def test_a_50_mb_file_streams_with_flat_memory(crm, org, database_url, tmp_path)
     assert len(records(org, "account")) == 24_001
     # the file's 50 MB never sit in memory: the peak grows by far less than the file
     assert peak - baseline < 40_000, (baseline, peak)
+
+
+def test_a_job_whose_file_changed_is_not_resumed(crm, org, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [["Account name"], ["Acme"]])
+    crm("import", path, "--object", "account", "--all-or-none")
+    job = _job(org)
+    with org.db.write() as conn:  # as if it had been stopped
+        conn.execute(sa.text("UPDATE sys_import_job SET status = 'running'"))
+    write_csv(path, [["Account name"], ["Acme"], ["Globex"]])
+    result = crm("import", "--resume", job["id"], ok=False)
+    assert "changed since the import started" in result.output
