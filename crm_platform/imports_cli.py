@@ -207,7 +207,10 @@ class _Bar:
             self.task,
             completed=state.rows_read,
             total=state.total,
-            description=f"importing ({state.created} new, {state.rejected} rejected)",
+            description=(
+                f"importing ({state.created} new, {state.updated} updated, "
+                f"{state.rejected} rejected)"
+            ),
             rate=f"{speed:,.0f}",
         )
 

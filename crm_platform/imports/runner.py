@@ -116,20 +116,20 @@ class Importer:
         updated and rejected (the rejected ones go to the error file)."""
         total = BatchOutcome()
         rejects = RejectFile(self.error_file, self.source.headers, resume=False)
-        read = 0
+        read, rows = 0, count_rows(self.source)
         try:
             with self.org.records.session(self.user) as session:
                 for batch in _batches(self.source.rows(), self.options.batch_size):
                     outcome = self.writer.write(session, batch)
                     _add(total, outcome, rejects)
                     read = batch[-1].number
-                    self.progress(self._state(None, "dry run", read, None, total, rejects))
+                    self.progress(self._state(None, "dry run", read, rows, total, rejects))
                 raise _RollBack
         except _RollBack:
             pass
         finally:
             rejects.close()
-        return self._state(None, "dry run", read, None, total, rejects)
+        return self._state(None, "dry run", read, rows, total, rejects)
 
     # --- a job ----------------------------------------------------------------------------
     def start(self, job_id: str | None = None) -> Job:
