@@ -10,6 +10,7 @@ the same and always rolls back. Memory holds one batch, whatever the file's size
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -25,6 +26,8 @@ from .mapping import ImportMapping, plan_columns
 from .reader import Source, SourceRow, count_rows
 from .rejects import RejectFile
 from .writer import BatchOutcome, BatchWriter
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -229,8 +232,15 @@ class Importer:
         return self._state(job.id, "done", read, job.total, total, rejects)
 
     def _finish(self, job_id: str, status: str, message: str | None, **values: Any) -> None:
-        with self.org.db.write() as conn:
-            jobs.advance(conn, job_id, status=status, message=message, **values)
+        try:
+            with self.org.db.write() as conn:
+                jobs.advance(conn, job_id, status=status, message=message, **values)
+        except Exception:
+            if status != "failed":
+                raise
+            # the database is gone (a lost connection): the job stays as its last batch
+            # left it, and --resume goes on from there; the first error is the one to show
+            log.warning("could not mark import job %s failed", job_id, exc_info=True)
 
     def _state(self, job_id, status, read, total_rows, total, rejects, message=None):
         return ImportState(
