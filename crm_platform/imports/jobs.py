@@ -103,7 +103,7 @@ def create_job(
             id=job_id,
             object=object_name,
             status="queued",
-            source=str(source),
+            source=str(source.resolve()),  # a resume may run from another folder
             source_size=source.stat().st_size,
             mapping=dict(mapping),
             options=options.as_json(),
@@ -112,7 +112,7 @@ def create_job(
             updated=0,
             rejected=0,
             total=total,
-            error_file=str(error_file),
+            error_file=str(error_file.resolve()),
             message=None,
             cancel_requested=False,
             started_by=user_id,
