@@ -7,6 +7,7 @@ tests open orgs here, with automation (and, as they land, reports and packs) att
 from __future__ import annotations
 
 from .core import Settings
+from .imports.background import ImportsExtension
 from .reports.extension import ReportsExtension
 from .runtime import Org
 from .runtime.extensions import Extension
@@ -22,6 +23,7 @@ def default_extensions(settings: Settings) -> tuple[Extension, ...]:
         ReportsExtension(),
         UIExtension(),
         WebFormsExtension(),
+        ImportsExtension(),
     )
 
 

@@ -415,6 +415,7 @@ def _add_groups() -> None:
     from .backup_cli import backup, restore
     from .demo_cli import demo
     from .exports_cli import export
+    from .imports_cli import import_command
     from .mail_cli import mail
     from .packs_cli import pack
     from .reports_cli import report
@@ -424,6 +425,7 @@ def _add_groups() -> None:
     main.add_command(demo)
     main.add_command(restore)
     main.add_command(export)
+    main.add_command(import_command)
     main.add_command(mail)
     main.add_command(pack)
     main.add_command(report)

@@ -29,6 +29,7 @@ from . import (
     exports_api,
     expressions_api,
     files_api,
+    imports_api,
     mail_api,
     metadata_api,
     metadata_docs,
@@ -74,4 +75,5 @@ AREAS: tuple[Area, ...] = (
     Area(packs_api.bp, packs_api.describe),
     Area(files_api.bp, files_api.describe),
     Area(web_forms_api.bp, web_forms_api.describe),
+    Area(imports_api.bp, imports_api.describe),
 )

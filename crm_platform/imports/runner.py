@@ -1,0 +1,278 @@
+"""Running an import: the file streamed in batches through the :class:`BatchWriter`.
+
+Partial imports (the default) commit each batch together with the job's progress in
+one transaction, so a process killed at any moment leaves the job pointing just after
+the last batch that landed and ``resume`` creates no row twice. ``all_or_none`` runs
+the whole file in one transaction and rolls it back when any row fails; a dry run does
+the same and always rolls back. Memory holds one batch, whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from crm_platform.core import CrmError, ValidationFailed
+
+from . import jobs
+from .inference import SAMPLE_ROWS, Inferred, infer_mapping
+from .jobs import ImportOptions, Job
+from .mapping import ImportMapping, plan_columns
+from .reader import Source, SourceRow, count_rows
+from .rejects import RejectFile
+from .writer import BatchOutcome, BatchWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImportState:
+    """Where an import stands (given to the progress callback after every batch)."""
+
+    job_id: str | None
+    status: str
+    rows_read: int
+    total: int | None
+    created: int
+    updated: int
+    rejected: int
+    error_file: Path | None
+    message: str | None = None
+
+    def with_rejected(self, before: int) -> ImportState:
+        """The state counting also the rows a resumed job rejected before it stopped."""
+        if not before:
+            return self
+        return dataclasses.replace(self, rejected=self.rejected + before)
+
+
+Progress = Callable[[ImportState], None]
+
+
+class _RollBack(Exception):
+    """Ends a dry run's or a failed all-or-none import's transaction."""
+
+
+def error_file_for(source: Path) -> Path:
+    """Where the rejected rows of ``source`` go: beside it, ``<name>.errors.csv``."""
+    return source.with_name(f"{source.stem}.errors.csv")
+
+
+def infer(org: Any, source: Source, object_name: str) -> Inferred:
+    """The mapping the file's headers and first rows suggest for the object."""
+    with org.reading() as (_conn, model):
+        obj = model.object(object_name)
+        if obj is None:
+            raise ValidationFailed({"object": f"no object {object_name!r}"})
+        samples = [row.values for row in islice(source.rows(), SAMPLE_ROWS)]
+        return infer_mapping(obj, source.headers, samples)
+
+
+def _batches(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
+class Importer:
+    """One import of one file into one object, as one user."""
+
+    def __init__(
+        self,
+        org: Any,
+        user: Any,
+        source: Source,
+        mapping: ImportMapping,
+        options: ImportOptions,
+        *,
+        error_file: Path | None = None,
+        progress: Progress | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.org, self.user, self.source = org, user, source
+        self.should_stop = should_stop
+        self.mapping, self.options = mapping, options
+        self.error_file = error_file or error_file_for(source.path)
+        self.progress = progress or (lambda state: None)
+        self.writer = self._writer()
+
+    def _writer(self) -> BatchWriter:
+        with self.org.records.session(self.user, write=False) as session:
+            obj = session.object(self.mapping.object)
+            session.require(obj, "create")  # refused at once, not once per row
+            plans = plan_columns(self.mapping, obj, self.source.headers, session.model)
+            upsert_on = self.options.upsert_on
+            if upsert_on is not None:
+                _check_upsert_key(obj, plans, upsert_on)
+            writer = BatchWriter(obj.api_name, self.source.headers, plans, upsert_on)
+            writer.resolver.check(session)
+            self._access = session.access
+        return writer
+
+    # --- a dry run ----------------------------------------------------------------------
+    def dry_run(self) -> ImportState:
+        """Everything an import does, rolled back: how many rows would be created,
+        updated and rejected (the rejected ones go to the error file)."""
+        total = BatchOutcome()
+        rejects = RejectFile(self.error_file, self.source.headers, resume=False)
+        read, rows = 0, count_rows(self.source)
+        try:
+            with self.org.records.session(self.user) as session:
+                for batch in _batches(self.source.rows(), self.options.batch_size):
+                    outcome = self.writer.write(session, batch)
+                    _add(total, outcome, rejects)
+                    read = batch[-1].number
+                    self.progress(self._state(None, "dry run", read, rows, total, rejects))
+                raise _RollBack
+        except _RollBack:
+            pass
+        finally:
+            rejects.close()
+        return self._state(None, "dry run", read, rows, total, rejects)
+
+    # --- a job ----------------------------------------------------------------------------
+    def start(self, job_id: str | None = None) -> Job:
+        """A queued job for this import (its progress and resumption live there)."""
+        with self.org.db.write() as conn:
+            return jobs.create_job(
+                conn,
+                job_id=job_id,
+                object_name=self.mapping.object,
+                source=self.source.path,
+                mapping=self.mapping.as_json(),
+                options=self.options,
+                user_id=self.user.id,
+                total=count_rows(self.source),
+                error_file=self.error_file,
+            )
+
+    def run(self, job: Job) -> ImportState:
+        """Import the file from where the job stands; returns how it ended."""
+        with self.org.db.write() as conn:
+            jobs.advance(conn, job.id, status="running", cancel_requested=False, message=None)
+        if self.options.all_or_none:
+            return self._run_at_once(job)
+        return self._run_in_batches(job)
+
+    def _run_in_batches(self, job: Job) -> ImportState:
+        total = BatchOutcome(created=job.created, updated=job.updated)
+        rejected_before = job.rejected
+        rejects = RejectFile(self.error_file, self.source.headers, resume=job.position > 0)
+        read, status = job.position, "done"
+        try:
+            for batch in _batches(self.source.rows(job.position), self.options.batch_size):
+                if self.should_stop():  # the process is stopping: the next one resumes it
+                    status = "queued"
+                    break
+                with self.org.records.session(self.user, access=self._access) as session:
+                    if jobs.cancel_requested(session.conn, job.id):
+                        status = "cancelled"
+                        break
+                    outcome = self.writer.write(session, batch)
+                    read = batch[-1].number
+                    jobs.advance(
+                        session.conn,
+                        job.id,
+                        position=read,
+                        created=total.created + outcome.created,
+                        updated=total.updated + outcome.updated,
+                        rejected=rejected_before + rejects.count + len(outcome.rejected),
+                    )
+                # committed: only now do its rejected rows join the error file
+                _add(total, outcome, rejects)
+                rejects.flush()
+                state = self._state(job.id, "running", read, job.total, total, rejects)
+                self.progress(state.with_rejected(rejected_before))
+        except Exception as exc:
+            self._finish(job.id, "failed", _message(exc))
+            raise
+        finally:
+            rejects.close()
+        message = "cancelled: resume it to go on" if status == "cancelled" else None
+        self._finish(job.id, status, message, position=read)
+        state = self._state(job.id, status, read, job.total, total, rejects, message)
+        return state.with_rejected(rejected_before)
+
+    def _run_at_once(self, job: Job) -> ImportState:
+        total = BatchOutcome()
+        rejects = RejectFile(self.error_file, self.source.headers, resume=False)
+        read = 0
+        try:
+            with self.org.records.session(self.user, access=self._access) as session:
+                for batch in _batches(self.source.rows(), self.options.batch_size):
+                    outcome = self.writer.write(session, batch)
+                    _add(total, outcome, rejects)
+                    read = batch[-1].number
+                    self.progress(self._state(job.id, "running", read, job.total, total, rejects))
+                if rejects.count:
+                    raise _RollBack
+                jobs.advance(
+                    session.conn,
+                    job.id,
+                    status="done",
+                    position=read,
+                    created=total.created,
+                    updated=total.updated,
+                    rejected=0,
+                )
+        except _RollBack:
+            message = f"{rejects.count} row(s) rejected: nothing was written (all or none)"
+            self._finish(job.id, "failed", message, position=0, rejected=rejects.count)
+            state = self._state(job.id, "failed", read, job.total, BatchOutcome(), rejects)
+            return dataclasses.replace(state, message=message)
+        except Exception as exc:
+            self._finish(job.id, "failed", _message(exc))
+            raise
+        finally:
+            rejects.close()
+        return self._state(job.id, "done", read, job.total, total, rejects)
+
+    def _finish(self, job_id: str, status: str, message: str | None, **values: Any) -> None:
+        try:
+            with self.org.db.write() as conn:
+                jobs.advance(conn, job_id, status=status, message=message, **values)
+        except Exception:
+            if status != "failed":
+                raise
+            # the database is gone (a lost connection): the job stays as its last batch
+            # left it, and --resume goes on from there; the first error is the one to show
+            log.warning("could not mark import job %s failed", job_id, exc_info=True)
+
+    def _state(self, job_id, status, read, total_rows, total, rejects, message=None):
+        return ImportState(
+            job_id,
+            status,
+            read,
+            total_rows,
+            total.created,
+            total.updated,
+            rejects.count,
+            self.error_file if rejects.count else None,
+            message,
+        )
+
+
+def _add(total: BatchOutcome, outcome: BatchOutcome, rejects: RejectFile) -> None:
+    total.created += outcome.created
+    total.updated += outcome.updated
+    for row, reason in sorted(outcome.rejected, key=lambda r: r[0].number):
+        rejects.write(row.values, f"row {row.number}: {reason}")
+
+
+def _message(exc: Exception) -> str:
+    return exc.detail if isinstance(exc, CrmError) else f"{type(exc).__name__}: {exc}"
+
+
+def _check_upsert_key(obj: Any, plans: Sequence[Any], upsert_on: str) -> None:
+    from crm_platform.fieldtypes import field_type
+
+    fld = obj.fields.get(upsert_on)
+    ftype = field_type(fld.type) if fld is not None else None
+    if ftype is None or not (ftype.always_unique or fld.definition.get("unique")):
+        raise ValidationFailed({"upsert_on": "upserts need an external_id or unique field"})
+    if not any(p.field == upsert_on and p.part is None for p in plans):
+        raise ValidationFailed({"upsert_on": f"no column is mapped to {upsert_on}"})

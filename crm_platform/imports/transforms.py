@@ -1,0 +1,244 @@
+"""Transforms: a cell of a source file turned into the value a field takes.
+
+Each column of a mapping names its field and optional transforms (``trim``, ``case``,
+``date_format``, ``decimal``, ``values``); :func:`converter` builds one function per
+column that either returns the value for the record service or raises
+:class:`TransformError` with what was wrong. :func:`infer_options` finds date formats
+and the decimal mark from sample values, as the mapping inference does for headers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from crm_platform.fieldtypes.choices import value_entry
+
+# Tried in this order; the first format every sample value fits is chosen (so ISO and
+# year-first formats win over day/month ambiguity, and day-first over month-first
+# unless a value only month-first reads, like 12/31/2024).
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%Y年%m月%d日",
+    "%d.%m.%Y",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d-%m-%Y",
+    "%Y%m%d",
+    "%d %b %Y",
+    "%b %d, %Y",
+)
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "on", "x", "是", "对", "真", "✓", "√"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "off", "否", "不", "不是", "假", "✗", "×"})
+CURRENCY = re.compile(r"^[^\d\-+(.,]*|[^\d).,%]*$")  # symbols or codes around the number
+TEXT_TYPES = frozenset(
+    {"text", "long_text", "rich_text", "email", "phone", "url", "external_id", "encrypted_text"}
+)
+NUMBER_TYPES = frozenset({"integer", "duration", "decimal", "currency", "percent"})
+CASES: Mapping[str, Callable[[str], str]] = {
+    "upper": str.upper,
+    "lower": str.lower,
+    "title": str.title,
+}
+
+
+class TransformError(ValueError):
+    """A cell that cannot become a value of its field."""
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def clean_text(value: Any, options: Mapping[str, Any]) -> str | None:
+    """Trimmed (unless ``trim: false``) and re-cased text; blank becomes None."""
+    if value is None:
+        return None
+    text = _text(value)
+    if options.get("trim", True):
+        text = text.strip()
+    if case := options.get("case"):
+        text = CASES[case](text)
+    return text if text != "" else None
+
+
+def parse_date(value: Any, date_format: str | None) -> str:
+    """An ISO date from a cell (a date already, or text in ``date_format`` or ISO)."""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = _text(value).strip()
+    for fmt in (date_format,) if date_format else DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    expected = f" (expected {date_format})" if date_format else ""
+    raise TransformError(f"not a date: {text!r}{expected}")
+
+
+def parse_datetime(value: Any, date_format: str | None, time_zone: str) -> str:
+    """An ISO datetime with an offset; a value without one is in the org's time zone."""
+    from zoneinfo import ZoneInfo
+
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        text = _text(value).strip()
+        try:
+            moment = (
+                dt.datetime.strptime(text, date_format)
+                if date_format
+                else dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            )
+        except ValueError as exc:
+            raise TransformError(f"not a date and time: {text!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(time_zone))
+    return moment.isoformat()
+
+
+def parse_number(value: Any, decimal_mark: str | None = None) -> Decimal:
+    """A number from text with thousands separators, currency symbols or codes, a percent
+    sign or accounting parentheses: ``¥1,234.50``, ``1.234,50 €``, ``(12)``, ``USD 5``."""
+    if isinstance(value, bool):
+        raise TransformError("not a number")
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    text = _text(value).strip().replace("\u00a0", "").replace(" ", "").replace("'", "")
+    negative = text.startswith("(") and text.endswith(")")
+    text = text.strip("()")
+    if text.startswith("-"):
+        negative, text = not negative, text[1:]
+    body = CURRENCY.sub("", text).rstrip("%")
+    mark = decimal_mark or _decimal_mark(body)
+    thousands = "." if mark == "," else ","
+    body = body.replace(thousands, "").replace(mark, ".")
+    try:
+        if not re.fullmatch(r"\+?\d*\.?\d+|\+?\d+\.", body):
+            raise InvalidOperation
+        number = Decimal(body)
+    except InvalidOperation as exc:
+        raise TransformError(f"not a number: {_text(value)!r}") from exc
+    return -number if negative else number
+
+
+def _decimal_mark(body: str) -> str:
+    """Which of "." and "," is the decimal mark: the last one when both appear; a lone
+    comma followed by exactly three digits (1,234) is a thousands separator."""
+    if "," in body and "." in body:
+        return "," if body.rfind(",") > body.rfind(".") else "."
+    if "," in body:
+        return "." if re.fullmatch(r"\d{1,3}(,\d{3})+", body) else ","
+    return "."
+
+
+def parse_boolean(value: Any) -> bool:
+    """A boolean from yes/no, true/false, 1/0, 是/否 and their friends."""
+    if isinstance(value, bool):
+        return value
+    word = _text(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise TransformError(f"not yes or no: {_text(value)!r}")
+
+
+def match_choice(text: str, definition: Mapping[str, Any], value_map: Mapping[str, str]) -> str:
+    """A picklist value: mapped by the column's ``values``, else the value or a label of
+    it (in any language) compared without regard to case; else the text as it is (the
+    record service then names the unknown value)."""
+    if text in value_map:
+        return value_map[text]
+    wanted = text.casefold()
+    for entry in map(value_entry, definition.get("values", ())):
+        labels = entry.get("label", {})
+        names = [entry["value"], *(labels.values() if isinstance(labels, Mapping) else [labels])]
+        if any(str(name).casefold() == wanted for name in names):
+            return entry["value"]
+    return text
+
+
+def converter(
+    field_type: str,
+    definition: Mapping[str, Any],
+    options: Mapping[str, Any],
+    *,
+    time_zone: str = "UTC",
+) -> Callable[[Any], Any]:
+    """The function that turns a cell into the field's value (None for a blank cell)."""
+    value_map = {str(k): str(v) for k, v in (options.get("values") or {}).items()}
+    date_format = options.get("date_format")
+    mark = options.get("decimal")
+
+    def convert(cell: Any) -> Any:
+        if cell is None or (isinstance(cell, str) and cell.strip() == "" and not value_map):
+            return None
+        text = clean_text(cell, options) if not isinstance(cell, int | Decimal | dt.date) else cell
+        if text is None:
+            return None
+        if isinstance(text, str) and text in value_map and field_type != "picklist":
+            text = value_map[text]
+        return _typed(field_type, definition, text, date_format, mark, value_map, time_zone)
+
+    return convert
+
+
+def _typed(field_type, definition, value, date_format, mark, value_map, time_zone) -> Any:
+    if field_type in ("integer", "duration"):
+        number = parse_number(value, mark)
+        if number != number.to_integral_value():
+            raise TransformError(f"not a whole number: {value}")
+        return int(number)
+    if field_type in NUMBER_TYPES:
+        return parse_number(value, mark)
+    if field_type == "boolean":
+        return parse_boolean(value)
+    if field_type == "date":
+        return parse_date(value, date_format)
+    if field_type == "datetime":
+        return parse_datetime(value, date_format, time_zone)
+    if field_type == "picklist":
+        return match_choice(_text(value), definition, value_map)
+    if field_type == "multi_picklist":
+        parts = [p.strip() for p in re.split(r"[;,；，]", _text(value)) if p.strip()]
+        return [match_choice(p, definition, value_map) for p in parts]
+    return _text(value)
+
+
+def infer_options(field_type: str, samples: Iterable[Any]) -> dict[str, Any]:
+    """Transform options read from sample cells: a date format every sample fits, the
+    decimal mark numbers use. Empty when the defaults read them (or nothing fits: the
+    rows then fail with the reason)."""
+    texts = [s.strip() for s in samples if isinstance(s, str) and s.strip()]
+    if not texts:
+        return {}
+    if field_type == "date":
+        # the format most samples fit (a typo in a few rows must not hide it); ISO needs
+        # no option, and a format fitting half the samples or fewer is no evidence
+        fits = [(sum(_fits(t, fmt) for t in texts), -i, fmt) for i, fmt in enumerate(DATE_FORMATS)]
+        count, _order, best = max(fits)
+        if count * 2 > len(texts) and best != "%Y-%m-%d":
+            return {"date_format": best}
+    if field_type in NUMBER_TYPES:
+        marks = {_decimal_mark(CURRENCY.sub("", t.strip("()-")).rstrip("%")) for t in texts}
+        if marks == {","}:
+            return {"decimal": ","}
+    return {}
+
+
+def _fits(text: str, fmt: str) -> bool:
+    try:
+        dt.datetime.strptime(text, fmt)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,221 @@
+"""Writing one batch of source rows through the record service.
+
+Rows are converted (transforms), their lookups resolved (one query per column), split
+into updates (``upsert_on`` found an existing record) and creates; creates go through
+``RecordSession.create_many`` — the record service's set-based path, so defaults,
+validation rules, auto-numbers, duplicate rules, triggers and permissions all apply —
+in a savepoint. When a batch is refused its savepoint is rolled back and it is split in
+halves until the rows at fault stand alone: a few bad rows cost a few extra round trips,
+not one write per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from crm_platform.core import CrmError
+from crm_platform.fieldtypes import field_type
+from crm_platform.metadata import SIMPLE
+
+from .lookups import LookupError_, LookupResolver
+from .mapping import ColumnPlan
+from .reader import SourceRow
+from .transforms import TransformError
+
+
+@dataclass
+class BatchOutcome:
+    """What one batch did: counts, and the rejected rows with their reasons."""
+
+    created: int = 0
+    updated: int = 0
+    rejected: list[tuple[SourceRow, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    row: SourceRow
+    data: dict[str, Any]
+
+
+class BatchWriter:
+    """Writes batches of one object's rows as one user (within the caller's session)."""
+
+    def __init__(
+        self,
+        object_name: str,
+        headers: Sequence[str],
+        plans: Sequence[ColumnPlan],
+        upsert_on: str | None,
+    ) -> None:
+        self.object_name = object_name
+        self.headers = tuple(headers)
+        self.plans = tuple(plans)
+        self.upsert_on = upsert_on
+        self.resolver = LookupResolver(plans)
+        self.labels = {p.field: p.header for p in plans}
+        self._key_type: Any = None  # the upsert key's field type, known at the first batch
+
+    def write(self, session: Any, rows: Sequence[SourceRow]) -> BatchOutcome:
+        """Convert, resolve and write the rows; failures become rejected rows."""
+        outcome = BatchOutcome()
+        if self.upsert_on is not None and self._key_type is None:
+            key_field = session.object(self.object_name).fields[self.upsert_on]
+            self._key_type = field_type(key_field.type)
+        converted: list[_Pending] = []
+        for row in rows:
+            try:
+                converted.append(_Pending(row, self._convert(row)))
+            except TransformError as exc:
+                outcome.rejected.append((row, str(exc)))
+        ready = self._resolve_lookups(session, converted, outcome)
+        while ready:
+            wave, ready = self._wave(ready)
+            existing = self._existing(session, wave)
+            updates = [p for p in wave if self._key(p) in existing]
+            creates = [p for p in wave if self._key(p) not in existing]
+            for pending in updates:
+                self._update(session, existing[self._key(pending)], pending, outcome)
+            self._create(session, creates, outcome)
+        return outcome
+
+    # --- converting -------------------------------------------------------------------
+    def _convert(self, row: SourceRow) -> dict[str, Any]:
+        values = row.values
+        extra = values[len(self.headers) :]
+        if any(v not in (None, "") for v in extra):
+            surplus = ", ".join(repr(v) for v in extra if v not in (None, ""))
+            raise TransformError(
+                f"{len(values)} values but {len(self.headers)} columns (extra: {surplus})"
+            )
+        data: dict[str, Any] = {}
+        problems = []
+        for plan in self.plans:
+            cell = values[plan.index] if plan.index < len(values) else None
+            try:
+                value = plan.convert(cell)
+            except TransformError as exc:
+                problems.append(f"{plan.header}: {exc}")
+                continue
+            if value is None:
+                continue  # a blank cell leaves the field to its default (or as it is)
+            if plan.part:
+                data.setdefault(plan.field, {})[plan.part] = value
+            else:
+                data[plan.field] = value
+        if problems:
+            raise TransformError("; ".join(problems))
+        return data
+
+    def _resolve_lookups(
+        self, session: Any, converted: list[_Pending], outcome: BatchOutcome
+    ) -> list[_Pending]:
+        for plan in self.resolver.plans:
+            keys = {p.data[plan.field] for p in converted if plan.field in p.data}
+            self.resolver.resolve(session, plan, keys)
+        ready = []
+        for pending in converted:
+            try:
+                for plan in self.resolver.plans:
+                    if plan.field in pending.data:
+                        pending.data[plan.field] = self._lookup(plan, pending.data[plan.field])
+            except LookupError_ as exc:
+                outcome.rejected.append((pending.row, str(exc)))
+                continue
+            ready.append(pending)
+        return ready
+
+    def _lookup(self, plan: ColumnPlan, key: str) -> str:
+        try:
+            return self.resolver.id_for(plan, key)
+        except LookupError_ as exc:
+            raise LookupError_(f"{plan.header}: {exc}") from exc
+
+    # --- upserts ----------------------------------------------------------------------
+    def _key(self, pending: _Pending) -> Any:
+        if self.upsert_on is None:
+            return None
+        value = pending.data.get(self.upsert_on)
+        return value.lower() if isinstance(value, str) and self._fold else value
+
+    @property
+    def _fold(self) -> bool:
+        return self._key_type is not None and self._key_type.unique_ignores_case
+
+    def _wave(self, ready: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
+        """The rows whose upsert key is not repeated among them, and the rest (a key seen
+        twice in a batch is written in order: the second row updates what the first made)."""
+        if self.upsert_on is None:
+            return ready, []
+        seen: set[Any] = set()
+        wave, later = [], []
+        for pending in ready:
+            key = self._key(pending)
+            if key is not None and key in seen:
+                later.append(pending)
+                continue
+            seen.add(key)
+            wave.append(pending)
+        return wave, later
+
+    def _existing(self, session: Any, wave: list[_Pending]) -> Mapping[Any, str]:
+        """Upsert key -> id of the existing (visible) records the wave's keys name."""
+        if self.upsert_on is None:
+            return {}
+        obj = session.object(self.object_name)
+        fld = obj.fields[self.upsert_on]
+        ftype = self._key_type
+        column = obj.table.c[fld.columns[SIMPLE].name]
+        keys = [k for k in {self._key(p) for p in wave} if k is not None]
+        found: dict[Any, str] = {}
+        for start in range(0, len(keys), 500):
+            query = sa.select(ftype.unique_key(column), obj.table.c.id).where(
+                ftype.unique_key(column).in_(keys[start : start + 500]),
+                obj.table.c.deleted_at.is_(None),
+                *session.visible(obj),
+            )
+            found.update(dict(session.conn.execute(query).all()))
+        return found
+
+    # --- writing ----------------------------------------------------------------------
+    def _update(self, session: Any, record_id: str, pending: _Pending, outcome) -> None:
+        try:
+            with session.conn.begin_nested():
+                session.update(self.object_name, record_id, pending.data)
+        except CrmError as exc:
+            outcome.rejected.append((pending.row, self.describe(exc)))
+            return
+        outcome.updated += 1
+
+    def _create(self, session: Any, creates: list[_Pending], outcome: BatchOutcome) -> None:
+        if not creates:
+            return
+        try:
+            with session.conn.begin_nested():
+                session.create_many(self.object_name, [p.data for p in creates])
+        except CrmError as exc:
+            if len(creates) == 1:
+                outcome.rejected.append((creates[0].row, self.describe(exc)))
+                return
+            middle = len(creates) // 2
+            self._create(session, creates[:middle], outcome)
+            self._create(session, creates[middle:], outcome)
+            return
+        outcome.created += len(creates)
+
+    def describe(self, error: CrmError) -> str:
+        """A refusal of the record service as one line naming the columns at fault."""
+        errors = getattr(error, "errors", None) or error.extra.get("errors") or {}
+        if not errors:
+            return error.detail
+        parts = []
+        for path, messages in errors.items():
+            name = str(path).split(".")[0]
+            label = self.labels.get(name, path)
+            text = ", ".join(messages) if isinstance(messages, list | tuple) else str(messages)
+            parts.append(f"{label}: {text}")
+        return "; ".join(parts)

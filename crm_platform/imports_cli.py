@@ -1,0 +1,219 @@
+"""``crm import``: a CSV or XLSX file into an object (see ``crm_platform.imports``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+
+from .core import CrmError
+
+
+@click.command("import")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--object", "object_name", help="The object the rows become records of.")
+@click.option(
+    "--mapping",
+    "mapping_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A mapping file (YAML); without it one is inferred and written beside FILE.",
+)
+@click.option("--dry-run", is_flag=True, help="Validate every row and count; change nothing.")
+@click.option("--upsert-on", help="A unique or external-id field: rows it finds update.")
+@click.option(
+    "--all-or-none/--partial",
+    default=False,
+    help="Roll everything back when a row fails, or keep the good rows (the default).",
+)
+@click.option("--resume", "job_id", help="Go on with an interrupted import job.")
+@click.option("--encoding", help="The CSV file's encoding (default: detected).")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
+@click.option(
+    "--as", "email", help="Import as this user (default: the first admin; a resumed job: its own)."
+)
+def import_command(
+    file: Path | None,
+    object_name: str | None,
+    mapping_path: Path | None,
+    dry_run: bool,
+    upsert_on: str | None,
+    all_or_none: bool,
+    job_id: str | None,
+    encoding: str | None,
+    batch_size: int,
+    email: str | None,
+) -> None:
+    """Import the rows of FILE (CSV or XLSX) as records of --object.
+
+    Rows go through the record service in batches: defaults, validation rules,
+    auto-numbers, duplicate rules, triggers and permissions all apply. Rows that fail
+    are written with the reason to FILE's name + .errors.csv.
+    """
+    from .cli import _fail, _org, _require_org
+
+    org = _org()
+    _require_org(org)
+    try:
+        if job_id:
+            state = _resume(org, job_id)
+        else:
+            if file is None or object_name is None:
+                raise click.UsageError("give FILE and --object (or --resume JOB)")
+            state = _import(
+                org,
+                file,
+                object_name,
+                mapping_path,
+                dry_run=dry_run,
+                upsert_on=upsert_on,
+                all_or_none=all_or_none,
+                encoding=encoding,
+                batch_size=batch_size,
+                email=email,
+            )
+    except CrmError as error:
+        _fail(error)
+    _report(state, dry_run)
+
+
+def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, **options):
+    from .imports import (
+        Importer,
+        ImportOptions,
+        Source,
+        dump_mapping,
+        infer,
+        load_mapping,
+    )
+
+    source = Source(file, encoding=options["encoding"])
+    if mapping_path is not None:
+        mapping = load_mapping(mapping_path)
+        if mapping.object and mapping.object != object_name:
+            raise click.UsageError(f"the mapping is for {mapping.object}, not {object_name}")
+    else:
+        inferred = infer(org, source, object_name)
+        mapping = inferred.mapping
+        written = file.with_name(f"{file.stem}.mapping.yaml")
+        written.write_text(dump_mapping(mapping, inferred.unplaced), encoding="utf-8")
+        if not inferred.complete:
+            click.secho(
+                f"error: {len(inferred.unplaced)} column(s) not placed:", fg="red", err=True
+            )
+            for header, why in inferred.unplaced.items():
+                click.echo(f"  {header}: {why}", err=True)
+            click.echo(f"Edit {written} and run again with --mapping {written}", err=True)
+            sys.exit(1)
+        click.echo(f"Mapping inferred from the headers: {written} (edit it, pass --mapping)")
+    mapping = type(mapping)(object_name, mapping.columns)
+    user = _user(org, email)
+    importer_options = ImportOptions(**options)
+    with _Bar() as progress:
+        importer = Importer(org, user, source, mapping, importer_options, progress=progress)
+        if dry_run:
+            return importer.dry_run()
+        job = importer.start()
+        click.echo(f"Import job {job.id} (resume with --resume {job.id})")
+        return importer.run(job)
+
+
+def _resume(org, job_id: str):
+    from .imports import get_job
+    from .imports.background import importer_for
+
+    with org.db.read() as conn:
+        job = get_job(conn, job_id)
+    if job.status == "done":
+        raise click.UsageError(f"import job {job_id} is done already")
+    click.echo(f"Resuming import job {job_id} after row {job.position}")
+    with _Bar() as progress:
+        return importer_for(org, job, progress=progress).run(job)
+
+
+def _user(org, email: str | None) -> Any:
+    """The user the import runs as: --as, or the first active administrator."""
+    from .core.tables import users
+    from .runtime import find_user, get_user
+
+    with org.db.read() as conn:
+        if email is not None:
+            user = find_user(conn, email)
+            if user is None or not user.active:
+                raise click.UsageError(f"no active user {email}")
+            return user
+        query = (
+            sa.select(users.c.id)
+            .where(users.c.active.is_(True), users.c.is_system.is_(False))
+            .order_by(users.c.created_at, users.c.id)
+        )
+        for (user_id,) in conn.execute(query):
+            user = get_user(conn, user_id)
+            model = org.models.model_for(conn)
+            from .runtime.security import load_access
+
+            if load_access(conn, user, model, model.security).has("modify_all_data"):
+                return user
+    raise click.UsageError("no active administrator: give --as EMAIL")
+
+
+def _report(state, dry_run: bool) -> None:
+    verb = "would be " if dry_run else ""
+    click.echo(
+        f"{state.rows_read} rows read: {state.created} {verb}created, "
+        f"{state.updated} {verb}updated, {state.rejected} rejected."
+    )
+    if state.message:
+        click.echo(state.message)
+    if state.error_file is not None:
+        click.echo(f"Rejected rows and why: {state.error_file}")
+    if dry_run:
+        click.echo("Dry run: nothing was changed.")
+    if state.status in ("failed", "cancelled"):
+        sys.exit(1)
+
+
+class _Bar:
+    """A rich progress bar (rows/s, ETA) on a terminal; nothing otherwise."""
+
+    def __enter__(self):
+        if not sys.stdout.isatty():
+            return None
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} rows/s"),
+            TimeRemainingColumn(),
+        )
+        self.bar.start()
+        self.task = self.bar.add_task("importing", total=None, rate="-")
+        return self.update
+
+    def update(self, state) -> None:
+        task = self.bar.tasks[0]
+        speed = task.speed or 0
+        self.bar.update(
+            self.task,
+            completed=state.rows_read,
+            total=state.total,
+            description=(
+                f"importing ({state.created} new, {state.updated} updated, "
+                f"{state.rejected} rejected)"
+            ),
+            rate=f"{speed:,.0f}",
+        )
+
+    def __exit__(self, *exc) -> None:
+        if hasattr(self, "bar"):
+            self.bar.stop()

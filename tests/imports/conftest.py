@@ -1,0 +1,1 @@
+from .helpers import crm  # noqa: F401  (the fixture)

@@ -1,0 +1,97 @@
+"""Messy files as they come from spreadsheets and old systems, read row by row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from crm_platform.core import ValidationFailed
+from crm_platform.imports import Source
+
+
+def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _rows(source: Source) -> list[tuple]:
+    return [row.values for row in source.rows()]
+
+
+def test_a_utf8_file_with_a_bom_reads_without_the_bom(tmp_path):
+    source = Source(_write(tmp_path / "a.csv", "\ufeffName,City\nAcme,Paris\n"))
+    assert source.encoding == "utf-8-sig"
+    assert source.headers == ("Name", "City")
+    assert _rows(source) == [("Acme", "Paris")]
+
+
+def test_a_gbk_file_is_detected_and_read(tmp_path):
+    text = "客户名称,城市,备注\n" + "".join(
+        f"北京科技有限公司{i},北京市海淀区,这是一家很好的公司，我们合作了很多年\n"
+        for i in range(30)
+    )
+    source = Source(_write(tmp_path / "gbk.csv", text, "gbk"))
+    assert source.encoding == "gb18030"
+    assert source.headers == ("客户名称", "城市", "备注")
+    assert _rows(source)[0][0] == "北京科技有限公司0"
+
+
+def test_the_encoding_can_be_given(tmp_path):
+    source = Source(_write(tmp_path / "l1.csv", "Name\nCafé\n", "latin-1"), encoding="latin-1")
+    assert _rows(source) == [("Café",)]
+
+
+def test_quoted_newlines_and_delimiters_stay_in_their_cell(tmp_path):
+    text = 'Name,Notes\nAcme,"line one\nline two, with a comma"\nGlobex,"say ""hi"""\n'
+    source = Source(_write(tmp_path / "q.csv", text))
+    assert _rows(source) == [("Acme", "line one\nline two, with a comma"), ("Globex", 'say "hi"')]
+
+
+def test_semicolons_and_tabs_are_detected(tmp_path):
+    semi = Source(_write(tmp_path / "s.csv", "Name;Revenue\nAcme;1.234,50\nGlobex;7\n"))
+    assert semi.delimiter == ";" and _rows(semi)[0] == ("Acme", "1.234,50")
+    tab = Source(_write(tmp_path / "t.csv", "Name\tCity\nAcme\tParis\nGlobex\tRome\n"))
+    assert tab.delimiter == "\t" and _rows(tab)[1] == ("Globex", "Rome")
+
+
+def test_blank_lines_are_skipped_but_counted(tmp_path):
+    source = Source(_write(tmp_path / "b.csv", "Name,City\n\nAcme,Paris\n,\n\nGlobex,Rome\n"))
+    rows = list(source.rows())
+    assert [r.values for r in rows] == [("Acme", "Paris"), ("Globex", "Rome")]
+    assert [r.number for r in rows] == [2, 5]
+    assert [r.values for r in source.rows(start=2)] == [("Globex", "Rome")]
+
+
+def test_ragged_rows_come_as_they_are(tmp_path):
+    source = Source(_write(tmp_path / "r.csv", "Name,City,Phone\nAcme\nGlobex,Rome,1,extra\n"))
+    assert _rows(source) == [("Acme",), ("Globex", "Rome", "1", "extra")]
+
+
+def test_duplicate_and_blank_headers_are_made_unique(tmp_path):
+    source = Source(_write(tmp_path / "d.csv", "Email,Name,Email,\na@x.com,A,b@x.com,z\n"))
+    assert source.headers == ("Email", "Name", "Email (2)", "Column 4")
+
+
+def test_a_file_without_a_header_row_is_refused(tmp_path):
+    with pytest.raises(ValidationFailed, match="name the columns"):
+        Source(_write(tmp_path / "e.csv", "\n\n"))
+
+
+def test_xlsx_is_read_from_its_first_sheet_with_typed_cells(tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Accounts")
+    sheet.append(["Name", "Founded", "Revenue", "Employees"])
+    sheet.append(["Acme", dt.datetime(2024, 3, 5), 1234.5, 12])
+    sheet.append([None, None, None, None])
+    sheet.append(["Globex", "2023/1/2", None, 3])
+    workbook.save(tmp_path / "a.xlsx")
+    source = Source(tmp_path / "a.xlsx")
+    assert source.kind == "xlsx" and source.headers == ("Name", "Founded", "Revenue", "Employees")
+    rows = _rows(source)
+    assert rows[0][:2] == ("Acme", dt.date(2024, 3, 5))
+    assert str(rows[0][2]) == "1234.5" and rows[0][3] == 12
+    assert rows[1] == ("Globex", "2023/1/2", None, 3)
