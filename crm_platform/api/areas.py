@@ -34,6 +34,7 @@ from . import (
     notifications_api,
     openapi,
     packs_api,
+    portal_api,
     records_api,
     report_outputs_api,
     reports_api,
@@ -70,4 +71,5 @@ AREAS: tuple[Area, ...] = (
     Area(reports_api.bp, reports_docs.describe),
     Area(packs_api.bp, packs_api.describe),
     Area(files_api.bp, files_api.describe),
+    Area(portal_api.bp, portal_api.describe),
 )

@@ -243,7 +243,8 @@ def comment(case_id: str) -> Any:
             error=_form_error(form),
         )
     with writing() as records:
-        records.create("case_comment", {"case": _record_id(case_id), "body": form.body.data})
+        found = records.get("case", _record_id(case_id))  # 404 for a case not hers
+        records.create("case_comment", {"case": found["id"], "body": form.body.data})
     return redirect(flask_url_for("portal.case", case_id=case_id) + "#comments")
 
 
