@@ -1,4 +1,5 @@
-"""The customer portal in a real browser: an admin invites a contact; the customer opens
+"""The customer portal in a real browser: an admin invites a contact from the contact's
+page; the customer opens
 the link, sets a password, signs in, opens a case, comments on it and reads a published
 article — and never sees the agents' internal comment. Screenshots go to
 ``build/screenshots/portal`` (``CRM_SCREENSHOTS`` moves the folder)."""
@@ -6,11 +7,12 @@ article — and never sees the agents' internal comment. Screenshots go to
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADMIN_EMAIL
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.servers import free_port, start_server, wait_until_up
 
 pytestmark = pytest.mark.slow
@@ -25,7 +27,6 @@ def customer(org):
     """The service pack, Maya of Northwind with a contact record, an internal comment on
     an older case of hers, a published article, and her invitation."""
     from crm_platform.packs import install
-    from crm_platform.portal import invite_contact
     from crm_platform.runtime import find_user
 
     install(org, "service", with_sample=False)
@@ -63,7 +64,7 @@ def customer(org):
                 "category": "How-to",
             },
         )
-    return invite_contact(org, admin, "maya@northwind.example")
+    return maya
 
 
 @pytest.fixture
@@ -86,9 +87,25 @@ def shot(page, name: str) -> None:
 def test_invite_set_password_sign_in_open_a_case_comment_and_read_an_article(
     browser, server, customer
 ):
-    page = browser.new_page(viewport={"width": 1100, "height": 760})
+    admin = browser.new_context(viewport={"width": 1100, "height": 760})
     try:
-        page.goto(server + customer.path)
+        page = admin.new_page()
+        page.goto(f"{server}/login")
+        page.fill("input[name=email]", ADMIN_EMAIL)
+        page.fill("input[name=password]", ADMIN_PASSWORD)
+        page.click("main button[type=submit]")
+        page.goto(f"{server}/r/contact/{customer}")
+        page.click("text=Invite to portal")
+        notice = page.text_content("[role=status]")
+        assert "maya@northwind.example is invited to the portal" in notice
+        shot(page, "0-invite-from-the-contact-page")
+        link = re.search(r"(http\S+/portal/invitation/\S+)", notice).group(1)
+    finally:
+        admin.close()
+    context = browser.new_context(viewport={"width": 1100, "height": 760})
+    page = context.new_page()
+    try:
+        page.goto(link)
         assert "Welcome, Maya Okafor" in page.text_content("h1")
         page.fill("#password", "Maya-pass-2026")
         page.fill("#confirm", "Maya-pass-2026")
@@ -130,4 +147,4 @@ def test_invite_set_password_sign_in_open_a_case_comment_and_read_an_article(
         page.goto(server + "/o/case")
         assert page.url.endswith("/login?next=/o/case")
     finally:
-        page.close()
+        context.close()
