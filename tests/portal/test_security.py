@@ -263,3 +263,18 @@ def test_by_account_ann_also_sees_bobs_case_but_never_carls(portal):
         assert client.get(f"/portal/cases/{ids['carl_case']}").status_code == 404
     with as_ann(portal) as records:  # back to her own
         assert ids_of(records.list("case", ListRequest())) == {ids["ann_case"]}
+
+
+def test_a_case_she_opened_and_owns_is_still_not_hers_to_edit_share_or_delete(portal):
+    with as_ann(portal, write=True) as records:
+        mine = records.create("case", {"subject": "Opened by Ann", "contact": portal.ids["ann"]})
+    with as_ann(portal, write=True) as records:
+        for attempt in (
+            lambda: records.update("case", mine["id"], {"subject": "Changed"}),
+            lambda: records.delete("case", mine["id"]),
+            lambda: records.update("case", mine["id"], {"owner_id": records.user.id}),
+        ):
+            with pytest.raises(CrmError) as refused:
+                attempt()
+            assert refused.value.status in {403, 404}
+        assert records.has_full_access(records.object("case"), mine["id"], records.user.id) is False
