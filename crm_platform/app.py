@@ -12,6 +12,7 @@ from .api.problems import install_problem_handlers
 from .assembly import open_org
 from .core import Settings, load_settings
 from .core.crypto import load_secret_key
+from .portal import install_portal
 from .runtime import Org
 from .web import install_i18n, install_login, install_pages, install_transport
 from .webforms.public import install_web_forms
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, org: Org | None = None) -> Flas
     install_login(app)
     install_pages(app)
     install_web_forms(app)
+    install_portal(app)
     install_setup(app)
     app.register_blueprint(build_api_blueprint())
     resumed = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .core import Settings
 from .imports.background import ImportsExtension
+from .portal import PortalExtension
 from .reports.extension import ReportsExtension
 from .runtime import Org
 from .runtime.extensions import Extension
@@ -24,6 +25,7 @@ def default_extensions(settings: Settings) -> tuple[Extension, ...]:
         UIExtension(),
         WebFormsExtension(),
         ImportsExtension(),
+        PortalExtension(),
     )
 
 

@@ -418,6 +418,7 @@ def _add_groups() -> None:
     from .imports_cli import import_command
     from .mail_cli import mail
     from .packs_cli import pack
+    from .portal_cli import portal
     from .reports_cli import report
     from .web_forms_cli import web_forms
 
@@ -428,6 +429,7 @@ def _add_groups() -> None:
     main.add_command(import_command)
     main.add_command(mail)
     main.add_command(pack)
+    main.add_command(portal)
     main.add_command(report)
     main.add_command(web_forms)
 

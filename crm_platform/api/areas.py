@@ -36,6 +36,7 @@ from . import (
     notifications_api,
     openapi,
     packs_api,
+    portal_api,
     records_api,
     report_outputs_api,
     reports_api,
@@ -76,4 +77,5 @@ AREAS: tuple[Area, ...] = (
     Area(files_api.bp, files_api.describe),
     Area(web_forms_api.bp, web_forms_api.describe),
     Area(imports_api.bp, imports_api.describe),
+    Area(portal_api.bp, portal_api.describe),
 )

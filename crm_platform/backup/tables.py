@@ -22,8 +22,14 @@ from crm_platform.imports.tables import import_metadata
 from crm_platform.metadata import Snapshot
 from crm_platform.metadata.ddl import field_columns, quoted, system_columns
 from crm_platform.packs.tables import pack_metadata
+from crm_platform.portal.tables import portal_metadata
 
-PLATFORM_METADATA: tuple[sa.MetaData, ...] = (platform_metadata, pack_metadata, import_metadata)
+PLATFORM_METADATA: tuple[sa.MetaData, ...] = (
+    platform_metadata,
+    pack_metadata,
+    import_metadata,
+    portal_metadata,
+)
 
 # Tables a backup leaves out, and why: each is rebuilt or is transient state.
 LEFT_OUT: Mapping[str, str] = {

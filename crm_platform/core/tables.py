@@ -30,6 +30,8 @@ org = sa.Table(
     sa.Column("fiscal_year_start_month", sa.Integer, nullable=False),
     sa.Column("week_start", sa.Integer, nullable=False),
     sa.Column("metadata_version", sa.BigInteger, nullable=False),
+    # what a portal user sees: their own cases ("contact") or their account's ("account")
+    sa.Column("portal_sharing", sa.Text, nullable=False, server_default="contact"),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -51,7 +53,14 @@ users = sa.Table(
     sa.Column("profile", sa.Text),
     # A UI session carries the generation it was opened in; raising it ends them all.
     sa.Column("session_generation", sa.Integer, nullable=False, server_default="0"),
+    # "standard", or "portal": a customer who signs in at /portal as the contact
+    # ``contact_id`` and sees only records tied to that contact or its account (ADR 0046)
+    sa.Column("user_type", sa.Text, nullable=False, server_default="standard"),
+    sa.Column("contact_id", sa.String(ID_LENGTH), index=True),
 )
+
+STANDARD_USER = "standard"
+PORTAL_USER = "portal"
 
 # The columns of a user anyone may read (the users API, and lookups to ``user`` in dotted
 # paths such as ``account_manager.email``): never the password hash or the system flag.

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crm_platform.core import new_id, utc_now
-from crm_platform.core.tables import login_throttle, logins, users
+from crm_platform.core.tables import STANDARD_USER, login_throttle, logins, users
 from crm_platform.core.types import UTCDateTime
 
 from .users import User, check_password, normalise_email
@@ -84,6 +84,7 @@ def attempt_login(
     user_agent: str | None,
     now: datetime | None = None,
     method: str = "password",
+    user_type: str = STANDARD_USER,
 ) -> LoginOutcome:
     """Check a password login, throttled per account and per address, and record it in the
     login history (as ``method``: a sign-in, or a password change's current password).
@@ -94,7 +95,7 @@ def attempt_login(
     if wait is not None:
         record_login(conn, email, None, False, address, user_agent, method, at=now)
         return LoginOutcome(None, retry_after=wait)
-    user = check_password(conn, email, password)
+    user = check_password(conn, email, password, user_type)
     user_id = user.id if user else None
     record_login(conn, email, user_id, user is not None, address, user_agent, method, at=now)
     if user is None:

@@ -8,7 +8,12 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from crm_platform.core import Conflict, ValidationFailed, new_id, utc_now
-from crm_platform.core.tables import SYSTEM_USER_EMAIL, SYSTEM_USER_ID, users
+from crm_platform.core.tables import (
+    STANDARD_USER,
+    SYSTEM_USER_EMAIL,
+    SYSTEM_USER_ID,
+    users,
+)
 
 from .passwords import hash_password, password_problem, verify_password
 
@@ -22,6 +27,7 @@ class User:
     name: str
     active: bool
     is_system: bool = False
+    user_type: str = STANDARD_USER  # or PORTAL_USER: a customer of the portal (ADR 0046)
 
 
 def _from_row(row: sa.RowMapping) -> User:
@@ -31,6 +37,7 @@ def _from_row(row: sa.RowMapping) -> User:
         name=row["name"],
         active=row["active"],
         is_system=row["is_system"],
+        user_type=row["user_type"],
     )
 
 
@@ -56,6 +63,8 @@ def create_user(
     profile: str | None = None,
     role: str | None = None,
     manager_id: str | None = None,
+    user_type: str = STANDARD_USER,
+    contact_id: str | None = None,
 ) -> User:
     """Add a user. The email is the login and must be unique.
 
@@ -81,12 +90,14 @@ def create_user(
             profile=profile,
             role=role,
             manager_id=manager_id,
+            user_type=user_type,
+            contact_id=contact_id,
             active=True,
             created_at=now,
             updated_at=now,
         )
     )
-    return User(user_id, email, name or email.split("@", 1)[0], True)
+    return User(user_id, email, name or email.split("@", 1)[0], True, user_type=user_type)
 
 
 def create_system_user(conn: Connection) -> None:
@@ -126,13 +137,22 @@ def system_user(conn: Connection) -> User:
     return user
 
 
-def check_password(conn: Connection, email: str, password: str) -> User | None:
-    """The active, non-system user with this login and password, or None."""
+def check_password(
+    conn: Connection, email: str, password: str, user_type: str = STANDARD_USER
+) -> User | None:
+    """The active, non-system user of ``user_type`` with this login and password, or None
+    (a portal user never signs in to the internal app, nor a colleague to the portal)."""
     row = (
         conn.execute(sa.select(users).where(users.c.email == normalise_email(email)))
         .mappings()
         .first()
     )
-    if row is None or not row["active"] or row["is_system"] or is_guest(row["email"]):
+    if (
+        row is None
+        or not row["active"]
+        or row["is_system"]
+        or is_guest(row["email"])
+        or row["user_type"] != user_type
+    ):
         return None
     return _from_row(row) if verify_password(row["password_hash"], password) else None

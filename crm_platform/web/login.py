@@ -31,6 +31,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from crm_platform.api.auth import SESSION_GENERATION_KEY, end_request_reading, request_reading
+from crm_platform.core.tables import STANDARD_USER
 from crm_platform.runtime import attempt_login, end_sessions
 from crm_platform.runtime.security import read_principal
 
@@ -173,6 +174,7 @@ def load_session_user(user_id: str) -> SessionUser | None:
         user is None
         or not user.active
         or user.is_system
+        or user.user_type != STANDARD_USER  # a portal customer never has an internal session
         or session.get(SESSION_GENERATION_KEY) != principal.session_generation
     ):
         session.clear()  # the cookie is dead: drop it

@@ -114,7 +114,10 @@ class RecordContext:
 
     def has_full_access(self, obj: ObjectModel, record_id: str, owner_id: str) -> bool:
         """Whether the user fully controls a live record whose owner is ``owner_id``
-        (decided without a query when they own it or hold modify_all)."""
+        (decided without a query when they own it or hold modify_all; a portal user's
+        scope never gives full access, even to a case they opened and still own)."""
+        if self.access.scope is not None:
+            return False
         if owner_id in self.access.owner_ids or self.access.edits_all(obj.api_name):
             return True
         table = obj.table

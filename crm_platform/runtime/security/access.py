@@ -20,6 +20,7 @@ from ..users import User
 from .dependencies import SYSTEM_FIELD
 from .model import ALL_POWERFUL, SYSTEM_PERMISSIONS, SecurityModel
 from .principals import Principal, read_principal
+from .scopes import SCOPED_SYSTEM_PERMISSIONS, RecordScope, scope_for
 
 if TYPE_CHECKING:
     from ..model import OrgModel
@@ -45,6 +46,8 @@ class UserAccess:
     # fields a set grants with read_derived: readable even when they are computed from
     # fields the user may not read (an admin's explicit choice)
     derived_grants: frozenset[tuple[str, str]] = frozenset()
+    # a portal user's scope (ADR 0046): replaces sharing on every read; None for colleagues
+    scope: RecordScope | None = None
     _readable: dict[tuple[str, str], bool] = field(default_factory=dict)
 
     # --- system and object permissions -----------------------------------------------
@@ -220,6 +223,9 @@ def access_for(
     set_names += principal.permission_sets
     sets = [security.permission_sets[n] for n in set_names if n in security.permission_sets]
     system = frozenset(p for s in sets for p in s.get("system", []) if p in SYSTEM_PERMISSIONS)
+    scope = scope_for(principal, model)
+    if scope is not None:  # a portal user: no setup, no "see all", whatever the sets say
+        system = system & SCOPED_SYSTEM_PERMISSIONS
     principals = {user.id}
     principals.update(
         f"group:{security.groups[g]}" for g in principal.groups if g in security.groups
@@ -229,7 +235,9 @@ def access_for(
         principals.update(f"sub:{security.roles[a].id}" for a in security.ancestors(role))
     owner_ids = {user.id}
     owner_ids.update(security.queues[q].id for q in principal.queues if q in security.queues)
-    objects, field_grants, derived_grants = _grants(set_names, sets, model, security)
+    objects, field_grants, derived_grants = _grants(
+        set_names, sets, model, security, scoped=scope is not None
+    )
     return UserAccess(
         user=user,
         role=role if role in security.roles else None,
@@ -242,37 +250,50 @@ def access_for(
         subordinate_roles=security.subordinates(role),
         security=security,
         model=model,
+        scope=scope,
     )
 
 
 MAX_CACHED_GRANTS = 1_000  # combinations of permission sets kept per metadata version
 
 
-def _grants(set_names: list[str], sets, model: OrgModel, security: SecurityModel) -> tuple:
+def _grants(
+    set_names: list[str], sets, model: OrgModel, security: SecurityModel, *, scoped: bool
+) -> tuple:
     """The object, field and derived grants of a combination of permission sets: a pure
     function of the sets and the version (the field grants walk every field of every
     object the sets grant), so kept per version in the model's runtime cache. Callers
-    only read them."""
+    only read them. For a scoped (portal) user the grants are narrowed: no view_all or
+    modify_all, and only the fields a set names as readable (an allow-list, so a field
+    added later stays hidden from customers until an admin opens it)."""
+
+    def build() -> tuple:
+        objects = _object_grants(sets, scoped=scoped)
+        return objects, _field_grants(sets, model, scoped=scoped), _derived_grants(sets)
+
     if security is not model.security:  # sets from elsewhere than this version
-        return _object_grants(sets), _field_grants(sets, model), _derived_grants(sets)
-    key = tuple(set_names)
+        return build()
+    key = (scoped, *set_names)
     cache = model.runtime_cache.setdefault("grants", {})
     found = cache.get(key)
     if found is None:
         if len(cache) > MAX_CACHED_GRANTS:
             cache.clear()
-        found = _object_grants(sets), _field_grants(sets, model), _derived_grants(sets)
-        cache[key] = found
+        found = cache[key] = build()
     return found
 
 
-def _object_grants(sets: list[Mapping[str, Any]]) -> dict[str, dict[str, bool]]:
+def _object_grants(
+    sets: list[Mapping[str, Any]], *, scoped: bool = False
+) -> dict[str, dict[str, bool]]:
     out: dict[str, dict[str, bool]] = {}
     for permission_set in sets:
         for object_name, grants in permission_set.get("objects", {}).items():
             current = out.setdefault(object_name, dict(NO_ACCESS))
             for operation in OBJECT_OPERATIONS:
                 current[operation] = current[operation] or bool(grants.get(operation))
+            if scoped:  # a scope decides which records: never "all of them"
+                current["view_all"] = current["modify_all"] = False
             if current["modify_all"]:
                 current.update(dict.fromkeys(OBJECT_OPERATIONS, True))
             elif current["view_all"]:
@@ -290,7 +311,9 @@ def _derived_grants(sets: list[Mapping[str, Any]]) -> frozenset[tuple[str, str]]
     )
 
 
-def _field_grants(sets, model: OrgModel) -> dict[tuple[str, str], tuple[bool, bool]]:
+def _field_grants(
+    sets, model: OrgModel, *, scoped: bool = False
+) -> dict[tuple[str, str], tuple[bool, bool]]:
     out: dict[tuple[str, str], tuple[bool, bool]] = {}
     for permission_set in sets:
         objects = permission_set.get("objects", {})
@@ -307,7 +330,10 @@ def _field_grants(sets, model: OrgModel) -> dict[tuple[str, str], tuple[bool, bo
                 grants.get("edit") or grants.get("create") or grants.get("modify_all")
             )
             for field_name in obj.fields:
-                explicit = named.get(f"{object_name}.{field_name}", {})
+                explicit = named.get(f"{object_name}.{field_name}")
+                if explicit is None and scoped:
+                    continue  # a portal user reads only the fields a set names
+                explicit = explicit or {}
                 read = explicit.get("read", True)
                 edit = read and explicit.get("edit", object_edit)
                 old_read, old_edit = out.get((object_name, field_name), (False, False))

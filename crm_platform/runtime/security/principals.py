@@ -17,8 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from crm_platform.core.tables import (
+    STANDARD_USER,
     api_tokens,
     group_members,
+    org,
     queue_members,
     user_permission_sets,
     users,
@@ -39,6 +41,10 @@ class Principal:
     groups: tuple[str, ...] = ()
     queues: tuple[str, ...] = ()
     session_generation: int = 0  # UI sessions of an older generation have ended
+    # a portal user is the contact ``contact_id``; ``portal_sharing`` is the org's setting
+    # of what they see ("contact": their own records, "account": their account's)
+    contact_id: str | None = None
+    portal_sharing: str = "contact"
 
 
 def _names(dialect: str, column: sa.Column[Any]) -> sa.ScalarSelect[Any]:
@@ -63,6 +69,9 @@ def _queries(dialect: str) -> tuple[sa.Select[Any], sa.Select[Any]]:
         users.c.role,
         users.c.profile,
         users.c.session_generation,
+        users.c.user_type,
+        users.c.contact_id,
+        sa.select(org.c.portal_sharing).limit(1).scalar_subquery().label("portal_sharing"),
         _names(dialect, user_permission_sets.c.permission_set).label("permission_sets"),
         _names(dialect, group_members.c.group_name).label("groups"),
         _names(dialect, queue_members.c.queue_name).label("queues"),
@@ -83,7 +92,14 @@ def _decoded(value: Any) -> tuple[str, ...]:
 
 
 def _principal(row: sa.RowMapping) -> Principal:
-    user = User(row["id"], row["email"], row["name"], row["active"], row["is_system"])
+    user = User(
+        row["id"],
+        row["email"],
+        row["name"],
+        row["active"],
+        row["is_system"],
+        user_type=row["user_type"] or STANDARD_USER,
+    )
     return Principal(
         user=user,
         role=row["role"],
@@ -92,6 +108,8 @@ def _principal(row: sa.RowMapping) -> Principal:
         groups=_decoded(row["groups"]),
         queues=_decoded(row["queues"]),
         session_generation=row["session_generation"],
+        contact_id=row["contact_id"],
+        portal_sharing=row["portal_sharing"] or "contact",
     )
 
 

@@ -47,7 +47,11 @@ def access_clause(
     Full access comes only from ownership (the user or one of their queues), the role
     hierarchy (an owner in a role below theirs) and ``modify_all``: never from a share,
     a sharing rule or an object's public sharing.
+
+    A portal user's scope (ADR 0046) replaces all of that: its condition, always.
     """
+    if access.scope is not None:
+        return access.scope.clause(access, obj, table, mode)
     if mode == "read" and access.sees_all(obj.api_name):
         return None
     if mode in {"edit", "full"} and access.edits_all(obj.api_name):

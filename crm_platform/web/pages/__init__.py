@@ -16,6 +16,7 @@ from . import (  # noqa: F401  (their routes join ``bp``)
     lists,
     lookups,
     mass,
+    portal_invite,
     recent,
     records,
     search,

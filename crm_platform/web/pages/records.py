@@ -21,6 +21,7 @@ from .approval_panel import approval_panel
 from .context import Viewer, reading, viewer, writing
 from .conversions import record_conversions
 from .frame import bp, object_or_404, render_page
+from .portal_invite import may_invite
 from .timeline import timeline
 
 RELATED_ROWS = 10
@@ -145,6 +146,7 @@ def record_page(object_name: str, record_id: str) -> Any:
         can_edit=changeable and v.access.can(obj.api_name, "edit"),
         can_delete=changeable and v.access.can(obj.api_name, "delete"),
         conversions=conversions,
+        portal_invite=may_invite(v, obj.api_name, record),
         active_tab=obj.api_name,
         title=str(name or record_id),
     )
