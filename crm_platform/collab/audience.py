@@ -31,7 +31,9 @@ class Seen:
         return None if value in (None, "") else str(value)
 
 
-def seen_by(services: Any, obj: ObjectModel, record_id: str, user_id: str, fields=()) -> Seen | None:
+def seen_by(
+    services: Any, obj: ObjectModel, record_id: str, user_id: str, fields=()
+) -> Seen | None:
     """The record as ``user_id`` would read it (their readable ones among its name field
     and ``fields``), or None when they cannot see it (or are no active person).
 

@@ -82,14 +82,14 @@ def _tell_followers(ctx: EventContext) -> None:
     changes = [c for c in ctx.changes if c.changed and c.after is not None and not c.cascaded]
     if not changes:
         return
-    new_owners = [
-        (c.record_id, c.after[OWNER]) for c in changes if OWNER in c.changed and c.after
-    ]
+    new_owners = [(c.record_id, c.after[OWNER]) for c in changes if OWNER in c.changed and c.after]
     people = follows.people(ctx.connection, [o for _r, o in new_owners if o])
     follows.follow_many(
         ctx.connection, ctx.object.api_name, [p for p in new_owners if p[1] in people], ctx.now
     )
-    by_record = follows.followers(ctx.connection, ctx.object.api_name, [c.record_id for c in changes])
+    by_record = follows.followers(
+        ctx.connection, ctx.object.api_name, [c.record_id for c in changes]
+    )
     for change in changes:
         for user_id in by_record.get(change.record_id, ()):
             if user_id != ctx.user.id:

@@ -161,7 +161,9 @@ def _deliver(
         targets = (
             [mention.id]
             if mention.kind == "user"
-            else inbox.members(conn, "group", mention.id) if mention.id in security.groups else []
+            else inbox.members(conn, "group", mention.id)
+            if mention.id in security.groups
+            else []
         )
         missed = 0
         for user_id in targets:

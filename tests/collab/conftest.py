@@ -63,4 +63,3 @@ def sales(tmp_path_factory):
             **vars(data),
         )
         org.dispose()
-

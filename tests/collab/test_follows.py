@@ -44,9 +44,7 @@ def test_followers_are_told_of_posts(sales):
 def test_a_follower_who_loses_access_is_told_nothing(sales):
     deal = sales.deals[12]
     url = RECORD.format(deal["id"])
-    shared = sales.rep_api.post(
-        f"{url}/shares", json={"user": sales.other.id, "access": "read"}
-    )
+    shared = sales.rep_api.post(f"{url}/shares", json={"user": sales.other.id, "access": "read"})
     assert shared.status_code == 201, shared.json
     assert sales.other_api.post(f"{url}/follow").status_code == 200
     sales.admin_api.patch(url, json={"stage": "Qualification"})

@@ -29,9 +29,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
     )
-    op.create_index(
-        "ix_sys_feed_post_record", "sys_feed_post", ["object", "record_id", "id"]
-    )
+    op.create_index("ix_sys_feed_post_record", "sys_feed_post", ["object", "record_id", "id"])
     op.create_index("ix_sys_feed_post_parent", "sys_feed_post", ["parent_id"])
     op.create_table(
         "sys_record_follow",
