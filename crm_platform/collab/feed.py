@@ -43,7 +43,9 @@ class FeedPage:
 def open_record(session, object_name: str, record_id: str) -> ObjectModel:
     """The record's object, once the caller is known to see the record (404 otherwise)."""
     obj = session.object(object_name)
-    session.get(obj.api_name, record_id, ["id"])
+    seen = getattr(session, "seen_visible", None)
+    if seen is None or (obj.api_name, record_id) not in seen:  # a page read it already
+        session.get(obj.api_name, record_id, ["id"])
     return obj
 
 
