@@ -5,6 +5,7 @@
   record is told what changed — only the fields they may read (``readable_fields``),
   with the values they read as themselves. A change of nothing they may read tells them
   nothing; a follower who lost access is told nothing.
+- After a purge, the record's feed and follows go too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from crm_platform.workflow import notifications as inbox
 
 from . import follows
 from .audience import field_label, record_phrase, seen_by
+from .tables import feed_posts, record_follows
 
 if TYPE_CHECKING:
     from crm_platform.runtime import Org
@@ -96,6 +98,16 @@ def _tell_followers(ctx: EventContext) -> None:
                 _tell(ctx, ctx.object, change, user_id)
 
 
+def _forget_purged(ctx: EventContext) -> None:
+    """A record purged for good takes its feed and its follows with it (a record in the
+    recycle bin keeps them, for its restore)."""
+    ids = [c.record_id for c in ctx.changes]
+    for table in (feed_posts, record_follows):
+        ctx.connection.execute(
+            table.delete().where(table.c.object == ctx.object.api_name, table.c.record_id.in_(ids))
+        )
+
+
 @dataclass(frozen=True)
 class CollabExtension:
     """Feeds, mentions and follows: no kinds; record-event handlers on every object."""
@@ -109,3 +121,4 @@ class CollabExtension:
         events = org.records.events
         events.on(RecordEvent.AFTER_CREATE, _follow_created, name="collab.follow_created")
         events.on(RecordEvent.AFTER_UPDATE, _tell_followers, name="collab.tell_followers")
+        events.on(RecordEvent.AFTER_PURGE, _forget_purged, name="collab.forget_purged")

@@ -82,3 +82,31 @@ def test_no_feed_for_a_record_the_user_cannot_see(sales):
         sales.rep_api.get(f"/api/v1/records/opportunity/{sales.deals[23]['id']}/feed").json["posts"]
         == []
     )
+
+
+def test_the_timeline_picks_up_any_object_named_as_an_activity(sales):
+    from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    email = {
+        "api_name": "email_message",
+        "label": "Email",
+        "fields": [
+            {"api_name": "subject", "type": "text"},
+            {"api_name": "opportunity", "type": "lookup", "target": "opportunity"},
+        ],
+        "name_field": "subject",
+    }
+    assert sales.admin_api.post("/api/v1/metadata/objects", json=email).status_code == 201
+    deal = sales.deals[24]
+    made = sales.admin_api.post(
+        "/api/v1/records/email_message", json={"subject": "Re: renewal", "opportunity": deal["id"]}
+    )
+    assert made.status_code == 201, made.json
+    admin = sign_in(sales.app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    sales.admin_api.post(f"/api/v1/records/opportunity/{deal['id']}/feed", json={"body": "sent"})
+    html = text(admin.get(f"/r/opportunity/{deal['id']}"))
+    timeline = re.search(
+        r'<ol class="list-group list-group-flush timeline-entries">.*?</ol>', html, re.S
+    )
+    assert re.findall(r'data-object="([^"]+)"', timeline.group(0)) == ["feed_post", "email_message"]
+    assert "Re: renewal" in timeline.group(0)

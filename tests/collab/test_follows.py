@@ -57,3 +57,22 @@ def test_a_follower_who_loses_access_is_told_nothing(sales):
     sales.rep_api.post(f"{url}/feed", json={"body": "lost it"})
     assert messages(sales.other_api) == before
     assert sales.other_api.get(f"{url}/feed").status_code == 404
+
+
+def test_a_purged_record_takes_its_feed_and_follows_with_it(sales):
+    import sqlalchemy as sa
+
+    from crm_platform.collab import feed_posts, record_follows
+
+    deal = sales.deals[13]
+    url = RECORD.format(deal["id"])
+    sales.rep_api.post(f"{url}/feed", json={"body": "soon gone"})
+    assert sales.rep_api.delete(url).status_code == 204
+    assert sales.rep_api.post(f"{url}/restore").status_code == 200  # the bin keeps them
+    assert [p["body"] for p in sales.rep_api.get(f"{url}/feed").json["posts"]] == ["soon gone"]
+    assert sales.rep_api.delete(url).status_code == 204
+    assert sales.admin_api.delete(f"{url}?purge=true").status_code == 204
+    with sales.org.db.read() as conn:
+        for table in (feed_posts, record_follows):
+            left = conn.execute(sa.select(table).where(table.c.record_id == deal["id"])).all()
+            assert left == []
