@@ -72,4 +72,7 @@ def field_label(obj: ObjectModel, name: str) -> str:
 def record_phrase(obj: ObjectModel, seen: Seen) -> str:
     """``Opportunity “Big deal”`` (or just the object when the name is hidden from them)."""
     name = seen.name(obj)
-    return f"{object_label(obj)} “{name}”" if name else f"a {object_label(obj)}"
+    label = object_label(obj)
+    if name:
+        return f"{label} “{name}”"
+    return f"{'an' if label[:1].lower() in 'aeiou' else 'a'} {label}"

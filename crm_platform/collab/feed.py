@@ -150,6 +150,13 @@ def _excerpt(body: str, people) -> str:
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
 
 
+def _targets(conn, security, mention: Mention) -> list[str]:
+    """The people a mention stands for: the user, or the group's active members."""
+    if mention.kind == "user":
+        return [mention.id]
+    return inbox.members(conn, "group", mention.id) if mention.id in security.groups else []
+
+
 def _deliver(
     session, obj, record_id, parsed: Parsed, new: set[Mention], what: str
 ) -> tuple[list[dict[str, Any]], set[str]]:
@@ -160,13 +167,7 @@ def _deliver(
     excerpt = _excerpt(parsed.body, people)
     stored, told = [], set()
     for mention in parsed.mentions:
-        targets = (
-            [mention.id]
-            if mention.kind == "user"
-            else inbox.members(conn, "group", mention.id)
-            if mention.id in security.groups
-            else []
-        )
+        targets = _targets(conn, security, mention)
         missed = 0
         for user_id in targets:
             if user_id == session.user.id or mention not in new or user_id in told:
@@ -269,7 +270,8 @@ def edit_post(session, object_name: str, record_id: str, post_id: str, data: Any
     parsed = parse(session.conn, session.model.security.groups, _body_of(data))
     before = {Mention(m["kind"], m["id"]): m for m in row.mentions}
     new = {m for m in parsed.mentions if m not in before}
-    stored, _told = _deliver(session, obj, record_id, parsed, new, "in a post on")
+    where = "in a comment on" if row.parent_id else "in a post on"
+    stored, _told = _deliver(session, obj, record_id, parsed, new, where)
     for entry in stored:  # a mention kept from before keeps what it was
         old = before.get(Mention(entry["kind"], entry["id"]))
         if old is not None:
