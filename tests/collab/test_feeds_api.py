@@ -123,6 +123,8 @@ def test_bad_input_is_refused_naming_the_field(sales):
         ({"body": "hi @[group:no_such_group]"}, "body"),
         ({"body": "hi", "pinned": True}, "pinned"),
         ({"text": "hi"}, "text"),
+        ({"body": 5}, "body"),
+        (["hi"], "body"),
     ]
     for data, field in cases:
         response = rep.post(feed, json=data)
@@ -134,3 +136,8 @@ def test_bad_input_is_refused_naming_the_field(sales):
     comment = rep.post(f"{feed}/{post['id']}/comments", json={"body": "a comment"}).json
     assert rep.post(f"{feed}/{comment['id']}/comments", json={"body": "no"}).status_code == 404
     assert rep.get(f"{feed}?limit=0").status_code == 400
+    assert rep.get(f"{feed}?cursor=../x").status_code == 400
+    assert rep.get(f"{feed}?since=1").status_code == 400  # an unknown parameter
+    assert rep.get(f"{feed}/no-such-post").status_code == 404
+    assert rep.patch(f"{feed}/no-such-post", json={"body": "x"}).status_code == 404
+    assert rep.post("/api/v1/records/nothing/x/feed", json={"body": "x"}).status_code == 404
