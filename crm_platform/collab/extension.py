@@ -80,22 +80,22 @@ def _tell(ctx: EventContext, obj: ObjectModel, change: RecordChange, user_id: st
 
 
 def _tell_followers(ctx: EventContext) -> None:
-    """Tell each record's followers what changed that they may read."""
+    """Tell each record's followers what changed that they may read; a new owner follows
+    the record from now on (told of its ownership by whatever gave it to them)."""
     changes = [c for c in ctx.changes if c.changed and c.after is not None and not c.cascaded]
     if not changes:
         return
-    new_owners = [(c.record_id, c.after[OWNER]) for c in changes if OWNER in c.changed and c.after]
-    people = follows.people(ctx.connection, [o for _r, o in new_owners if o])
-    follows.follow_many(
-        ctx.connection, ctx.object.api_name, [p for p in new_owners if p[1] in people], ctx.now
-    )
-    by_record = follows.followers(
-        ctx.connection, ctx.object.api_name, [c.record_id for c in changes]
-    )
+    ids = [c.record_id for c in changes]
+    by_record = follows.followers(ctx.connection, ctx.object.api_name, ids)
     for change in changes:
         for user_id in by_record.get(change.record_id, ()):
             if user_id != ctx.user.id:
                 _tell(ctx, ctx.object, change, user_id)
+    new_owners = [(c.record_id, (c.after or {}).get(OWNER)) for c in changes if OWNER in c.changed]
+    people = follows.people(ctx.connection, [o for _r, o in new_owners if o])
+    follows.follow_many(
+        ctx.connection, ctx.object.api_name, [p for p in new_owners if p[1] in people], ctx.now
+    )
 
 
 def _forget_purged(ctx: EventContext) -> None:

@@ -76,3 +76,17 @@ def test_a_purged_record_takes_its_feed_and_follows_with_it(sales):
         for table in (feed_posts, record_follows):
             left = conn.execute(sa.select(table).where(table.c.record_id == deal["id"])).all()
             assert left == []
+
+
+def test_a_new_owner_follows_the_record_from_then_on(sales):
+    deal = sales.deals[14]
+    url = RECORD.format(deal["id"])
+    moved = sales.admin_api.patch(url, json={"owner_id": sales.manager.id})
+    assert moved.status_code == 200, moved.json
+    assert sales.manager_api.get(f"{url}/feed").json["following"] is True
+    assert not any("Deal 15" in m for m in messages(sales.manager_api))  # not of their own move
+    # the rep, its former owner, follows it still but no longer sees it (the manager is
+    # above them, not below): told nothing
+    assert not any("Deal 15" in m for m in messages(sales.rep_api))
+    sales.admin_api.patch(url, json={"stage": "Proposal"})
+    assert any("Deal 15" in m and "Proposal" in m for m in messages(sales.manager_api))
