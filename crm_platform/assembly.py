@@ -6,6 +6,7 @@ tests open orgs here, with automation (and, as they land, reports and packs) att
 
 from __future__ import annotations
 
+from .collab import CollabExtension
 from .core import Settings
 from .imports.background import ImportsExtension
 from .portal import PortalExtension
@@ -26,6 +27,7 @@ def default_extensions(settings: Settings) -> tuple[Extension, ...]:
         WebFormsExtension(),
         ImportsExtension(),
         PortalExtension(),
+        CollabExtension(),
     )
 
 

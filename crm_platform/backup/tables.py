@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from crm_platform.collab.tables import collab_metadata
 from crm_platform.core.migrate import VERSION_TABLE
 from crm_platform.core.tables import platform_metadata
 from crm_platform.imports.tables import import_metadata
@@ -29,6 +30,7 @@ PLATFORM_METADATA: tuple[sa.MetaData, ...] = (
     pack_metadata,
     import_metadata,
     portal_metadata,
+    collab_metadata,
 )
 
 # Tables a backup leaves out, and why: each is rebuilt or is transient state.

@@ -470,6 +470,7 @@ SAMPLES = {
     "alias": "x",
     "run_id": "x",
     "index": "0",
+    "post_id": "x",
 }
 
 

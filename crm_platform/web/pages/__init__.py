@@ -9,6 +9,7 @@ from flask import Flask
 
 from . import (  # noqa: F401  (their routes join ``bp``)
     conversions,
+    feed_panel,
     form_rules,
     forms,
     home,

@@ -20,6 +20,7 @@ from crm_platform.ui import Layout, RelatedList, Section, layout_for
 from .approval_panel import approval_panel
 from .context import Viewer, reading, viewer, writing
 from .conversions import record_conversions
+from .feed_panel import feed_panel
 from .frame import bp, object_or_404, render_page
 from .portal_invite import may_invite
 from .timeline import timeline
@@ -128,7 +129,8 @@ def record_page(object_name: str, record_id: str) -> Any:
         related = related_lists(session, layout, obj, record_id, v)
         history = session.history(obj.api_name, record_id) if tracked else []
         changeable = may_change(session, obj, record_id)
-        activities, log_actions = timeline(session, obj, record_id, v)
+        feed = feed_panel(session, obj, record_id, v)
+        activities, log_actions = timeline(session, obj, record_id, v, feed.posts)
         approvals = approval_panel(session, obj, record_id, v, changeable)
         conversions = record_conversions(session, v, obj, record) if changeable else []
     name = record.get(obj.name_field)
@@ -141,6 +143,7 @@ def record_page(object_name: str, record_id: str) -> Any:
         related=related,
         history=history,
         activities=activities,
+        feed=feed,
         log_actions=log_actions,
         approvals=approvals,
         can_edit=changeable and v.access.can(obj.api_name, "edit"),

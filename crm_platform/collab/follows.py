@@ -1,0 +1,84 @@
+"""Who follows which record: follow, unfollow, and the followers of a batch of records.
+
+Following is a preference, not access: a follower who can no longer see the record
+keeps the row but is told nothing (every notice checks the record's sharing first), and
+is told again should access come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+
+from crm_platform.core.tables import users
+
+from .tables import record_follows
+
+T = record_follows
+
+
+def _insert(conn: Connection):
+    """An INSERT that skips rows already there (both dialects know ON CONFLICT)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(T).on_conflict_do_nothing()
+
+
+def follow_many(conn: Connection, object_name: str, pairs: Iterable[tuple[str, str]], now) -> None:
+    """Make each (record id, user id) pair a follow, set-based; existing ones stay."""
+    rows = [
+        {"object": object_name, "record_id": record_id, "user_id": user_id, "created_at": now}
+        for record_id, user_id in dict.fromkeys(pairs)
+    ]
+    if rows:
+        conn.execute(_insert(conn), rows)
+
+
+def follow(conn: Connection, object_name: str, record_id: str, user_id: str, now: datetime):
+    """The user follows the record (again: nothing changes)."""
+    follow_many(conn, object_name, [(record_id, user_id)], now)
+
+
+def unfollow(conn: Connection, object_name: str, record_id: str, user_id: str) -> None:
+    """The user no longer follows the record (not following: nothing changes)."""
+    conn.execute(
+        T.delete().where(
+            T.c.object == object_name, T.c.record_id == record_id, T.c.user_id == user_id
+        )
+    )
+
+
+def is_following(conn: Connection, object_name: str, record_id: str, user_id: str) -> bool:
+    query = sa.select(T.c.user_id).where(
+        T.c.object == object_name, T.c.record_id == record_id, T.c.user_id == user_id
+    )
+    return conn.execute(query).first() is not None
+
+
+def followers(conn: Connection, object_name: str, record_ids: Iterable[str]) -> dict[str, list]:
+    """The active followers of each record (record id -> user ids, in id order); one query."""
+    wanted = sorted(set(record_ids))
+    if not wanted:
+        return {}
+    query = (
+        sa.select(T.c.record_id, T.c.user_id)
+        .join(users, users.c.id == T.c.user_id)
+        .where(T.c.object == object_name, T.c.record_id.in_(wanted), users.c.active.is_(True))
+        .order_by(T.c.record_id, T.c.user_id)
+    )
+    found: dict[str, list] = {}
+    for row in conn.execute(query):
+        found.setdefault(row.record_id, []).append(row.user_id)
+    return found
+
+
+def people(conn: Connection, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` are people who may follow (users, not queues; never the system)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    query = sa.select(users.c.id).where(users.c.id.in_(wanted), users.c.is_system.is_(False))
+    return set(conn.execute(query).scalars())
