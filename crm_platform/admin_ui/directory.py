@@ -112,6 +112,12 @@ class TeamsView(SetupView):
             "setup/teams.html",
             status=status,
             tree=role_tree(roles),
+            roles=roles,
+            defined={
+                kind: {c["api_name"]: c for c in self.metadata.list_components(kind)}
+                for kind in ("role", "group", "queue")
+            },
+            objects=[o["api_name"] for o in self.metadata.list_objects()],
             users=users,
             members=members,
             labels={
@@ -124,22 +130,48 @@ class TeamsView(SetupView):
 
     @expose("/roles", methods=["POST"])
     def create_role(self) -> Any:
-        """A new role (metadata: needs customize_application too)."""
-        if not self.viewer.access.has("customize_application"):
-            raise Forbidden(gettext("Adding a role needs the customize_application permission."))
-        role: dict[str, Any] = {"api_name": request.form.get("api_name", "").strip()}
-        label = label_map(request.form.get("label_en", ""), request.form.get("label_zh", ""))
-        if label:
-            role["label"] = label
-        if request.form.get("parent"):
-            role["parent"] = request.form["parent"]
+        """A new role (the form's older address)."""
+        return self.create("role")
+
+    @expose("/<any(role, group, queue):kind>/new", methods=["POST"])
+    def create(self, kind: str) -> Any:
+        """A new role, group or queue (metadata: needs customize_application too)."""
+        self._may_define(kind)
+        definition = team_definition(kind, {"api_name": request.form.get("api_name", "").strip()})
         try:
             self.change(
-                lambda m, who: m.put_component("role", role, author_id=who, create_only=True)
+                lambda m, who: m.put_component(kind, definition, author_id=who, create_only=True)
             )
         except (ValidationFailed, Conflict) as error:
             return self.index(problems=problems_of(error), status=error.status)
-        return self.saved(gettext("Role added."), ".index")
+        return self.saved(ADDED[kind], ".index")
+
+    @expose("/<any(role, group, queue):kind>/<name>", methods=["POST"])
+    def update(self, kind: str, name: str) -> Any:
+        """Relabel a role, group or queue; move a role under another; a queue's objects."""
+        self._may_define(kind)
+        definition = team_definition(kind, self.metadata.get_component(kind, name))
+        try:
+            self.change(lambda m, who: m.put_component(kind, definition, author_id=who))
+        except (ValidationFailed, Conflict) as error:
+            return self.index(problems=problems_of(error), status=error.status)
+        return self.saved(gettext("Saved."), ".index")
+
+    @expose("/<any(role, group, queue):kind>/<name>/delete", methods=["POST"])
+    def delete(self, kind: str, name: str) -> Any:
+        """Delete one (refused, with where it is used, while anything refers to it)."""
+        self._may_define(kind)
+        try:
+            self.change(lambda m, who: m.remove_component(kind, name, author_id=who))
+        except (ValidationFailed, Conflict) as error:
+            return self.index(problems=problems_of(error), status=error.status)
+        return self.saved(gettext("Deleted."), ".index")
+
+    def _may_define(self, kind: str) -> None:
+        if not self.viewer.access.has("customize_application"):
+            raise Forbidden(
+                gettext("Changing roles, groups and queues needs customize_application.")
+            )
 
     @expose("/<any(groups, queues):kind>/<name>/members", methods=["POST"])
     def add_member(self, kind: str, name: str) -> Any:
@@ -170,6 +202,34 @@ def assignments(form: Mapping[str, str]) -> dict[str, Any]:
         "active": form.get("active") == "on",
     }
     return data
+
+
+ADDED = {
+    "role": lazy_gettext("Role added."),
+    "group": lazy_gettext("Group added."),
+    "queue": lazy_gettext("Queue added."),
+}
+
+
+def team_definition(kind: str, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """``stored`` (a role, group or queue) with the form's label, and a role's parent or a
+    queue's objects; an empty input removes what it sets."""
+    definition = dict(stored)
+    form = request.form
+    if "label_en" in form or "label_zh" in form:
+        label = label_map(form.get("label_en", ""), form.get("label_zh", ""))
+        if label:
+            definition["label"] = label
+        else:
+            definition.pop("label", None)
+    if kind == "role" and "parent" in form:
+        if form["parent"]:
+            definition["parent"] = form["parent"]
+        else:
+            definition.pop("parent", None)
+    if kind == "queue":
+        definition["objects"] = form.getlist("objects")
+    return definition
 
 
 def role_tree(roles: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from crm_platform.expressions import EvalContext, ExpressionError, ValueType, ch
 from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import CandidateModel, KindRegistry, Problem
 
-from .lockout import guard_permission_set_changes
+from .lockout import guard_permission_set_changes, refuse_removing_held_assignments
 from .model import ModelCompiler, OrgModel
 from .records.scope import ObjectScope
 
@@ -225,3 +225,4 @@ def register_runtime_checks(registry: KindRegistry, compiler: ModelCompiler | No
     registry.add_paths("sharing_rule", _rule_paths("criteria"))
     registry.add_apply_hook(checks.rebuild_changed_sharing_rules)
     registry.add_apply_hook(guard_permission_set_changes)
+    registry.add_apply_hook(refuse_removing_held_assignments)

@@ -113,3 +113,41 @@ def guard_permission_set_changes(conn: Connection, changes, model: CandidateMode
     if not any(_takes_away(change) for change in changes):
         return
     ensure_an_administrator(conn, {c.name: c.definition for c in model.of_kind("permission_set")})
+
+
+def refuse_removing_held_assignments(conn: Connection, changes, model: CandidateModel) -> None:
+    """Metadata apply hook: a role or permission set that users hold is not deleted (by
+    the API, setup, YAML apply, a rollback or a pack's uninstall) — those users would be
+    left holding a name that grants nothing; they are given another one first."""
+    for change in changes:
+        kind = change.after.kind
+        if kind not in ("role", "permission_set") or change.before is None:
+            continue
+        if change.before.status != ACTIVE or change.after.status == ACTIVE:
+            continue
+        holders = _holders(conn, kind, change.after.name)
+        if holders:
+            what = "role" if kind == "role" else "permission set"
+            people = f"{holders} user{'s' if holders > 1 else ''}"
+            raise Conflict(
+                f"{what} '{change.after.name}' is held by {people}: give them another {what} first",
+                extra={"errors": {"api_name": [f"held by {holders} user(s)"]}},
+            )
+
+
+def _holders(conn: Connection, kind: str, name: str) -> int:
+    """How many users (active or not, system users aside) hold a role or permission set."""
+    if kind == "role":
+        held = users.c.role == name
+    else:
+        extra = (
+            sa.select(user_permission_sets.c.user_id)
+            .where(
+                user_permission_sets.c.user_id == users.c.id,
+                user_permission_sets.c.permission_set == name,
+            )
+            .exists()
+        )
+        held = sa.or_(users.c.profile == name, extra)
+    query = sa.select(sa.func.count()).select_from(users).where(held, users.c.is_system.is_(False))
+    return conn.execute(query).scalar_one()

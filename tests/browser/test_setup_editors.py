@@ -122,7 +122,7 @@ def setup_urls() -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/setup") or "static" in rule.endpoint:
             continue
-        path = re.sub(r"<any\([^)]*\):kind>", "groups", rule.rule)
+        path = re.sub(r"<any\(([^,)]*)[^)]*\):kind>", lambda m: m.group(1).strip(), rule.rule)
         path = re.sub(r"<(?:[^:>]+:)?[^>]+>", "opportunity", path)
         out += [(m, path) for m in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return out
