@@ -414,11 +414,13 @@ def _add_groups() -> None:
     """Command groups that live in modules of their own."""
     from .demo_cli import demo
     from .mail_cli import mail
+    from .mailin_cli import mail_in
     from .packs_cli import pack
     from .reports_cli import report
 
     main.add_command(demo)
     main.add_command(mail)
+    main.add_command(mail_in)
     main.add_command(pack)
     main.add_command(report)
 
