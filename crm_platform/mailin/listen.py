@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiosmtpd.controller import Controller
 
@@ -70,7 +69,6 @@ class MailInHandler:
 def listener(org: Org, host: str, port: int) -> tuple[Controller, MailInHandler]:
     """A started SMTP server on ``host:port`` (stop it with ``controller.stop()``)."""
     handler = MailInHandler(org)
-    server_options: dict[str, Any] = {"data_size_limit": MAX_MESSAGE}
-    controller = Controller(handler, hostname=host, port=port, server_kwargs=server_options)
+    controller = Controller(handler, hostname=host, port=port, data_size_limit=MAX_MESSAGE)
     controller.start()
     return controller, handler
