@@ -25,6 +25,7 @@ BUILDER_KINDS = (
     "approval_process",
     "assignment_rule",
     "email_template",
+    "inbound_address",
     "report",
     "dashboard",
 )
