@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,7 @@ from .parse import Incoming, parse_message
 TOKEN = re.compile(r"\[ref:([0-9A-Za-z-]{8,64})\]")
 DEFAULT_CHANNEL = "Email"
 CREATED, THREADED, DUPLICATE = "created", "threaded", "duplicate"
+MAX_FILTER = 3_000  # characters of Message-IDs in one filter (expressions: at most 4,000)
 
 
 class UnknownAddress(CrmError):
@@ -118,13 +119,28 @@ def thread_of(session: RecordSession, incoming: Incoming) -> str | None:
 
 
 def _stored(session: RecordSession, message_ids: Sequence[str]) -> dict[str, Any] | None:
-    """The newest stored message with one of these Message-IDs."""
-    if not message_ids:
-        return None
-    where = " or ".join(f"message_id == {i!r}" for i in dict.fromkeys(message_ids))
-    request = ListRequest(where=where, order_by=("-created_at",), fields=("case",), limit=1)
-    page = session.list(MESSAGE, request)
-    return page.records[0] if page.records else None
+    """The newest stored message with one of these Message-IDs (looked up in the order
+    given, in batches that keep each filter within the expression language's bounds)."""
+    for batch in _batches(list(dict.fromkeys(message_ids))):
+        where = f"message_id in ({', '.join(repr(i) for i in batch)},)"
+        request = ListRequest(where=where, order_by=("-created_at",), fields=("case",), limit=1)
+        page = session.list(MESSAGE, request)
+        if page.records:
+            return page.records[0]
+    return None
+
+
+def _batches(ids: list[str]) -> Iterator[list[str]]:
+    batch: list[str] = []
+    size = 0
+    for message_id in ids:
+        if batch and size + len(message_id) > MAX_FILTER:
+            yield batch
+            batch, size = [], 0
+        batch.append(message_id)
+        size += len(message_id) + 4  # quotes, comma, space
+    if batch:
+        yield batch
 
 
 def _open_case(session: RecordSession, address: InboundAddress, incoming: Incoming) -> str:

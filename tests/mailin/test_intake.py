@@ -94,6 +94,17 @@ def test_a_reply_naming_a_message_of_the_case_in_references_threads_onto_it(mail
     assert len(records(mail_org, "case")) == 2
 
 
+def test_a_long_references_header_still_finds_the_case(mail_org):
+    first = deliver(mail_org, message())
+    others = " ".join(f"<{'x' * 200}.{n}@elsewhere.test>" for n in range(49))
+    reply = message(
+        "Re: Printer on fire",
+        message_id="<m5@customer.test>",
+        headers={"References": f"<m1@customer.test> {others}"},
+    )
+    assert deliver(mail_org, reply).case_id == first.case_id
+
+
 def test_a_token_of_no_case_opens_a_new_one(mail_org):
     done = deliver(mail_org, message("Help [ref:01a2395f-0000-7000-8000-000000000000]"))
     assert done.outcome == CREATED
