@@ -9,6 +9,7 @@ from __future__ import annotations
 from .collab import CollabExtension
 from .core import Settings
 from .imports.background import ImportsExtension
+from .mailin import MailInExtension
 from .portal import PortalExtension
 from .reports.extension import ReportsExtension
 from .runtime import Org
@@ -28,6 +29,7 @@ def default_extensions(settings: Settings) -> tuple[Extension, ...]:
         ImportsExtension(),
         PortalExtension(),
         CollabExtension(),
+        MailInExtension(),
     )
 
 

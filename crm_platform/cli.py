@@ -417,6 +417,7 @@ def _add_groups() -> None:
     from .exports_cli import export
     from .imports_cli import import_command
     from .mail_cli import mail
+    from .mailin_cli import mail_in
     from .packs_cli import pack
     from .portal_cli import portal
     from .reports_cli import report
@@ -428,6 +429,7 @@ def _add_groups() -> None:
     main.add_command(export)
     main.add_command(import_command)
     main.add_command(mail)
+    main.add_command(mail_in)
     main.add_command(pack)
     main.add_command(portal)
     main.add_command(report)

@@ -36,6 +36,7 @@ KIND_FOLDERS = {
     "apps": "app",
     "conversions": "conversion",
     "web_forms": "web_form",
+    "inbound_addresses": "inbound_address",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

@@ -28,6 +28,7 @@ BUILDER_KINDS = (
     "approval_process",
     "assignment_rule",
     "email_template",
+    "inbound_address",
     "report",
     "dashboard",
 )

@@ -10,7 +10,7 @@ from tests.admin_ui.conftest import form_values, post, text
 
 def test_the_builders_page_lists_each_kind(admin):
     page = text(admin.get("/setup/builders/"))
-    for kind in ("validation_rule", "trigger", "report"):
+    for kind in ("validation_rule", "trigger", "inbound_address", "report"):
         assert f'id="kind-{kind}"' in page
 
 

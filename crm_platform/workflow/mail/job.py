@@ -10,6 +10,7 @@ receiving system can recognise it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -18,6 +19,10 @@ from . import store
 from .smtp import PermanentFailure, TransientFailure, send, smtp_config
 
 JOB = "email"
+# headers a run may add to its message (see as_email)
+EXTRA_HEADERS = frozenset(
+    {"Auto-Submitted", "X-Auto-Response-Suppress", "In-Reply-To", "References", "Reply-To"}
+)
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,8 @@ class EmailJob:
             return
         sender = job.org.settings.mail_from
         try:
-            refused = send(config, as_email(message, sender), [*message.to, *message.cc])
+            email = as_email(message, sender, job.payload.get("headers"))
+            refused = send(config, email, [*message.to, *message.cc])
         except TransientFailure as exc:
             with job.write() as conn:
                 store.note_error(conn, message.id, str(exc))
@@ -68,9 +74,17 @@ class EmailJob:
             store.finish(conn, message_id, status, job.now, sender=sender, error=error)
 
 
-def as_email(message: store.MailMessage, sender: str) -> EmailMessage:
-    """The stored message as MIME: text, with an HTML alternative when it has one."""
+def as_email(
+    message: store.MailMessage, sender: str, headers: Mapping[str, str] | None = None
+) -> EmailMessage:
+    """The stored message as MIME: text, with an HTML alternative when it has one.
+
+    ``headers``: extra headers its run asked for (an auto-reply's ``Auto-Submitted``,
+    ``In-Reply-To``...), only those of :data:`EXTRA_HEADERS`."""
     email = EmailMessage()
+    for name, value in (headers or {}).items():
+        if name in EXTRA_HEADERS and isinstance(value, str):
+            email[name] = " ".join(value.split())
     email["From"] = sender
     email["To"] = ", ".join(message.to)
     if message.cc:
