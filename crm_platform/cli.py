@@ -412,12 +412,16 @@ def search_reindex(objects: tuple[str, ...]) -> None:
 
 def _add_groups() -> None:
     """Command groups that live in modules of their own."""
+    from .dedupe_cli import data_quality, duplicates, merge
     from .demo_cli import demo
     from .mail_cli import mail
     from .packs_cli import pack
     from .reports_cli import report
 
+    main.add_command(data_quality)
     main.add_command(demo)
+    main.add_command(duplicates)
+    main.add_command(merge)
     main.add_command(mail)
     main.add_command(pack)
     main.add_command(report)
