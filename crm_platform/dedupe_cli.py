@@ -74,9 +74,11 @@ def duplicates(
         ]
         click.echo(json.dumps({"total": report.total, "clusters": clusters}, indent=2))
         return
-    table = Table(title=f"{object_name}: {report.total} likely duplicate clusters")
+    console = Console()
+    console.print(f"{object_name}: {report.total} likely duplicate clusters")
+    table = Table()
     for column in ("cluster", "rule", "id", "name"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for number, cluster in enumerate(report.clusters, 1):
         for index, record in enumerate(cluster.records):
             table.add_row(
@@ -85,7 +87,8 @@ def duplicates(
                 record["id"],
                 _text(record.get(name_field)),
             )
-    Console().print(table)
+    if report.clusters:
+        console.print(table)
     if report.skipped_rules:
         click.echo(
             f"skipped (they compare fields you may not read): {', '.join(report.skipped_rules)}"
