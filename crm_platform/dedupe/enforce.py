@@ -76,6 +76,7 @@ def _act(
         record_id=record_id,
         message=f"possible duplicate ({label}): {what}",
         label=label,
+        labels=rule.label,
         duplicates=tuple(i for i, _ in shown),
         names=tuple(n or i for i, n in shown),
         hidden=hidden,

@@ -28,7 +28,8 @@ class DuplicateNotice:
     object: str
     record_id: str
     message: str
-    label: str = ""  # the rule's label
+    label: str = ""  # the rule's label (English, or its first language)
+    labels: object = None  # the rule's label as defined (a string or a map per language)
     duplicates: tuple[str, ...] = ()  # the ids the writer may see
     names: tuple[str, ...] = ()  # their names (empty when the writer may not read it)
     hidden: int = 0  # how many more exist that the writer may not see

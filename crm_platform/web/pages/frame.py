@@ -49,16 +49,17 @@ def _signed_in() -> Any:
 def _duplicate_warnings(response: Response) -> Response:
     """A write an allow-with-warning duplicate rule matched: a warning on the next page."""
     for notice in notices.current():
+        rule = viewer().label(notice.labels or notice.label, notice.rule)
         if notice.names:
             text = gettext(
                 "Saved, but it may duplicate %(records)s (duplicate rule: %(rule)s).",
                 records=", ".join(notice.names),
-                rule=notice.label,
+                rule=rule,
             )
         else:
             text = gettext(
                 "Saved, but a duplicate you cannot see may exist (duplicate rule: %(rule)s).",
-                rule=notice.label,
+                rule=rule,
             )
         flash(text, "warning")
     return response
