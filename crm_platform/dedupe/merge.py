@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crm_platform.core import ValidationFailed, new_id
+from crm_platform.core import NotFound, ValidationFailed, new_id
 from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 from crm_platform.runtime.model import ObjectModel
@@ -154,9 +154,9 @@ def merge_records(
     )
 
 
-def _link_value(session: RecordSession, child: ObjectModel, field_name: str, obj, target: str):
-    fld = child.fields[field_name]
-    if "object" in fld.columns:
+def _link_value(child: ObjectModel, field_name: str, obj: ObjectModel, target: str) -> Any:
+    """A lookup's value pointing at ``target`` (a polymorphic one names its object)."""
+    if "object" in child.fields[field_name].columns:
         return {"object": obj.api_name, "id": target}
     return target
 
@@ -178,7 +178,7 @@ def _reparent(
         for child_id in ids:
             if child.api_name == obj.api_name and child_id in merging:
                 continue  # a merged record's own link: its delete or the master decides
-            value = _link_value(session, child, relation.field, obj, master_id)
+            value = _link_value(child, relation.field, obj, master_id)
             system.update(child.api_name, child_id, {relation.field: value})
             moved.append((child.api_name, child_id, relation.field))
     return moved
@@ -252,9 +252,8 @@ def _point_back(ctx: EventContext, system, row: Mapping[str, Any]) -> None:
         ).first()
         if still is None:
             continue  # moved or deleted since: it stays where it is now
-        value = row["other_id"]
-        if "object" in fld.columns:
-            value = {"object": row["object"], "id": row["other_id"]}
+        other = model.objects[row["object"]]
+        value = _link_value(child, field_name, other, row["other_id"])
         system.update(object_name, child_id, {field_name: value})
 
 
@@ -264,7 +263,7 @@ def _restore_master(ctx: EventContext, system, row: Mapping[str, Any]) -> None:
         return
     try:
         current = system.get(row["object"], row["master_id"])
-    except Exception:  # the master is gone (deleted since): nothing to put back
+    except NotFound:  # the master is gone (deleted since): nothing to put back
         return
     back = {
         name: _input(value)
