@@ -9,6 +9,7 @@ every API request).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -32,10 +33,12 @@ def start_collecting_warnings() -> None:
 
 
 def add_duplicate_warnings(response: Response) -> Response:
-    """One ``Warning: 299 crm "<text>"`` header per duplicate warning of the request."""
+    """One ``Warning: 299 crm "<text>"`` header per duplicate warning of the request. A
+    header is Latin-1: the text is a JSON string (quotes and non-ASCII names escaped as
+    ``\\"`` and ``\\uXXXX``), which is also a valid quoted string of the header."""
     for notice in notices.current():
-        text = f"{notice.object} {notice.record_id}: {notice.message}".replace('"', "'")
-        response.headers.add("Warning", f'299 crm "{text}"')
+        text = f"{notice.object} {notice.record_id}: {notice.message}"
+        response.headers.add("Warning", f"299 crm {json.dumps(text)}")
     return response
 
 

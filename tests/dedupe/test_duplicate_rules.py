@@ -4,6 +4,8 @@ a ``Warning`` header; a duplicate the writer may not see is only said to exist."
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from tests.dedupe.conftest import create, warnings_of
@@ -59,6 +61,11 @@ def test_a_warning_through_the_api_lets_the_record_in_and_says_why(dd):
     assert "Similar name" in warning and first["id"] in warning and "Globex Corporation" in warning
     assert count(dd, "account", name="GLOBEX  corporation") == 1
     assert warnings_of(create(dd.api, "account", {"name": "Umbrella Health"})) == []
+    # a header is Latin-1: names in any language come as a JSON string
+    create(dd.api, "account", {"name": "北京星辰科技有限公司"})
+    [warning] = warnings_of(create(dd.api, "account", {"name": "北京星辰科技 有限公司"}))
+    assert warning.isascii()
+    assert "北京星辰科技有限公司" in json.loads(warning.removeprefix("299 crm "))
 
 
 def test_updates_are_checked_when_a_compared_field_moves(dd):
