@@ -47,3 +47,16 @@ def test_a_warning_lets_the_record_in_and_shows_on_the_next_page(dd):
         text(rep.get(chinese.headers["Location"], headers={"Accept-Language": "zh-CN"}))
     )
     assert "已保存，但可能与 Massive Dynamic" in page and "重复规则：名称相似" in page
+
+
+def test_mass_edit_meets_the_rules_all_or_none(dd):
+    first = create(dd.rep, "account", {"name": "Aperture", "email": "cave@aperture.com"})
+    second = create(dd.rep, "account", {"name": "Black Mesa", "email": "gordon@mesa.com"})
+    ids = [first.get_json()["id"], second.get_json()["id"]]
+    rep = sign_in(dd.app, "rep@example.com", REP_PASSWORD)
+    form = {"csrf_token": rep.token, "ids": ids, "field": "email", "apply": "1"}
+    refused = rep.post("/o/account/mass/edit", data={**form, "email": "lab@aperture.com"})
+    html = unescape(text(refused))
+    assert refused.status_code == 400 and "Same email" in html and "Aperture" in html
+    emails = {dd.rep.get(f"/api/v1/records/account/{i}").get_json()["email"] for i in ids}
+    assert emails == {"cave@aperture.com", "gordon@mesa.com"}  # none changed
