@@ -19,7 +19,7 @@ from crm_platform.runtime.model import ObjectModel
 
 from .keys import blocking_criterion, criterion_keys
 from .kind import DuplicateRule
-from .matchers import blank, matches
+from .matchers import blank, close_texts, matches
 
 CHUNK = 200
 
@@ -41,14 +41,36 @@ def comparable(rule: DuplicateRule, values: Mapping[str, Any]) -> bool:
 
 
 def _value_keys(conn: Connection, obj: ObjectModel, rule: DuplicateRule, values: list[Any]):
-    """The blocking keys of ``values`` as the database computes them: one list per key."""
+    """The blocking keys of ``values`` as the database computes them: one list per key.
+    The key expression is built once, over a UNION ALL of the values (cheap to build,
+    and SQLite takes no column list on VALUES)."""
     criterion = blocking_criterion(rule)
     col = column(obj, criterion.field)
-    dialect = conn.dialect.name
-    per_value = [criterion_keys(dialect, criterion, sa.literal(v, col.type)) for v in values]
-    width = len(per_value[0])
-    row = conn.execute(sa.select(*(keys[i] for keys in per_value for i in range(width)))).one()
-    return [[row[j * width + i] for j in range(len(values))] for i in range(width)]
+    rows = [
+        sa.select(sa.literal(i).label("i"), sa.literal(v, col.type).label("v"))
+        for i, v in enumerate(values)
+    ]
+    given = (rows[0] if len(rows) == 1 else sa.union_all(*rows)).subquery("given")
+    keys = criterion_keys(conn.dialect.name, criterion, given.c.v)
+    out: list[list[Any]] = [[None] * len(values) for _ in keys]
+    for row in conn.execute(sa.select(given.c.i, *keys)):
+        for k in range(len(keys)):
+            out[k][row[0]] = row[k + 1]
+    return out
+
+
+def matching(
+    rule: DuplicateRule, values: Mapping[str, Any], candidates: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """The candidates that match ``values`` on every criterion. A fuzzy criterion is
+    scored against all of them at once in rapidfuzz's C loop first, so a large block
+    costs little; the other criteria are compared on the few left."""
+    fuzzy = next((c for c in rule.criteria if c.method == "fuzzy"), None)
+    if fuzzy is not None and len(candidates) > 1:
+        texts = [c.get(fuzzy.field) for c in candidates]
+        picked = close_texts(fuzzy, values.get(fuzzy.field), texts)
+        candidates = [candidates[i] for i in picked]
+    return [c for c in candidates if same(rule, values, c)]
 
 
 def find_matches(
@@ -70,7 +92,7 @@ def find_matches(
     fields = [column(obj, f).label(f) for f in rule.fields]
     labels = [k.label(f"_k{i}") for i, k in enumerate(column_keys)]
     found: dict[str, list[str]] = {}
-    seen: dict[tuple[int, Any], list[Subject]] = {}
+    seen: dict[tuple[int, Any], list[Mapping[str, Any]]] = {}
     for start in range(0, len(subjects), CHUNK):
         chunk = list(subjects[start : start + CHUNK])
         keys = _value_keys(conn, obj, rule, [v[criterion.field] for _, v in chunk])
@@ -88,19 +110,18 @@ def find_matches(
             for i in range(len(keys)):
                 blocks.setdefault((i, row[f"_k{i}"]), []).append(row)
         for j, (record_id, values) in enumerate(chunk):
-            hits: dict[str, None] = {}
+            candidates: dict[str, Mapping[str, Any]] = {}
             for i in range(len(keys)):
                 key = (i, keys[i][j])
                 for row in blocks.get(key, ()):
-                    if row["id"] not in hits and same(rule, values, row):
-                        hits[row["id"]] = None
+                    candidates.setdefault(row["id"], row)
                 if within:
-                    for other_id, other in seen.get(key, ()):
-                        if other_id not in hits and same(rule, values, other):
-                            hits[other_id] = None
-                    seen.setdefault(key, []).append((record_id, values))
+                    for other in seen.get(key, ()):
+                        candidates.setdefault(other["id"], other)
+                    seen.setdefault(key, []).append({**values, "id": record_id})
+            hits = [c["id"] for c in matching(rule, values, list(candidates.values()))]
             if hits:
-                found[record_id] = list(hits)
+                found[record_id] = hits
     return found
 
 

@@ -1,8 +1,8 @@
 """Blocking keys in SQL: the cheap key two records must share before they are compared.
 
 A rule is blocked on one criterion (the first that is not fuzzy: every match of the rule
-shares its key), and a rule of fuzzy criteria alone on two keys — the first three and the
-last three characters of the squeezed name — so a typo at one end still meets its twin
+shares its key), and a rule of fuzzy criteria alone on two keys — the first four and the
+last four characters of the squeezed name — so a typo at one end still meets its twin
 at the other. Keys are SQL expressions over the column, applied in the same way to the
 values being written, so Python and the database never disagree about a key:
 
@@ -27,7 +27,7 @@ from .matchers import Criterion
 PHONE_SEPARATORS = (" ", "-", "(", ")", ".", ",", "/", "+", "\t")
 SPACES = (" ", "\t", "\n", "\r", "\u00a0", "\u3000")
 PHONE_TAIL = 7
-NAME_ENDS = 3
+NAME_ENDS = 4
 
 
 def _strip(expr: Any, chars: tuple[str, ...]) -> Any:
