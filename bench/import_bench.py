@@ -119,12 +119,12 @@ FIELDS = [f["api_name"] for f in CONTACT["fields"]]
 
 def duplicate_rule() -> dict[str, Any]:
     """The duplicate rule ``--duplicate-rule`` applies (issue 17 item 4): contacts with the
-    same email, allowed with a warning. Adjust here to the kind's final format."""
+    same email, allowed with a warning."""
     return {
         "api_name": "contact_email",
         "object": "contact",
-        "action": "allow",
-        "matching": [{"field": "email", "method": "email"}],
+        "action": "warn",
+        "criteria": [{"field": "email", "method": "email"}],
     }
 
 

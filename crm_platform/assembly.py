@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .collab import CollabExtension
 from .core import Settings
+from .dedupe import DedupeExtension
 from .imports.background import ImportsExtension
 from .mailin import MailInExtension
 from .portal import PortalExtension
@@ -30,6 +31,7 @@ def default_extensions(settings: Settings) -> tuple[Extension, ...]:
         PortalExtension(),
         CollabExtension(),
         MailInExtension(),
+        DedupeExtension(),
     )
 
 

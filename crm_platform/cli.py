@@ -413,6 +413,7 @@ def search_reindex(objects: tuple[str, ...]) -> None:
 def _add_groups() -> None:
     """Command groups that live in modules of their own."""
     from .backup_cli import backup, restore
+    from .dedupe_cli import data_quality, duplicates, merge
     from .demo_cli import demo
     from .exports_cli import export
     from .imports_cli import import_command
@@ -428,6 +429,9 @@ def _add_groups() -> None:
     main.add_command(restore)
     main.add_command(export)
     main.add_command(import_command)
+    main.add_command(data_quality)
+    main.add_command(duplicates)
+    main.add_command(merge)
     main.add_command(mail)
     main.add_command(mail_in)
     main.add_command(pack)

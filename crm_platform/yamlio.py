@@ -37,6 +37,7 @@ KIND_FOLDERS = {
     "conversions": "conversion",
     "web_forms": "web_form",
     "inbound_addresses": "inbound_address",
+    "duplicate_rules": "duplicate_rule",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

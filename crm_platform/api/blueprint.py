@@ -6,6 +6,7 @@ from flask import Blueprint, Response, g
 
 from .areas import AREAS
 from .auth import authenticate_request, end_request_reading, require_api_access
+from .duplicates_api import add_duplicate_warnings, start_collecting_warnings
 from .params import refuse_unknown_query_params
 
 
@@ -18,6 +19,7 @@ def build_api_blueprint() -> Blueprint:
         g.crm_user = authenticate_request()
         require_api_access()
         refuse_unknown_query_params()
+        start_collecting_warnings()
 
     @api.after_request
     def _no_content_has_no_type(response: Response) -> Response:
@@ -26,6 +28,8 @@ def build_api_blueprint() -> Blueprint:
             response.headers.pop("Content-Type", None)
             response.headers.pop("Content-Length", None)
         return response
+
+    api.after_request(add_duplicate_warnings)
 
     # the read transaction authentication opened (and a read view used) ends here
     api.teardown_request(end_request_reading)

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from crm_platform.collab.tables import collab_metadata
 from crm_platform.core.migrate import VERSION_TABLE
 from crm_platform.core.tables import platform_metadata
+from crm_platform.dedupe.tables import merge_metadata
 from crm_platform.imports.tables import import_metadata
 from crm_platform.metadata import Snapshot
 from crm_platform.metadata.ddl import field_columns, quoted, system_columns
@@ -31,6 +32,7 @@ PLATFORM_METADATA: tuple[sa.MetaData, ...] = (
     import_metadata,
     portal_metadata,
     collab_metadata,
+    merge_metadata,
 )
 
 # Tables a backup leaves out, and why: each is rebuilt or is transient state.

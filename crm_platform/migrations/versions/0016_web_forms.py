@@ -2,7 +2,7 @@
 across every worker and server sharing the database.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from crm_platform.core.types import UTCDateTime
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -96,6 +96,7 @@ class EventServices(Protocol):
     model: OrgModel
     user: User
     now: datetime
+    access: Any  # the user's UserAccess: what they may read (messages name nothing else)
 
     @property
     def writer(self) -> RecordWriter: ...

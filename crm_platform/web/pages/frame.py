@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
+    flash,
     redirect,
     render_template,
     request,
@@ -20,6 +22,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from crm_platform.core import CrmError, NotFound
+from crm_platform.dedupe import notices
 from crm_platform.ui import HOME, App, ui_model
 
 from .context import Viewer, viewer
@@ -34,11 +37,32 @@ APP_KEY = "crm_app"
 def _signed_in() -> Any:
     if request.endpoint == "pages.vendor":
         return None
+    notices.start()  # the duplicate warnings of this request's writes
     if not current_user.is_authenticated:
         if request.path == "/":
             return redirect(url_for("web.login"))
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
     return None
+
+
+@bp.after_request
+def _duplicate_warnings(response: Response) -> Response:
+    """A write an allow-with-warning duplicate rule matched: a warning on the next page."""
+    for notice in notices.current():
+        rule = viewer().label(notice.labels or notice.label, notice.rule)
+        if notice.names:
+            text = gettext(
+                "Saved, but it may duplicate %(records)s (duplicate rule: %(rule)s).",
+                records=", ".join(notice.names),
+                rule=rule,
+            )
+        else:
+            text = gettext(
+                "Saved, but a duplicate you cannot see may exist (duplicate rule: %(rule)s).",
+                rule=rule,
+            )
+        flash(text, "warning")
+    return response
 
 
 @bp.get("/ui-vendor/bootstrap.min.css")
