@@ -7,6 +7,7 @@ tests open orgs here, with automation (and, as they land, reports and packs) att
 from __future__ import annotations
 
 from .core import Settings
+from .predictions import PredictionsExtension
 from .reports.extension import ReportsExtension
 from .runtime import Org
 from .runtime.extensions import Extension
@@ -16,7 +17,12 @@ from .workflow import WorkflowExtension
 
 def default_extensions(settings: Settings) -> tuple[Extension, ...]:
     """The extensions every org of this platform gets (with the deployment's settings)."""
-    return (WorkflowExtension(settings=settings), ReportsExtension(), UIExtension())
+    return (
+        WorkflowExtension(settings=settings),
+        ReportsExtension(),
+        PredictionsExtension(),  # after workflow: its retraining is an automation job
+        UIExtension(),
+    )
 
 
 def open_org(settings: Settings) -> Org:

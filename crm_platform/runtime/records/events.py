@@ -55,6 +55,15 @@ class RecordEvent(StrEnum):
 
 
 SAVE_EVENTS = (RecordEvent.BEFORE_CREATE, RecordEvent.BEFORE_UPDATE)
+# Set on a transaction whose writes are derived data (a prediction's scores): the
+# record's own bookkeeping (history, search, roll-ups, shares) still runs, automation
+# that reacts to people's changes (triggers) does not. See ADR 0048.
+QUIET_AUTOMATION = "crm_quiet_automation"
+
+
+def quiet_automation(conn: Connection) -> None:
+    """Mark ``conn``'s transaction: its record changes fire no automation."""
+    conn.info[QUIET_AUTOMATION] = True
 
 
 @dataclass(frozen=True)
@@ -132,6 +141,11 @@ class EventContext:
     @property
     def user(self) -> User:
         return self._services.user
+
+    @property
+    def quiet(self) -> bool:
+        """Whether these changes are derived data that automation leaves alone."""
+        return bool(self.connection.info.get(QUIET_AUTOMATION))
 
     @property
     def services(self) -> EventServices:
