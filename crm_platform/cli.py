@@ -415,11 +415,13 @@ def _add_groups() -> None:
     from .demo_cli import demo
     from .mail_cli import mail
     from .packs_cli import pack
+    from .predictions_cli import predictions
     from .reports_cli import report
 
     main.add_command(demo)
     main.add_command(mail)
     main.add_command(pack)
+    main.add_command(predictions)
     main.add_command(report)
 
 

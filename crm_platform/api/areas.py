@@ -34,6 +34,7 @@ from . import (
     notifications_api,
     openapi,
     packs_api,
+    predictions_api,
     records_api,
     report_outputs_api,
     reports_api,
@@ -69,5 +70,6 @@ AREAS: tuple[Area, ...] = (
     Area(dashboards_api.bp, dashboards_api.describe),
     Area(reports_api.bp, reports_docs.describe),
     Area(packs_api.bp, packs_api.describe),
+    Area(predictions_api.bp, predictions_api.describe),
     Area(files_api.bp, files_api.describe),
 )

@@ -97,7 +97,6 @@ def _moved(values: dict[str, Any], prediction: Prediction, held: Any, factors: A
 
 
 def _write(org: Org, user: Any, prediction: Prediction, batch: Sequence[tuple]) -> None:
-    with org.records.session(user) as session:
-        quiet_automation(session.conn)
+    with org.records.session(user) as session, quiet_automation(session.conn):
         for record_id, values in batch:
             session.update(prediction.object, record_id, values)

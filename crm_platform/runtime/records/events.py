@@ -15,7 +15,8 @@ its whole batch), so a handler can do its work set-based.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -61,9 +62,15 @@ SAVE_EVENTS = (RecordEvent.BEFORE_CREATE, RecordEvent.BEFORE_UPDATE)
 QUIET_AUTOMATION = "crm_quiet_automation"
 
 
-def quiet_automation(conn: Connection) -> None:
-    """Mark ``conn``'s transaction: its record changes fire no automation."""
+@contextmanager
+def quiet_automation(conn: Connection) -> Iterator[None]:
+    """Within the block, ``conn``'s record changes fire no automation (the mark is
+    removed after it: a pooled connection's ``info`` outlives the transaction)."""
     conn.info[QUIET_AUTOMATION] = True
+    try:
+        yield
+    finally:
+        conn.info.pop(QUIET_AUTOMATION, None)
 
 
 @dataclass(frozen=True)
