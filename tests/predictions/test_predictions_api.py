@@ -42,9 +42,7 @@ def test_an_admin_trains_and_reads_the_quality_of_a_prediction(deals, api):
     assert "Deal " not in str(report)
 
 
-def test_scores_are_readable_only_by_those_who_may_read_the_score_fields(
-    deals, api, make_user
-):
+def test_scores_are_readable_only_by_those_who_may_read_the_score_fields(deals, api, make_user):
     build_history(deals)
     assert api.post("/api/v1/predictions/win_chance/train").status_code == 200
     rep = make_user("rep@example.com", profile="rep")
@@ -110,9 +108,7 @@ def test_a_prediction_retrains_on_its_schedule(deals, api):
                 automation_runs.c.job == "prediction.train"
             )
         ).all()
-    assert [(due, status) for due, status in planned] == [
-        (clock.now + timedelta(days=7), "queued")
-    ]
+    assert [(due, status) for due, status in planned] == [(clock.now + timedelta(days=7), "queued")]
     clock.advance(days=6)
     deals.work.run_pending()
     with deals.db.read() as conn:
