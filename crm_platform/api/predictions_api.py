@@ -86,7 +86,7 @@ SUMMARY: dict[str, Any] = {
         "score_field": {**_TEXT, "description": "The field of `object` the score is written to."},
         "factors_field": {
             "type": ["string", "null"],
-            "description": "The field the top three factors are written to, one a line.",
+            "description": "The field the top three factors are written to, separated by `; `.",
         },
         "retrain_every_days": {"type": "integer", "description": "0: only when asked."},
     },

@@ -192,10 +192,15 @@ def score(model: dict[str, Any], row: Sequence[Any]) -> tuple[float, list[Factor
 
 def _contribution(feature: dict[str, Any], value: Any) -> tuple[float, str]:
     label = feature["label"]
+    # a feature read through a lookup (account.industry) is named without its value: the
+    # reader of the factors may not see the record it comes from (sharing is per record)
+    through_lookup = "." in feature["source"]
     means, scales, coefficients = feature["means"], feature["scales"], feature["coefficients"]
     if "median" in feature:
         raw = feature["median"] if value is None else float(value)
         z = (raw - means[0]) / (scales[0] or 1.0)
+        if through_lookup:
+            return coefficients[0] * z, label
         if feature["kind"] == AGE:
             word = "long ago" if z > 0 else "recent"
         else:
@@ -208,11 +213,13 @@ def _contribution(feature: dict[str, Any], value: Any) -> tuple[float, str]:
     ):
         indicator = 1.0 if category == shown else 0.0
         contribution += coefficient * (indicator - mean) / (scale or 1.0)
+    if through_lookup:
+        return contribution, label
     if feature["kind"] == FLAG:
         shown = {"true": "yes", "false": "no"}.get(shown, shown)
     return contribution, f"{label} = {shown}"
 
 
 def top_factors(factors: Sequence[Factor], count: int = 3) -> str:
-    """The factors people read: the ``count`` largest contributions, one per line."""
-    return "\n".join(f.text for f in factors[:count] if abs(f.contribution) > 1e-9)
+    """The factors people read: the ``count`` largest contributions, largest first."""
+    return "; ".join(f.text for f in factors[:count] if abs(f.contribution) > 1e-9)

@@ -53,7 +53,7 @@ def test_factors_read_as_people_read_them():
     assert probability < 0.5
     assert factors[0].text == "Amount high (\u2212)"  # the strongest signal comes first
     text = top_factors(factors)
-    assert len(text.splitlines()) == 3
+    assert len(text.split("; ")) == 3
     assert "Industry = Retail (\u2212)" in [f.text for f in factors]
     _p, factors = score(exported, (5.0, 10.0, "Energy", "false"))
     assert factors[0].text == "Amount low (+)"
