@@ -159,11 +159,14 @@ def predictions_of(model: OrgModel) -> PredictionsModel:
 
 @dataclass(frozen=True)
 class PredictionKind:
-    """Registers the kind, its checks, references, paths and compiled part."""
+    """Registers the kind, its checks, references, paths, renamer and compiled part."""
 
     def register(self, registry: KindRegistry, compiler: ModelCompiler) -> None:
         registry.register_kind(Kind(KIND, PLURAL, SCHEMA))
         registry.add_validator(KIND, PredictionChecks(compiler))
         registry.add_references(KIND, lambda d: [("object", d["object"])])
         registry.add_paths(KIND, prediction_paths)
+        from .renames import rename_prediction
+
+        registry.add_renamer(KIND, rename_prediction)
         compiler.add_extension(EXTENSION, compile_predictions)

@@ -49,3 +49,16 @@ def test_a_good_definition_is_saved_and_read_back(deals, api):
     assert saved.status_code in (200, 201), saved.get_json()
     got = api.get("/api/v1/metadata/predictions/other").get_json()
     assert got["features"] == ["amount", "account.industry"]
+
+
+def test_a_field_rename_follows_into_the_prediction_and_a_used_field_cannot_go(deals, api):
+    fields = "/api/v1/metadata/objects/deal/fields"
+    renamed = api.patch(f"{fields}/amount", json={"api_name": "deal_value"})
+    assert renamed.status_code == 200, renamed.get_json()
+    renamed = api.patch(f"{fields}/win_chance", json={"api_name": "chance"})
+    assert renamed.status_code == 200, renamed.get_json()
+    stored = api.get("/api/v1/metadata/predictions/win_chance").get_json()
+    assert stored["features"][0] == "deal_value" and stored["score_field"] == "chance"
+    refused = api.delete(f"{fields}/discount")
+    assert refused.status_code in (400, 409), refused.get_json()
+    assert "win_chance" in str(refused.get_json())
