@@ -10,6 +10,8 @@ import click
 
 from .core import CrmError
 
+WEAK_AUC = 0.6
+
 
 @click.group("predictions")
 def predictions() -> None:
@@ -141,6 +143,11 @@ def _print_report(report: dict[str, Any]) -> None:
         f"{q['base_rate']:.1%}); held out: {q['held_out']}"
     )
     console.print(f"AUC: {q['auc']:.3f}   Brier score: {q['brier']:.3f}")
+    if q["auc"] < WEAK_AUC:  # 0.5 is a coin toss: say so rather than let a percent persuade
+        console.print(
+            "[yellow]the model ranks held-out records little or no better than chance: "
+            "its features may not carry the outcome (treat its scores with caution)[/yellow]"
+        )
     table = Table(title="Reliability on held-out records")
     for column in ("predicted band", "records", "mean predicted", "observed"):
         table.add_column(column, justify="right")
