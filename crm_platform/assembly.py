@@ -12,6 +12,7 @@ from .dedupe import DedupeExtension
 from .imports.background import ImportsExtension
 from .mailin import MailInExtension
 from .portal import PortalExtension
+from .predictions import PredictionsExtension
 from .reports.extension import ReportsExtension
 from .runtime import Org
 from .runtime.extensions import Extension
@@ -25,6 +26,7 @@ def default_extensions(settings: Settings) -> tuple[Extension, ...]:
     return (
         WorkflowExtension(settings=settings),
         ReportsExtension(),
+        PredictionsExtension(),  # after workflow: its retraining is an automation job
         UIExtension(),
         WebFormsExtension(),
         ImportsExtension(),

@@ -421,6 +421,7 @@ def _add_groups() -> None:
     from .mailin_cli import mail_in
     from .packs_cli import pack
     from .portal_cli import portal
+    from .predictions_cli import predictions
     from .reports_cli import report
     from .web_forms_cli import web_forms
 
@@ -436,6 +437,7 @@ def _add_groups() -> None:
     main.add_command(mail_in)
     main.add_command(pack)
     main.add_command(portal)
+    main.add_command(predictions)
     main.add_command(report)
     main.add_command(web_forms)
 

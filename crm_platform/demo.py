@@ -104,12 +104,31 @@ def build_demo(
     order = [n for n in installed if n in _with_dependencies(names, installed)]
     records = load_sample(org, order)
     say(f"loaded {records} sample records")
+    train_predictions(org, say)
     return DemoResult(
         "",
         tuple((n, installed[n].version) for n in order),
         records,
         tuple((u.email, u.what, PASSWORD) for u in DEMO_USERS),
     )
+
+
+def train_predictions(org: Org, say: Report) -> None:
+    """Train the installed packs' predictions on the sample history (a prediction the
+    sample is too thin for is left untrained, saying why)."""
+    from .predictions import TooFewExamples, predictions_of, train_now
+    from .runtime.users import system_user
+
+    with org.reading() as (conn, model):
+        names = list(predictions_of(model).predictions)
+        user = system_user(conn)
+    for name in names:
+        try:
+            run = train_now(org, name, user)
+        except TooFewExamples as exc:
+            say(f"prediction {name} not trained: {exc.detail}")
+            continue
+        say(f"trained prediction {name} (AUC {run.quality['auc']:.2f} on held-out records)")
 
 
 def _with_dependencies(names: Sequence[str], installed) -> set[str]:

@@ -38,6 +38,7 @@ KIND_FOLDERS = {
     "web_forms": "web_form",
     "inbound_addresses": "inbound_address",
     "duplicate_rules": "duplicate_rule",
+    "predictions": "prediction",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 

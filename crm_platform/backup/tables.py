@@ -25,6 +25,7 @@ from crm_platform.metadata import Snapshot
 from crm_platform.metadata.ddl import field_columns, quoted, system_columns
 from crm_platform.packs.tables import pack_metadata
 from crm_platform.portal.tables import portal_metadata
+from crm_platform.predictions.tables import prediction_metadata
 
 PLATFORM_METADATA: tuple[sa.MetaData, ...] = (
     platform_metadata,
@@ -33,6 +34,7 @@ PLATFORM_METADATA: tuple[sa.MetaData, ...] = (
     portal_metadata,
     collab_metadata,
     merge_metadata,
+    prediction_metadata,
 )
 
 # Tables a backup leaves out, and why: each is rebuilt or is transient state.

@@ -82,6 +82,8 @@ def _tell(ctx: EventContext, obj: ObjectModel, change: RecordChange, user_id: st
 def _tell_followers(ctx: EventContext) -> None:
     """Tell each record's followers what changed that they may read; a new owner follows
     the record from now on (told of its ownership by whatever gave it to them)."""
+    if ctx.quiet:  # derived data (a prediction's scores) tells no follower
+        return
     changes = [c for c in ctx.changes if c.changed and c.after is not None and not c.cascaded]
     if not changes:
         return

@@ -39,22 +39,27 @@ def demo(tmp_path_factory):
         with org.db.read() as conn:
             rep, jordan = find_user(conn, "rep@example.com"), find_user(conn, "jordan@example.com")
 
-        def first_opportunity(user) -> str:
+        def first_opportunity(user, where: str = "True") -> str:
             with org.records.session(user) as session:
                 page = session.list(
                     "opportunity",
-                    ListRequest(where=f"owner_id == {user.id!r}", fields=("name",), limit=1),
+                    ListRequest(
+                        where=f"owner_id == {user.id!r} and {where}", fields=("name",), limit=1
+                    ),
                 )
             return page.records[0]["id"]
 
         own, others = first_opportunity(rep), first_opportunity(jordan)
+        own_open = first_opportunity(rep, "is_closed == False")
     finally:
         org.dispose()
     port = free_port()
     process = start_server(demo_url(folder), str(folder / "instance"), port, 1)
     try:
         wait_until_up(port)
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", own=own, others=others)
+        yield SimpleNamespace(
+            url=f"http://127.0.0.1:{port}", own=own, others=others, own_open=own_open
+        )
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -131,6 +136,12 @@ def test_the_rep_works_in_sales_and_does_not_see_another_reps_deal(browser, demo
         page.goto(f"{demo.url}/o/opportunity?kanban=stage")
         assert page.locator(".kanban-column").count() > 0
         shot(page, "rep-kanban")
+        # the demo trained win_probability: an open deal shows its score and reasons
+        assert page.goto(f"{demo.url}/r/opportunity/{demo.own_open}").status == 200
+        assert page.get_by_text("Win probability", exact=True).count() >= 1
+        assert page.get_by_text("Why this probability", exact=True).count() >= 1
+        assert page.locator("text=/\\((\\+|\u2212)\\)/").count() >= 1
+        shot(page, "rep-opportunity-prediction")
     finally:
         context.close()
 

@@ -15,7 +15,8 @@ its whole batch), so a handler can do its work set-based.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -55,6 +56,21 @@ class RecordEvent(StrEnum):
 
 
 SAVE_EVENTS = (RecordEvent.BEFORE_CREATE, RecordEvent.BEFORE_UPDATE)
+# Set on a transaction whose writes are derived data (a prediction's scores): the
+# record's own bookkeeping (history, search, roll-ups, shares) still runs, automation
+# that reacts to people's changes (triggers) does not. See ADR 0048.
+QUIET_AUTOMATION = "crm_quiet_automation"
+
+
+@contextmanager
+def quiet_automation(conn: Connection) -> Iterator[None]:
+    """Within the block, ``conn``'s record changes fire no automation (the mark is
+    removed after it: a pooled connection's ``info`` outlives the transaction)."""
+    conn.info[QUIET_AUTOMATION] = True
+    try:
+        yield
+    finally:
+        conn.info.pop(QUIET_AUTOMATION, None)
 
 
 @dataclass(frozen=True)
@@ -133,6 +149,11 @@ class EventContext:
     @property
     def user(self) -> User:
         return self._services.user
+
+    @property
+    def quiet(self) -> bool:
+        """Whether these changes are derived data that automation leaves alone."""
+        return bool(self.connection.info.get(QUIET_AUTOMATION))
 
     @property
     def services(self) -> EventServices:

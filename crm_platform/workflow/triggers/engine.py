@@ -66,6 +66,8 @@ def fires(ctx: EventContext, trigger: Trigger, change: RecordChange) -> bool:
 
 def before_save(ctx: EventContext) -> None:
     """Field updates of before-save triggers, written into the pending values."""
+    if ctx.quiet:  # derived data (a prediction's scores) fires no triggers
+        return
     triggers = compiled_triggers(ctx).on(ctx.object.api_name, ctx.event.operation, BEFORE_SAVE)
     for change in ctx.changes if triggers else ():
         for trigger in triggers:
@@ -101,6 +103,8 @@ def after_save_handler(org: Org):
     """The handler running after-save triggers' actions (``org`` is whose automation)."""
 
     def after_save(ctx: EventContext) -> None:
+        if ctx.quiet:  # derived data (a prediction's scores) fires no triggers
+            return
         operation = ctx.event.operation
         triggers = compiled_triggers(ctx).on(ctx.object.api_name, operation, AFTER_SAVE)
         for change in ctx.changes if triggers else ():

@@ -1,0 +1,45 @@
+"""The shipped predictions: win probability on the sales pack's opportunities (trained on
+its sample deals, shown on the layout and the open-deals list) and churn risk on the
+subscription pack's subscriptions (refused on the 30 sample subscriptions, saying why)."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_platform.predictions import TooFewExamples, train_now
+from crm_platform.runtime import find_user
+from crm_platform.runtime.users import system_user
+from tests.packs.shipped_helpers import all_records, install_shipped, person
+
+
+def _system(org):
+    with org.db.read() as conn:
+        return system_user(conn)
+
+
+def test_win_probability_scores_the_sample_pipeline(org):
+    install_shipped(org, "subscription")  # sales and core_activities come first
+    run = train_now(org, "win_probability", _system(org))
+    deals = all_records(org, "opportunity")
+    closed = [d for d in deals if d["is_closed"]]
+    assert run.status == "trained" and run.examples == len(closed) >= 180
+    assert run.positives == sum(1 for d in closed if d["is_won"])
+    assert 0 <= run.quality["auc"] <= 1 and len(run.quality["reliability"]) == 5
+
+    open_deals = [d for d in deals if not d["is_closed"]]
+    assert run.quality["scored"] == len(open_deals) >= 50
+    assert all(d["win_probability"] is not None and d["win_factors"] for d in open_deals)
+    assert all(d["win_probability"] is None for d in deals if d["is_closed"])
+
+    # a rep reads the score on their deals and cannot type one
+    rep = person(org, "predict-rep@example.com", "sales_rep")
+    with org.db.read() as conn:
+        rep = find_user(conn, rep.email)
+    with org.records.session(rep, write=False) as session:
+        access = session.access
+    assert "win_probability" in access.readable_fields("opportunity")
+    assert not access.field_editable("opportunity", "win_probability")
+
+    with pytest.raises(TooFewExamples) as refused:
+        train_now(org, "churn_risk", _system(org))
+    assert "churn_risk needs at least 50 training examples" in refused.value.detail
