@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from crm_platform.core.tables import automation_runs
 from crm_platform.predictions import runs_of
+from crm_platform.runtime import create_user
 from tests.clock import Clock
 from tests.predictions.history import build_history
 
@@ -122,3 +123,18 @@ def test_a_prediction_retrains_on_its_schedule(deals, api):
     report = api.get("/api/v1/predictions/win_chance").get_json()
     assert report["quality"]["reason"] == "schedule"
     assert report["next_training_at"].startswith(str((clock.now + timedelta(days=7)).date()))
+
+
+def test_score_writes_tell_no_follower(deals, api):
+    build_history(deals, closed=120, open_=10)  # the admin made them, so follows them
+    assert api.post("/api/v1/predictions/win_chance/train").status_code == 200
+    assert _an_open_deal(api)["win_chance"] is not None
+    told = api.get("/api/v1/notifications?limit=200").get_json()["notifications"]
+    assert [n["message"] for n in told if "changed" in n["message"]] == []
+    # a colleague's change to a followed deal still tells its follower
+    with deals.db.write() as conn:
+        colleague = create_user(conn, email="pat@example.com", profile="system_administrator")
+    with deals.records.session(colleague) as session:
+        session.update("deal", _an_open_deal(api)["id"], {"name": "Renamed by Pat"})
+    told = api.get("/api/v1/notifications?limit=200").get_json()["notifications"]
+    assert any("changed" in n["message"] for n in told)
