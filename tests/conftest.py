@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm_platform.core import normalise_url
+from crm_platform.core.database import Database
 
 TEST_DATABASE_URL = os.environ.get("CRM_TEST_DATABASE_URL", "").strip()
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgres")
@@ -46,6 +48,32 @@ def fresh_database_url(folder: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+# PostgreSQL serves 100 connections to every xdist worker together. An org a test opens
+# through a CLI command or an app of its own keeps its pool's idle connections until
+# the worker exits; over a suite of thousands of tests they add up to "too many clients".
+# After each test the idle connections of every PostgreSQL engine opened so far are
+# closed (an engine reconnects on its next use, so orgs shared by a module keep working).
+_ENGINES: weakref.WeakSet = weakref.WeakSet()
+_create_engine = Database._create_engine
+
+
+def _tracked_engine(self):
+    engine = _create_engine(self)
+    _ENGINES.add(engine)
+    return engine
+
+
+Database._create_engine = _tracked_engine
+
+
+@pytest.fixture(autouse=True)
+def _close_idle_postgres_connections():
+    yield
+    for engine in list(_ENGINES):
+        if engine.dialect.name == "postgresql":
+            engine.dispose()
 
 
 @pytest.fixture
