@@ -19,15 +19,21 @@ def _system(org):
 
 def test_win_probability_scores_the_sample_pipeline(org):
     install_shipped(org, "subscription")  # sales and core_activities come first
+    # the subscription pack's automation may open a renewal deal in the background (when
+    # a sample subscription nears its end on today's date): every deal there before the
+    # training is scored; one opened meanwhile may or may not be, until the next scoring
+    before = {d["id"] for d in all_records(org, "opportunity")}
     run = train_now(org, "win_probability", _system(org))
-    deals = all_records(org, "opportunity")
+    everything = all_records(org, "opportunity")
+    deals = [d for d in everything if d["id"] in before]
     closed = [d for d in deals if d["is_closed"]]
     assert run.status == "trained" and run.examples == len(closed) >= 180
     assert run.positives == sum(1 for d in closed if d["is_won"])
     assert 0 <= run.quality["auc"] <= 1 and len(run.quality["reliability"]) == 5
 
     open_deals = [d for d in deals if not d["is_closed"]]
-    assert run.quality["scored"] == len(open_deals) >= 50
+    scored = [d for d in everything if d["win_probability"] is not None]
+    assert run.quality["scored"] == len(scored) >= len(open_deals) >= 50
     assert all(d["win_probability"] is not None and d["win_factors"] for d in open_deals)
     assert all(d["win_probability"] is None for d in deals if d["is_closed"])
 
