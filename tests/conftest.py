@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from crm_platform.core import normalise_url
 from crm_platform.core.database import Database
+from tests.readme import live_server  # noqa: F401 (a fixture: the README tests' server)
 
 TEST_DATABASE_URL = os.environ.get("CRM_TEST_DATABASE_URL", "").strip()
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgres")

@@ -5,11 +5,8 @@ live server on the moved org."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -17,29 +14,10 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import ON_POSTGRES, fresh_database_url, make_token
+from tests.readme import run_script, section_blocks
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 HEADING = "## Export, backup and restore"
 PLACEHOLDER = "postgresql://crm@localhost/crm_moved"
-
-
-def section_blocks() -> list[str]:
-    text = README.read_text()
-    section = text[text.index(HEADING) :]
-    section = section[: section.find("\n## ", len(HEADING))]
-    return re.findall(r"```sh\n(.*?)```", section, flags=re.S)
-
-
-def _run(script: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
-    return subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        env={"PATH": path, "HOME": str(cwd), **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the section uses curl")
@@ -48,10 +26,10 @@ def test_the_export_backup_and_restore_section_runs_as_written(tmp_path):
     from crm_platform.assembly import open_org
     from crm_platform.core import load_settings
 
-    commands, api = section_blocks()
+    commands, api = section_blocks(HEADING)
     assert PLACEHOLDER in commands
     with fresh_database_url(tmp_path / "moved") if ON_POSTGRES else _sqlite(tmp_path) as url:
-        done = _run(commands.replace(PLACEHOLDER, f"'{url}'"), tmp_path)
+        done = run_script(commands.replace(PLACEHOLDER, f"'{url}'"), tmp_path, HOME=str(tmp_path))
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         assert "the same won deals after the move" in done.stdout
         assert re.search(r"wrote [1-9]\d* opportunity records to won.csv", done.stdout)
@@ -66,8 +44,7 @@ def test_the_export_backup_and_restore_section_runs_as_written(tmp_path):
         try:
             script = api.replace("localhost:8080", f"127.0.0.1:{server.server_port}")
             token = make_token(org, "admin@example.com")
-            done = _run("curl() { command curl -sS --fail-with-body \"$@\"; }\n" + script,
-                        tmp_path, TOKEN=token)  # fmt: skip
+            done = run_script(script, tmp_path, HOME=str(tmp_path), TOKEN=token)
         finally:
             server.shutdown()
             thread.join(timeout=10)

@@ -6,18 +6,13 @@ answered without an error status."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
-import threading
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+from tests.readme import run_script, section_blocks, section_script
+
 TOURS = (
     "## A tour of the metadata API",
     "## A tour of the records API",
@@ -27,31 +22,11 @@ TOURS = (
     "## Approval processes",
     "## Assignment rules and notifications",
 )
-# curl fails (exit 22) on an HTTP error status yet still shows the problem's body
-STRICT_CURL = 'curl() { command curl --silent --show-error --fail-with-body "$@"; }\n'
 
 
 def tour_blocks() -> list[tuple[str, str]]:
     """(section, script) for each ```sh block of each tour section, in the README's order."""
-    text = README.read_text()
-    blocks = []
-    for heading in TOURS:
-        section = text[text.index(heading) :]
-        section = section[: section.find("\n## ", len(heading))]
-        blocks += [(heading, b) for b in re.findall(r"```sh\n(.*?)```", section, flags=re.S)]
-    return blocks
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    return [(heading, block) for heading in TOURS for block in section_blocks(heading)]
 
 
 def test_every_tour_section_has_commands():
@@ -61,24 +36,15 @@ def test_every_tour_section_has_commands():
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the tours use curl")
 def test_the_readme_tours_run_as_written(live_server, admin_token, database_url, tmp_path):
-    script = "\n".join(
-        block.replace("localhost:8080", f"localhost:{live_server}") for _, block in tour_blocks()
-    )
     # `crm` (the metadata apply, a token) works on the server's database, as it would in
     # the folder where `crm serve` runs
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", STRICT_CURL + script],
-        env={
-            "TOKEN": admin_token,
-            "PATH": path,
-            "CRM_DATABASE_URL": database_url,
-            "CRM_INSTANCE_PATH": str(tmp_path / "instance"),
-        },
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
+    done = run_script(
+        section_script(*TOURS, port=live_server),
+        tmp_path,
         timeout=300,
+        TOKEN=admin_token,
+        CRM_DATABASE_URL=database_url,
+        CRM_INSTANCE_PATH=str(tmp_path / "instance"),
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout

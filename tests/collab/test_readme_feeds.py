@@ -6,43 +6,25 @@ and the notices it shows are the ones people get."""
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.cli.test_readme import README, STRICT_CURL, live_server  # noqa: F401 (a fixture)
+from tests.readme import run_script, section_script
 
 HEADING = "## Feeds, mentions and follows"
 
 
-def section_script() -> str:
-    text = README.read_text()
-    section = text[text.index(HEADING) :]
-    section = section[: section.find("\n## ", len(HEADING))]
-    return "\n".join(re.findall(r"```sh\n(.*?)```", section, flags=re.S))
-
-
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the section uses curl")
-def test_the_feeds_section_runs_as_written(live_server, admin_token, database_url, tmp_path):  # noqa: F811
-    script = section_script().replace("localhost:8080", f"localhost:{live_server}")
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", STRICT_CURL + script],
-        env={
-            "TOKEN": admin_token,
-            "PATH": path,
-            "CRM_DATABASE_URL": database_url,
-            "CRM_INSTANCE_PATH": str(tmp_path / "instance"),
-        },
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
+def test_the_feeds_section_runs_as_written(live_server, admin_token, database_url, tmp_path):
+    script = section_script(HEADING, port=live_server)
+    done = run_script(
+        script,
+        tmp_path,
         timeout=300,
+        TOKEN=admin_token,
+        CRM_DATABASE_URL=database_url,
+        CRM_INSTANCE_PATH=str(tmp_path / "instance"),
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout

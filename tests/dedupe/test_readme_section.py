@@ -3,46 +3,27 @@ shell against a live server, with curl failing on an error status (but where it 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.cli.test_readme import README, STRICT_CURL, live_server  # noqa: F401 (fixture)
+from tests.readme import run_script, section_blocks, section_script
 
 HEADING = "## Duplicates, merge and data quality"
 
 
-def section_blocks() -> list[str]:
-    text = README.read_text()
-    section = text[text.index(HEADING) :]
-    section = section[: section.find("\n## ", len(HEADING))]
-    return re.findall(r"```sh\n(.*?)```", section, flags=re.S)
-
-
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the section uses curl")
-def test_the_readme_section_runs_as_written(live_server, admin_token, database_url, tmp_path):  # noqa: F811
-    blocks = section_blocks()
-    assert blocks
-    script = "\n".join(b.replace("localhost:8080", f"localhost:{live_server}") for b in blocks)
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", STRICT_CURL + script],
-        env={
-            "TOKEN": admin_token,
-            "PATH": path,
-            "CRM_DATABASE_URL": database_url,
-            "CRM_INSTANCE_PATH": str(tmp_path / "instance"),
-            "COLUMNS": "200",
-        },
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
+def test_the_readme_section_runs_as_written(live_server, admin_token, database_url, tmp_path):
+    assert section_blocks(HEADING)
+    done = run_script(
+        section_script(HEADING, port=live_server),
+        tmp_path,
         timeout=300,
+        TOKEN=admin_token,
+        CRM_DATABASE_URL=database_url,
+        CRM_INSTANCE_PATH=str(tmp_path / "instance"),
+        COLUMNS="200",
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout

@@ -2,40 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
-
 import sqlalchemy as sa
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+from tests.readme import run_script, section_blocks, section_script
+
 HEADING = "## Importing data"
 
 
-def blocks() -> list[str]:
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index(HEADING) :]
-    section = section[: section.find("\n## ", len(HEADING))]
-    return re.findall(r"```sh\n(.*?)```", section, flags=re.S)
-
-
 def test_the_importing_data_section_runs_as_written(database_url, tmp_path):
-    assert len(blocks()) == 2
-    env = {
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
-        "CRM_DATABASE_URL": database_url,
-        "CRM_INSTANCE_PATH": str(tmp_path / "instance"),
-    }
-    script = "crm init --admin-password 'S3cure-pass!' >/dev/null\n" + "\n".join(blocks())
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    assert len(section_blocks(HEADING)) == 2
+    script = "crm init --admin-password 'S3cure-pass!' >/dev/null\n" + section_script(HEADING)
+    done = run_script(
+        script,
+        tmp_path,
+        CRM_DATABASE_URL=database_url,
+        CRM_INSTANCE_PATH=str(tmp_path / "instance"),
     )
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
