@@ -6,20 +6,15 @@ article — and never sees the agents' internal comment. Screenshots go to
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.browser.shots import desktop_and_phone
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.servers import free_port, start_server, wait_until_up
 
 pytestmark = pytest.mark.slow
-SHOTS = (
-    Path(os.environ.get("CRM_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots"))
-    / "portal"
-)
 
 
 @pytest.fixture
@@ -80,8 +75,7 @@ def server(org, customer, database_url, tmp_path):
 
 
 def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    desktop_and_phone(page, "portal", name)
 
 
 def test_invite_set_password_sign_in_open_a_case_comment_and_read_an_article(

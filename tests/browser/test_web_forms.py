@@ -5,24 +5,19 @@ on another site (another origin) posts to the platform and works the same way.""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.runtime import get_user
 from crm_platform.runtime.records import ListRequest
+from tests.browser.shots import desktop_and_phone
 from tests.servers import free_port, start_server, wait_until_up
 from tests.webforms.conftest import REPS, web_org  # noqa: F401  (the org under test)
 
 pytestmark = pytest.mark.slow
-SHOTS = (
-    Path(os.environ.get("CRM_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots"))
-    / "webforms"
-)  # looked at by people, not compared
 
 
 @pytest.fixture
@@ -59,8 +54,7 @@ def owners(org, records) -> set[str]:
 
 
 def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=True)
+    desktop_and_phone(page, "webforms", name.removesuffix(".png"))
 
 
 def test_a_prospect_fills_the_form_and_lands_as_an_assigned_lead(
