@@ -14,9 +14,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import phonenumbers
-from rapidfuzz import fuzz, process, utils
-
 METHODS = ("exact", "normalized", "email", "phone", "fuzzy")
 DEFAULT_THRESHOLD = 90
 DEFAULT_REGION = "US"
@@ -53,6 +50,8 @@ def email_key(value: str) -> str:
 
 def phone_key(value: str, region: str = DEFAULT_REGION) -> str:
     """E.164 when ``phonenumbers`` can read the number, else its digits alone."""
+    import phonenumbers  # loaded by the first phone rule, not at start-up
+
     try:
         parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
@@ -64,6 +63,8 @@ def phone_key(value: str, region: str = DEFAULT_REGION) -> str:
 
 def phone_valid(value: str, region: str = DEFAULT_REGION) -> bool:
     """Whether ``phonenumbers`` reads a possible number (what the quality report counts)."""
+    import phonenumbers
+
     try:
         return phonenumbers.is_possible_number(phonenumbers.parse(value, region))
     except phonenumbers.NumberParseException:
@@ -73,12 +74,16 @@ def phone_valid(value: str, region: str = DEFAULT_REGION) -> bool:
 def similarity(a: str, b: str) -> float:
     """Token-sort similarity of two names, 0..100 ("Acme Corp" ~ "ACME  corp." ~ "Corp
     Acme"), after rapidfuzz's own preprocessing (lower case, punctuation as spaces)."""
+    from rapidfuzz import fuzz, utils  # loaded by the first fuzzy rule, not at start-up
+
     return fuzz.token_sort_ratio(a, b, processor=utils.default_process)
 
 
 def close_texts(criterion: Criterion, value: Any, texts: list[Any]) -> list[int]:
     """The indexes of ``texts`` at or above the fuzzy criterion's threshold from ``value``
     (scored in rapidfuzz's C loop: a block of thousands costs milliseconds)."""
+    from rapidfuzz import fuzz, process, utils
+
     if blank(value):
         return []
     choices = [t if isinstance(t, str) and t.strip() else "" for t in texts]

@@ -14,11 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .dataset import AGE, CATEGORY, FLAG, NUMERIC, Dataset, Feature
+
+if TYPE_CHECKING:  # numpy and scikit-learn load when a model is trained, not at start-up
+    import numpy as np
 
 BLANK = "(blank)"
 HOLDOUT = 0.25  # the share of examples kept back to measure quality
@@ -59,11 +60,15 @@ class Factor:
 
 
 def _as_float(values: Any) -> Any:
+    import numpy as np
+
     return np.asarray(values, dtype=float)
 
 
 def _matrix(features: Sequence[Feature], rows: Sequence[Sequence[Any]]) -> np.ndarray:
     """The examples as one object array: floats (NaN when blank) and strings."""
+    import numpy as np
+
     out = np.empty((len(rows), len(features)), dtype=object)
     for j, feature in enumerate(features):
         numeric = feature.kind in (NUMERIC, AGE)
@@ -102,6 +107,7 @@ def _pipeline(features: Sequence[Feature]) -> Any:
 
 def evaluate(dataset: Dataset) -> Quality:
     """Fit on three quarters of the examples (stratified) and measure on the rest."""
+    import numpy as np
     from sklearn.metrics import brier_score_loss, roc_auc_score
     from sklearn.model_selection import train_test_split
 
@@ -142,6 +148,8 @@ def reliability_table(p: np.ndarray, y: np.ndarray) -> tuple[dict[str, Any], ...
 
 def fit(dataset: Dataset) -> dict[str, Any]:
     """Fit on every example; the fitted pipeline as JSON (see the module's docstring)."""
+    import numpy as np
+
     x = _matrix(dataset.features, dataset.rows)
     pipeline = _pipeline(dataset.features).fit(x, np.asarray(dataset.outcomes))
     columns = pipeline.named_steps["features"]
