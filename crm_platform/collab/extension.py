@@ -34,8 +34,11 @@ def _follow_created(ctx: EventContext) -> None:
     """The creator and the owner of each new record follow it (people only)."""
     changes = [c for c in ctx.changes if c.after is not None]
     owners = {c.record_id: (c.after or {}).get(OWNER) for c in changes}
-    candidates = {o for o in owners.values() if o} | {ctx.user.id}
-    people = follows.people(ctx.connection, candidates)
+    # the writer is known to be a person or not; only other owners need a look-up (none
+    # when people create records they own, the common case)
+    people = follows.people(ctx.connection, {o for o in owners.values() if o and o != ctx.user.id})
+    if not ctx.user.is_system:
+        people.add(ctx.user.id)
     pairs = [
         (c.record_id, who)
         for c in changes
