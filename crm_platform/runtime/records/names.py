@@ -96,12 +96,22 @@ class PageNames:
     """The ``_names`` of one read: the columns it adds to the read's SELECT (build it
     before taking the builder's FROM clause: a formula name joins), then each row's names."""
 
-    def __init__(self, ctx: RecordContext, builder: SelectBuilder, paths: Sequence[Path]) -> None:
+    def __init__(
+        self,
+        ctx: RecordContext,
+        builder: SelectBuilder,
+        paths: Sequence[Path],
+        shown: frozenset[str] | None = None,
+    ) -> None:
+        """``shown``: the names of the one-step paths, when the caller holds them (a
+        record shape does: on a 500-field object, collecting them cost as much as the
+        read's SQL)."""
         obj = builder.obj
         model = ctx.model
         plan = ctx.service.compiled(model, ("names", obj.api_name), lambda: _plan(model, obj))
         self.queues = ctx.service.compiled(model, ("queue names",), lambda: _queue_names(ctx))
-        shown = {p[0] for p in paths if len(p) == 1}
+        if shown is None:
+            shown = frozenset(p[0] for p in paths if len(p) == 1)
         # member -> target (None: the one target) -> row label, or None when unreadable
         self.labels: dict[str, dict[str | None, str | None]] = {}
         self.columns: list[ColumnElement[Any]] = []

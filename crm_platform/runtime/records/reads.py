@@ -63,7 +63,7 @@ def get(
         shape = shape_of(builder, parse_paths(fields, obj, builder))
     else:
         shape = default_shape(builder)
-    named = PageNames(ctx, builder, shape.paths) if names else None
+    named = PageNames(ctx, builder, shape.paths, shape.single) if names else None
     visible = [] if just_written else ctx.visible(obj)
     query = _by_id(builder, shape, visible, include_deleted, named)
     row = ctx.conn.execute(query, {RECORD_ID: record_id}).mappings().first()
@@ -152,7 +152,7 @@ def get_many(
     ctx.require(obj, "read")
     builder = ctx.builder(obj)
     shape = default_shape(builder)
-    named = PageNames(ctx, builder, shape.paths)
+    named = PageNames(ctx, builder, shape.paths, shape.single)
     visible = [] if just_written else ctx.visible(obj)
     guard = _names_guard(named)
     if visible or not reusable(builder, shape):
@@ -197,7 +197,7 @@ def read_new(
     shape = default_shape(builder)
     if not reusable(builder, shape):
         return get_many(ctx, obj, record_ids, just_written=True)
-    named = PageNames(ctx, builder, shape.paths)
+    named = PageNames(ctx, builder, shape.paths, shape.single)
     guard = _names_guard(named)
     if guard is None:  # names as this reader alone may see them: a statement for this read
         query, padding = _new_select(builder, shape, written, named.columns)
@@ -290,7 +290,7 @@ def list_records(
     if request.cursor:
         page_conditions.append(after_cursor(keys, decode_cursor(request.cursor, keys)))
     key_columns = [k.expr.label(f"k:{i}") for i, k in enumerate(keys)]
-    named = PageNames(ctx, builder, shape.paths)
+    named = PageNames(ctx, builder, shape.paths, shape.single)
     query = (
         select_record(builder, shape)
         .add_columns(*key_columns, *named.columns)

@@ -52,6 +52,7 @@ class RecordShape:
     the read): the object's own columns, formulas and dotted paths, in path order."""
 
     paths: tuple[tuple[str, ...], ...]
+    single: frozenset[str]  # the names of the one-step paths
     stored: tuple[str, ...]  # fields read from their own columns (roll-ups included)
     shown: tuple[str, ...]  # of those, the ones with columns, as the record shows them
     # each shown field with its column when the value is the column's as it is (one
@@ -107,6 +108,7 @@ def record_shape(builder: SelectBuilder, paths: tuple[tuple[str, ...], ...]) -> 
     shown = tuple(n for n in stored if obj.fields[n].columns)
     return RecordShape(
         paths=paths,
+        single=frozenset(p[0] for p in paths if len(p) == 1),
         stored=tuple(stored),
         shown=shown,
         plain=tuple((n, _plain_column(obj.fields[n])) for n in shown),
