@@ -15,7 +15,9 @@ time on each object, two ways:
 
 The operations: create a record setting the 19 fields; get a record by id (every
 field comes back: 20 on narrow, 500 on wide), and the same selecting 10 fields; a
-list of 50 sorted by a field, filtered, selecting 10 columns. Figures are
+list of 50 sorted by a field, filtered, selecting 10 columns. The gets are measured a
+third way too, **raw Core**: the same SELECT through SQLAlchemy Core alone, the floor
+of what returning 500 columns costs over 20. Figures are
 operations per second and the cost ratio wide/narrow (time per operation on wide
 over time per operation on narrow; the goal of issue 9 is ≤ 1.2×). Nothing is
 asserted (DESIGN §11).
@@ -273,6 +275,36 @@ class Service:
             return session.list(self.obj, self.list_request)
 
 
+class RawCore:
+    """The floor: SQLAlchemy Core on the compiled table, one transaction per operation,
+    selecting what the platform's get selects (every column, or the 10 fields' columns)
+    with the column types' result processing, and nothing else: no access, no sharing,
+    no names, no JSON. What it costs on wide over narrow, no code built on Core beats."""
+
+    def __init__(self, setup: Setup, obj: str) -> None:
+        with setup.org.db.read() as conn:
+            model = setup.org.models.model_for(conn)
+        table = model.objects[obj].table
+        fields = model.objects[obj].fields
+        ten = [c for name in LIST_FIELDS for c in fields[name].columns.values()]
+        where = (table.c.id == sa.bindparam("id"), table.c.deleted_at.is_(None))
+        self.all_query = sa.select(table).where(*where)
+        self.ten_query = sa.select(table.c.id, *ten).where(*where)
+        self.engine = setup.org.db.engine
+        self.ids = setup.ids[obj]
+        self.rng = random.Random(11)
+
+    def _one(self, query: Any) -> Any:
+        with self.engine.begin() as conn:
+            return conn.execute(query, {"id": self.rng.choice(self.ids)}).mappings().one()
+
+    def get(self) -> Any:
+        return self._one(self.all_query)
+
+    def get_ten(self) -> Any:
+        return self._one(self.ten_query)
+
+
 class Http:
     """The Flask app through its test client: routing, auth and JSON, in this process."""
 
@@ -385,7 +417,10 @@ OPERATIONS = (
 def run_operations(setup: Setup, options: Options) -> list[list[str]]:
     rows = []
     for op, label in OPERATIONS:
-        for way, make in (("service", Service), ("HTTP", Http)):
+        ways: list[tuple[str, Any]] = [("service", Service), ("HTTP", Http)]
+        if hasattr(RawCore, op):
+            ways.insert(0, ("raw Core (the floor)", RawCore))
+        for way, make in ways:
             fns = {obj: getattr(make(setup, obj), op) for obj in ("narrow", "wide")}
             progress(f"{way} {op}")
             tallies = measure_pair(fns, options.seconds, options.warmup)
