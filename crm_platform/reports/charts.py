@@ -274,8 +274,10 @@ def render_data(data: ChartData, *, width: int = 800, height: int = 450, no_data
 
 
 def _axis_number(value: Any) -> str:
-    """An axis label: thousands grouped, no trailing zeros (``400,000``, ``0.5``)."""
-    return format(value, ",g") if isinstance(value, int | float) else str(value)
+    """An axis label: thousands grouped, no trailing zeros (``400,000``, ``0.5``), and
+    never in exponent form (``12,000,000``, not ``1.2e+07``, which ``g`` writes from a
+    million on); 15 significant digits hide a float's binary noise (``0.30000000000000004``)."""
+    return format(value, ",.15g") if isinstance(value, int | float) else str(value)
 
 
 def _formatter(scale: int):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 
@@ -98,6 +100,19 @@ def test_a_column_chart_has_a_series_per_aggregate_over_the_stages():
     assert amounts == [("潜在客户", "300,000.00"), ("谈判", "450,000.50")]
     x_labels = [t.text for t in root.iterfind(".//svg:g[@class='axis x']//svg:text", NS)]
     assert x_labels == ["潜在客户", "谈判", "—"]
+
+
+def test_an_axis_of_millions_reads_as_grouped_digits_not_in_exponent_form():
+    spec = ChartSpec("column", "stage", ("sum(amount)",))
+    result = pipeline_by_stage(spec)
+    millions = tuple(
+        replace(g, values={**g.values, "sum(amount)": Decimal(12_000_000)}) for g in result.groups
+    )
+    root = parse(render_chart(replace(result, groups=millions)))
+    y_axis = [g for g in root.iter(f"{{{NS['svg']}}}g") if g.get("class", "").startswith("axis y")]
+    y_labels = [t.text for g in y_axis for t in g.iterfind(".//svg:text", NS)]
+    assert "12,000,000" in y_labels
+    assert not [label for label in y_labels if "e+" in (label or "")]
 
 
 def test_a_second_grouping_makes_the_series_of_a_stacked_column():
