@@ -1,5 +1,6 @@
-"""The app editor: an app's labels and its tabs (``home`` and objects), chosen and
-ordered. Each save is one change set (one revision)."""
+"""The app editor: an app's labels and its tabs (``home`` and objects, each object tab
+with the list view it opens), chosen and ordered. Each save is one change set (one
+revision)."""
 
 from __future__ import annotations
 
@@ -84,23 +85,44 @@ class AppsView(SetupView):
             title=gettext("App %(name)s", name=name),
             name=name,
             rows=tab_rows(
-                shown.get("tabs", []), [o["api_name"] for o in self.metadata.list_objects()]
+                shown.get("tabs", []),
+                [o["api_name"] for o in self.metadata.list_objects()],
+                shown.get("views", {}),
+                self._views_by_object(),
             ),
             form={"label_en": label_en, "label_zh": label_zh},
             problems=problems or {},
         )
 
+    def _views_by_object(self) -> dict[str, list[str]]:
+        """The list views of each object that has some."""
+        found: dict[str, list[str]] = {}
+        for definition in self.metadata.list_components("list_view"):
+            found.setdefault(definition["object"], []).append(definition["api_name"])
+        return found
 
-def tab_rows(tabs: list[str], objects: list[str]) -> list[dict[str, Any]]:
-    """Every possible tab: the app's in their order (ticked), then the others."""
-    chosen = [{"name": t, "on": True} for t in tabs]
-    rest = [{"name": t, "on": False} for t in [HOME, *objects] if t not in tabs]
+
+def tab_rows(
+    tabs: list[str],
+    objects: list[str],
+    opens: Mapping[str, str] | None = None,
+    views: Mapping[str, list[str]] | None = None,
+) -> list[dict[str, Any]]:
+    """Every possible tab: the app's in their order (ticked), then the others; an object
+    tab with the list views it may open and the one it opens (``opens``)."""
+    opens, views = opens or {}, views or {}
+
+    def row(tab: str, on: bool) -> dict[str, Any]:
+        return {"name": tab, "on": on, "views": views.get(tab, []), "opens": opens.get(tab, "")}
+
+    chosen = [row(t, True) for t in tabs]
+    rest = [row(t, False) for t in [HOME, *objects] if t not in tabs]
     return chosen + rest
 
 
 def from_form(stored: Mapping[str, Any], form: Mapping[str, str]) -> dict[str, Any]:
     """The app the editor's inputs describe: ticked tabs in the order of their positions."""
-    out = {k: v for k, v in stored.items() if k not in ("label", "tabs")}
+    out = {k: v for k, v in stored.items() if k not in ("label", "tabs", "views")}
     label = label_map(form.get("label_en", ""), form.get("label_zh", ""))
     if label:
         out["label"] = label
@@ -111,6 +133,10 @@ def from_form(stored: Mapping[str, Any], form: Mapping[str, str]) -> dict[str, A
             ticked.append((_position(form.get(f"position:{tab}")), tab))
     ticked.sort(key=lambda item: item[0])
     out["tabs"] = [tab for _, tab in ticked]
+    # the list view a ticked object tab opens (left empty: the object's first)
+    views = {tab: form.get(f"view:{tab}", "") for tab in out["tabs"] if tab != HOME}
+    if any(views.values()):
+        out["views"] = {tab: view for tab, view in views.items() if view}
     return out
 
 

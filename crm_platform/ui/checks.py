@@ -114,6 +114,11 @@ class UIChecks:
         for index, tab in enumerate(definition["tabs"]):
             if tab != HOME and model.object(tab) is None:
                 yield (f"tabs[{index}]", f"no object '{tab}' (a tab is 'home' or an object)")
+        for tab, view in definition.get("views", {}).items():
+            if tab not in definition["tabs"] or tab == HOME:
+                yield (f"views.{tab}", f"'{tab}' is not an object tab of this app")
+            elif model.get("list_view", f"{tab}.{view}") is None:
+                yield (f"views.{tab}", f"no list view '{view}' on {tab}")
         dashboard = definition.get("dashboard")
         if dashboard and model.get("dashboard", dashboard) is None:
             yield ("dashboard", f"no dashboard '{dashboard}'")

@@ -165,7 +165,7 @@ def rename_list_view(ctx: RenameContext, comp: Any, definition: Mapping[str, Any
 
 
 def rename_app(ctx: RenameContext, comp: Any, definition: Mapping[str, Any]):
-    """A renamed object keeps its tab."""
+    """A renamed object keeps its tab and the list view its tab opens."""
     del comp
     tabs = [tab if tab == HOME else ctx.object_name(tab) for tab in definition["tabs"]]
     places = [
@@ -173,4 +173,9 @@ def rename_app(ctx: RenameContext, comp: Any, definition: Mapping[str, Any]):
         for i, (a, b) in enumerate(zip(tabs, definition["tabs"], strict=False))
         if a != b
     ]
-    return ({**definition, "tabs": tabs} if places else definition), places
+    out = {**definition, "tabs": tabs} if places else dict(definition)
+    if "views" in definition:
+        views = {ctx.object_name(tab): view for tab, view in definition["views"].items()}
+        places += [f"views.{tab}" for tab in definition["views"] if ctx.object_name(tab) != tab]
+        out["views"] = views
+    return (out if places else definition), places

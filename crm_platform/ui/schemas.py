@@ -159,6 +159,13 @@ APP_SCHEMA: Mapping[str, Any] = {
             "uniqueItems": True,
             "items": {"type": "string", "minLength": 2, "maxLength": 40},
         },
+        "views": {
+            "type": "object",
+            "maxProperties": 30,
+            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 80},
+            "description": "The list view each object tab opens, by object (``{opportunity: "
+            "projects}``); a tab not named opens the object's first list view.",
+        },
         "position": {"type": "integer", "minimum": 0, "maximum": 1000},
         "dashboard": {
             "type": "string",

@@ -4,7 +4,7 @@ view an object gets when none is defined, so a brand-new object is usable at onc
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -98,6 +98,8 @@ class App:
     tabs: tuple[str, ...]
     dashboard: str | None = None  # what its home page shows
     profiles: tuple[str, ...] = ()  # who sees it (their permission sets); empty: everyone
+    # object -> the list view its tab opens
+    views: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,7 @@ def compile_ui(snapshot: Snapshot, model: Any) -> UIModel:
                 tuple(t for t in d["tabs"] if t == HOME or model.object(t) is not None),
                 d.get("dashboard"),
                 tuple(d.get("profiles", ())),
+                MappingProxyType(dict(d.get("views", {}))),
             )
             for _p, name, d in apps
         ),

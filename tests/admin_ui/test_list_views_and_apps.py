@@ -71,6 +71,22 @@ def test_the_app_editor_chooses_and_orders_tabs(sales, admin, rep):
     ]
 
 
+def test_the_app_editor_chooses_the_list_view_a_tab_opens(sales, admin):
+    page = text(admin.get("/setup/apps/sales"))
+    state = form_values(page, "app-editor")
+    assert state["view:opportunity"] == ""  # the object's first, until one is chosen
+    assert '<option value="team_pipeline">team_pipeline</option>' in page
+    state["view:opportunity"] = "team_pipeline"
+    assert post(admin, "/setup/apps/sales", state).status_code == 302
+    saved = sales.org.metadata.get_component("app", "sales")
+    assert saved["views"] == {"opportunity": "team_pipeline"}
+    state = form_values(text(admin.get("/setup/apps/sales")), "app-editor")
+    assert state["view:opportunity"] == "team_pipeline"
+    state["view:opportunity"] = ""  # back to the first
+    assert post(admin, "/setup/apps/sales", state).status_code == 302
+    assert "views" not in sales.org.metadata.get_component("app", "sales")
+
+
 def test_an_app_without_tabs_is_refused(sales, admin):
     state = form_values(text(admin.get("/setup/apps/sales")), "app-editor")
     for key in [k for k in state if k.startswith("tab:")]:

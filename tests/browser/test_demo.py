@@ -158,6 +158,21 @@ def test_the_service_agent_lands_on_the_service_desk(browser, demo):
         context.close()
 
 
+def test_the_channel_manager_opens_the_partners_projects(browser, demo):
+    tab_list = [
+        "partner", "sales_agreement", "opportunity", "rebate_program", "account", "task",
+    ]  # fmt: skip
+    context, page = tour(browser, demo, "channel", "Channel", "channel", tab_list)
+    try:
+        # the Channel app opens its own view of opportunities, not the sales pack's first
+        page.goto(f"{demo.url}/o/opportunity")
+        assert page.locator("#view option[selected]").get_attribute("value") == "projects"
+        assert page.locator("a.record-link").count() > 0
+        shot(page, "channel-projects")
+    finally:
+        context.close()
+
+
 def test_the_marketing_user_lands_on_marketing(browser, demo):
     tab_list = ["campaign", "segment", "lead", "contact", "campaign_member", "task"]
     context, _page = tour(browser, demo, "marketing", "Marketing", "marketing", tab_list)

@@ -84,3 +84,43 @@ def test_an_app_naming_an_unknown_permission_set_is_refused(sales):
     )
     assert refused.status_code == 400
     assert "nobody_has_this" in str(refused.get_json()["errors"])
+
+
+def chosen_view(html: str) -> str:
+    return re.search(r'<option value="(\w+)" selected>', html).group(1)
+
+
+def test_an_app_tab_opens_the_list_view_the_app_names(sales):
+    made = sales.api.post(
+        "/api/v1/metadata/apps",
+        json={
+            "api_name": "team_desk",
+            "tabs": ["home", "opportunity"],
+            "position": 90,
+            "views": {"opportunity": "team_pipeline"},
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    rep = sign_in(sales.app)
+    first = chosen_view(text(rep.get("/o/opportunity")))  # in Sales: the object's first view
+    assert first != "team_pipeline"
+    rep.get("/?app=team_desk")
+    assert chosen_view(text(rep.get("/o/opportunity"))) == "team_pipeline"
+    # a view asked for in the URL still wins
+    assert chosen_view(text(rep.get(f"/o/opportunity?view={first}"))) == first
+
+
+@pytest.mark.parametrize(
+    ("views", "where", "says"),
+    [
+        ({"opportunity": "no_such_view"}, "views.opportunity", "no list view 'no_such_view'"),
+        ({"account": "all"}, "views.account", "not an object tab of this app"),
+    ],
+)
+def test_an_app_naming_a_list_view_it_cannot_open_is_refused(sales, views, where, says):
+    refused = sales.api.post(
+        "/api/v1/metadata/apps",
+        json={"api_name": "odd_desk", "tabs": ["home", "opportunity"], "views": views},
+    )
+    assert refused.status_code == 400
+    assert says in str(refused.get_json()["errors"][f"odd_desk.{where}"])

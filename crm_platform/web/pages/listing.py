@@ -146,12 +146,16 @@ class ListState:
         return [self.obj.table.c.id.in_(ids)]
 
 
-def list_state(obj: ObjectModel, v: Viewer, args: Any = None) -> ListState:
+def list_state(
+    obj: ObjectModel, v: Viewer, args: Any = None, default_view: str | None = None
+) -> ListState:
     """The list ``args`` (the request's query string) asks for; a malformed filter is a
-    400 naming its input."""
+    400 naming its input. Without ``?view=``, ``default_view`` (the one the current
+    app's tab opens), else the object's first."""
     args = request.args if args is None else args
     views = tuple(list_views_for(v.model, obj))
-    view = next((x for x in views if x.api_name == args.get("view")), views[0])
+    wanted = args.get("view") or default_view
+    view = next((x for x in views if x.api_name == wanted), views[0])
     columns = tuple(
         c for c in view.columns if v.access.path_readable(obj.api_name, tuple(c.split(".")))
     )

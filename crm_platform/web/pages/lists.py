@@ -22,7 +22,7 @@ from crm_platform.runtime.records.reads import list_records
 
 from . import kanban
 from .context import reading, viewer
-from .frame import bp, object_or_404, render_page
+from .frame import bp, current_app_of, object_or_404, render_page
 from .listing import list_state, sortable
 
 PAGE_SIZE = 25
@@ -33,7 +33,8 @@ MAX_TRAIL = 30
 def list_page(object_name: str) -> Any:
     v = viewer()
     obj = object_or_404(object_name)
-    state = list_state(obj, v)
+    app, _apps = current_app_of(v)
+    state = list_state(obj, v, default_view=app.views.get(obj.api_name))
     if request.args.get("kanban"):
         return kanban.board_page(state, request.args["kanban"])
     columns = state.columns
