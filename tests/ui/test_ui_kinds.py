@@ -214,3 +214,18 @@ def test_an_org_without_apps_or_layouts_is_usable_at_once(app, load_metadata):
     assert listed.status_code == 200 and "0 records" in listed.get_data(as_text=True)
     form = client.get("/o/project/new").get_data(as_text=True)
     assert 'id="in-name"' in form
+
+
+def test_a_renamed_object_keeps_its_tab_and_the_list_view_the_tab_opens():
+    from types import SimpleNamespace
+
+    from crm_platform.ui.renames import rename_app
+
+    ctx = SimpleNamespace(object_name=lambda name: "deal" if name == "opportunity" else name)
+    app = {"api_name": "s", "tabs": ["home", "opportunity"], "views": {"opportunity": "mine"}}
+    renamed, places = rename_app(ctx, None, app)
+    assert renamed["tabs"] == ["home", "deal"]
+    assert renamed["views"] == {"deal": "mine"}
+    assert places == ["tabs[1]", "views.opportunity"]
+    untouched = {"api_name": "t", "tabs": ["home", "account"], "views": {"account": "all"}}
+    assert rename_app(ctx, None, untouched) == (untouched, [])
