@@ -3,6 +3,8 @@ sample data and the demo users, each of whom signs in and sees what their role a
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -20,6 +22,29 @@ def _visible(org, email: str, object_name: str) -> set[str]:
     with org.records.session(user, write=False) as session:
         page = session.list(object_name, ListRequest(limit=2000))
     return {r["owner_id"] for r in page.records}
+
+
+def _tabs_without_records(folder, org) -> tuple[list[str], int]:
+    """Each demo user signs in to the web app: the tabs of their first app whose list
+    page shows no record (``user: object``), and how many tabs were opened."""
+    from crm_platform.app import create_app
+    from crm_platform.core import load_settings
+    from crm_platform.demo import demo_url
+
+    app = create_app(load_settings(demo_url(folder), folder / "instance"), org=org)
+    app.config["WTF_CSRF_ENABLED"] = False
+    empty, opened = [], 0
+    for user in DEMO_USERS:
+        client = app.test_client()
+        signed = client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert signed.status_code == 302, user.email
+        home = client.get("/").get_data(as_text=True)
+        for tab in re.findall(r'<a class="nav-link[^"]*" href="/o/(\w+)"', home):
+            page = client.get(f"/o/{tab}").get_data(as_text=True)
+            opened += 1
+            if "record-link" not in page:
+                empty.append(f"{user.email}: {tab}")
+    return sorted(set(empty)), opened
 
 
 def test_crm_demo_builds_a_served_org_in_an_empty_folder(tmp_path, monkeypatch):
@@ -51,6 +76,9 @@ def test_crm_demo_builds_a_served_org_in_an_empty_folder(tmp_path, monkeypatch):
         reps = {ids[e] for e in ("rep@example.com", "jordan@example.com", "li.wei@example.com")}
         assert reps | {ids["manager@example.com"]} == team
         assert team <= everyone
+        # every demo user finds records behind each tab of their app
+        empty, opened = _tabs_without_records(tmp_path, org)
+        assert opened >= 6 * len(DEMO_USERS) and empty == []
     finally:
         org.dispose()
 
