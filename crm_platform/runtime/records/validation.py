@@ -280,16 +280,46 @@ def _visible_ids(ctx: RecordContext, target_name: str, ids: set[str]) -> set[str
     target = ctx.model.object(target_name)
     if target is None or not ctx.access.can(target_name, "read"):
         return set()
+    query = _visible_ids_query(ctx, target)
     found: set[str] = set()
     ordered = sorted(ids)
     for start in range(0, len(ordered), CHUNK):
-        query = sa.select(target.table.c.id).where(
-            target.table.c.id.in_(ordered[start : start + CHUNK]),
-            target.table.c.deleted_at.is_(None),
-            *ctx.visible(target),
-        )
-        found.update(r[0] for r in ctx.conn.execute(query))
+        rows = ctx.conn.execute(query, {LOOKUP_IDS: ordered[start : start + CHUNK]})
+        found.update(r[0] for r in rows)
     return found
+
+
+LOOKUP_IDS = "crm_lookup_ids"
+MAX_KEPT_LOOKUP_QUERIES = 256  # per metadata version: (target, visibility clause) pairs
+
+
+def _visible_ids_query(ctx: RecordContext, target: ObjectModel) -> sa.Select[Any]:
+    """The SELECT of the ids, among ``LOOKUP_IDS``, of live ``target`` records the user
+    sees. Kept per metadata version and visibility clause (the same clause object, as the
+    version keeps it per reader): building it and its cache key anew cost a single
+    create more than the read itself."""
+    visible = ctx.visible(target)
+
+    def build() -> sa.Select[Any]:
+        return sa.select(target.table.c.id).where(
+            target.table.c.id.in_(sa.bindparam(LOOKUP_IDS, expanding=True)),
+            target.table.c.deleted_at.is_(None),
+            *visible,
+        )
+
+    if len(visible) > 1:
+        return build()
+    guard = visible[0] if visible else None
+    kept = ctx.service.compiled(ctx.model, ("lookup ids",), dict)
+    key = (target.api_name, id(guard))
+    found = kept.get(key)
+    if found is not None and found[0] is guard:  # the entry holds its clause: ids stay unique
+        return found[1]
+    if len(kept) >= MAX_KEPT_LOOKUP_QUERIES:
+        kept.clear()
+    query = build()
+    kept[key] = (guard, query)
+    return query
 
 
 def check_unique(
