@@ -193,7 +193,7 @@ def _structured(kind: str, stored: Mapping[str, Any] | None) -> bool:
 FORM_INPUTS = frozenset(
     {"api_name", "object", "condition", "message", "field", "label", "description", "format"}
     | {"columns", "filter", "group_by", "group_columns_by", "aggregates", "sort", "limit"}
-    | {"subject", "body", "html_body"}
+    | {"subject", "body", "html_body", "components"}
 )
 
 

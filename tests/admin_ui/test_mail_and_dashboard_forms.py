@@ -204,6 +204,14 @@ def test_a_missing_report_is_refused_beside_its_row(sales, admin):
     assert refused.status_code == 400
     assert error_beside(shown, "c2-report") == "no report 'gone_report'"
     assert '<option value="gone_report" selected>' in shown  # kept, not silently changed
+    # a dashboard needs a component: emptying every row is refused above the rows
+    emptied = {**form, "c0_report": "", "c1_report": "", "c2_report": ""}
+    refused = post(admin, "/setup/builders/dashboard/sales_home", emptied)
+    shown = text(refused)
+    assert refused.status_code == 400 and 'class="alert alert-danger"' not in shown
+    table = shown.index('id="dashboard-components"')
+    assert 'class="field-error small"' in shown[shown.index("<h2") : table]
+    assert len(sales.org.metadata.get_component("dashboard", "sales_home")["components"]) == 3
 
 
 def test_a_dashboard_with_its_own_chart_axes_opens_as_yaml(sales, admin):
