@@ -1,6 +1,6 @@
-"""Builders for the automation and analytics kinds: validation rules and reports as
-forms (:data:`FORMS`; a report the form cannot show opens as YAML), and triggers,
-approval processes, assignment rules, email templates and dashboards as a YAML editor
+"""Builders for the automation and analytics kinds: validation rules, reports, email
+templates and dashboards as forms (:data:`FORMS`; a definition its form cannot show
+opens as YAML), and triggers, approval processes and assignment rules as a YAML editor
 validated against the kind's JSON Schema and its cross-checks by the metadata service.
 Expressions are checked as they are typed by the API's checker and an error is shown at
 its line and position. Each save is one change set."""
@@ -19,6 +19,19 @@ from flask_babel import gettext, lazy_gettext
 from crm_platform.core import Conflict, NotFound, ValidationFailed
 
 from .base import SetupView, problems_of
+from .dashboard_form import (
+    component_input,
+    dashboard_context,
+    dashboard_fits_form,
+    dashboard_form_values,
+    dashboard_from_form,
+)
+from .email_template_form import (
+    template_context,
+    template_fits_form,
+    template_form_values,
+    template_from_form,
+)
 from .report_form import report_choices, report_fits_form, report_form_values, report_from_form
 
 # The kinds the builders edit, in menu order (a kind whose issue has not landed is left out).
@@ -145,6 +158,7 @@ class BuildersView(SetupView):
             problems={_short(p): v for p, v in (problems or {}).items()},
             fields=self._fields_of(form.get("object")) if structured else [],
             **report_choices(),
+            **(FORMS[kind].context(form) if structured else {}),
         )
 
     def _fields_of(self, object_name: str | None) -> list[str]:
@@ -161,12 +175,14 @@ class BuildersView(SetupView):
 @dataclass(frozen=True)
 class StructuredForm:
     """A kind's form: its template, its inputs of a stored definition, the definition of
-    its inputs, and whether a stored definition fits it (else the YAML editor opens)."""
+    its inputs, whether a stored definition fits it (else the YAML editor opens), and
+    what else its page shows for its inputs (shown or posted)."""
 
     template: str
     values: Callable[[Mapping[str, Any] | None], dict[str, str]]
     definition: Callable[[Mapping[str, str]], dict[str, Any]]
     fits: Callable[[Mapping[str, Any] | None], bool]
+    context: Callable[[Mapping[str, str]], dict[str, Any]] = lambda form: {}
 
 
 def _structured(kind: str, stored: Mapping[str, Any] | None) -> bool:
@@ -177,14 +193,18 @@ def _structured(kind: str, stored: Mapping[str, Any] | None) -> bool:
 FORM_INPUTS = frozenset(
     {"api_name", "object", "condition", "message", "field", "label", "description", "format"}
     | {"columns", "filter", "group_by", "group_columns_by", "aggregates", "sort", "limit"}
+    | {"subject", "body", "html_body", "components"}
 )
 
 
 def _short(path: str) -> str:
     """``validation_rule.account.big.condition`` -> ``condition`` for the form's inputs;
     ``report.x.chart.type`` -> ``chart_type``; ``report.x.columns[1]`` -> ``columns``;
-    other paths are kept whole."""
+    ``dashboard.x.components[2].bands[0].upto`` -> ``components[2].bands`` (its row's
+    input); other paths are kept whole."""
     parts = path.split(".")
+    if component := component_input(parts):
+        return component
     if len(parts) >= 2 and parts[-2] == "chart":
         return f"chart_{parts[-1]}"
     last = parts[-1].split("[")[0]
@@ -234,5 +254,19 @@ FORMS: Mapping[str, StructuredForm] = {
     ),
     "report": StructuredForm(
         "setup/report_builder.html", report_form_values, report_from_form, report_fits_form
+    ),
+    "email_template": StructuredForm(
+        "setup/email_template_builder.html",
+        template_form_values,
+        template_from_form,
+        template_fits_form,
+        template_context,
+    ),
+    "dashboard": StructuredForm(
+        "setup/dashboard_builder.html",
+        dashboard_form_values,
+        dashboard_from_form,
+        dashboard_fits_form,
+        dashboard_context,
     ),
 }
