@@ -20,6 +20,13 @@ from crm_platform.core import Conflict, NotFound, ValidationFailed
 
 from .base import SetupView, problems_of
 from .report_form import report_choices, report_fits_form, report_form_values, report_from_form
+from .trigger_form import (
+    trigger_choices,
+    trigger_fits_form,
+    trigger_form_values,
+    trigger_from_form,
+    trigger_input,
+)
 
 # The kinds the builders edit, in menu order (a kind whose issue has not landed is left out).
 BUILDER_KINDS = (
@@ -142,9 +149,10 @@ class BuildersView(SetupView):
             objects=self.metadata.list_objects(),
             schema_text=yaml.safe_dump(dict(schema), sort_keys=False, allow_unicode=True),
             condition_keys=",".join(CONDITION_KEYS),
-            problems={_short(p): v for p, v in (problems or {}).items()},
+            problems={_short(p, kind): v for p, v in (problems or {}).items()},
             fields=self._fields_of(form.get("object")) if structured else [],
             **report_choices(),
+            **trigger_choices(),
         )
 
     def _fields_of(self, object_name: str | None) -> list[str]:
@@ -180,10 +188,12 @@ FORM_INPUTS = frozenset(
 )
 
 
-def _short(path: str) -> str:
+def _short(path: str, kind: str = "") -> str:
     """``validation_rule.account.big.condition`` -> ``condition`` for the form's inputs;
     ``report.x.chart.type`` -> ``chart_type``; ``report.x.columns[1]`` -> ``columns``;
-    other paths are kept whole."""
+    other paths are kept whole; a trigger's as :func:`.trigger_form.trigger_input` says."""
+    if kind == "trigger":
+        return trigger_input(path)
     parts = path.split(".")
     if len(parts) >= 2 and parts[-2] == "chart":
         return f"chart_{parts[-1]}"
@@ -234,5 +244,8 @@ FORMS: Mapping[str, StructuredForm] = {
     ),
     "report": StructuredForm(
         "setup/report_builder.html", report_form_values, report_from_form, report_fits_form
+    ),
+    "trigger": StructuredForm(
+        "setup/trigger_builder.html", trigger_form_values, trigger_from_form, trigger_fits_form
     ),
 }
