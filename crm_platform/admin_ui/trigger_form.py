@@ -299,8 +299,7 @@ def trigger_from_form(form: Mapping[str, str]) -> dict[str, Any]:
     if description := form.get("description", "").strip():
         out["description"] = description
     out["events"] = [e for e in EVENTS if form.get(f"event_{e}") == "on"]
-    if (timing := form.get("timing", AFTER_SAVE)) != AFTER_SAVE:
-        out["timing"] = timing
+    out["timing"] = form.get("timing", AFTER_SAVE)
     if when := form.get("when", "").strip():
         out["when"] = when
     if form.get("only_when_changed_to_meet") == "on":
