@@ -1,6 +1,6 @@
 """The trigger builder in a real browser (Debian's Chromium, Playwright): an admin builds
 a trigger through its form — criteria checked as typed, an action row showing only its
-type's inputs — and it runs on the next deal saved.
+type's inputs, a refused field shown beside it — and it runs on the next deal saved.
 
 Screenshots go to ``build/screenshots/setup``."""
 
@@ -56,7 +56,18 @@ def test_a_trigger_is_built_through_its_form(context, live):  # noqa: F811
     assert "nme" in value.inner_text()
     page.fill("#f-actions-0-update_record-value-1", "CONCAT('Big: ', name)")
     page.locator("#f-actions-0-update_record-value-1-check.text-success").wait_for()
+    page.fill("#f-actions-0-update_record-field-1", "descripton")
     shoot(page, "builder-trigger-form")
+    # a field the object does not have is refused beside it, and what was typed stays
+    with page.expect_navigation():
+        page.click("#save-builder")
+    field = page.locator("#f-actions-0-update_record-field-1")
+    assert "is-invalid" in field.get_attribute("class")
+    cell = page.locator("tr", has=field)
+    assert "descripton" in cell.locator(".field-error").inner_text()
+    assert page.input_value("#f-when") == "amount > 100000"
+    shoot(page, "builder-trigger-refused")
+    field.fill("description")
     with page.expect_navigation():
         page.click("#save-builder")
     assert "Saved." in page.content()
