@@ -1,6 +1,6 @@
-"""Builders for the automation and analytics kinds: validation rules and reports as
-forms (:data:`FORMS`; a report the form cannot show opens as YAML), and triggers,
-approval processes, assignment rules, email templates and dashboards as a YAML editor
+"""Builders for the automation and analytics kinds: validation rules, reports and
+triggers as forms (:data:`FORMS`; a report or trigger the form cannot show opens as
+YAML), and approval processes, assignment rules, email templates and dashboards as a YAML editor
 validated against the kind's JSON Schema and its cross-checks by the metadata service.
 Expressions are checked as they are typed by the API's checker and an error is shown at
 its line and position. Each save is one change set."""

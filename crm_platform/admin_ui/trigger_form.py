@@ -222,7 +222,8 @@ class Row:
 
     @property
     def path(self) -> str:
-        return f"actions[{self.index}]" if self.index is not None else f"actions-row-{self.row}"
+        """The path of the row's action in the definition (problems are keyed by it)."""
+        return f"actions[{self.index}]" if self.index is not None else ""
 
 
 def trigger_rows(form: Mapping[str, str]) -> list[Row]:
@@ -248,8 +249,8 @@ def trigger_rows(form: Mapping[str, str]) -> list[Row]:
         rows.append(row)
     for index, row in enumerate(_ordered(r for r in rows if r.type)):
         row.index = index
-    if not rows or any(r.type for r in rows[-1:]):
-        spare = Row(max(numbers, default=-1) + 1, "", str(len(rows) + 1))
+    if not rows or rows[-1].type:
+        spare = Row(max(numbers, default=-1) + 1, "", str(sum(1 for r in rows if r.type) + 1))
         for shape in ACTION_FORMS:
             spare.inputs[shape.name] = {o.key: "" for o in shape.options}
             if shape.values:
