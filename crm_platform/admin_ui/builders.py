@@ -1,6 +1,6 @@
-"""Builders for the automation and analytics kinds: validation rules, reports, email
-templates and dashboards as forms (:data:`FORMS`; a definition its form cannot show
-opens as YAML), and triggers, approval processes and assignment rules as a YAML editor
+"""Builders for the automation and analytics kinds, each a form (:data:`FORMS`):
+validation rules, reports, triggers, email templates and dashboards; a definition its
+form cannot show opens in a YAML editor instead,
 validated against the kind's JSON Schema and its cross-checks by the metadata service.
 Expressions are checked as they are typed by the API's checker and an error is shown at
 its line and position. Each save is one change set."""
@@ -33,6 +33,13 @@ from .email_template_form import (
     template_from_form,
 )
 from .report_form import report_choices, report_fits_form, report_form_values, report_from_form
+from .trigger_form import (
+    trigger_choices,
+    trigger_fits_form,
+    trigger_form_values,
+    trigger_from_form,
+    trigger_input,
+)
 
 # The kinds the builders edit, in menu order (a kind whose issue has not landed is left out).
 BUILDER_KINDS = (
@@ -155,9 +162,10 @@ class BuildersView(SetupView):
             objects=self.metadata.list_objects(),
             schema_text=yaml.safe_dump(dict(schema), sort_keys=False, allow_unicode=True),
             condition_keys=",".join(CONDITION_KEYS),
-            problems={_short(p): v for p, v in (problems or {}).items()},
+            problems={_short(p, kind): v for p, v in (problems or {}).items()},
             fields=self._fields_of(form.get("object")) if structured else [],
             **report_choices(),
+            **trigger_choices(),
             **(FORMS[kind].context(form) if structured else {}),
         )
 
@@ -197,11 +205,14 @@ FORM_INPUTS = frozenset(
 )
 
 
-def _short(path: str) -> str:
+def _short(path: str, kind: str = "") -> str:
     """``validation_rule.account.big.condition`` -> ``condition`` for the form's inputs;
     ``report.x.chart.type`` -> ``chart_type``; ``report.x.columns[1]`` -> ``columns``;
     ``dashboard.x.components[2].bands[0].upto`` -> ``components[2].bands`` (its row's
-    input); other paths are kept whole."""
+    input); other paths are kept whole; a trigger's as :func:`.trigger_form.trigger_input`
+    says."""
+    if kind == "trigger":
+        return trigger_input(path)
     parts = path.split(".")
     if component := component_input(parts):
         return component
@@ -268,5 +279,8 @@ FORMS: Mapping[str, StructuredForm] = {
         dashboard_from_form,
         dashboard_fits_form,
         dashboard_context,
+    ),
+    "trigger": StructuredForm(
+        "setup/trigger_builder.html", trigger_form_values, trigger_from_form, trigger_fits_form
     ),
 }
