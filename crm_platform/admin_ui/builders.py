@@ -1,6 +1,6 @@
-"""Builders for the automation and analytics kinds: validation rules and reports as
-forms (:data:`FORMS`; a report the form cannot show opens as YAML), and triggers,
-approval processes, assignment rules, email templates and dashboards as a YAML editor
+"""Builders for the automation and analytics kinds: validation rules, reports and
+approval processes as forms (:data:`FORMS`; a definition the form cannot show opens as
+YAML), and triggers, assignment rules, email templates and dashboards as a YAML editor
 validated against the kind's JSON Schema and its cross-checks by the metadata service.
 Expressions are checked as they are typed by the API's checker and an error is shown at
 its line and position. Each save is one change set."""
@@ -18,6 +18,13 @@ from flask_babel import gettext, lazy_gettext
 
 from crm_platform.core import Conflict, NotFound, ValidationFailed
 
+from .approval_process_form import (
+    approval_context,
+    approval_fits_form,
+    approval_form_values,
+    approval_from_form,
+    approval_input,
+)
 from .base import SetupView, problems_of
 from .report_form import report_choices, report_fits_form, report_form_values, report_from_form
 
@@ -145,6 +152,7 @@ class BuildersView(SetupView):
             problems={_short(p): v for p, v in (problems or {}).items()},
             fields=self._fields_of(form.get("object")) if structured else [],
             **report_choices(),
+            **(FORMS[kind].context(form) if structured else {}),
         )
 
     def _fields_of(self, object_name: str | None) -> list[str]:
@@ -167,6 +175,8 @@ class StructuredForm:
     values: Callable[[Mapping[str, Any] | None], dict[str, str]]
     definition: Callable[[Mapping[str, str]], dict[str, Any]]
     fits: Callable[[Mapping[str, Any] | None], bool]
+    # more for the template, of the inputs (such as a form's rows in their order)
+    context: Callable[[Mapping[str, str]], dict[str, Any]] = lambda form: {}
 
 
 def _structured(kind: str, stored: Mapping[str, Any] | None) -> bool:
@@ -177,13 +187,17 @@ def _structured(kind: str, stored: Mapping[str, Any] | None) -> bool:
 FORM_INPUTS = frozenset(
     {"api_name", "object", "condition", "message", "field", "label", "description", "format"}
     | {"columns", "filter", "group_by", "group_columns_by", "aggregates", "sort", "limit"}
+    | {"entry", "steps", "lock_record", "escalate_after", "escalate_to"}
 )
 
 
 def _short(path: str) -> str:
     """``validation_rule.account.big.condition`` -> ``condition`` for the form's inputs;
     ``report.x.chart.type`` -> ``chart_type``; ``report.x.columns[1]`` -> ``columns``;
-    other paths are kept whole."""
+    ``approval_process.x.steps[1].approver`` -> ``step_value:1`` (see
+    :func:`approval_input`); other paths are kept whole."""
+    if (row_input := approval_input(path)) is not None:
+        return row_input
     parts = path.split(".")
     if len(parts) >= 2 and parts[-2] == "chart":
         return f"chart_{parts[-1]}"
@@ -234,5 +248,12 @@ FORMS: Mapping[str, StructuredForm] = {
     ),
     "report": StructuredForm(
         "setup/report_builder.html", report_form_values, report_from_form, report_fits_form
+    ),
+    "approval_process": StructuredForm(
+        "setup/approval_process_builder.html",
+        approval_form_values,
+        approval_from_form,
+        approval_fits_form,
+        approval_context,
     ),
 }
