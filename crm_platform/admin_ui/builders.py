@@ -1,6 +1,6 @@
-"""Builders for the automation and analytics kinds: validation rules, reports and
-approval processes as forms (:data:`FORMS`; a definition the form cannot show opens as
-YAML), and triggers, assignment rules, email templates and dashboards as a YAML editor
+"""Builders for the automation and analytics kinds: validation rules, reports, approval
+processes and assignment rules as forms (:data:`FORMS`; a definition the form cannot show
+opens as YAML), and triggers, email templates and dashboards as a YAML editor
 validated against the kind's JSON Schema and its cross-checks by the metadata service.
 Expressions are checked as they are typed by the API's checker and an error is shown at
 its line and position. Each save is one change set."""
@@ -24,6 +24,13 @@ from .approval_process_form import (
     approval_form_values,
     approval_from_form,
     approval_input,
+)
+from .assignment_rule_form import (
+    assignment_context,
+    assignment_fits_form,
+    assignment_form_values,
+    assignment_from_form,
+    assignment_input,
 )
 from .base import SetupView, problems_of
 from .report_form import report_choices, report_fits_form, report_form_values, report_from_form
@@ -188,16 +195,19 @@ FORM_INPUTS = frozenset(
     {"api_name", "object", "condition", "message", "field", "label", "description", "format"}
     | {"columns", "filter", "group_by", "group_columns_by", "aggregates", "sort", "limit"}
     | {"entry", "steps", "lock_record", "escalate_after", "escalate_to"}
+    | {"active", "entries"}
 )
 
 
 def _short(path: str) -> str:
     """``validation_rule.account.big.condition`` -> ``condition`` for the form's inputs;
     ``report.x.chart.type`` -> ``chart_type``; ``report.x.columns[1]`` -> ``columns``;
-    ``approval_process.x.steps[1].approver`` -> ``step_value:1`` (see
-    :func:`approval_input`); other paths are kept whole."""
-    if (row_input := approval_input(path)) is not None:
-        return row_input
+    ``approval_process.x.steps[1].approver`` -> ``step_value:1`` and
+    ``assignment_rule.x.entries[0].when`` -> ``entry_when:0`` (the rows of those forms:
+    :func:`approval_input`, :func:`assignment_input`); other paths are kept whole."""
+    for row_input in (approval_input(path), assignment_input(path)):
+        if row_input is not None:
+            return row_input
     parts = path.split(".")
     if len(parts) >= 2 and parts[-2] == "chart":
         return f"chart_{parts[-1]}"
@@ -255,5 +265,12 @@ FORMS: Mapping[str, StructuredForm] = {
         approval_from_form,
         approval_fits_form,
         approval_context,
+    ),
+    "assignment_rule": StructuredForm(
+        "setup/assignment_rule_builder.html",
+        assignment_form_values,
+        assignment_from_form,
+        assignment_fits_form,
+        assignment_context,
     ),
 }

@@ -1,6 +1,7 @@
-"""The approval process builder in a real browser (Debian's Chromium, Playwright): a
-process built through its form, its criteria checked as typed on each step row, a
-second step added in the spare row and saved.
+"""The approval process and assignment rule builders in a real browser (Debian's
+Chromium, Playwright): a process built through its form, its criteria checked as typed on
+each step row, a second step added in the spare row and moved first; an assignment rule
+built through its form, its entry's criteria checked as typed.
 
 Screenshots (desktop and a 390px phone) go to ``build/screenshots/setup``."""
 
@@ -47,3 +48,25 @@ def test_an_approval_process_is_built_through_its_form(admin_page, live):  # noq
     assert page.input_value("#f-step_name-1") == "manager"
     assert page.input_value("#f-step_name-2") == ""  # the spare row
     shoot(page, "builder-approval-form")
+
+
+def test_an_assignment_rule_is_built_through_its_form(admin_page, live):  # noqa: F811
+    page = admin_page
+    page.goto(f"{live.url}/setup/builders/assignment_rule/new")
+    page.select_option("#f-object", "opportunity")
+    page.fill("#f-api_name", "routing_browser")
+    page.fill("#f-label", "Opportunity routing")
+    page.uncheck("#f-active")  # the sales org's rep keeps their new records
+    page.fill("#f-entry_when-0", "amount > 10 and stag == 'x'")
+    check = page.locator("#entry_when-check-0")
+    check.locator(".expression-message").wait_for()
+    assert "stag" in check.inner_text()
+    page.fill("#f-entry_when-0", "amount > 1000")
+    page.locator("#entry_when-check-0.text-success").wait_for()
+    page.select_option("#f-entry_target-0", "user")
+    page.fill("#f-entry_value-0", webapp.REP_EMAIL)
+    webapp.go(page, "#save-builder")
+    assert "/setup/builders/assignment_rule/opportunity.routing_browser" in page.url
+    assert page.input_value("#f-entry_value-0") == webapp.REP_EMAIL
+    assert page.input_value("#f-entry_value-1") == ""  # the spare row
+    shoot(page, "builder-assignment-form")
