@@ -1,6 +1,6 @@
 """Builders for the automation and analytics kinds, each a form (:data:`FORMS`):
-validation rules, reports, triggers, email templates and dashboards; a definition its
-form cannot show opens in a YAML editor instead,
+validation rules, reports, triggers, approval processes, assignment rules, email
+templates and dashboards; a definition its form cannot show opens in a YAML editor instead,
 validated against the kind's JSON Schema and its cross-checks by the metadata service.
 Expressions are checked as they are typed by the API's checker and an error is shown at
 its line and position. Each save is one change set."""
@@ -18,6 +18,20 @@ from flask_babel import gettext, lazy_gettext
 
 from crm_platform.core import Conflict, NotFound, ValidationFailed
 
+from .approval_process_form import (
+    approval_context,
+    approval_fits_form,
+    approval_form_values,
+    approval_from_form,
+    approval_input,
+)
+from .assignment_rule_form import (
+    assignment_context,
+    assignment_fits_form,
+    assignment_form_values,
+    assignment_from_form,
+    assignment_input,
+)
 from .base import SetupView, problems_of
 from .dashboard_form import (
     component_input,
@@ -190,6 +204,7 @@ class StructuredForm:
     values: Callable[[Mapping[str, Any] | None], dict[str, str]]
     definition: Callable[[Mapping[str, str]], dict[str, Any]]
     fits: Callable[[Mapping[str, Any] | None], bool]
+    # more for the template, of the inputs (such as a form's rows in their order)
     context: Callable[[Mapping[str, str]], dict[str, Any]] = lambda form: {}
 
 
@@ -202,6 +217,8 @@ FORM_INPUTS = frozenset(
     {"api_name", "object", "condition", "message", "field", "label", "description", "format"}
     | {"columns", "filter", "group_by", "group_columns_by", "aggregates", "sort", "limit"}
     | {"subject", "body", "html_body", "components"}
+    | {"entry", "steps", "lock_record", "escalate_after", "escalate_to"}
+    | {"active", "entries"}
 )
 
 
@@ -209,10 +226,15 @@ def _short(path: str, kind: str = "") -> str:
     """``validation_rule.account.big.condition`` -> ``condition`` for the form's inputs;
     ``report.x.chart.type`` -> ``chart_type``; ``report.x.columns[1]`` -> ``columns``;
     ``dashboard.x.components[2].bands[0].upto`` -> ``components[2].bands`` (its row's
-    input); other paths are kept whole; a trigger's as :func:`.trigger_form.trigger_input`
-    says."""
+    input); ``approval_process.x.steps[1].approver`` -> ``step_value:1`` and
+    ``assignment_rule.x.entries[0].when`` -> ``entry_when:0`` (the rows of those forms:
+    :func:`approval_input`, :func:`assignment_input`); a trigger's as
+    :func:`.trigger_form.trigger_input` says; other paths are kept whole."""
     if kind == "trigger":
         return trigger_input(path)
+    for row_input in (approval_input(path), assignment_input(path)):
+        if row_input is not None:
+            return row_input
     parts = path.split(".")
     if component := component_input(parts):
         return component
@@ -282,5 +304,19 @@ FORMS: Mapping[str, StructuredForm] = {
     ),
     "trigger": StructuredForm(
         "setup/trigger_builder.html", trigger_form_values, trigger_from_form, trigger_fits_form
+    ),
+    "approval_process": StructuredForm(
+        "setup/approval_process_builder.html",
+        approval_form_values,
+        approval_from_form,
+        approval_fits_form,
+        approval_context,
+    ),
+    "assignment_rule": StructuredForm(
+        "setup/assignment_rule_builder.html",
+        assignment_form_values,
+        assignment_from_form,
+        assignment_fits_form,
+        assignment_context,
     ),
 }
