@@ -1,5 +1,9 @@
 """A layout as the layout editor's form carries it, and back.
 
+A tabbed layout is edited as its sections, each naming its tab: sections naming the same
+tab share it, in the order the tab first appears; a section naming none joins the tab
+before it. Naming no tab anywhere makes the layout untabbed again.
+
 The editor keeps no state on the server: the form posts every section and every placed
 field (its section, position and conditions), so moving a field up or down with
 JavaScript off is a post that answers the same form, rearranged and not yet saved; with
@@ -8,7 +12,8 @@ positions. Saving turns the form into one layout definition (one change set).
 
 Form keys, ``<i>`` a placed field's row and ``<s>`` a section's index::
 
-    section_label_en:<s>, section_label_zh:<s>, section_columns:<s>, section_remove:<s>
+    section_label_en:<s>, section_label_zh:<s>, section_columns:<s>, section_remove:<s>,
+    section_tab_en:<s>, section_tab_zh:<s>
     field:<i>, section_of:<i>, position:<i>, visible_if:<i>, required_if:<i>,
     read_only_if:<i>, remove:<i>
     add_field, add_to_section, new_section_en
@@ -42,6 +47,8 @@ class SectionRows:
     label_zh: str = ""
     columns: int = 1
     rows: list[Row] = field(default_factory=list)
+    tab_en: str = ""  # the tab it is shown in (none: the layout has no tabs, or the tab before)
+    tab_zh: str = ""
 
 
 @dataclass
@@ -67,26 +74,48 @@ class LayoutForm:
         return out
 
     def definition(self) -> dict[str, Any]:
-        """The layout definition the form describes."""
-        sections = []
-        for section in self.sections:
-            if not section.rows:
-                continue  # a section needs a field (the schema): an emptied one goes
-            out: dict[str, Any] = {}
-            label = label_map(section.label_en, section.label_zh)
-            if label:
-                out["label"] = label
-            if section.columns == 2:
-                out["columns"] = 2
-            out["fields"] = [_item(row) for row in section.rows]
-            sections.append(out)
-        definition = {**self.rest, "sections": sections}
+        """The layout definition the form describes (with ``tabs`` when a section names one)."""
+        kept = [s for s in self.sections if s.rows]  # the schema: a section needs a field
+        definition = {**self.rest}
         definition.pop("tabs", None)
+        definition.pop("sections", None)
+        if any(s.tab_en or s.tab_zh for s in kept):
+            definition["tabs"] = _tabs(kept)
+        else:
+            definition["sections"] = [_section(s) for s in kept]
         if self.related:
             definition["related"] = self.related
         else:
             definition.pop("related", None)
         return definition
+
+
+def _section(section: SectionRows) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    label = label_map(section.label_en, section.label_zh)
+    if label:
+        out["label"] = label
+    if section.columns == 2:
+        out["columns"] = 2
+    out["fields"] = [_item(row) for row in section.rows]
+    return out
+
+
+DEFAULT_TAB = ("Details", "详情")  # the first sections' tab when only later ones name one
+
+
+def _tabs(sections: list[SectionRows]) -> list[dict[str, Any]]:
+    """The sections grouped by the tab each names (one naming none joins the one before)."""
+    tabs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    current = DEFAULT_TAB
+    for section in sections:
+        if section.tab_en or section.tab_zh:
+            current = (section.tab_en, section.tab_zh)
+        tabs.setdefault(current, []).append(_section(section))
+    return [
+        {"label": label_map(en, zh) or en or zh, "sections": found}
+        for (en, zh), found in tabs.items()
+    ]
 
 
 def _item(row: Row) -> Any:
@@ -95,12 +124,13 @@ def _item(row: Row) -> Any:
 
 
 def from_definition(definition: Mapping[str, Any]) -> LayoutForm:
-    """The editor's form for a stored layout (a tabbed one is flattened, tab by tab)."""
-    raw_sections = list(definition.get("sections", []))
+    """The editor's form for a stored layout (a tabbed one's sections name their tab)."""
+    raw_sections = [(raw, ("", "")) for raw in definition.get("sections", [])]
     for tab in definition.get("tabs", []):
-        raw_sections.extend(tab.get("sections", []))
+        tab_label = label_parts(tab.get("label"))
+        raw_sections.extend((raw, tab_label) for raw in tab.get("sections", []))
     sections = []
-    for raw in raw_sections:
+    for raw, (tab_en, tab_zh) in raw_sections:
         label_en, label_zh = label_parts(raw.get("label"))
         rows = []
         for item in raw.get("fields", []):
@@ -109,7 +139,8 @@ def from_definition(definition: Mapping[str, Any]) -> LayoutForm:
                 rows.append(Row(str(item["field"]), conditions))
             else:
                 rows.append(Row(str(item)))
-        sections.append(SectionRows(label_en, label_zh, int(raw.get("columns", 1)), rows))
+        columns = int(raw.get("columns", 1))
+        sections.append(SectionRows(label_en, label_zh, columns, rows, tab_en, tab_zh))
     rest = {k: v for k, v in definition.items() if k not in ("sections", "tabs", "related")}
     related = [dict(r) for r in definition.get("related", [])]
     return LayoutForm(sections or [SectionRows()], related, rest)
@@ -130,6 +161,8 @@ def from_form(base: Mapping[str, Any], form: Mapping[str, str]) -> LayoutForm:
                 form.get(f"section_label_en:{s}", "").strip(),
                 form.get(f"section_label_zh:{s}", "").strip(),
                 columns,
+                tab_en=form.get(f"section_tab_en:{s}", "").strip(),
+                tab_zh=form.get(f"section_tab_zh:{s}", "").strip(),
             )
         )
     placed: list[tuple[int, float, int, Row]] = []
@@ -155,7 +188,16 @@ def from_form(base: Mapping[str, Any], form: Mapping[str, str]) -> LayoutForm:
 def _additions(sections: list[SectionRows], form: Mapping[str, str]) -> None:
     new_section = form.get("new_section_en", "").strip()
     if new_section:
-        sections.append(SectionRows(new_section, form.get("new_section_zh", "").strip()))
+        # a new section of a tabbed layout goes in its last tab (its tab inputs move it)
+        last = sections[-1] if sections else SectionRows()
+        sections.append(
+            SectionRows(
+                new_section,
+                form.get("new_section_zh", "").strip(),
+                tab_en=last.tab_en,
+                tab_zh=last.tab_zh,
+            )
+        )
     added = form.get("add_field", "").strip()
     if added:
         target = _int(form.get("add_to_section"), len(sections) - 1)

@@ -64,9 +64,8 @@ class LayoutsView(SetupView):
     @expose("/<name>", methods=["GET", "POST"])
     def edit(self, name: str) -> Any:
         stored = self.metadata.get_component("layout", name)
-        tabbed = bool(stored.get("tabs"))
         if request.method == "GET":
-            return self._editor(name, layout_form.from_definition(stored), tabbed=tabbed)
+            return self._editor(name, layout_form.from_definition(stored))
         state = layout_form.from_form(stored, request.form)
         action = request.form.get("action", "save")
         if action.startswith(("up:", "down:")):
@@ -95,7 +94,6 @@ class LayoutsView(SetupView):
         *,
         problems: Mapping[str, list[str]] | None = None,
         unsaved: bool = False,
-        tabbed: bool = False,
         status: int = 200,
     ) -> Any:
         object_name = state.rest.get("object", name.split(".", 1)[0])
@@ -113,7 +111,6 @@ class LayoutsView(SetupView):
             conditions=layout_form.CONDITIONS,
             problems=problems or {},
             unsaved=unsaved,
-            tabbed=tabbed,
         )
 
 

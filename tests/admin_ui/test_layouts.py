@@ -116,3 +116,34 @@ def test_the_reps_form_follows_the_saved_order(sales, admin, rep):
     post(admin, EDITOR, {**state, "action": "save"})
     page = text(rep.get("/o/opportunity/new"))
     assert page.index('name="stage"') < page.index('name="name"')
+
+
+def test_sections_given_tabs_make_a_tabbed_layout_that_opens_and_saves_as_tabs(sales, admin):
+    state = editor_state(admin)
+    state.update({"section_tab_en:0": "Deal", "section_tab_zh:0": "商机"})
+    state.update({"section_tab_en:1": "More", "section_tab_zh:1": ""})
+    sections = len([k for k in state if k.startswith("section_columns:")])
+    # a new section joins the last tab
+    state.update(new_section_en="Notes", add_field="number", add_to_section=str(sections))
+    state[f"remove:{field_row(state, 'number')}"] = "on"
+    assert post(admin, EDITOR, {**state, "action": "save"}).status_code == 302
+    layout = sales.org.metadata.get_component("layout", "opportunity.default")
+    assert "sections" not in layout
+    assert [t["label"] for t in layout["tabs"]] == [{"en": "Deal", "zh": "商机"}, "More"]
+    assert [s.get("label") for s in layout["tabs"][1]["sections"]][-1] == "Notes"
+    assert layout["tabs"][1]["sections"][-1]["fields"] == ["number"]
+
+    # the tabbed layout opens with each section's tab, and saving it unchanged keeps it
+    again = editor_state(admin)
+    assert (again["section_tab_en:0"], again["section_tab_zh:0"]) == ("Deal", "商机")
+    assert again[f"section_tab_en:{sections}"] == "More"
+    before = sales.org.metadata.version()
+    assert post(admin, EDITOR, {**again, "action": "save"}).status_code == 302
+    assert sales.org.metadata.get_component("layout", "opportunity.default") == layout
+    assert sales.org.metadata.version() in (before, before + 1)
+
+    # naming no tab anywhere makes it untabbed again
+    flat = {k: ("" if k.startswith("section_tab_") else v) for k, v in again.items()}
+    assert post(admin, EDITOR, {**flat, "action": "save"}).status_code == 302
+    layout = sales.org.metadata.get_component("layout", "opportunity.default")
+    assert "tabs" not in layout and len(layout["sections"]) == sections + 1
