@@ -79,6 +79,7 @@ class AppsView(SetupView):
         status: int = 200,
     ) -> Any:
         label_en, label_zh = label_parts(shown.get("label"))
+        objects = self.metadata.list_objects()
         return self.page(
             "setup/app.html",
             status=status,
@@ -86,10 +87,16 @@ class AppsView(SetupView):
             name=name,
             rows=tab_rows(
                 shown.get("tabs", []),
-                [o["api_name"] for o in self.metadata.list_objects()],
+                [o["api_name"] for o in objects],
                 shown.get("views", {}),
                 self._views_by_object(),
             ),
+            tab_labels={
+                o["api_name"]: self.viewer.label(
+                    o.get("plural_label") or o.get("label"), o["api_name"]
+                )
+                for o in objects
+            },
             form={"label_en": label_en, "label_zh": label_zh},
             problems=problems or {},
         )

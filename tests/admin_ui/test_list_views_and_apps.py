@@ -71,6 +71,13 @@ def test_the_app_editor_chooses_and_orders_tabs(sales, admin, rep):
     ]
 
 
+def test_the_app_editor_names_each_tab_as_the_reps_navigation_does(sales, admin):
+    page = text(admin.get("/setup/apps/sales"))
+    assert '<label for="t-opportunity" class="mb-0">Opportunities <code' in page
+    assert '<label for="t-account" class="mb-0">Accounts <code' in page
+    assert '<code class="small">opportunity</code>' in page
+
+
 def test_the_app_editor_chooses_the_list_view_a_tab_opens(sales, admin):
     page = text(admin.get("/setup/apps/sales"))
     state = form_values(page, "app-editor")
