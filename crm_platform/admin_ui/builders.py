@@ -66,6 +66,24 @@ BUILDER_KINDS = (
     "report",
     "dashboard",
 )
+# What each builder is called on its pages (the kinds' API names are for the API).
+KIND_NAMES = {
+    "validation_rule": (lazy_gettext("Validation rules"), lazy_gettext("validation rule")),
+    "trigger": (lazy_gettext("Triggers"), lazy_gettext("trigger")),
+    "approval_process": (lazy_gettext("Approval processes"), lazy_gettext("approval process")),
+    "assignment_rule": (lazy_gettext("Assignment rules"), lazy_gettext("assignment rule")),
+    "email_template": (lazy_gettext("Email templates"), lazy_gettext("email template")),
+    "inbound_address": (lazy_gettext("Inbound email addresses"), lazy_gettext("inbound address")),
+    "report": (lazy_gettext("Reports"), lazy_gettext("report")),
+    "dashboard": (lazy_gettext("Dashboards"), lazy_gettext("dashboard")),
+}
+
+
+def kind_names(kind: str) -> tuple[Any, Any]:
+    """(plural heading, singular noun) of a builder's kind, in the reader's language."""
+    return KIND_NAMES.get(kind, (kind, kind))
+
+
 # Keys whose values are boolean expressions (checked as typed in the YAML editor).
 CONDITION_KEYS = ("condition", "when", "criteria", "entry_criteria", "filter")
 
@@ -115,6 +133,7 @@ class BuildersView(SetupView):
             "setup/builders.html",
             found=found,
             names={k: registry.kinds[k].component_name for k in found},
+            kind_names=kind_names,
         )
 
     @expose("/<kind>/new", methods=["GET", "POST"])
@@ -167,7 +186,11 @@ class BuildersView(SetupView):
         return self.page(
             FORMS[kind].template if structured else "setup/builder.html",
             status=status,
-            title=f"{kind} · {name}" if name else gettext("New %(kind)s", kind=kind),
+            title=(
+                f"{kind_names(kind)[1]} · {name}"
+                if name
+                else gettext("New %(kind)s", kind=kind_names(kind)[1])
+            ),
             kind=kind,
             name=name,
             form=form,

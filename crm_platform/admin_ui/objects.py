@@ -88,6 +88,7 @@ class ObjectsView(SetupView):
             form=_object_form(obj),
             problems={},
             sharing_defaults=SHARING_DEFAULTS,
+            apps=[a for a in self.metadata.list_components("app") if name in a.get("tabs", [])],
         )
 
     @expose("/<name>/labels", methods=["POST"])

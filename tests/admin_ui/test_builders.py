@@ -12,6 +12,12 @@ def test_the_builders_page_lists_each_kind(admin):
     page = text(admin.get("/setup/builders/"))
     for kind in ("validation_rule", "trigger", "inbound_address", "report"):
         assert f'id="kind-{kind}"' in page
+    # headed as people name them, not by the kinds' API names
+    for heading in ("Validation rules", "Triggers", "Approval processes", "Dashboards"):
+        assert f"{heading} <a" in page
+    assert "<title>New validation rule · Setup</title>" in text(
+        admin.get("/setup/builders/validation_rule/new")
+    )
 
 
 def test_a_validation_rule_from_the_form_is_saved_and_enforced(sales, admin):

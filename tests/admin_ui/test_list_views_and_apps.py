@@ -107,3 +107,12 @@ def test_a_new_app_starts_with_home(sales, admin):
     response = post(admin, "/setup/apps/new", {"api_name": "service", "label_en": "Service"})
     assert response.status_code == 302
     assert sales.org.metadata.get_component("app", "service")["tabs"] == ["home"]
+
+
+def test_the_object_page_says_which_apps_show_the_object(sales, admin):
+    page = text(admin.get("/setup/objects/opportunity"))
+    assert 'id="object-apps"' in page and 'href="/setup/apps/sales"' in page
+    made = post(admin, "/setup/objects/new", {"api_name": "gadget", "label_en": "Gadget"})
+    assert made.status_code == 302, text(made)[:500]
+    page = text(admin.get("/setup/objects/gadget"))
+    assert "No app shows this object as a tab" in page and 'href="/setup/apps/"' in page
