@@ -16,13 +16,13 @@ Form keys, ``<i>`` a placed field's row and ``<s>`` a section's index::
     section_tab_en:<s>, section_tab_zh:<s>
     field:<i>, section_of:<i>, position:<i>, visible_if:<i>, required_if:<i>,
     read_only_if:<i>, remove:<i>
-    add_field, add_to_section, new_section_en
+    add_field, add_all, add_to_section, new_section_en
     related:<r>, related_columns:<r>, related_sort:<r>, related_remove:<r>, new_related
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,9 +146,12 @@ def from_definition(definition: Mapping[str, Any]) -> LayoutForm:
     return LayoutForm(sections or [SectionRows()], related, rest)
 
 
-def from_form(base: Mapping[str, Any], form: Mapping[str, str]) -> LayoutForm:
+def from_form(
+    base: Mapping[str, Any], form: Mapping[str, str], fields: Sequence[str] = ()
+) -> LayoutForm:
     """The editor's state after a post: sections and rows as the inputs say, fields in
-    the order of their positions, removals dropped and additions appended."""
+    the order of their positions, removals dropped and additions appended (``add_all``:
+    every one of the object's ``fields`` not placed yet, in their order)."""
     count = _count(form, "section_columns:")
     sections = []
     for s in range(count):
@@ -180,12 +183,12 @@ def from_form(base: Mapping[str, Any], form: Mapping[str, str]) -> LayoutForm:
         chosen = sections[target] if 0 <= target < len(sections) else None
         (chosen or live[0]).rows.append(row)
     result = live
-    _additions(result, form)
+    _additions(result, form, fields)
     rest = {k: v for k, v in base.items() if k not in ("sections", "tabs", "related")}
     return LayoutForm(result, _related(form), rest)
 
 
-def _additions(sections: list[SectionRows], form: Mapping[str, str]) -> None:
+def _additions(sections: list[SectionRows], form: Mapping[str, str], fields: Sequence[str]) -> None:
     new_section = form.get("new_section_en", "").strip()
     if new_section:
         # a new section of a tabbed layout goes in its last tab (its tab inputs move it)
@@ -203,6 +206,11 @@ def _additions(sections: list[SectionRows], form: Mapping[str, str]) -> None:
         target = _int(form.get("add_to_section"), len(sections) - 1)
         target = target if 0 <= target < len(sections) else len(sections) - 1
         sections[target].rows.append(Row(added))
+    if form.get("add_all") == "on":
+        target = _int(form.get("add_to_section"), len(sections) - 1)
+        target = target if 0 <= target < len(sections) else len(sections) - 1
+        placed = {row.field for section in sections for row in section.rows}
+        sections[target].rows.extend(Row(name) for name in fields if name not in placed)
 
 
 def _related(form: Mapping[str, str]) -> list[dict[str, Any]]:

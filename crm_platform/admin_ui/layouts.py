@@ -66,7 +66,8 @@ class LayoutsView(SetupView):
         stored = self.metadata.get_component("layout", name)
         if request.method == "GET":
             return self._editor(name, layout_form.from_definition(stored))
-        state = layout_form.from_form(stored, request.form)
+        fields = [f["api_name"] for f in self.metadata.get_object(stored["object"])["fields"]]
+        state = layout_form.from_form(stored, request.form, fields)
         action = request.form.get("action", "save")
         if action.startswith(("up:", "down:")):
             direction, _, index = action.partition(":")

@@ -147,3 +147,17 @@ def test_sections_given_tabs_make_a_tabbed_layout_that_opens_and_saves_as_tabs(s
     assert post(admin, EDITOR, {**flat, "action": "save"}).status_code == 302
     layout = sales.org.metadata.get_component("layout", "opportunity.default")
     assert "tabs" not in layout and len(layout["sections"]) == sections + 1
+
+
+def test_every_field_not_on_a_layout_is_added_in_one_save(sales, admin):
+    made = post(admin, "/setup/layouts/new", {"object": "account", "api_name": "full"})
+    assert made.status_code == 302
+    editor = "/setup/layouts/account.full"
+    state = form_values(text(admin.get(editor)), "layout-editor")
+    assert [v for k, v in state.items() if k.startswith("field:")] == ["name"]
+    state.update(add_all="on")
+    assert post(admin, editor, {**state, "action": "save"}).status_code == 302
+    layout = sales.org.metadata.get_component("layout", "account.full")
+    fields = [f["api_name"] for f in sales.org.metadata.get_object("account")["fields"]]
+    placed = [f if isinstance(f, str) else f["field"] for f in layout["sections"][0]["fields"]]
+    assert placed == fields  # name first, then the others in the object's order
