@@ -12,6 +12,7 @@ from flask_admin import expose
 from flask_babel import gettext, lazy_gettext
 
 from crm_platform.core import Conflict, ValidationFailed
+from crm_platform.fieldtypes import field_type
 from crm_platform.runtime.security import SYSTEM_PERMISSIONS
 
 from .base import SetupView, problems_of
@@ -64,6 +65,8 @@ class PermissionsView(SetupView):
             obj=obj,
             sets=sets,
             grid=grid,
+            # computed or numbered fields are never edited: no Edit box to tick for them
+            computed={f["api_name"] for f in obj["fields"] if field_type(f["type"]).read_only},
             problems=problems or {},
             title=gettext(
                 "Field access on %(object)s", object=self.viewer.label(obj.get("label"), name)
@@ -147,6 +150,8 @@ def fields_from_form(
         key = f"{object_name}.{field_name}"
         read = form.get(f"fld:{name}:{field_name}:read") == "on"
         edit = read and form.get(f"fld:{name}:{field_name}:edit") == "on"
+        if field_grant(permission_set, object_name, field_name) == {"read": read, "edit": edit}:
+            continue  # granted as before: its entry stays as written (``{read: false}``)
         kept = {k: v for k, v in entries.get(key, {}).items() if k not in ("read", "edit")}
         if {"read": read, "edit": edit} == default and not kept:
             entries.pop(key, None)

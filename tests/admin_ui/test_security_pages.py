@@ -238,3 +238,15 @@ def test_a_user_manager_without_customize_application_sees_only_their_areas(sale
     assert hr.get("/setup/users/").status_code == 200
     assert hr.get("/setup/objects/").status_code == 403
     assert ADMIN_EMAIL in text(hr.get("/setup/users/"))
+
+
+def test_the_field_grid_offers_no_edit_box_for_a_computed_field(sales, admin):
+    page = text(admin.get("/setup/permissions/fields/opportunity"))
+    assert 'type="checkbox" name="fld:rep:expected_revenue:read"' in page
+    assert 'type="checkbox" name="fld:rep:expected_revenue:edit"' not in page
+    assert 'type="checkbox" name="fld:rep:amount:edit"' in page
+    # saved as it was: what the set says of the formula is kept, nothing is rewritten
+    before = sales.org.metadata.version()
+    state = form_values(page, "field-grid")
+    assert admin.post("/setup/permissions/fields/opportunity", data=state).status_code == 302
+    assert sales.org.metadata.version() == before
