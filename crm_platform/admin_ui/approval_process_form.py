@@ -15,7 +15,7 @@ from typing import Any
 
 from crm_platform.workflow.approvals.definition import APPROVER_KINDS, FIRST_RESPONSE, UNANIMOUS
 
-from .base import label_map, label_parts
+from .base import label_fits_form, label_map, label_parts
 
 # The keys the form edits; a stored process with any other key is edited as YAML.
 FORM_KEYS = frozenset(
@@ -38,7 +38,6 @@ FORM_KEYS = frozenset(
 )
 STEP_KEYS = frozenset({"name", "label", "when", "approver", "mode"})
 ACTION_LISTS = ("on_submit", "on_approve", "on_reject", "on_recall")
-LABEL_LANGUAGES = frozenset({"en", "zh"})
 MODES = (FIRST_RESPONSE, UNANIMOUS)
 # The inputs of one step row, posted as ``step_<part>:<row>``.
 STEP_PARTS = ("name", "label", "when", "approver", "value", "mode", "position")
@@ -54,8 +53,7 @@ def approval_fits_form(stored: Mapping[str, Any] | None) -> bool:
         return True
     if set(stored) - FORM_KEYS:
         return False
-    label = stored.get("label")
-    if isinstance(label, Mapping) and set(label) - LABEL_LANGUAGES:
+    if not label_fits_form(stored.get("label")):
         return False
     for step in stored.get("steps", ()):
         if not isinstance(step, Mapping) or set(step) - STEP_KEYS:

@@ -13,11 +13,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .base import label_map, label_parts
+from .base import label_fits_form, label_map, label_parts
 
 FORM_KEYS = frozenset({"api_name", "object", "label", "description", "active", "entries"})
 ENTRY_KEYS = frozenset({"when", "assign_to", "notify"})
-LABEL_LANGUAGES = frozenset({"en", "zh"})
 # Whom an entry assigns to, as the schema allows (least_loaded also takes open and skill).
 TARGETS = ("user", "queue", "round_robin", "least_loaded")
 LEAST_LOADED = "least_loaded"
@@ -33,8 +32,7 @@ def assignment_fits_form(stored: Mapping[str, Any] | None) -> bool:
         return True
     if set(stored) - FORM_KEYS:
         return False
-    label = stored.get("label")
-    if isinstance(label, Mapping) and set(label) - LABEL_LANGUAGES:
+    if not label_fits_form(stored.get("label")):
         return False
     for entry in stored.get("entries", ()):
         if not isinstance(entry, Mapping) or set(entry) - ENTRY_KEYS:

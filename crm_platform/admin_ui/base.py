@@ -8,7 +8,7 @@ services exactly as the API does, with the signed-in user's access, never a tabl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -178,6 +178,15 @@ def label_map(english: str, chinese: str) -> Any:
     if english and chinese:
         return {"en": english, "zh": chinese}
     return english or chinese or None
+
+
+LABEL_LANGUAGES = frozenset({"en", "zh"})  # the languages a form's label inputs write
+
+
+def label_fits_form(label: Any) -> bool:
+    """Whether a stored label shows in a form's English and Chinese inputs whole (a
+    label in another language sends its definition to the YAML editor instead)."""
+    return not (isinstance(label, Mapping) and set(label) - LABEL_LANGUAGES)
 
 
 def label_parts(label: Any) -> tuple[str, str]:

@@ -24,13 +24,12 @@ from typing import Any
 
 from crm_platform.reports.dashboard_kind import COMPONENT_TYPES, REPORT_KIND
 
-from .base import label_map, label_parts, org
+from .base import LABEL_LANGUAGES, label_map, label_parts, org
 
 FORM_KEYS = frozenset({"api_name", "label", "description", "columns", "components"})
 COMPONENT_KEYS = frozenset(
     {"report", "type", "title", "width", "aggregate", "target", "bands", "limit"}
 )
-LABEL_LANGUAGES = frozenset({"en", "zh"})
 # a row's inputs, as ``c<row>_<input>``
 ROW_INPUTS = (
     "position",

@@ -14,13 +14,12 @@ from typing import Any
 
 from crm_platform.core.tables import USER_PUBLIC_COLUMNS
 
-from .base import label_map, label_parts
+from .base import LABEL_LANGUAGES, label_map, label_parts
 
 # The keys the form edits (every key of the kind's schema).
 FORM_KEYS = frozenset(
     {"api_name", "object", "label", "description", "subject", "body", "html_body"}
 )
-LABEL_LANGUAGES = frozenset({"en", "zh"})
 
 
 def template_fits_form(stored: Mapping[str, Any] | None) -> bool:

@@ -11,6 +11,8 @@ from typing import Any
 
 from crm_platform.reports import CHART_TYPES, FORMATS
 
+from .base import label_fits_form
+
 # The keys the form edits; a stored report with any other key is edited as YAML.
 FORM_KEYS = frozenset(
     {
@@ -30,7 +32,6 @@ FORM_KEYS = frozenset(
     }
 )
 LIST_KEYS = ("columns", "group_by", "group_columns_by", "aggregates", "sort")
-LABEL_LANGUAGES = frozenset({"en", "zh"})
 
 
 def report_fits_form(stored: Mapping[str, Any] | None) -> bool:
@@ -39,8 +40,7 @@ def report_fits_form(stored: Mapping[str, Any] | None) -> bool:
         return True
     if set(stored) - FORM_KEYS:
         return False
-    label = stored.get("label")
-    if isinstance(label, Mapping) and set(label) - LABEL_LANGUAGES:
+    if not label_fits_form(stored.get("label")):
         return False
     if any(not isinstance(a, str) for a in stored.get("aggregates", [])):
         return False

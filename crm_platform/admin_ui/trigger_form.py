@@ -18,6 +18,8 @@ from flask_babel import lazy_gettext
 
 from crm_platform.workflow.triggers.schema import AFTER_SAVE, BEFORE_SAVE, EVENTS
 
+from .base import label_fits_form
+
 TOP_KEYS = frozenset(
     {
         "api_name",
@@ -33,7 +35,6 @@ TOP_KEYS = frozenset(
     }
 )
 TIMINGS = (AFTER_SAVE, BEFORE_SAVE)
-LABEL_LANGUAGES = frozenset({"en", "zh"})
 # Input kinds: "text" (a name or a literal), "expression" (checked as typed), "list"
 # (comma-separated names).
 TEXT, EXPRESSION, LIST = "text", "expression", "list"
@@ -138,8 +139,7 @@ def trigger_fits_form(stored: Mapping[str, Any] | None) -> bool:
         return True
     if set(stored) - TOP_KEYS or stored.get("timing", AFTER_SAVE) not in TIMINGS:
         return False
-    label = stored.get("label")
-    if isinstance(label, Mapping) and set(label) - LABEL_LANGUAGES:
+    if not label_fits_form(stored.get("label")):
         return False
     if not all(isinstance(e, str) for e in stored.get("events", [])):
         return False
