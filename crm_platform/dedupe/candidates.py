@@ -8,11 +8,13 @@ the duplicate clusters.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm_platform.metadata import SIMPLE
 from crm_platform.runtime.model import ObjectModel
@@ -42,21 +44,45 @@ def comparable(rule: DuplicateRule, values: Mapping[str, Any]) -> bool:
 
 def _value_keys(conn: Connection, obj: ObjectModel, rule: DuplicateRule, values: list[Any]):
     """The blocking keys of ``values`` as the database computes them: one list per key.
-    The key expression is built once, over a UNION ALL of the values (cheap to build,
-    and SQLite takes no column list on VALUES)."""
+
+    An ``exact`` key is the value itself. Text is sent as one array parameter that the
+    database unnests (``json_each`` on SQLite, ``unnest`` on PostgreSQL), so the statement
+    is the same whatever the values and costs one execution; other values (a number
+    compared as text) go through a UNION ALL of bound literals, typed as the column is.
+    """
     criterion = blocking_criterion(rule)
-    col = column(obj, criterion.field)
-    rows = [
-        sa.select(sa.literal(i).label("i"), sa.literal(v, col.type).label("v"))
-        for i, v in enumerate(values)
-    ]
-    given = (rows[0] if len(rows) == 1 else sa.union_all(*rows)).subquery("given")
+    if criterion.method == "exact":
+        return [list(values)]
+    if all(v is None or isinstance(v, str) for v in values):
+        given = _unnested(conn.dialect.name, values)
+    else:
+        col = column(obj, criterion.field)
+        rows = [
+            sa.select(sa.literal(i).label("i"), sa.literal(v, col.type).label("v"))
+            for i, v in enumerate(values)
+        ]
+        given = (rows[0] if len(rows) == 1 else sa.union_all(*rows)).subquery("given")
     keys = criterion_keys(conn.dialect.name, criterion, given.c.v)
     out: list[list[Any]] = [[None] * len(values) for _ in keys]
     for row in conn.execute(sa.select(given.c.i, *keys)):
         for k in range(len(keys)):
-            out[k][row[0]] = row[k + 1]
+            out[k][int(row[0])] = row[k + 1]
     return out
+
+
+def _unnested(dialect: str, values: list[str | None]) -> Any:
+    """``values`` as rows (i, v), i counting from 0, from one bound array."""
+    if dialect == "sqlite":
+        each = sa.func.json_each(sa.literal(json.dumps(values, ensure_ascii=False)))
+        table = each.table_valued(sa.column("key", sa.Integer), sa.column("value", sa.Text))
+        return sa.select(table.c.key.label("i"), table.c.value.label("v")).subquery("given")
+    array = sa.literal(values, ARRAY(sa.Text))
+    table = (
+        sa.func.unnest(array)
+        .table_valued(sa.column("v", sa.Text), with_ordinality="n")
+        .render_derived()  # AS given(v, n): PostgreSQL names a function's columns so
+    )
+    return sa.select((table.c.n - 1).label("i"), table.c.v).subquery("given")
 
 
 def matching(

@@ -143,7 +143,7 @@ def _create(
     """Create a batch set-based; when the service refuses one, find which (one by one in
     a savepoint: the transaction is lost anyway) to name its file and line."""
     try:
-        session.create_many(batch[0].object, items, record_ids=record_ids)
+        session.create_many(batch[0].object, items, record_ids=record_ids, read_back=False)
         return
     except CrmError as error:
         failure: CrmError = error

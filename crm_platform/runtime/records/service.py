@@ -158,12 +158,20 @@ class RecordSession(RecordContext):
         return writes.create(self, object_name, data, record_id=record_id)
 
     def create_many(
-        self, object_name: str, items: list[Any], *, record_ids: list[str] | None = None
+        self,
+        object_name: str,
+        items: list[Any],
+        *,
+        record_ids: list[str] | None = None,
+        read_back: bool = True,
     ) -> list[dict]:
         """Create records of one object as one set-based batch (all or none); ``record_ids``
         gives the ids to use, one per item (records that refer to each other, as a pack's
-        data does, know their ids before they exist)."""
-        return writes.create_many(self, object_name, items, record_ids=record_ids)
+        data does, know their ids before they exist). With ``read_back`` false only the
+        new ids come back (a bulk load that shows nothing saves the read)."""
+        return writes.create_many(
+            self, object_name, items, record_ids=record_ids, read_back=read_back
+        )
 
     def update(
         self, object_name: str, record_id: str, data: Any, *, if_match: int | None = None

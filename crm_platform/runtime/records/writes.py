@@ -36,10 +36,12 @@ def create_many(
     items: Sequence[Any],
     *,
     record_ids: Sequence[str] | None = None,
+    read_back: bool = True,
 ) -> list[dict[str, Any]]:
     """Create records of one object through the write path's steps, set-based: each record
     is deserialised and validated in Python, then the batch is written with one INSERT,
-    its events fire once with every change, and the records are read back with one query.
+    its events fire once with every change, and the records are read back with one query
+    (with ``read_back`` false, only their ids: an import has no use for the rest).
 
     The first record that fails raises its error and nothing of the batch is written.
     """
@@ -75,7 +77,7 @@ def create_many(
         after = {**pending[rid], "owner_id": owners[rid]}
         changes.append(RecordChange(obj, rid, None, after, tuple(after)))
     ctx.fire(RecordEvent.AFTER_CREATE, obj, changes)
-    if not ctx.access.can(obj.api_name, "read"):
+    if not read_back or not ctx.access.can(obj.api_name, "read"):
         return [{"id": rid} for rid in ids]  # created, not to be read back by its writer
     return read_new(ctx, obj, ids, written)
 
