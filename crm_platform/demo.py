@@ -41,13 +41,15 @@ class DemoUser:
     manager: str | None = None
     locale: str = "en"
     groups: tuple[str, ...] = field(default=())
+    queues: tuple[str, ...] = field(default=())
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("director@example.com", "Dana Director", "sales director",
              ("sales_director",), "sales_director", groups=("sales_team",)),
     DemoUser("manager@example.com", "Morgan Manager", "sales manager",
-             ("sales_manager",), "sales_manager", "director@example.com", groups=("sales_team",)),
+             ("sales_manager",), "sales_manager", "director@example.com", groups=("sales_team",),
+             queues=("new_leads",)),
     DemoUser("rep@example.com", "Sam Rivera", "sales rep", ("sales_rep",), "sales_rep",
              "manager@example.com", groups=("sales_reps", "sales_team")),
     DemoUser("jordan@example.com", "Jordan Lee", "sales rep", ("sales_rep",), "sales_rep",
@@ -169,6 +171,9 @@ def make_users(org: Org) -> list[str]:
             for group in user.groups:
                 if defined("group", group):
                     add_member(conn, model, "groups", group, created["id"])
+            for queue in user.queues:
+                if defined("queue", queue):
+                    add_member(conn, model, "queues", queue, created["id"])
             made.append(user.email)
     return made
 

@@ -30,9 +30,15 @@ PHONE_TAIL = 7
 NAME_ENDS = 4
 
 
+def _const(value: Any) -> Any:
+    """A constant written into the SQL text, not bound: an index on the key expression
+    (:mod:`.indexes`) serves a query only when both spell the expression the same."""
+    return sa.literal(value, literal_execute=True)
+
+
 def _strip(expr: Any, chars: tuple[str, ...]) -> Any:
     for char in chars:
-        expr = sa.func.replace(expr, char, "")
+        expr = sa.func.replace(expr, _const(char), _const(""))
     return expr
 
 
@@ -44,8 +50,8 @@ def _lower(dialect: str, expr: Any) -> Any:
 
 def _tail(dialect: str, expr: Any, size: int) -> Any:
     if dialect == "sqlite":
-        return sa.func.substr(expr, -size)
-    return sa.func.right(expr, size)
+        return sa.func.substr(expr, _const(-size))
+    return sa.func.right(expr, _const(size))
 
 
 def squeezed(dialect: str, expr: Any) -> Any:
@@ -66,7 +72,7 @@ def criterion_keys(dialect: str, criterion: Criterion, expr: Any) -> list[Any]:
     if method == "normalized":
         return [squeezed(dialect, text)]
     short = squeezed(dialect, text)
-    return [sa.func.substr(short, 1, NAME_ENDS), _tail(dialect, short, NAME_ENDS)]
+    return [sa.func.substr(short, _const(1), _const(NAME_ENDS)), _tail(dialect, short, NAME_ENDS)]
 
 
 def blocking_criterion(rule: DuplicateRule) -> Criterion:

@@ -206,10 +206,13 @@ def rule_of(model: OrgModel, object_name: str, name: str) -> DuplicateRule | Non
 
 
 def register_kind(registry: KindRegistry, compiler: ModelCompiler) -> None:
-    """The kind, its checks, references, paths, renamer and compiled part."""
+    """The kind, its checks, references, paths, renamer, key indexes and compiled part."""
+    from .indexes import keep_key_indexes  # it reads this module
+
     registry.register_kind(Kind(KIND, PLURAL, SCHEMA, per_object=True))
     registry.add_validator(KIND, rule_problems)
     registry.add_references(KIND, lambda d: [("object", d["object"])])
     registry.add_paths(KIND, rule_paths)
     registry.add_renamer(KIND, rename_rule)
+    registry.add_apply_hook(keep_key_indexes)
     compiler.add_extension(EXTENSION, compile_rules)

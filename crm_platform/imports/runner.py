@@ -163,6 +163,7 @@ class Importer:
         rejected_before = job.rejected
         rejects = RejectFile(self.error_file, self.source.headers, resume=job.position > 0)
         read, status = job.position, "done"
+        statistics = PlannerStatistics(self.org, self.mapping.object)
         try:
             for batch in _batches(self.source.rows(job.position), self.options.batch_size):
                 if self.should_stop():  # the process is stopping: the next one resumes it
@@ -184,6 +185,7 @@ class Importer:
                     )
                 # committed: only now do its rejected rows join the error file
                 _add(total, outcome, rejects)
+                statistics.grew(outcome.created)
                 rejects.flush()
                 state = self._state(job.id, "running", read, job.total, total, rejects)
                 self.progress(state.with_rejected(rejected_before))
@@ -276,3 +278,32 @@ def _check_upsert_key(obj: Any, plans: Sequence[Any], upsert_on: str) -> None:
         raise ValidationFailed({"upsert_on": "upserts need an external_id or unique field"})
     if not any(p.field == upsert_on and p.part is None for p in plans):
         raise ValidationFailed({"upsert_on": f"no column is mapped to {upsert_on}"})
+
+
+class PlannerStatistics:
+    """Keeps PostgreSQL's statistics of the object's table current while an import grows
+    it. Autovacuum refreshes them a minute or more after the table changed: until then a
+    table that grew from nothing to 30,000 rows is planned as if it were empty, and each
+    batch's duplicate-rule and unique checks read it whole instead of probing their
+    indexes (an import of 100,000 rows spent 4 of its 5 minutes so). ANALYZE (a sample
+    of 30,000 rows: tens of milliseconds) runs once 2,000 rows were added and again each
+    time the table doubled. SQLite's planner needs no statistics for these probes."""
+
+    FIRST = 2000
+
+    def __init__(self, org: Any, object_name: str) -> None:
+        self.org = org
+        self.object_name = object_name
+        self.added = 0
+        self.due = self.FIRST
+
+    def grew(self, created: int) -> None:
+        """Count rows just committed; ANALYZE the table when it is due."""
+        self.added += created
+        if self.added < self.due or self.org.db.is_sqlite:
+            return
+        self.due = self.added * 2
+        with self.org.reading() as (conn, model):
+            table = model.objects[self.object_name].table.name
+        with self.org.db.write() as conn:
+            conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table)}")

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from crm_platform.fieldtypes.choices import value_entry
@@ -175,44 +176,72 @@ def converter(
     *,
     time_zone: str = "UTC",
 ) -> Callable[[Any], Any]:
-    """The function that turns a cell into the field's value (None for a blank cell)."""
+    """The function that turns a cell into the field's value (None for a blank cell).
+
+    Everything the options decide is decided here, once per column: the function runs
+    once per cell (1.5 million times for 100,000 rows of 15 columns)."""
     value_map = {str(k): str(v) for k, v in (options.get("values") or {}).items()}
-    date_format = options.get("date_format")
-    mark = options.get("decimal")
+    typed = _typed(field_type, definition, options, value_map, time_zone)
+    trim = options.get("trim", True)
+    recase = CASES[options["case"]] if options.get("case") else None
+    remap = bool(value_map) and field_type != "picklist"
 
     def convert(cell: Any) -> Any:
-        if cell is None or (isinstance(cell, str) and cell.strip() == "" and not value_map):
+        if cell is None:
             return None
-        text = clean_text(cell, options) if not isinstance(cell, int | Decimal | dt.date) else cell
-        if text is None:
+        if isinstance(cell, int | Decimal | dt.date):
+            return typed(cell)
+        text = cell if isinstance(cell, str) else str(cell)
+        if trim:
+            text = text.strip()
+        elif not value_map and not text.strip():
             return None
-        if isinstance(text, str) and text in value_map and field_type != "picklist":
+        if recase is not None:
+            text = recase(text)
+        if text == "":
+            return None
+        if remap and text in value_map:
             text = value_map[text]
-        return _typed(field_type, definition, text, date_format, mark, value_map, time_zone)
+        return typed(text)
 
     return convert
 
 
-def _typed(field_type, definition, value, date_format, mark, value_map, time_zone) -> Any:
+def _typed(
+    field_type: str,
+    definition: Mapping[str, Any],
+    options: Mapping[str, Any],
+    value_map: Mapping[str, str],
+    time_zone: str,
+) -> Callable[[Any], Any]:
+    """The conversion of a cleaned cell to a value of ``field_type``."""
+    date_format = options.get("date_format")
     if field_type in ("integer", "duration"):
-        number = parse_number(value, mark)
-        if number != number.to_integral_value():
-            raise TransformError(f"not a whole number: {value}")
-        return int(number)
+        return partial(_whole, mark=options.get("decimal"))
     if field_type in NUMBER_TYPES:
-        return parse_number(value, mark)
+        return partial(parse_number, decimal_mark=options.get("decimal"))
     if field_type == "boolean":
-        return parse_boolean(value)
+        return parse_boolean
     if field_type == "date":
-        return parse_date(value, date_format)
+        return partial(parse_date, date_format=date_format)
     if field_type == "datetime":
-        return parse_datetime(value, date_format, time_zone)
+        return partial(parse_datetime, date_format=date_format, time_zone=time_zone)
     if field_type == "picklist":
-        return match_choice(_text(value), definition, value_map)
+        return lambda value: match_choice(_text(value), definition, value_map)
     if field_type == "multi_picklist":
-        parts = [p.strip() for p in re.split(r"[;,；，]", _text(value)) if p.strip()]
-        return [match_choice(p, definition, value_map) for p in parts]
-    return _text(value)
+        return lambda value: [
+            match_choice(p, definition, value_map)
+            for p in (p.strip() for p in re.split(r"[;,；，]", _text(value)))
+            if p
+        ]
+    return _text
+
+
+def _whole(value: Any, mark: str | None = None) -> int:
+    number = parse_number(value, mark)
+    if number != number.to_integral_value():
+        raise TransformError(f"not a whole number: {value}")
+    return int(number)
 
 
 def infer_options(field_type: str, samples: Iterable[Any]) -> dict[str, Any]:

@@ -196,9 +196,7 @@ class BatchWriter:
             return
         try:
             with session.conn.begin_nested():
-                session.create_many(
-                    self.object_name, [p.data for p in creates], read_back=False
-                )
+                session.create_many(self.object_name, [p.data for p in creates], read_back=False)
         except CrmError as exc:
             if len(creates) == 1:
                 outcome.rejected.append((creates[0].row, self.describe(exc)))

@@ -59,6 +59,22 @@ def _open(target, monkeypatch, key: str):
     return org, create_app(settings, org=org)
 
 
+def _key_indexes(org, object_name: str) -> list[str]:
+    from crm_platform.dedupe.indexes import PREFIX
+
+    with org.reading() as (conn, model):
+        table = model.objects[object_name].table.name
+        if conn.dialect.name == "sqlite":
+            query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"
+        else:
+            query = (
+                "SELECT indexname FROM pg_indexes "
+                "WHERE tablename = :t AND schemaname = current_schema()"
+            )
+        found = conn.execute(sa.text(query), {"t": table}).scalars()
+        return [n for n in found if n.startswith(PREFIX)]
+
+
 def _sign_in(app, email: str, password: str) -> int:
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
@@ -147,6 +163,7 @@ def test_a_sqlite_org_restored_into_an_empty_database_is_equal(
         assert download.status_code == 200 and download.data == MANUAL
         found = admin.get("/api/v1/search?q=北京大单").get_json()
         assert "北京大单" in json.dumps(found, ensure_ascii=False)
+        assert _key_indexes(org, "asset")  # the duplicate rule's, made again
 
         # the org goes on: numbers continue, ids and versions move on, metadata changes
         spare = admin.post("/api/v1/records/asset", json={"name": "Next"}).get_json()

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from crm_platform.packs import install
-from crm_platform.runtime import create_user
-from crm_platform.runtime.directory import add_member
+from crm_platform.runtime import create_user, find_user
+from crm_platform.runtime.directory import add_member, remove_member
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ApiClient, fresh_database_url, make_token
 
 
@@ -89,3 +89,28 @@ def test_web_to_case_opens_a_web_case_for_the_least_loaded_agent(packed, app, ap
     assert case["_names"]["owner_id"] == "agent"
     thanks = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "your case is open" in thanks
+
+
+def test_with_no_rep_in_the_group_a_web_lead_waits_in_the_new_leads_queue(packed, app, api):
+    """Nobody in sales_reps (a fresh install): the lead is not left with the form's
+    guest, whom nobody can see, but goes to the New leads queue, whose member sees it."""
+    with packed.db.write() as conn:
+        model = packed.models.model_for(conn)
+        rep = find_user(conn, "rep@example.com")
+        remove_member(conn, model, "groups", "sales_reps", rep.id)
+        taker = create_user(conn, email="taker@example.com", profile="sales_rep")
+        add_member(conn, model, "queues", "new_leads", taker.id)
+    try:
+        answer = send(
+            app.test_client(),
+            "/f/web_to_lead",
+            {"last_name": "Babbage", "company": "Difference", "email": "cb@example.com"},
+        )
+        assert answer.status_code == 303
+        taker_api = ApiClient(app.test_client(), make_token(packed, "taker@example.com"))
+        leads = taker_api.get("/api/v1/records/lead?where=last_name == 'Babbage'").get_json()
+        (lead,) = leads["records"]
+        assert lead["_names"]["owner_id"] == "New leads"
+    finally:
+        with packed.db.write() as conn:
+            add_member(conn, packed.models.model_for(conn), "groups", "sales_reps", rep.id)

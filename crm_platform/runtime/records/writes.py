@@ -55,9 +55,12 @@ def create_many(
         for n in ctx.access.hidden_fields(obj.api_name)
         if not ctx.access.field_editable(obj.api_name, n)  # write-only: a web form's guest
     )
+    editable: set[frozenset[str]] = set()  # field sets already checked: rows repeat them
     for record_id, data in zip(ids, items, strict=True):
         values = codec.load(data, hidden)
-        ctx.require_editable_fields(obj, values)
+        if (names := frozenset(values)) not in editable:
+            ctx.require_editable_fields(obj, values)
+            editable.add(names)
         values["owner_id"] = values.get("owner_id") or ctx.user.id
         apply_defaults(ctx, obj, values)
         pending[record_id] = values
