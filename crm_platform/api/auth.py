@@ -36,22 +36,50 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_GENERATION_KEY = "crm_gen"
 
 
-def request_reading() -> tuple[Connection, OrgModel]:
-    """The request's read transaction and the model it sees: opened at most once per
-    request (authentication and a read view share it) and ended at teardown."""
-    if "crm_reading" not in g:
+def request_connection() -> Connection:
+    """The request's read transaction: opened at most once per request (authentication
+    and a read view share it) and ended at teardown."""
+    if "crm_reading_conn" not in g:
         stack = ExitStack()
-        g.crm_reading = stack.enter_context(current_org().reading())
+        g.crm_reading_conn = stack.enter_context(current_org().db.read())
         g.crm_reading_stack = stack
+    return g.crm_reading_conn
+
+
+def request_reading() -> tuple[Connection, OrgModel]:
+    """The request's read transaction and the model it sees (for the metadata version
+    authentication read with the user, when it did: no statement of its own)."""
+    if "crm_reading" not in g:
+        conn = request_connection()
+        version = g.get("crm_seen_version")
+        g.crm_reading = (conn, current_org().models.model_for(conn, version=version))
     return g.crm_reading
 
 
 def end_request_reading(_exc: BaseException | None = None) -> None:
     """End the request's read transaction, if one is open (the API's teardown)."""
     g.pop("crm_reading", None)
+    g.pop("crm_reading_conn", None)
+    g.pop("crm_seen_version", None)
     stack = g.pop("crm_reading_stack", None)
     if stack is not None:
         stack.close()
+
+
+def take_request_reading() -> Callable[[], None]:
+    """Detach the request's read transaction from the teardown; the caller ends it by
+    calling what this returns (a streamed response reads on after its view returned)."""
+    g.pop("crm_reading", None)
+    g.pop("crm_reading_conn", None)
+    g.pop("crm_seen_version", None)
+    stack = g.pop("crm_reading_stack", None)
+    return stack.close if stack is not None else (lambda: None)
+
+
+def seen_version(principal: Principal | None) -> None:
+    """Remember the metadata version read with the request's user (see request_reading)."""
+    if principal is not None and "crm_reading" not in g:
+        g.crm_seen_version = principal.metadata_version
 
 
 def authenticate_request() -> User:
@@ -68,11 +96,11 @@ def authenticate_request() -> User:
         )
     # One statement reads the token, the user and their assignments, in the request's
     # read transaction (which a read view goes on using).
-    conn, model = request_reading()
-    principal = principal_for_token(conn, token.strip())
+    principal = principal_for_token(request_connection(), token.strip())
     if principal is None or not principal.user.active:
         raise Unauthorized("the API token is invalid, revoked or expired")
-    return _signed_in(principal, model)
+    seen_version(principal)
+    return _signed_in(principal, request_reading()[1])
 
 
 def _session_user() -> User:

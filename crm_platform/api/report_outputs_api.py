@@ -18,7 +18,7 @@ import itertools
 from collections.abc import Callable, Iterator
 
 from apispec import APISpec
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 
 from crm_platform.core import Forbidden, NotFound, ValidationFailed, utc_now
 from crm_platform.metadata import KindRegistry
@@ -36,7 +36,13 @@ from crm_platform.reports.export import (
 )
 from crm_platform.runtime import OrgModel
 
-from .auth import current_access, current_org, current_user, request_reading
+from .auth import (
+    current_access,
+    current_org,
+    current_user,
+    request_reading,
+    take_request_reading,
+)
 from .languages import label_chooser
 from .openapi import error_responses
 from .records_api import query_params
@@ -92,9 +98,7 @@ def keep_request_reading() -> Callable[[], None]:
     as the view returns (before a streamed body is sent): the rows are read from its
     cursor while the body goes out. The caller ends it with the function returned (the
     body's end and the response's close both call it; the second call does nothing)."""
-    g.pop("crm_reading", None)
-    stack = g.pop("crm_reading_stack", None)
-    return stack.close if stack is not None else (lambda: None)
+    return take_request_reading()
 
 
 def _closing(chunks: Iterator[bytes], end: Callable[[], None]) -> Iterator[bytes]:

@@ -382,12 +382,19 @@ class ModelCache:
         self.snapshots = snapshots or SnapshotCache()
         self.compiler = compiler or ModelCompiler()
 
-    def model_for(self, conn: Connection, *, for_write: bool = False) -> OrgModel:
+    def model_for(
+        self, conn: Connection, *, for_write: bool = False, version: int | None = None
+    ) -> OrgModel:
         """The model for the version visible to ``conn``, rebuilt only when it moved.
 
-        ``for_write`` holds off metadata changes until the transaction ends.
+        ``for_write`` holds off metadata changes until the transaction ends. ``version``:
+        the version ``conn`` already read (with the request's user), so it is not read
+        again; a write still takes its shared lock.
         """
-        version = share_version(conn) if for_write else read_version(conn)
+        if for_write:
+            version = share_version(conn)
+        elif version is None:
+            version = read_version(conn)
         model = self._model
         if model is not None and model.version == version:
             return model

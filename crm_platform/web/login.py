@@ -30,7 +30,12 @@ from flask_wtf.csrf import CSRFProtect
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from crm_platform.api.auth import SESSION_GENERATION_KEY, end_request_reading, request_reading
+from crm_platform.api.auth import (
+    SESSION_GENERATION_KEY,
+    end_request_reading,
+    request_connection,
+    seen_version,
+)
 from crm_platform.core.tables import STANDARD_USER
 from crm_platform.runtime import attempt_login, end_sessions
 from crm_platform.runtime.security import read_principal
@@ -167,8 +172,8 @@ def load_session_user(user_id: str) -> SessionUser | None:
     """The signed-in user of a session cookie, or None when the user is unknown, inactive or
     the session has ended (an older generation). Reads in the request's read transaction,
     one statement with the user's assignments, which the API then uses (``g``)."""
-    conn, _model = request_reading()
-    principal = read_principal(conn, user_id)
+    principal = read_principal(request_connection(), user_id)
+    seen_version(principal)
     user = principal.user if principal is not None else None
     if (
         user is None

@@ -45,6 +45,9 @@ class Principal:
     # of what they see ("contact": their own records, "account": their account's)
     contact_id: str | None = None
     portal_sharing: str = "contact"
+    # the org's metadata version, read in the same statement: the request then picks its
+    # compiled model without a statement of its own
+    metadata_version: int | None = None
 
 
 def _names(dialect: str, column: sa.Column[Any]) -> sa.ScalarSelect[Any]:
@@ -72,6 +75,7 @@ def _queries(dialect: str) -> tuple[sa.Select[Any], sa.Select[Any]]:
         users.c.user_type,
         users.c.contact_id,
         sa.select(org.c.portal_sharing).limit(1).scalar_subquery().label("portal_sharing"),
+        sa.select(org.c.metadata_version).limit(1).scalar_subquery().label("metadata_version"),
         _names(dialect, user_permission_sets.c.permission_set).label("permission_sets"),
         _names(dialect, group_members.c.group_name).label("groups"),
         _names(dialect, queue_members.c.queue_name).label("queues"),
@@ -110,6 +114,7 @@ def _principal(row: sa.RowMapping) -> Principal:
         session_generation=row["session_generation"],
         contact_id=row["contact_id"],
         portal_sharing=row["portal_sharing"] or "contact",
+        metadata_version=row["metadata_version"],
     )
 
 
