@@ -59,7 +59,7 @@ def _reconcile(conn: Connection, model: CandidateModel, object_name: str) -> Non
         return  # the object goes with its table (and the table's indexes)
     table = header.physical["table"]
     wanted = _wanted(conn.dialect, model, object_name, table)
-    present = _present(conn, table)
+    present = key_indexes_on(conn, table)
     quote = conn.dialect.identifier_preparer.quote
     for name in sorted(present - set(wanted)):
         conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
@@ -98,8 +98,8 @@ def _key_sql(dialect: Any, criterion: Any, column: str) -> Iterable[str]:
         yield str(key.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
-def _present(conn: Connection, table: str) -> set[str]:
-    """The names of this module's indexes on ``table``."""
+def key_indexes_on(conn: Connection, table: str) -> set[str]:
+    """The names of the key indexes on ``table``."""
     if conn.dialect.name == "sqlite":
         query = sa.text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t")
     else:

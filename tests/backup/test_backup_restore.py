@@ -59,20 +59,11 @@ def _open(target, monkeypatch, key: str):
     return org, create_app(settings, org=org)
 
 
-def _key_indexes(org, object_name: str) -> list[str]:
-    from crm_platform.dedupe.indexes import PREFIX
+def _key_indexes(org, object_name: str) -> set[str]:
+    from crm_platform.dedupe.indexes import key_indexes_on
 
     with org.reading() as (conn, model):
-        table = model.objects[object_name].table.name
-        if conn.dialect.name == "sqlite":
-            query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"
-        else:
-            query = (
-                "SELECT indexname FROM pg_indexes "
-                "WHERE tablename = :t AND schemaname = current_schema()"
-            )
-        found = conn.execute(sa.text(query), {"t": table}).scalars()
-        return [n for n in found if n.startswith(PREFIX)]
+        return key_indexes_on(conn, model.objects[object_name].table.name)
 
 
 def _sign_in(app, email: str, password: str) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from crm_platform.dedupe.candidates import column
-from crm_platform.dedupe.indexes import PREFIX
+from crm_platform.dedupe.indexes import PREFIX, key_indexes_on
 from crm_platform.dedupe.keys import blocking_criterion, criterion_keys
 from crm_platform.dedupe.kind import rule_of
 
@@ -16,16 +16,7 @@ RULES = "/api/v1/metadata/duplicate_rules"
 
 def key_indexes(dd, object_name: str) -> set[str]:
     with dd.org.reading() as (conn, model):
-        table = model.objects[object_name].table.name
-        if conn.dialect.name == "sqlite":
-            query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"
-        else:
-            query = (
-                "SELECT indexname FROM pg_indexes "
-                "WHERE tablename = :t AND schemaname = current_schema()"
-            )
-        names = conn.execute(sa.text(query), {"t": table}).scalars()
-        return {n for n in names if n.startswith(PREFIX)}
+        return key_indexes_on(conn, model.objects[object_name].table.name)
 
 
 def candidate_plan(dd, object_name: str, rule_name: str, value: str) -> str:
