@@ -45,6 +45,7 @@ def restore(path: Path) -> None:
     (CRM_DATABASE_URL), on SQLite or PostgreSQL whichever the backup came from."""
     from .backup import RestoreRefused, restore_org
     from .cli import _org
+    from .dedupe.indexes import index_org_rules
 
     org = _org()
     try:
@@ -52,17 +53,8 @@ def restore(path: Path) -> None:
     except RestoreRefused as refused:
         click.secho(f"error: {refused}", fg="red", err=True)
         sys.exit(1)
-    _index_duplicate_keys(org)
+    index_org_rules(org)  # the duplicate rules' key indexes: not in a backup
     click.echo(
         f"restored {done.rows} rows of {done.tables} platform tables and {done.objects} "
         f"objects, {done.files} files; {done.indexed} records indexed for search"
     )
-
-
-def _index_duplicate_keys(org) -> None:
-    """The duplicate rules' key indexes are the dedupe extension's, not in a backup."""
-    from .dedupe.indexes import index_every_rule
-    from .metadata import CandidateModel
-
-    with org.db.write(ddl=True) as conn:
-        index_every_rule(conn, CandidateModel(org.metadata.snapshots.read(conn)))

@@ -155,6 +155,10 @@ def upgrade() -> None:
             sealed = seal_plaintext_history(conn, org.models.model_for(conn), org.records.cipher)
         if sealed:
             click.echo(f"Encrypted the history of encrypted fields in {sealed} rows.")
+        from .dedupe.indexes import index_org_rules
+
+        if made := index_org_rules(org):
+            click.echo(f"Indexed the keys of duplicate rules ({made} indexes made).")
 
 
 @main.command()

@@ -9,8 +9,9 @@ turns each check into a probe per key.
 They are reconciled by an apply hook whenever a change set touches a duplicate rule:
 each object of a changed rule gets exactly the indexes its rules' keys need (named
 ``ixk_<table>_<hash of the expression>``, so rules sharing a key share the index, and
-one no rule needs is dropped), in the change set's transaction. :func:`index_every_rule`
-does the same for all objects (after a restore, whose tables come from a backup).
+one no rule needs is dropped), in the change set's transaction. :func:`index_org_rules`
+does the same for all objects: ``crm restore`` (a backup holds no indexes) and ``crm
+upgrade`` (rules saved before these indexes existed) run it.
 
 SQLite indexes only expressions of its built-in functions: a key through ``crm_lower``
 (``normalized`` and ``fuzzy``) would make every write to the table need the function,
@@ -46,29 +47,41 @@ def keep_key_indexes(conn: Connection, changes: Sequence[Any], model: CandidateM
         _reconcile(conn, model, name)
 
 
-def index_every_rule(conn: Connection, model: CandidateModel) -> None:
-    """Reconcile the key indexes of every object that has a duplicate rule."""
+def index_every_rule(conn: Connection, model: CandidateModel) -> int:
+    """Reconcile the key indexes of every object that has a duplicate rule; returns how
+    many indexes it made."""
     objects = {comp.definition["object"] for comp in model.of_kind(KIND)}
-    for name in sorted(objects):
-        _reconcile(conn, model, name)
+    return sum(_reconcile(conn, model, name) for name in sorted(objects))
 
 
-def _reconcile(conn: Connection, model: CandidateModel, object_name: str) -> None:
+def index_org_rules(org: Any) -> int:
+    """:func:`index_every_rule` on an org's current metadata, in a transaction of its own
+    (``crm upgrade`` and ``crm restore``: an org whose rules were saved before these
+    indexes existed, or restored from a backup, which holds none)."""
+    with org.db.write(ddl=True) as conn:
+        return index_every_rule(conn, CandidateModel(org.metadata.snapshots.read(conn)))
+
+
+def _reconcile(conn: Connection, model: CandidateModel, object_name: str) -> int:
+    """Make and drop indexes of one object's table; returns how many it made."""
     header = model.get("object", object_name)
     if header is None or header.status != ACTIVE:
-        return  # the object goes with its table (and the table's indexes)
+        return 0  # the object goes with its table (and the table's indexes)
     table = header.physical["table"]
     wanted = _wanted(conn.dialect, model, object_name, table)
     present = key_indexes_on(conn, table)
     quote = conn.dialect.identifier_preparer.quote
     for name in sorted(present - set(wanted)):
         conn.exec_driver_sql(f"DROP INDEX {quote(name)}")
+    made = 0
     for name, expression in sorted(wanted.items()):
         if name not in present:
             conn.exec_driver_sql(
                 f"CREATE INDEX {quote(name)} ON {quote(table)} ({expression}) "
                 "WHERE deleted_at IS NULL"
             )
+            made += 1
+    return made
 
 
 def _wanted(dialect: Any, model: CandidateModel, object_name: str, table: str) -> dict[str, str]:

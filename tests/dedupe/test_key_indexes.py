@@ -74,3 +74,25 @@ def test_rules_sharing_a_key_share_its_index(dd):
     assert len(key_indexes(dd, "contact") - before) == 1  # email_two still needs it
     assert dd.api.delete(f"{RULES}/contact.email_two").status_code == 200
     assert key_indexes(dd, "contact") == before
+
+
+def test_crm_upgrade_makes_the_key_indexes_an_org_lacks(dd):
+    """An org whose rules were saved before key indexes existed gets them from `crm
+    upgrade` (and a restored org from `crm restore`)."""
+    from click.testing import CliRunner
+
+    from crm_platform.cli import main
+
+    wanted = key_indexes(dd, "account")
+    with dd.org.db.write(ddl=True) as conn:
+        for name in wanted:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    assert key_indexes(dd, "account") == set()
+    env = {
+        "CRM_DATABASE_URL": dd.org.settings.database_url,
+        "CRM_INSTANCE_PATH": str(dd.org.settings.instance_path),
+    }
+    done = CliRunner().invoke(main, ["upgrade"], env=env)
+    assert done.exit_code == 0, done.output
+    assert f"Indexed the keys of duplicate rules ({len(wanted)} indexes made)" in done.output
+    assert key_indexes(dd, "account") == wanted
