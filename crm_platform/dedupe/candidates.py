@@ -80,7 +80,7 @@ def _unnested(dialect: str, values: list[str | None]) -> Any:
     table = (
         sa.func.unnest(array)
         .table_valued(sa.column("v", sa.Text), with_ordinality="n")
-        .render_derived()  # AS given(v, n): PostgreSQL names a function's columns so
+        .render_derived()  # "AS anon(v, n)": PostgreSQL needs the names of unnest's columns
     )
     return sa.select((table.c.n - 1).label("i"), table.c.v).subquery("given")
 
