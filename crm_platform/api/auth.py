@@ -58,12 +58,7 @@ def request_reading() -> tuple[Connection, OrgModel]:
 
 def end_request_reading(_exc: BaseException | None = None) -> None:
     """End the request's read transaction, if one is open (the API's teardown)."""
-    g.pop("crm_reading", None)
-    g.pop("crm_reading_conn", None)
-    g.pop("crm_seen_version", None)
-    stack = g.pop("crm_reading_stack", None)
-    if stack is not None:
-        stack.close()
+    take_request_reading()()
 
 
 def take_request_reading() -> Callable[[], None]:

@@ -45,23 +45,15 @@ def comparable(rule: DuplicateRule, values: Mapping[str, Any]) -> bool:
 def _value_keys(conn: Connection, obj: ObjectModel, rule: DuplicateRule, values: list[Any]):
     """The blocking keys of ``values`` as the database computes them: one list per key.
 
-    An ``exact`` key is the value itself. Text is sent as one array parameter that the
-    database unnests (``json_each`` on SQLite, ``unnest`` on PostgreSQL), so the statement
-    is the same whatever the values and costs one execution; other values (a number
-    compared as text) go through a UNION ALL of bound literals, typed as the column is.
+    An ``exact`` key is the value itself. The others are computed by the database over
+    one array parameter it unnests (``json_each`` on SQLite, ``unnest`` on PostgreSQL):
+    the statement is the same whatever the values. Rules compare text fields only
+    (``kind.COMPARABLE_TYPES``), so every value is text or None.
     """
     criterion = blocking_criterion(rule)
     if criterion.method == "exact":
         return [list(values)]
-    if all(v is None or isinstance(v, str) for v in values):
-        given = _unnested(conn.dialect.name, values)
-    else:
-        col = column(obj, criterion.field)
-        rows = [
-            sa.select(sa.literal(i).label("i"), sa.literal(v, col.type).label("v"))
-            for i, v in enumerate(values)
-        ]
-        given = (rows[0] if len(rows) == 1 else sa.union_all(*rows)).subquery("given")
+    given = _unnested(conn.dialect.name, values)
     keys = criterion_keys(conn.dialect.name, criterion, given.c.v)
     out: list[list[Any]] = [[None] * len(values) for _ in keys]
     for row in conn.execute(sa.select(given.c.i, *keys)):

@@ -303,7 +303,6 @@ class PlannerStatistics:
         if self.added < self.due or self.org.db.is_sqlite:
             return
         self.due = self.added * 2
-        with self.org.reading() as (conn, model):
-            table = model.objects[self.object_name].table.name
         with self.org.db.write() as conn:
+            table = self.org.models.model_for(conn).objects[self.object_name].table.name
             conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table)}")
