@@ -1,12 +1,12 @@
 """Writing one batch of source rows through the record service.
 
 Rows are converted (transforms), their lookups resolved (one query per column), split
-into updates (``upsert_on`` found an existing record) and creates; creates go through
-``RecordSession.create_many`` — the record service's set-based path, so defaults,
-validation rules, auto-numbers, duplicate rules, triggers and permissions all apply —
-in a savepoint. When a batch is refused its savepoint is rolled back and it is split in
-halves until the rows at fault stand alone: a few bad rows cost a few extra round trips,
-not one write per row.
+into updates (``upsert_on`` found an existing record) and creates; they go through
+``RecordSession.update_many`` and ``create_many`` — the record service's set-based
+paths, so defaults, validation rules, auto-numbers, duplicate rules, triggers and
+permissions all apply — each in a savepoint. When a batch is refused its savepoint is
+rolled back and it is split in halves until the rows at fault stand alone: a few bad rows
+cost a few extra round trips, not one write per row.
 """
 
 from __future__ import annotations
@@ -78,8 +78,7 @@ class BatchWriter:
             existing = self._existing(session, wave)
             updates = [p for p in wave if self._key(p) in existing]
             creates = [p for p in wave if self._key(p) not in existing]
-            for pending in updates:
-                self._update(session, existing[self._key(pending)], pending, outcome)
+            self._update(session, [(existing[self._key(p)], p) for p in updates], outcome)
             self._create(session, creates, outcome)
         return outcome
 
@@ -182,14 +181,24 @@ class BatchWriter:
         return found
 
     # --- writing ----------------------------------------------------------------------
-    def _update(self, session: Any, record_id: str, pending: _Pending, outcome) -> None:
+    def _update(
+        self, session: Any, updates: list[tuple[str, _Pending]], outcome: BatchOutcome
+    ) -> None:
+        if not updates:
+            return
+        items = [(record_id, pending.data, None) for record_id, pending in updates]
         try:
             with session.conn.begin_nested():
-                session.update(self.object_name, record_id, pending.data)
+                session.update_many(self.object_name, items, read_back=False)
         except CrmError as exc:
-            outcome.rejected.append((pending.row, self.describe(exc)))
+            if len(updates) == 1:
+                outcome.rejected.append((updates[0][1].row, self.describe(exc)))
+                return
+            middle = len(updates) // 2
+            self._update(session, updates[:middle], outcome)
+            self._update(session, updates[middle:], outcome)
             return
-        outcome.updated += 1
+        outcome.updated += len(updates)
 
     def _create(self, session: Any, creates: list[_Pending], outcome: BatchOutcome) -> None:
         if not creates:

@@ -107,6 +107,26 @@ def test_a_reimport_with_upsert_on_updates_instead_of_duplicating(crm, org, tmp_
     ]
 
 
+def test_a_reimport_refusing_one_update_keeps_the_others_and_names_its_row(
+    crm, org, tmp_path
+):
+    first = _accounts(tmp_path, [[f"Account {i}", f"U-{i}", "", "1", "", ""] for i in range(40)])
+    crm("import", first, "--object", "account")
+    rows = [[f"Renamed {i}", f"U-{i}", "Retail", "2", "", ""] for i in range(40)]
+    rows[25][3] = "-3"  # breaks the revenue rule
+    fixed = _accounts(tmp_path, rows, name="fixed.csv")
+    result = crm(
+        "import", fixed, "--object", "account", "--upsert-on", "account_number", "--partial"
+    )
+    assert "40 rows read: 0 created, 39 updated, 1 rejected." in result.output
+    stored = dict(records(org, "account", "account_number", "name"))
+    assert stored["U-25"] == "Account 25"
+    assert stored["U-24"] == "Renamed 24" and stored["U-39"] == "Renamed 39"
+    assert [e["error"] for e in read_errors(tmp_path / "fixed.errors.csv")] == [
+        "row 26: Annual revenue: The annual revenue cannot be negative"
+    ]
+
+
 def test_lookups_find_records_by_name_or_external_id_and_never_guess(crm, org, tmp_path):
     accounts = _accounts(
         tmp_path,

@@ -20,11 +20,13 @@ from .service import RecordSession
 MAX_OPERATIONS = 200
 REFERENCE = re.compile(r"@\{([a-zA-Z0-9_]+)\.([a-zA-Z0-9_.]+)\}")
 CREATE_ROUTE = re.compile(r"^/records/(?P<object>[a-z0-9_]+)$")
+RECORD_ROUTE = re.compile(r"^/records/(?P<object>[a-z0-9_]+)/(?P<id>[^/]+)$")
+BATCHED = {"POST": CREATE_ROUTE, "PATCH": RECORD_ROUTE}  # the operations written set-based
 ROUTES = [
     ("POST", CREATE_ROUTE, "create"),
-    ("GET", re.compile(r"^/records/(?P<object>[a-z0-9_]+)/(?P<id>[^/]+)$"), "get"),
-    ("PATCH", re.compile(r"^/records/(?P<object>[a-z0-9_]+)/(?P<id>[^/]+)$"), "update"),
-    ("DELETE", re.compile(r"^/records/(?P<object>[a-z0-9_]+)/(?P<id>[^/]+)$"), "delete"),
+    ("GET", RECORD_ROUTE, "get"),
+    ("PATCH", RECORD_ROUTE, "update"),
+    ("DELETE", RECORD_ROUTE, "delete"),
     (
         "PUT",
         re.compile(r"^/records/(?P<object>[a-z0-9_]+)/by/(?P<field>[a-z0-9_]+)/(?P<value>[^/]+)$"),
@@ -109,9 +111,10 @@ def run_composite(session: RecordSession, operations: list[Operation], all_or_no
     """Run the operations in order; returns one result per operation.
 
     Consecutive creates of one object whose references all point at earlier results
-    are written as one batch (one INSERT, one read-back); should the batch fail, its
-    savepoint is rolled back and its operations run one by one, so every result and
-    error is exactly what running them singly gives.
+    are written as one batch (one INSERT, one read-back), and so are consecutive updates
+    of distinct records of one object (one UPDATE per set of changed columns); should a
+    batch fail, its savepoint is rolled back and its operations run one by one, so every
+    result and error is exactly what running them singly gives.
     """
     results: list[dict[str, Any]] = []
     done: dict[str, Mapping[str, Any]] = {}
@@ -158,41 +161,60 @@ def _run_single(session, operations, index, done, results, all_or_none) -> None:
 
 
 @dataclass(frozen=True)
-class _BatchedCreate:
+class _Batched:
     operation: Operation
     object: str
+    record_id: str | None  # None for a create
     body: Any
 
 
-def _create_batch(operations: list[Operation], start: int, done) -> list[_BatchedCreate]:
-    """The creates of one object from ``start`` on that need no result of each other."""
-    batch: list[_BatchedCreate] = []
+def _create_batch(operations: list[Operation], start: int, done) -> list[_Batched]:
+    """The creates of one object, or the updates of distinct records of one object, from
+    ``start`` on that need no result of each other."""
+    batch: list[_Batched] = []
+    method = operations[start].method
+    route = BATCHED.get(method)
     for op in operations[start:]:
-        if op.method != "POST":
+        if route is None or op.method != method:
             break
         try:
-            match = CREATE_ROUTE.match(_substitute(op.url, done))
+            match = route.match(_substitute(op.url, done))
             body = _substitute_values(op.body, done)
         except CrmError:
             break  # a reference to an operation of this batch, or to none: run it alone
         if match is None or (batch and match["object"] != batch[0].object):
             break
-        batch.append(_BatchedCreate(op, match["object"], body))
+        record_id = match.groupdict().get("id")
+        if record_id is not None and any(b.record_id == record_id for b in batch):
+            break  # the same record twice: the second change sees the first
+        batch.append(_Batched(op, match["object"], record_id, body))
     return batch
 
 
-def _run_batch(session: RecordSession, batch: list[_BatchedCreate], done, results, start) -> bool:
-    """Create the batch at once; False (and nothing written) when one of them fails."""
+def _run_batch(session: RecordSession, batch: list[_Batched], done, results, start) -> bool:
+    """Write the batch at once; False (and nothing written) when one of them fails."""
+    creating = batch[0].record_id is None
     try:
         with session.conn.begin_nested():
-            records = session.create_many(batch[0].object, [b.body for b in batch])
+            if creating:
+                records = session.create_many(batch[0].object, [b.body for b in batch])
+            else:
+                items = [(b.record_id, b.body, None) for b in batch]
+                records = session.update_many(batch[0].object, items)
     except CrmError:
         return False
     for offset, (item, record) in enumerate(zip(batch, records, strict=True)):
         op = item.operation
         if op.ref:
             done[op.ref] = record
-        results.append({"index": start + offset, "ref": op.ref, "status": 201, "body": record})
+        results.append(
+            {
+                "index": start + offset,
+                "ref": op.ref,
+                "status": 201 if creating else 200,
+                "body": record,
+            }
+        )
     return True
 
 

@@ -179,6 +179,18 @@ class RecordSession(RecordContext):
         """Change some fields; with ``if_match`` a stale version answers 412."""
         return writes.update(self, object_name, record_id, data, if_match=if_match)
 
+    def update_many(
+        self,
+        object_name: str,
+        items: list[tuple[str, Any, int | None]],
+        *,
+        read_back: bool = True,
+    ) -> list[dict]:
+        """Change records of one object as one set-based batch (all or none): ``items``
+        are (id, field values, expected version or None). With ``read_back`` false only
+        the ids of the records that moved come back."""
+        return writes.update_many(self, object_name, items, read_back=read_back)
+
     def upsert(self, object_name: str, field_name: str, value: str, data: Any) -> tuple[dict, bool]:
         """Update the record whose external id is ``value``, or create it; (record, created)."""
         return writes.upsert(self, object_name, field_name, value, data)

@@ -4,6 +4,7 @@ hierarchies, owners, uniqueness) and the org's validation rules."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,42 +40,58 @@ def apply_defaults(ctx: RecordContext, obj: ObjectModel, values: dict[str, Any])
             values[name] = False
 
 
-def validate(
-    ctx: RecordContext,
-    obj: ObjectModel,
-    values: Mapping[str, Any],
-    changed: Mapping[str, Any] | None,
-    owner_id: str,
-    *,
-    record_id: str | None = None,
-    before: Mapping[str, Any] | None = None,
-) -> None:
-    """Refuse the record (400/409) unless it passes every system check and rule.
+@dataclass(frozen=True)
+class Revision:
+    """An update about to be written: the stored values, the fields that move (the owner
+    apart) and the owner the record will have."""
 
-    ``changed`` is None on create (everything is checked), else the fields that move.
-    """
-    checking = values if changed is None else changed
+    record_id: str
+    before: Mapping[str, Any]
+    changed: Mapping[str, Any]
+    owner_id: str
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The record as it will be."""
+        return {**self.before, **self.changed}
+
+
+def validate_changes(ctx: RecordContext, obj: ObjectModel, revisions: Sequence[Revision]) -> None:
+    """Refuse updates (400/403/409) unless each passes every system check and rule: the
+    checks in Python per record, those in the database one query per field or target for
+    the whole batch, in this order; the first failure is raised. Only what moves is
+    checked (a stored value that became invalid may stay)."""
     plan = ctx.codec(obj).plan
-    errors = field_problems(obj, plan, values, checking, creating=changed is None, before=before)
-    errors.update(dependent_picklist_problems(plan, values, checking, _readable(ctx, obj)))
-    if errors:
-        raise ValidationFailed(errors)
-    check_lookups(ctx, obj, [checking])
-    if record_id is not None:
-        check_hierarchy(ctx, obj, checking, record_id)
-    if changed is None:
-        check_owner(ctx, obj, owner_id)
-    elif record_id is not None and before is not None and owner_id != before.get("owner_id"):
-        check_owner(ctx, obj, owner_id, record_id=record_id, current_owner=before["owner_id"])
-    check_unique(ctx, obj, [checking], record_id)
-    # rules may read the owner (owner.role): the owner the record will have
-    check_rules(ctx, obj, {**values, "owner_id": owner_id}, before)
+    readable = _readable(ctx, obj)
+    for revision in revisions:
+        values, changed = revision.values, revision.changed
+        errors = field_problems(obj, plan, values, changed, creating=False, before=revision.before)
+        errors.update(dependent_picklist_problems(plan, values, changed, readable))
+        if errors:
+            raise ValidationFailed(errors)
+    check_lookups(ctx, obj, [r.changed for r in revisions])
+    for revision in revisions:
+        check_hierarchy(ctx, obj, revision.changed, revision.record_id)
+    for revision in revisions:
+        current_owner = revision.before.get("owner_id")
+        if revision.owner_id != current_owner:
+            check_owner(
+                ctx,
+                obj,
+                revision.owner_id,
+                record_id=revision.record_id,
+                current_owner=current_owner,
+            )
+    check_unique(ctx, obj, [r.changed for r in revisions], [r.record_id for r in revisions])
+    for revision in revisions:
+        # rules may read the owner (owner.role): the owner the record will have
+        check_rules(ctx, obj, {**revision.values, "owner_id": revision.owner_id}, revision.before)
 
 
 def validate_new(
     ctx: RecordContext, obj: ObjectModel, records: Sequence[tuple[Mapping[str, Any], str]]
 ) -> None:
-    """Validate new records together, in :func:`validate`'s order of checks: the checks in
+    """Validate new records together, in :func:`validate_changes`'s order of checks: the checks in
     Python per record, the checks in the database one query per field or target for the
     whole batch. The first failure is raised."""
     plan = ctx.codec(obj).plan
@@ -326,11 +343,13 @@ def check_unique(
     ctx: RecordContext,
     obj: ObjectModel,
     records: Sequence[Mapping[str, Any]],
-    record_id: str | None = None,
+    updating: Sequence[str] = (),
 ) -> None:
     """409 when another live record (or another record of the batch) holds a unique value.
 
-    ``record_id``: the record being updated, which may keep its own value.
+    ``updating``: the records being updated, which may keep their own values (a record of
+    the batch taking the value another one keeps is left to the unique index, which
+    answers the same 409).
     """
     for name in ctx.codec(obj).plan.unique:
         values = [v[name] for v in records if v.get(name) is not None]
@@ -339,7 +358,7 @@ def check_unique(
         ftype = field_type(obj.fields[name].type)
         column = obj.table.c[obj.fields[name].columns[SIMPLE].name]
         repeated = len({ftype.unique_value(v) for v in values}) < len(values)
-        if repeated or _any_taken(ctx, obj, ftype, column, values, record_id):
+        if repeated or _any_taken(ctx, obj, ftype, column, values, updating):
             raise Conflict(
                 f"another {obj.api_name} record already has this {name}",
                 extra={"errors": {name: ["already used by another record"]}},
@@ -352,7 +371,7 @@ def _any_taken(
     ftype: FieldType,
     column,
     values: list[Any],
-    record_id: str | None,
+    updating: Sequence[str],
 ) -> bool:
     # The comparison the unique index makes (lower() on both sides for emails), in SQL,
     # so the record service and the index agree on each database.
@@ -361,8 +380,10 @@ def _any_taken(
         chunk = values[start : start + CHUNK]
         wanted = [ftype.unique_key(sa.literal(v, column.type)) for v in chunk]
         query = sa.select(column).where(key.in_(wanted), obj.table.c.deleted_at.is_(None))
-        if record_id:
-            query = query.where(obj.table.c.id != record_id)
+        if len(updating) == 1:
+            query = query.where(obj.table.c.id != updating[0])
+        elif updating:
+            query = query.where(obj.table.c.id.not_in(list(updating)))
         if ctx.conn.execute(query.limit(1)).first() is not None:
             return True
     return False

@@ -19,8 +19,8 @@ from . import counters
 from .codec import to_columns
 from .context import RecordContext
 from .events import RecordChange, RecordEvent
-from .reads import get, read_new
-from .validation import apply_defaults, validate, validate_new
+from .reads import get, get_many, read_new
+from .validation import Revision, apply_defaults, validate_changes, validate_new
 
 
 def create(
@@ -130,44 +130,123 @@ def update(
     if_match: int | None = None,
 ) -> dict[str, Any]:
     """Change some fields; with ``if_match`` a stale version answers 412."""
+    written = update_many(ctx, object_name, [(record_id, data, if_match)], read_back=False)
+    return get(ctx, object_name, record_id, just_written=bool(written))
+
+
+def update_many(
+    ctx: RecordContext,
+    object_name: str,
+    items: Sequence[tuple[str, Any, int | None]],
+    *,
+    read_back: bool = True,
+) -> list[dict[str, Any]]:
+    """Change records of one object as one set-based batch: ``items`` are (id, field
+    values, expected version or None). The records are read with one query (locked on
+    PostgreSQL), each is deserialised and validated in Python, the batch is written with
+    one UPDATE per set of changed columns (executemany), and its events fire once with
+    every change. Records whose values do not move are left as they are.
+
+    Returns the records as :func:`get_many` shows them (with ``read_back`` false, the ids
+    of those actually written). The first record that fails raises its error and nothing
+    of the batch is written.
+    """
     obj = ctx.object(object_name)
     ctx.require(obj, "edit")
-    current = ctx.current_for_edit(obj, record_id)
-    if if_match is not None and current["version"] != if_match:
-        raise PreconditionFailed(
-            f"the record changed since version {if_match} (now {current['version']})",
-            extra={"current_version": current["version"]},
+    ids = [item[0] for item in items]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed({"id": "a batch changes each record once"})
+    currents = ctx.currents_for_edit(obj, ids)
+    codec = ctx.codec(obj)
+    hidden = ctx.access.hidden_fields(obj.api_name)
+    editable: set[frozenset[str]] = set()  # field sets already checked: rows repeat them
+    befores: dict[str, dict[str, Any]] = {}
+    pending: dict[str, dict[str, Any]] = {}
+    proposals = []
+    for record_id, data, if_match in items:
+        version = currents[record_id]["version"]
+        if if_match is not None and version != if_match:
+            raise PreconditionFailed(
+                f"the record changed since version {if_match} (now {version})",
+                extra={"current_version": version},
+            )
+        values = codec.load(data, hidden)
+        if (names := frozenset(values)) not in editable:
+            ctx.require_editable_fields(obj, values)
+            editable.add(names)
+        before = befores[record_id] = ctx.stored_values(obj, currents[record_id])
+        proposed = {**before, **{k: v for k, v in values.items() if before.get(k) != v}}
+        moving = tuple(k for k in proposed if before.get(k) != proposed[k])
+        pending[record_id] = proposed
+        proposals.append(RecordChange(obj, record_id, before, proposed, moving))
+    ctx.fire(RecordEvent.BEFORE_UPDATE, obj, proposals, pending)
+    revisions = []
+    for record_id in ids:
+        before, current_owner = befores[record_id], currents[record_id]["owner_id"]
+        changed = {k: v for k, v in pending[record_id].items() if before.get(k) != v}
+        owner_id = changed.pop("owner_id", current_owner)
+        if changed or owner_id != current_owner:
+            revisions.append(Revision(record_id, before, changed, owner_id))
+    if not revisions:
+        return get_many(ctx, obj, ids) if read_back else []
+    validate_changes(ctx, obj, revisions)
+    _write_revisions(ctx, obj, revisions, {rid: currents[rid]["version"] for rid in ids})
+    changes = []
+    for revision in revisions:
+        after = {**revision.values, "owner_id": revision.owner_id}
+        moved = tuple(revision.changed)
+        if revision.owner_id != revision.before.get("owner_id"):
+            moved += ("owner_id",)
+        changes.append(RecordChange(obj, revision.record_id, revision.before, after, moved))
+    ctx.fire(RecordEvent.AFTER_UPDATE, obj, changes)
+    if not read_back:
+        return [{"id": revision.record_id} for revision in revisions]
+    return get_many(ctx, obj, ids, just_written=True)
+
+
+def _write_revisions(
+    ctx: RecordContext,
+    obj: ObjectModel,
+    revisions: Sequence[Revision],
+    versions: Mapping[str, int],
+) -> None:
+    """One UPDATE per set of changed columns, each row guarded by the version it was read
+    at: 412 when another writer got there first, 409 when a unique index refuses."""
+    cipher = ctx.cipher_for(obj)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    names: dict[tuple[str, ...], set[str]] = {}
+    for revision in revisions:
+        row = to_columns(obj, revision.changed, cipher)
+        version = versions[revision.record_id]
+        row.update(
+            owner_id=revision.owner_id,
+            updated_at=ctx.now,
+            updated_by=ctx.user.id,
+            version=version + 1,
+            **{WHERE_ID: revision.record_id, WHERE_VERSION: version},
         )
-    values = ctx.codec(obj).load(data, ctx.access.hidden_fields(obj.api_name))
-    ctx.require_editable_fields(obj, values)
-    before = ctx.stored_values(obj, current)
-    proposed = {**before, **{k: v for k, v in values.items() if before.get(k) != v}}
-    moving = tuple(k for k in proposed if before.get(k) != proposed[k])
-    pending = RecordChange(obj, record_id, before, proposed, moving)
-    ctx.fire(RecordEvent.BEFORE_UPDATE, obj, [pending], {record_id: proposed})
-    changed = {k: v for k, v in proposed.items() if before.get(k) != v}
-    owner_id = changed.pop("owner_id", current["owner_id"])
-    if not changed and owner_id == current["owner_id"]:
-        return get(ctx, object_name, record_id)
-    validate(ctx, obj, {**before, **changed}, changed, owner_id, record_id=record_id, before=before)
-    row = to_columns(obj, changed, ctx.cipher_for(obj))
-    row.update(
-        owner_id=owner_id,
-        updated_at=ctx.now,
-        updated_by=ctx.user.id,
-        version=current["version"] + 1,
+        key = tuple(row)
+        groups.setdefault(key, []).append(row)
+        names.setdefault(key, set()).update(revision.changed)
+    # executed again with other rows, it keeps its cache key (SET follows the row's keys)
+    statement = ctx.compiled(("update", obj.api_name), lambda: _versioned_update(obj))
+    for key, rows in groups.items():
+        try:
+            written = ctx.conn.execute(statement, rows).rowcount
+        except IntegrityError as exc:
+            raise _unique_conflict(ctx, obj, names[key]) from exc
+        if written != len(rows):
+            raise PreconditionFailed("the record was changed by someone else: read it and retry")
+
+
+WHERE_ID, WHERE_VERSION = "where_id", "where_version"
+
+
+def _versioned_update(obj: ObjectModel) -> sa.Update:
+    table = obj.table
+    return table.update().where(
+        table.c.id == sa.bindparam(WHERE_ID), table.c.version == sa.bindparam(WHERE_VERSION)
     )
-    statement = (
-        obj.table.update()
-        .where(obj.table.c.id == record_id, obj.table.c.version == current["version"])
-        .values(row)
-    )
-    if execute_write(ctx, obj, statement, changed).rowcount == 0:
-        raise PreconditionFailed("the record was changed by someone else: read it and retry")
-    after = {**before, **changed, "owner_id": owner_id}
-    moved = tuple(changed) + (("owner_id",) if owner_id != current["owner_id"] else ())
-    ctx.fire(RecordEvent.AFTER_UPDATE, obj, [RecordChange(obj, record_id, before, after, moved)])
-    return get(ctx, object_name, record_id, just_written=True)
 
 
 def upsert(
@@ -227,14 +306,6 @@ def take_auto_numbers(
         for row, record, number in zip(rows, values, numbers, strict=True):
             text = counters.format_number(definition["pattern"], number)
             row[fld.columns[SIMPLE].name] = record[name] = text
-
-
-def execute_write(ctx: RecordContext, obj: ObjectModel, statement, values: Mapping[str, Any]):
-    """Run an update; a unique index that refuses it answers 409 naming the fields."""
-    try:
-        return ctx.conn.execute(statement)
-    except IntegrityError as exc:
-        raise _unique_conflict(ctx, obj, values) from exc
 
 
 def _unique_conflict(ctx: RecordContext, obj: ObjectModel, names) -> Conflict:
