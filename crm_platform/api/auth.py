@@ -15,6 +15,7 @@ from wtforms.validators import ValidationError as CSRFValidationError
 
 from crm_platform.core import Forbidden, Unauthorized
 from crm_platform.runtime import Org, OrgModel, User
+from crm_platform.runtime.records import RequestWrite
 from crm_platform.runtime.security import (
     Principal,
     UserAccess,
@@ -36,12 +37,34 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_GENERATION_KEY = "crm_gen"
 
 
+def writes_in_request_transaction(view: F) -> F:
+    """Mark a view whose change runs in the transaction authentication opens: one
+    transaction per request (the user is read inside the write, not in a read of its
+    own). The view must take that transaction with :func:`take_request_writing` (its
+    record session does), and must open no other write: SQLite has one writer."""
+    setattr(view, _REQUEST_WRITE, True)
+    return view
+
+
+_REQUEST_WRITE = "crm_writes_in_request_transaction"
+
+
+def _writes_in_request() -> bool:
+    if request.method in SAFE_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, _REQUEST_WRITE, False))
+
+
 def request_connection() -> Connection:
-    """The request's read transaction: opened at most once per request (authentication
-    and a read view share it) and ended at teardown."""
+    """The request's transaction: opened at most once per request (authentication and a
+    read view share it) and ended at teardown. A read, unless the view was marked with
+    :func:`writes_in_request_transaction` and the method changes something."""
     if "crm_reading_conn" not in g:
         stack = ExitStack()
-        g.crm_reading_conn = stack.enter_context(current_org().db.read())
+        db = current_org().db
+        g.crm_request_writes = _writes_in_request()
+        g.crm_reading_conn = stack.enter_context(db.write() if g.crm_request_writes else db.read())
         g.crm_reading_stack = stack
     return g.crm_reading_conn
 
@@ -57,18 +80,36 @@ def request_reading() -> tuple[Connection, OrgModel]:
 
 
 def end_request_reading(_exc: BaseException | None = None) -> None:
-    """End the request's read transaction, if one is open (the API's teardown)."""
+    """End the request's transaction, if one is open (the API's teardown): a write no view
+    took holds only authentication's reads."""
     take_request_reading()()
 
 
 def take_request_reading() -> Callable[[], None]:
     """Detach the request's read transaction from the teardown; the caller ends it by
     calling what this returns (a streamed response reads on after its view returned)."""
+    stack = _detach_request_transaction()
+    return stack.close if stack is not None else (lambda: None)
+
+
+def take_request_writing() -> RequestWrite | None:
+    """The write transaction authentication opened for this request, detached from the
+    teardown (None when there is none, or it was taken): whoever takes it commits it by
+    leaving its context without an error, and rolls it back with one."""
+    if not g.get("crm_request_writes"):
+        return None
+    conn, version = g.crm_reading_conn, g.get("crm_seen_version")
+    stack = _detach_request_transaction()
+    assert stack is not None
+    return RequestWrite(conn, version, stack)
+
+
+def _detach_request_transaction() -> ExitStack | None:
     g.pop("crm_reading", None)
     g.pop("crm_reading_conn", None)
     g.pop("crm_seen_version", None)
-    stack = g.pop("crm_reading_stack", None)
-    return stack.close if stack is not None else (lambda: None)
+    g.pop("crm_request_writes", None)
+    return g.pop("crm_reading_stack", None)
 
 
 def seen_version(principal: Principal | None) -> None:
@@ -116,7 +157,7 @@ def _session_user() -> User:
 
 def _signed_in(principal: Principal, model: OrgModel) -> User:
     g.crm_access = access_for(principal, model, model.security)
-    if request.method not in SAFE_METHODS:
+    if request.method not in SAFE_METHODS and not g.get("crm_request_writes"):
         # a change opens its own write transaction: hold no read snapshot across it
         end_request_reading()
     return principal.user

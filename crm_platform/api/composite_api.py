@@ -10,7 +10,13 @@ from crm_platform.runtime import OrgModel
 from crm_platform.runtime.records.composite import MAX_OPERATIONS, parse_operations, run_composite
 
 from . import aliases
-from .auth import current_access, current_org, current_user
+from .auth import (
+    current_access,
+    current_org,
+    current_user,
+    take_request_writing,
+    writes_in_request_transaction,
+)
 from .jsonio import read_json
 from .openapi import JSON, error_responses, ref
 from .problems import PROBLEM_JSON
@@ -20,9 +26,11 @@ bp.after_request(aliases.add_deprecation_headers)
 
 
 @bp.post("/composite")
+@writes_in_request_transaction
 def composite() -> Response:
     operations, all_or_none = parse_operations(read_json(request))
-    with current_org().records.session(current_user(), access=current_access()) as session:
+    records, writing = current_org().records, take_request_writing()
+    with records.session(current_user(), access=current_access(), writing=writing) as session:
         operations = [aliases.operation(session.model, op) for op in operations]
         results = run_composite(session, operations, all_or_none)
     return jsonify({"results": results})

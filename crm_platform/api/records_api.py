@@ -11,7 +11,14 @@ from crm_platform.runtime.records import ListRequest
 from crm_platform.runtime.records.query import DEFAULT_LIMIT, MAX_LIMIT
 
 from . import aliases
-from .auth import current_access, current_org, current_user, request_reading
+from .auth import (
+    current_access,
+    current_org,
+    current_user,
+    request_reading,
+    take_request_writing,
+    writes_in_request_transaction,
+)
 from .jsonio import read_json
 from .params import query_params
 
@@ -29,10 +36,11 @@ LIST_PARAMS = ("where", "order_by", "fields", "limit", "cursor", "count", "delet
 
 
 def _session(write: bool = True):
-    """A record session: a write opens its transaction; a read goes on in the request's."""
+    """A record session in the request's transaction: the write authentication opened for
+    a view marked :func:`writes_in_request_transaction`, or the read it read the user in."""
     records, user, access = current_org().records, current_user(), current_access()
     if write:
-        return records.session(user, access=access)
+        return records.session(user, access=access, writing=take_request_writing())
     return records.session(user, write=False, access=access, reading=request_reading())
 
 
@@ -104,6 +112,7 @@ def list_records(object_name: str) -> Response:
 
 
 @bp.post("/<object_name>")
+@writes_in_request_transaction
 @query_params()
 def create_record(object_name: str) -> Response:
     data = read_json(request)
@@ -128,6 +137,7 @@ def get_record(object_name: str, record_id: str) -> Response:
 
 
 @bp.patch("/<object_name>/<record_id>")
+@writes_in_request_transaction
 @query_params()
 def update_record(object_name: str, record_id: str) -> Response:
     data = read_json(request)
@@ -139,6 +149,7 @@ def update_record(object_name: str, record_id: str) -> Response:
 
 
 @bp.delete("/<object_name>/<record_id>")
+@writes_in_request_transaction
 @query_params("purge")
 def delete_record(object_name: str, record_id: str) -> Response:
     """To the recycle bin; ``?purge=true`` removes a record in the bin for good."""
@@ -152,6 +163,7 @@ def delete_record(object_name: str, record_id: str) -> Response:
 
 
 @bp.post("/<object_name>/<record_id>/restore")
+@writes_in_request_transaction
 @query_params()
 def restore_record(object_name: str, record_id: str) -> Response:
     with _session() as session:
@@ -177,6 +189,7 @@ def related_records(object_name: str, record_id: str, relation: str) -> Response
 
 
 @bp.put("/<object_name>/by/<field_name>/<value>")
+@writes_in_request_transaction
 @query_params()
 def upsert_record(object_name: str, field_name: str, value: str) -> Response:
     data = read_json(request)
@@ -218,6 +231,7 @@ def list_shares(object_name: str, record_id: str) -> Response:
 
 
 @bp.post("/<object_name>/<record_id>/shares")
+@writes_in_request_transaction
 @query_params()
 def add_share(object_name: str, record_id: str) -> Response:
     data = read_json(request)
@@ -229,6 +243,7 @@ def add_share(object_name: str, record_id: str) -> Response:
 
 
 @bp.delete("/<object_name>/<record_id>/shares/<path:key>")
+@writes_in_request_transaction
 @query_params()
 def remove_share(object_name: str, record_id: str, key: str) -> Response:
     with _session() as session:

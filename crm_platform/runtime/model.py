@@ -388,10 +388,11 @@ class ModelCache:
         """The model for the version visible to ``conn``, rebuilt only when it moved.
 
         ``for_write`` holds off metadata changes until the transaction ends. ``version``:
-        the version ``conn`` already read (with the request's user), so it is not read
-        again; a write still takes its shared lock.
+        the version ``conn`` already read in this transaction (with the request's user), so
+        it is not read again; a write on PostgreSQL still takes its shared lock (SQLite's
+        write transaction already keeps every other writer out).
         """
-        if for_write:
+        if for_write and (version is None or conn.dialect.name != "sqlite"):
             version = share_version(conn)
         elif version is None:
             version = read_version(conn)

@@ -1,13 +1,14 @@
 """Records: the one write path, the reads that apply the same rules, and their helpers.
 
-Others may import the service and session, the list request and page, and the record
-events (``RecordEvents`` is reached as ``org.records.events``).
+Others may import the service and session (and the request write a session can take
+over), the list request and page, and the record events (``RecordEvents`` is reached as
+``org.records.events``).
 """
 
 from .events import EventContext, EventHandler, RecordChange, RecordEvent, RecordEvents
 from .query import ListRequest, Page
 from .reads import relation_names
-from .service import RecordService, RecordSession
+from .service import RecordService, RecordSession, RequestWrite
 
 __all__ = [
     "EventContext",
@@ -19,5 +20,6 @@ __all__ = [
     "RecordEvents",
     "RecordService",
     "RecordSession",
+    "RequestWrite",
     "relation_names",
 ]

@@ -79,18 +79,28 @@ def record_field_history(ctx: EventContext) -> None:
 
 
 def refresh_criteria_shares(ctx: EventContext) -> None:
-    """Recompute the share rows of the object's criteria-based sharing rules."""
+    """Recompute the share rows of the object's criteria-based sharing rules, for the
+    whole batch at once."""
     obj = ctx.object
     if not any(r.criteria for r in ctx.model.security.sharing_rules.get(obj.api_name, ())):
         return
-    for change in ctx.changes:
+    changes = {change.record_id: change for change in ctx.changes}
 
-        def matches(rule, change=change) -> bool:
-            what = f"sharing rule {rule.name}"
-            found = ctx.evaluate(change, rule.criteria, what=what, expected=ValueType.BOOLEAN)
-            return found is True
+    def matches(record_id: str, rule) -> bool:
+        what = f"sharing rule {rule.name}"
+        found = ctx.evaluate(
+            changes[record_id], rule.criteria, what=what, expected=ValueType.BOOLEAN
+        )
+        return found is True
 
-        refresh_rule_shares(ctx.connection, ctx.model.security, obj, change.record_id, matches)
+    refresh_rule_shares(
+        ctx.connection,
+        ctx.model.security,
+        obj,
+        list(changes),
+        matches,
+        new=ctx.event is E.AFTER_CREATE,
+    )
 
 
 def drop_purged_shares(ctx: EventContext) -> None:

@@ -7,6 +7,7 @@ indexes for partial names. Never a ``LIKE '%q%'`` scan of the object tables.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -31,7 +32,13 @@ search_table = sa.table(
     sa.column("id"),  # SQLite only: the rowid its FTS5 index refers to
 )
 ENTRY_COLUMNS = ("object", "record_id", "field", "title", "body")
-SEARCH_INSERT = search_table.insert()  # built once: executed again, it keeps its cache key
+# SQLite: a batch's entries from one JSON array of [object, record_id, field, title, body]
+SQLITE_ENTRIES_INSERT = sa.text(
+    "INSERT INTO sys_search (object, record_id, field, title, body) "
+    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]') "
+    "FROM json_each(:entries)"
+)
 fts_table = sa.table(  # SQLite
     "sys_search_fts", sa.column("rowid"), sa.column("body"), sa.column("rank")
 )
@@ -92,15 +99,7 @@ def index_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> Non
         for field in fields:
             body = field_type(field.type).search_text(row[c.name] for c in field.columns.values())
             if body:
-                entries.append(
-                    {
-                        "object": obj.api_name,
-                        "record_id": row["id"],
-                        "field": field.api_name,
-                        "title": title,
-                        "body": body,
-                    }
-                )
+                entries.append((obj.api_name, row["id"], field.api_name, title, body))
     _write_entries(conn, obj, entries, ids)
 
 
@@ -125,37 +124,31 @@ def index_new_records(
         for field in fields:
             body = _text(field, values.get(field.api_name))
             if body:
-                entries.append(
-                    {
-                        "object": obj.api_name,
-                        "record_id": record_id,
-                        "field": field.api_name,
-                        "title": title,
-                        "body": body,
-                    }
-                )
+                entries.append((obj.api_name, record_id, field.api_name, title, body))
     _write_entries(conn, obj, entries, ids)
 
 
 def _write_entries(
-    conn: Connection, obj: ObjectModel, entries: list[dict[str, Any]], ids: Sequence[str]
+    conn: Connection, obj: ObjectModel, entries: list[tuple[str, ...]], ids: Sequence[str]
 ) -> None:
-    """Insert the entries of records ``ids`` (which have no others: new, or unindexed
-    just before).
+    """Insert the entries (tuples in ``ENTRY_COLUMNS`` order) of records ``ids`` (which
+    have no others: new, or unindexed just before).
 
-    On PostgreSQL the rows travel as five text arrays that one INSERT … SELECT unnests
-    (a row per protocol message cost more than the two GIN indexes). On SQLite their
-    FTS5 rows follow in one INSERT … SELECT per 500 records — no trigger does it
-    (migration 0021): a row trigger cost 6× this.
+    The entries travel as one parameter the database unpacks, in one INSERT … SELECT: on
+    PostgreSQL five text arrays (``unnest``), on SQLite one JSON array (``json_each``) —
+    a row per protocol message, or per bound parameter set, cost more than the inserts.
+    On SQLite their FTS5 rows follow in one INSERT … SELECT per 500 records — no trigger
+    does it (migration 0021): a row trigger cost 6× this.
     """
     if not entries:
         return
     if conn.dialect.name != "sqlite":
-        arrays = [sa.literal([e[c] for e in entries], ARRAY(sa.Text)) for c in ENTRY_COLUMNS]
+        columns = zip(*entries, strict=True)
+        arrays = [sa.literal(list(values), ARRAY(sa.Text)) for values in columns]
         rows = sa.func.unnest(*arrays).table_valued(*ENTRY_COLUMNS).render_derived()
         conn.execute(search_table.insert().from_select(ENTRY_COLUMNS, sa.select(rows)))
         return
-    conn.execute(SEARCH_INSERT, entries)
+    conn.execute(SQLITE_ENTRIES_INSERT, {"entries": json.dumps(entries, ensure_ascii=False)})
     for start in range(0, len(ids), 500):
         conn.execute(
             sa.insert(fts_table).from_select(

@@ -10,7 +10,8 @@ all sharing the :class:`~.context.RecordContext` of the transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -26,6 +27,17 @@ from .context import RecordContext
 from .events import RecordEvents
 from .handlers import register_platform_handlers
 from .query import ExpressionCache, ListRequest, Page
+
+
+@dataclass(frozen=True)
+class RequestWrite:
+    """A write transaction its caller opened (the API's request, whose authentication read
+    the user in it): the connection, the metadata version read in this transaction (or
+    None), and the context whose exit commits it, or rolls it back on an error."""
+
+    conn: Connection
+    version: int | None
+    transaction: AbstractContextManager[Any]
 
 
 class RecordService:
@@ -78,15 +90,23 @@ class RecordService:
         write: bool = True,
         access: UserAccess | None = None,
         reading: tuple[Connection, OrgModel] | None = None,
+        writing: RequestWrite | None = None,
     ) -> Iterator[RecordSession]:
         """One transaction: everything done in it lands together or not at all.
 
         ``access`` computed earlier in the request is reused when it was made from the
         same compiled model; otherwise it is loaded again. ``reading``: a read
         transaction the caller holds (and ends), with its model, used instead of a new one.
+        ``writing``: a write transaction the caller opened, which the session ends.
         """
         if reading is not None and not write:
             yield RecordSession(self, *reading, user, access).reading_only()
+            return
+        if writing is not None and write:
+            with writing.transaction:
+                conn = writing.conn
+                model = self.org.models.model_for(conn, for_write=True, version=writing.version)
+                yield RecordSession(self, conn, model, user, access)
             return
         opener = self.org.db.write if write else self.org.db.read
         with opener() as conn:

@@ -8,7 +8,7 @@ compiled to SQL. Owner-based rules need no rows: they apply at query time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -30,29 +30,41 @@ def refresh_rule_shares(
     conn: Connection,
     security: SecurityModel,
     obj: ObjectModel,
-    record_id: str,
-    matches: Callable[[SharingRule], bool],
+    record_ids: Sequence[str],
+    matches: Callable[[str, SharingRule], bool],
+    *,
+    new: bool = False,
 ) -> None:
-    """Recompute one record's rows for the object's criteria rules."""
+    """Recompute these records' rows for the object's criteria rules, set-based: their
+    old rows go in one DELETE per 500 records (none for ``new`` records, which have none)
+    and the rows of the rules each record now ``matches`` come in one INSERT."""
     rules = [r for r in security.sharing_rules.get(obj.api_name, ()) if r.criteria]
-    for rule in rules:
-        conn.execute(
-            shares.delete().where(
-                shares.c.object == obj.api_name,
-                shares.c.record_id == record_id,
-                shares.c.reason == rule.reason,
-            )
-        )
-        if matches(rule):
+    if not rules or not record_ids:
+        return
+    if not new:
+        reasons = [rule.reason for rule in rules]
+        for start in range(0, len(record_ids), 500):
             conn.execute(
-                shares.insert().values(
-                    object=obj.api_name,
-                    record_id=record_id,
-                    principal=rule.share_with,
-                    access=rule.access,
-                    reason=rule.reason,
+                shares.delete().where(
+                    shares.c.object == obj.api_name,
+                    shares.c.record_id.in_(list(record_ids[start : start + 500])),
+                    shares.c.reason.in_(reasons),
                 )
             )
+    rows = [
+        {
+            "object": obj.api_name,
+            "record_id": record_id,
+            "principal": rule.share_with,
+            "access": rule.access,
+            "reason": rule.reason,
+        }
+        for record_id in record_ids
+        for rule in rules
+        if matches(record_id, rule)
+    ]
+    if rows:
+        conn.execute(shares.insert(), rows)
 
 
 def rebuild_rule(
