@@ -107,9 +107,7 @@ def test_a_reimport_with_upsert_on_updates_instead_of_duplicating(crm, org, tmp_
     ]
 
 
-def test_a_reimport_refusing_one_update_keeps_the_others_and_names_its_row(
-    crm, org, tmp_path
-):
+def test_a_reimport_refusing_one_update_keeps_the_others_and_names_its_row(crm, org, tmp_path):
     first = _accounts(tmp_path, [[f"Account {i}", f"U-{i}", "", "1", "", ""] for i in range(40)])
     crm("import", first, "--object", "account")
     rows = [[f"Renamed {i}", f"U-{i}", "Retail", "2", "", ""] for i in range(40)]

@@ -29,9 +29,7 @@ def _projects(api, account, count):
         {"name": f"Old {i}", "budget": 10, "account": account["id"], "code": f"P-{i}"}
         for i in range(count)
     ]
-    operations = [
-        {"method": "POST", "url": "/records/project", "body": body} for body in bodies
-    ]
+    operations = [{"method": "POST", "url": "/records/project", "body": body} for body in bodies]
     results = api.post("/api/v1/composite", json={"operations": operations}).get_json()
     return [r["body"] for r in results["results"]]
 

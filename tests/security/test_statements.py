@@ -106,6 +106,9 @@ def test_a_refused_change_in_the_request_transaction_leaves_nothing(org, people,
     assert response.status_code == 400
     names = [r["name"] for r in people.rep.get("/api/v1/records/opportunity").get_json()["records"]]
     assert names == ["Big deal"]
-    assert people.rep.patch(
-        f"/api/v1/records/opportunity/{deal['id']}", json={"name": "Renamed"}
-    ).get_json()["name"] == "Renamed"
+    assert (
+        people.rep.patch(
+            f"/api/v1/records/opportunity/{deal['id']}", json={"name": "Renamed"}
+        ).get_json()["name"]
+        == "Renamed"
+    )
