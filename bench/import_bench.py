@@ -240,8 +240,8 @@ def run_import(
     return {"wall": wall, "cpu": cpu, "peak_mb": int(lines[-1].split()[1]) / 1024}
 
 
-def run_raw(org: Any, path: Path, batch: int) -> dict[str, float]:
-    """The floor: the same rows converted by hand and bulk-inserted with Core."""
+def _raw_setup(org: Any) -> tuple[Any, list[Any], dict[str, dict[str, str]], str]:
+    """The contact object, its columns in file order, the lookups' ids by name, the owner."""
     with org.reading() as (conn, model):
         contact = model.objects["contact"]
         ids = {}
@@ -250,58 +250,55 @@ def run_raw(org: Any, path: Path, batch: int) -> dict[str, float]:
             query = sa.select(target.fields["name"].columns[""], target.table.c.id)
             ids[name] = dict(conn.execute(query).all())
         admin = find_user(conn, ADMIN)
-    columns = [contact.fields[f].columns[""] for f in FIELDS]
-    raw = _raw_table(contact)
-    with org.db.engine.begin() as conn:
-        raw.create(conn)
-        # as the platform's external id has one: the raw re-import finds rows by it
-        sa.Index("bench_raw_contact_key", raw.c[columns[0].name], unique=True).create(conn)
+    return contact, [contact.fields[f].columns[""] for f in FIELDS], ids, admin.id
+
+
+def _in_batches(org: Any, path: Path, batch: int, statement: Any, row_of) -> dict[str, float]:
+    """Read the file, turn each line into a row with ``row_of`` and execute ``statement``
+    per ``batch`` rows, a transaction each; wall and CPU seconds."""
     started, cpu0 = time.perf_counter(), time.process_time()
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         next(reader)
         rows: list[dict[str, Any]] = []
         for cells in reader:
-            rows.append(_raw_row(cells, columns, ids, admin.id))
-            if len(rows) == batch:
-                _insert(org, raw, rows)
-                rows = []
-        if rows:
-            _insert(org, raw, rows)
-    return {"wall": time.perf_counter() - started, "cpu": time.process_time() - cpu0}
-
-
-def run_raw_update(org: Any, path: Path, batch: int) -> dict[str, float]:
-    """The floor of a re-import: the corrected rows converted by hand and written with an
-    executemany UPDATE by external id, into the raw table :func:`run_raw` filled."""
-    with org.reading() as (conn, model):
-        contact = model.objects["contact"]
-        ids = {}
-        for name in ("account", "campaign"):
-            target = model.objects[name]
-            query = sa.select(target.fields["name"].columns[""], target.table.c.id)
-            ids[name] = dict(conn.execute(query).all())
-        admin = find_user(conn, ADMIN)
-    columns = [contact.fields[f].columns[""] for f in FIELDS]
-    raw = _raw_table(contact)
-    key = columns[0].name
-    statement = raw.update().where(raw.c[key] == sa.bindparam("where_key"))
-    started, cpu0 = time.perf_counter(), time.process_time()
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        rows: list[dict[str, Any]] = []
-        for cells in reader:
-            row = _raw_row(cells, columns, ids, admin.id)
-            for unchanged in ("id", "created_at", "created_by", "version", key):
-                row.pop(unchanged)
-            rows.append({**row, "where_key": cells[0]})
+            rows.append(row_of(cells))
             if len(rows) == batch:
                 _execute(org, statement, rows)
                 rows = []
         if rows:
             _execute(org, statement, rows)
     return {"wall": time.perf_counter() - started, "cpu": time.process_time() - cpu0}
+
+
+def run_raw(org: Any, path: Path, batch: int) -> dict[str, float]:
+    """The floor: the same rows converted by hand and bulk-inserted with Core."""
+    contact, columns, ids, owner = _raw_setup(org)
+    raw = _raw_table(contact)
+    with org.db.engine.begin() as conn:
+        raw.create(conn)
+        # as the platform's external id has one: the raw re-import finds rows by it
+        sa.Index("bench_raw_contact_key", raw.c[columns[0].name], unique=True).create(conn)
+    return _in_batches(
+        org, path, batch, raw.insert(), lambda cells: _raw_row(cells, columns, ids, owner)
+    )
+
+
+def run_raw_update(org: Any, path: Path, batch: int) -> dict[str, float]:
+    """The floor of a re-import: the corrected rows converted by hand and written with an
+    executemany UPDATE by external id, into the raw table :func:`run_raw` filled."""
+    contact, columns, ids, owner = _raw_setup(org)
+    raw = _raw_table(contact)
+    key = columns[0].name
+
+    def changes(cells: list[str]) -> dict[str, Any]:
+        row = _raw_row(cells, columns, ids, owner)
+        for unchanged in ("id", "created_at", "created_by", "version", key):
+            row.pop(unchanged)
+        return {**row, "where_key": cells[0]}
+
+    statement = raw.update().where(raw.c[key] == sa.bindparam("where_key"))
+    return _in_batches(org, path, batch, statement, changes)
 
 
 def _raw_table(contact: Any) -> sa.Table:
@@ -340,11 +337,6 @@ def _raw_row(cells, columns, ids, owner) -> dict[str, Any]:
         version=1,
     )
     return row
-
-
-def _insert(org: Any, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    with org.db.write() as conn:
-        conn.execute(table.insert(), rows)
 
 
 def count(org: Any) -> int:
