@@ -9,6 +9,7 @@ from .events import EventContext, EventHandler, RecordChange, RecordEvent, Recor
 from .query import ListRequest, Page
 from .reads import relation_names
 from .service import RecordService, RecordSession, RequestWrite
+from .statistics import analyze_object
 
 __all__ = [
     "EventContext",
@@ -21,5 +22,6 @@ __all__ = [
     "RecordService",
     "RecordSession",
     "RequestWrite",
+    "analyze_object",
     "relation_names",
 ]
