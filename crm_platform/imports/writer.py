@@ -11,7 +11,7 @@ cost a few extra round trips, not one write per row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +78,7 @@ class BatchWriter:
             existing = self._existing(session, wave)
             updates = [p for p in wave if self._key(p) in existing]
             creates = [p for p in wave if self._key(p) not in existing]
-            self._update(session, [(existing[self._key(p)], p) for p in updates], outcome)
+            self._update(session, existing, updates, outcome)
             self._create(session, creates, outcome)
         return outcome
 
@@ -182,39 +182,48 @@ class BatchWriter:
 
     # --- writing ----------------------------------------------------------------------
     def _update(
-        self, session: Any, updates: list[tuple[str, _Pending]], outcome: BatchOutcome
+        self,
+        session: Any,
+        existing: Mapping[Any, str],
+        updates: list[_Pending],
+        outcome: BatchOutcome,
     ) -> None:
-        if not updates:
-            return
-        items = [(record_id, pending.data, None) for record_id, pending in updates]
-        try:
-            with session.conn.begin_nested():
-                session.update_many(self.object_name, items, read_back=False)
-        except CrmError as exc:
-            if len(updates) == 1:
-                outcome.rejected.append((updates[0][1].row, self.describe(exc)))
-                return
-            middle = len(updates) // 2
-            self._update(session, updates[:middle], outcome)
-            self._update(session, updates[middle:], outcome)
-            return
-        outcome.updated += len(updates)
+        def write(rows: list[_Pending]) -> None:
+            items = [(existing[self._key(p)], p.data, None) for p in rows]
+            session.update_many(self.object_name, items, read_back=False)
+
+        outcome.updated += self._in_halves(session, updates, write, outcome)
 
     def _create(self, session: Any, creates: list[_Pending], outcome: BatchOutcome) -> None:
-        if not creates:
-            return
+        def write(rows: list[_Pending]) -> None:
+            session.create_many(self.object_name, [p.data for p in rows], read_back=False)
+
+        outcome.created += self._in_halves(session, creates, write, outcome)
+
+    def _in_halves(
+        self,
+        session: Any,
+        rows: list[_Pending],
+        write: Callable[[list[_Pending]], None],
+        outcome: BatchOutcome,
+    ) -> int:
+        """Write the rows in a savepoint; when refused, roll it back and write each half
+        the same way, until the rows at fault stand alone (rejected). Returns how many
+        rows were written."""
+        if not rows:
+            return 0
         try:
             with session.conn.begin_nested():
-                session.create_many(self.object_name, [p.data for p in creates], read_back=False)
+                write(rows)
         except CrmError as exc:
-            if len(creates) == 1:
-                outcome.rejected.append((creates[0].row, self.describe(exc)))
-                return
-            middle = len(creates) // 2
-            self._create(session, creates[:middle], outcome)
-            self._create(session, creates[middle:], outcome)
-            return
-        outcome.created += len(creates)
+            if len(rows) == 1:
+                outcome.rejected.append((rows[0].row, self.describe(exc)))
+                return 0
+            middle = len(rows) // 2
+            return self._in_halves(session, rows[:middle], write, outcome) + self._in_halves(
+                session, rows[middle:], write, outcome
+            )
+        return len(rows)
 
     def describe(self, error: CrmError) -> str:
         """A refusal of the record service as one line naming the columns at fault."""

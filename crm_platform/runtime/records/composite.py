@@ -120,7 +120,7 @@ def run_composite(session: RecordSession, operations: list[Operation], all_or_no
     done: dict[str, Mapping[str, Any]] = {}
     index = 0
     while index < len(operations):
-        batch = _create_batch(operations, index, done)
+        batch = _next_batch(operations, index, done)
         if len(batch) > 1 and _run_batch(session, batch, done, results, index):
             index += len(batch)
             continue
@@ -168,7 +168,7 @@ class _Batched:
     body: Any
 
 
-def _create_batch(operations: list[Operation], start: int, done) -> list[_Batched]:
+def _next_batch(operations: list[Operation], start: int, done) -> list[_Batched]:
     """The creates of one object, or the updates of distinct records of one object, from
     ``start`` on that need no result of each other."""
     batch: list[_Batched] = []
