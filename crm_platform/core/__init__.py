@@ -1,6 +1,7 @@
 """The lowest layer: settings, the database handle and transactions, value types, ids, errors."""
 
 from .aftercommit import AfterCommitQueue, after_commit
+from .bound import list_param, list_value, unnested
 from .database import Database, SqliteFunction, normalise_url
 from .errors import (
     Conflict,
@@ -42,10 +43,13 @@ __all__ = [
     "ValidationFailed",
     "ValueType",
     "after_commit",
+    "list_param",
+    "list_value",
     "load_settings",
     "localized",
     "new_id",
     "normalise_url",
     "quantize",
+    "unnested",
     "utc_now",
 ]

@@ -8,14 +8,13 @@ the duplicate clusters.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlalchemy.dialects.postgresql import ARRAY
 
+from crm_platform.core import unnested
 from crm_platform.metadata import SIMPLE
 from crm_platform.runtime.model import ObjectModel
 
@@ -23,7 +22,8 @@ from .keys import blocking_criterion, criterion_keys
 from .kind import DuplicateRule
 from .matchers import blank, close_texts, matches
 
-CHUNK = 200
+# values whose keys one statement looks up (the keys travel as one parameter)
+CHUNK = 1000
 
 Subject = tuple[str, Mapping[str, Any]]  # (record id, field values)
 
@@ -53,28 +53,13 @@ def _value_keys(conn: Connection, obj: ObjectModel, rule: DuplicateRule, values:
     criterion = blocking_criterion(rule)
     if criterion.method == "exact":
         return [list(values)]
-    given = _unnested(conn.dialect.name, values)
+    given = unnested(conn.dialect.name, values)
     keys = criterion_keys(conn.dialect.name, criterion, given.c.v)
     out: list[list[Any]] = [[None] * len(values) for _ in keys]
     for row in conn.execute(sa.select(given.c.i, *keys)):
         for k in range(len(keys)):
             out[k][int(row[0])] = row[k + 1]
     return out
-
-
-def _unnested(dialect: str, values: list[str | None]) -> Any:
-    """``values`` as rows (i, v), i counting from 0, from one bound array."""
-    if dialect == "sqlite":
-        each = sa.func.json_each(sa.literal(json.dumps(values, ensure_ascii=False)))
-        table = each.table_valued(sa.column("key", sa.Integer), sa.column("value", sa.Text))
-        return sa.select(table.c.key.label("i"), table.c.value.label("v")).subquery("given")
-    array = sa.literal(values, ARRAY(sa.Text))
-    table = (
-        sa.func.unnest(array)
-        .table_valued(sa.column("v", sa.Text), with_ordinality="n")
-        .render_derived()  # "AS anon(v, n)": PostgreSQL needs the names of unnest's columns
-    )
-    return sa.select((table.c.n - 1).label("i"), table.c.v).subquery("given")
 
 
 def matching(
@@ -115,7 +100,9 @@ def find_matches(
         chunk = list(subjects[start : start + CHUNK])
         keys = _value_keys(conn, obj, rule, [v[criterion.field] for _, v in chunk])
         wanted = [
-            column_keys[i].in_(sorted({k for k in keys[i] if k is not None}))
+            column_keys[i].in_(
+                sa.select(unnested(dialect, sorted(set(keys[i]) - {None}), f"keys{i}").c.v)
+            )
             for i in range(len(keys))
         ]
         query = sa.select(table.c.id, *fields, *labels).where(

@@ -8,7 +8,7 @@ instead of keeping its own list of types (ADR 0008). This package builds on
 ``core`` only.
 """
 
-from .base import FieldType
+from .base import FieldType, joined_text
 from .choices import active_values, marked_defaults, value_entry
 from .exports import Cell
 from .inputs import PHONE, RecordId, picklist_values
@@ -37,6 +37,7 @@ __all__ = [
     "field_type",
     "is_polymorphic",
     "is_stored",
+    "joined_text",
     "marked_defaults",
     "options_schema",
     "path_target",

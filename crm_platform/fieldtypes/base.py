@@ -8,7 +8,7 @@ options such as ``max_length`` or ``scale`` shape the answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,9 +169,11 @@ class FieldType:
 
     # --- search --------------------------------------------------------------------
 
-    def search_text(self, column_values: Iterable[Any]) -> str:
-        """The text the search index holds for the field's column values ("" for none)."""
-        return " ".join(str(v) for v in column_values if v is not None)
+    def search_expression(self, columns: Sequence[sa.ColumnElement[Any]]) -> sa.ColumnElement[str]:
+        """The text the search index holds for the field, as SQL over its columns (the
+        database builds a batch's entries from the stored rows): their values joined by
+        a space, NULLs left out, '' for none."""
+        return joined_text(columns)
 
     # --- export --------------------------------------------------------------------
 
@@ -182,3 +184,22 @@ class FieldType:
     def export_cell(self, definition: Definition, value: Any) -> Cell:
         """The value as an XLSX cell (naive UTC for moments, text for lists and parts)."""
         return plain_cell(value)
+
+
+def joined_text(
+    columns: Sequence[sa.ColumnElement[Any]], separator: str = " "
+) -> sa.ColumnElement[str]:
+    """SQL joining the columns' values as text with ``separator``, NULLs left out ('' when
+    every one is NULL); one expression for SQLite and PostgreSQL (SQLite 3.40 has no
+    ``concat_ws``): each present value is prefixed with the separator, and the first
+    separator cut off."""
+    texts = [sa.cast(c, sa.Text) for c in columns]
+    if not texts:  # a field without columns of its own (a formula)
+        return sa.literal("", sa.Text)
+    if len(texts) == 1:
+        return sa.func.coalesce(texts[0], "")
+    prefixed = [sa.func.coalesce(sa.literal(separator, sa.Text) + t, "") for t in texts]
+    chained = prefixed[0]
+    for part in prefixed[1:]:
+        chained = chained + part
+    return sa.func.substr(chained, len(separator) + 1)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from marshmallow import ValidationError
 
 from crm_platform.core import ValueType
@@ -103,9 +104,29 @@ def test_only_readable_text_goes_into_the_search_index():
         "address",
         "person_name",
     }
-    assert field_type("address").search_text(["1 Main St", None, "Springfield"]) == (
-        "1 Main St Springfield"
-    )
+
+
+def test_the_search_text_is_the_columns_joined_by_the_database(database_url):
+    """The database builds the index's entries: present values joined by a space, NULLs
+    left out, '' for none (the same text on SQLite and PostgreSQL)."""
+    engine = sa.create_engine(database_url)
+
+    def text(kind, *values):
+        columns = [sa.literal(v, sa.Text) if v is not None else sa.null() for v in values]
+        with engine.connect() as conn:
+            return conn.execute(sa.select(field_type(kind).search_expression(columns))).scalar()
+
+    try:
+        assert text("address", "1 Main St", None, None, "Springfield", None) == (
+            "1 Main St Springfield"
+        )
+        assert text("address", None, "Springfield", None, None, "USA") == "Springfield USA"
+        assert text("address", None, None, None, None, None) == ""
+        assert text("text", "Acme") == "Acme"
+        assert text("text", None) == ""
+        assert text("person_name", None, "Ada", None, "Lovelace") == "Ada Lovelace"
+    finally:
+        engine.dispose()
 
 
 def test_export_formats_each_value_for_csv_and_xlsx():

@@ -117,19 +117,20 @@ def keep_search_index(ctx: EventContext) -> None:
     if ctx.event is E.AFTER_DELETE:
         search.unindex_records(ctx.connection, obj, [c.record_id for c in ctx.changes])
         return
-    fields, searched = ctx.compiled(
-        ("search_fields", obj.api_name), lambda: search.indexed_fields(obj)
+    dialect = ctx.connection.dialect.name
+    searched, statements = ctx.compiled(
+        ("search_statements", obj.api_name),
+        lambda: (search.indexed_fields(obj)[1], search.entry_statements(obj, dialect)),
     )
     if ctx.event is E.AFTER_CREATE:
-        new = [(c.record_id, c.after) for c in ctx.changes]
-        search.index_new_records(ctx.connection, obj, new, fields)
+        ids = [c.record_id for c in ctx.changes]
+        search.index_records(ctx.connection, obj, ids, statements, new=True)
         return
     if ctx.event is E.AFTER_UPDATE:
         ids = [c.record_id for c in ctx.changes if search.affects_index(obj, c.changed, searched)]
     else:
         ids = [c.record_id for c in ctx.changes]
-    if ids:
-        search.index_records(ctx.connection, obj, ids)
+    search.index_records(ctx.connection, obj, ids, statements)
 
 
 def refresh_rollups(ctx: EventContext) -> None:

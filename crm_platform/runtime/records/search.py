@@ -7,17 +7,16 @@ indexes for partial names. Never a ``LIKE '%q%'`` scan of the object tables.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlalchemy.dialects.postgresql import ARRAY
 
-from crm_platform.core import ValidationFailed
-from crm_platform.fieldtypes import field_type
+from crm_platform.core import ValidationFailed, list_param, list_value, unnested
+from crm_platform.fieldtypes import field_type, joined_text
 
 from ..model import FieldModel, ObjectModel, OrgModel
 
@@ -32,18 +31,14 @@ search_table = sa.table(
     sa.column("id"),  # SQLite only: the rowid its FTS5 index refers to
 )
 ENTRY_COLUMNS = ("object", "record_id", "field", "title", "body")
-# SQLite: a batch's entries from one JSON array of [object, record_id, field, title, body]
-SQLITE_ENTRIES_INSERT = sa.text(
-    "INSERT INTO sys_search (object, record_id, field, title, body) "
-    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
-    "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]') "
-    "FROM json_each(:entries)"
-)
 fts_table = sa.table(  # SQLite
     "sys_search_fts", sa.column("rowid"), sa.column("body"), sa.column("rank")
 )
 
 MAX_QUERY = 200
+# text fields per INSERT of entries (one SELECT each, joined by UNION ALL): SQLite allows
+# at most 500 in a compound SELECT, and a wide object may have more text fields
+MAX_ARMS = 100
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -78,106 +73,102 @@ def affects_index(obj: ObjectModel, changed, searched: frozenset[str] | None = N
     return any(name in searched for name in changed)
 
 
-def index_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> None:
-    """(Re)write the search entries of live records ``ids``: one row per text field."""
+@dataclass(frozen=True)
+class EntryStatements:
+    """The statements that write the entries of a batch of records, given their ids as
+    one ``ids`` parameter (:func:`list_value`); built once per object and metadata
+    version (:func:`entry_statements`)."""
+
+    entries: tuple[sa.Insert, ...]  # empty: nothing of the object is indexed
+    fts: sa.Insert | None  # SQLite: the FTS5 rows of the entries just written
+
+
+def entry_statements(obj: ObjectModel, dialect: str) -> EntryStatements:
+    """The database builds the entries from the stored rows: one row per text field
+    whose text is not empty, its title the record's name — one INSERT … SELECT per
+    batch, with no value passing through Python (the field type's
+    :meth:`~FieldType.search_expression` says what text a field's columns give)."""
+    fields = _text_fields(obj)
+    if not fields or not searchable(obj):
+        return EntryStatements((), None)
+    ids = unnested(dialect, list_param(dialect, "ids"), "batch")
+    table = obj.table
+    name_field = obj.fields.get(obj.name_field)
+    title = joined_text(list(name_field.columns.values())) if name_field else sa.literal("")
+    arms = []
+    for field in fields:
+        body = field_type(field.type).search_expression(list(field.columns.values()))
+        arms.append(
+            sa.select(
+                sa.literal(obj.api_name, sa.Text),
+                table.c.id,
+                sa.literal(field.api_name, sa.Text),
+                title,
+                body,
+            ).where(table.c.id.in_(sa.select(ids.c.v)), table.c.deleted_at.is_(None), body != "")
+        )
+    entries = tuple(
+        search_table.insert().from_select(
+            ENTRY_COLUMNS, sa.union_all(*arms[start : start + MAX_ARMS])
+        )
+        for start in range(0, len(arms), MAX_ARMS)
+    )
+    fts = None
+    if dialect == "sqlite":
+        # no trigger does it (migration 0021): a row trigger cost 6× this statement. In
+        # rowid order: FTS5 takes ascending rowids several times faster than the
+        # record-by-record order the index gives (entries are written field by field)
+        fts = sa.insert(fts_table).from_select(
+            ["rowid", "body"],
+            sa.select(search_table.c.id, search_table.c.body)
+            .where(
+                search_table.c.object == obj.api_name,
+                search_table.c.record_id.in_(sa.select(ids.c.v)),
+            )
+            .order_by(search_table.c.id),
+        )
+    return EntryStatements(entries, fts)
+
+
+def index_records(
+    conn: Connection,
+    obj: ObjectModel,
+    ids: Iterable[str],
+    statements: EntryStatements | None = None,
+    new: bool = False,
+) -> None:
+    """(Re)write the search entries of live records ``ids``: one row per text field.
+    ``new``: records just created, which have no entries to delete; ``statements``:
+    those of :func:`entry_statements`, when the caller keeps them."""
     ids = list(ids)
     if not ids or not searchable(obj):
         return
-    unindex_records(conn, obj, ids)
-    fields = _text_fields(obj)
-    name_field = obj.fields.get(obj.name_field)
-    name_columns = list(name_field.columns.values()) if name_field else []
-    columns = {c.name for f in fields for c in f.columns.values()} | {c.name for c in name_columns}
-    rows = conn.execute(
-        sa.select(obj.table.c.id, *[obj.table.c[name] for name in sorted(columns)]).where(
-            obj.table.c.id.in_(ids), obj.table.c.deleted_at.is_(None)
-        )
-    ).mappings()
-    entries = []
-    for row in rows:
-        title = " ".join(str(row[c.name]) for c in name_columns if row[c.name] is not None)
-        for field in fields:
-            body = field_type(field.type).search_text(row[c.name] for c in field.columns.values())
-            if body:
-                entries.append((obj.api_name, row["id"], field.api_name, title, body))
-    _write_entries(conn, obj, entries, ids)
-
-
-def index_new_records(
-    conn: Connection,
-    obj: ObjectModel,
-    records: Iterable[tuple[str, Mapping[str, Any]]],
-    fields: Sequence[FieldModel] | None = None,
-) -> None:
-    """Write the search entries of records just created, from their values: nothing to
-    delete and nothing to read back. ``records`` are (id, field values) pairs;
-    ``fields``: those of :func:`indexed_fields`, when the caller holds them."""
-    if not searchable(obj):
+    if not new:
+        unindex_records(conn, obj, ids)
+    if statements is None:
+        statements = entry_statements(obj, conn.dialect.name)
+    if not statements.entries:
         return
-    fields = _text_fields(obj) if fields is None else fields
-    name_field = obj.fields.get(obj.name_field)
-    entries = []
-    ids = []
-    for record_id, values in records:
-        ids.append(record_id)
-        title = _text(name_field, values.get(obj.name_field)) if name_field else ""
-        for field in fields:
-            body = _text(field, values.get(field.api_name))
-            if body:
-                entries.append((obj.api_name, record_id, field.api_name, title, body))
-    _write_entries(conn, obj, entries, ids)
-
-
-def _write_entries(
-    conn: Connection, obj: ObjectModel, entries: list[tuple[str, ...]], ids: Sequence[str]
-) -> None:
-    """Insert the entries (tuples in ``ENTRY_COLUMNS`` order) of records ``ids`` (which
-    have no others: new, or unindexed just before).
-
-    The entries travel as one parameter the database unpacks, in one INSERT … SELECT: on
-    PostgreSQL five text arrays (``unnest``), on SQLite one JSON array (``json_each``) —
-    a row per protocol message, or per bound parameter set, cost more than the inserts.
-    On SQLite their FTS5 rows follow in one INSERT … SELECT per 500 records — no trigger
-    does it (migration 0021): a row trigger cost 6× this.
-    """
-    if not entries:
-        return
-    if conn.dialect.name != "sqlite":
-        columns = zip(*entries, strict=True)
-        arrays = [sa.literal(list(values), ARRAY(sa.Text)) for values in columns]
-        rows = sa.func.unnest(*arrays).table_valued(*ENTRY_COLUMNS).render_derived()
-        conn.execute(search_table.insert().from_select(ENTRY_COLUMNS, sa.select(rows)))
-        return
-    conn.execute(SQLITE_ENTRIES_INSERT, {"entries": json.dumps(entries, ensure_ascii=False)})
-    for start in range(0, len(ids), 500):
-        conn.execute(
-            sa.insert(fts_table).from_select(
-                ["rowid", "body"],
-                sa.select(search_table.c.id, search_table.c.body).where(
-                    search_table.c.object == obj.api_name,
-                    search_table.c.record_id.in_(list(ids[start : start + 500])),
-                ),
-            )
-        )
-
-
-def _text(field, value: Any) -> str:
-    """A field value as indexed text, as :func:`index_records` makes it from the columns."""
-    if value is None:
-        return ""
-    parts = [value.get(sub) for sub in field.columns] if isinstance(value, Mapping) else [value]
-    return field_type(field.type).search_text(parts) or ""
+    given = {"ids": list_value(conn.dialect.name, ids)}
+    for entries in statements.entries:
+        conn.execute(entries, given)
+    if statements.fts is not None:
+        conn.execute(statements.fts, given)
 
 
 def unindex_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> None:
+    """Delete the search entries of records ``ids`` (one statement, the ids as one
+    parameter)."""
     ids = list(ids)
-    for start in range(0, len(ids), 500):
-        conn.execute(
-            search_table.delete().where(
-                search_table.c.object == obj.api_name,
-                search_table.c.record_id.in_(ids[start : start + 500]),
-            )
+    if not ids:
+        return
+    given = unnested(conn.dialect.name, ids)
+    conn.execute(
+        search_table.delete().where(
+            search_table.c.object == obj.api_name,
+            search_table.c.record_id.in_(sa.select(given.c.v)),
         )
+    )
 
 
 def reindex_object(conn: Connection, obj: ObjectModel, batch: int = 1000) -> int:

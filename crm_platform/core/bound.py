@@ -1,0 +1,46 @@
+"""A list of values bound as one parameter that the database unpacks into rows.
+
+A statement over a batch's ids or values is then the same whatever their number: no
+``IN`` list of a thousand bound parameters (PostgreSQL's driver re-parses a query that
+long on every execution, SQLite binds each one), and one compiled statement per shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+
+
+def list_param(dialect: str, key: str) -> sa.BindParameter[Any]:
+    """A bound parameter taking a whole list (give it :func:`list_value`), for statements
+    built once and executed with each batch."""
+    return sa.bindparam(key, type_=sa.Text if dialect == "sqlite" else ARRAY(sa.Text))
+
+
+def list_value(dialect: str, values: Sequence[str | None]) -> Any:
+    """What a :func:`list_param` is given for ``values``."""
+    return json.dumps(list(values), ensure_ascii=False) if dialect == "sqlite" else list(values)
+
+
+def unnested(
+    dialect: str, values: Sequence[str | None] | sa.BindParameter[Any], name: str = "given"
+) -> sa.Subquery:
+    """``values`` (or a :func:`list_param`) as rows ``(i, v)``, ``i`` counting from 0:
+    ``json_each`` over one JSON text on SQLite, ``unnest`` over one text array on
+    PostgreSQL."""
+    if not isinstance(values, sa.BindParameter):
+        values = sa.literal(list_value(dialect, values), list_param(dialect, "_").type)
+    if dialect == "sqlite":
+        each = sa.func.json_each(values)
+        table = each.table_valued(sa.column("key", sa.Integer), sa.column("value", sa.Text))
+        return sa.select(table.c.key.label("i"), table.c.value.label("v")).subquery(name)
+    table = (
+        sa.func.unnest(values)
+        .table_valued(sa.column("v", sa.Text), with_ordinality="n")
+        .render_derived()  # "AS anon(v, n)": PostgreSQL needs the names of unnest's columns
+    )
+    return sa.select((table.c.n - 1).label("i"), table.c.v).subquery(name)
