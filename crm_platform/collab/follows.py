@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
-from crm_platform.core import unnested
+from crm_platform.core import unnested_rows
 from crm_platform.core.tables import users
 
 from .tables import record_follows
@@ -25,7 +25,7 @@ T = record_follows
 def follow_many(conn: Connection, object_name: str, pairs: Iterable[tuple[str, str]], now) -> None:
     """Make each (record id, user id) pair a follow, set-based; existing ones stay.
 
-    One INSERT … SELECT over the pairs bound as two lists, whatever their number (a
+    One INSERT … SELECT over the pairs bound as one parameter, whatever their number (a
     batch of 1,000 new records: one statement, not a row each); both dialects know
     ``ON CONFLICT DO NOTHING``.
     """
@@ -33,18 +33,13 @@ def follow_many(conn: Connection, object_name: str, pairs: Iterable[tuple[str, s
     if not pairs:
         return
     dialect = conn.dialect.name
-    records = unnested(dialect, [record_id for record_id, _ in pairs], "records")
-    people = unnested(dialect, [user_id for _, user_id in pairs], "people")
-    rows = (
-        sa.select(
-            sa.literal(object_name, T.c.object.type),
-            records.c.v,
-            people.c.v,
-            sa.literal(now, T.c.created_at.type),
-        )
-        .join_from(records, people, records.c.i == people.c.i)
-        .where(records.c.v.is_not(None))  # SQLite needs a WHERE before ON CONFLICT
-    )
+    given = unnested_rows(dialect, pairs, ("record_id", "user_id"), "pairs")
+    rows = sa.select(
+        sa.literal(object_name, T.c.object.type),
+        given.c.record_id,
+        given.c.user_id,
+        sa.literal(now, T.c.created_at.type),
+    ).where(given.c.record_id.is_not(None))  # SQLite needs a WHERE before ON CONFLICT
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(T)
     columns = ["object", "record_id", "user_id", "created_at"]
     conn.execute(insert.from_select(columns, rows).on_conflict_do_nothing())

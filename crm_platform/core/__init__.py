@@ -1,7 +1,7 @@
 """The lowest layer: settings, the database handle and transactions, value types, ids, errors."""
 
 from .aftercommit import AfterCommitQueue, after_commit
-from .bound import list_param, list_value, unnested
+from .bound import list_param, list_value, unnested, unnested_rows
 from .database import Database, SqliteFunction, normalise_url
 from .errors import (
     Conflict,
@@ -51,5 +51,6 @@ __all__ = [
     "normalise_url",
     "quantize",
     "unnested",
+    "unnested_rows",
     "utc_now",
 ]

@@ -44,3 +44,23 @@ def unnested(
         .render_derived()  # "AS anon(v, n)": PostgreSQL needs the names of unnest's columns
     )
     return sa.select((table.c.n - 1).label("i"), table.c.v).subquery(name)
+
+
+def unnested_rows(
+    dialect: str, rows: Sequence[Sequence[str | None]], columns: Sequence[str], name: str
+) -> sa.Subquery:
+    """``rows`` (tuples of text, one value per name of ``columns``) as a subquery with
+    those columns, bound as one parameter: a JSON array of arrays on SQLite, one text
+    array per column zipped by ``unnest`` on PostgreSQL."""
+    if dialect == "sqlite":
+        each = sa.func.json_each(sa.literal(json.dumps(list(rows), ensure_ascii=False), sa.Text))
+        table = each.table_valued(sa.column("value", sa.Text))
+        return sa.select(
+            *(
+                sa.func.json_extract(table.c.value, f"$[{k}]").label(column)
+                for k, column in enumerate(columns)
+            )
+        ).subquery(name)
+    arrays = [sa.literal(list(values), ARRAY(sa.Text)) for values in zip(*rows, strict=True)]
+    table = sa.func.unnest(*arrays).table_valued(*columns).render_derived()
+    return sa.select(*(table.c[column] for column in columns)).subquery(name)
