@@ -1,7 +1,7 @@
 """The lowest layer: settings, the database handle and transactions, value types, ids, errors."""
 
 from .aftercommit import AfterCommitQueue, after_commit
-from .bound import list_param, list_value, unnested, unnested_rows
+from .bound import in_list, list_param, list_value, unnested, unnested_rows
 from .database import Database, SqliteFunction, normalise_url
 from .errors import (
     Conflict,
@@ -43,6 +43,7 @@ __all__ = [
     "ValidationFailed",
     "ValueType",
     "after_commit",
+    "in_list",
     "list_param",
     "list_value",
     "load_settings",

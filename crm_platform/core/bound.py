@@ -26,6 +26,24 @@ def list_value(dialect: str, values: Sequence[str | None]) -> Any:
     return json.dumps(list(values), ensure_ascii=False) if dialect == "sqlite" else list(values)
 
 
+def in_list(
+    dialect: str,
+    expr: sa.ColumnElement[Any],
+    values: Sequence[str | None] | sa.BindParameter[Any],
+) -> sa.ColumnElement[bool]:
+    """``expr`` is one of ``values`` (or of a :func:`list_param`'s list), bound as one
+    parameter: ``IN (SELECT value FROM json_each(?))`` on SQLite, ``= ANY(?)`` on
+    PostgreSQL — whose planner then sees the array's values and probes the index of
+    ``expr``, where the rows of an ``unnest`` subquery (estimated, not seen) led it to
+    hash-join a whole table."""
+    if not isinstance(values, sa.BindParameter):
+        values = sa.literal(list_value(dialect, values), list_param(dialect, "_").type)
+    if dialect == "sqlite":
+        each = sa.func.json_each(values).table_valued(sa.column("value", sa.Text))
+        return expr.in_(sa.select(each.c.value))
+    return expr == sa.any_(values)
+
+
 def unnested(
     dialect: str, values: Sequence[str | None] | sa.BindParameter[Any], name: str = "given"
 ) -> sa.Subquery:

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from crm_platform.core import unnested
+from crm_platform.core import in_list, unnested
 from crm_platform.metadata import SIMPLE
 from crm_platform.runtime.model import ObjectModel
 
@@ -100,9 +100,7 @@ def find_matches(
         chunk = list(subjects[start : start + CHUNK])
         keys = _value_keys(conn, obj, rule, [v[criterion.field] for _, v in chunk])
         wanted = [
-            column_keys[i].in_(
-                sa.select(unnested(dialect, sorted(set(keys[i]) - {None}), f"keys{i}").c.v)
-            )
+            in_list(dialect, column_keys[i], sorted(set(keys[i]) - {None}))
             for i in range(len(keys))
         ]
         query = sa.select(table.c.id, *fields, *labels).where(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from crm_platform.core import in_list
 from crm_platform.dedupe.candidates import column
 from crm_platform.dedupe.indexes import PREFIX, key_indexes_on
 from crm_platform.dedupe.keys import blocking_criterion, criterion_keys
@@ -20,16 +21,21 @@ def key_indexes(dd, object_name: str) -> set[str]:
 
 
 def candidate_plan(dd, object_name: str, rule_name: str, value: str) -> str:
-    """The plan of the query a create's check runs for ``value`` (PostgreSQL told to
-    avoid a full scan where it can: on a test's few rows it would rather read them all)."""
-    with dd.org.reading() as (conn, model):
+    """The plan of the query a create's check runs for ``value``, as the check writes it
+    (PostgreSQL, with the table's statistics, told to avoid a full scan where it can: on
+    a test's few rows it would rather read them all)."""
+    with dd.org.db.write() as conn:
+        model = dd.org.models.model_for(conn)
         obj = model.objects[object_name]
         criterion = blocking_criterion(rule_of(model, object_name, rule_name))
         key = criterion_keys(conn.dialect.name, criterion, column(obj, criterion.field))[0]
-        query = sa.select(obj.table.c.id).where(obj.table.c.deleted_at.is_(None), key.in_([value]))
+        query = sa.select(obj.table.c.id).where(
+            obj.table.c.deleted_at.is_(None), in_list(conn.dialect.name, key, [value])
+        )
         sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         if conn.dialect.name == "sqlite":
             return " ".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        conn.exec_driver_sql(f'ANALYZE "{obj.table.name}"')
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         return " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql))
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from crm_platform.core import ValidationFailed, list_param, list_value, unnested
+from crm_platform.core import ValidationFailed, in_list, list_param, list_value
 from crm_platform.fieldtypes import field_type, joined_text
 
 from ..model import FieldModel, ObjectModel, OrgModel
@@ -91,7 +91,7 @@ def entry_statements(obj: ObjectModel, dialect: str) -> EntryStatements:
     fields = _text_fields(obj)
     if not fields or not searchable(obj):
         return EntryStatements((), None)
-    ids = unnested(dialect, list_param(dialect, "ids"), "batch")
+    ids = list_param(dialect, "ids")
     table = obj.table
     name_field = obj.fields.get(obj.name_field)
     title = joined_text(list(name_field.columns.values())) if name_field else sa.literal("")
@@ -105,7 +105,7 @@ def entry_statements(obj: ObjectModel, dialect: str) -> EntryStatements:
                 sa.literal(field.api_name, sa.Text),
                 title,
                 body,
-            ).where(table.c.id.in_(sa.select(ids.c.v)), table.c.deleted_at.is_(None), body != "")
+            ).where(in_list(dialect, table.c.id, ids), table.c.deleted_at.is_(None), body != "")
         )
     entries = tuple(
         search_table.insert().from_select(
@@ -123,7 +123,7 @@ def entry_statements(obj: ObjectModel, dialect: str) -> EntryStatements:
             sa.select(search_table.c.id, search_table.c.body)
             .where(
                 search_table.c.object == obj.api_name,
-                search_table.c.record_id.in_(sa.select(ids.c.v)),
+                in_list(dialect, search_table.c.record_id, ids),
             )
             .order_by(search_table.c.id),
         )
@@ -162,11 +162,10 @@ def unindex_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> N
     ids = list(ids)
     if not ids:
         return
-    given = unnested(conn.dialect.name, ids)
     conn.execute(
         search_table.delete().where(
             search_table.c.object == obj.api_name,
-            search_table.c.record_id.in_(sa.select(given.c.v)),
+            in_list(conn.dialect.name, search_table.c.record_id, ids),
         )
     )
 
