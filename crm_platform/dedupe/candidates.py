@@ -23,7 +23,7 @@ from .kind import DuplicateRule
 from .matchers import blank, close_texts, matches
 
 # values whose keys one statement looks up (the keys travel as one parameter)
-CHUNK = 1000
+CHUNK = 200
 
 Subject = tuple[str, Mapping[str, Any]]  # (record id, field values)
 

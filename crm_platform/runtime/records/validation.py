@@ -384,7 +384,9 @@ def _any_taken(
             query = query.where(obj.table.c.id != updating[0])
         elif updating:
             query = query.where(obj.table.c.id.not_in(list(updating)))
-        if ctx.conn.execute(query.limit(1)).first() is not None:
+        # no LIMIT 1: PostgreSQL would then expect a match early in a scan of the table
+        # and read it whole, where none is found (the usual case: new values)
+        if ctx.conn.execute(query).first() is not None:
             return True
     return False
 
