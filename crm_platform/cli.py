@@ -159,6 +159,17 @@ def upgrade() -> None:
 
         if made := index_org_rules(org):
             click.echo(f"Indexed the keys of duplicate rules ({made} indexes made).")
+        _keep_key_statistics(org)
+
+
+def _keep_key_statistics(org: Any) -> None:
+    """Statistics of case-insensitive unique keys made before they were kept (ADR 0049)."""
+    from .metadata import CandidateModel, keep_key_statistics
+
+    with org.db.write(ddl=True) as conn:
+        model = CandidateModel(org.metadata.snapshots.read(conn))
+        if kept := keep_key_statistics(conn, model):
+            click.echo(f"Made planner statistics for {kept} case-insensitive unique fields.")
 
 
 @main.command()

@@ -8,6 +8,7 @@ from crm_platform.fieldtypes import SIMPLE, field_type, is_stored, storage_of, s
 
 from .candidate import CandidateModel
 from .canonical import canonical_field, canonical_object
+from .ddl import keep_key_statistics
 from .kinds import Kind, KindRegistry, Problem, build_registry, load_schema
 from .labels import (
     Chooser,
@@ -56,6 +57,7 @@ __all__ = [
     "field_type",
     "fold_presented",
     "is_stored",
+    "keep_key_statistics",
     "label_languages",
     "load_schema",
     "lock_version",

@@ -134,37 +134,62 @@ def create_index(op: Operations, table: str, index: Mapping[str, Any]) -> None:
         sqlite_where=where,
         postgresql_where=where,
     )
-    if _keeps_expression_statistics(op, index):
-        # PostgreSQL's planner ignores the statistics of a partial index's expression:
-        # without these, a batch's unique check on lower(email) guessed most of the
-        # table matches and read it whole (extended statistics on an expression: 14+)
-        dialect = op.get_bind().dialect
-        expression = _index_key(index).compile(dialect=dialect)
-        op.execute(
-            f"CREATE STATISTICS IF NOT EXISTS {_statistics_name(op, index)} "
-            f"ON ({expression}) FROM {dialect.identifier_preparer.quote_identifier(table)}"
-        )
+    create_key_statistics(op.get_bind(), table, index)
 
 
 def drop_index(op: Operations, table: str, index: Mapping[str, Any]) -> None:
     """Drop a field's index (and the statistics kept with it)."""
     op.drop_index(quoted(index["name"]), table_name=quoted(table))
-    if _keeps_expression_statistics(op, index):
-        op.execute(f"DROP STATISTICS IF EXISTS {_statistics_name(op, index)}")
+    if _keeps_expression_statistics(op.get_bind(), index):
+        op.execute(f"DROP STATISTICS IF EXISTS {_statistics_name(op.get_bind(), index)}")
 
 
-def _keeps_expression_statistics(op: Operations, index: Mapping[str, Any]) -> bool:
-    dialect = op.get_bind().dialect
+def create_key_statistics(conn: Connection, table: str, index: Mapping[str, Any]) -> bool:
+    """Statistics of a case-insensitive unique index's key, on PostgreSQL 14+ (whose
+    planner ignores the statistics of a partial index's expression: without these, a
+    batch's unique check on lower(email) guessed most of the table matches and read it
+    whole). Returns whether it made them (not when the index needs none or has them)."""
+    if not _keeps_expression_statistics(conn, index):
+        return False
+    name = ("st_" + index["name"])[:63]
+    present = sa.text(
+        "SELECT 1 FROM pg_statistic_ext "
+        "WHERE stxname = :name AND stxnamespace = current_schema()::regnamespace"
+    )
+    if conn.execute(present, {"name": name}).first() is not None:
+        return False
+    expression = _index_key(index).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(
+        f"CREATE STATISTICS {_statistics_name(conn, index)} "
+        f"ON ({expression}) FROM {conn.dialect.identifier_preparer.quote_identifier(table)}"
+    )
+    return True
+
+
+def keep_key_statistics(conn: Connection, model: Any) -> int:
+    """:func:`create_key_statistics` for every case-insensitive unique field of the org
+    (``crm upgrade``: fields made unique before these statistics existed); returns how
+    many it made."""
+    count = 0
+    for header in model.of_kind("object"):
+        table = header.physical.get("table")
+        for comp in model.fields_of(header.name) if table else ():
+            for index in comp.physical.get("indexes", []):
+                count += create_key_statistics(conn, table, index)
+    return count
+
+
+def _keeps_expression_statistics(conn: Connection, index: Mapping[str, Any]) -> bool:
     return (
         bool(index.get("ignore_case"))
-        and dialect.name == "postgresql"
-        and (dialect.server_version_info or (0,)) >= (14,)
+        and conn.dialect.name == "postgresql"
+        and (conn.dialect.server_version_info or (0,)) >= (14,)
     )
 
 
-def _statistics_name(op: Operations, index: Mapping[str, Any]) -> str:
+def _statistics_name(conn: Connection, index: Mapping[str, Any]) -> str:
     name = ("st_" + index["name"])[:63]
-    return op.get_bind().dialect.identifier_preparer.quote_identifier(name)
+    return conn.dialect.identifier_preparer.quote_identifier(name)
 
 
 def create_object_table(

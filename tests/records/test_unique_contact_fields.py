@@ -167,3 +167,29 @@ def test_a_case_insensitive_unique_keeps_statistics_of_its_key_on_postgresql(con
     assert len(made) == 1
     assert contacts.patch(field, json={"unique": False}).status_code == 200
     assert _expression_statistics(org) == before
+
+
+def test_crm_upgrade_makes_the_key_statistics_an_older_org_lacks(contacts, org):
+    """A field made unique before these statistics existed gets them from `crm upgrade`."""
+    from click.testing import CliRunner
+
+    from crm_platform.cli import main
+
+    if org.db.is_sqlite:
+        pytest.skip("PostgreSQL's planner statistics")
+    before = _expression_statistics(org)
+    field = f"{OBJECTS}/contact/fields/other_email"
+    assert contacts.patch(field, json={"unique": True}).status_code == 200
+    made = _expression_statistics(org) - before
+    with org.db.write(ddl=True) as conn:
+        for name in made:
+            conn.exec_driver_sql(f'DROP STATISTICS "{name}"')
+    assert _expression_statistics(org) == before
+    env = {
+        "CRM_DATABASE_URL": org.settings.database_url,
+        "CRM_INSTANCE_PATH": str(org.settings.instance_path),
+    }
+    done = CliRunner().invoke(main, ["upgrade"], env=env)
+    assert done.exit_code == 0, done.output
+    assert f"Made planner statistics for {len(made)} case-insensitive" in done.output
+    assert _expression_statistics(org) - before == made
