@@ -17,7 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crm_platform.core import NotFound
+from crm_platform.core import ID_LENGTH, NotFound
+from crm_platform.expressions import MAX_SOURCE_LENGTH
 from crm_platform.runtime.records import ListRequest, RecordSession
 from crm_platform.runtime.records.query import MAX_LIMIT
 
@@ -27,6 +28,9 @@ from .kind import DuplicateRule, dedupe_model
 
 MAX_BLOCK = 500  # records compared pairwise in one block at most (a larger one is cut)
 DEFAULT_CLUSTERS = 100
+# ids one list request reads back: as many as its page holds and its `where` fits
+# ("id in ('…', …)": an id and four characters each)
+IDS_PER_LIST = min(MAX_LIMIT, (MAX_SOURCE_LENGTH - len("id in ()")) // (ID_LENGTH + 4))
 
 
 @dataclass(frozen=True)
@@ -124,8 +128,8 @@ def _records(session: RecordSession, object_name: str, rules, ids: list[str]):
     fields = tuple(dict.fromkeys(n for n in names if session.access.field_readable(object_name, n)))
     found: dict[str, dict[str, Any]] = {}
     unique = list(dict.fromkeys(ids))
-    for start in range(0, len(unique), MAX_LIMIT):
-        chunk = unique[start : start + MAX_LIMIT]
+    for start in range(0, len(unique), IDS_PER_LIST):
+        chunk = unique[start : start + IDS_PER_LIST]
         where = "id in (" + ", ".join(f"'{i}'" for i in chunk) + ")"
         request = ListRequest(where=where, fields=fields or None, limit=MAX_LIMIT)
         for record in session.list(object_name, request).records:

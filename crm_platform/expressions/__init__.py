@@ -14,7 +14,7 @@ from .dateranges import RANGE_FUNCTIONS
 from .errors import ExpressionError
 from .evaluator import evaluate
 from .functions import LIBRARY
-from .limits import MAX_HIERARCHY_DEPTH
+from .limits import MAX_HIERARCHY_DEPTH, MAX_SOURCE_LENGTH
 from .parser import ParsedExpression, parse
 from .sql import compile_sql
 from .sqlite import sqlite_functions
@@ -28,6 +28,7 @@ TIME_FUNCTIONS = frozenset({"TODAY", "NOW", *RANGE_FUNCTIONS})
 __all__ = [
     "FUNCTION_NAMES",
     "MAX_HIERARCHY_DEPTH",
+    "MAX_SOURCE_LENGTH",
     "TIME_FUNCTIONS",
     "CheckedExpression",
     "EvalContext",
