@@ -26,6 +26,15 @@ def list_value(dialect: str, values: Sequence[str | None]) -> Any:
     return json.dumps(list(values), ensure_ascii=False) if dialect == "sqlite" else list(values)
 
 
+def _bound(
+    dialect: str, values: Sequence[str | None] | sa.BindParameter[Any]
+) -> sa.BindParameter[Any]:
+    """A :func:`list_param` as it is, or ``values`` bound the same way."""
+    if isinstance(values, sa.BindParameter):
+        return values
+    return sa.literal(list_value(dialect, values), list_param(dialect, "_").type)
+
+
 def in_list(
     dialect: str,
     expr: sa.ColumnElement[Any],
@@ -36,8 +45,7 @@ def in_list(
     PostgreSQL — whose planner then sees the array's values and probes the index of
     ``expr``, where the rows of an ``unnest`` subquery (estimated, not seen) led it to
     hash-join a whole table."""
-    if not isinstance(values, sa.BindParameter):
-        values = sa.literal(list_value(dialect, values), list_param(dialect, "_").type)
+    values = _bound(dialect, values)
     if dialect == "sqlite":
         each = sa.func.json_each(values).table_valued(sa.column("value", sa.Text))
         return expr.in_(sa.select(each.c.value))
@@ -50,8 +58,7 @@ def unnested(
     """``values`` (or a :func:`list_param`) as rows ``(i, v)``, ``i`` counting from 0:
     ``json_each`` over one JSON text on SQLite, ``unnest`` over one text array on
     PostgreSQL."""
-    if not isinstance(values, sa.BindParameter):
-        values = sa.literal(list_value(dialect, values), list_param(dialect, "_").type)
+    values = _bound(dialect, values)
     if dialect == "sqlite":
         each = sa.func.json_each(values)
         table = each.table_valued(sa.column("key", sa.Integer), sa.column("value", sa.Text))

@@ -25,6 +25,8 @@ from .names import choose_physical_name
 if TYPE_CHECKING:
     from alembic.operations import Operations
 
+    from .candidate import CandidateModel
+
 LIVE_ROWS = '"deleted_at" IS NULL'
 
 
@@ -140,8 +142,10 @@ def create_index(op: Operations, table: str, index: Mapping[str, Any]) -> None:
 def drop_index(op: Operations, table: str, index: Mapping[str, Any]) -> None:
     """Drop a field's index (and the statistics kept with it)."""
     op.drop_index(quoted(index["name"]), table_name=quoted(table))
-    if _keeps_expression_statistics(op.get_bind(), index):
-        op.execute(f"DROP STATISTICS IF EXISTS {_statistics_name(op.get_bind(), index)}")
+    bind = op.get_bind()
+    if _keeps_expression_statistics(bind, index):
+        name = bind.dialect.identifier_preparer.quote_identifier(_statistics_name(index))
+        op.execute(f"DROP STATISTICS IF EXISTS {name}")
 
 
 def create_key_statistics(conn: Connection, table: str, index: Mapping[str, Any]) -> bool:
@@ -151,22 +155,20 @@ def create_key_statistics(conn: Connection, table: str, index: Mapping[str, Any]
     whole). Returns whether it made them (not when the index needs none or has them)."""
     if not _keeps_expression_statistics(conn, index):
         return False
-    name = ("st_" + index["name"])[:63]
+    name = _statistics_name(index)
     present = sa.text(
         "SELECT 1 FROM pg_statistic_ext "
         "WHERE stxname = :name AND stxnamespace = current_schema()::regnamespace"
     )
     if conn.execute(present, {"name": name}).first() is not None:
         return False
+    quote = conn.dialect.identifier_preparer.quote_identifier
     expression = _index_key(index).compile(dialect=conn.dialect)
-    conn.exec_driver_sql(
-        f"CREATE STATISTICS {_statistics_name(conn, index)} "
-        f"ON ({expression}) FROM {conn.dialect.identifier_preparer.quote_identifier(table)}"
-    )
+    conn.exec_driver_sql(f"CREATE STATISTICS {quote(name)} ON ({expression}) FROM {quote(table)}")
     return True
 
 
-def keep_key_statistics(conn: Connection, model: Any) -> int:
+def keep_key_statistics(conn: Connection, model: CandidateModel) -> int:
     """:func:`create_key_statistics` for every case-insensitive unique field of the org
     (``crm upgrade``: fields made unique before these statistics existed); returns how
     many it made."""
@@ -187,9 +189,8 @@ def _keeps_expression_statistics(conn: Connection, index: Mapping[str, Any]) -> 
     )
 
 
-def _statistics_name(conn: Connection, index: Mapping[str, Any]) -> str:
-    name = ("st_" + index["name"])[:63]
-    return conn.dialect.identifier_preparer.quote_identifier(name)
+def _statistics_name(index: Mapping[str, Any]) -> str:
+    return ("st_" + index["name"])[:63]
 
 
 def create_object_table(

@@ -120,7 +120,7 @@ def keep_search_index(ctx: EventContext) -> None:
     dialect = ctx.connection.dialect.name
     searched, statements = ctx.compiled(
         ("search_statements", obj.api_name),
-        lambda: (search.indexed_fields(obj)[1], search.entry_statements(obj, dialect)),
+        lambda: (search.indexed_names(obj), search.entry_statements(obj, dialect)),
     )
     if ctx.event is E.AFTER_CREATE:
         ids = [c.record_id for c in ctx.changes]

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from crm_platform.core import ValidationFailed, in_list, list_param, list_value
 from crm_platform.fieldtypes import field_type, joined_text
 
-from ..model import FieldModel, ObjectModel, OrgModel
+from ..model import ObjectModel, OrgModel
 
 search_table = sa.table(
     "sys_search",
@@ -58,18 +58,17 @@ def _text_fields(obj: ObjectModel):
     )
 
 
-def indexed_fields(obj: ObjectModel) -> tuple[tuple[FieldModel, ...], frozenset[str]]:
-    """The fields whose text is indexed, and their names with the name field's (what a
+def indexed_names(obj: ObjectModel) -> frozenset[str]:
+    """The names of the fields whose text is indexed, with the name field's (what a
     change must touch to change the entries); callers keep it per metadata version."""
-    fields = _text_fields(obj)
-    return fields, frozenset(f.api_name for f in fields) | {obj.name_field}
+    return frozenset(f.api_name for f in _text_fields(obj)) | {obj.name_field}
 
 
 def affects_index(obj: ObjectModel, changed, searched: frozenset[str] | None = None) -> bool:
     """Whether changing these fields changes the record's search entries (``searched``:
-    the names of :func:`indexed_fields`, when the caller holds them)."""
+    :func:`indexed_names`, when the caller holds them)."""
     if searched is None:
-        searched = indexed_fields(obj)[1]
+        searched = indexed_names(obj)
     return any(name in searched for name in changed)
 
 
