@@ -172,6 +172,7 @@ def unindex_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> N
 def reindex_object(conn: Connection, obj: ObjectModel, batch: int = 1000) -> int:
     """Rebuild an object's entries (after fields were added or removed); returns the count."""
     conn.execute(search_table.delete().where(search_table.c.object == obj.api_name))
+    statements = entry_statements(obj, conn.dialect.name)
     count = 0
     last = ""
     while True:
@@ -186,7 +187,7 @@ def reindex_object(conn: Connection, obj: ObjectModel, batch: int = 1000) -> int
         ]
         if not ids:
             return count
-        index_records(conn, obj, ids)
+        index_records(conn, obj, ids, statements, new=True)  # none left to delete
         count += len(ids)
         last = ids[-1]
 
