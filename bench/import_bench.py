@@ -36,6 +36,7 @@ import datetime as dt
 import os
 import platform
 import random
+import re
 import resource
 import subprocess
 import sys
@@ -117,13 +118,13 @@ HEADERS = [
 FIELDS = [f["api_name"] for f in CONTACT["fields"]]
 
 
-def duplicate_rule() -> dict[str, Any]:
+def duplicate_rule(action: str = "warn") -> dict[str, Any]:
     """The duplicate rule ``--duplicate-rule`` applies (issue 17 item 4): contacts with the
-    same email, allowed with a warning."""
+    same email, allowed with a warning (or blocked, ``--duplicate-rule block``)."""
     return {
         "api_name": "contact_email",
         "object": "contact",
-        "action": "warn",
+        "action": action,
         "criteria": [{"field": "email", "method": "email"}],
     }
 
@@ -138,12 +139,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--duplicate-rule", action="store_true")
+    parser.add_argument(
+        "--duplicate-rule",
+        nargs="?",
+        const="warn",
+        choices=("warn", "block"),
+        help="a duplicate rule on the contact's email: warn (the default) or block",
+    )
     parser.add_argument(
         "--reimport",
         action="store_true",
         help="then import a corrected file of the same people with --upsert-on external_id "
         "(every row an update), beside a raw executemany UPDATE by external id",
+    )
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="then import the same file again, without --upsert-on: every row is refused "
+        "(its external id is taken; with --duplicate-rule block, the rule refuses it first)",
     )
     parser.add_argument("--quick", action="store_true", help="5,000 rows")
     args = parser.parse_args(argv)
@@ -193,19 +206,19 @@ def write_mapping(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def build_org(url: str, folder: Path, with_rule: bool) -> tuple[Any, list[str], list[str], str]:
+def build_org(url: str, folder: Path, action: str | None) -> tuple[Any, list[str], list[str], str]:
     settings = load_settings(url, instance_path=folder / "instance")
     org = open_org(settings)
     initialise_org(org, admin_email=ADMIN, admin_password="Bench-pass-1!")
     definitions = [("object", ACCOUNT), ("object", CAMPAIGN), ("object", CONTACT)]
     org.metadata.apply_definitions(definitions, author_id=SYSTEM_USER_ID)
     rule = "none"
-    if with_rule:
+    if action is not None:
         if "duplicate_rule" in org.registry.kinds:
             org.metadata.apply_definitions(
-                [("duplicate_rule", duplicate_rule())], author_id=SYSTEM_USER_ID
+                [("duplicate_rule", duplicate_rule(action))], author_id=SYSTEM_USER_ID
             )
-            rule = "contact email (allow)"
+            rule = f"contact email ({'allow' if action == 'warn' else 'block'})"
         else:
             rule = "not in this build (no duplicate_rule kind): none"
     accounts = [f"Account {i:04}" for i in range(1000)]
@@ -237,7 +250,13 @@ def run_import(
     lines = done.stdout.strip().splitlines()
     progress("  " + lines[-2])
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "peak_mb": int(lines[-1].split()[1]) / 1024}
+    counts = re.search(r"(\d+) created, (\d+) updated, (\d+) rejected", done.stdout)
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "peak_mb": int(lines[-1].split()[1]) / 1024,
+        "counts": tuple(int(n) for n in counts.groups()) if counts else None,
+    }
 
 
 def _raw_setup(org: Any) -> tuple[Any, list[Any], dict[str, dict[str, str]], str]:
@@ -369,7 +388,12 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                 )
                 progress(f"{kind}: raw executemany UPDATE")
                 again = {"import": upserted, "raw": run_raw_update(org, corrected, args.batch_size)}
+            repeated = None
+            if args.again:
+                progress(f"{kind}: importing the same {args.rows:,} rows again (duplicates)")
+                repeated = run_import(url, folder, path, mapping, args.batch_size)
             return {
+                "repeated": repeated,
                 "kind": kind,
                 "server": server_version(org),
                 "size": size,
@@ -423,6 +447,21 @@ def main(argv: list[str] | None = None) -> None:
             f"{args.rows / imp['wall']:,.0f} | {raw['wall']:.1f} ({raw['cpu']:.1f}) | "
             f"{raw['wall'] / imp['wall']:.2f}× | {raw['cpu'] / imp['cpu']:.2f}× | "
             f"{imp['peak_mb']:.0f} MB |"
+        )
+
+    repeats = [r for r in results if r["repeated"]]
+    if repeats:
+        print(
+            "\nThe same file imported again (no upsert key): every row refused (its "
+            "external id taken, or the blocking rule), each named in the error file:\n"
+        )
+        print("| database | import s (CPU s) | rows/s | created, updated, rejected |")
+        print("| --- | --- | --- | --- |")
+    for r in repeats:
+        imp = r["repeated"]
+        print(
+            f"| {r['server']} | {imp['wall']:.1f} ({imp['cpu']:.1f}) | "
+            f"{args.rows / imp['wall']:,.0f} | {imp['counts']} |"
         )
 
 

@@ -2,7 +2,7 @@
 before-update handler of the record events, so the API, the pages, mass edit, composite
 requests, imports and automation all meet the same rules.
 
-A matching ``block`` rule refuses the write with a 409 that names the rule and the
+A matching ``block`` rule refuses the record with a 409 that names the rule and the
 matching records the writer may read (a duplicate they may not read is only counted:
 "a duplicate exists that you cannot see"); a ``warn`` rule lets the write through and
 leaves a :class:`~.notices.DuplicateNotice` for after the commit.
@@ -40,6 +40,8 @@ def enforce_duplicate_rules(ctx: EventContext) -> None:
         for change in ctx.changes:
             if operation == "update" and not set(rule.fields) & set(change.changed):
                 continue  # nothing the rule compares moved
+            if ctx.refused(change.record_id):
+                continue  # refused by an earlier rule: one reason is enough
             values = ctx.values(change)
             if comparable(rule, values):
                 subjects.append((change.record_id, dict(values)))
@@ -69,7 +71,8 @@ def _act(
         }
         if readable:
             extra["errors"] = {readable[0]: [f"duplicate ({label}): {what}"]}
-        raise Conflict(detail, extra=extra)
+        ctx.refuse(record_id, Conflict(detail, extra=extra))
+        return
     notice = notices.DuplicateNotice(
         rule=rule.name,
         object=ctx.object.api_name,

@@ -4,9 +4,11 @@ Rows are converted (transforms), their lookups resolved (one query per column), 
 into updates (``upsert_on`` found an existing record) and creates; they go through
 ``RecordSession.update_many`` and ``create_many`` — the record service's set-based
 paths, so defaults, validation rules, auto-numbers, duplicate rules, triggers and
-permissions all apply — each in a savepoint. When a batch is refused its savepoint is
-rolled back and it is split in halves until the rows at fault stand alone: a few bad rows
-cost a few extra round trips, not one write per row.
+permissions all apply — each in a savepoint, asking for every refusal of the batch: the
+rows refused are rejected and the rest written again at once (a file of rows that all
+exist already costs one check per batch, not one write per row). When a batch fails
+otherwise (a before-save trigger's error, a unique index meeting a concurrent write), its
+savepoint is rolled back and it is split in halves until the rows at fault stand alone.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crm_platform.core import CrmError
+from crm_platform.core import CrmError, new_id
 from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
+from crm_platform.runtime.records import RecordsRefused
 
 from .lookups import LookupError_, LookupResolver
 from .mapping import ColumnPlan
@@ -40,6 +43,15 @@ class BatchOutcome:
 class _Pending:
     row: SourceRow
     data: dict[str, Any]
+    new_id: str = field(default_factory=new_id)  # the record's id, should it be created
+
+
+@dataclass(frozen=True)
+class _Writing:
+    """How rows are written (creates or updates), and the id of each row's record."""
+
+    write: Callable[[list[_Pending]], None]
+    record_id: Callable[[_Pending], str]
 
 
 class BatchWriter:
@@ -190,40 +202,68 @@ class BatchWriter:
     ) -> None:
         def write(rows: list[_Pending]) -> None:
             items = [(existing[self._key(p)], p.data, None) for p in rows]
-            session.update_many(self.object_name, items, read_back=False)
+            session.update_many(self.object_name, items, read_back=False, every_refusal=True)
 
-        outcome.updated += self._in_halves(session, updates, write, outcome)
+        def record_id(pending: _Pending) -> str:
+            return existing[self._key(pending)]
+
+        outcome.updated += self._written(session, updates, _Writing(write, record_id), outcome)
 
     def _create(self, session: Any, creates: list[_Pending], outcome: BatchOutcome) -> None:
         def write(rows: list[_Pending]) -> None:
-            session.create_many(self.object_name, [p.data for p in rows], read_back=False)
+            session.create_many(
+                self.object_name,
+                [p.data for p in rows],
+                record_ids=[p.new_id for p in rows],
+                read_back=False,
+                every_refusal=True,
+            )
 
-        outcome.created += self._in_halves(session, creates, write, outcome)
+        writing = _Writing(write, lambda pending: pending.new_id)
+        outcome.created += self._written(session, creates, writing, outcome)
 
-    def _in_halves(
-        self,
-        session: Any,
-        rows: list[_Pending],
-        write: Callable[[list[_Pending]], None],
-        outcome: BatchOutcome,
+    def _written(
+        self, session: Any, rows: list[_Pending], writing: _Writing, outcome: BatchOutcome
     ) -> int:
-        """Write the rows in a savepoint; when refused, roll it back and write each half
-        the same way, until the rows at fault stand alone (rejected). Returns how many
-        rows were written."""
+        """Write the rows in a savepoint; the rows the record service refuses are rejected
+        and the others written again without them. A batch refused otherwise is rolled
+        back and each half written the same way, until the rows at fault stand alone
+        (rejected). Returns how many rows were written."""
         if not rows:
             return 0
         try:
             with session.conn.begin_nested():
-                write(rows)
+                writing.write(rows)
+        except RecordsRefused as refused:
+            kept = []
+            for pending in rows:
+                error = refused.refusals.get(writing.record_id(pending))
+                if error is None:
+                    kept.append(pending)
+                else:
+                    outcome.rejected.append((pending.row, self.describe(error)))
+            if len(kept) < len(rows):
+                return self._written(session, kept, writing, outcome)
+            return self._halves(session, rows, writing, outcome, refused)
         except CrmError as exc:
-            if len(rows) == 1:
-                outcome.rejected.append((rows[0].row, self.describe(exc)))
-                return 0
-            middle = len(rows) // 2
-            return self._in_halves(session, rows[:middle], write, outcome) + self._in_halves(
-                session, rows[middle:], write, outcome
-            )
+            return self._halves(session, rows, writing, outcome, exc)
         return len(rows)
+
+    def _halves(
+        self,
+        session: Any,
+        rows: list[_Pending],
+        writing: _Writing,
+        outcome: BatchOutcome,
+        error: CrmError,
+    ) -> int:
+        if len(rows) == 1:
+            outcome.rejected.append((rows[0].row, self.describe(error)))
+            return 0
+        middle = len(rows) // 2
+        return self._written(session, rows[:middle], writing, outcome) + self._written(
+            session, rows[middle:], writing, outcome
+        )
 
     def describe(self, error: CrmError) -> str:
         """A refusal of the record service as one line naming the columns at fault."""

@@ -1,13 +1,15 @@
 """Records: the one write path, the reads that apply the same rules, and their helpers.
 
 Others may import the service and session (and the request write a session can take
-over), the list request and page, and the record events (``RecordEvents`` is reached as
-``org.records.events``).
+over), the list request and page, the record events (``RecordEvents`` is reached as
+``org.records.events``) and ``RecordsRefused``, the error of a batch written asking for
+every refusal.
 """
 
 from .events import EventContext, EventHandler, RecordChange, RecordEvent, RecordEvents
 from .query import ListRequest, Page
 from .reads import relation_names
+from .refusals import RecordsRefused
 from .service import RecordService, RecordSession, RequestWrite
 from .statistics import analyze_object
 
@@ -21,6 +23,7 @@ __all__ = [
     "RecordEvents",
     "RecordService",
     "RecordSession",
+    "RecordsRefused",
     "RequestWrite",
     "analyze_object",
     "relation_names",

@@ -32,6 +32,7 @@ from ..users import User
 from .codec import RecordCodec, from_columns
 from .events import EventContext, RecordChange, RecordEvent, RecordWriter
 from .query import SelectBuilder
+from .refusals import Refusals
 from .scope import ObjectScope
 
 if TYPE_CHECKING:
@@ -260,8 +261,10 @@ class RecordContext:
         obj: ObjectModel,
         changes: Iterable[RecordChange],
         pending: Mapping[str, dict[str, Any]] | None = None,
+        refusals: Refusals | None = None,
     ) -> None:
-        """Run the handlers of ``event`` on ``obj`` for these changes (bounded recursion)."""
+        """Run the handlers of ``event`` on ``obj`` for these changes (bounded recursion);
+        a before-save handler refuses a record through ``refusals``."""
         handlers = self.service.events.handlers(event, obj.api_name)
         batch = tuple(changes)
         if not handlers or not batch:
@@ -275,7 +278,7 @@ class RecordContext:
                 f"record changes fired by record changes (last on {obj.api_name}); "
                 "nothing was saved"
             )
-        context = EventContext(event, obj, batch, self, pending or {})
+        context = EventContext(event, obj, batch, self, pending or {}, refusals)
         self.conn.info[_DEPTH_KEY] = depth + 1
         try:
             for handler in handlers:

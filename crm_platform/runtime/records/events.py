@@ -24,11 +24,12 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from crm_platform.core import after_commit
+from crm_platform.core import CrmError, after_commit
 from crm_platform.core.crypto import FieldCipher
 
 from ..model import ObjectModel, OrgModel
 from ..users import User
+from .refusals import Refusals
 
 
 class RecordEvent(StrEnum):
@@ -145,6 +146,7 @@ class EventContext:
     changes: tuple[RecordChange, ...]
     _services: EventServices = field(repr=False)
     _pending: Mapping[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _refusals: Refusals | None = field(default=None, repr=False)
 
     @property
     def user(self) -> User:
@@ -192,6 +194,20 @@ class EventContext:
         if name not in self.object.fields and name != "owner_id":
             raise KeyError(f"{self.object.api_name} has no field '{name}'")
         self._pending[record_id][name] = value
+
+    def refuse(self, record_id: str, error: CrmError) -> None:
+        """Refuse one record of a before-save batch with ``error``: raised at once (the
+        batch is refused), unless the writer asked for every refusal of the batch (an
+        import), which then gets them together before anything is written."""
+        if self.event not in SAVE_EVENTS:
+            raise RuntimeError(f"records are refused before create or update, not in {self.event}")
+        if self._refusals is None:
+            raise error
+        self._refusals.refuse(record_id, error)
+
+    def refused(self, record_id: str) -> bool:
+        """Whether a handler already refused this record (the batch goes on without it)."""
+        return self._refusals is not None and record_id in self._refusals
 
     def values(self, change: RecordChange) -> Mapping[str, Any]:
         """The values a change leads to (in a before-save handler: with its field updates)."""

@@ -184,13 +184,21 @@ class RecordSession(RecordContext):
         *,
         record_ids: list[str] | None = None,
         read_back: bool = True,
+        every_refusal: bool = False,
     ) -> list[dict]:
         """Create records of one object as one set-based batch (all or none); ``record_ids``
         gives the ids to use, one per item (records that refer to each other, as a pack's
         data does, know their ids before they exist). With ``read_back`` false only the
-        new ids come back (a bulk load that shows nothing saves the read)."""
+        new ids come back (a bulk load that shows nothing saves the read). With
+        ``every_refusal`` a refused batch raises ``RecordsRefused`` naming each refused
+        record (by its id in ``record_ids``) with its error, not only the first."""
         return writes.create_many(
-            self, object_name, items, record_ids=record_ids, read_back=read_back
+            self,
+            object_name,
+            items,
+            record_ids=record_ids,
+            read_back=read_back,
+            every_refusal=every_refusal,
         )
 
     def update(
@@ -205,11 +213,15 @@ class RecordSession(RecordContext):
         items: list[tuple[str, Any, int | None]],
         *,
         read_back: bool = True,
+        every_refusal: bool = False,
     ) -> list[dict]:
         """Change records of one object as one set-based batch (all or none): ``items``
         are (id, field values, expected version or None). With ``read_back`` false only
-        the ids of the records that moved come back."""
-        return writes.update_many(self, object_name, items, read_back=read_back)
+        the ids of the records that moved come back; with ``every_refusal``, as for
+        :meth:`create_many`."""
+        return writes.update_many(
+            self, object_name, items, read_back=read_back, every_refusal=every_refusal
+        )
 
     def upsert(self, object_name: str, field_name: str, value: str, data: Any) -> tuple[dict, bool]:
         """Update the record whose external id is ``value``, or create it; (record, created)."""

@@ -18,6 +18,7 @@ from crm_platform.metadata import SIMPLE
 from ..model import ObjectModel
 from .codec import WritePlan
 from .context import RecordContext
+from .refusals import Refusals
 
 CHUNK = 500  # values per IN list
 
@@ -56,11 +57,18 @@ class Revision:
         return {**self.before, **self.changed}
 
 
-def validate_changes(ctx: RecordContext, obj: ObjectModel, revisions: Sequence[Revision]) -> None:
+def validate_changes(
+    ctx: RecordContext,
+    obj: ObjectModel,
+    revisions: Sequence[Revision],
+    refusals: Refusals | None = None,
+) -> None:
     """Refuse updates (400/403/409) unless each passes every system check and rule: the
     checks in Python per record, those in the database one query per field or target for
-    the whole batch, in this order; the first failure is raised. Only what moves is
-    checked (a stored value that became invalid may stay)."""
+    the whole batch, in this order; the first failure is raised (with ``refusals``
+    collecting, each record's first failure is kept and the others go on). Only what
+    moves is checked (a stored value that became invalid may stay)."""
+    refusals = refusals or Refusals()
     plan = ctx.codec(obj).plan
     readable = _readable(ctx, obj)
     for revision in revisions:
@@ -68,44 +76,63 @@ def validate_changes(ctx: RecordContext, obj: ObjectModel, revisions: Sequence[R
         errors = field_problems(obj, plan, values, changed, creating=False, before=revision.before)
         errors.update(dependent_picklist_problems(plan, values, changed, readable))
         if errors:
-            raise ValidationFailed(errors)
-    check_lookups(ctx, obj, [r.changed for r in revisions])
-    for revision in revisions:
-        check_hierarchy(ctx, obj, revision.changed, revision.record_id)
-    for revision in revisions:
+            refusals.refuse(revision.record_id, ValidationFailed(errors))
+    live = [r for r in revisions if r.record_id not in refusals]
+    refuse_missing_targets(ctx, obj, [(r.record_id, r.changed) for r in live], refusals)
+    for revision in live:
+        with refusals.checking(revision.record_id):
+            check_hierarchy(ctx, obj, revision.changed, revision.record_id)
+    for revision in live:
         current_owner = revision.before.get("owner_id")
-        if revision.owner_id != current_owner:
-            check_owner(
-                ctx,
-                obj,
-                revision.owner_id,
-                record_id=revision.record_id,
-                current_owner=current_owner,
-            )
-    check_unique(ctx, obj, [r.changed for r in revisions], [r.record_id for r in revisions])
-    for revision in revisions:
-        # rules may read the owner (owner.role): the owner the record will have
-        check_rules(ctx, obj, {**revision.values, "owner_id": revision.owner_id}, revision.before)
+        if revision.owner_id != current_owner and revision.record_id not in refusals:
+            with refusals.checking(revision.record_id):
+                check_owner(
+                    ctx,
+                    obj,
+                    revision.owner_id,
+                    record_id=revision.record_id,
+                    current_owner=current_owner,
+                )
+    live = [r for r in live if r.record_id not in refusals]
+    refuse_taken_values(ctx, obj, [(r.record_id, r.changed) for r in live], refusals, updating=True)
+    for revision in live:
+        if revision.record_id in refusals:
+            continue
+        with refusals.checking(revision.record_id):
+            # rules may read the owner (owner.role): the owner the record will have
+            values = {**revision.values, "owner_id": revision.owner_id}
+            check_rules(ctx, obj, values, revision.before)
 
 
 def validate_new(
-    ctx: RecordContext, obj: ObjectModel, records: Sequence[tuple[Mapping[str, Any], str]]
+    ctx: RecordContext,
+    obj: ObjectModel,
+    records: Sequence[tuple[str, Mapping[str, Any], str]],
+    refusals: Refusals | None = None,
 ) -> None:
-    """Validate new records together, in :func:`validate_changes`'s order of checks: the checks in
-    Python per record, the checks in the database one query per field or target for the
-    whole batch. The first failure is raised."""
+    """Validate new records, given as (id, values, owner), together, in
+    :func:`validate_changes`'s order of checks: the checks in Python per record, the
+    checks in the database one query per field or target for the whole batch. The first
+    failure is raised (with ``refusals`` collecting, every record's first is kept)."""
+    refusals = refusals or Refusals()
     plan = ctx.codec(obj).plan
-    for values, _owner in records:
+    readable = _readable(ctx, obj)
+    for record_id, values, _owner in records:
         errors = field_problems(obj, plan, values, values, creating=True)
-        errors.update(dependent_picklist_problems(plan, values, values, _readable(ctx, obj)))
+        errors.update(dependent_picklist_problems(plan, values, values, readable))
         if errors:
-            raise ValidationFailed(errors)
-    check_lookups(ctx, obj, [values for values, _owner in records])
-    for owner_id in dict.fromkeys(owner for _values, owner in records):
-        check_owner(ctx, obj, owner_id)
-    check_unique(ctx, obj, [values for values, _owner in records])
-    for values, owner_id in records:
-        check_rules(ctx, obj, {**values, "owner_id": owner_id}, None)
+            refusals.refuse(record_id, ValidationFailed(errors))
+    live = [r for r in records if r[0] not in refusals]
+    refuse_missing_targets(ctx, obj, [(rid, values) for rid, values, _owner in live], refusals)
+    for owner_id in dict.fromkeys(owner for _rid, _values, owner in live):
+        with refusals.checking(*(rid for rid, _values, owner in live if owner == owner_id)):
+            check_owner(ctx, obj, owner_id)
+    live = [r for r in live if r[0] not in refusals]
+    refuse_taken_values(ctx, obj, [(rid, values) for rid, values, _owner in live], refusals)
+    for record_id, values, owner_id in live:
+        if record_id not in refusals:
+            with refusals.checking(record_id):
+                check_rules(ctx, obj, {**values, "owner_id": owner_id}, None)
 
 
 def field_problems(
@@ -232,25 +259,28 @@ def check_owner(
         raise ValidationFailed({"owner_id": "no active user or queue for this object"})
 
 
-def check_lookups(
-    ctx: RecordContext, obj: ObjectModel, records: Sequence[Mapping[str, Any]]
+def refuse_missing_targets(
+    ctx: RecordContext,
+    obj: ObjectModel,
+    records: Sequence[tuple[str, Mapping[str, Any]]],
+    refusals: Refusals,
 ) -> None:
     """Each lookup points at a live record of its target that the user can see, or at a
     user (an active one when the field is ``active_only``).
 
-    One query per target object for the whole batch; the first record with a missing
-    target is refused, naming each of its lookups that miss. Only the values being
-    written are checked, so a user deactivated since stays on the records that name them.
+    One query per target object for the whole batch; a record with a missing target is
+    refused, naming each of its lookups that miss. Only the values being written are
+    checked, so a user deactivated since stays on the records that name them.
     """
     wanted: dict[str, set[str]] = {}
     relations = ctx.codec(obj).plan.relations
-    links = [_links(obj, relations, values) for values in records]
-    for found_links in links:
+    links = [(rid, _links(obj, relations, values)) for rid, values in records]
+    for _rid, found_links in links:
         for _name, target_name, target_id in found_links:
             wanted.setdefault(target_name, set()).add(target_id)
     present = {name: _visible_ids(ctx, name, ids) for name, ids in wanted.items() if name != USER}
     user_active = _user_states(ctx, wanted.get(USER, set()))
-    for found_links in links:
+    for record_id, found_links in links:
         errors: dict[str, list[str]] = {}
         for name, target_name, target_id in found_links:
             if target_name != USER:
@@ -261,7 +291,7 @@ def check_lookups(
             elif obj.fields[name].definition.get("active_only") and not user_active[target_id]:
                 errors[name] = [f"user '{target_id}' is inactive: choose an active user"]
         if errors:
-            raise ValidationFailed(errors)
+            refusals.refuse(record_id, ValidationFailed(errors))
 
 
 def _user_states(ctx: RecordContext, ids: set[str]) -> dict[str, bool]:
@@ -339,43 +369,54 @@ def _visible_ids_query(ctx: RecordContext, target: ObjectModel) -> sa.Select[Any
     return query
 
 
-def check_unique(
+def refuse_taken_values(
     ctx: RecordContext,
     obj: ObjectModel,
-    records: Sequence[Mapping[str, Any]],
-    updating: Sequence[str] = (),
+    records: Sequence[tuple[str, Mapping[str, Any]]],
+    refusals: Refusals,
+    *,
+    updating: bool = False,
 ) -> None:
-    """409 when another live record (or another record of the batch) holds a unique value.
+    """409 for a record whose unique value another live record holds, or an earlier
+    record of the batch.
 
-    ``updating``: the records being updated, which may keep their own values (a record of
-    the batch taking the value another one keeps is left to the unique index, which
+    ``updating``: the records are being updated and may keep their own values (a record
+    of the batch taking the value another one keeps is left to the unique index, which
     answers the same 409).
     """
+    own_ids = [rid for rid, _values in records] if updating else []
     for name in ctx.codec(obj).plan.unique:
-        values = [v[name] for v in records if v.get(name) is not None]
-        if not values:
+        given = [(rid, values[name]) for rid, values in records if values.get(name) is not None]
+        if not given:
             continue
         ftype = field_type(obj.fields[name].type)
         column = obj.table.c[obj.fields[name].columns[SIMPLE].name]
-        repeated = len({ftype.unique_value(v) for v in values}) < len(values)
-        if repeated or _any_taken(ctx, obj, ftype, column, values, updating):
-            raise Conflict(
-                f"another {obj.api_name} record already has this {name}",
-                extra={"errors": {name: ["already used by another record"]}},
-            )
+        taken = _taken(ctx, obj, ftype, column, [value for _rid, value in given], own_ids)
+        conflict = Conflict(
+            f"another {obj.api_name} record already has this {name}",
+            extra={"errors": {name: ["already used by another record"]}},
+        )
+        for record_id, value in given:
+            key = ftype.unique_value(value)
+            if key in taken:
+                refusals.refuse(record_id, conflict)
+            taken.add(key)  # a later record of the batch may not take it either
 
 
-def _any_taken(
+def _taken(
     ctx: RecordContext,
     obj: ObjectModel,
     ftype: FieldType,
     column,
     values: list[Any],
     updating: Sequence[str],
-) -> bool:
+) -> set[Any]:
+    """The unique values (as ``ftype.unique_value`` gives them) among ``values`` that
+    other live records hold."""
     # The comparison the unique index makes (lower() on both sides for emails), in SQL,
     # so the record service and the index agree on each database.
     key = ftype.unique_key(column)
+    taken: set[Any] = set()
     for start in range(0, len(values), CHUNK):
         chunk = values[start : start + CHUNK]
         wanted = [ftype.unique_key(sa.literal(v, column.type)) for v in chunk]
@@ -384,11 +425,8 @@ def _any_taken(
             query = query.where(obj.table.c.id != updating[0])
         elif updating:
             query = query.where(obj.table.c.id.not_in(list(updating)))
-        # no LIMIT 1: PostgreSQL would then expect a match early in a scan of the table
-        # and read it whole, where none is found (the usual case: new values)
-        if ctx.conn.execute(query).first() is not None:
-            return True
-    return False
+        taken.update(ftype.unique_value(stored) for (stored,) in ctx.conn.execute(query))
+    return taken
 
 
 def check_rules(ctx: RecordContext, obj: ObjectModel, values, before) -> None:

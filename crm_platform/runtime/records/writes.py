@@ -20,6 +20,7 @@ from .codec import to_columns
 from .context import RecordContext
 from .events import RecordChange, RecordEvent
 from .reads import get, get_many, read_new
+from .refusals import Refusals
 from .validation import Revision, apply_defaults, validate_changes, validate_new
 
 
@@ -37,13 +38,16 @@ def create_many(
     *,
     record_ids: Sequence[str] | None = None,
     read_back: bool = True,
+    every_refusal: bool = False,
 ) -> list[dict[str, Any]]:
     """Create records of one object through the write path's steps, set-based: each record
     is deserialised and validated in Python, then the batch is written with one INSERT,
     its events fire once with every change, and the records are read back with one query
     (with ``read_back`` false, only their ids: an import has no use for the rest).
 
-    The first record that fails raises its error and nothing of the batch is written.
+    The first record that fails raises its error and nothing of the batch is written;
+    with ``every_refusal`` the checks go on, and :class:`RecordsRefused` names every
+    record refused (still nothing written).
     """
     obj = ctx.object(object_name)
     ctx.require(obj, "create")
@@ -56,22 +60,27 @@ def create_many(
         if not ctx.access.field_editable(obj.api_name, n)  # write-only: a web form's guest
     )
     editable: set[frozenset[str]] = set()  # field sets already checked: rows repeat them
+    refusals = Refusals(collecting=every_refusal)
     for record_id, data in zip(ids, items, strict=True):
-        values = codec.load(data, hidden)
-        if (names := frozenset(values)) not in editable:
-            ctx.require_editable_fields(obj, values)
-            editable.add(names)
-        values["owner_id"] = values.get("owner_id") or ctx.user.id
-        apply_defaults(ctx, obj, values)
-        pending[record_id] = values
+        with refusals.checking(record_id):
+            values = codec.load(data, hidden)
+            if (names := frozenset(values)) not in editable:
+                ctx.require_editable_fields(obj, values)
+                editable.add(names)
+            values["owner_id"] = values.get("owner_id") or ctx.user.id
+            apply_defaults(ctx, obj, values)
+            pending[record_id] = values
     ctx.fire(
         RecordEvent.BEFORE_CREATE,
         obj,
         [RecordChange(obj, rid, None, values, tuple(values)) for rid, values in pending.items()],
         pending,
+        refusals,
     )
-    owners = {rid: values.pop("owner_id") for rid, values in pending.items()}
-    validate_new(ctx, obj, [(pending[rid], owners[rid]) for rid in ids])
+    ids = refusals.kept(pending)
+    owners = {rid: pending[rid].pop("owner_id") for rid in ids}
+    validate_new(ctx, obj, [(rid, pending[rid], owners[rid]) for rid in ids], refusals)
+    refusals.raise_any()
     rows = [_new_row(ctx, obj, rid, pending[rid], owners[rid]) for rid in ids]
     take_auto_numbers(ctx, obj, rows, [pending[rid] for rid in ids])
     written = insert_rows(ctx, obj, rows)
@@ -140,6 +149,7 @@ def update_many(
     items: Sequence[tuple[str, Any, int | None]],
     *,
     read_back: bool = True,
+    every_refusal: bool = False,
 ) -> list[dict[str, Any]]:
     """Change records of one object as one set-based batch: ``items`` are (id, field
     values, expected version or None). The records are read with one query (locked on
@@ -149,7 +159,8 @@ def update_many(
 
     Returns the records as :func:`get_many` shows them (with ``read_back`` false, the ids
     of those actually written). The first record that fails raises its error and nothing
-    of the batch is written.
+    of the batch is written; with ``every_refusal``, :class:`RecordsRefused` names every
+    record refused.
     """
     obj = ctx.object(object_name)
     ctx.require(obj, "edit")
@@ -163,33 +174,37 @@ def update_many(
     befores: dict[str, dict[str, Any]] = {}
     pending: dict[str, dict[str, Any]] = {}
     proposals = []
+    refusals = Refusals(collecting=every_refusal)
     for record_id, data, if_match in items:
-        version = currents[record_id]["version"]
-        if if_match is not None and version != if_match:
-            raise PreconditionFailed(
-                f"the record changed since version {if_match} (now {version})",
-                extra={"current_version": version},
-            )
-        values = codec.load(data, hidden)
-        if (names := frozenset(values)) not in editable:
-            ctx.require_editable_fields(obj, values)
-            editable.add(names)
-        before = befores[record_id] = ctx.stored_values(obj, currents[record_id])
-        proposed = {**before, **{k: v for k, v in values.items() if before.get(k) != v}}
-        moving = tuple(k for k in proposed if before.get(k) != proposed[k])
-        pending[record_id] = proposed
-        proposals.append(RecordChange(obj, record_id, before, proposed, moving))
-    ctx.fire(RecordEvent.BEFORE_UPDATE, obj, proposals, pending)
+        with refusals.checking(record_id):
+            version = currents[record_id]["version"]
+            if if_match is not None and version != if_match:
+                raise PreconditionFailed(
+                    f"the record changed since version {if_match} (now {version})",
+                    extra={"current_version": version},
+                )
+            values = codec.load(data, hidden)
+            if (names := frozenset(values)) not in editable:
+                ctx.require_editable_fields(obj, values)
+                editable.add(names)
+            before = befores[record_id] = ctx.stored_values(obj, currents[record_id])
+            proposed = {**before, **{k: v for k, v in values.items() if before.get(k) != v}}
+            moving = tuple(k for k in proposed if before.get(k) != proposed[k])
+            pending[record_id] = proposed
+            proposals.append(RecordChange(obj, record_id, before, proposed, moving))
+    ctx.fire(RecordEvent.BEFORE_UPDATE, obj, proposals, pending, refusals)
     revisions = []
-    for record_id in ids:
+    for record_id in refusals.kept(pending):
         before, current_owner = befores[record_id], currents[record_id]["owner_id"]
         changed = {k: v for k, v in pending[record_id].items() if before.get(k) != v}
         owner_id = changed.pop("owner_id", current_owner)
         if changed or owner_id != current_owner:
             revisions.append(Revision(record_id, before, changed, owner_id))
+    if revisions:
+        validate_changes(ctx, obj, revisions, refusals)
+    refusals.raise_any()
     if not revisions:
         return get_many(ctx, obj, ids) if read_back else []
-    validate_changes(ctx, obj, revisions)
     _write_revisions(ctx, obj, revisions, {rid: currents[rid]["version"] for rid in ids})
     changes = []
     for revision in revisions:

@@ -1,0 +1,70 @@
+"""Refusals of one batch write, raised at the first or gathered for the whole batch.
+
+A batch write is all or none. By default the first record refused raises its error (the
+API's answer names that record's fields). A bulk writer — an import — asks for every
+refusal instead: the checks go on past a refused record, and the batch ends, still
+before anything is written, with :class:`RecordsRefused` naming each refused record and
+its own error. The writer then writes the others at once; with only the first refusal it
+had to split the batch down to single records, one write per row for a file whose rows
+all exist already.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from crm_platform.core import CrmError
+
+
+class RecordsRefused(CrmError):
+    """Records of a batch the write path refused, each with its own error; nothing of the
+    batch was written. ``refusals`` maps a record id to its error."""
+
+    status = 400
+    title = "Records refused"
+
+    def __init__(self, refusals: Mapping[str, CrmError]) -> None:
+        self.refusals = dict(refusals)
+        super().__init__(
+            f"{len(self.refusals)} record(s) of the batch were refused",
+            extra={"records": {rid: error.to_problem() for rid, error in self.refusals.items()}},
+        )
+
+
+@dataclass
+class Refusals:
+    """The refusals of one batch: raised at once, or kept when ``collecting``."""
+
+    collecting: bool = False
+    errors: dict[str, CrmError] = field(default_factory=dict)
+
+    def refuse(self, record_id: str, error: CrmError) -> None:
+        """Refuse a record: raise ``error``, or keep it as the record's first refusal."""
+        if not self.collecting:
+            raise error
+        self.errors.setdefault(record_id, error)
+
+    @contextmanager
+    def checking(self, *record_ids: str) -> Iterator[None]:
+        """A check whose error refuses these records (raised when not collecting)."""
+        try:
+            yield
+        except CrmError as error:
+            if not self.collecting:
+                raise
+            for record_id in record_ids:
+                self.errors.setdefault(record_id, error)
+
+    def __contains__(self, record_id: object) -> bool:
+        return record_id in self.errors
+
+    def kept(self, record_ids: Iterable[str]) -> list[str]:
+        """The ids not refused, in their order."""
+        return [rid for rid in record_ids if rid not in self.errors]
+
+    def raise_any(self) -> None:
+        """End the batch with every refusal kept, if there is one."""
+        if self.errors:
+            raise RecordsRefused(self.errors)
