@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from crm_platform.core import Conflict, NotFound
+from crm_platform.core import Conflict
 from crm_platform.runtime.records.events import EventContext, RecordEvent
 
 from . import notices
@@ -49,14 +49,33 @@ def enforce_duplicate_rules(ctx: EventContext) -> None:
             continue
         exclude = [rid for rid, _ in subjects] if operation == "update" else ()
         found = find_matches(ctx.connection, ctx.object, rule, subjects, exclude=exclude)
+        batch = {rid for rid, _ in subjects}
+        names = _names(ctx, found, batch)
         for record_id, ids in found.items():
-            _act(ctx, rule, record_id, ids, {rid for rid, _ in subjects})
+            # matching only records of the batch, it stands while one of them does
+            because = ids if batch.issuperset(ids) else ()
+            _act(ctx, rule, record_id, _shown(ctx, ids, batch, names), because)
+
+
+def _names(
+    ctx: EventContext, found: Mapping[str, Sequence[str]], batch: set[str]
+) -> Mapping[str, str | None]:
+    """The stored matches the writer may read, with their names as they may read them:
+    one query for the batch's matches (the system user is shown none)."""
+    if ctx.user.is_system:
+        return {}
+    wanted = {i for ids in found.values() for i in ids if i not in batch}
+    return ctx.services.visible_names(ctx.object, wanted)
 
 
 def _act(
-    ctx: EventContext, rule: DuplicateRule, record_id: str, ids: Sequence[str], batch: set[str]
+    ctx: EventContext,
+    rule: DuplicateRule,
+    record_id: str,
+    matches: tuple[list[tuple[str, str | None]], int],
+    because: Sequence[str],
 ) -> None:
-    shown, hidden = _shown(ctx, ids, batch)
+    shown, hidden = matches
     what = _describe(ctx, shown, hidden)
     label = rule_label(rule)
     if rule.blocks:
@@ -71,7 +90,7 @@ def _act(
         }
         if readable:
             extra["errors"] = {readable[0]: [f"duplicate ({label}): {what}"]}
-        ctx.refuse(record_id, Conflict(detail, extra=extra))
+        ctx.refuse(record_id, Conflict(detail, extra=extra), because)
         return
     notice = notices.DuplicateNotice(
         rule=rule.name,
@@ -87,26 +106,22 @@ def _act(
     ctx.after_commit(lambda: notices.report(notice))
 
 
-def _shown(ctx: EventContext, ids: Sequence[str], batch: set[str]):
-    """The matches the writer may read, as (id, name), and how many others exist."""
+def _shown(
+    ctx: EventContext, ids: Sequence[str], batch: set[str], names: Mapping[str, str | None]
+) -> tuple[list[tuple[str, str | None]], int]:
+    """The first matches the writer may read, as (id, name), and how many others exist
+    (``names``: the stored matches they may read)."""
     shown: list[tuple[str, str | None]] = []
     hidden = 0
     if ctx.user.is_system:  # automation's writes: the person who caused them is unknown
         return shown, len(ids)
-    name_field = ctx.object.name_field
     for record_id in ids:
         if record_id in batch:
             shown.append((record_id, None))
-            continue
-        if len(shown) >= SHOWN:
-            hidden += 1  # not looked at: counted with the rest
-            continue
-        try:
-            record = ctx.records.get(ctx.object.api_name, record_id)
-        except NotFound:
-            hidden += 1
-            continue
-        shown.append((record_id, record.get(name_field)))
+        elif len(shown) >= SHOWN or record_id not in names:
+            hidden += 1  # beyond the first few, or not theirs to see: only counted
+        else:
+            shown.append((record_id, names[record_id]))
     return shown, hidden
 
 

@@ -8,6 +8,7 @@ import json
 
 import sqlalchemy as sa
 
+from tests.conftest import ADMIN_EMAIL
 from tests.dedupe.conftest import create, warnings_of
 
 ACCOUNTS = "/api/v1/records/account"
@@ -157,3 +158,28 @@ def test_a_batch_written_at_once_is_checked_against_itself(dd):
     except Conflict as refused:
         assert refused.extra["duplicate_rule"] == "same_email"
     assert count(dd, "account", name="Batch One") == 0
+
+
+def test_a_row_duplicating_only_a_refused_row_of_its_batch_is_not_named(dd):
+    """Asked for every refusal, the service leaves out a record whose only duplicate in the
+    batch is refused itself: written again without it, the record passes."""
+    from crm_platform.runtime import find_user
+    from crm_platform.runtime.records import RecordsRefused
+
+    with dd.org.db.read() as conn:
+        admin = find_user(conn, ADMIN_EMAIL)
+    rows = {
+        "nameless": {"name": " ", "email": "pair@batch.com"},  # refused: name required
+        "second": {"name": "Second", "email": "PAIR@batch.com"},
+    }
+    try:
+        with dd.org.records.session(admin) as session:
+            session.create_many(
+                "account", list(rows.values()), record_ids=list(rows), every_refusal=True
+            )
+        raise AssertionError("the batch was written")
+    except RecordsRefused as refused:
+        assert list(refused.refusals) == ["nameless"]
+    with dd.org.records.session(admin) as session:
+        session.create_many("account", [rows["second"]])
+    assert count(dd, "account", name="Second") == 1

@@ -107,3 +107,25 @@ def test_a_batch_of_updates_names_every_refused_record(org, projects, admin):
         ids[1]: ("Two", "A-2", None),
         ids[2]: ("Three", None, None),
     }
+
+
+def test_a_record_refused_only_for_a_refused_record_of_the_batch_is_not_named(org, projects, admin):
+    from crm_platform.core import ValidationFailed
+    from crm_platform.runtime.records import RecordsRefused
+
+    rows = {
+        "holder": {"name": "Holder", "code": "D-1", "budget": -1},  # breaks a rule
+        "follower": {"name": "Follower", "code": "D-1"},  # repeats the holder's code
+    }
+    with pytest.raises(RecordsRefused) as refused, org.records.session(admin) as session:
+        session.create_many(
+            "project", list(rows.values()), record_ids=list(rows), every_refusal=True
+        )
+    assert list(refused.value.refusals) == ["holder"]
+
+    with org.records.session(admin) as session:  # written again without the holder
+        session.create_many("project", [rows["follower"]], every_refusal=True)
+    assert [r["code"] for r in projects.get(f"{REC}/project").get_json()["records"]] == ["D-1"]
+
+    with pytest.raises(ValidationFailed), org.records.session(admin) as session:
+        session.create_many("project", [{"name": "A"}, {"name": "B"}], record_ids=["x", "x"])

@@ -105,6 +105,32 @@ class RecordContext:
         clause = access_clause(self.access, obj, obj.table, mode)
         return [] if clause is None else [clause]
 
+    def visible_names(self, obj: ObjectModel, ids: Iterable[str]) -> dict[str, str | None]:
+        """The records among ``ids`` the user may read, by id, each with its name as the
+        user may read it (None when the name field is hidden from them or encrypted):
+        one query per ``ID_CHUNK`` ids."""
+        if not self.access.can(obj.api_name, "read"):
+            return {}
+        name_field = obj.fields.get(obj.name_field)
+        builder = self.builder(obj)
+        name: Any = sa.null()
+        if (
+            name_field is not None
+            and not field_type(name_field.type).encrypted
+            and self.access.field_readable(obj.api_name, name_field.api_name)
+        ):
+            name = builder.column((name_field.api_name,))
+        found: dict[str, str | None] = {}
+        ordered = sorted(set(ids))
+        for start in range(0, len(ordered), ID_CHUNK):
+            query = (
+                sa.select(obj.table.c.id, name.label("name"))
+                .select_from(builder.from_clause)
+                .where(obj.table.c.id.in_(ordered[start : start + ID_CHUNK]), *self.visible(obj))
+            )
+            found.update((row.id, _text(row.name)) for row in self.conn.execute(query))
+        return found
+
     def require_edit_access(self, obj: ObjectModel, record_id: str, *, deleted: bool = False):
         """404 for a record the user cannot see, 403 for one they see but may not edit."""
         self._require_access(obj, record_id, "edit", deleted=deleted)
@@ -278,7 +304,7 @@ class RecordContext:
                 f"record changes fired by record changes (last on {obj.api_name}); "
                 "nothing was saved"
             )
-        context = EventContext(event, obj, batch, self, pending or {}, refusals)
+        context = EventContext(event, obj, batch, self, pending or {}, refusals or Refusals())
         self.conn.info[_DEPTH_KEY] = depth + 1
         try:
             for handler in handlers:
@@ -363,3 +389,7 @@ class RecordValues:
             **{k: row[k] for k in ("id", "owner_id", "created_at", "updated_at")},
         }
         return RecordValues(self.ctx, target, values)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

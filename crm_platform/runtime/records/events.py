@@ -15,7 +15,7 @@ its whole batch), so a handler can do its work set-based.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -134,6 +134,8 @@ class EventServices(Protocol):
 
     def cipher_for(self, obj: ObjectModel) -> FieldCipher | None: ...
 
+    def visible_names(self, obj: ObjectModel, ids: Iterable[str]) -> dict[str, str | None]: ...
+
     def as_user(self, user: User) -> RecordWriter: ...
 
 
@@ -146,7 +148,7 @@ class EventContext:
     changes: tuple[RecordChange, ...]
     _services: EventServices = field(repr=False)
     _pending: Mapping[str, dict[str, Any]] = field(default_factory=dict, repr=False)
-    _refusals: Refusals | None = field(default=None, repr=False)
+    _refusals: Refusals = field(default_factory=Refusals, repr=False)
 
     @property
     def user(self) -> User:
@@ -195,19 +197,21 @@ class EventContext:
             raise KeyError(f"{self.object.api_name} has no field '{name}'")
         self._pending[record_id][name] = value
 
-    def refuse(self, record_id: str, error: CrmError) -> None:
+    def refuse(self, record_id: str, error: CrmError, because: Collection[str] = ()) -> None:
         """Refuse one record of a before-save batch with ``error``: raised at once (the
         batch is refused), unless the writer asked for every refusal of the batch (an
-        import), which then gets them together before anything is written."""
+        import), which then gets them together before anything is written. ``because``
+        names the other records of the batch the refusal is about (duplicates among
+        them), so that it stands only while one of them does."""
         if self.event not in SAVE_EVENTS:
             raise RuntimeError(f"records are refused before create or update, not in {self.event}")
-        if self._refusals is None:
-            raise error
-        self._refusals.refuse(record_id, error)
+        if record_id not in self._pending:
+            raise KeyError(f"record {record_id} is not in this batch")
+        self._refusals.refuse(record_id, error, because)
 
     def refused(self, record_id: str) -> bool:
         """Whether a handler already refused this record (the batch goes on without it)."""
-        return self._refusals is not None and record_id in self._refusals
+        return record_id in self._refusals
 
     def values(self, change: RecordChange) -> Mapping[str, Any]:
         """The values a change leads to (in a before-save handler: with its field updates)."""

@@ -259,30 +259,9 @@ def _record_names(ctx: RecordContext, target_name: str, ids: set[str]) -> dict[s
     """The name field of the records of ``target_name`` the reader may see, by id (none
     when they may not read the object or its name field)."""
     target = ctx.model.object(target_name)
-    if target is None or not ids or not ctx.access.can(target.api_name, "read"):
+    if target is None or not ids:
         return {}
-    name_field = target.fields.get(target.name_field)
-    if (
-        name_field is None
-        or field_type(name_field.type).encrypted
-        or not ctx.access.field_readable(target.api_name, name_field.api_name)
-    ):
-        return {}
-    builder = ctx.builder(target)
-    name = builder.column((name_field.api_name,)).label("name")
-    names: dict[str, str] = {}
-    for chunk in _chunks(ids):
-        query = (
-            sa.select(target.table.c.id, name)
-            .select_from(builder.from_clause)
-            .where(target.table.c.id.in_(chunk), *ctx.visible(target))
-        )
-        names.update({row.id: _text(row.name) for row in ctx.conn.execute(query)})
-    return {k: v for k, v in names.items() if v is not None}
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
+    return {k: v for k, v in ctx.visible_names(target, ids).items() if v is not None}
 
 
 def _chunks(ids: set[str]) -> Iterable[list[str]]:

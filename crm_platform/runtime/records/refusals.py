@@ -11,7 +11,7 @@ all exist already.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -20,7 +20,10 @@ from crm_platform.core import CrmError
 
 class RecordsRefused(CrmError):
     """Records of a batch the write path refused, each with its own error; nothing of the
-    batch was written. ``refusals`` maps a record id to its error."""
+    batch was written. ``refusals`` maps a record id to its error. A record refused only
+    because of other records of the batch that are refused themselves (it repeats one's
+    unique value, or duplicates it) is not named: written again without them, it may
+    pass."""
 
     status = 400
     title = "Records refused"
@@ -39,12 +42,18 @@ class Refusals:
 
     collecting: bool = False
     errors: dict[str, CrmError] = field(default_factory=dict)
+    causes: dict[str, frozenset[str]] = field(default_factory=dict)
 
-    def refuse(self, record_id: str, error: CrmError) -> None:
-        """Refuse a record: raise ``error``, or keep it as the record's first refusal."""
+    def refuse(self, record_id: str, error: CrmError, because: Collection[str] = ()) -> None:
+        """Refuse a record: raise ``error``, or keep it as the record's first refusal.
+        ``because``: the records of the batch that the refusal is about (the earlier
+        holder of a unique value, the batch's duplicates), when it is about no other."""
         if not self.collecting:
             raise error
-        self.errors.setdefault(record_id, error)
+        if record_id not in self.errors:
+            self.errors[record_id] = error
+            if because:
+                self.causes[record_id] = frozenset(because)
 
     @contextmanager
     def checking(self, *record_ids: str) -> Iterator[None]:
@@ -65,6 +74,13 @@ class Refusals:
         return [rid for rid in record_ids if rid not in self.errors]
 
     def raise_any(self) -> None:
-        """End the batch with every refusal kept, if there is one."""
-        if self.errors:
-            raise RecordsRefused(self.errors)
+        """End the batch with every refusal kept, if there is one (leaving out those whose
+        causes are all refused: the writer tries them again without those)."""
+        if not self.errors:
+            return
+        standing = {
+            rid: error
+            for rid, error in self.errors.items()
+            if not (rid in self.causes and self.causes[rid] <= self.errors.keys())
+        }
+        raise RecordsRefused(standing or self.errors)

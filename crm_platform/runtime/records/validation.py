@@ -61,14 +61,13 @@ def validate_changes(
     ctx: RecordContext,
     obj: ObjectModel,
     revisions: Sequence[Revision],
-    refusals: Refusals | None = None,
+    refusals: Refusals,
 ) -> None:
     """Refuse updates (400/403/409) unless each passes every system check and rule: the
     checks in Python per record, those in the database one query per field or target for
     the whole batch, in this order; the first failure is raised (with ``refusals``
     collecting, each record's first failure is kept and the others go on). Only what
     moves is checked (a stored value that became invalid may stay)."""
-    refusals = refusals or Refusals()
     plan = ctx.codec(obj).plan
     readable = _readable(ctx, obj)
     for revision in revisions:
@@ -79,6 +78,7 @@ def validate_changes(
             refusals.refuse(revision.record_id, ValidationFailed(errors))
     live = [r for r in revisions if r.record_id not in refusals]
     refuse_missing_targets(ctx, obj, [(r.record_id, r.changed) for r in live], refusals)
+    live = [r for r in live if r.record_id not in refusals]
     for revision in live:
         with refusals.checking(revision.record_id):
             check_hierarchy(ctx, obj, revision.changed, revision.record_id)
@@ -108,13 +108,12 @@ def validate_new(
     ctx: RecordContext,
     obj: ObjectModel,
     records: Sequence[tuple[str, Mapping[str, Any], str]],
-    refusals: Refusals | None = None,
+    refusals: Refusals,
 ) -> None:
     """Validate new records, given as (id, values, owner), together, in
     :func:`validate_changes`'s order of checks: the checks in Python per record, the
     checks in the database one query per field or target for the whole batch. The first
     failure is raised (with ``refusals`` collecting, every record's first is kept)."""
-    refusals = refusals or Refusals()
     plan = ctx.codec(obj).plan
     readable = _readable(ctx, obj)
     for record_id, values, _owner in records:
@@ -124,6 +123,7 @@ def validate_new(
             refusals.refuse(record_id, ValidationFailed(errors))
     live = [r for r in records if r[0] not in refusals]
     refuse_missing_targets(ctx, obj, [(rid, values) for rid, values, _owner in live], refusals)
+    live = [r for r in live if r[0] not in refusals]
     for owner_id in dict.fromkeys(owner for _rid, _values, owner in live):
         with refusals.checking(*(rid for rid, _values, owner in live if owner == owner_id)):
             check_owner(ctx, obj, owner_id)
@@ -396,11 +396,15 @@ def refuse_taken_values(
             f"another {obj.api_name} record already has this {name}",
             extra={"errors": {name: ["already used by another record"]}},
         )
-        for record_id, value in given:
+        holders: dict[Any, str] = {}  # the batch's first record with each value
+        for position, (record_id, value) in enumerate(given):
             key = ftype.unique_value(value)
-            if key in taken:
+            if position in taken:
                 refusals.refuse(record_id, conflict)
-            taken.add(key)  # a later record of the batch may not take it either
+            elif key in holders:
+                refusals.refuse(record_id, conflict, because=(holders[key],))
+            else:
+                holders[key] = record_id
 
 
 def _taken(
@@ -409,23 +413,30 @@ def _taken(
     ftype: FieldType,
     column,
     values: list[Any],
-    updating: Sequence[str],
-) -> set[Any]:
-    """The unique values (as ``ftype.unique_value`` gives them) among ``values`` that
-    other live records hold."""
-    # The comparison the unique index makes (lower() on both sides for emails), in SQL,
-    # so the record service and the index agree on each database.
+    own_ids: Sequence[str],
+) -> set[int]:
+    """The positions in ``values`` of the values other live records hold (but those of
+    ``own_ids``), compared as the unique index compares them: in SQL, so the record
+    service and the index agree on each database (lower() on both sides for emails, a
+    decimal rounded to the column's scale). A second query, only when some are taken,
+    says which."""
     key = ftype.unique_key(column)
-    taken: set[Any] = set()
+    taken: set[int] = set()
     for start in range(0, len(values), CHUNK):
         chunk = values[start : start + CHUNK]
         wanted = [ftype.unique_key(sa.literal(v, column.type)) for v in chunk]
-        query = sa.select(column).where(key.in_(wanted), obj.table.c.deleted_at.is_(None))
-        if len(updating) == 1:
-            query = query.where(obj.table.c.id != updating[0])
-        elif updating:
-            query = query.where(obj.table.c.id.not_in(list(updating)))
-        taken.update(ftype.unique_value(stored) for (stored,) in ctx.conn.execute(query))
+        query = sa.select(key).where(key.in_(wanted), obj.table.c.deleted_at.is_(None))
+        if len(own_ids) == 1:
+            query = query.where(obj.table.c.id != own_ids[0])
+        elif own_ids:
+            query = query.where(obj.table.c.id.not_in(list(own_ids)))
+        # no LIMIT 1: PostgreSQL would then expect a match early in a scan of the table
+        # and read it whole, where none is found (the usual case: new values)
+        held = {stored for (stored,) in ctx.conn.execute(query)}
+        if not held:
+            continue
+        keys = ctx.conn.execute(sa.select(*(w.label(f"k{i}") for i, w in enumerate(wanted))))
+        taken.update(start + i for i, k in enumerate(keys.one()) if k in held)
     return taken
 
 

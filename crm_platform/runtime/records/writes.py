@@ -53,6 +53,8 @@ def create_many(
     ctx.require(obj, "create")
     codec = ctx.codec(obj)
     ids = list(record_ids) if record_ids is not None else [new_id() for _ in items]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed({"id": "a batch creates each record once"})
     pending: dict[str, dict[str, Any]] = {}
     hidden = frozenset(
         n
