@@ -58,7 +58,7 @@ def duplicates(
     from rich.table import Table
 
     from .cli import _fail
-    from .dedupe import duplicate_clusters
+    from .dedupe import MAX_BLOCK, duplicate_clusters
 
     org, user = _setup(email)
     try:
@@ -72,7 +72,13 @@ def duplicates(
         clusters = [
             {"rule": c.rule, "records": [r["id"] for r in c.records]} for c in report.clusters
         ]
-        click.echo(json.dumps({"total": report.total, "clusters": clusters}, indent=2))
+        body = {
+            "total": report.total,
+            "clusters": clusters,
+            "skipped_rules": report.skipped_rules,
+            "truncated_blocks": report.truncated_blocks,
+        }
+        click.echo(json.dumps(body, indent=2))
         return
     console = Console()
     console.print(f"{object_name}: {report.total} likely duplicate clusters")
@@ -92,6 +98,12 @@ def duplicates(
     if report.skipped_rules:
         click.echo(
             f"skipped (they compare fields you may not read): {', '.join(report.skipped_rules)}"
+        )
+    if report.truncated_blocks:
+        click.echo(
+            f"incomplete: {report.truncated_blocks} group(s) of records alike by the rules' "
+            f"blocking keys hold more than {MAX_BLOCK}; only the first {MAX_BLOCK} of each "
+            "were compared, so clusters among the rest may be missing"
         )
 
 

@@ -90,6 +90,11 @@ def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, 
     )
 
     source = Source(file, encoding=options["encoding"])
+    if source.kind == "csv":
+        how = "given" if options["encoding"] else "detected: --encoding to change it"
+        click.echo(
+            f"Reading {file.name} as {source.encoding} ({how}), {source.delimiter!r}-separated"
+        )
     if mapping_path is not None:
         mapping = load_mapping(mapping_path)
         if mapping.object and mapping.object != object_name:
@@ -105,6 +110,12 @@ def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, 
             )
             for header, why in inferred.unplaced.items():
                 click.echo(f"  {header}: {why}", err=True)
+            if source.kind == "csv":
+                click.echo(
+                    f"(the file was read as {source.encoding}: headers that look garbled "
+                    "need --encoding)",
+                    err=True,
+                )
             click.echo(f"Edit {written} and run again with --mapping {written}", err=True)
             sys.exit(1)
         click.echo(f"Mapping inferred from the headers: {written} (edit it, pass --mapping)")
@@ -123,12 +134,13 @@ def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, 
 def _resume(org, job_id: str):
     from .imports import get_job
     from .imports.background import importer_for
+    from .imports.reader import sheet_row
 
     with org.db.read() as conn:
         job = get_job(conn, job_id)
     if job.status == "done":
         raise click.UsageError(f"import job {job_id} is done already")
-    click.echo(f"Resuming import job {job_id} after row {job.position}")
+    click.echo(f"Resuming import job {job_id} after row {sheet_row(job.position)}")
     with _Bar() as progress:
         return importer_for(org, job, progress=progress).run(job)
 

@@ -17,7 +17,7 @@ from crm_platform.runtime.model import ModelCompiler
 from crm_platform.runtime.records.events import RecordEvent
 
 from . import notices
-from .clusters import Cluster, ClusterReport, duplicate_clusters
+from .clusters import MAX_BLOCK, Cluster, ClusterReport, duplicate_clusters
 from .enforce import enforce_duplicate_rules
 from .kind import EXTENSION, KIND, DuplicateRule, dedupe_model, register_kind
 from .matchers import Criterion, matches, phone_valid
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KIND",
+    "MAX_BLOCK",
     "Cluster",
     "ClusterReport",
     "Criterion",

@@ -139,7 +139,8 @@ class RecordId(Text):
 
 
 class OneOfValues(validate.Validator):
-    """One of a picklist's values; the error lists those that may be written (active)."""
+    """One of a picklist's values; the error lists those that may be written (active)
+    and quotes the value given (an import's error file says which cell was wrong)."""
 
     def __init__(self, values: list[str], active: list[str] | None = None) -> None:
         self.values = frozenset(values)
@@ -147,7 +148,8 @@ class OneOfValues(validate.Validator):
 
     def __call__(self, value: Any) -> Any:
         if value not in self.values:
-            raise ValidationError(f"Must be one of: {', '.join(self.active)}.")
+            given = str(value) if len(str(value)) <= 60 else f"{str(value)[:57]}..."
+            raise ValidationError(f"Must be one of: {', '.join(self.active)} (not {given!r}).")
         return value
 
 

@@ -60,7 +60,11 @@ def detect_encoding(sample: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(sample).best()
+    # a sample of a longer file may end inside a character, and a multi-byte encoding
+    # that cannot decode it is ruled out (a GBK file read as Cyrillic): whole lines only
+    # (a newline byte is never part of a GBK, Big5 or Shift-JIS character)
+    whole_lines = sample[: sample.rfind(b"\n") + 1] or sample
+    best = from_bytes(whole_lines).best()
     if best is None:
         raise ValidationFailed({"file": "cannot tell its encoding: give it with --encoding"})
     return WIDER.get(best.encoding.lower(), best.encoding)
@@ -144,6 +148,12 @@ class Source:
             if not any(v not in (None, "") and str(v).strip() for v in values):
                 continue  # a blank line
             yield SourceRow(number, tuple(values))
+
+
+def sheet_row(number: int) -> int:
+    """The row a spreadsheet shows data row ``number`` on (the header is row 1; blank
+    rows count, a cell holding several lines is one row): what messages call a row."""
+    return number + 1
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[Any]]:

@@ -24,7 +24,7 @@ from . import jobs
 from .inference import SAMPLE_ROWS, Inferred, infer_mapping
 from .jobs import ImportOptions, Job
 from .mapping import ImportMapping, plan_columns
-from .reader import Source, SourceRow, count_rows
+from .reader import Source, SourceRow, count_rows, sheet_row
 from .rejects import RejectFile
 from .writer import BatchOutcome, BatchWriter
 
@@ -263,7 +263,7 @@ def _add(total: BatchOutcome, outcome: BatchOutcome, rejects: RejectFile) -> Non
     total.created += outcome.created
     total.updated += outcome.updated
     for row, reason in sorted(outcome.rejected, key=lambda r: r[0].number):
-        rejects.write(row.values, f"row {row.number}: {reason}")
+        rejects.write(row.values, f"row {sheet_row(row.number)}: {reason}")
 
 
 def _message(exc: Exception) -> str:

@@ -167,3 +167,26 @@ def test_the_cli_prints_the_report_and_the_clusters(dd, data):
     assert "2 likely duplicate clusters" in clusters.output and "Globex" in clusters.output
     as_rep = runner.invoke(main, ["duplicates", "account", "--as", "rep@example.com"], env=env)
     assert "0 likely duplicate clusters" in as_rep.output and "Globex" not in as_rep.output
+
+
+def test_the_cli_says_when_a_block_was_too_large_to_compare_whole(dd, data, monkeypatch):
+    """Records alike by a rule's blocking key are compared pairwise up to a limit; past it
+    the report is incomplete, and the command says so (as the API's truncated_blocks)."""
+    import json
+
+    from click.testing import CliRunner
+
+    import crm_platform.dedupe.clusters as clusters
+    from crm_platform.cli import main
+
+    monkeypatch.setattr(clusters, "MAX_BLOCK", 2)  # the three Acme Corporations are cut
+    env = {
+        "CRM_DATABASE_URL": dd.org.settings.database_url,
+        "CRM_INSTANCE_PATH": str(dd.org.settings.instance_path),
+    }
+    runner = CliRunner()
+    shown = runner.invoke(main, ["duplicates", "account"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "incomplete: " in shown.output and "group(s) of records alike" in shown.output
+    as_json = runner.invoke(main, ["duplicates", "account", "--format", "json"], env=env)
+    assert json.loads(as_json.output)["truncated_blocks"] >= 1

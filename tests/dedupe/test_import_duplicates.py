@@ -60,7 +60,7 @@ def test_a_file_imported_again_is_rejected_row_by_row_and_only_its_new_rows_land
     first_error = errors[0]
     assert first_error["Email"] == "again0@import.test"
     assert first_error["error"].startswith(
-        "row 1: Email: duplicate (Same email): it matches account"
+        "row 2: Email: duplicate (Same email): it matches account"
     )
     assert _name(0) in first_error["error"]
     with dd.org.reading() as (conn, model):

@@ -32,7 +32,7 @@ def test_a_dry_run_counts_what_would_happen_and_changes_nothing(crm, org, tmp_pa
     assert errors == [
         {
             **dict(zip(HEADER, ["Initech", "A-3", "Retail", "-5", "2020/1/1", "yes"], strict=True)),
-            "error": "row 3: Annual revenue: The annual revenue cannot be negative",
+            "error": "row 4: Annual revenue: The annual revenue cannot be negative",
         }
     ]
 
@@ -57,10 +57,10 @@ def test_a_partial_import_keeps_the_good_rows_and_explains_the_others(crm, org, 
         ("Umbrella", None, "None", "None", False),
     ]
     reasons = [e["error"] for e in read_errors(tmp_path / "accounts.errors.csv")]
-    assert reasons[0] == "row 2: Account name: required"
-    assert reasons[1] == "row 3: Founded: not a date: '2024/13/5' (expected %Y/%m/%d)"
-    assert reasons[2].startswith("row 4: Active: not yes or no: 'maybe'")
-    assert reasons[3] == "row 5: 7 values but 6 columns (extra: 'surplus')"
+    assert reasons[0] == "row 3: Account name: required"
+    assert reasons[1] == "row 4: Founded: not a date: '2024/13/5' (expected %Y/%m/%d)"
+    assert reasons[2].startswith("row 5: Active: not yes or no: 'maybe'")
+    assert reasons[3] == "row 6: 7 values but 6 columns (extra: 'surplus')"
 
 
 def test_all_or_none_fails_at_row_9000_of_10000_and_writes_nothing(crm, org, tmp_path):
@@ -76,7 +76,7 @@ def test_all_or_none_fails_at_row_9000_of_10000_and_writes_nothing(crm, org, tmp
     assert "1 row(s) rejected: nothing was written (all or none)" in result.output
     assert records(org, "account") == []
     assert [e["error"] for e in read_errors(tmp_path / "accounts.errors.csv")] == [
-        "row 9000: Annual revenue: The annual revenue cannot be negative"
+        "row 9001: Annual revenue: The annual revenue cannot be negative"
     ]
     # the same file, partial: every other row lands
     result = crm("import", path, "--object", "account", "--partial", "--batch-size", "1000")
@@ -121,7 +121,7 @@ def test_a_reimport_refusing_one_update_keeps_the_others_and_names_its_row(crm, 
     assert stored["U-25"] == "Account 25"
     assert stored["U-24"] == "Renamed 24" and stored["U-39"] == "Renamed 39"
     assert [e["error"] for e in read_errors(tmp_path / "fixed.errors.csv")] == [
-        "row 26: Annual revenue: The annual revenue cannot be negative"
+        "row 27: Annual revenue: The annual revenue cannot be negative"
     ]
 
 
@@ -148,8 +148,8 @@ def test_lookups_find_records_by_name_or_external_id_and_never_guess(crm, org, t
     assert "1 created, 0 updated, 2 rejected." in result.output
     reasons = [e["error"] for e in read_errors(tmp_path / "contacts.errors.csv")]
     assert reasons == [
-        "row 2: Company: 2 account records named 'Twin': ambiguous",
-        "row 3: Company: no account named 'Nobody'",
+        "row 3: Company: 2 account records named 'Twin': ambiguous",
+        "row 4: Company: no account named 'Nobody'",
     ]
     # by external id, with an edited mapping
     mapping = tmp_path / "contacts.mapping.yaml"

@@ -42,7 +42,7 @@ def test_an_admin_uploads_a_file_and_polls_the_job_to_its_end(admin_api, org):
     assert records(org, "account", "name") == [("Acme",)]
     errors = admin_api.get(f"/api/v1/imports/{job['id']}/errors")
     assert errors.status_code == 200 and errors.mimetype == "text/csv"
-    assert "Bad,A-2,-5,row 2: Annual revenue: The annual revenue cannot be negative" in (
+    assert "Bad,A-2,-5,row 3: Annual revenue: The annual revenue cannot be negative" in (
         errors.get_data(as_text=True)
     )
     listed = admin_api.get("/api/v1/imports").get_json()["jobs"]

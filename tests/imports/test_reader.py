@@ -38,6 +38,34 @@ def test_a_gbk_file_is_detected_and_read(tmp_path):
     assert _rows(source)[0][0] == "北京科技有限公司0"
 
 
+def test_a_large_gbk_file_whose_sample_ends_inside_a_character_is_still_gbk(tmp_path):
+    """The detector reads the first 256 kB: cut inside a two-byte character, that sample
+    is no valid GBK, and it once took the file for Cyrillic (ISO 8859-5)."""
+    from crm_platform.imports.reader import SAMPLE_BYTES
+
+    def gbk_file(pad: int) -> bytes:
+        lines = ["姓,名,电子邮件,公司", f"张,伟,{'x' * pad}zhang@example.com,北京科技有限公司"]
+        lines += ["王,芳,wang@example.com,上海贸易有限公司"] * (SAMPLE_BYTES // 40)
+        return "\n".join(lines).encode("gbk")
+
+    def cut_inside_a_character(data: bytes) -> bool:
+        try:
+            data[:SAMPLE_BYTES].decode("gbk")
+        except UnicodeDecodeError:
+            return True
+        return False
+
+    data = next(d for d in map(gbk_file, range(40)) if cut_inside_a_character(d))
+    source = Source(_write_bytes(tmp_path / "big.csv", data))
+    assert source.encoding == "gb18030"
+    assert source.headers == ("姓", "名", "电子邮件", "公司")
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
 def test_the_encoding_can_be_given(tmp_path):
     source = Source(_write(tmp_path / "l1.csv", "Name\nCafé\n", "latin-1"), encoding="latin-1")
     assert _rows(source) == [("Café",)]

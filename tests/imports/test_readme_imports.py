@@ -22,7 +22,7 @@ def test_the_importing_data_section_runs_as_written(database_url, tmp_path):
     out = done.stdout
     assert "3 rows read: 2 would be created, 0 would be updated, 1 rejected." in out
     assert "3 rows read: 2 created, 0 updated, 1 rejected." in out
-    assert "row 3: Employees: not a number: 'n/a'" in out
+    assert "row 4: Employees: not a number: 'n/a'" in out
     assert "1 rows read: 1 created, 0 updated, 0 rejected." in out  # the fixed row
     assert "2 rows read: 2 created, 0 updated, 0 rejected." in out  # the contacts
     assert "Account name: {field: name}" in out

@@ -59,7 +59,7 @@ def test_an_import_killed_with_sigkill_resumes_without_duplicates(crm, org, data
     # what the job says it did is exactly what landed: batch and progress commit together
     assert len(records(org, "account")) == job["created"] == job["position"]
     result = crm("import", "--resume", job["id"])
-    assert f"Resuming import job {job['id']} after row {job['position']}" in result.output
+    assert f"Resuming import job {job['id']} after row {job['position'] + 1}" in result.output
     assert "20000 rows read" in result.output
     names = [name for (name,) in records(org, "account", "name")]
     assert len(names) == len(set(names)) == 20_000

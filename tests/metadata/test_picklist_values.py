@@ -131,7 +131,7 @@ def test_a_deactivated_stage_stays_on_old_deals_and_is_refused_on_new_ones(pipel
     # an unknown value is told the values it may write
     unknown = pipeline.post(f"{REC}/deal", json={"name": "x", "stage": "Negotiating"})
     assert unknown.get_json()["errors"] == {
-        "stage": ["Must be one of: Prospecting, Closed Won, Closed Lost."]
+        "stage": ["Must be one of: Prospecting, Closed Won, Closed Lost (not 'Negotiating')."]
     }
 
 
