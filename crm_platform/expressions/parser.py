@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import io
 import re
+import threading
 import tokenize
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -93,6 +94,19 @@ def parse(source: str) -> ParsedExpression:
     return _Normaliser(source, lines).run(tree)
 
 
+# CPython 3.11 counts the AST constructor's recursion in state the interpreter shares
+# between threads: two threads parsing at once (a request and the work runner) can
+# corrupt it, and a parse then fails with "SystemError: AST constructor recursion depth
+# mismatch" (python/cpython#106905). Parses take turns; parsed expressions are cached.
+_AST_TURNS = threading.Lock()
+
+
+def python_tree(wrapped: str) -> ast.Expression:
+    """``ast.parse(wrapped, mode="eval")``, one thread at a time."""
+    with _AST_TURNS:
+        return ast.parse(wrapped, mode="eval")
+
+
 def _python_parse(source: str, lines: list[str]) -> ast.Expression:
     # The source goes inside parentheses on lines of their own, so an expression
     # may start with spaces and break lines anywhere; line 1 of the source is line
@@ -100,7 +114,7 @@ def _python_parse(source: str, lines: list[str]) -> ast.Expression:
     wrapped = _wrapped(source)
     multiline = len(lines) > 1
     try:
-        tree = ast.parse(wrapped, mode="eval")
+        tree = python_tree(wrapped)
         _check_wrapping(wrapped)
     except SyntaxError as exc:
         line = max((exc.lineno or 2) - 1, 1)

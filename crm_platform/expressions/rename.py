@@ -13,7 +13,7 @@ import ast
 import re
 from collections.abc import Callable
 
-from .parser import _wrapped, parse
+from .parser import _wrapped, parse, python_tree
 from .types import FieldPath
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
@@ -26,7 +26,7 @@ def rename_paths(source: str, rename: Callable[[FieldPath], FieldPath]) -> str:
     """
     parse(source)  # the allow-list pass: only valid expressions are rewritten
     wrapped = _wrapped(source)
-    tree = ast.parse(wrapped, mode="eval")
+    tree = python_tree(wrapped)
     starts = _line_starts(wrapped)
     edits: list[tuple[int, int, str]] = []
     stack: list[ast.AST] = [tree.body]
