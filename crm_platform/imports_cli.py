@@ -110,7 +110,9 @@ def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, 
             )
             for header, why in inferred.unplaced.items():
                 click.echo(f"  {header}: {why}", err=True)
-            if source.kind == "csv":
+            if source.kind == "csv" and not (source.encoding or "").startswith("utf"):
+                # guessed from the bytes (UTF-8 decodes strictly or not at all): a wrong
+                # guess shows as headers no field matches
                 click.echo(
                     f"(the file was read as {source.encoding}: headers that look garbled "
                     "need --encoding)",
