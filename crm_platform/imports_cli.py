@@ -175,8 +175,12 @@ def _user(org, email: str | None) -> Any:
 
 def _report(state, dry_run: bool) -> None:
     verb = "would be " if dry_run else ""
+    # every row read that is not blank was created, updated or rejected (an all-or-none
+    # import that failed wrote nothing: its counts are not the rows')
+    blank = state.rows_read - state.created - state.updated - state.rejected
+    skipped = f" ({blank} blank skipped)" if blank > 0 and state.status != "failed" else ""
     click.echo(
-        f"{state.rows_read} rows read: {state.created} {verb}created, "
+        f"{state.rows_read} rows read{skipped}: {state.created} {verb}created, "
         f"{state.updated} {verb}updated, {state.rejected} rejected."
     )
     if state.message:

@@ -240,3 +240,15 @@ def test_upserts_need_a_unique_field(crm, tmp_path, bad):
     path = _accounts(tmp_path, [["Acme", "A-1", "", "", "", ""]])
     result = crm("import", path, "--object", "account", *bad, ok=False)
     assert "upsert_on: upserts need an external_id or unique field" in result.output
+
+
+def test_blank_lines_are_skipped_and_said_so(crm, org, tmp_path):
+    path = tmp_path / "gaps.csv"
+    lines = [",".join(HEADER), "Acme,A-1,Retail,1,,", "", "Globex,A-2,Retail,-1,,", ",,,,,", ""]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = crm("import", path, "--object", "account", "--dry-run")
+    assert "3 rows read (1 blank skipped): 1 would be created, 0 would be updated, 1 rejected." in (
+        result.output
+    )
+    reasons = [e["error"] for e in read_errors(tmp_path / "gaps.errors.csv")]
+    assert reasons == ["row 4: Annual revenue: The annual revenue cannot be negative"]
