@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +58,10 @@ def import_command(
 
     org = _org()
     _require_org(org)
+    warned = _Warned()
     try:
         if job_id:
-            state = _resume(org, job_id)
+            state = _resume(org, job_id, warned)
         else:
             if file is None or object_name is None:
                 raise click.UsageError("give FILE and --object (or --resume JOB)")
@@ -73,13 +76,14 @@ def import_command(
                 encoding=encoding,
                 batch_size=batch_size,
                 email=email,
+                warned=warned,
             )
     except CrmError as error:
         _fail(error)
-    _report(state, dry_run)
+    _report(state, dry_run, warned)
 
 
-def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, **options):
+def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, warned, **options):
     from .imports import (
         Importer,
         ImportOptions,
@@ -124,7 +128,8 @@ def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, 
     mapping = type(mapping)(object_name, mapping.columns)
     user = _user(org, email)
     importer_options = ImportOptions(**options)
-    with _Bar() as progress:
+    warned.object_name = object_name
+    with _Bar() as bar, warned.counting(bar) as progress:
         importer = Importer(org, user, source, mapping, importer_options, progress=progress)
         if dry_run:
             return importer.dry_run()
@@ -133,7 +138,7 @@ def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, 
         return importer.run(job)
 
 
-def _resume(org, job_id: str):
+def _resume(org, job_id: str, warned: _Warned):
     from .imports import get_job
     from .imports.background import importer_for
     from .imports.reader import sheet_row
@@ -143,7 +148,8 @@ def _resume(org, job_id: str):
     if job.status == "done":
         raise click.UsageError(f"import job {job_id} is done already")
     click.echo(f"Resuming import job {job_id} after row {sheet_row(job.position)}")
-    with _Bar() as progress:
+    warned.object_name = job.object
+    with _Bar() as bar, warned.counting(bar) as progress:
         return importer_for(org, job, progress=progress).run(job)
 
 
@@ -173,7 +179,7 @@ def _user(org, email: str | None) -> Any:
     raise click.UsageError("no active administrator: give --as EMAIL")
 
 
-def _report(state, dry_run: bool) -> None:
+def _report(state, dry_run: bool, warned: _Warned) -> None:
     verb = "would be " if dry_run else ""
     # every row read that is not blank was created, updated or rejected (an all-or-none
     # import that failed wrote nothing: its counts are not the rows')
@@ -185,12 +191,42 @@ def _report(state, dry_run: bool) -> None:
     )
     if state.message:
         click.echo(state.message)
+    if warned.rows:
+        click.echo(
+            f"{warned.rows} row(s) may duplicate other records (a duplicate rule that warns "
+            f"let them in): `crm duplicates {warned.object_name}` lists the clusters."
+        )
     if state.error_file is not None:
         click.echo(f"Rejected rows and why: {state.error_file}")
     if dry_run:
         click.echo("Dry run: nothing was changed.")
     if state.status in ("failed", "cancelled"):
         sys.exit(1)
+
+
+class _Warned:
+    """The rows a duplicate rule that warns let in, counted batch by batch (its notices
+    come after each batch's commit; the collector is emptied each time, so memory stays
+    flat however many rows warn)."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.object_name = ""
+
+    @contextmanager
+    def counting(self, progress: Callable[[Any], None] | None) -> Iterator[Callable[[Any], None]]:
+        from .dedupe import notices
+
+        with notices.collecting() as found:
+
+            def each_batch(state: Any) -> None:
+                self.rows += len({notice.record_id for notice in found})
+                found.clear()
+                if progress is not None:
+                    progress(state)
+
+            yield each_batch
+            self.rows += len({notice.record_id for notice in found})  # an all-or-none commit
 
 
 class _Bar:

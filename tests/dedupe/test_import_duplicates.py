@@ -74,3 +74,31 @@ def test_a_file_imported_again_is_rejected_row_by_row_and_only_its_new_rows_land
             ).scalar()
             == 600
         )
+
+
+def test_crm_import_says_how_many_rows_a_warning_rule_let_in(dd, tmp_path):
+    from click.testing import CliRunner
+
+    from crm_platform.cli import main
+    from tests.dedupe.conftest import create
+
+    create(dd.api, "account", {"name": "Initrode Systems", "email": "info@initrode.test"})
+    path = write_csv(
+        tmp_path / "warned.csv",
+        [
+            ["Name", "Email"],
+            ["Initrode Systems", "sales@initrode.test"],  # the similar-name rule warns
+            [_name(2000), "other@import.test"],
+        ],
+    )
+    env = {
+        "CRM_DATABASE_URL": dd.org.settings.database_url,
+        "CRM_INSTANCE_PATH": str(dd.org.settings.instance_path),
+    }
+    result = CliRunner().invoke(main, ["import", str(path), "--object", "account"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "2 created, 0 updated, 0 rejected." in result.output
+    assert (
+        "1 row(s) may duplicate other records (a duplicate rule that warns let them in): "
+        "`crm duplicates account` lists the clusters."
+    ) in result.output
