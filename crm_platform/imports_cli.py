@@ -139,9 +139,8 @@ def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, 
 
 
 def _resume(org, job_id: str, warned: _Warned):
-    from .imports import get_job
+    from .imports import get_job, sheet_row
     from .imports.background import importer_for
-    from .imports.reader import sheet_row
 
     with org.db.read() as conn:
         job = get_job(conn, job_id)
@@ -219,14 +218,17 @@ class _Warned:
 
         with notices.collecting() as found:
 
-            def each_batch(state: Any) -> None:
+            def count() -> None:
                 self.rows += len({notice.record_id for notice in found})
                 found.clear()
+
+            def each_batch(state: Any) -> None:
+                count()
                 if progress is not None:
                     progress(state)
 
             yield each_batch
-            self.rows += len({notice.record_id for notice in found})  # an all-or-none commit
+            count()  # an all-or-none import commits after its last batch
 
 
 class _Bar:

@@ -10,7 +10,7 @@ progress so it can be polled, cancelled and resumed.
 from .inference import Inferred, infer_mapping
 from .jobs import ImportOptions, Job, get_job, list_jobs, request_cancel
 from .mapping import ImportMapping, dump_mapping, load_mapping
-from .reader import Source
+from .reader import Source, sheet_row
 from .runner import Importer, ImportState, error_file_for, infer
 from .tables import import_jobs, import_metadata
 
@@ -32,4 +32,5 @@ __all__ = [
     "list_jobs",
     "load_mapping",
     "request_cancel",
+    "sheet_row",
 ]

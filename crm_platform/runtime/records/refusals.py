@@ -64,7 +64,7 @@ class Refusals:
             if not self.collecting:
                 raise
             for record_id in record_ids:
-                self.errors.setdefault(record_id, error)
+                self.refuse(record_id, error)
 
     def __contains__(self, record_id: object) -> bool:
         return record_id in self.errors
