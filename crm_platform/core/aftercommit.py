@@ -84,6 +84,8 @@ def track_savepoints(engine: Engine) -> None:
     """Keep each queue's marks in step with the connection's savepoints."""
 
     def _queue(conn: Connection) -> AfterCommitQueue | None:
+        if conn.invalidated:  # interrupted mid-statement (Ctrl-C): it all rolls back
+            return None
         return conn.info.get(_INFO_KEY)
 
     @event.listens_for(engine, "savepoint")

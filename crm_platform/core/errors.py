@@ -47,12 +47,24 @@ class CrmError(Exception):
         self.detail = detail
         self.extra = dict(extra or {})
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # as raised, whatever a subclass's constructor takes: an error crosses a process
+        # boundary (an import's reading process) pickled
+        return (_restored, (type(self), self.args, dict(self.__dict__)))
+
     def to_problem(self) -> dict[str, Any]:
         """The problem+json body for this error."""
         body: dict[str, Any] = {"type": "about:blank", "title": self.title, "status": self.status}
         body["detail"] = self.detail
         body.update(self.extra)
         return body
+
+
+def _restored(cls: type[CrmError], args: tuple[Any, ...], state: dict[str, Any]) -> CrmError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class ValidationFailed(CrmError):

@@ -13,12 +13,12 @@ column's transforms::
       "Notes": {field: null}                          # not imported
 
 :func:`plan_columns` checks a mapping against the object and the file's headers and
-builds one :class:`ColumnPlan` (with its converter) per imported column.
+builds one :class:`ColumnPlan` (with its conversion) per imported column.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ import yaml
 from crm_platform.core import ValidationFailed
 from crm_platform.fieldtypes import field_type
 
-from .transforms import CASES, converter
+from .transforms import CASES, Conversion
 
 OPTIONS = frozenset({"field", "lookup", "trim", "case", "date_format", "decimal", "values"})
 
@@ -109,7 +109,7 @@ def dump_mapping(mapping: ImportMapping, notes: Mapping[str, str] | None = None)
 
 @dataclass(frozen=True)
 class ColumnPlan:
-    """An imported column: its position in a row, its field and its converter.
+    """An imported column: its position in a row, its field and its conversion.
 
     ``lookup`` is how a lookup column's text finds its record: ``name`` (the target's
     name field), ``id``, or a unique or external-id field of the target.
@@ -119,7 +119,7 @@ class ColumnPlan:
     header: str
     field: str
     part: str | None  # a compound field's part (``billing.city``)
-    convert: Callable[[Any], Any]
+    conversion: Conversion
     lookup: str | None = None
     target: str | None = None
 
@@ -158,10 +158,10 @@ def plan_columns(mapping: ImportMapping, obj: Any, headers: Sequence[str], model
 def _plan(index: int, header: str, fld: Any, part: str | None, spec: ColumnSpec, model: Any):
     ftype = field_type(fld.type)
     if ftype.relation:
-        convert = converter("text", fld.definition, spec.options)
+        conversion = Conversion.of("text", fld.definition, spec.options)
         target = fld.targets[0] if fld.targets else None
         lookup = spec.options.get("lookup", "name")
-        return ColumnPlan(index, header, fld.api_name, None, convert, lookup, target)
+        return ColumnPlan(index, header, fld.api_name, None, conversion, lookup, target)
     kind = "text" if part else fld.type
-    convert = converter(kind, fld.definition, spec.options, time_zone=model.time_zone)
-    return ColumnPlan(index, header, fld.api_name, part, convert)
+    conversion = Conversion.of(kind, fld.definition, spec.options, model.time_zone)
+    return ColumnPlan(index, header, fld.api_name, part, conversion)

@@ -21,10 +21,12 @@ from crm_platform.core import CrmError, ValidationFailed
 from crm_platform.runtime.records import analyze_object
 
 from . import jobs
+from .converting import RowConverter
+from .feed import converted_batches
 from .inference import SAMPLE_ROWS, Inferred, infer_mapping
 from .jobs import ImportOptions, Job
 from .mapping import ImportMapping, plan_columns
-from .reader import Source, SourceRow, count_rows, sheet_row
+from .reader import Source, count_rows, sheet_row
 from .rejects import RejectFile
 from .writer import BatchOutcome, BatchWriter
 
@@ -74,11 +76,6 @@ def infer(org: Any, source: Source, object_name: str) -> Inferred:
         return infer_mapping(obj, source.headers, samples)
 
 
-def _batches(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
-    while batch := list(islice(rows, size)):
-        yield batch
-
-
 class Importer:
     """One import of one file into one object, as one user."""
 
@@ -109,10 +106,23 @@ class Importer:
             upsert_on = self.options.upsert_on
             if upsert_on is not None:
                 _check_upsert_key(obj, plans, upsert_on)
-            writer = BatchWriter(obj.api_name, self.source.headers, plans, upsert_on)
+            writer = BatchWriter(obj.api_name, plans, upsert_on)
             writer.resolver.check(session)
             self._access = session.access
+            self.converter = RowConverter(self.source.headers, plans)
         return writer
+
+    def _batches(self, start: int = 0, total: int | None = None) -> Any:
+        """The file's converted batches after row ``start`` (``total``: its rows, when
+        counted), read and converted in a second process for a large file."""
+        rows_left = None if total is None else total - start
+        return converted_batches(
+            self.source,
+            self.converter,
+            size=self.options.batch_size,
+            start=start,
+            rows_left=rows_left,
+        )
 
     # --- a dry run ----------------------------------------------------------------------
     def dry_run(self) -> ImportState:
@@ -122,11 +132,11 @@ class Importer:
         rejects = RejectFile(self.error_file, self.source.headers, resume=False)
         read, rows = 0, count_rows(self.source)
         try:
-            with self.org.records.session(self.user) as session:
-                for batch in _batches(self.source.rows(), self.options.batch_size):
+            with self.org.records.session(self.user) as session, self._batches(0, rows) as feed:
+                for batch in feed:
                     outcome = self.writer.write(session, batch)
                     _add(total, outcome, rejects)
-                    read = batch[-1].number
+                    read = batch[-1].row.number
                     self.progress(self._state(None, "dry run", read, rows, total, rejects))
                 raise _RollBack
         except _RollBack:
@@ -161,35 +171,10 @@ class Importer:
 
     def _run_in_batches(self, job: Job) -> ImportState:
         total = BatchOutcome(created=job.created, updated=job.updated)
-        rejected_before = job.rejected
         rejects = RejectFile(self.error_file, self.source.headers, resume=job.position > 0)
-        read, status = job.position, "done"
-        statistics = PlannerStatistics(self.org, self.mapping.object)
         try:
-            for batch in _batches(self.source.rows(job.position), self.options.batch_size):
-                if self.should_stop():  # the process is stopping: the next one resumes it
-                    status = "queued"
-                    break
-                with self.org.records.session(self.user, access=self._access) as session:
-                    if jobs.cancel_requested(session.conn, job.id):
-                        status = "cancelled"
-                        break
-                    outcome = self.writer.write(session, batch)
-                    read = batch[-1].number
-                    jobs.advance(
-                        session.conn,
-                        job.id,
-                        position=read,
-                        created=total.created + outcome.created,
-                        updated=total.updated + outcome.updated,
-                        rejected=rejected_before + rejects.count + len(outcome.rejected),
-                    )
-                # committed: only now do its rejected rows join the error file
-                _add(total, outcome, rejects)
-                statistics.changed(outcome.created + outcome.updated)
-                rejects.flush()
-                state = self._state(job.id, "running", read, job.total, total, rejects)
-                self.progress(state.with_rejected(rejected_before))
+            with self._batches(job.position, job.total) as feed:
+                status, read = self._commit_each(job, feed, total, rejects)
         except Exception as exc:
             self._finish(job.id, "failed", _message(exc))
             raise
@@ -198,18 +183,50 @@ class Importer:
         message = "cancelled: resume it to go on" if status == "cancelled" else None
         self._finish(job.id, status, message, position=read)
         state = self._state(job.id, status, read, job.total, total, rejects, message)
-        return state.with_rejected(rejected_before)
+        return state.with_rejected(job.rejected)
+
+    def _commit_each(
+        self, job: Job, feed: Iterator[Any], total: BatchOutcome, rejects: RejectFile
+    ) -> tuple[str, int]:
+        """Write and commit each batch with the job's new position; how the run ended
+        (done, cancelled, or queued: the process is stopping) and the rows it read."""
+        read = job.position
+        statistics = PlannerStatistics(self.org, self.mapping.object)
+        for batch in feed:
+            if self.should_stop():  # the process is stopping: the next one resumes it
+                return "queued", read
+            with self.org.records.session(self.user, access=self._access) as session:
+                if jobs.cancel_requested(session.conn, job.id):
+                    return "cancelled", read
+                outcome = self.writer.write(session, batch)
+                read = batch[-1].row.number
+                jobs.advance(
+                    session.conn,
+                    job.id,
+                    position=read,
+                    created=total.created + outcome.created,
+                    updated=total.updated + outcome.updated,
+                    rejected=job.rejected + rejects.count + len(outcome.rejected),
+                )
+            # committed: only now do its rejected rows join the error file
+            _add(total, outcome, rejects)
+            statistics.changed(outcome.created + outcome.updated)
+            rejects.flush()
+            state = self._state(job.id, "running", read, job.total, total, rejects)
+            self.progress(state.with_rejected(job.rejected))
+        return "done", read
 
     def _run_at_once(self, job: Job) -> ImportState:
         total = BatchOutcome()
         rejects = RejectFile(self.error_file, self.source.headers, resume=False)
         read = 0
         try:
-            with self.org.records.session(self.user, access=self._access) as session:
-                for batch in _batches(self.source.rows(), self.options.batch_size):
+            session_ = self.org.records.session(self.user, access=self._access)
+            with session_ as session, self._batches(0, job.total) as feed:
+                for batch in feed:
                     outcome = self.writer.write(session, batch)
                     _add(total, outcome, rejects)
-                    read = batch[-1].number
+                    read = batch[-1].row.number
                     self.progress(self._state(job.id, "running", read, job.total, total, rejects))
                 if rejects.count:
                     raise _RollBack

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
@@ -167,6 +168,40 @@ def match_choice(text: str, definition: Mapping[str, Any], value_map: Mapping[st
         if any(str(name).casefold() == wanted for name in names):
             return entry["value"]
     return text
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """What :func:`converter` builds a column's function from, as plain data: the process
+    that converts an import's rows beside the writing one gets it pickled."""
+
+    field_type: str
+    definition: Mapping[str, Any]
+    options: Mapping[str, Any]
+    time_zone: str = "UTC"
+
+    @classmethod
+    def of(
+        cls,
+        field_type: str,
+        definition: Mapping[str, Any],
+        options: Mapping[str, Any],
+        time_zone: str = "UTC",
+    ) -> Conversion:
+        """A conversion holding plain copies (a compiled definition is read-only)."""
+        return cls(field_type, _plain(definition), _plain(options), time_zone)
+
+    def function(self) -> Callable[[Any], Any]:
+        """The function turning a cell into the field's value (:func:`converter`)."""
+        return converter(self.field_type, self.definition, self.options, time_zone=self.time_zone)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def converter(

@@ -1,14 +1,15 @@
-"""Writing one batch of source rows through the record service.
+"""Writing one batch of converted source rows through the record service.
 
-Rows are converted (transforms), their lookups resolved (one query per column), split
-into updates (``upsert_on`` found an existing record) and creates; they go through
-``RecordSession.update_many`` and ``create_many`` — the record service's set-based
-paths, so defaults, validation rules, auto-numbers, duplicate rules, triggers and
-permissions all apply — each in a savepoint, asking for every refusal of the batch: the
-rows refused are rejected and the rest written again at once (a file of rows that all
-exist already costs one check per batch, not one write per row). When a batch fails
-otherwise (a before-save trigger's error, a unique index meeting a concurrent write), its
-savepoint is rolled back and it is split in halves until the rows at fault stand alone.
+Rows converted by the transforms (:mod:`.converting`) have their lookups resolved (one
+query per column) and are split into updates (``upsert_on`` found an existing record)
+and creates; they go through ``RecordSession.update_many`` and ``create_many`` — the
+record service's set-based paths, so defaults, validation rules, auto-numbers, duplicate
+rules, triggers and permissions all apply — each in a savepoint, asking for every
+refusal of the batch: the rows refused are rejected and the rest written again at once
+(a file of rows that all exist already costs one check per batch, not one write per
+row). When a batch fails otherwise (a before-save trigger's error, a unique index meeting
+a concurrent write), its savepoint is rolled back and it is split in halves until the
+rows at fault stand alone.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 from crm_platform.runtime.records import RecordsRefused
 
+from .converting import ConvertedRow
 from .lookups import LookupError_, LookupResolver
 from .mapping import ColumnPlan
 from .reader import SourceRow
-from .transforms import TransformError
 
 
 @dataclass
@@ -58,32 +59,28 @@ class BatchWriter:
     """Writes batches of one object's rows as one user (within the caller's session)."""
 
     def __init__(
-        self,
-        object_name: str,
-        headers: Sequence[str],
-        plans: Sequence[ColumnPlan],
-        upsert_on: str | None,
+        self, object_name: str, plans: Sequence[ColumnPlan], upsert_on: str | None
     ) -> None:
         self.object_name = object_name
-        self.headers = tuple(headers)
         self.plans = tuple(plans)
         self.upsert_on = upsert_on
         self.resolver = LookupResolver(plans)
         self.labels = {p.field: p.header for p in plans}
         self._key_type: Any = None  # the upsert key's field type, known at the first batch
 
-    def write(self, session: Any, rows: Sequence[SourceRow]) -> BatchOutcome:
-        """Convert, resolve and write the rows; failures become rejected rows."""
+    def write(self, session: Any, rows: Sequence[ConvertedRow]) -> BatchOutcome:
+        """Resolve the converted rows' lookups and write them; failures (a row that could
+        not be converted among them) become rejected rows."""
         outcome = BatchOutcome()
         if self.upsert_on is not None and self._key_type is None:
             key_field = session.object(self.object_name).fields[self.upsert_on]
             self._key_type = field_type(key_field.type)
         converted: list[_Pending] = []
         for row in rows:
-            try:
-                converted.append(_Pending(row, self._convert(row)))
-            except TransformError as exc:
-                outcome.rejected.append((row, str(exc)))
+            if row.data is None:
+                outcome.rejected.append((row.row, row.problem or "cannot be converted"))
+            else:
+                converted.append(_Pending(row.row, row.data))
         ready = self._resolve_lookups(session, converted, outcome)
         while ready:
             wave, ready = self._wave(ready)
@@ -94,34 +91,7 @@ class BatchWriter:
             self._create(session, creates, outcome)
         return outcome
 
-    # --- converting -------------------------------------------------------------------
-    def _convert(self, row: SourceRow) -> dict[str, Any]:
-        values = row.values
-        extra = values[len(self.headers) :]
-        if any(v not in (None, "") for v in extra):
-            surplus = ", ".join(repr(v) for v in extra if v not in (None, ""))
-            raise TransformError(
-                f"{len(values)} values but {len(self.headers)} columns (extra: {surplus})"
-            )
-        data: dict[str, Any] = {}
-        problems = []
-        for plan in self.plans:
-            cell = values[plan.index] if plan.index < len(values) else None
-            try:
-                value = plan.convert(cell)
-            except TransformError as exc:
-                problems.append(f"{plan.header}: {exc}")
-                continue
-            if value is None:
-                continue  # a blank cell leaves the field to its default (or as it is)
-            if plan.part:
-                data.setdefault(plan.field, {})[plan.part] = value
-            else:
-                data[plan.field] = value
-        if problems:
-            raise TransformError("; ".join(problems))
-        return data
-
+    # --- lookups ---------------------------------------------------------------------
     def _resolve_lookups(
         self, session: Any, converted: list[_Pending], outcome: BatchOutcome
     ) -> list[_Pending]:

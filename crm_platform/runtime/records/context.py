@@ -310,7 +310,8 @@ class RecordContext:
             for handler in handlers:
                 handler(context)
         finally:
-            self.conn.info[_DEPTH_KEY] = depth
+            if not self.conn.invalidated:  # else interrupted mid-statement: all rolls back
+                self.conn.info[_DEPTH_KEY] = depth
 
     def as_user(self, user: User) -> RecordWriter:
         """A session of ``user`` on this same transaction (automation writes as the system
