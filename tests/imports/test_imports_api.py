@@ -114,6 +114,49 @@ def test_a_running_job_stops_after_its_batch_when_cancelled(admin_api, org):
     assert (polled["status"], polled["rows_read"]) == ("cancelled", 10)
 
 
+def test_a_large_job_converts_beside_its_writer_and_stops_it_when_cancelled(
+    admin_api, org, monkeypatch
+):
+    from crm_platform.imports import feed, jobs
+    from crm_platform.imports.background import importer_for
+
+    monkeypatch.setattr(feed, "MIN_ROWS", 0)  # as a file of many thousand rows
+    workers = []
+    received = feed._received
+
+    def spy(stream, worker):
+        workers.append(worker)
+        return received(stream, worker)
+
+    monkeypatch.setattr(feed, "_received", spy)
+    rows = "".join(f"Account {i},N-{i},1\n" for i in range(80))
+    job_id = _upload(admin_api, "Account name,Account number,Annual revenue\n" + rows).get_json()[
+        "id"
+    ]
+    with org.db.write() as conn:
+        job = jobs.claim_next(conn)
+
+    def progress(state):  # cancelled once the worker's first batch is written
+        if state.rows_read == 40:
+            with org.db.write() as conn:
+                jobs.request_cancel(conn, job_id)
+
+    importer = importer_for(org, job, progress=progress)
+    importer.options = jobs.ImportOptions(batch_size=10, background=True)
+    assert importer.run(job).status == "cancelled"
+    assert len(workers) == 1 and workers[0].poll() is not None  # it did not outlive the job
+    assert len(records(org, "account")) == 40
+    with org.db.read() as conn:
+        stopped = jobs.get_job(conn, job_id)
+    resumed = importer_for(org, stopped)
+    resumed.options = jobs.ImportOptions(batch_size=10, background=True)
+    assert resumed.run(stopped).status == "done"
+    names = sorted(name for (name,) in records(org, "account", "name"))
+    assert names == sorted(f"Account {i}" for i in range(80))
+    polled = admin_api.get(f"/api/v1/imports/{job_id}").get_json()
+    assert (polled["status"], polled["rows_read"], polled["created"]) == ("done", 80, 80)
+
+
 def test_imports_need_an_administrator(admin_api, make_user):
     rep = make_user("rep@example.com", profile=None)
     assert _upload(rep).status_code == 403
