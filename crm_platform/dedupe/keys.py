@@ -11,6 +11,11 @@ values being written, so Python and the database never disagree about a key:
   Unicode-aware ``crm_lower`` on SQLite, ICU root collation on PostgreSQL);
 * ``phone``: the last seven characters once spaces and ``+-().,/`` are removed (two
   spellings of one number share them; ``phonenumbers`` decides within the block).
+
+A fuzzy name's last four characters are taken once the legal forms a company name ends
+with are removed (``有限公司``, ``Inc.``, ``GmbH``…): otherwise every "…有限公司" of an
+org shares one key, and each write compared its name with all of them (and a duplicate
+report cut that block at 500, missing the clusters beyond).
 """
 
 from __future__ import annotations
@@ -28,6 +33,26 @@ PHONE_SEPARATORS = (" ", "-", "(", ")", ".", ",", "/", "+", "\t")
 SPACES = (" ", "\t", "\n", "\r", "\u00a0", "\u3000")
 PHONE_TAIL = 7
 NAME_ENDS = 4
+# as squeezed names spell them (no spaces, lower case); removed wherever they stand (one
+# `replace` each: the key stays one short expression), longest first
+LEGAL_FORMS = (
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "公司",
+    "co.,ltd.",
+    "co.,ltd",
+    "co.ltd.",
+    "corporation",
+    "company",
+    "limited",
+    "gmbh",
+    "corp.",
+    "inc.",
+    "ltd.",
+    "llc",
+    "plc",
+)
 
 
 def _const(value: Any) -> Any:
@@ -72,7 +97,8 @@ def criterion_keys(dialect: str, criterion: Criterion, expr: Any) -> list[Any]:
     if method == "normalized":
         return [squeezed(dialect, text)]
     short = squeezed(dialect, text)
-    return [sa.func.substr(short, _const(1), _const(NAME_ENDS)), _tail(dialect, short, NAME_ENDS)]
+    bare = _strip(short, LEGAL_FORMS)
+    return [sa.func.substr(short, _const(1), _const(NAME_ENDS)), _tail(dialect, bare, NAME_ENDS)]
 
 
 def blocking_criterion(rule: DuplicateRule) -> Criterion:
