@@ -16,7 +16,7 @@ from crm_platform.core import FieldInfo, ValueType
 from . import apischema
 from .base import Definition, FieldType
 from .exports import Cell, joined
-from .inputs import ExactDecimal, compound_input, text_input
+from .inputs import AnyJson, ExactDecimal, compound_input, text_input
 from .storage import storage_type
 
 GEO_SCALE = 7  # decimal places of a coordinate when the field does not say
@@ -112,7 +112,7 @@ class JsonType(FieldType):
     widget: str = "json"
 
     def input_field(self, definition: Definition) -> fields.Field:
-        return fields.Raw(allow_none=True)
+        return AnyJson(allow_none=True)
 
     def write_schema(self, definition: Definition, *, required: bool) -> dict[str, Any]:
         return dict(apischema.ANY_JSON)

@@ -6,13 +6,14 @@ defaults apply); picklist activity, uniqueness and lookups are checked there too
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, missing, validate
 
 from crm_platform.core import ID_LENGTH
 
@@ -20,7 +21,30 @@ PHONE = re.compile(r"^[0-9+()./\- x]{3,40}$")
 ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-class Text(fields.String):
+class QuickField(fields.Field):
+    """A field whose ``deserialize`` goes straight to its conversion and validators for a
+    value that is given and not null. marshmallow's runs its general steps for every value
+    (the missing-value checks, load hooks none of ours has) and builds an ``And`` of the
+    validators each time: the record codec deserialises every value written, 1.5 million
+    of them in an import of 100,000 rows of 15 columns. Missing and null values, and a
+    field given load hooks, take marshmallow's own path (and its messages)."""
+
+    def deserialize(
+        self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any
+    ) -> Any:
+        if value is None or value is missing or self.pre_load or self.post_load:
+            return super().deserialize(value, attr, data, **kwargs)
+        output = self._deserialize(value, attr, data, **kwargs)
+        if self.validators:
+            self._validate(output)
+        return output
+
+    @functools.cached_property
+    def _validate_all(self) -> Any:
+        return validate.And(*self.validators)
+
+
+class Text(QuickField, fields.String):
     """Text without NUL characters (PostgreSQL cannot store them; no user means them)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
@@ -38,7 +62,7 @@ class Url(Text, fields.Url):
     pass
 
 
-class AwareDateTime(fields.AwareDateTime):
+class AwareDateTime(QuickField, fields.AwareDateTime):
     """A point in time with its offset, within what UTC can represent."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> datetime:
@@ -50,7 +74,7 @@ class AwareDateTime(fields.AwareDateTime):
         return moment
 
 
-class LocalTime(fields.Time):
+class LocalTime(QuickField, fields.Time):
     """A time of day: no date, no time zone."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> time:
@@ -60,7 +84,7 @@ class LocalTime(fields.Time):
         return parsed
 
 
-class ExactDecimal(fields.Field):
+class ExactDecimal(QuickField):
     """A decimal number kept exact: JSON numbers or numeric strings, never floats."""
 
     def __init__(self, precision: int, scale: int, minimum=None, maximum=None, **kw: Any):
@@ -88,7 +112,7 @@ class ExactDecimal(fields.Field):
         return number
 
 
-class StrictInteger(fields.Integer):
+class StrictInteger(QuickField, fields.Integer):
     """A JSON integer (not a boolean, not a string), within optional bounds."""
 
     def __init__(self, minimum=None, maximum=None, **kw: Any):
@@ -114,7 +138,7 @@ def _check_range(number: Any, minimum: Any, maximum: Any) -> None:
         raise ValidationError(f"must be at most {maximum}")
 
 
-class StrictBoolean(fields.Boolean):
+class StrictBoolean(QuickField, fields.Boolean):
     truthy = {True}
     falsy = {False}
 
@@ -138,6 +162,18 @@ class RecordId(Text):
         return text
 
 
+class LocalDate(QuickField, fields.Date):
+    """A calendar date (an ISO string, or a date an import's transform made)."""
+
+
+class PlainText(QuickField, fields.String):
+    """Text as marshmallow checks it (a polymorphic lookup's object name)."""
+
+
+class AnyJson(QuickField, fields.Raw):
+    """Any JSON value (a compound field's whole value, checked by its type)."""
+
+
 class OneOfValues(validate.Validator):
     """One of a picklist's values; the error lists those that may be written (active)
     and quotes the value given (an import's error file says which cell was wrong)."""
@@ -153,7 +189,7 @@ class OneOfValues(validate.Validator):
         return value
 
 
-class MultiPicklist(fields.List):
+class MultiPicklist(QuickField, fields.List):
     """A list of distinct picklist values, stored in the picklist's own order."""
 
     def __init__(self, values: list[str], active: list[str] | None = None, **kw: Any):

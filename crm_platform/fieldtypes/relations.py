@@ -19,7 +19,7 @@ from crm_platform.core import ValueType
 
 from .apischema import ID_SCHEMA
 from .base import Definition, FieldType
-from .inputs import RecordId, compound_input
+from .inputs import PlainText, RecordId, compound_input
 from .storage import SIMPLE, storage_type
 
 OBJECT = "object"  # the sub-column of a polymorphic lookup naming the target object
@@ -95,9 +95,7 @@ class RelationType(FieldType):
             return RecordId(allow_none=True)
         return compound_input(
             {
-                OBJECT: fields.String(
-                    required=True, validate=validate.OneOf(definition["targets"])
-                ),
+                OBJECT: PlainText(required=True, validate=validate.OneOf(definition["targets"])),
                 "id": RecordId(required=True),
             }
         )

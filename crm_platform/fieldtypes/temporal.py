@@ -12,7 +12,7 @@ from crm_platform.core import ValueType
 
 from . import apischema
 from .base import Definition, FieldType
-from .inputs import AwareDateTime, LocalTime
+from .inputs import AwareDateTime, LocalDate, LocalTime
 
 ORDERED_ROLLUPS = frozenset({"min", "max"})
 
@@ -49,7 +49,7 @@ class DateType(TemporalType):
         return date.fromisoformat(value)
 
     def input_field(self, definition: Definition) -> fields.Field:
-        return fields.Date(allow_none=True)
+        return LocalDate(allow_none=True)
 
     def value_schema(self, definition: Definition, *, writing: bool) -> dict[str, Any]:
         return {"type": "string", "format": "date"}
