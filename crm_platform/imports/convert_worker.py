@@ -4,7 +4,7 @@
 It reads its job (the file, its encoding, the first row, the batch size and the
 :class:`~.converting.RowConverter`) pickled from stdin and writes pickled
 ``("batch", rows)`` frames to stdout, then ``("end", None)``, or ``("error", exc)`` with
-what went wrong reading the file. Nothing else may write to stdout.
+what went wrong reading the file (what else prints goes to stderr).
 """
 
 from __future__ import annotations
@@ -52,7 +52,10 @@ def _portable(exc: Exception) -> Exception:
 if __name__ == "__main__":
     # Ctrl-C reaches the whole process group: the writing process stops this one itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the frames get the pipe to themselves: whatever else prints goes to stderr
+    frames = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     with contextlib.suppress(BrokenPipeError):
-        serve(sys.stdin.buffer, sys.stdout.buffer)
+        serve(sys.stdin.buffer, frames)
     # the writer may be gone: what is left unflushed goes nowhere, without a traceback
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    os.dup2(os.open(os.devnull, os.O_WRONLY), frames.fileno())
