@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -21,7 +22,7 @@ from crm_platform.core import CrmError, ValidationFailed
 from crm_platform.runtime.records import analyze_object
 
 from . import jobs
-from .converting import RowConverter
+from .converting import ConvertedRow, RowConverter
 from .feed import converted_batches
 from .inference import SAMPLE_ROWS, Inferred, infer_mapping
 from .jobs import ImportOptions, Job
@@ -97,6 +98,7 @@ class Importer:
         self.error_file = error_file or error_file_for(source.path)
         self.progress = progress or (lambda state: None)
         self.writer = self._writer()
+        self.converter = RowConverter(self.source.headers, self.writer.plans)
 
     def _writer(self) -> BatchWriter:
         with self.org.records.session(self.user, write=False) as session:
@@ -109,10 +111,11 @@ class Importer:
             writer = BatchWriter(obj.api_name, plans, upsert_on)
             writer.resolver.check(session)
             self._access = session.access
-            self.converter = RowConverter(self.source.headers, plans)
         return writer
 
-    def _batches(self, start: int = 0, total: int | None = None) -> Any:
+    def _batches(
+        self, start: int = 0, total: int | None = None
+    ) -> AbstractContextManager[Iterator[list[ConvertedRow]]]:
         """The file's converted batches after row ``start`` (``total``: its rows, when
         counted), read and converted in a second process for a large file."""
         rows_left = None if total is None else total - start
