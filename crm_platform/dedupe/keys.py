@@ -12,10 +12,11 @@ values being written, so Python and the database never disagree about a key:
 * ``phone``: the last seven characters once spaces and ``+-().,/`` are removed (two
   spellings of one number share them; ``phonenumbers`` decides within the block).
 
-A fuzzy name's last four characters are taken once the legal forms a company name ends
-with are removed (``有限公司``, ``Inc.``, ``GmbH``…): otherwise every "…有限公司" of an
-org shares one key, and each write compared its name with all of them (and a duplicate
-report cut that block at 500, missing the clusters beyond).
+A fuzzy name's last four characters are taken once the legal forms of company names are
+removed (``有限公司``, ``Inc.``, ``GmbH``…; wherever they stand, the key stays short):
+otherwise every "…有限公司" of an org shares one key, and each write compared its name
+with all of them (and a duplicate report cut that block at 500, missing the clusters
+beyond).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The process that reads and converts an import's file beside the writing one
-(:mod:`.feed`): ``python -m crm_platform.imports.convert_worker``.
+(:mod:`.feed`), started with :data:`COMMAND`.
 
 It reads its job (the file, its encoding, the first row, the batch size and the
 :class:`~.converting.RowConverter`) pickled from stdin and writes pickled
 ``("batch", rows)`` frames to stdout, then ``("end", None)``, or ``("error", exc)`` with
-what went wrong reading the file (what else prints goes to stderr).
+what went wrong reading the file. Before anything is imported, stdout is kept for the
+frames and fd 1 pointed at stderr, so nothing a module prints can enter the stream.
 """
 
 from __future__ import annotations
@@ -14,10 +15,34 @@ import os
 import pickle
 import signal
 import sys
+import traceback
 from typing import IO, Any
 
-from .feed import batches
-from .reader import Source
+from .reader import Source, batches
+
+# the writing process stops the worker itself (it kills it, or its pipe breaks): a signal
+# meant for the writer's process group (Ctrl-C, a service manager's SIGTERM) must not end
+# the worker first, or the writer would see a broken stream instead of stopping cleanly
+IGNORED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+BOOTSTRAP = (
+    "import os, sys\n"
+    "frames = os.dup(1)\n"
+    "os.dup2(2, 1)\n"
+    "from crm_platform.imports.convert_worker import main\n"
+    "main(frames)\n"
+)
+COMMAND = (sys.executable, "-c", BOOTSTRAP)
+
+
+def main(frames_fd: int) -> None:
+    """The worker's life: its job from stdin, its frames to ``frames_fd``."""
+    for number in IGNORED:
+        signal.signal(number, signal.SIG_IGN)
+    frames = os.fdopen(frames_fd, "wb")
+    with contextlib.suppress(BrokenPipeError):
+        serve(sys.stdin.buffer, frames)
+    # the writer may be gone: what is left unflushed goes nowhere, without a traceback
+    os.dup2(os.open(os.devnull, os.O_WRONLY), frames.fileno())
 
 
 def serve(jobs: IO[bytes], frames: IO[bytes]) -> None:
@@ -25,7 +50,8 @@ def serve(jobs: IO[bytes], frames: IO[bytes]) -> None:
     path, encoding, start, size, converter = pickle.load(jobs)
 
     def send(frame: tuple[str, Any]) -> None:
-        pickle.dump(frame, frames, protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)  # whole, or not at all
+        frames.write(data)
         frames.flush()
 
     try:
@@ -41,21 +67,11 @@ def serve(jobs: IO[bytes], frames: IO[bytes]) -> None:
 
 
 def _portable(exc: Exception) -> Exception:
-    """``exc`` if it survives pickling, else a RuntimeError saying what it was."""
+    """``exc`` with where it was raised in this process as a note, if it survives
+    pickling; else a RuntimeError saying what it was."""
+    exc.add_note("raised in the process converting the file:\n" + traceback.format_exc())
     try:
         pickle.loads(pickle.dumps(exc))
     except Exception:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
     return exc
-
-
-if __name__ == "__main__":
-    # Ctrl-C reaches the whole process group: the writing process stops this one itself
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # the frames get the pipe to themselves: whatever else prints goes to stderr
-    frames = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    with contextlib.suppress(BrokenPipeError):
-        serve(sys.stdin.buffer, frames)
-    # the writer may be gone: what is left unflushed goes nowhere, without a traceback
-    os.dup2(os.open(os.devnull, os.O_WRONLY), frames.fileno())

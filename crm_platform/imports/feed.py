@@ -10,33 +10,28 @@ the file's order and the writer commits them one by one, so positions, resumptio
 the error file are as they are without it. They travel pickled through a pipe, whose
 small buffer keeps the worker at most a batch or two ahead: memory stays flat. A worker
 whose reader is gone (the writing process killed) fails on its next write and ends. The
-worker takes about half a second to start: the first batches of a CSV file are converted
-in-process meanwhile, and a small file entirely.
+worker takes half a second or more to start: a CSV file's first batches are converted
+in-process meanwhile, and a CSV file of fewer rows entirely; an XLSX file (whose rows are
+not counted beforehand, and slow to parse) always goes to a worker.
 """
 
 from __future__ import annotations
 
 import pickle
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import chain, islice
 from typing import IO
 
+from .convert_worker import COMMAND
 from .converting import ConvertedRow, RowConverter
-from .reader import Source, SourceRow
+from .reader import Source, batches
 
 MIN_ROWS = 5_000  # rows left to import below which a second process does not pay
 HEAD = 3  # batches converted here while the worker starts
 
 Batches = Iterator[list[ConvertedRow]]
-
-
-def batches(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
-    """``rows`` in lists of ``size`` (the last one shorter)."""
-    while batch := list(islice(rows, size)):
-        yield batch
 
 
 @contextmanager
@@ -62,11 +57,7 @@ def converted_batches(
     if source.kind == "csv" and len(head) < HEAD:  # the whole file: no worker needed
         yield (converter.convert_all(batch) for batch in head)
         return
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "crm_platform.imports.convert_worker"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
+    worker = subprocess.Popen(COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         assert worker.stdin is not None and worker.stdout is not None
         with worker.stdin:
@@ -88,7 +79,7 @@ def _received(stream: IO[bytes], worker: subprocess.Popen[bytes]) -> Batches:
     while True:
         try:
             kind, payload = pickle.load(stream)
-        except EOFError:
+        except (EOFError, pickle.UnpicklingError):  # it ended, perhaps amid a frame
             raise RuntimeError(
                 f"the process converting the file ended unexpectedly (exit code {worker.wait()})"
             ) from None

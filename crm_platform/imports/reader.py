@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,12 @@ class Source:
             if not any(v not in (None, "") and str(v).strip() for v in values):
                 continue  # a blank line
             yield SourceRow(number, tuple(values))
+
+
+def batches(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
+    """``rows`` in lists of ``size`` (the last one shorter)."""
+    while batch := list(islice(rows, size)):
+        yield batch
 
 
 def sheet_row(number: int) -> int:

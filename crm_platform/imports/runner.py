@@ -117,7 +117,7 @@ class Importer:
         self, start: int = 0, total: int | None = None
     ) -> AbstractContextManager[Iterator[list[ConvertedRow]]]:
         """The file's converted batches after row ``start`` (``total``: its rows, when
-        counted), read and converted in a second process for a large file."""
+        counted), read and converted in a second process for a large or XLSX file."""
         rows_left = None if total is None else total - start
         return converted_batches(
             self.source,

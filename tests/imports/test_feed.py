@@ -6,6 +6,7 @@ same way too."""
 from __future__ import annotations
 
 import pickle
+import time
 
 import pytest
 
@@ -136,3 +137,85 @@ def test_an_error_keeps_its_field_messages_across_processes():
     assert copy.errors == {"file": ["not utf-8 text"]}
     assert copy.to_problem() == error.to_problem()
     assert str(copy) == "the file is broken"
+
+
+def _account_plans(org, load_metadata, source):
+    load_metadata("imports")
+    mapping = ImportMapping.from_json({"object": "account", "columns": {"Account name": "name"}})
+    with org.reading() as (_conn, model):
+        return plan_columns(mapping, model.objects["account"], source.headers, model)
+
+
+def test_an_xlsx_file_resumed_mid_way_goes_on_from_its_row(org, load_metadata, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["Account name"])
+    for i in range(1, 301):
+        sheet.append([f"Account {i:03}"] if i != 150 else [None])  # a blank row counts
+    book.save(tmp_path / "accounts.xlsx")
+    source = Source(tmp_path / "accounts.xlsx")
+    converter = RowConverter(source.headers, _account_plans(org, load_metadata, source))
+    with feed.converted_batches(source, converter, size=40, start=120) as got:
+        rows = [row for batch in got for row in batch]
+    assert [r.row.number for r in rows] == [n for n in range(121, 301) if n != 150]
+    assert rows[0].data == {"name": "Account 121"} and rows[-1].data == {"name": "Account 300"}
+
+
+def test_a_worker_killed_amid_a_batch_is_a_clear_error(org, load_metadata, tmp_path, monkeypatch):
+    import signal
+
+    path = tmp_path / "accounts.csv"
+    text = "x" * 2000  # batches of about 100 kB: more than a pipe holds
+    write_csv(path, [["Account name", "Description"]] + [[f"A {i}", text] for i in range(9000)])
+    source = Source(path)
+    converter = RowConverter(source.headers, _account_plans(org, load_metadata, source))
+    workers = []
+    received = feed._received
+
+    def spy(stream, worker):
+        workers.append(worker)
+        return received(stream, worker)
+
+    monkeypatch.setattr(feed, "_received", spy)
+    batches = feed.converted_batches(source, converter, size=50)
+    with pytest.raises(RuntimeError) as raised, batches as got:
+        for number, _batch in enumerate(got):
+            if number == 4:  # the worker's first batch is in: it is killed
+                workers[0].send_signal(signal.SIGKILL)
+    assert "the process converting the file ended unexpectedly (exit code -9)" in str(raised.value)
+    assert workers[0].poll() == -9
+
+
+def test_a_signal_to_the_writers_process_group_leaves_the_worker_to_the_writer(
+    org, load_metadata, tmp_path, monkeypatch
+):
+    """Ctrl-C or a service manager's SIGTERM reaches the worker too: the writer decides
+    (it stops after its batch, or dies and the worker's pipe breaks)."""
+    import signal
+
+    text = "x" * 2000  # batches larger than a pipe holds: the worker waits on the writer
+    rows = [[f"A {i}", text] for i in range(3000)]
+    path = write_csv(tmp_path / "a.csv", [["Account name", "Description"], *rows])
+    source = Source(path)
+    converter = RowConverter(source.headers, _account_plans(org, load_metadata, source))
+    workers = []
+    received = feed._received
+
+    def spy(stream, worker):
+        workers.append(worker)
+        return received(stream, worker)
+
+    monkeypatch.setattr(feed, "_received", spy)
+    names = []
+    with feed.converted_batches(source, converter, size=100) as got:
+        for number, batch in enumerate(got):
+            if number == 4:
+                assert workers[0].poll() is None
+                for signalled in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                    workers[0].send_signal(signalled)
+                time.sleep(0.2)
+                assert workers[0].poll() is None  # it goes on
+            names += [row.data["name"] for row in batch]
+    assert names == [f"A {i}" for i in range(3000)]
