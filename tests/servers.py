@@ -29,6 +29,11 @@ def start_server(database_url: str, instance: str, port: int, workers: int) -> s
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
+            # threads: a connection Chromium opens ahead of need (a preconnect) and leaves
+            # idle would hold a sync worker until gunicorn's 30 s timeout, and the test's
+            # next request waited behind it (a browser test timed out so on a loaded CI host)
+            "--threads",
+            "4",
             "crm_platform.app:create_app()",
         ],
         env=env,
