@@ -62,3 +62,18 @@ def write_csv(path: Path, rows: list[list], encoding: str = "utf-8") -> Path:
 def read_errors(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def spy_on_workers(monkeypatch) -> list:
+    """The converting workers an import starts (``imports.feed``), as it starts them."""
+    from crm_platform.imports import feed
+
+    workers = []
+    received = feed._received
+
+    def spy(stream, worker):
+        workers.append(worker)
+        return received(stream, worker)
+
+    monkeypatch.setattr(feed, "_received", spy)
+    return workers

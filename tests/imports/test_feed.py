@@ -16,7 +16,7 @@ from crm_platform.imports.converting import RowConverter
 from crm_platform.imports.mapping import ImportMapping, plan_columns
 from crm_platform.imports.reader import Source, SourceRow
 
-from .helpers import read_errors, records, write_csv
+from .helpers import read_errors, records, spy_on_workers, write_csv
 
 HEADER = ["Account name", "Account number", "Industry", "Annual revenue", "Founded", "Active"]
 GOOD = ["Acme", "A-1", "technology", "$1,234.50", "2024/3/5", "yes"]
@@ -28,13 +28,7 @@ def converting(request, monkeypatch):
     used = []
     if request.param == "in a second process":
         monkeypatch.setattr(feed, "MIN_ROWS", 0)
-        received = feed._received
-
-        def spy(stream, worker):
-            used.append(worker.pid)
-            return received(stream, worker)
-
-        monkeypatch.setattr(feed, "_received", spy)
+        used = spy_on_workers(monkeypatch)
     else:
         monkeypatch.setattr(feed, "MIN_ROWS", 10**9)
     return request.param, used
@@ -171,14 +165,7 @@ def test_a_worker_killed_amid_a_batch_is_a_clear_error(org, load_metadata, tmp_p
     write_csv(path, [["Account name", "Description"]] + [[f"A {i}", text] for i in range(9000)])
     source = Source(path)
     converter = RowConverter(source.headers, _account_plans(org, load_metadata, source))
-    workers = []
-    received = feed._received
-
-    def spy(stream, worker):
-        workers.append(worker)
-        return received(stream, worker)
-
-    monkeypatch.setattr(feed, "_received", spy)
+    workers = spy_on_workers(monkeypatch)
     batches = feed.converted_batches(source, converter, size=50)
     with pytest.raises(RuntimeError) as raised, batches as got:
         for number, _batch in enumerate(got):
@@ -200,14 +187,7 @@ def test_a_signal_to_the_writers_process_group_leaves_the_worker_to_the_writer(
     path = write_csv(tmp_path / "a.csv", [["Account name", "Description"], *rows])
     source = Source(path)
     converter = RowConverter(source.headers, _account_plans(org, load_metadata, source))
-    workers = []
-    received = feed._received
-
-    def spy(stream, worker):
-        workers.append(worker)
-        return received(stream, worker)
-
-    monkeypatch.setattr(feed, "_received", spy)
+    workers = spy_on_workers(monkeypatch)
     names = []
     with feed.converted_batches(source, converter, size=100) as got:
         for number, batch in enumerate(got):

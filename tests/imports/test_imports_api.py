@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from .helpers import records
+from .helpers import records, spy_on_workers
 
 CSV = 'Account name,Account number,Annual revenue\nAcme,A-1,"$1,000"\nBad,A-2,-5\n'
 
@@ -121,14 +121,7 @@ def test_a_large_job_converts_beside_its_writer_and_stops_it_when_cancelled(
     from crm_platform.imports.background import importer_for
 
     monkeypatch.setattr(feed, "MIN_ROWS", 0)  # as a file of many thousand rows
-    workers = []
-    received = feed._received
-
-    def spy(stream, worker):
-        workers.append(worker)
-        return received(stream, worker)
-
-    monkeypatch.setattr(feed, "_received", spy)
+    workers = spy_on_workers(monkeypatch)
     rows = "".join(f"Account {i},N-{i},1\n" for i in range(80))
     job_id = _upload(admin_api, "Account name,Account number,Annual revenue\n" + rows).get_json()[
         "id"
