@@ -146,7 +146,10 @@ def _resume(org, job_id: str, warned: _Warned):
         job = get_job(conn, job_id)
     if job.status == "done":
         raise click.UsageError(f"import job {job_id} is done already")
-    click.echo(f"Resuming import job {job_id} after row {sheet_row(job.position)}")
+    if job.options.all_or_none:  # nothing of it landed: it runs again from the start
+        click.echo(f"Running import job {job_id} again from its first row (all or none)")
+    else:
+        click.echo(f"Resuming import job {job_id} after row {sheet_row(job.position)}")
     warned.object_name = job.object
     with _Bar() as bar, warned.counting(bar) as progress:
         return importer_for(org, job, progress=progress).run(job)

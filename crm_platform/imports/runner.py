@@ -244,7 +244,8 @@ class Importer:
                 )
         except _RollBack:
             message = f"{rejects.count} row(s) rejected: nothing was written (all or none)"
-            self._finish(job.id, "failed", message, position=0, rejected=rejects.count)
+            # every row was read (an all-or-none job always runs again from its first row)
+            self._finish(job.id, "failed", message, position=read, rejected=rejects.count)
             state = self._state(job.id, "failed", read, job.total, BatchOutcome(), rejects)
             return dataclasses.replace(state, message=message)
         except Exception as exc:

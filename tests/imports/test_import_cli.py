@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from crm_platform.imports import list_jobs
+
 from .helpers import read_errors, records, write_csv
 
 HEADER = ["Account name", "Account number", "Industry", "Annual revenue", "Founded", "Active"]
@@ -78,10 +80,35 @@ def test_all_or_none_fails_at_row_9000_of_10000_and_writes_nothing(crm, org, tmp
     assert [e["error"] for e in read_errors(tmp_path / "accounts.errors.csv")] == [
         "row 9001: Annual revenue: The annual revenue cannot be negative"
     ]
+    with org.db.read() as conn:
+        (job,) = list_jobs(conn)
+    shown = job.as_json()
+    assert (shown["status"], shown["rows_read"], shown["created"], shown["rejected"]) == (
+        "failed",
+        10_000,
+        0,
+        1,
+    )
     # the same file, partial: every other row lands
     result = crm("import", path, "--object", "account", "--partial", "--batch-size", "1000")
     assert "9999 created, 0 updated, 1 rejected." in result.output
     assert len(records(org, "account")) == 9_999
+
+
+def test_a_failed_all_or_none_job_resumed_runs_again_from_its_first_row(crm, org, tmp_path):
+    rows = [[f"Account {i}", f"N-{i}", "Retail", str(i), "", ""] for i in range(1, 6)]
+    rows[3][3] = "-1"
+    path = _accounts(tmp_path, rows)
+    crm("import", path, "--object", "account", "--all-or-none", "--batch-size", "2", ok=False)
+    with org.db.read() as conn:
+        (job,) = list_jobs(conn)
+    result = crm("import", "--resume", job.id, ok=False)
+    assert f"Running import job {job.id} again from its first row (all or none)" in result.output
+    assert "5 rows read: 0 created, 0 updated, 1 rejected." in result.output
+    assert records(org, "account") == []
+    assert [e["error"] for e in read_errors(tmp_path / "accounts.errors.csv")] == [
+        "row 5: Annual revenue: The annual revenue cannot be negative"
+    ]
 
 
 def test_a_reimport_with_upsert_on_updates_instead_of_duplicating(crm, org, tmp_path):

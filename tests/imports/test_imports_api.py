@@ -49,6 +49,18 @@ def test_an_admin_uploads_a_file_and_polls_the_job_to_its_end(admin_api, org):
     assert [j["id"] for j in listed] == [job["id"]]
 
 
+def test_an_all_or_none_job_that_fails_shows_what_it_read_and_wrote_nothing(admin_api, org):
+    job = _upload(admin_api, mode="all_or_none").get_json()
+    org.work.run_pending()
+    polled = admin_api.get(f"/api/v1/imports/{job['id']}").get_json()
+    assert polled["status"] == "failed"
+    assert (polled["rows_read"], polled["created"], polled["rejected"]) == (2, 0, 1)
+    assert polled["message"] == "1 row(s) rejected: nothing was written (all or none)"
+    assert records(org, "account") == []
+    errors = admin_api.get(f"/api/v1/imports/{job['id']}/errors").get_data(as_text=True)
+    assert "Bad,A-2,-5,row 3: Annual revenue: The annual revenue cannot be negative" in errors
+
+
 def test_a_column_the_headers_cannot_place_is_a_400_with_the_mapping_to_finish(admin_api, org):
     response = _upload(admin_api, "Account name,Shoe size\nAcme,42\n")
     assert response.status_code == 400
