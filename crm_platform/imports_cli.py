@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +56,9 @@ def import_command(
 
     org = _org()
     _require_org(org)
-    warned = _Warned()
     try:
         if job_id:
-            state = _resume(org, job_id, warned)
+            state = _resume(org, job_id)
         else:
             if file is None or object_name is None:
                 raise click.UsageError("give FILE and --object (or --resume JOB)")
@@ -76,14 +73,13 @@ def import_command(
                 encoding=encoding,
                 batch_size=batch_size,
                 email=email,
-                warned=warned,
             )
     except CrmError as error:
         _fail(error)
-    _report(state, dry_run, warned)
+    _report(state, dry_run)
 
 
-def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, warned, **options):
+def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, **options):
     from .imports import (
         Importer,
         ImportOptions,
@@ -128,8 +124,7 @@ def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, 
     mapping = type(mapping)(object_name, mapping.columns)
     user = _user(org, email)
     importer_options = ImportOptions(**options)
-    warned.object_name = object_name
-    with _Bar() as bar, warned.counting(bar) as progress:
+    with _Bar() as progress:
         importer = Importer(org, user, source, mapping, importer_options, progress=progress)
         if dry_run:
             return importer.dry_run()
@@ -138,7 +133,7 @@ def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, 
         return importer.run(job)
 
 
-def _resume(org, job_id: str, warned: _Warned):
+def _resume(org, job_id: str):
     from .imports import get_job, sheet_row
     from .imports.background import importer_for
 
@@ -150,8 +145,7 @@ def _resume(org, job_id: str, warned: _Warned):
         click.echo(f"Running import job {job_id} again from its first row (all or none)")
     else:
         click.echo(f"Resuming import job {job_id} after row {sheet_row(job.position)}")
-    warned.object_name = job.object
-    with _Bar() as bar, warned.counting(bar) as progress:
+    with _Bar() as progress:
         return importer_for(org, job, progress=progress).run(job)
 
 
@@ -181,7 +175,7 @@ def _user(org, email: str | None) -> Any:
     raise click.UsageError("no active administrator: give --as EMAIL")
 
 
-def _report(state, dry_run: bool, warned: _Warned) -> None:
+def _report(state, dry_run: bool) -> None:
     verb = "would be " if dry_run else ""
     # every row read that is not blank was created, updated or rejected (an all-or-none
     # import that failed wrote nothing: its counts are not the rows')
@@ -193,10 +187,10 @@ def _report(state, dry_run: bool, warned: _Warned) -> None:
     )
     if state.message:
         click.echo(state.message)
-    if warned.rows:
+    if state.warned:
         click.echo(
-            f"{warned.rows} row(s) may duplicate other records (a duplicate rule that warns "
-            f"let them in): `crm duplicates {warned.object_name}` lists the clusters."
+            f"{state.warned} row(s) may duplicate other records (a duplicate rule that warns "
+            f"let them in): `crm duplicates {state.object}` lists the clusters."
         )
     if state.error_file is not None:
         click.echo(f"Rejected rows and why: {state.error_file}")
@@ -204,34 +198,6 @@ def _report(state, dry_run: bool, warned: _Warned) -> None:
         click.echo("Dry run: nothing was changed.")
     if state.status in ("failed", "cancelled"):
         sys.exit(1)
-
-
-class _Warned:
-    """The rows a duplicate rule that warns let in, counted batch by batch (its notices
-    come after each batch's commit; the collector is emptied each time, so memory stays
-    flat however many rows warn)."""
-
-    def __init__(self) -> None:
-        self.rows = 0
-        self.object_name = ""
-
-    @contextmanager
-    def counting(self, progress: Callable[[Any], None] | None) -> Iterator[Callable[[Any], None]]:
-        from .dedupe import notices
-
-        with notices.collecting() as found:
-
-            def count() -> None:
-                self.rows += len({notice.record_id for notice in found})
-                found.clear()
-
-            def each_batch(state: Any) -> None:
-                count()
-                if progress is not None:
-                    progress(state)
-
-            yield each_batch
-            count()  # an all-or-none import commits after its last batch
 
 
 class _Bar:

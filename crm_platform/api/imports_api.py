@@ -165,7 +165,7 @@ def import_errors(id: str) -> Response:
 
 JOB = {
     "type": "object",
-    "required": ["id", "object", "status", "rows_read", "created", "updated", "rejected"],
+    "required": ["id", "object", "status", "rows_read", "created", "updated", "rejected", "warned"],
     "properties": {
         "id": {"type": "string"},
         "object": {"type": "string"},
@@ -175,6 +175,11 @@ JOB = {
         "created": {"type": "integer"},
         "updated": {"type": "integer"},
         "rejected": {"type": "integer"},
+        "warned": {
+            "type": "integer",
+            "description": "Rows written with a warning: a duplicate rule that warns let "
+            "them in (GET /records/{object}/duplicates lists the clusters).",
+        },
         "message": {"type": ["string", "null"]},
         "cancel_requested": {"type": "boolean"},
         "options": {"type": "object"},

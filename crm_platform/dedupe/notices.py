@@ -1,23 +1,17 @@
 """Warnings of an allow-with-warning rule, carried to whoever answers the request.
 
-A rule's handler cannot answer the client: it runs deep in the write path. It queues
-the warning for after the commit (a rolled-back write warns of nothing), and the warning
-lands in the collector of the current request, if one is open. The API opens one per
-request and sends each warning as a ``Warning: 299 crm "..."`` header; the pages open
-one and flash each warning on the next page. Anything else (the CLI, an import) opens
-its own with :func:`collecting`.
+The rule's handler queues a :class:`DuplicateNotice` for after the commit; the record
+runtime's notice collector (``runtime.records.notices``) carries it to the request: the
+API sends each as a ``Warning: 299 crm "..."`` header, the pages flash it on the next
+page, an import counts the rows it warned of. Anything else (the CLI) opens its own
+collector with :func:`collecting`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
-_current: ContextVar[list[DuplicateNotice] | None] = ContextVar(
-    "crm_duplicate_notices", default=None
-)
+from crm_platform.runtime.records.notices import collecting, current, report, start
 
 
 @dataclass(frozen=True)
@@ -35,31 +29,4 @@ class DuplicateNotice:
     hidden: int = 0  # how many more exist that the writer may not see
 
 
-def start() -> list[DuplicateNotice]:
-    """Open a fresh collector for this request (or thread) and return it."""
-    found: list[DuplicateNotice] = []
-    _current.set(found)
-    return found
-
-
-def current() -> list[DuplicateNotice]:
-    """The notices collected so far (none when no collector is open)."""
-    return list(_current.get() or ())
-
-
-@contextmanager
-def collecting() -> Iterator[list[DuplicateNotice]]:
-    """Collect the notices of the writes made inside the block."""
-    found: list[DuplicateNotice] = []
-    token = _current.set(found)
-    try:
-        yield found
-    finally:
-        _current.reset(token)
-
-
-def report(notice: DuplicateNotice) -> None:
-    """Hand a notice to the open collector (dropped when none is open)."""
-    found = _current.get()
-    if found is not None:
-        found.append(notice)
+__all__ = ["DuplicateNotice", "collecting", "current", "report", "start"]

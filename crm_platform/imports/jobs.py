@@ -51,6 +51,7 @@ class Job:
     created: int
     updated: int
     rejected: int
+    warned: int
     total: int | None
     error_file: str | None
     message: str | None
@@ -70,6 +71,7 @@ class Job:
             "created": self.created,
             "updated": self.updated,
             "rejected": self.rejected,
+            "warned": self.warned,
             "message": self.message,
             "cancel_requested": self.cancel_requested,
             "options": self.options.as_json(),
@@ -111,6 +113,7 @@ def create_job(
             created=0,
             updated=0,
             rejected=0,
+            warned=0,
             total=total,
             error_file=str(error_file.resolve()),
             message=None,

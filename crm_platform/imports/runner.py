@@ -12,14 +12,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from crm_platform.core import CrmError, ValidationFailed
-from crm_platform.runtime.records import analyze_object
+from crm_platform.runtime.records import analyze_object, notices
 
 from . import jobs
 from .converting import ConvertedRow, RowConverter
@@ -47,6 +47,8 @@ class ImportState:
     rejected: int
     error_file: Path | None
     message: str | None = None
+    object: str = ""
+    warned: int = 0  # rows written with a notice (a duplicate rule that warns let them in)
 
     def with_rejected(self, before: int) -> ImportState:
         """The state counting also the rows a resumed job rejected before it stopped."""
@@ -175,24 +177,32 @@ class Importer:
     def _run_in_batches(self, job: Job) -> ImportState:
         total = BatchOutcome(created=job.created, updated=job.updated)
         rejects = RejectFile(self.error_file, self.source.headers, resume=job.position > 0)
+        warned = WarnedRows(job.warned)
         try:
-            with self._batches(job.position, job.total) as feed:
-                status, read = self._commit_each(job, feed, total, rejects)
+            with warned.collecting(), self._batches(job.position, job.total) as feed:
+                status, read = self._commit_each(job, feed, total, rejects, warned)
         except Exception as exc:
-            self._finish(job.id, "failed", _message(exc))
+            self._finish(job.id, "failed", _message(exc), warned=warned.count)
             raise
         finally:
             rejects.close()
         message = "cancelled: resume it to go on" if status == "cancelled" else None
-        self._finish(job.id, status, message, position=read)
+        self._finish(job.id, status, message, position=read, warned=warned.count)
         state = self._state(job.id, status, read, job.total, total, rejects, message)
-        return state.with_rejected(job.rejected)
+        return dataclasses.replace(state.with_rejected(job.rejected), warned=warned.count)
 
     def _commit_each(
-        self, job: Job, feed: Iterator[Any], total: BatchOutcome, rejects: RejectFile
+        self,
+        job: Job,
+        feed: Iterator[Any],
+        total: BatchOutcome,
+        rejects: RejectFile,
+        warned: WarnedRows,
     ) -> tuple[str, int]:
         """Write and commit each batch with the job's new position; how the run ended
-        (done, cancelled, or queued: the process is stopping) and the rows it read."""
+        (done, cancelled, or queued: the process is stopping) and the rows it read.
+        The rows a batch warned of are known once it commits: the next batch's
+        transaction (or the job's end) stores them."""
         read = job.position
         statistics = PlannerStatistics(self.org, self.mapping.object)
         for batch in feed:
@@ -210,22 +220,27 @@ class Importer:
                     created=total.created + outcome.created,
                     updated=total.updated + outcome.updated,
                     rejected=job.rejected + rejects.count + len(outcome.rejected),
+                    warned=warned.count,
                 )
-            # committed: only now do its rejected rows join the error file
+            # committed: only now do its rejected rows join the error file, and its
+            # notices arrive
+            warned.take()
             _add(total, outcome, rejects)
             statistics.changed(outcome.created + outcome.updated)
             rejects.flush()
             state = self._state(job.id, "running", read, job.total, total, rejects)
+            state = dataclasses.replace(state, warned=warned.count)
             self.progress(state.with_rejected(job.rejected))
         return "done", read
 
     def _run_at_once(self, job: Job) -> ImportState:
         total = BatchOutcome()
         rejects = RejectFile(self.error_file, self.source.headers, resume=False)
+        warned = WarnedRows()
         read = 0
         try:
             session_ = self.org.records.session(self.user, access=self._access)
-            with session_ as session, self._batches(0, job.total) as feed:
+            with warned.collecting(), session_ as session, self._batches(0, job.total) as feed:
                 for batch in feed:
                     outcome = self.writer.write(session, batch)
                     _add(total, outcome, rejects)
@@ -253,7 +268,10 @@ class Importer:
             raise
         finally:
             rejects.close()
-        return self._state(job.id, "done", read, job.total, total, rejects)
+        if warned.take():  # the notices came with the commit
+            self._finish(job.id, "done", None, warned=warned.count)
+        state = self._state(job.id, "done", read, job.total, total, rejects)
+        return dataclasses.replace(state, warned=warned.count)
 
     def _finish(self, job_id: str, status: str, message: str | None, **values: Any) -> None:
         try:
@@ -277,7 +295,31 @@ class Importer:
             rejects.count,
             self.error_file if rejects.count else None,
             message,
+            self.mapping.object,
         )
+
+
+class WarnedRows:
+    """The rows written with a notice (``runtime.records.notices``: a duplicate rule that
+    warns), counted batch by batch: notices arrive after each commit, and the collector
+    is emptied each time, so memory stays flat however many rows warn."""
+
+    def __init__(self, before: int = 0) -> None:
+        self.count = before
+        self._found: list[Any] = []
+
+    @contextmanager
+    def collecting(self) -> Iterator[WarnedRows]:
+        with notices.collecting() as found:
+            self._found = found
+            yield self
+        self.take()
+
+    def take(self) -> int:
+        """Count the rows of the notices arrived since the last call; the count so far."""
+        self.count += len({notice.record_id for notice in self._found})
+        self._found.clear()
+        return self.count
 
 
 def _add(total: BatchOutcome, outcome: BatchOutcome, rejects: RejectFile) -> None:

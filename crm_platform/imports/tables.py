@@ -5,7 +5,7 @@ options) and how far it got: ``position`` counts the source rows already handled
 committed in the same transaction as the records of each batch, so a resumed job starts
 exactly after the last committed batch and never creates a row twice.
 
-Its DDL is the Alembic script ``0013_import_jobs``.
+Its DDL is the Alembic scripts ``0013_import_jobs`` and ``0022_import_job_warned``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ import_jobs = sa.Table(
     sa.Column("created", sa.Integer, nullable=False),
     sa.Column("updated", sa.Integer, nullable=False),
     sa.Column("rejected", sa.Integer, nullable=False),
+    # rows written with a notice (a duplicate rule that warns): migration 0022
+    sa.Column("warned", sa.Integer, nullable=False, server_default="0"),
     sa.Column("total", sa.Integer),  # rows in the file, when known
     sa.Column("error_file", sa.Text),
     sa.Column("message", sa.Text),

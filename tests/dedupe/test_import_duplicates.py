@@ -102,3 +102,36 @@ def test_crm_import_says_how_many_rows_a_warning_rule_let_in(dd, tmp_path):
         "1 row(s) may duplicate other records (a duplicate rule that warns let them in): "
         "`crm duplicates account` lists the clusters."
     ) in result.output
+
+
+def test_an_import_job_started_through_the_api_counts_the_rows_a_warning_rule_let_in(
+    dd, monkeypatch
+):
+    import io
+
+    from tests.dedupe.conftest import create
+
+    monkeypatch.setattr(dd.org.work, "kick", lambda: None)  # run when the test says
+    create(dd.api, "account", {"name": "Umbrella Holdings", "email": "info@umbrella.test"})
+    for mode, clean in (("partial", 3000), ("all_or_none", 3001)):
+        text = (
+            f"Name,Email\nUmbrella Holdings,{mode}@umbrella.test\n"  # the similar-name rule
+            f"{_name(clean)},{mode}@elsewhere.test\n"
+        )
+        started = dd.api.client.post(
+            "/api/v1/imports",
+            data={"file": (io.BytesIO(text.encode()), "warned.csv"), "object": "account"}
+            | {"mode": mode},
+            headers={"Authorization": f"Bearer {dd.api.token}"},
+            content_type="multipart/form-data",
+        )
+        assert started.status_code == 202, started.get_json()
+        assert started.get_json()["warned"] == 0
+        dd.org.work.run_pending()
+        job = dd.api.get(f"/api/v1/imports/{started.get_json()['id']}").get_json()
+        assert (job["status"], job["created"], job["rejected"], job["warned"]) == (
+            "done",
+            2,
+            0,
+            1,
+        ), mode

@@ -3,9 +3,10 @@
 Others may import the service and session (and the request write a session can take
 over), the list request and page, the record events (``RecordEvents`` is reached as
 ``org.records.events``) and ``RecordsRefused``, the error of a batch written asking for
-every refusal.
+every refusal, and the ``notices`` collector of writes that went through with a caveat.
 """
 
+from . import notices
 from .events import EventContext, EventHandler, RecordChange, RecordEvent, RecordEvents
 from .query import ListRequest, Page
 from .reads import relation_names
@@ -26,5 +27,6 @@ __all__ = [
     "RecordsRefused",
     "RequestWrite",
     "analyze_object",
+    "notices",
     "relation_names",
 ]
