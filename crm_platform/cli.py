@@ -47,8 +47,13 @@ def _fail(error: CrmError) -> None:
 
 
 def _require_org(org: Org) -> None:
+    """Stop unless the org exists and its platform tables are this version's: a newer
+    crm-platform on older tables would fail half-way with SQL errors."""
     if not org.exists():
         click.secho("no org here yet: run `crm init` first", fg="red", err=True)
+        sys.exit(1)
+    if org.needs_upgrade():
+        click.secho("the platform tables are behind: run `crm upgrade`", fg="red", err=True)
         sys.exit(1)
 
 

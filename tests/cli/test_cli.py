@@ -240,3 +240,29 @@ def test_token_list_and_revoke(crm, database_url, tmp_path):
     app.extensions["crm_org"].dispose()
     again = crm("token", "revoke", token_id, ok=False)
     assert again.exit_code == 1 and "no active token" in again.output
+
+
+def test_a_command_on_platform_tables_behind_this_version_asks_for_crm_upgrade(
+    crm, database_url, tmp_path
+):
+    import sqlalchemy as sa
+
+    from crm_platform.core.migrate import VERSION_TABLE
+
+    crm("init", "--admin-password", "S3cure-pass!")
+    org = _open(database_url, tmp_path)
+    try:
+        with org.db.write() as conn:  # as if installed by the version before 0022
+            conn.execute(sa.text("ALTER TABLE sys_import_job DROP COLUMN warned"))
+            conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0021'"))
+    finally:
+        org.dispose()
+    source = tmp_path / "people.csv"
+    source.write_text("Name\nAcme\n", encoding="utf-8")
+    refused = crm("import", str(source), "--object", "account", ok=False)
+    assert refused.exit_code == 1
+    assert "the platform tables are behind: run `crm upgrade`" in refused.output
+    refused = crm("backup", str(tmp_path / "before-upgrade.zip"), ok=False)
+    assert "the platform tables are behind: run `crm upgrade`" in refused.output
+    assert "Platform tables are up to date." in crm("upgrade").output
+    assert "no object" in crm("import", str(source), "--object", "account", ok=False).output
