@@ -188,8 +188,8 @@ class Importer:
             rejects.close()
         message = "cancelled: resume it to go on" if status == "cancelled" else None
         self._finish(job.id, status, message, position=read, warned=warned.count)
-        state = self._state(job.id, status, read, job.total, total, rejects, message)
-        return dataclasses.replace(state.with_rejected(job.rejected), warned=warned.count)
+        state = self._state(job.id, status, read, job.total, total, rejects, message, warned)
+        return state.with_rejected(job.rejected)
 
     def _commit_each(
         self,
@@ -228,8 +228,7 @@ class Importer:
             _add(total, outcome, rejects)
             statistics.changed(outcome.created + outcome.updated)
             rejects.flush()
-            state = self._state(job.id, "running", read, job.total, total, rejects)
-            state = dataclasses.replace(state, warned=warned.count)
+            state = self._state(job.id, "running", read, job.total, total, rejects, None, warned)
             self.progress(state.with_rejected(job.rejected))
         return "done", read
 
@@ -268,10 +267,9 @@ class Importer:
             raise
         finally:
             rejects.close()
-        if warned.take():  # the notices came with the commit
+        if warned.count:  # known once the transaction committed
             self._finish(job.id, "done", None, warned=warned.count)
-        state = self._state(job.id, "done", read, job.total, total, rejects)
-        return dataclasses.replace(state, warned=warned.count)
+        return self._state(job.id, "done", read, job.total, total, rejects, None, warned)
 
     def _finish(self, job_id: str, status: str, message: str | None, **values: Any) -> None:
         try:
@@ -284,7 +282,7 @@ class Importer:
             # left it, and --resume goes on from there; the first error is the one to show
             log.warning("could not mark import job %s failed", job_id, exc_info=True)
 
-    def _state(self, job_id, status, read, total_rows, total, rejects, message=None):
+    def _state(self, job_id, status, read, total_rows, total, rejects, message=None, warned=None):
         return ImportState(
             job_id,
             status,
@@ -296,6 +294,7 @@ class Importer:
             self.error_file if rejects.count else None,
             message,
             self.mapping.object,
+            warned.count if warned is not None else 0,
         )
 
 

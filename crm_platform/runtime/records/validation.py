@@ -460,14 +460,14 @@ def _taken_texts(
     """:func:`_taken` for text values, bound as one list: a literal per value cost more
     Python than the query (an import checks every external id and email it writes)."""
     dialect = ctx.conn.dialect.name
+    key = ftype.unique_key(column)
     keys = values
-    if ftype.unique_ignores_case:  # lower() by the database, as its index has it
+    if key is not column:  # the index holds an expression (lower()): the database makes it
         given = unnested(dialect, values)
         query = sa.select(ftype.unique_key(given.c.v)).order_by(given.c.i)
-        keys = [key for (key,) in ctx.conn.execute(query)]
+        keys = [stored for (stored,) in ctx.conn.execute(query)]
     # the keys themselves bound (not a subquery): PostgreSQL's planner sees them and
     # probes the index, where an array it cannot see was planned as a scan of the table
-    key = ftype.unique_key(column)
     query = sa.select(key).where(in_list(dialect, key, keys), obj.table.c.deleted_at.is_(None))
     if own_ids:
         query = query.where(sa.not_(in_list(dialect, obj.table.c.id, own_ids)))
