@@ -22,6 +22,10 @@ the raw insert's; the goal is ≥ 0.3, with the whole import under 2 minutes).
 import when this build has the ``duplicate_rule`` kind (issue 17 item 4, built
 separately); :func:`duplicate_rule` is the one place that names its definition.
 
+``--not-searchable``: the contact object is applied with ``searchable: false``, so the
+record service writes no search entries: the same import without the search index's
+cost, to show what share of the gap to the raw insert the index is.
+
 Nothing is asserted (DESIGN §11).
 
     python bench/import_bench.py                       # 100,000 rows, both databases
@@ -162,6 +166,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="then import the same file again, without --upsert-on: every row is refused "
         "(its external id is taken; with --duplicate-rule block, the rule refuses it first)",
     )
+    parser.add_argument(
+        "--not-searchable",
+        action="store_true",
+        help="the contact object left out of search (searchable: false): what the search "
+        "entries cost the import",
+    )
     parser.add_argument("--quick", action="store_true", help="5,000 rows")
     args = parser.parse_args(argv)
     if args.quick:
@@ -210,11 +220,14 @@ def write_mapping(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def build_org(url: str, folder: Path, action: str | None) -> tuple[Any, list[str], list[str], str]:
+def build_org(
+    url: str, folder: Path, action: str | None, searchable: bool = True
+) -> tuple[Any, list[str], list[str], str]:
     settings = load_settings(url, instance_path=folder / "instance")
     org = open_org(settings)
     initialise_org(org, admin_email=ADMIN, admin_password="Bench-pass-1!")
-    definitions = [("object", ACCOUNT), ("object", CAMPAIGN), ("object", CONTACT)]
+    contact = CONTACT if searchable else {**CONTACT, "searchable": False}
+    definitions = [("object", ACCOUNT), ("object", CAMPAIGN), ("object", contact)]
     org.metadata.apply_definitions(definitions, author_id=SYSTEM_USER_ID)
     rule = "none"
     if action is not None:
@@ -371,7 +384,9 @@ def count(org: Any) -> int:
 def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     with scratch_database(kind, args.postgres_url) as (url, folder):
         progress(f"{kind}: building the org")
-        org, accounts, campaigns, rule = build_org(url, folder, args.duplicate_rule)
+        org, accounts, campaigns, rule = build_org(
+            url, folder, args.duplicate_rule, not args.not_searchable
+        )
         try:
             path, mapping = folder / "contacts.csv", folder / "contacts.mapping.yaml"
             write_file(path, args.rows, accounts, campaigns)
@@ -417,7 +432,8 @@ def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()
     print(
         f"## import_bench: {args.rows:,} rows × 15 columns, 2 lookups, batches of "
-        f"{args.batch_size}\n\n{platform.platform()}, {os.cpu_count()} cores, load "
+        f"{args.batch_size}{'; contact not searchable' if args.not_searchable else ''}"
+        f"\n\n{platform.platform()}, {os.cpu_count()} cores, load "
         f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end\n"
     )
     print(
