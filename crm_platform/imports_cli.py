@@ -141,6 +141,11 @@ def _resume(org, job_id: str):
         job = get_job(conn, job_id)
     if job.status == "done":
         raise click.UsageError(f"import job {job_id} is done already")
+    if job.status == "running":
+        click.echo(
+            f"Import job {job_id} was left running: its process stopped, or it still runs "
+            "and stops at its next batch, this one going on from there"
+        )
     if job.options.all_or_none:  # nothing of it landed: it runs again from the start
         click.echo(f"Running import job {job_id} again from its first row (all or none)")
     else:

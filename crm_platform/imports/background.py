@@ -59,6 +59,8 @@ class ImportWork:
                 return done
             try:
                 importer_for(org, job, should_stop=should_stop).run(job)
+            except jobs.JobTakenOver:  # a `crm import --resume` runs it now
+                log.info("import job %s was taken over by another process", job.id)
             except CrmError as error:  # the file or the mapping no longer fits
                 with org.db.write() as conn:
                     jobs.advance(conn, job.id, status="failed", message=error.detail)

@@ -53,6 +53,8 @@ class Job:
     rejected: int
     warned: int
     total: int | None
+    runner: str | None  # the token of the process running it now
+    error_bytes: int | None  # the error file's size after the committed batches' rows
     error_file: str | None
     message: str | None
     cancel_requested: bool
@@ -115,6 +117,8 @@ def create_job(
             rejected=0,
             warned=0,
             total=total,
+            runner=None,
+            error_bytes=0,
             error_file=str(error_file.resolve()),
             message=None,
             cancel_requested=False,
@@ -140,13 +144,36 @@ def list_jobs(conn: Connection, limit: int = 50) -> list[Job]:
     return [_job(row) for row in conn.execute(query).mappings()]
 
 
-def advance(conn: Connection, job_id: str, **values: Any) -> None:
-    """Record progress (in the transaction of the batch it describes)."""
-    conn.execute(
-        import_jobs.update()
-        .where(import_jobs.c.id == job_id)
-        .values(**values, updated_at=utc_now())
-    )
+class JobTakenOver(Conflict):
+    """Another process claimed the job (a second ``--resume``): this one must stop, and
+    the batch it was about to commit is rolled back with this error."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(
+            f"import job {job_id} was resumed by another process: this one stopped, "
+            "and the other goes on from the last batch that committed"
+        )
+
+
+def claim(conn: Connection, job_id: str) -> tuple[str, Job]:
+    """Make this process the job's runner (a new token; any runner before it stops at its
+    next batch) and read the job as the claim leaves it: its position counts every batch
+    committed before the claim, the last runner's included."""
+    token = new_id()
+    advance(conn, job_id, status="running", runner=token, cancel_requested=False, message=None)
+    return token, get_job(conn, job_id)
+
+
+def advance(conn: Connection, job_id: str, *, as_runner: str | None = None, **values: Any) -> None:
+    """Record progress (in the transaction of the batch it describes). ``as_runner``: only
+    while that token is still the job's runner, else :class:`JobTakenOver` (the caller's
+    transaction, with its batch, is rolled back)."""
+    query = import_jobs.update().where(import_jobs.c.id == job_id)
+    if as_runner is not None:
+        query = query.where(import_jobs.c.runner == as_runner)
+    done = conn.execute(query.values(**values, updated_at=utc_now()))
+    if as_runner is not None and done.rowcount != 1:
+        raise JobTakenOver(job_id)
 
 
 def cancel_requested(conn: Connection, job_id: str) -> bool:

@@ -134,7 +134,7 @@ class Importer:
         """Everything an import does, rolled back: how many rows would be created,
         updated and rejected (the rejected ones go to the error file)."""
         total = BatchOutcome()
-        rejects = RejectFile(self.error_file, self.source.headers, resume=False)
+        rejects = RejectFile(self.error_file, self.source.headers, committed=None)
         read, rows = 0, count_rows(self.source)
         try:
             with self.org.records.session(self.user) as session, self._batches(0, rows) as feed:
@@ -167,33 +167,49 @@ class Importer:
             )
 
     def run(self, job: Job) -> ImportState:
-        """Import the file from where the job stands; returns how it ended."""
+        """Import the file from where the job stands; returns how it ended. This process
+        becomes the job's runner: one that ran it before (a second ``--resume``) stops at
+        its next batch with :class:`~.jobs.JobTakenOver`, and this one goes on from the
+        last batch committed, so no row is imported twice."""
         with self.org.db.write() as conn:
-            jobs.advance(conn, job.id, status="running", cancel_requested=False, message=None)
+            runner, job = jobs.claim(conn, job.id)
         if self.options.all_or_none:
-            return self._run_at_once(job)
-        return self._run_in_batches(job)
+            return self._run_at_once(job, runner)
+        return self._run_in_batches(job, runner)
 
-    def _run_in_batches(self, job: Job) -> ImportState:
+    def _committed_errors(self, job: Job) -> int | None:
+        """The size of the error file's committed rows, for a resumed job (None: a job
+        starting from its first row writes a new file)."""
+        if job.position == 0:
+            return None
+        if job.error_bytes is None:  # a job of a version before 0023: the file as it is
+            return self.error_file.stat().st_size if self.error_file.exists() else None
+        return job.error_bytes
+
+    def _run_in_batches(self, job: Job, runner: str) -> ImportState:
         total = BatchOutcome(created=job.created, updated=job.updated)
-        rejects = RejectFile(self.error_file, self.source.headers, resume=job.position > 0)
+        committed = self._committed_errors(job)
+        rejects = RejectFile(self.error_file, self.source.headers, committed=committed)
         warned = WarnedRows(job.warned)
         try:
             with warned.collecting(), self._batches(job.position, job.total) as feed:
-                status, read = self._commit_each(job, feed, total, rejects, warned)
+                status, read = self._commit_each(job, runner, feed, total, rejects, warned)
+        except jobs.JobTakenOver:
+            raise  # the job is the other process's now: nothing of it to mark
         except Exception as exc:
-            self._finish(job.id, "failed", _message(exc), warned=warned.count)
+            self._finish(job.id, runner, "failed", _message(exc), warned=warned.count)
             raise
         finally:
             rejects.close()
         message = "cancelled: resume it to go on" if status == "cancelled" else None
-        self._finish(job.id, status, message, position=read, warned=warned.count)
+        self._finish(job.id, runner, status, message, position=read, warned=warned.count)
         state = self._state(job.id, status, read, job.total, total, rejects, message, warned)
         return state.with_rejected(job.rejected)
 
     def _commit_each(
         self,
         job: Job,
+        runner: str,
         feed: Iterator[Any],
         total: BatchOutcome,
         rejects: RejectFile,
@@ -201,6 +217,10 @@ class Importer:
     ) -> tuple[str, int]:
         """Write and commit each batch with the job's new position; how the run ended
         (done, cancelled, or queued: the process is stopping) and the rows it read.
+
+        A batch's rejected rows are written to the error file before it commits, and the
+        file's new size commits with the batch: a process killed in between leaves rows
+        the job does not count, which a resume cuts off before reading the batch again.
         The rows a batch warned of are known once it commits: the next batch's
         transaction (or the job's end) stores them."""
         read = job.position
@@ -213,28 +233,36 @@ class Importer:
                     return "cancelled", read
                 outcome = self.writer.write(session, batch)
                 read = batch[-1].row.number
-                jobs.advance(
-                    session.conn,
-                    job.id,
-                    position=read,
-                    created=total.created + outcome.created,
-                    updated=total.updated + outcome.updated,
-                    rejected=job.rejected + rejects.count + len(outcome.rejected),
-                    warned=warned.count,
-                )
-            # committed: only now do its rejected rows join the error file, and its
-            # notices arrive
+                before = rejects.size()
+                _reject(outcome, rejects)
+                end = rejects.size()
+                try:
+                    jobs.advance(
+                        session.conn,
+                        job.id,
+                        as_runner=runner,
+                        position=read,
+                        created=total.created + outcome.created,
+                        updated=total.updated + outcome.updated,
+                        rejected=job.rejected + rejects.count,
+                        error_bytes=end,
+                        warned=warned.count,
+                    )
+                except jobs.JobTakenOver:
+                    rejects.cut_back(before, end, len(outcome.rejected))
+                    raise
+            # committed: its notices arrive
             warned.take()
-            _add(total, outcome, rejects)
+            total.created += outcome.created
+            total.updated += outcome.updated
             statistics.changed(outcome.created + outcome.updated)
-            rejects.flush()
             state = self._state(job.id, "running", read, job.total, total, rejects, None, warned)
             self.progress(state.with_rejected(job.rejected))
         return "done", read
 
-    def _run_at_once(self, job: Job) -> ImportState:
+    def _run_at_once(self, job: Job, runner: str) -> ImportState:
         total = BatchOutcome()
-        rejects = RejectFile(self.error_file, self.source.headers, resume=False)
+        rejects = RejectFile(self.error_file, self.source.headers, committed=None)
         warned = WarnedRows()
         read = 0
         try:
@@ -247,9 +275,10 @@ class Importer:
                     self.progress(self._state(job.id, "running", read, job.total, total, rejects))
                 if rejects.count:
                     raise _RollBack
-                jobs.advance(
+                jobs.advance(  # only while still the runner, or nothing of it commits
                     session.conn,
                     job.id,
+                    as_runner=runner,
                     status="done",
                     position=read,
                     created=total.created,
@@ -259,22 +288,29 @@ class Importer:
         except _RollBack:
             message = f"{rejects.count} row(s) rejected: nothing was written (all or none)"
             # every row was read (an all-or-none job always runs again from its first row)
-            self._finish(job.id, "failed", message, position=read, rejected=rejects.count)
+            self._finish(job.id, runner, "failed", message, position=read, rejected=rejects.count)
             state = self._state(job.id, "failed", read, job.total, BatchOutcome(), rejects)
             return dataclasses.replace(state, message=message)
+        except jobs.JobTakenOver:
+            raise
         except Exception as exc:
-            self._finish(job.id, "failed", _message(exc))
+            self._finish(job.id, runner, "failed", _message(exc))
             raise
         finally:
             rejects.close()
         if warned.count:  # known once the transaction committed
-            self._finish(job.id, "done", None, warned=warned.count)
+            self._finish(job.id, runner, "done", None, warned=warned.count)
         return self._state(job.id, "done", read, job.total, total, rejects, None, warned)
 
-    def _finish(self, job_id: str, status: str, message: str | None, **values: Any) -> None:
+    def _finish(
+        self, job_id: str, runner: str, status: str, message: str | None, **values: Any
+    ) -> None:
+        """Mark how the job ended, while this process is still its runner."""
         try:
             with self.org.db.write() as conn:
-                jobs.advance(conn, job_id, status=status, message=message, **values)
+                jobs.advance(
+                    conn, job_id, as_runner=runner, status=status, message=message, **values
+                )
         except Exception:
             if status != "failed":
                 raise
@@ -324,8 +360,14 @@ class WarnedRows:
 def _add(total: BatchOutcome, outcome: BatchOutcome, rejects: RejectFile) -> None:
     total.created += outcome.created
     total.updated += outcome.updated
+    _reject(outcome, rejects)
+
+
+def _reject(outcome: BatchOutcome, rejects: RejectFile) -> None:
+    """The batch's rejected rows into the error file, in the file's order, flushed."""
     for row, reason in sorted(outcome.rejected, key=lambda r: r[0].number):
         rejects.write(row.values, f"row {sheet_row(row.number)}: {reason}")
+    rejects.flush()
 
 
 def _message(exc: Exception) -> str:

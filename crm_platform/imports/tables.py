@@ -5,7 +5,8 @@ options) and how far it got: ``position`` counts the source rows already handled
 committed in the same transaction as the records of each batch, so a resumed job starts
 exactly after the last committed batch and never creates a row twice.
 
-Its DDL is the Alembic scripts ``0013_import_jobs`` and ``0022_import_job_warned``.
+Its DDL is the Alembic scripts ``0013_import_jobs``, ``0022_import_job_warned`` and
+``0023_import_job_runner``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ import_jobs = sa.Table(
     # rows written with a notice (a duplicate rule that warns): migration 0022
     sa.Column("warned", sa.Integer, nullable=False, server_default="0"),
     sa.Column("total", sa.Integer),  # rows in the file, when known
+    # the process running the job now (a token it drew when it claimed the job): each
+    # batch commits only while it is still the runner (migration 0023)
+    sa.Column("runner", sa.String(36)),
+    # the error file's size after the rejected rows of the committed batches (0023)
+    sa.Column("error_bytes", sa.BigInteger),
     sa.Column("error_file", sa.Text),
     sa.Column("message", sa.Text),
     sa.Column("cancel_requested", sa.Boolean, nullable=False),

@@ -253,7 +253,8 @@ def test_a_command_on_platform_tables_behind_this_version_asks_for_crm_upgrade(
     org = _open(database_url, tmp_path)
     try:
         with org.db.write() as conn:  # as if installed by the version before 0022
-            conn.execute(sa.text("ALTER TABLE sys_import_job DROP COLUMN warned"))
+            for column in ("warned", "runner", "error_bytes"):  # 0022's and 0023's
+                conn.execute(sa.text(f"ALTER TABLE sys_import_job DROP COLUMN {column}"))
             conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0021'"))
     finally:
         org.dispose()
