@@ -1,8 +1,9 @@
 """Reading a source file as a stream of rows: CSV (any encoding and dialect) or XLSX.
 
 Nothing here holds more than a sample and one row in memory. The encoding of a CSV file
-is its BOM's, UTF-8 when the sample decodes as UTF-8, or what charset-normalizer finds
-(GB2312/GBK are read as GB18030, their superset); the delimiter and quoting are what
+is its BOM's, UTF-8 when the sample decodes as UTF-8, or what chardet finds in the
+sample's cells that hold bytes beyond ASCII (GB2312/GBK are read as GB18030, their
+superset); the delimiter and quoting are what
 ``csv.Sniffer`` finds in the sample. XLSX is read with openpyxl in read-only mode (one
 row at a time) from the first sheet.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -59,16 +61,29 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
+    import chardet
 
     # a sample of a longer file may end inside a character, and a multi-byte encoding
     # that cannot decode it is ruled out (a GBK file read as Cyrillic): whole lines only
     # (a newline byte is never part of a GBK, Big5 or Shift-JIS character)
     whole_lines = sample[: sample.rfind(b"\n") + 1] or sample
-    best = from_bytes(whole_lines).best()
-    if best is None:
+    found = chardet.detect(non_ascii_cells(whole_lines))["encoding"]
+    if found is None:
         raise ValidationFailed({"file": "cannot tell its encoding: give it with --encoding"})
-    return WIDER.get(best.encoding.lower(), best.encoding)
+    return WIDER.get(found.lower(), found.lower())
+
+
+# a cell (between delimiters and line ends) with a byte beyond ASCII; never cut at "|",
+# which can be the second byte of a Big5 character
+NON_ASCII_CELL = re.compile(rb"[^,;\t\r\n]*[\x80-\xff][^,;\t\r\n]*")
+
+
+def non_ascii_cells(data: bytes) -> bytes:
+    """The cells of ``data`` holding bytes beyond ASCII, one per line: what tells the
+    encoding apart. A file of English names and emails with a few Chinese names in it is
+    mostly ASCII, and a detector given the whole sample weighs the delimiters and emails
+    too: it read such GBK files as Mac Latin 2 and the names came in garbled."""
+    return b"\n".join(NON_ASCII_CELL.findall(data)) + b"\n"
 
 
 def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:

@@ -61,6 +61,46 @@ def test_a_large_gbk_file_whose_sample_ends_inside_a_character_is_still_gbk(tmp_
     assert source.headers == ("姓", "名", "电子邮件", "公司")
 
 
+SURNAMES = {"gbk": "张王李赵钟刘陈杨黄吴", "big5": "張王李趙鍾劉陳楊黃吳"}
+GIVEN = {"gbk": "伟芳娜敏静丽强磊军洋", "big5": "偉芳娜敏靜麗強磊軍洋"}
+
+
+def _mostly_english(encoding: str) -> list[tuple[str, str, str]]:
+    """Contacts as many files come: English names and emails, a Chinese name in one row
+    of ten."""
+    surnames, given = SURNAMES[encoding], GIVEN[encoding]
+    people = []
+    for i in range(3000):
+        if i % 10 == 0:
+            name = (surnames[i // 10 % 10], given[i // 100 % 10] + given[i // 10 % 10])
+            people.append((*name, f"c{i}@example.cn"))
+        else:
+            people.append(("Smith", "Olivia", f"olivia{i}@example.com"))
+    return people
+
+
+@pytest.mark.parametrize(("encoding", "read_as"), [("gbk", "gb18030"), ("big5", "big5")])
+def test_a_mostly_english_file_with_a_few_chinese_names_is_read_in_its_encoding(
+    tmp_path, encoding, read_as
+):
+    """The delimiters, emails and English names once outweighed the few Chinese bytes:
+    such a GBK file was read as Mac Latin 2 and 钟洋 came in as '÷”,—ů'."""
+    people = _mostly_english(encoding)
+    text = "last_name,first_name,email\n" + "".join(f"{a},{b},{c}\n" for a, b, c in people)
+    source = Source(_write(tmp_path / "contacts.csv", text, encoding))
+    assert source.encoding == read_as
+    rows = _rows(source)
+    assert rows[:2] == people[:2]
+    assert rows[120] == people[120]
+
+
+def test_a_western_file_with_accented_names_is_read_in_its_code_page(tmp_path):
+    names = ["José", "Müller", "François", "Zoë", "Fußmann"]
+    text = "name,city\n" + "".join(f"{names[i % 5]},Paris {i}\n" for i in range(2000))
+    source = Source(_write(tmp_path / "western.csv", text, "cp1252"))
+    assert [row[0] for row in _rows(source)[:5]] == names
+
+
 def _write_bytes(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
