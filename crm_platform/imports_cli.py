@@ -103,7 +103,7 @@ def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, 
         inferred = infer(org, source, object_name)
         mapping = inferred.mapping
         written = file.with_name(f"{file.stem}.mapping.yaml")
-        written.write_text(dump_mapping(mapping, inferred.unplaced), encoding="utf-8")
+        written.write_text(dump_mapping(mapping, inferred.notes), encoding="utf-8")
         if not inferred.complete:
             click.secho(
                 f"error: {len(inferred.unplaced)} column(s) not placed:", fg="red", err=True

@@ -73,7 +73,7 @@ def _mapping(source: Source, object_name: str) -> ImportMapping:
             {f"columns.{h}": why for h, why in inferred.unplaced.items()},
             f"{len(inferred.unplaced)} column(s) could not be placed: send a mapping",
         )
-        error.extra["mapping"] = dump_mapping(inferred.mapping, inferred.unplaced)
+        error.extra["mapping"] = dump_mapping(inferred.mapping, inferred.notes)
         raise error
     return inferred.mapping
 

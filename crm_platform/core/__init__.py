@@ -17,6 +17,7 @@ from .errors import (
 )
 from .ids import ID_LENGTH, new_id
 from .settings import DEFAULT_DATABASE_URL, Settings, load_settings
+from .spreadsheet_text import guard_formula, unguard_formula
 from .types import MAX_PRECISION, ExactDecimal, JSONValue, UTCDateTime, quantize, utc_now
 from .valuetypes import FieldInfo, ValueType
 
@@ -43,6 +44,7 @@ __all__ = [
     "ValidationFailed",
     "ValueType",
     "after_commit",
+    "guard_formula",
     "in_list",
     "list_param",
     "list_value",
@@ -51,6 +53,7 @@ __all__ = [
     "new_id",
     "normalise_url",
     "quantize",
+    "unguard_formula",
     "unnested",
     "unnested_rows",
     "utc_now",

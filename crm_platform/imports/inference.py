@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from crm_platform.fieldtypes import field_type
@@ -64,6 +64,17 @@ TARGET_SYNONYMS: Mapping[str, tuple[str, ...]] = {
     "user": ("owner", "负责人", "所有人"),
 }
 SAMPLE_ROWS = 200
+# the columns an export writes beside the fields, which an import leaves to the platform
+SYSTEM_COLUMNS: Mapping[str, str] = {
+    "id": "the record's id: an import gives new records ids of their own",
+    "owner_id": "the owner: the importing user owns the new records",
+    "created_at": "set by the platform",
+    "created_by": "set by the platform",
+    "updated_at": "set by the platform",
+    "updated_by": "set by the platform",
+    "version": "set by the platform",
+}
+ID_TEXT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def normalise(text: str) -> str:
@@ -86,9 +97,11 @@ def field_keys(obj: Any) -> list[dict[str, set[str]]]:
     synonyms: dict[str, set[str]] = {}
     for name, fld in obj.fields.items():
         ftype = field_type(fld.type)
-        if ftype is None or ftype.read_only or ftype.compound:
+        if ftype is None or ftype.read_only:
             continue
         names[name] = {normalise(name)}
+        if ftype.compound:  # its API name only: the column of an export, a JSON object
+            continue
         labels[name] = {normalise(w) for w in _labels(fld.definition.get("label")) if w}
         labels[name].add(normalise(name.replace("_", " ")))
         words = set(NAME_SYNONYMS.get(name, ())) | set(TYPE_SYNONYMS.get(fld.type, ()))
@@ -110,10 +123,18 @@ def _matches(tiers: list[dict[str, set[str]]], header: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Inferred:
-    """An inferred mapping, and the columns it could not place (header -> why)."""
+    """An inferred mapping, the columns it could not place (header -> why), and those it
+    leaves out on purpose: an export's system columns and read-only fields (header -> why,
+    written as notes in the mapping file)."""
 
     mapping: ImportMapping
     unplaced: Mapping[str, str]
+    left_out: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> dict[str, str]:
+        """What the mapping file says beside its columns."""
+        return {**self.left_out, **self.unplaced}
 
     @property
     def complete(self) -> bool:
@@ -130,10 +151,15 @@ def infer_mapping(obj: Any, headers: Sequence[str], samples: Sequence[Sequence[A
             taken.setdefault(names[0], []).append(header)
     columns: dict[str, ColumnSpec] = {}
     unplaced: dict[str, str] = {}
+    left_out: dict[str, str] = {}
     for index, header in enumerate(headers):
         names = found[header]
         if not names and header == ERROR_COLUMN:
             columns[header] = ColumnSpec(None)  # an error file's reasons, imported again
+            continue
+        if not names and (why := _left_out(obj, header)):
+            columns[header] = ColumnSpec(None)  # an export's column, imported again
+            left_out[header] = why
             continue
         if not names:
             unplaced[header] = "no field matches this header"
@@ -148,10 +174,25 @@ def infer_mapping(obj: Any, headers: Sequence[str], samples: Sequence[Sequence[A
             columns[header] = ColumnSpec(names[0], options)
             continue
         columns[header] = ColumnSpec(None)
-    return Inferred(ImportMapping(obj.api_name, columns), unplaced)
+    return Inferred(ImportMapping(obj.api_name, columns), unplaced, left_out)
+
+
+def _left_out(obj: Any, header: str) -> str | None:
+    """Why an import leaves this column to the platform (an export's system column, or a
+    field no import writes), or None."""
+    if header in SYSTEM_COLUMNS:
+        return SYSTEM_COLUMNS[header]
+    fld = obj.fields.get(header)
+    ftype = field_type(fld.type) if fld is not None else None
+    if ftype is not None and ftype.read_only:
+        return f"{fld.type}: computed by the platform"
+    return None
 
 
 def _options(fld: Any, samples: list[Any]) -> dict[str, Any]:
     if field_type(fld.type).relation:
+        given = [str(v).strip() for v in samples if v not in (None, "")]
+        if given and all(ID_TEXT.match(v) for v in given):  # an export's lookup column
+            return {"lookup": "id"}
         return {"lookup": "email" if "user" in fld.targets else "name"}
     return infer_options(fld.type, samples)

@@ -28,7 +28,7 @@ import yaml
 from crm_platform.core import ValidationFailed
 from crm_platform.fieldtypes import field_type
 
-from .transforms import CASES, Conversion
+from .transforms import CASES, COMPOUND_JSON, Conversion
 
 OPTIONS = frozenset({"field", "lookup", "trim", "case", "date_format", "decimal", "values"})
 
@@ -162,6 +162,6 @@ def _plan(index: int, header: str, fld: Any, part: str | None, spec: ColumnSpec,
         target = fld.targets[0] if fld.targets else None
         lookup = spec.options.get("lookup", "name")
         return ColumnPlan(index, header, fld.api_name, None, conversion, lookup, target)
-    kind = "text" if part else fld.type
+    kind = "text" if part else COMPOUND_JSON if ftype.compound else fld.type
     conversion = Conversion.of(kind, fld.definition, spec.options, model.time_zone)
     return ColumnPlan(index, header, fld.api_name, part, conversion)

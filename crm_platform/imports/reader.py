@@ -21,7 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from crm_platform.core import ValidationFailed
+from crm_platform.core import ValidationFailed, unguard_formula
 
 SAMPLE_BYTES = 256 * 1024
 # the Chinese national encodings read as their superset: a file called GB2312 by a
@@ -148,7 +148,9 @@ class Source:
         assert self.encoding is not None
         with self.path.open(encoding=self.encoding, newline="", errors="strict") as handle:
             try:
-                yield from csv.reader(handle, self._dialect)
+                for row in csv.reader(handle, self._dialect):
+                    # an exported file's guarded cells ('+86 138…) read as they were
+                    yield [unguard_formula(cell) if cell[:1] == "'" else cell for cell in row]
             except UnicodeDecodeError as exc:
                 raise ValidationFailed(
                     {"file": f"not {self.encoding} text ({exc.reason}): give --encoding"}

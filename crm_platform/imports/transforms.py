@@ -10,6 +10,7 @@ and the decimal mark from sample values, as the mapping inference does for heade
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -263,6 +264,8 @@ def _typed(
         return partial(parse_datetime, date_format=date_format, time_zone=time_zone)
     if field_type == "picklist":
         return lambda value: match_choice(_text(value), definition, value_map)
+    if field_type == COMPOUND_JSON:
+        return parse_parts
     if field_type == "multi_picklist":
         return lambda value: [
             match_choice(p, definition, value_map)
@@ -270,6 +273,21 @@ def _typed(
             if p
         ]
     return _text
+
+
+# a compound field (an address) in one cell, as `crm export` writes it: a JSON object
+COMPOUND_JSON = "compound_json"
+
+
+def parse_parts(value: Any) -> dict[str, Any]:
+    """A compound field's parts from a JSON object (``{"city": "Paris", ...}``)."""
+    try:
+        parts = json.loads(_text(value))
+    except ValueError:
+        parts = None
+    if not isinstance(parts, dict):
+        raise TransformError(f"not a JSON object of parts: {value}")
+    return parts
 
 
 def _whole(value: Any, mark: str | None = None) -> int:

@@ -30,7 +30,7 @@ from itertools import islice
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from crm_platform.core import ValidationFailed
+from crm_platform.core import ValidationFailed, guard_formula
 from crm_platform.fieldtypes.exports import plain_text
 
 from .results import ReportColumn, ReportStream
@@ -38,7 +38,6 @@ from .results import ReportColumn, ReportStream
 BOM = "\ufeff"
 BATCH_ROWS = 1000
 FILE_CHUNK = 64 * 1024
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
 FILE_NAME_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
 PERCENT_TYPES = frozenset({"percent"})
@@ -116,7 +115,7 @@ def _drain(buffer: io.StringIO) -> str:
 
 def _csv_text(value: Any, zone: ZoneInfo) -> str:
     if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_STARTS) else value
+        return guard_formula(value)
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, datetime):

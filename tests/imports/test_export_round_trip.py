@@ -1,0 +1,81 @@
+"""An export can be imported again as it is: its system columns and computed fields are
+left to the platform (and said so in the mapping file), its lookup columns find their
+records by id, an address comes back from its JSON cell, and values the export guarded
+against spreadsheet formulas (`'+86 138…`, `'-Head of sales`) come back as they were."""
+
+from __future__ import annotations
+
+import csv
+
+import yaml
+
+from tests.conftest import ADMIN_EMAIL, FIXTURES
+
+from .helpers import records
+
+EXTRA_FIELDS = [
+    {"api_name": "title", "type": "text"},
+    {"api_name": "mailing", "type": "address"},
+    {"api_name": "full_name", "type": "formula", "return_type": "text",
+     "expression": "TRIM(CONCAT(first_name, ' ', last_name))"},
+]  # fmt: skip
+
+
+def _contact_with_more_fields(org) -> None:
+    from crm_platform.core.tables import SYSTEM_USER_ID
+
+    contact = yaml.safe_load((FIXTURES / "imports/objects/contact.yaml").read_text("utf-8"))
+    contact["fields"] += EXTRA_FIELDS
+    org.metadata.apply_definitions([("object", contact)], author_id=SYSTEM_USER_ID)
+
+
+def _admin(org):
+    from crm_platform.runtime import find_user
+
+    with org.db.read() as conn:
+        return find_user(conn, ADMIN_EMAIL)
+
+
+PEOPLE = [
+    {"first_name": "Ann", "last_name": "Smith", "email": "ann@acme.example",
+     "phone": "+86 138 0001 0001", "title": "-Head of sales", "score": "12.50",
+     "birthdate": "1990-03-05", "mailing": {"street": "1 Rue de Rivoli", "city": "Paris"}},
+    {"first_name": "伟", "last_name": "张", "email": "zhang@bj.example",
+     "phone": "+1 555 0100", "title": "=经理"},
+]  # fmt: skip
+
+
+def test_an_exported_file_imports_again_as_it_is(crm, org, tmp_path):
+    _contact_with_more_fields(org)
+    with org.records.session(_admin(org)) as session:
+        acme = session.create("account", {"name": "Acme"})
+        made = [session.create("contact", {**p, "account": acme["id"]}) for p in PEOPLE]
+    exported = tmp_path / "contacts.csv"
+    crm("export", "--object", "contact", "--format", "csv", "--output", str(exported))
+    with exported.open(encoding="utf-8-sig", newline="") as handle:
+        cells = list(csv.DictReader(handle))
+    assert cells[0]["phone"] == "'+86 138 0001 0001"  # guarded for spreadsheets
+    with org.records.session(_admin(org)) as session:
+        for record in made:
+            session.delete("contact", record["id"])
+
+    result = crm("import", str(exported), "--object", "contact")
+    assert "2 rows read: 2 created, 0 updated, 0 rejected" in result.output
+    mapping = (tmp_path / "contacts.mapping.yaml").read_text("utf-8")
+    assert "id: {field: null}  # the record's id: an import gives new records ids" in mapping
+    assert "full_name: {field: null}  # formula: computed by the platform" in mapping
+    assert "account: {field: account, lookup: id}" in mapping
+
+    fields = ("first_name", "last_name", "email", "phone", "title", "account")
+    again = sorted(records(org, "contact", "id", *fields), key=lambda r: r[3])
+    assert [r[1:] for r in again] == [
+        ("Ann", "Smith", "ann@acme.example", "+86 138 0001 0001", "-Head of sales",
+         acme["id"]),
+        ("伟", "张", "zhang@bj.example", "+1 555 0100", "=经理", acme["id"]),
+    ]  # fmt: skip
+    assert {r[0] for r in again}.isdisjoint(m["id"] for m in made)  # new records
+    with org.records.session(_admin(org)) as session:
+        ann = session.get("contact", again[0][0])
+    assert ann["full_name"] == "Ann Smith"  # computed again
+    assert ann["mailing"]["city"] == "Paris" and ann["mailing"]["street"] == "1 Rue de Rivoli"
+    assert str(ann["score"]) == "12.50" and str(ann["birthdate"]) == "1990-03-05"
