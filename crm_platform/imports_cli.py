@@ -103,7 +103,14 @@ def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, 
         inferred = infer(org, source, object_name)
         mapping = inferred.mapping
         written = file.with_name(f"{file.stem}.mapping.yaml")
-        written.write_text(dump_mapping(mapping, inferred.notes), encoding="utf-8")
+        text = dump_mapping(mapping, inferred.notes)
+        if written.exists() and written.read_text(encoding="utf-8") != text:
+            # an edited mapping left beside the file: used by --mapping, never overwritten
+            raise click.UsageError(
+                f"{written.name} exists and differs from the mapping the headers suggest: "
+                f"pass it with --mapping {written} to use it, or delete it to infer again"
+            )
+        written.write_text(text, encoding="utf-8")
         if not inferred.complete:
             click.secho(
                 f"error: {len(inferred.unplaced)} column(s) not placed:", fg="red", err=True

@@ -216,6 +216,10 @@ def test_an_unplaced_column_stops_the_import_and_the_mapping_file_finishes_it(cr
     assert "Shoe size: {field: null}  # no field matches this header" in text
     edited = text.replace("E-mail: {field: null}", "E-mail: {field: email}")
     mapping.write_text(edited, encoding="utf-8")
+    # run again without --mapping: the edit is kept, and the command says how to use it
+    forgot = crm("import", path, "--object", "contact", ok=False)
+    assert "people.mapping.yaml exists and differs from the mapping the headers" in forgot.output
+    assert mapping.read_text(encoding="utf-8") == edited
     crm("import", path, "--object", "contact", "--mapping", mapping)
     assert records(org, "contact", "last_name", "email") == [("Smith", "s@example.com")]
 
