@@ -20,7 +20,7 @@ from apispec import APISpec
 from flask import Blueprint, Response, jsonify, request, send_file
 from werkzeug.utils import secure_filename
 
-from crm_platform.core import NotFound, ValidationFailed, new_id
+from crm_platform.core import Conflict, NotFound, ValidationFailed, new_id
 from crm_platform.core.aftercommit import after_commit
 from crm_platform.imports import (
     Importer,
@@ -31,6 +31,7 @@ from crm_platform.imports import (
     error_file_for,
     get_job,
     infer,
+    later_job_writing,
     list_jobs,
     request_cancel,
 )
@@ -155,7 +156,10 @@ def import_errors(id: str) -> Response:
     """The rejected rows as CSV, each with its reason in the last column."""
     with current_org().db.read() as conn:
         job = get_job(conn, id)
+        later = later_job_writing(conn, job)
     path = Path(job.error_file) if job.error_file else error_file_for(Path(job.source))
+    if later is not None:
+        raise Conflict(f"import job {later} wrote its rejected rows over this job's error file")
     if not path.is_file():
         raise NotFound("this import rejected no row")
     return send_file(path, mimetype="text/csv", as_attachment=True, download_name=path.name)
@@ -283,6 +287,7 @@ def describe(spec: APISpec, model: OrgModel, registry: KindRegistry) -> None:
                         "content": {"text/csv": {"schema": {"type": "string"}}},
                     },
                     **found,
+                    **error_responses("Conflict"),
                 },
                 parameters=[ID_PARAMETER],
             )

@@ -8,7 +8,7 @@ progress so it can be polled, cancelled and resumed.
 """
 
 from .inference import Inferred, infer_mapping
-from .jobs import ImportOptions, Job, get_job, list_jobs, request_cancel
+from .jobs import ImportOptions, Job, get_job, later_job_writing, list_jobs, request_cancel
 from .mapping import ImportMapping, dump_mapping, load_mapping
 from .reader import Source, sheet_row
 from .runner import Importer, ImportState, error_file_for, infer
@@ -29,6 +29,7 @@ __all__ = [
     "import_metadata",
     "infer",
     "infer_mapping",
+    "later_job_writing",
     "list_jobs",
     "load_mapping",
     "request_cancel",

@@ -138,6 +138,21 @@ def get_job(conn: Connection, job_id: str) -> Job:
     return _job(row)
 
 
+def later_job_writing(conn: Connection, job: Job) -> str | None:
+    """The id of a job started after ``job`` that writes the same error file (the same
+    file imported again from the command line), whose rows replaced ``job``'s; or None."""
+    query = (
+        sa.select(import_jobs.c.id)
+        .where(
+            import_jobs.c.error_file == job.error_file,
+            import_jobs.c.created_at > job.created_at,
+        )
+        .order_by(import_jobs.c.created_at)
+        .limit(1)
+    )
+    return conn.execute(query).scalar() if job.error_file else None
+
+
 def list_jobs(conn: Connection, limit: int = 50) -> list[Job]:
     """The latest jobs, newest first."""
     query = sa.select(import_jobs).order_by(import_jobs.c.created_at.desc()).limit(limit)

@@ -143,6 +143,7 @@ class Importer:
                     _add(total, outcome, rejects)
                     read = batch[-1].row.number
                     self.progress(self._state(None, "dry run", read, rows, total, rejects))
+                read = max(read, rows or 0)  # trailing blank rows were read too
                 raise _RollBack
         except _RollBack:
             pass
@@ -258,7 +259,8 @@ class Importer:
             statistics.changed(outcome.created + outcome.updated)
             state = self._state(job.id, "running", read, job.total, total, rejects, None, warned)
             self.progress(state.with_rejected(job.rejected))
-        return "done", read
+        # blank rows after the last batch were read too: the job reads the whole file
+        return "done", max(read, job.total or 0)
 
     def _run_at_once(self, job: Job, runner: str) -> ImportState:
         total = BatchOutcome()
@@ -273,6 +275,7 @@ class Importer:
                     _add(total, outcome, rejects)
                     read = batch[-1].row.number
                     self.progress(self._state(job.id, "running", read, job.total, total, rejects))
+                read = max(read, job.total or 0)  # trailing blank rows were read too
                 if rejects.count:
                     raise _RollBack
                 jobs.advance(  # only while still the runner, or nothing of it commits

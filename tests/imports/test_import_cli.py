@@ -278,8 +278,13 @@ def test_blank_lines_are_skipped_and_said_so(crm, org, tmp_path):
     lines = [",".join(HEADER), "Acme,A-1,Retail,1,,", "", "Globex,A-2,Retail,-1,,", ",,,,,", ""]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = crm("import", path, "--object", "account", "--dry-run")
-    assert "3 rows read (1 blank skipped): 1 would be created, 0 would be updated, 1 rejected." in (
+    # the blank rows after the last one with values count too (they once did not)
+    assert "5 rows read (3 blank skipped): 1 would be created, 0 would be updated, 1 rejected." in (
         result.output
     )
     reasons = [e["error"] for e in read_errors(tmp_path / "gaps.errors.csv")]
     assert reasons == ["row 4: Annual revenue: The annual revenue cannot be negative"]
+    result = crm("import", path, "--object", "account")
+    assert "5 rows read (3 blank skipped): 1 created, 0 updated, 1 rejected." in result.output
+    result = crm("import", path, "--object", "account", "--all-or-none", ok=False)
+    assert "5 rows read" in result.output

@@ -173,3 +173,35 @@ def test_the_import_endpoints_are_in_the_openapi_document(admin_api):
     assert set(paths["/imports"]) == {"get", "post"}
     assert "multipart/form-data" in paths["/imports"]["post"]["requestBody"]["content"]
     assert {"/imports/{id}", "/imports/{id}/cancel", "/imports/{id}/errors"} <= set(paths)
+
+
+def test_the_error_file_of_a_job_a_later_import_wrote_over_is_a_409_naming_it(
+    admin_api, org, tmp_path
+):
+    from crm_platform.imports import Importer, ImportOptions, Source, infer
+    from crm_platform.runtime import find_user
+    from tests.conftest import ADMIN_EMAIL
+
+    path = tmp_path / "accounts.csv"
+    path.write_text(CSV, encoding="utf-8")
+    with org.db.read() as conn:
+        admin = find_user(conn, ADMIN_EMAIL)
+
+    def import_it():  # as `crm import accounts.csv` does, twice from the same folder
+        source = Source(path)
+        importer = Importer(
+            org, admin, source, infer(org, source, "account").mapping, ImportOptions()
+        )
+        job = importer.start()
+        importer.run(job)
+        return job.id
+
+    first, second = import_it(), import_it()
+    replaced = admin_api.get(f"/api/v1/imports/{first}/errors")
+    assert replaced.status_code == 409
+    assert replaced.get_json()["detail"] == (
+        f"import job {second} wrote its rejected rows over this job's error file"
+    )
+    latest = admin_api.get(f"/api/v1/imports/{second}/errors")
+    assert latest.status_code == 200
+    assert "A-1" in latest.get_data(as_text=True)  # its external id is taken now
