@@ -84,7 +84,8 @@ def duplicates(
     console.print(f"{object_name}: {report.total} likely duplicate clusters")
     table = Table()
     for column in ("cluster", "rule", "id", "name"):
-        table.add_column(column, overflow="fold")
+        # an id is copied into `crm merge`: whole on one line, however narrow the terminal
+        table.add_column(column, overflow="fold", no_wrap=column == "id")
     for number, cluster in enumerate(report.clusters, 1):
         for index, record in enumerate(cluster.records):
             table.add_row(
