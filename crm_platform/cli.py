@@ -40,9 +40,14 @@ def _org() -> Org:
 
 def _fail(error: CrmError) -> None:
     click.secho(f"error: {error.detail}", fg="red", err=True)
-    for path, messages in getattr(error, "errors", {}).items():
-        for message in messages:
-            click.echo(f"  {path}: {message}", err=True)
+    lines = [
+        f"{path}: {message}"
+        for path, messages in getattr(error, "errors", {}).items()
+        for message in messages
+    ]
+    if lines != [error.detail]:  # one problem is said once (the detail names it)
+        for line in lines:
+            click.echo(f"  {line}", err=True)
     sys.exit(1)
 
 

@@ -190,3 +190,17 @@ def test_the_cli_says_when_a_block_was_too_large_to_compare_whole(dd, data, monk
     assert "incomplete: " in shown.output and "group(s) of records alike" in shown.output
     as_json = runner.invoke(main, ["duplicates", "account", "--format", "json"], env=env)
     assert json.loads(as_json.output)["truncated_blocks"] >= 1
+
+
+def test_completeness_never_rounds_to_complete_or_to_empty():
+    from crm_platform.quality.report import _percent
+
+    # 2 of 25,868 records lack the value: the steward must not read "100.0"
+    assert _percent(25_866, 25_868) == 99.9
+    assert _percent(1, 20_000) == 0.1
+    assert (_percent(5, 5), _percent(0, 5), _percent(1, 3), _percent(0, 0)) == (
+        100.0,
+        0.0,
+        33.3,
+        0.0,
+    )
