@@ -105,6 +105,13 @@ class LookupResolver:
                     f"find {target.api_name} records by name, id, or a unique or external-id "
                     f"field (not {plan.lookup!r})"
                 )
+            if fld.type == "formula":  # a contact's full name: the formula, in SQL
+                builder = session.builder(target)
+                column = builder.column((by,))
+                query = sa.select(column, target.table.c.id).select_from(builder.from_clause)
+                return column, query.where(
+                    target.table.c.deleted_at.is_(None), *session.visible(target)
+                )
             column = target.table.c[fld.columns[SIMPLE].name]
         query = sa.select(column, target.table.c.id).where(
             target.table.c.deleted_at.is_(None), *session.visible(target)

@@ -79,3 +79,29 @@ def test_an_exported_file_imports_again_as_it_is(crm, org, tmp_path):
     assert ann["full_name"] == "Ann Smith"  # computed again
     assert ann["mailing"]["city"] == "Paris" and ann["mailing"]["street"] == "1 Rue de Rivoli"
     assert str(ann["score"]) == "12.50" and str(ann["birthdate"]) == "1990-03-05"
+
+
+def test_a_lookup_by_name_finds_records_whose_name_is_a_formula(crm, org, tmp_path):
+    """A contact's name is often a formula (first and last name): a column naming
+    contacts is compared with the formula in SQL (it ended in a KeyError)."""
+    from crm_platform.core.tables import SYSTEM_USER_ID
+
+    contact = yaml.safe_load((FIXTURES / "imports/objects/contact.yaml").read_text("utf-8"))
+    contact["fields"] += EXTRA_FIELDS
+    contact["name_field"] = "full_name"
+    task = {
+        "api_name": "call",
+        "fields": [{"api_name": "who", "type": "lookup", "target": "contact", "label": "Who"}],
+    }
+    org.metadata.apply_definitions(
+        [("object", contact), ("object", task)], author_id=SYSTEM_USER_ID
+    )
+    with org.records.session(_admin(org)) as session:
+        ann = session.create("contact", {"first_name": "Ann", "last_name": "Smith"})
+    path = tmp_path / "calls.csv"
+    path.write_text("Name,Who\nFirst call,Ann Smith\nSecond call,Nobody\n", encoding="utf-8")
+    result = crm("import", str(path), "--object", "call")
+    assert "2 rows read: 1 created, 0 updated, 1 rejected" in result.output
+    assert records(org, "call", "name", "who") == [("First call", ann["id"])]
+    errors = (tmp_path / "calls.errors.csv").read_text("utf-8-sig")
+    assert "row 3: Who: no contact named 'Nobody'" in errors
