@@ -4,12 +4,19 @@ written with an apostrophe before it, so a spreadsheet shows it as text and neve
 
 from __future__ import annotations
 
+import re
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# a signed number alone is read as that number, never run: "-5" stays as it is (an error
+# file's rejected amounts), while "+1 555 0100" is taken for a formula by a spreadsheet
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)*")
 
 
 def guard_formula(text: str) -> str:
     """``text`` as a CSV cell: an apostrophe before a value that starts like a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def unguard_formula(text: str) -> str:

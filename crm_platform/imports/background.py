@@ -58,12 +58,16 @@ class ImportWork:
             if job is None:
                 return done
             try:
-                importer_for(org, job, should_stop=should_stop).run(job)
-            except jobs.JobTakenOver:  # a `crm import --resume` runs it now
-                log.info("import job %s was taken over by another process", job.id)
+                importer = importer_for(org, job, should_stop=should_stop)
             except CrmError as error:  # the file or the mapping no longer fits
                 with org.db.write() as conn:
                     jobs.advance(conn, job.id, status="failed", message=error.detail)
+                done += 1
+                continue
+            try:  # a failure is marked by the importer, while it is still the job's runner
+                importer.run(job)
+            except jobs.JobTakenOver:  # a `crm import --resume` runs it now
+                log.info("import job %s was taken over by another process", job.id)
             except Exception:
                 log.exception("import job %s failed", job.id)
             done += 1

@@ -168,6 +168,11 @@ def infer_mapping(obj: Any, headers: Sequence[str], samples: Sequence[Sequence[A
         elif len(taken[names[0]]) > 1:
             others = ", ".join(repr(h) for h in taken[names[0]])
             unplaced[header] = f"columns {others} all match {names[0]}"
+        elif not _fits(obj.fields[names[0]], [row[index] for row in samples if index < len(row)]):
+            unplaced[header] = (
+                f"{names[0]} has several parts: map each to a column ({names[0]}.<part>), "
+                "or give JSON objects as an export writes them"
+            )
         else:
             fld = obj.fields[names[0]]
             options = _options(fld, [row[index] for row in samples if index < len(row)])
@@ -175,6 +180,15 @@ def infer_mapping(obj: Any, headers: Sequence[str], samples: Sequence[Sequence[A
             continue
         columns[header] = ColumnSpec(None)
     return Inferred(ImportMapping(obj.api_name, columns), unplaced, left_out)
+
+
+def _fits(fld: Any, samples: list[Any]) -> bool:
+    """Whether a column can go to the field whole: a compound field (an address) only
+    from JSON objects, as ``crm export`` writes it (free text is no address's parts)."""
+    if not field_type(fld.type).compound:
+        return True
+    given = [str(v).strip() for v in samples if v not in (None, "") and str(v).strip()]
+    return all(v.startswith("{") and v.endswith("}") for v in given)
 
 
 def _left_out(obj: Any, header: str) -> str | None:

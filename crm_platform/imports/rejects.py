@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from crm_platform.core import guard_formula
+
 ERROR_COLUMN = "error"
 
 
@@ -18,6 +20,13 @@ class RejectFile:
     ``committed``: a resumed job's error file size after the rows of the batches that
     committed (None: start a new file). Rows beyond it belong to a batch that never
     committed and will be read again, so they are cut off before anything is appended.
+    A file left by anything else (an earlier import of the same file, a batch that never
+    committed when none had committed rows, a dry run since) is removed: it never lists
+    rows this run did not reject.
+
+    Cells are written as the CSV export writes them: text that starts like a formula gets
+    an apostrophe before it (the reader took the export's off), since the error file is
+    opened in a spreadsheet.
     """
 
     def __init__(self, path: Path, headers: tuple[str, ...], *, committed: int | None) -> None:
@@ -25,10 +34,21 @@ class RejectFile:
         self.headers = headers
         self._handle: Any = None
         self._writer: Any = None
-        self._append = bool(committed) and self.path.exists()
-        if self._append and committed is not None and self.path.stat().st_size > committed:
-            os.truncate(self.path, committed)
+        self._append = bool(committed) and self._holds_rows_up_to(committed or 0)
+        if self._append and self.path.stat().st_size > (committed or 0):
+            os.truncate(self.path, committed or 0)
+        elif not self._append and self.path.exists():
+            self.path.unlink()
         self.count = 0
+
+    def _holds_rows_up_to(self, size: int) -> bool:
+        """Whether the file at the path can be this job's: as long as ``size`` at least,
+        and a row ends there (a file written since by a dry run would be cut mid-row)."""
+        if not self.path.exists() or self.path.stat().st_size < size:
+            return False
+        with self.path.open("rb") as handle:
+            handle.seek(size - 1)
+            return handle.read(1) == b"\n"
 
     def write(self, values: tuple[Any, ...], error: str) -> None:
         """One rejected row: its cells (padded to the header) and the reason."""
@@ -37,9 +57,9 @@ class RejectFile:
         # padded or cut to the header, so the error column is always the last one (the
         # error names the values a too-long row had beyond it)
         width = len(self.headers)
-        cells = ["" if v is None else v for v in values[:width]]
+        cells = [_cell(v) for v in values[:width]]
         cells += [""] * (width - len(cells))
-        self._writer.writerow([*cells, error])
+        self._writer.writerow([*cells, guard_formula(error)])
         self.count += 1
 
     def flush(self) -> None:
@@ -81,3 +101,9 @@ class RejectFile:
         if self._handle is not None:
             self._handle.close()
             self._handle = self._writer = None
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return guard_formula(value) if isinstance(value, str) else value

@@ -105,3 +105,34 @@ def test_a_lookup_by_name_finds_records_whose_name_is_a_formula(crm, org, tmp_pa
     assert records(org, "call", "name", "who") == [("First call", ann["id"])]
     errors = (tmp_path / "calls.errors.csv").read_text("utf-8-sig")
     assert "row 3: Who: no contact named 'Nobody'" in errors
+
+
+def test_a_free_text_address_column_is_not_taken_for_the_address_field(crm, org, tmp_path):
+    _contact_with_more_fields(org)
+    path = tmp_path / "people.csv"
+    path.write_text("Last name,mailing\nSmith,1 Main St\n", encoding="utf-8")
+    result = crm("import", str(path), "--object", "contact", ok=False)
+    assert "mailing: mailing has several parts: map each to a column" in result.output
+    assert records(org, "contact") == []
+
+
+def test_the_error_file_guards_formulas_again_and_keeps_no_stale_rows(crm, org, tmp_path):
+    """The reader takes the export's apostrophes off; the error file, opened in a
+    spreadsheet, puts them back. A clean run leaves no error file of an earlier one."""
+    path = tmp_path / "accounts.csv"
+    rows = (
+        "Account name,Employees,Annual revenue\n"
+        '"=HYPERLINK(""http://x"",""y"")",n/a,\n'
+        "'+Acme,5,-5\n"
+    )
+    path.write_text(rows, encoding="utf-8")
+    result = crm("import", str(path), "--object", "account")
+    assert "2 rows read: 0 created, 0 updated, 2 rejected" in result.output
+    written = (tmp_path / "accounts.errors.csv").read_text("utf-8-sig").splitlines()
+    assert written[1].startswith('"\'=HYPERLINK(""http://x"",""y"")",n/a,,row 2:')
+    assert written[2].startswith("'+Acme,5,-5,row 3:")  # a plain number needs no guard
+
+    path.write_text("Account name,Employees\nAcme,5\n", encoding="utf-8")
+    (tmp_path / "accounts.mapping.yaml").unlink()  # the columns changed
+    crm("import", str(path), "--object", "account")
+    assert not (tmp_path / "accounts.errors.csv").exists()
