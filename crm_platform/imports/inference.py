@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crm_platform.fieldtypes import field_type
+from crm_platform.runtime.records.codec import SYSTEM_FIELDS
 
 from .mapping import ColumnSpec, ImportMapping
 from .rejects import ERROR_COLUMN
@@ -64,15 +65,10 @@ TARGET_SYNONYMS: Mapping[str, tuple[str, ...]] = {
     "user": ("owner", "负责人", "所有人"),
 }
 SAMPLE_ROWS = 200
-# the columns an export writes beside the fields, which an import leaves to the platform
-SYSTEM_COLUMNS: Mapping[str, str] = {
+# why an import leaves an export's system columns (``codec.SYSTEM_FIELDS``) to the platform
+SYSTEM_REASONS: Mapping[str, str] = {
     "id": "the record's id: an import gives new records ids of their own",
     "owner_id": "the owner: the importing user owns the new records",
-    "created_at": "set by the platform",
-    "created_by": "set by the platform",
-    "updated_at": "set by the platform",
-    "updated_by": "set by the platform",
-    "version": "set by the platform",
 }
 ID_TEXT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -168,18 +164,23 @@ def infer_mapping(obj: Any, headers: Sequence[str], samples: Sequence[Sequence[A
         elif len(taken[names[0]]) > 1:
             others = ", ".join(repr(h) for h in taken[names[0]])
             unplaced[header] = f"columns {others} all match {names[0]}"
-        elif not _fits(obj.fields[names[0]], [row[index] for row in samples if index < len(row)]):
+        elif not _fits(obj.fields[names[0]], column := _column(samples, index)):
             unplaced[header] = (
                 f"{names[0]} has several parts: map each to a column ({names[0]}.<part>), "
                 "or give JSON objects as an export writes them"
             )
         else:
             fld = obj.fields[names[0]]
-            options = _options(fld, [row[index] for row in samples if index < len(row)])
+            options = _options(fld, column)
             columns[header] = ColumnSpec(names[0], options)
             continue
         columns[header] = ColumnSpec(None)
     return Inferred(ImportMapping(obj.api_name, columns), unplaced, left_out)
+
+
+def _column(samples: Sequence[Sequence[Any]], index: int) -> list[Any]:
+    """The sample cells of one column (a short row has none)."""
+    return [row[index] for row in samples if index < len(row)]
 
 
 def _fits(fld: Any, samples: list[Any]) -> bool:
@@ -194,8 +195,8 @@ def _fits(fld: Any, samples: list[Any]) -> bool:
 def _left_out(obj: Any, header: str) -> str | None:
     """Why an import leaves this column to the platform (an export's system column, or a
     field no import writes), or None."""
-    if header in SYSTEM_COLUMNS:
-        return SYSTEM_COLUMNS[header]
+    if header in SYSTEM_FIELDS:
+        return SYSTEM_REASONS.get(header, "set by the platform")
     fld = obj.fields.get(header)
     ftype = field_type(fld.type) if fld is not None else None
     if ftype is not None and ftype.read_only:

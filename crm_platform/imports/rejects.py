@@ -34,9 +34,10 @@ class RejectFile:
         self.headers = headers
         self._handle: Any = None
         self._writer: Any = None
-        self._append = bool(committed) and self._holds_rows_up_to(committed or 0)
-        if self._append and self.path.stat().st_size > (committed or 0):
-            os.truncate(self.path, committed or 0)
+        committed = committed or 0
+        self._append = committed > 0 and self._holds_rows_up_to(committed)
+        if self._append and self.path.stat().st_size > committed:
+            os.truncate(self.path, committed)
         elif not self._append and self.path.exists():
             self.path.unlink()
         self.count = 0
