@@ -33,7 +33,7 @@ def test_a_contact_file_imported_twice_warns_of_every_row_and_shows_as_clusters(
     install_shipped(org, "sales", with_sample=False)
     components = org.metadata.list_components("duplicate_rule")
     rules = {f"{rule['object']}.{rule['api_name']}" for rule in components}
-    assert {"contact.same_email", "lead.same_email", "account.similar_name"} <= rules
+    assert {"contact.same_email", "lead.same_email"} <= rules
     path = tmp_path / "contacts.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         out = csv.writer(handle)
