@@ -477,8 +477,8 @@ def arrange(url: str, folder: Path, options: Options) -> Setup:
         progress("building the search entries of accounts and deals")
         started = time.perf_counter()
         with org.db.write() as conn:
-            reindex_object(conn, account)
-            reindex_object(conn, deal)
+            reindex_object(conn, model, account)
+            reindex_object(conn, model, deal)
         index_s = time.perf_counter() - started
     with org.db.engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")

@@ -170,6 +170,8 @@ def upgrade() -> None:
         if made := index_org_rules(org):
             click.echo(f"Indexed the keys of duplicate rules ({made} indexes made).")
         _keep_key_statistics(org)
+        if batches := org.work.run_search_backfills():
+            click.echo(f"Rebuilt the search index ({batches} batches).")
 
 
 def _keep_key_statistics(org: Any) -> None:
@@ -432,7 +434,7 @@ def search_reindex(objects: tuple[str, ...]) -> None:
             if obj is None:
                 click.secho(f"no object '{name}'", fg="red", err=True)
                 sys.exit(1)
-            click.echo(f"{name}: {reindex_object(conn, obj)} records indexed")
+            click.echo(f"{name}: {reindex_object(conn, model, obj)} records indexed")
 
 
 def _add_groups() -> None:

@@ -230,7 +230,7 @@ def _rebuild_search(org: Any) -> int:
         model = org.models.model_for(conn, for_write=True)
         for obj in model.objects.values():
             if searchable(obj):
-                count += reindex_object(conn, obj)
+                count += reindex_object(conn, model, obj)
     return count
 
 

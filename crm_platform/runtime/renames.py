@@ -113,7 +113,8 @@ def _rename_object_rows(conn: Connection, model: CandidateModel, old: str, new: 
 
 
 def _rename_field_rows(conn: Connection, object_name: str, old: str, new: str) -> None:
-    for table in (search_table, field_history, delete_links):
+    # (search entries are named by their fields' columns, which a rename keeps)
+    for table in (field_history, delete_links):
         conn.execute(
             table.update()
             .where(table.c.object == object_name, table.c.field == old)

@@ -94,6 +94,12 @@ class WorkRunner:
                 batches += source.run_pending(self.org, self._stopping.is_set)
         return batches
 
+    def run_search_backfills(self) -> int:
+        """Do the pending search backfills now, in this thread, and nothing else (what
+        ``crm upgrade`` does after a migration asked for them); returns the batches run."""
+        with self._lock:
+            return self._run_backfills(None)
+
     def _run_backfills(self, max_batches: int | None) -> int:
         batches = 0
         while not self._stopping.is_set():

@@ -168,6 +168,38 @@ def test_search_reindex(crm, database_url, tmp_path):
     assert crm("search", "reindex", "nothing", ok=False).exit_code == 1
 
 
+def test_crm_upgrade_rewrites_the_search_entries_of_an_older_org(crm, database_url, tmp_path):
+    """Entries written one per field (before migration 0024) match nothing now: the
+    upgrade rewrites them, one per record and visibility group."""
+    import sqlalchemy as sa
+
+    from crm_platform.core.migrate import VERSION_TABLE
+    from crm_platform.runtime import find_user
+
+    crm("init", "--admin-email", "admin@example.com", "--admin-password", "S3cure-pass!")
+    crm("metadata", "apply", str(FIXTURES / "sales"))
+    org = _open(database_url, tmp_path)
+    with org.db.read() as conn:
+        admin = find_user(conn, "admin@example.com")
+
+    def found(q: str) -> list[str]:
+        with org.records.session(admin) as session:
+            return [hit["name"] for hit in session.search(q, None, 10)]
+
+    try:
+        with org.records.session(admin) as session:
+            session.create("account", {"name": "Umbrella Works"})
+        with org.db.write() as conn:  # as the version before 0024 left it
+            conn.execute(sa.text("UPDATE sys_search SET field = 'name'"))
+            conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0023'"))
+        assert found("Umbrella") == []
+
+        assert "Rebuilt the search index (" in crm("upgrade").output
+        assert found("Umbrella") == ["Umbrella Works"]
+    finally:
+        org.dispose()
+
+
 def test_user_create_with_profile_role_and_manager(crm, tmp_path):
     crm("init", "--admin-password", "S3cure-pass!")
     folder = tmp_path / "meta"

@@ -93,7 +93,14 @@ def test_a_field_no_longer_searchable_leaves_the_index_at_once(api, org, notes):
     api.patch(f"{OBJECTS}/note/fields/body", json={"searchable": False})
 
     assert _search(api, "zq0042x") == []
-    assert notes[42] in _search(api, "Note 42")  # the name is still searched
+    with org.db.read() as conn:  # the entries that held its text are gone with it
+        bodies = [r[0] for r in conn.exec_driver_sql("SELECT body FROM sys_search")]
+    assert not any("zq" in body for body in bodies)
+    # the fields that shared their entry are indexed again by the backfill it asked for
+    assert _backfill(org, "note")["finished_at"] is None
+    org.work.run_pending()
+    assert notes[42] in _search(api, "Note 42")
+    assert _search(api, "zq0042x") == []
 
 
 def test_a_number_turned_into_text_becomes_searchable(api, org):

@@ -22,12 +22,12 @@ from sqlalchemy import Connection
 
 from crm_platform.core import utc_now
 from crm_platform.core.tables import search_backfills
-from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import ACTIVE, CandidateModel
 from crm_platform.metadata.store import ComponentChange
 
 from ..model import OrgModel
-from .search import index_records, search_table
+from .search import index_records, indexes, search_table
+from .search_groups import IndexedField, SearchGroup, visibility_groups
 
 BATCH = 500
 CLAIM = timedelta(minutes=2)  # a runner that stops holds an object this long at most
@@ -37,14 +37,42 @@ def _indexed(fields: Sequence[Any]) -> dict[str, tuple[str, str]]:
     """field component id -> (its column, its type) of the fields whose text is indexed."""
     out = {}
     for comp in fields:
-        definition = comp.definition
-        if comp.status != ACTIVE or not field_type(definition["type"]).searched:
-            continue
-        if definition.get("searchable", True) is False:
+        if comp.status != ACTIVE or not indexes(comp.definition):
             continue
         columns = ",".join(sorted(comp.physical.get("columns", {}).values()))
-        out[comp.id] = (columns, definition["type"])
+        out[comp.id] = (columns, comp.definition["type"])
     return out
+
+
+def _groups(
+    object_name: str, fields: Sequence[Any], permission_sets: Mapping[str, Any]
+) -> tuple[SearchGroup, ...]:
+    """The visibility groups of an object's field components (as ``search.groups_of``
+    groups the compiled object's)."""
+    indexed = [
+        IndexedField(c.definition["api_name"], tuple(c.physical.get("columns", {}).values()))
+        for c in sorted(fields, key=lambda c: (c.position, c.name))
+        if c.status == ACTIVE and indexes(c.definition)
+    ]
+    return visibility_groups(object_name, indexed, permission_sets)
+
+
+def _permission_sets(
+    changes: Sequence[ComponentChange], model: CandidateModel
+) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """The permission sets before and after the change set, by name, and whether it
+    changes any (when not, no field's readers change)."""
+    after = {c.name: c.definition for c in model.of_kind("permission_set")}
+    changed = [c for c in changes if c.after.kind == "permission_set"]
+    if not changed:
+        return after, after, False
+    before = dict(after)
+    for change in changed:
+        before.pop(change.after.name, None)
+    for change in changed:
+        if change.before is not None and change.before.status == ACTIVE:
+            before[change.before.name] = change.before.definition
+    return before, after, True
 
 
 def _title(header: Any, fields: Sequence[Any]) -> str:
@@ -57,12 +85,17 @@ def plan_backfills(
     conn: Connection, changes: Sequence[ComponentChange], model: CandidateModel
 ) -> list[str]:
     """Apply hook part: drop entries a change set removes from the index, and ask for a
-    backfill of each object whose records it makes searchable. Returns those objects."""
+    backfill of each object whose records it makes searchable or whose fields it
+    regroups (a permission set that hides or opens a field: ``search_groups``).
+    Returns those objects."""
     touched = {
         c.after.name if c.after.kind == "object" else c.after.parent
         for c in changes
         if c.after.kind in {"object", "field"} and c.before is not None
     } | {c.after.parent for c in changes if c.after.kind == "field" and c.before is None}
+    sets_before, sets_after, sets_changed = _permission_sets(changes, model)
+    if sets_changed:
+        touched |= {c.name for c in model.of_kind("object")}
     requested = []
     for name in sorted(n for n in touched if n):
         header = model.get("object", name)
@@ -78,16 +111,26 @@ def plan_backfills(
             continue
         was_searchable = before_header.definition.get("searchable", True) is not False
         now, then = _indexed(fields_now), _indexed(fields_before) if was_searchable else {}
-        gone = [f.definition["api_name"] for f in fields_now if f.id in then and f.id not in now]
-        if gone:
+        groups_now = _groups(name, fields_now, sets_after)
+        groups_then = _groups(before_header.name, fields_before, sets_before)
+        gone = {
+            f.definition["api_name"]: b.definition["api_name"]
+            for f, b in ((f, model.base_of(f)) for f in fields_now)
+            if f.id in then and f.id not in now and b is not None
+        }
+        if gone:  # their text leaves the index now: every entry holding it goes
+            holding = [g.key for g in groups_then if set(g.fields) & set(gone.values())]
             conn.execute(
                 search_table.delete().where(
-                    search_table.c.object == name, search_table.c.field.in_(gone)
+                    search_table.c.object == name,
+                    # and older one-field entries, named by the field
+                    search_table.c.field.in_([*holding, *gone, *gone.values()]),
                 )
             )
         added = any(then.get(key) != value for key, value in now.items())
+        regrouped = {g.key for g in groups_now} != {g.key for g in groups_then}
         retitled = _title(header, fields_now) != _title(before_header, fields_before)
-        if (added or retitled or not was_searchable) and _has_records(conn, header):
+        if (added or regrouped or retitled or not was_searchable) and _has_records(conn, header):
             request_backfill(conn, name)
             requested.append(name)
     return requested
@@ -172,7 +215,7 @@ def run_batch(conn: Connection, model: OrgModel, object_name: str) -> bool:
         ids = [r[0] for r in conn.execute(query)]
     values: Mapping[str, Any]
     if ids:
-        index_records(conn, obj, ids)
+        index_records(conn, model, obj, ids)
         values = {
             "last_id": ids[-1],
             "indexed": row.indexed + len(ids),

@@ -120,17 +120,17 @@ def keep_search_index(ctx: EventContext) -> None:
     dialect = ctx.connection.dialect.name
     searched, statements = ctx.compiled(
         ("search_statements", obj.api_name),
-        lambda: (search.indexed_names(obj), search.entry_statements(obj, dialect)),
+        lambda: (search.indexed_names(obj), search.entry_statements(ctx.model, obj, dialect)),
     )
     if ctx.event is E.AFTER_CREATE:
         ids = [c.record_id for c in ctx.changes]
-        search.index_records(ctx.connection, obj, ids, statements, new=True)
+        search.index_records(ctx.connection, ctx.model, obj, ids, statements, new=True)
         return
     if ctx.event is E.AFTER_UPDATE:
         ids = [c.record_id for c in ctx.changes if search.affects_index(obj, c.changed, searched)]
     else:
         ids = [c.record_id for c in ctx.changes]
-    search.index_records(ctx.connection, obj, ids, statements)
+    search.index_records(ctx.connection, ctx.model, obj, ids, statements)
 
 
 def refresh_rollups(ctx: EventContext) -> None:

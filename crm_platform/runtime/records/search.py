@@ -8,7 +8,7 @@ indexes for partial names. Never a ``LIKE '%q%'`` scan of the object tables.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +19,13 @@ from crm_platform.core import ValidationFailed, in_list, list_param, list_value
 from crm_platform.fieldtypes import field_type, joined_text
 
 from ..model import ObjectModel, OrgModel
+from .search_groups import IndexedField, SearchGroup, visibility_groups
 
 search_table = sa.table(
     "sys_search",
     sa.column("object"),
     sa.column("record_id"),
-    sa.column("field"),  # one row per searchable field, so hidden fields can be left out
+    sa.column("field"),  # the entry's visibility group (search_groups): who may match it
     sa.column("title"),  # the record's name, shown with the hit
     sa.column("body"),
     sa.column("tsv"),  # PostgreSQL only: generated from body
@@ -36,6 +37,7 @@ fts_table = sa.table(  # SQLite
 )
 
 MAX_QUERY = 200
+FIELD_SEPARATOR = "\n"  # between the fields of one entry
 # text fields per INSERT of entries (one SELECT each, joined by UNION ALL): SQLite allows
 # at most 500 in a compound SELECT, and a wide object may have more text fields
 MAX_ARMS = 100
@@ -46,16 +48,16 @@ def searchable(obj: ObjectModel) -> bool:
     return obj.definition.get("searchable", True) is not False
 
 
+def indexes(definition: Mapping[str, Any]) -> bool:
+    """Whether a field's text is indexed; never an encrypted one's (its plaintext would
+    sit in the index, readable by anyone with the database)."""
+    kind = field_type(definition["type"])
+    return kind.searched and not kind.encrypted and definition.get("searchable", True) is not False
+
+
 def _text_fields(obj: ObjectModel):
-    """The fields whose text is indexed; never an encrypted one (its plaintext would sit
-    in the index, readable by anyone with the database)."""
-    return tuple(
-        f
-        for f in obj.fields.values()
-        if field_type(f.type).searched
-        and not field_type(f.type).encrypted
-        and f.definition.get("searchable", True) is not False
-    )
+    """The fields whose text is indexed, in field order."""
+    return tuple(f for f in obj.fields.values() if indexes(f.definition))
 
 
 def indexed_names(obj: ObjectModel) -> frozenset[str]:
@@ -72,6 +74,30 @@ def affects_index(obj: ObjectModel, changed, searched: frozenset[str] | None = N
     return any(name in searched for name in changed)
 
 
+def indexed_fields(obj: ObjectModel) -> tuple[IndexedField, ...]:
+    """The object's indexed text fields with their columns' names, in field order."""
+    return tuple(
+        IndexedField(f.api_name, tuple(c.name for c in f.columns.values()))
+        for f in _text_fields(obj)
+    )
+
+
+def groups_of(model: OrgModel, obj: ObjectModel) -> tuple[SearchGroup, ...]:
+    """The object's search entries per record: its indexed fields grouped by who may
+    read them (:mod:`.search_groups`), kept per metadata version; none for an object
+    left out of search."""
+    if not searchable(obj):
+        return ()
+    cache = model.runtime_cache.setdefault("search_groups", {})
+    found = cache.get(obj.api_name)
+    if found is None:
+        permission_sets = model.security.permission_sets
+        found = cache[obj.api_name] = visibility_groups(
+            obj.api_name, indexed_fields(obj), permission_sets
+        )
+    return found
+
+
 @dataclass(frozen=True)
 class EntryStatements:
     """The statements that write the entries of a batch of records, given their ids as
@@ -82,30 +108,34 @@ class EntryStatements:
     fts: sa.Insert | None  # SQLite: the FTS5 rows of the entries just written
 
 
-def entry_statements(obj: ObjectModel, dialect: str) -> EntryStatements:
-    """The database builds the entries from the stored rows: one row per text field
-    whose text is not empty, its title the record's name — one INSERT … SELECT per
-    batch, with no value passing through Python (the field type's
+def entry_statements(model: OrgModel, obj: ObjectModel, dialect: str) -> EntryStatements:
+    """The database builds the entries from the stored rows: one row per visibility
+    group (:func:`groups_of`) whose text is not empty — its fields' texts joined by
+    line breaks, empty ones left out —, its title the record's name: one INSERT …
+    SELECT per batch, with no value passing through Python (the field type's
     :meth:`~FieldType.search_expression` says what text a field's columns give)."""
-    fields = _text_fields(obj)
-    if not fields or not searchable(obj):
+    groups = groups_of(model, obj)
+    if not groups:
         return EntryStatements((), None)
     ids = list_param(dialect, "ids")
     table = obj.table
     name_field = obj.fields.get(obj.name_field)
     title = joined_text(list(name_field.columns.values())) if name_field else sa.literal("")
     arms = []
-    for field in fields:
-        body = field_type(field.type).search_expression(list(field.columns.values()))
+    for group in groups:
+        texts = []
+        for name in group.fields:
+            field = obj.fields[name]
+            text = field_type(field.type).search_expression(list(field.columns.values()))
+            texts.append(sa.func.nullif(text, ""))
+        # a line break between fields: a phrase typed in a search box never spans two
+        body = joined_text(texts, separator=FIELD_SEPARATOR)
         arms.append(
             sa.select(
-                sa.literal(obj.api_name, sa.Text),
-                table.c.id,
-                sa.literal(field.api_name, sa.Text),
-                title,
-                body,
+                sa.literal(obj.api_name, sa.Text), table.c.id, sa.literal(group.key, sa.Text),
+                title, body,
             ).where(in_list(dialect, table.c.id, ids), table.c.deleted_at.is_(None), body != "")
-        )
+        )  # fmt: skip
     entries = tuple(
         search_table.insert().from_select(
             ENTRY_COLUMNS, sa.union_all(*arms[start : start + MAX_ARMS])
@@ -116,7 +146,7 @@ def entry_statements(obj: ObjectModel, dialect: str) -> EntryStatements:
     if dialect == "sqlite":
         # no trigger does it (migration 0021): a row trigger cost 6× this statement. In
         # rowid order: FTS5 takes ascending rowids several times faster than the
-        # record-by-record order the index gives (entries are written field by field)
+        # record-by-record order the index gives (entries are written group by group)
         fts = sa.insert(fts_table).from_select(
             ["rowid", "body"],
             sa.select(search_table.c.id, search_table.c.body)
@@ -131,21 +161,22 @@ def entry_statements(obj: ObjectModel, dialect: str) -> EntryStatements:
 
 def index_records(
     conn: Connection,
+    model: OrgModel,
     obj: ObjectModel,
     ids: Iterable[str],
     statements: EntryStatements | None = None,
     new: bool = False,
 ) -> None:
-    """(Re)write the search entries of live records ``ids``: one row per text field.
-    ``new``: records just created, which have no entries to delete; ``statements``:
-    those of :func:`entry_statements`, when the caller keeps them."""
+    """(Re)write the search entries of live records ``ids``: one row per visibility
+    group. ``new``: records just created, which have no entries to delete;
+    ``statements``: those of :func:`entry_statements`, when the caller keeps them."""
     ids = list(ids)
     if not ids or not searchable(obj):
         return
     if not new:
         unindex_records(conn, obj, ids)
     if statements is None:
-        statements = entry_statements(obj, conn.dialect.name)
+        statements = entry_statements(model, obj, conn.dialect.name)
     if not statements.entries:
         return
     given = {"ids": list_value(conn.dialect.name, ids)}
@@ -169,10 +200,10 @@ def unindex_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> N
     )
 
 
-def reindex_object(conn: Connection, obj: ObjectModel, batch: int = 1000) -> int:
+def reindex_object(conn: Connection, model: OrgModel, obj: ObjectModel, batch: int = 1000) -> int:
     """Rebuild an object's entries (after fields were added or removed); returns the count."""
     conn.execute(search_table.delete().where(search_table.c.object == obj.api_name))
-    statements = entry_statements(obj, conn.dialect.name)
+    statements = entry_statements(model, obj, conn.dialect.name)
     count = 0
     last = ""
     while True:
@@ -187,7 +218,7 @@ def reindex_object(conn: Connection, obj: ObjectModel, batch: int = 1000) -> int
         ]
         if not ids:
             return count
-        index_records(conn, obj, ids, statements, new=True)  # none left to delete
+        index_records(conn, model, obj, ids, statements, new=True)  # none left to delete
         count += len(ids)
         last = ids[-1]
 
@@ -225,10 +256,15 @@ def search(
             continue
         ids, fields, name_readable = grant
         name_visible[name] = name_readable
+        readable = set(fields)
+        # an entry holds a group's text: matched only by users who read all of it
+        keys = [g.key for g in groups_of(model, model.objects[name]) if readable >= set(g.fields)]
+        if not keys:
+            continue
         scopes.append(
             sa.and_(
                 search_table.c.object == name,
-                search_table.c.field.in_(fields),
+                search_table.c.field.in_(keys),
                 search_table.c.record_id.in_(ids),
             )
         )

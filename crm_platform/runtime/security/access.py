@@ -322,7 +322,7 @@ def _field_grants(
             obj = model.object(object_name)
             if obj is None:
                 continue
-            if not (grants.get("read") or grants.get("view_all") or grants.get("modify_all")):
+            if not _reads_object(grants):
                 if grants.get("create"):
                     _write_only_grants(out, object_name, obj, named)
                 continue
@@ -333,12 +333,50 @@ def _field_grants(
                 explicit = named.get(f"{object_name}.{field_name}")
                 if explicit is None and scoped:
                     continue  # a portal user reads only the fields a set names
-                explicit = explicit or {}
-                read = explicit.get("read", True)
-                edit = read and explicit.get("edit", object_edit)
+                read = _reads_field(explicit, scoped=scoped)
+                edit = read and (explicit or {}).get("edit", object_edit)
                 old_read, old_edit = out.get((object_name, field_name), (False, False))
                 out[(object_name, field_name)] = (old_read or read, old_edit or edit)
     return out
+
+
+def _reads_object(grants: Mapping[str, Any]) -> bool:
+    """Whether a set's grants on an object let its holders read records of it."""
+    return bool(grants.get("read") or grants.get("view_all") or grants.get("modify_all"))
+
+
+def _reads_field(explicit: Mapping[str, Any] | None, *, scoped: bool) -> bool:
+    """Whether a set that reads an object lets its holders read one of its fields, given
+    what the set says of the field (None: nothing). A colleague reads a field the set
+    does not name; a portal user only the fields a set names (an allow-list)."""
+    if explicit is None:
+        return not scoped
+    return bool(explicit.get("read", True))
+
+
+def field_read_signature(
+    permission_sets: Mapping[str, Mapping[str, Any]], object_name: str, field_name: str
+) -> tuple[tuple[str, bool, bool], ...]:
+    """Which permission sets let their holders read a stored field, and to whom: (set,
+    read by a colleague holding it, read by a portal user holding it), sets in name
+    order. Every user's :meth:`UserAccess.field_readable` of such a field follows from
+    these alone (an all-powerful user reads every field), so two fields of an object
+    with the same signature are readable by exactly the same users — what lets the
+    search index keep them in one entry. (A field computed from others also follows
+    its sources; no such field is stored text.)"""
+    key = f"{object_name}.{field_name}"
+    signature = []
+    for name in sorted(permission_sets):
+        permission_set = permission_sets[name]
+        grants = permission_set.get("objects", {}).get(object_name)
+        if not grants or not _reads_object(grants):
+            continue
+        explicit = permission_set.get("fields", {}).get(key)
+        colleague = _reads_field(explicit, scoped=False)
+        portal = _reads_field(explicit, scoped=True)
+        if colleague or portal:
+            signature.append((name, colleague, portal))
+    return tuple(signature)
 
 
 def _write_only_grants(out, object_name: str, obj, named: Mapping[str, Any]) -> None:
