@@ -31,7 +31,10 @@ SOURCE = "follow"
 
 
 def _follow_created(ctx: EventContext) -> None:
-    """The creator and the owner of each new record follow it (people only)."""
+    """The creator and the owner of each new record follow it (people only), unless the
+    records are a data load (an import: ``EventContext.bulk_load``)."""
+    if ctx.bulk_load:
+        return
     changes = [c for c in ctx.changes if c.after is not None]
     owners = {c.record_id: (c.after or {}).get(OWNER) for c in changes}
     # the writer is known to be a person or not; only other owners need a look-up (none

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_platform.core import CrmError, ValidationFailed
-from crm_platform.runtime.records import analyze_object, notices
+from crm_platform.runtime.records import analyze_object, bulk_load, notices
 
 from . import jobs
 from .converting import ConvertedRow, RowConverter
@@ -229,7 +229,8 @@ class Importer:
         for batch in feed:
             if self.should_stop():  # the process is stopping: the next one resumes it
                 return "queued", read
-            with self.org.records.session(self.user, access=self._access) as session:
+            session_ = self.org.records.session(self.user, access=self._access)
+            with session_ as session, bulk_load(session.conn):
                 if jobs.cancel_requested(session.conn, job.id):
                     return "cancelled", read
                 outcome = self.writer.write(session, batch)
@@ -269,7 +270,12 @@ class Importer:
         read = 0
         try:
             session_ = self.org.records.session(self.user, access=self._access)
-            with warned.collecting(), session_ as session, self._batches(0, job.total) as feed:
+            with (
+                warned.collecting(),
+                session_ as session,
+                bulk_load(session.conn),
+                self._batches(0, job.total) as feed,
+            ):
                 for batch in feed:
                     outcome = self.writer.write(session, batch)
                     _add(total, outcome, rejects)

@@ -288,3 +288,25 @@ def test_blank_lines_are_skipped_and_said_so(crm, org, tmp_path):
     assert "5 rows read (3 blank skipped): 1 created, 0 updated, 1 rejected." in result.output
     result = crm("import", path, "--object", "account", "--all-or-none", ok=False)
     assert "5 rows read" in result.output
+
+
+@pytest.mark.parametrize("mode", ["--partial", "--all-or-none"])
+def test_imported_records_are_followed_by_no_one(crm, org, tmp_path, mode):
+    """Follows are for the records people work on: an import would otherwise make its
+    importer follow (and be told of every change to) each record it loads."""
+    import sqlalchemy as sa
+
+    from crm_platform.collab.tables import record_follows
+    from crm_platform.runtime import find_user
+    from tests.conftest import ADMIN_EMAIL
+
+    path = _accounts(tmp_path, [["Acme", "A-1", "Retail", "5", "2024/3/5", "yes"]])
+    assert "1 created" in crm("import", path, "--object", "account", mode).output
+    with org.db.read() as conn:
+        admin = find_user(conn, ADMIN_EMAIL)
+    with org.records.session(admin) as session:  # created by hand: followed as ever
+        by_hand = session.create("account", {"name": "Globex"})["id"]
+
+    with org.db.read() as conn:
+        followed = conn.execute(sa.select(record_follows.c.record_id)).scalars().all()
+    assert followed == [by_hand]

@@ -3,11 +3,12 @@
 Others may import the service and session (and the request write a session can take
 over), the list request and page, the record events (``RecordEvents`` is reached as
 ``org.records.events``) and ``RecordsRefused``, the error of a batch written asking for
-every refusal, and the ``notices`` collector of writes that went through with a caveat.
+every refusal, the ``notices`` collector of writes that went through with a caveat, and
+``bulk_load``, the mark of a transaction that loads data (an import).
 """
 
 from . import notices
-from .events import EventContext, EventHandler, RecordChange, RecordEvent, RecordEvents
+from .events import EventContext, EventHandler, RecordChange, RecordEvent, RecordEvents, bulk_load
 from .query import ListRequest, Page
 from .reads import relation_names
 from .refusals import RecordsRefused
@@ -27,6 +28,7 @@ __all__ = [
     "RecordsRefused",
     "RequestWrite",
     "analyze_object",
+    "bulk_load",
     "notices",
     "relation_names",
 ]

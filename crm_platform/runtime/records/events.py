@@ -74,6 +74,24 @@ def quiet_automation(conn: Connection) -> Iterator[None]:
         conn.info.pop(QUIET_AUTOMATION, None)
 
 
+# Set on a transaction that loads data in bulk (an import's batch): every handler runs,
+# but nobody follows the new records automatically (collab): follows are for the records
+# people work on, and an import of 100,000 accounts would have its importer follow — and
+# be told of every change to — all of them.
+BULK_LOAD = "crm_bulk_load"
+
+
+@contextmanager
+def bulk_load(conn: Connection) -> Iterator[None]:
+    """Within the block, ``conn``'s record changes are a data load (see ``BULK_LOAD``;
+    the mark is removed after it, as :func:`quiet_automation`'s)."""
+    conn.info[BULK_LOAD] = True
+    try:
+        yield
+    finally:
+        conn.info.pop(BULK_LOAD, None)
+
+
 @dataclass(frozen=True)
 class RecordChange:
     """One record's change, as handlers see it.
@@ -158,6 +176,11 @@ class EventContext:
     def quiet(self) -> bool:
         """Whether these changes are derived data that automation leaves alone."""
         return bool(self.connection.info.get(QUIET_AUTOMATION))
+
+    @property
+    def bulk_load(self) -> bool:
+        """Whether these changes load data in bulk (an import): see ``BULK_LOAD``."""
+        return bool(self.connection.info.get(BULK_LOAD))
 
     @property
     def services(self) -> EventServices:
