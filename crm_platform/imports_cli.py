@@ -22,7 +22,10 @@ from .core import CrmError
     help="A mapping file (YAML); without it one is inferred and written beside FILE.",
 )
 @click.option("--dry-run", is_flag=True, help="Validate every row and count; change nothing.")
-@click.option("--upsert-on", help="A unique or external-id field: rows it finds update.")
+@click.option(
+    "--upsert-on",
+    help="id (an export's records), or a unique or external-id field: rows it finds update.",
+)
 @click.option(
     "--all-or-none/--partial",
     default=False,

@@ -202,7 +202,10 @@ UPLOAD = {
             "description": "A mapping (YAML: object, columns); inferred from the headers "
             "when left out.",
         },
-        "upsert_on": {"type": "string", "description": "A unique or external-id field."},
+        "upsert_on": {
+            "type": "string",
+            "description": "id (the file's `id` column), or a unique or external-id field.",
+        },
         "mode": {"type": "string", "enum": list(MODES)},
         "encoding": {"type": "string", "description": "The CSV's encoding (default: detected)."},
     },

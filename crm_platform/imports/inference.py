@@ -67,7 +67,7 @@ TARGET_SYNONYMS: Mapping[str, tuple[str, ...]] = {
 SAMPLE_ROWS = 200
 # why an import leaves an export's system columns (``codec.SYSTEM_FIELDS``) to the platform
 SYSTEM_REASONS: Mapping[str, str] = {
-    "id": "the record's id: an import gives new records ids of their own",
+    "id": "the record's id: new records get ids of their own (--upsert-on id updates it)",
     "owner_id": "the owner: the importing user owns the new records",
 }
 ID_TEXT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

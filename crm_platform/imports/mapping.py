@@ -11,6 +11,7 @@ column's transforms::
       "Active": {field: active}                       # yes/no, 是/否, 1/0...
       "Stage": {field: stage, values: {won: Closed Won}}
       "Notes": {field: null}                          # not imported
+      "id": {field: id}                  # the record to update (with --upsert-on id)
 
 :func:`plan_columns` checks a mapping against the object and the file's headers and
 builds one :class:`ColumnPlan` (with its conversion) per imported column.
@@ -18,6 +19,7 @@ builds one :class:`ColumnPlan` (with its conversion) per imported column.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,7 @@ from crm_platform.fieldtypes import field_type
 
 from .transforms import CASES, COMPOUND_JSON, Conversion
 
+RECORD_ID = "id"  # not a field: the id of the record a row updates (``--upsert-on id``)
 OPTIONS = frozenset({"field", "lookup", "trim", "case", "date_format", "decimal", "values"})
 
 
@@ -124,6 +127,17 @@ class ColumnPlan:
     target: str | None = None
 
 
+def with_record_ids(mapping: ImportMapping, headers: Sequence[str]) -> ImportMapping:
+    """The mapping with the file's ``id`` column read as the records' ids (what
+    ``--upsert-on id`` finds records by), when no column is mapped to them already: an
+    inferred mapping leaves an export's ``id`` column out."""
+    if RECORD_ID not in headers or any(s.field == RECORD_ID for s in mapping.columns.values()):
+        return mapping
+    return dataclasses.replace(
+        mapping, columns={**mapping.columns, RECORD_ID: ColumnSpec(RECORD_ID)}
+    )
+
+
 def plan_columns(mapping: ImportMapping, obj: Any, headers: Sequence[str], model: Any):
     """The column plans of a mapping for these headers; a 400 naming every problem."""
     errors: dict[str, str] = {}
@@ -135,6 +149,14 @@ def plan_columns(mapping: ImportMapping, obj: Any, headers: Sequence[str], model
         where = f"columns.{header}"
         if header not in headers:
             errors[where] = "no column with this header in the file"
+            continue
+        if spec.field == RECORD_ID:  # finds the records an upsert on id updates
+            if RECORD_ID in used:
+                errors[where] = f"id is already the field of column {used[RECORD_ID]!r}"
+                continue
+            used[RECORD_ID] = header
+            conversion = Conversion.of("text", {}, {})
+            plans.append(ColumnPlan(headers.index(header), header, RECORD_ID, None, conversion))
             continue
         name, _, part = spec.field.partition(".")
         fld = obj.fields.get(name)

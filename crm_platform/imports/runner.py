@@ -26,7 +26,7 @@ from .converting import ConvertedRow, RowConverter
 from .feed import converted_batches
 from .inference import SAMPLE_ROWS, Inferred, infer_mapping
 from .jobs import ImportOptions, Job
-from .mapping import ImportMapping, plan_columns
+from .mapping import RECORD_ID, ImportMapping, plan_columns, with_record_ids
 from .reader import Source, count_rows, sheet_row
 from .rejects import RejectFile
 from .writer import BatchOutcome, BatchWriter
@@ -106,8 +106,11 @@ class Importer:
         with self.org.records.session(self.user, write=False) as session:
             obj = session.object(self.mapping.object)
             session.require(obj, "create")  # refused at once, not once per row
-            plans = plan_columns(self.mapping, obj, self.source.headers, session.model)
             upsert_on = self.options.upsert_on
+            mapping = self.mapping
+            if upsert_on == RECORD_ID:
+                mapping = with_record_ids(mapping, self.source.headers)
+            plans = plan_columns(mapping, obj, self.source.headers, session.model)
             if upsert_on is not None:
                 _check_upsert_key(obj, plans, upsert_on)
             writer = BatchWriter(obj.api_name, plans, upsert_on)
@@ -386,10 +389,16 @@ def _message(exc: Exception) -> str:
 def _check_upsert_key(obj: Any, plans: Sequence[Any], upsert_on: str) -> None:
     from crm_platform.fieldtypes import field_type
 
+    if upsert_on == RECORD_ID:
+        if not any(p.field == RECORD_ID for p in plans):
+            problem = "no column holds the records' ids (an `id` column, or one mapped to id)"
+            raise ValidationFailed({"upsert_on": problem})
+        return
     fld = obj.fields.get(upsert_on)
     ftype = field_type(fld.type) if fld is not None else None
     if ftype is None or not (ftype.always_unique or fld.definition.get("unique")):
-        raise ValidationFailed({"upsert_on": "upserts need an external_id or unique field"})
+        problem = "upserts need id, an external_id or a unique field"
+        raise ValidationFailed({"upsert_on": problem})
     if not any(p.field == upsert_on and p.part is None for p in plans):
         raise ValidationFailed({"upsert_on": f"no column is mapped to {upsert_on}"})
 

@@ -27,7 +27,7 @@ from crm_platform.runtime.records import RecordsRefused
 
 from .converting import ConvertedRow
 from .lookups import LookupError_, LookupResolver
-from .mapping import ColumnPlan
+from .mapping import RECORD_ID, ColumnPlan
 from .reader import SourceRow
 
 
@@ -72,7 +72,7 @@ class BatchWriter:
         """Resolve the converted rows' lookups and write them; failures (a row that could
         not be converted among them) become rejected rows."""
         outcome = BatchOutcome()
-        if self.upsert_on is not None and self._key_type is None:
+        if self.upsert_on not in (None, RECORD_ID) and self._key_type is None:
             key_field = session.object(self.object_name).fields[self.upsert_on]
             self._key_type = field_type(key_field.type)
         converted: list[_Pending] = []
@@ -87,6 +87,8 @@ class BatchWriter:
             existing = self._existing(session, wave)
             updates = [p for p in wave if self._key(p) in existing]
             creates = [p for p in wave if self._key(p) not in existing]
+            if self.upsert_on == RECORD_ID:  # an id names a record: never a new one
+                creates = self._without_ids(creates, outcome)
             self._update(session, existing, updates, outcome)
             self._create(session, creates, outcome)
         return outcome
@@ -143,11 +145,31 @@ class BatchWriter:
             wave.append(pending)
         return wave, later
 
+    def _without_ids(self, creates: list[_Pending], outcome: BatchOutcome) -> list[_Pending]:
+        """The rows to create among those whose id found no record: the rows with no id;
+        a row with one names a record that is not there (or not visible): rejected."""
+        kept = []
+        for pending in creates:
+            given = pending.data.get(RECORD_ID)
+            if given is None:
+                kept.append(pending)
+                continue
+            header = self.labels[RECORD_ID]
+            problem = f"{header}: no {self.object_name} with id {given!r} that you may see"
+            outcome.rejected.append((pending.row, problem))
+        return kept
+
     def _existing(self, session: Any, wave: list[_Pending]) -> Mapping[Any, str]:
         """Upsert key -> id of the existing (visible) records the wave's keys name."""
         if self.upsert_on is None:
             return {}
         obj = session.object(self.object_name)
+        if self.upsert_on == RECORD_ID:
+            ids = sorted({k for k in (self._key(p) for p in wave) if k is not None})
+            query = sa.select(obj.table.c.id).where(
+                obj.table.c.id.in_(ids), obj.table.c.deleted_at.is_(None), *session.visible(obj)
+            )
+            return {i: i for i in session.conn.execute(query).scalars()}
         fld = obj.fields[self.upsert_on]
         ftype = self._key_type
         column = obj.table.c[fld.columns[SIMPLE].name]
@@ -171,7 +193,7 @@ class BatchWriter:
         outcome: BatchOutcome,
     ) -> None:
         def write(rows: list[_Pending]) -> None:
-            items = [(existing[self._key(p)], p.data, None) for p in rows]
+            items = [(existing[self._key(p)], _fields(p), None) for p in rows]
             session.update_many(self.object_name, items, read_back=False, every_refusal=True)
 
         def record_id(pending: _Pending) -> str:
@@ -183,7 +205,7 @@ class BatchWriter:
         def write(rows: list[_Pending]) -> None:
             session.create_many(
                 self.object_name,
-                [p.data for p in rows],
+                [_fields(p) for p in rows],
                 record_ids=[p.new_id for p in rows],
                 read_back=False,
                 every_refusal=True,
@@ -247,3 +269,9 @@ class BatchWriter:
             text = ", ".join(messages) if isinstance(messages, list | tuple) else str(messages)
             parts.append(f"{label}: {text}")
         return "; ".join(parts)
+
+
+def _fields(pending: _Pending) -> dict[str, Any]:
+    """A row's field values (the id an upsert on id found its record by is none)."""
+    data = pending.data
+    return {k: v for k, v in data.items() if k != RECORD_ID} if RECORD_ID in data else data

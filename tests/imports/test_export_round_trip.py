@@ -62,7 +62,7 @@ def test_an_exported_file_imports_again_as_it_is(crm, org, tmp_path):
     result = crm("import", str(exported), "--object", "contact")
     assert "2 rows read: 2 created, 0 updated, 0 rejected" in result.output
     mapping = (tmp_path / "contacts.mapping.yaml").read_text("utf-8")
-    assert "id: {field: null}  # the record's id: an import gives new records ids" in mapping
+    assert "id: {field: null}  # the record's id: new records get ids of their own" in mapping
     assert "full_name: {field: null}  # formula: computed by the platform" in mapping
     assert "account: {field: account, lookup: id}" in mapping
 
@@ -136,3 +136,46 @@ def test_the_error_file_guards_formulas_again_and_keeps_no_stale_rows(crm, org, 
     (tmp_path / "accounts.mapping.yaml").unlink()  # the columns changed
     crm("import", str(path), "--object", "account")
     assert not (tmp_path / "accounts.errors.csv").exists()
+
+
+def test_an_edited_export_updates_its_records_by_id(crm, org, tmp_path):
+    """`--upsert-on id`: the rows of an export update the records they came from; a row
+    without an id is a new record, and an id that names no record is a row error (an id
+    is never given to a new record)."""
+    with org.records.session(_admin(org)) as session:
+        acme = session.create("account", {"name": "Acme", "account_number": "A-1"})
+        globex = session.create("account", {"name": "Globex", "account_number": "A-2"})
+    exported = tmp_path / "accounts.csv"
+    crm("export", "--object", "account", "--format", "csv", "--output", str(exported))
+    with exported.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["name"] = row["name"].upper()
+    stranger = "01a2422e-5eea-70bd-a4e7-234f766b9077"
+    rows.append({**rows[0], "id": "", "name": "Initech", "account_number": "A-3"})
+    rows.append({**rows[0], "id": stranger, "name": "Hooli", "account_number": "A-4"})
+    with exported.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    result = crm("import", str(exported), "--object", "account", "--upsert-on", "id")
+
+    assert "4 rows read: 1 created, 2 updated, 1 rejected" in result.output
+    stored = sorted(records(org, "account", "id", "name", "account_number"), key=lambda r: r[2])
+    assert [(r[1], r[2]) for r in stored] == [
+        ("ACME", "A-1"),
+        ("GLOBEX", "A-2"),
+        ("Initech", "A-3"),
+    ]
+    assert [r[0] for r in stored[:2]] == [acme["id"], globex["id"]]
+    errors = (tmp_path / "accounts.errors.csv").read_text("utf-8-sig")
+    assert f"row 5: id: no account with id '{stranger}' that you may see" in errors
+
+
+def test_an_upsert_on_id_needs_an_id_column(crm, org, tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text("Account name\nAcme\n", encoding="utf-8")
+    result = crm("import", str(path), "--object", "account", "--upsert-on", "id", ok=False)
+    assert "upsert_on: no column holds the records' ids" in result.output
+    assert records(org, "account") == []

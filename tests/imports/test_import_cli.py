@@ -270,7 +270,7 @@ def test_a_user_without_create_permission_imports_nothing(crm, org, tmp_path, ma
 def test_upserts_need_a_unique_field(crm, tmp_path, bad):
     path = _accounts(tmp_path, [["Acme", "A-1", "", "", "", ""]])
     result = crm("import", path, "--object", "account", *bad, ok=False)
-    assert "upsert_on: upserts need an external_id or unique field" in result.output
+    assert "upsert_on: upserts need id, an external_id or a unique field" in result.output
 
 
 def test_blank_lines_are_skipped_and_said_so(crm, org, tmp_path):
