@@ -38,7 +38,7 @@ from crm_platform.core import load_settings
 from crm_platform.core.tables import SYSTEM_USER_ID
 from crm_platform.runtime import find_user, initialise_org
 from crm_platform.runtime.records import search
-from crm_platform.runtime.records.search_groups import SearchGroup, group_key
+from crm_platform.runtime.records.search_groups import SearchGroup, group_columns, group_key
 
 DEFAULT_POSTGRES_URL = os.environ.get(
     "CRM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -121,7 +121,8 @@ def per_field(org: Any) -> tuple[SearchGroup, ...]:
     """Every indexed field a group of its own: the entries before ADR 0052."""
     with org.db.read() as conn:
         contact = org.models.model_for(conn).objects["contact"]
-    return tuple(SearchGroup(group_key([f]), (f.name,)) for f in search.indexed_fields(contact))
+    fields = search.indexed_fields(contact)
+    return tuple(SearchGroup(group_key([f]), (f.name,), group_columns([f])) for f in fields)
 
 
 def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:

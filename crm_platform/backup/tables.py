@@ -41,6 +41,7 @@ PLATFORM_METADATA: tuple[sa.MetaData, ...] = (
 LEFT_OUT: Mapping[str, str] = {
     "sys_search": "the search index is engine-specific; a restore rebuilds it",
     "sys_search_backfill": "search indexing progress; a restore indexes everything",
+    "sys_search_group": "the columns of the search index's entries, rebuilt with it",
     "sys_login_throttle": "failed sign-in counters, transient",
     "sys_web_form_hit": "web forms' per-address rate-limit counters, transient",
     VERSION_TABLE: "the platform migration, in the manifest",

@@ -16,7 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from crm_platform.core.tables import counters, delete_links, field_history, shares
+from crm_platform.core.tables import (
+    counters,
+    delete_links,
+    field_history,
+    search_backfills,
+    shares,
+)
 from crm_platform.expressions import ExpressionError
 from crm_platform.expressions.rename import rename_paths
 from crm_platform.metadata import CandidateModel, KindRegistry
@@ -24,7 +30,7 @@ from crm_platform.metadata.renames import RenameContext
 from crm_platform.metadata.store import ComponentChange
 
 from .records.counters import counter_name
-from .records.search import search_table
+from .records.search import group_table, search_table
 
 
 def rewrite_expression(ctx: RenameContext, source: str | None, start: str) -> str | None:
@@ -93,7 +99,11 @@ def move_platform_rows(
 
 
 def _rename_object_rows(conn: Connection, model: CandidateModel, old: str, new: str) -> None:
-    for table in (search_table, field_history, shares, delete_links):
+    # a backfill left behind under the old name would find no object and end undone;
+    # rows a purged object of the new name left would clash with the moved ones
+    for table in (search_backfills, group_table):
+        conn.execute(table.delete().where(table.c.object == new))
+    for table in (search_table, group_table, search_backfills, field_history, shares, delete_links):
         conn.execute(table.update().where(table.c.object == old).values(object=new))
     prefix = counter_name(old, "")
     conn.execute(

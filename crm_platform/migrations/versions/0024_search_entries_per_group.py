@@ -1,8 +1,8 @@
 """Search entries per visibility group: a record's indexed fields that the same users may
 read share one entry (ADR 0052), named by a digest of their columns instead of a field's
-name. Entries written one per field match no search after this: every object that has
-any is given a backfill, which the org's work runner does after the upgrade (the app
-kicks it at its first request; ``crm search reindex`` does it at once).
+name; ``sys_search_group`` says which columns each name stands for. Entries written one
+per field match no search after this: every object that has any is given a backfill,
+which ``crm upgrade`` runs (and the org's work runner, should it stop half-way).
 
 Revision ID: 0024
 Revises: 0023
@@ -33,10 +33,18 @@ backfills = sa.table(
 
 
 def upgrade() -> None:
+    op.create_table(
+        "sys_search_group",
+        sa.Column("object", sa.Text, nullable=False),
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("columns", sa.Text, nullable=False),  # the entry's columns, by commas
+        sa.PrimaryKeyConstraint("object", "key"),
+    )
     _restart_backfills()
 
 
 def downgrade() -> None:
+    op.drop_table("sys_search_group")
     # the older code writes entries per field, and its runner rebuilds them the same way
     _restart_backfills()
 

@@ -26,7 +26,7 @@ from crm_platform.metadata import ACTIVE, CandidateModel
 from crm_platform.metadata.store import ComponentChange
 
 from ..model import OrgModel
-from .search import index_records, indexes, search_table
+from .search import group_table, index_records, indexes, search_table
 from .search_groups import IndexedField, SearchGroup, visibility_groups
 
 BATCH = 500
@@ -113,27 +113,39 @@ def plan_backfills(
         now, then = _indexed(fields_now), _indexed(fields_before) if was_searchable else {}
         groups_now = _groups(name, fields_now, sets_after)
         groups_then = _groups(before_header.name, fields_before, sets_before)
-        gone = {
-            f.definition["api_name"]: b.definition["api_name"]
-            for f, b in ((f, model.base_of(f)) for f in fields_now)
-            if f.id in then and f.id not in now and b is not None
-        }
+        gone = [b for b in fields_before if b.id in then and b.id not in now]
         if gone:  # their text leaves the index now: every entry holding it goes
-            holding = [g.key for g in groups_then if set(g.fields) & set(gone.values())]
-            conn.execute(
-                search_table.delete().where(
-                    search_table.c.object == name,
-                    # and older one-field entries, named by the field
-                    search_table.c.field.in_([*holding, *gone, *gone.values()]),
-                )
-            )
+            _drop_entries_holding(conn, name, gone)
         added = any(then.get(key) != value for key, value in now.items())
         regrouped = {g.key for g in groups_now} != {g.key for g in groups_then}
         retitled = _title(header, fields_now) != _title(before_header, fields_before)
-        if (added or regrouped or retitled or not was_searchable) and _has_records(conn, header):
+        # a restored object's backfill may have ended while it was deleted (it found no
+        # object to index)
+        restored = before_header.status != ACTIVE
+        changed = added or regrouped or retitled or restored or not was_searchable
+        if changed and _has_records(conn, header):
             request_backfill(conn, name)
             requested.append(name)
     return requested
+
+
+def _drop_entries_holding(conn: Connection, object_name: str, fields: Sequence[Any]) -> None:
+    """Delete the object's entries that hold the text of any of these field components:
+    those under every key whose columns include one of theirs (``sys_search_group``,
+    whatever grouping wrote them), and the one-field entries older orgs named by field."""
+    columns = {c for f in fields for c in f.physical.get("columns", {}).values()}
+    recorded = conn.execute(
+        sa.select(group_table.c.key, group_table.c.columns).where(
+            group_table.c.object == object_name
+        )
+    )
+    holding = [row.key for row in recorded if columns & set(row.columns.split(","))]
+    names = [f.definition["api_name"] for f in fields]
+    conn.execute(
+        search_table.delete().where(
+            search_table.c.object == object_name, search_table.c.field.in_([*holding, *names])
+        )
+    )
 
 
 def _has_records(conn: Connection, header: Any) -> bool:

@@ -7,6 +7,7 @@ indexes for partial names. Never a ``LIKE '%q%'`` scan of the object tables.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -14,8 +15,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from crm_platform.core import ValidationFailed, in_list, list_param, list_value
+from crm_platform.core.aftercommit import after_commit
 from crm_platform.fieldtypes import field_type, joined_text
 
 from ..model import ObjectModel, OrgModel
@@ -32,6 +36,11 @@ search_table = sa.table(
     sa.column("id"),  # SQLite only: the rowid its FTS5 index refers to
 )
 ENTRY_COLUMNS = ("object", "record_id", "field", "title", "body")
+# what each entry key stands for: the columns whose text its entries hold
+group_table = sa.table(
+    "sys_search_group", sa.column("object"), sa.column("key"), sa.column("columns")
+)
+RECORDED = "search_groups_recorded"  # runtime cache: objects whose groups are recorded
 fts_table = sa.table(  # SQLite
     "sys_search_fts", sa.column("rowid"), sa.column("body"), sa.column("rank")
 )
@@ -179,11 +188,56 @@ def index_records(
         statements = entry_statements(model, obj, conn.dialect.name)
     if not statements.entries:
         return
+    record_groups(conn, model, obj)
     given = {"ids": list_value(conn.dialect.name, ids)}
     for entries in statements.entries:
         conn.execute(entries, given)
     if statements.fts is not None:
         conn.execute(statements.fts, given)
+
+
+def record_groups(conn: Connection, model: OrgModel, obj: ObjectModel) -> None:
+    """Record which columns the object's entry keys stand for (``sys_search_group``), in
+    the transaction that writes entries under them: once per metadata version and
+    process after it commits (a key's columns never change: it is their digest)."""
+    recorded = model.runtime_cache.setdefault(RECORDED, set())
+    if obj.api_name in recorded:
+        return
+    rows = [
+        {"object": obj.api_name, "key": g.key, "columns": ",".join(g.columns)}
+        for g in groups_of(model, obj)
+    ]
+    if rows:
+        postgres = conn.dialect.name == "postgresql"
+        insert = (postgresql_dialect if postgres else sqlite_dialect).insert
+        conn.execute(insert(group_table).values(rows).on_conflict_do_nothing())
+    # remembered once committed (a rolled-back transaction took the rows with it); with
+    # no write transaction of the platform's to wait for, recorded again each time
+    with contextlib.suppress(RuntimeError):
+        after_commit(conn, lambda: recorded.add(obj.api_name))
+
+
+def readable_keys(
+    conn: Connection, model: OrgModel, readable: Mapping[str, set[str]]
+) -> dict[str, list[str]]:
+    """Per object, the entry keys a user may match: those whose every column belongs to
+    a field that is indexed now and that the user may read (``readable``: the fields
+    they read, per object). An entry of a field taken out of the index, or hidden from
+    them since it was written, is matched by no one, or only by those who read all of
+    it, until the backfill rewrites it."""
+    query = sa.select(group_table.c.object, group_table.c.key, group_table.c.columns).where(
+        group_table.c.object.in_(list(readable))
+    )
+    owners = {}  # per object: column -> the indexed field holding it
+    for name in readable:
+        obj = model.objects[name]
+        owners[name] = {c.name: f.api_name for f in _text_fields(obj) for c in f.columns.values()}
+    keys: dict[str, list[str]] = {name: [] for name in readable}
+    for row in conn.execute(query):
+        fields = [owners[row.object].get(column) for column in row.columns.split(",")]
+        if all(f is not None and f in readable[row.object] for f in fields):
+            keys[row.object].append(row.key)
+    return keys
 
 
 def unindex_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> None:
@@ -248,26 +302,23 @@ def search(
     for name in names:
         if model.object(name) is None:
             raise ValidationFailed({"objects": f"no object '{name}'"})
-    scopes = []
+    grants = {}
     name_visible = {}
     for name in names:
         grant = allowed(model.objects[name])
-        if grant is None:
-            continue
-        ids, fields, name_readable = grant
-        name_visible[name] = name_readable
-        readable = set(fields)
-        # an entry holds a group's text: matched only by users who read all of it
-        keys = [g.key for g in groups_of(model, model.objects[name]) if readable >= set(g.fields)]
-        if not keys:
-            continue
-        scopes.append(
-            sa.and_(
-                search_table.c.object == name,
-                search_table.c.field.in_(keys),
-                search_table.c.record_id.in_(ids),
-            )
+        if grant is not None and searchable(model.objects[name]):
+            grants[name] = grant
+            name_visible[name] = grant[2]
+    keys = readable_keys(conn, model, {name: set(g[1]) for name, g in grants.items()})
+    scopes = [
+        sa.and_(
+            search_table.c.object == name,
+            search_table.c.field.in_(keys[name]),
+            search_table.c.record_id.in_(ids),
         )
+        for name, (ids, _fields, _name_readable) in grants.items()
+        if keys[name]
+    ]
     if not scopes:
         return []
     sqlite = conn.dialect.name == "sqlite"
