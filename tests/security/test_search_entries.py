@@ -169,3 +169,38 @@ def test_a_deleted_fields_text_leaves_every_entry_at_once(
     assert _found(user, "sesame") == [] and _found(api, "sesame") == []
     _run_backfills(settings)
     assert _found(user, "Zurich") == [vault]
+
+
+def _bodies(org) -> list[str]:
+    with org.db.read() as conn:
+        return [r[0] for r in conn.exec_driver_sql("SELECT body FROM sys_search")]
+
+
+def test_purging_an_active_field_takes_its_text_and_keeps_the_rest_findable(
+    api, org, put_metadata, make_user
+):
+    """A field purged without being deleted first (as a pack's uninstall does) leaves the
+    index in that change set too (found by a second review)."""
+    user, vault = _vault(api, put_metadata, make_user)
+    purged = api.delete(f"{OBJECTS}/vault/fields/secret?purge=true&confirm=secret")
+    assert purged.status_code in (200, 204), purged.get_json()
+
+    assert not any("sesame" in body for body in _bodies(org))
+    org.work.run_pending()
+    assert _found(user, "Zurich") == [vault] and _found(api, "Zurich") == [vault]
+    added = api.post(f"{OBJECTS}/vault/fields", json={"api_name": "secret", "type": "text"})
+    assert added.status_code == 201, added.get_json()
+    assert _found(user, "sesame") == [] and _found(api, "sesame") == []
+
+
+def test_a_purged_objects_entries_go_with_it(api, org, put_metadata, make_user):
+    _user, _vault_id = _vault(api, put_metadata, make_user)
+    put_metadata("permission_set", {"api_name": "vault_reader", "system": ["api_enabled"]})
+    assert api.delete(f"{OBJECTS}/vault").status_code in (200, 204)
+    purged = api.delete(f"{OBJECTS}/vault?purge=true&confirm=vault")
+    assert purged.status_code == 200, purged.get_json()
+
+    assert _bodies(org) == []
+    with org.db.read() as conn:
+        groups = conn.exec_driver_sql("SELECT count(*) FROM sys_search_group").scalar_one()
+    assert groups == 0

@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 from crm_platform.core import utc_now
 from crm_platform.core.tables import search_backfills
 from crm_platform.metadata import ACTIVE, CandidateModel
-from crm_platform.metadata.store import ComponentChange
+from crm_platform.metadata.store import PURGED, ComponentChange
 
 from ..model import OrgModel
 from .search import group_table, index_records, indexes, search_table
@@ -96,6 +96,9 @@ def plan_backfills(
     sets_before, sets_after, sets_changed = _permission_sets(changes, model)
     if sets_changed:
         touched |= {c.name for c in model.of_kind("object")}
+    for change in changes:  # a purged object's entries go with its records
+        if change.after.kind == "object" and change.after.status == PURGED:
+            _drop_object_entries(conn, change.after.name)
     requested = []
     for name in sorted(n for n in touched if n):
         header = model.get("object", name)
@@ -104,7 +107,7 @@ def plan_backfills(
         before_header = model.base_of(header)
         if before_header is None:
             continue  # created in this change set: it has no records yet
-        fields_now = list(model.fields_of(name, include_deleted=True))
+        fields_now = _fields_with_purged(model, name)
         fields_before = [f for f in (model.base_of(f) for f in fields_now) if f is not None]
         if header.definition.get("searchable", True) is False:
             conn.execute(search_table.delete().where(search_table.c.object == name))
@@ -127,6 +130,26 @@ def plan_backfills(
             request_backfill(conn, name)
             requested.append(name)
     return requested
+
+
+def _fields_with_purged(model: CandidateModel, object_name: str) -> list[Any]:
+    """The object's field components, deleted ones and those this change set purges
+    included (a field purged while active leaves the index here: it is no deleted field
+    any more), but not the purged stand-ins a rename leaves under a field's old name."""
+    fields = list(model.fields_of(object_name, include_deleted=True))
+    live = {f.id for f in fields}
+    for comp in model.group("field", object_name).values():
+        if comp.status != PURGED or comp.id in live:
+            continue
+        base = model.base_of(comp)
+        if base is not None and base.status != PURGED:
+            fields.append(comp)
+    return fields
+
+
+def _drop_object_entries(conn: Connection, object_name: str) -> None:
+    for table in (search_table, group_table):
+        conn.execute(table.delete().where(table.c.object == object_name))
 
 
 def _drop_entries_holding(conn: Connection, object_name: str, fields: Sequence[Any]) -> None:
