@@ -6,9 +6,11 @@ searchable, another name field — asks for a backfill of that object: a row in
 ``sys_search_backfill``, written in the change set's own transaction. After
 commit the org's work runner (:mod:`crm_platform.runtime.work`) indexes the
 records in batches, one transaction each, moving the row's ``last_id`` with
-every batch: an interrupted backfill resumes where it stopped. What a change
-removes from the index (a field no longer searchable or deleted, an object no
-longer searchable) is removed at once, in the change set, with one statement.
+every batch: an interrupted backfill resumes where it stopped. A change that
+regroups fields (a permission set hiding or opening one, ADR 0052) asks for one
+too. What a change removes from the index (a field no longer searchable, deleted
+or purged, an object no longer searchable or purged) is removed at once, in the
+change set: every entry holding its text, whatever grouping wrote it.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 SQLite uses an FTS5 table with the trigram tokenizer (case-insensitive substrings,
 CJK included); PostgreSQL a generated ``tsvector`` with a GIN index plus pg_trgm
 indexes for partial names. Never a ``LIKE '%q%'`` scan of the object tables.
+
+A record's text is one entry per *visibility group* of its indexed fields (ADR 0052,
+:mod:`.search_groups`); ``sys_search_group`` says which columns an entry's key holds, and
+a search matches an entry only when the user reads every one of its fields.
 """
 
 from __future__ import annotations
