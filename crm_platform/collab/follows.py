@@ -12,9 +12,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
-from crm_platform.core import unnested_rows
+from crm_platform.core import dialect_insert, unnested_rows
 from crm_platform.core.tables import users
 
 from .tables import record_follows
@@ -40,7 +39,7 @@ def follow_many(conn: Connection, object_name: str, pairs: Iterable[tuple[str, s
         given.c.user_id,
         sa.literal(now, T.c.created_at.type),
     ).where(given.c.record_id.is_not(None))  # SQLite needs a WHERE before ON CONFLICT
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(T)
+    insert = dialect_insert(conn, T)
     columns = ["object", "record_id", "user_id", "created_at"]
     conn.execute(insert.from_select(columns, rows).on_conflict_do_nothing())
 

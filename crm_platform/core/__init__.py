@@ -2,7 +2,7 @@
 
 from .aftercommit import AfterCommitQueue, after_commit
 from .bound import in_list, list_param, list_value, unnested, unnested_rows
-from .database import Database, SqliteFunction, normalise_url
+from .database import Database, SqliteFunction, dialect_insert, normalise_url
 from .errors import (
     Conflict,
     CrmError,
@@ -44,6 +44,7 @@ __all__ = [
     "ValidationFailed",
     "ValueType",
     "after_commit",
+    "dialect_insert",
     "guard_formula",
     "in_list",
     "list_param",

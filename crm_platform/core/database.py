@@ -19,6 +19,7 @@ from typing import Any
 
 import simplejson
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .aftercommit import close_queue, open_queue, track_savepoints
 from .errors import CrmError
@@ -183,3 +184,10 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def dialect_insert(conn: Connection, table: Any) -> Any:
+    """An INSERT into ``table`` in the connection's dialect: both engines know ``ON
+    CONFLICT`` (``.on_conflict_do_nothing()``, ``.on_conflict_do_update()``), which
+    SQLAlchemy spells per dialect."""
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)

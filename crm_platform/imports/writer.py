@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crm_platform.core import CrmError, new_id
+from crm_platform.core import CrmError, in_list, new_id
 from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 from crm_platform.runtime.records import RecordsRefused
@@ -167,7 +167,9 @@ class BatchWriter:
         if self.upsert_on == RECORD_ID:
             ids = sorted({k for k in (self._key(p) for p in wave) if k is not None})
             query = sa.select(obj.table.c.id).where(
-                obj.table.c.id.in_(ids), obj.table.c.deleted_at.is_(None), *session.visible(obj)
+                in_list(session.dialect, obj.table.c.id, ids),
+                obj.table.c.deleted_at.is_(None),
+                *session.visible(obj),
             )
             return {i: i for i in session.conn.execute(query).scalars()}
         fld = obj.fields[self.upsert_on]

@@ -17,9 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
-from crm_platform.core import new_id
+from crm_platform.core import dialect_insert, new_id
 from crm_platform.core.tables import automation_runs
 
 QUEUED = "queued"
@@ -111,8 +110,7 @@ def enqueue(
         # dispatched once its transaction commits; a run due later waits for the sweep
         "dispatched_at": now if due_at is None or due_at <= now else None,
     }
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(automation_runs).values(values)
+    statement = dialect_insert(conn, automation_runs).values(values)
     statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
     # RETURNING, not rowcount: psycopg reports no row count for INSERT .. ON CONFLICT
     inserted = conn.execute(statement.returning(T.id)).first()

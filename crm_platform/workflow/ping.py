@@ -23,8 +23,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
+from crm_platform.core import dialect_insert
 from crm_platform.core.errors import ValidationFailed
 from crm_platform.core.tables import automation_pings
 
@@ -58,9 +58,8 @@ class PingJob:
         if hold > 0:
             time.sleep(hold)
         with job.write() as conn:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
             conn.execute(
-                dialect.insert(automation_pings)
+                dialect_insert(conn, automation_pings)
                 .values(
                     run_id=job.run.id,
                     delivered_by=f"{socket.gethostname()}:{os.getpid()}",

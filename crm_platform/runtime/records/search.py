@@ -19,10 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql as postgresql_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-from crm_platform.core import ValidationFailed, in_list, list_param, list_value
+from crm_platform.core import ValidationFailed, dialect_insert, in_list, list_param, list_value
 from crm_platform.core.aftercommit import after_commit
 from crm_platform.fieldtypes import field_type, joined_text
 
@@ -212,9 +210,7 @@ def record_groups(conn: Connection, model: OrgModel, obj: ObjectModel) -> None:
         for g in groups_of(model, obj)
     ]
     if rows:
-        postgres = conn.dialect.name == "postgresql"
-        insert = (postgresql_dialect if postgres else sqlite_dialect).insert
-        conn.execute(insert(group_table).values(rows).on_conflict_do_nothing())
+        conn.execute(dialect_insert(conn, group_table).values(rows).on_conflict_do_nothing())
     # remembered once committed (a rolled-back transaction took the rows with it); with
     # no write transaction of the platform's to wait for, recorded again each time
     with contextlib.suppress(RuntimeError):
@@ -232,16 +228,25 @@ def readable_keys(
     query = sa.select(group_table.c.object, group_table.c.key, group_table.c.columns).where(
         group_table.c.object.in_(list(readable))
     )
-    owners = {}  # per object: column -> the indexed field holding it
-    for name in readable:
-        obj = model.objects[name]
-        owners[name] = {c.name: f.api_name for f in _text_fields(obj) for c in f.columns.values()}
     keys: dict[str, list[str]] = {name: [] for name in readable}
     for row in conn.execute(query):
-        fields = [owners[row.object].get(column) for column in row.columns.split(",")]
+        owners = _column_owners(model, model.objects[row.object])
+        fields = [owners.get(column) for column in row.columns.split(",")]
         if all(f is not None and f in readable[row.object] for f in fields):
             keys[row.object].append(row.key)
     return keys
+
+
+def _column_owners(model: OrgModel, obj: ObjectModel) -> Mapping[str, str]:
+    """Column -> the indexed field holding it, kept per metadata version."""
+    cache = model.runtime_cache.setdefault("search_column_owners", {})
+    found = cache.get(obj.api_name)
+    if found is None:
+        fields = _text_fields(obj)
+        found = cache[obj.api_name] = {
+            c.name: f.api_name for f in fields for c in f.columns.values()
+        }
+    return found
 
 
 def unindex_records(conn: Connection, obj: ObjectModel, ids: Iterable[str]) -> None:
