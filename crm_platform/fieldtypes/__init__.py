@@ -11,7 +11,7 @@ instead of keeping its own list of types (ADR 0008). This package builds on
 from .base import FieldType, joined_text
 from .choices import active_values, marked_defaults, value_entry
 from .exports import Cell
-from .inputs import PHONE, RecordId, picklist_values
+from .inputs import PHONE, QuickField, RecordId, picklist_values
 from .registry import (
     FIELD_TYPES,
     field_type,
@@ -32,6 +32,7 @@ __all__ = [
     "USER",
     "Cell",
     "FieldType",
+    "QuickField",
     "RecordId",
     "active_values",
     "field_type",

@@ -156,3 +156,33 @@ def test_export_formats_each_value_for_csv_and_xlsx():
     assert text("encrypted_text", "4111111111111111") == "********", "never the plaintext"
     assert cell("encrypted_text", None) is None
     assert text("text", None) == "" and cell("text", None) is None
+
+
+QUICK_VALUES = [
+    None, "", "Ann", "a" * 80, "a" * 81, "x\x00y", "New", "Won", "Lost", "new",
+    "ann@example.com", "not an address", "https://example.com/a", "ftp://example.com",
+    "+1 (555) 010-0000", "call me", "0f8fe9a3-34c1-4d4e-9a6b-0d3c1c3e2f11",
+    "0F8FE9A3-34C1-4D4E-9A6B-0D3C1C3E2F11", "0f8fe9a3-34c1-4d4e-9a6b-0d3c1c3e2f1",
+    0, 1, -1, 1000, 1001, 2**63 - 1, 2**63, -(2**63), True, False, 1.0, Decimal("12.50"),
+    Decimal("1"), date(2024, 3, 5), datetime(2024, 3, 5, 9, 30, tzinfo=UTC), "2024-03-05",
+    time(9, 30), ["a"], {"id": "x"}, b"bytes",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("type_name", sorted(type_names(read_only=False)))
+def test_a_value_the_codec_keeps_as_it_is_is_one_deserialize_returns_unchanged(type_name):
+    """The record codec keeps a value its field's quick check passes without calling
+    ``deserialize``: for every writable type and every value, the check may only pass a
+    value ``deserialize`` returns unchanged, of the same type, without complaint."""
+    field = field_type(type_name).input_field(DEFINITIONS[type_name])
+    quick = field.quick_check() if hasattr(field, "quick_check") else None
+    if quick is None:
+        return
+    passed = 0
+    for value in QUICK_VALUES:
+        if value is None or not quick(value):
+            continue
+        passed += 1
+        loaded = field.deserialize(value)
+        assert (type(loaded), loaded) == (type(value), value), (type_name, value)
+    assert passed, f"{type_name}: the quick check passes none of the sample values"

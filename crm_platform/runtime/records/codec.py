@@ -8,15 +8,22 @@ types, lengths, formats, picklist values; unknown fields and read-only ones
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 
 from crm_platform.core import ValidationFailed
 from crm_platform.core.crypto import FieldCipher
-from crm_platform.fieldtypes import SIMPLE, FieldType, RecordId, field_type, is_polymorphic
+from crm_platform.fieldtypes import (
+    SIMPLE,
+    FieldType,
+    QuickField,
+    RecordId,
+    field_type,
+    is_polymorphic,
+)
 
 from ..model import FieldModel, ObjectModel
 
@@ -116,6 +123,16 @@ def write_plan(obj: ObjectModel, writable: frozenset[str]) -> WritePlan:
     )
 
 
+# a field's name, its bound marshmallow field, its quick check, whether it allows null
+_Loader = tuple[str, fields.Field, Callable[[Any], bool] | None, bool]
+
+
+def _loader(name: str, field: fields.Field) -> _Loader:
+    quick = field.quick_check() if isinstance(field, QuickField) else None
+    nullable = field.allow_none and not field.pre_load and not field.post_load
+    return (name, field, quick, nullable)
+
+
 @dataclass(frozen=True)
 class RecordCodec:
     """Loads JSON input into field values and turns stored rows into JSON-ready records.
@@ -131,11 +148,13 @@ class RecordCodec:
     readers: Mapping[str, FieldReader]
     encrypted: bool  # some field is encrypted_text: reads and writes need the cipher
     plan: WritePlan
-    # the (name, bound marshmallow field) pairs of the fields a body gives, by the set of
-    # them, in the object's order: a load calls each field's ``deserialize`` itself, as
-    # ``Schema.load`` would, without building a schema per body or walking every field of
-    # the object (500 on a wide object) and the schema's hooks and error store per record
-    _loaders: dict[frozenset[str], tuple[tuple[str, Any], ...]] = dataclasses.field(
+    # the (name, bound marshmallow field, quick check) of the fields a body gives, by the
+    # set of them, in the object's order: a load calls each field's ``deserialize`` itself,
+    # as ``Schema.load`` would, without building a schema per body or walking every field
+    # of the object (500 on a wide object) and the schema's hooks and error store per
+    # record; a value its field's quick check passes is kept as it is (what ``deserialize``
+    # would return), a null one of a field that allows null is null
+    _loaders: dict[frozenset[str], tuple[_Loader, ...]] = dataclasses.field(
         default_factory=dict, repr=False
     )
 
@@ -148,12 +167,16 @@ class RecordCodec:
             if len(self._loaders) > MAX_LOADERS:
                 self._loaders.clear()
             bound = self.schema.load_fields
-            loader = self._loaders[names] = tuple((n, bound[n]) for n in bound if n in names)
+            loader = self._loaders[names] = tuple(_loader(n, bound[n]) for n in bound if n in names)
         values: dict[str, Any] = {}
         errors: dict[str, Any] = {}
-        for name, field in loader:
+        for name, field, quick, nullable in loader:
+            value = accepted[name]
+            if (value is None and nullable) or (quick is not None and quick(value)):
+                values[name] = value
+                continue
             try:
-                values[name] = field.deserialize(accepted[name], name, accepted, partial=True)
+                values[name] = field.deserialize(value, name, accepted, partial=True)
             except ValidationError as exc:
                 errors[name] = exc.messages
         if errors:
