@@ -122,6 +122,8 @@ def find_matches(
                     for other in seen.get(key, ()):
                         candidates.setdefault(other["id"], other)
                     seen.setdefault(key, []).append({**values, "id": record_id})
+            if not candidates:  # most records of a batch: nothing shares a key
+                continue
             hits = [c["id"] for c in matching(rule, values, list(candidates.values()))]
             if hits:
                 found[record_id] = hits

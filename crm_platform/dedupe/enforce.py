@@ -65,7 +65,7 @@ def _names(
     if ctx.user.is_system:
         return {}
     wanted = {i for ids in found.values() for i in ids if i not in batch}
-    return ctx.services.visible_names(ctx.object, wanted)
+    return ctx.services.visible_names(ctx.object, wanted) if wanted else {}
 
 
 def _act(

@@ -24,6 +24,7 @@ from crm_platform.fieldtypes import (
     field_type,
     is_polymorphic,
 )
+from crm_platform.fieldtypes.relations import OBJECT
 
 from ..model import FieldModel, ObjectModel
 
@@ -79,14 +80,14 @@ class WritePlan:
     dependent: tuple[FieldModel, ...]  # dependent picklists (with a controlling field)
     unique: tuple[str, ...]  # values unique among live records
     auto_numbers: tuple[FieldModel, ...]
-    relations: frozenset[str]  # lookups and master-detail links
+    relations: tuple[str, ...]  # lookups and master-detail links, in field order
 
 
 def write_plan(obj: ObjectModel, writable: frozenset[str]) -> WritePlan:
     """The :class:`WritePlan` of ``obj`` (``writable``: the fields the API may write)."""
     required, checked, defaults, dependent, unique, numbers = [], [], [], [], [], []
     restricted: dict[str, FieldType] = {}
-    relations = set()
+    relations = []
     for name, fld in obj.fields.items():
         ftype, definition = field_type(fld.type), fld.definition
         is_required = bool(definition.get("required")) or fld.type == "master_detail"
@@ -110,7 +111,7 @@ def write_plan(obj: ObjectModel, writable: frozenset[str]) -> WritePlan:
         if fld.type == "auto_number":
             numbers.append(fld)
         if ftype.relation:
-            relations.add(name)
+            relations.append(name)
     return WritePlan(
         required=tuple(required),
         checked=tuple(checked),
@@ -119,7 +120,7 @@ def write_plan(obj: ObjectModel, writable: frozenset[str]) -> WritePlan:
         dependent=tuple(dependent),
         unique=tuple(unique),
         auto_numbers=tuple(numbers),
-        relations=frozenset(relations),
+        relations=tuple(relations),
     )
 
 
@@ -251,27 +252,34 @@ def compile_codec(obj: ObjectModel) -> RecordCodec:
 
 
 def to_columns(
-    obj: ObjectModel, values: Mapping[str, Any], cipher: FieldCipher | None
+    obj: ObjectModel,
+    values: Mapping[str, Any],
+    cipher: FieldCipher | None,
+    readers: Mapping[str, FieldReader] | None = None,
 ) -> dict[str, Any]:
-    """Column values (by physical name) for field values (by API name)."""
+    """Column values (by physical name) for field values (by API name).
+
+    ``readers``: the object's read plan when the caller holds it (its codec's), else it
+    is worked out: it says each field's columns, shape and encryption."""
+    plan = read_plan(obj) if readers is None else readers
     out: dict[str, Any] = {}
     for name, value in values.items():
         if name in SYSTEM_FIELDS:
             out[name] = value
             continue
-        field = obj.fields[name]
-        columns = field.columns
-        if is_polymorphic(field.definition):  # the id and the target object
-            out[columns[SIMPLE].name] = value["id"] if value else None
-            out[columns["object"].name] = value["object"] if value else None
-        elif SIMPLE in columns:
-            if value is not None and field_type(field.type).encrypted:
+        reader = plan[name]
+        if reader.shape == "simple":
+            if value is not None and reader.encrypted:
                 assert cipher is not None
                 value = cipher.encrypt(value, f"{obj.api_name}.{name}")
-            out[columns[SIMPLE].name] = value
+            out[reader.columns[0][1]] = value
+        elif reader.shape == "polymorphic":  # the id and the target object
+            columns = dict(reader.columns)
+            out[columns[SIMPLE]] = value["id"] if value else None
+            out[columns[OBJECT]] = value[OBJECT] if value else None
         else:
-            for sub, column in columns.items():
-                out[column.name] = (value or {}).get(sub)
+            for sub, column in reader.columns:
+                out[column] = (value or {}).get(sub)
     return out
 
 

@@ -315,12 +315,13 @@ def _user_states(ctx: RecordContext, ids: set[str]) -> dict[str, bool]:
 
 
 def _links(
-    obj: ObjectModel, relations: frozenset[str], values: Mapping[str, Any]
+    obj: ObjectModel, relations: tuple[str, ...], values: Mapping[str, Any]
 ) -> list[tuple[str, str, str]]:
     """(field, target object, target id) of each lookup set in ``values``."""
     out = []
-    for name, value in values.items():
-        if value is None or name not in relations:
+    for name in relations:  # a few lookups, among many values
+        value = values.get(name)
+        if value is None:
             continue
         fld = obj.fields[name]
         if isinstance(value, dict):

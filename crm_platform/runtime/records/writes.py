@@ -99,7 +99,7 @@ def create_many(
 def _new_row(
     ctx: RecordContext, obj: ObjectModel, record_id: str, values: Mapping[str, Any], owner_id: str
 ) -> dict[str, Any]:
-    row = to_columns(obj, values, ctx.cipher_for(obj))
+    row = to_columns(obj, values, ctx.cipher_for(obj), ctx.codec(obj).readers)
     row.update(
         id=record_id,
         owner_id=owner_id,
@@ -229,11 +229,11 @@ def _write_revisions(
 ) -> None:
     """One UPDATE per set of changed columns, each row guarded by the version it was read
     at: 412 when another writer got there first, 409 when a unique index refuses."""
-    cipher = ctx.cipher_for(obj)
+    cipher, readers = ctx.cipher_for(obj), ctx.codec(obj).readers
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     names: dict[tuple[str, ...], set[str]] = {}
     for revision in revisions:
-        row = to_columns(obj, revision.changed, cipher)
+        row = to_columns(obj, revision.changed, cipher, readers)
         version = versions[revision.record_id]
         row.update(
             owner_id=revision.owner_id,
