@@ -15,6 +15,8 @@ from crm_platform.core import (
     LocalizedText,
     ValidationFailed,
     in_list,
+    list_param,
+    list_value,
     unnested,
 )
 from crm_platform.core.tables import users
@@ -336,11 +338,12 @@ def _visible_ids(ctx: RecordContext, target_name: str, ids: set[str]) -> set[str
     if target is None or not ctx.access.can(target_name, "read"):
         return set()
     query = _visible_ids_query(ctx, target)
+    dialect = ctx.conn.dialect.name
     found: set[str] = set()
     ordered = sorted(ids)
     for start in range(0, len(ordered), CHUNK):
-        rows = ctx.conn.execute(query, {LOOKUP_IDS: ordered[start : start + CHUNK]})
-        found.update(r[0] for r in rows)
+        given = list_value(dialect, ordered[start : start + CHUNK])
+        found.update(r[0] for r in ctx.conn.execute(query, {LOOKUP_IDS: given}))
     return found
 
 
@@ -356,8 +359,9 @@ def _visible_ids_query(ctx: RecordContext, target: ObjectModel) -> sa.Select[Any
     visible = ctx.visible(target)
 
     def build() -> sa.Select[Any]:
+        given = list_param(ctx.conn.dialect.name, LOOKUP_IDS)  # one list, not one per id
         return sa.select(target.table.c.id).where(
-            target.table.c.id.in_(sa.bindparam(LOOKUP_IDS, expanding=True)),
+            in_list(ctx.conn.dialect.name, target.table.c.id, given),
             target.table.c.deleted_at.is_(None),
             *visible,
         )
