@@ -15,7 +15,7 @@ from .errors import (
     ValidationFailed,
     localized,
 )
-from .ids import ID_LENGTH, new_id
+from .ids import ID_LENGTH, new_id, new_ids
 from .settings import DEFAULT_DATABASE_URL, Settings, load_settings
 from .spreadsheet_text import guard_formula, unguard_formula
 from .types import MAX_PRECISION, ExactDecimal, JSONValue, UTCDateTime, quantize, utc_now
@@ -52,6 +52,7 @@ __all__ = [
     "load_settings",
     "localized",
     "new_id",
+    "new_ids",
     "normalise_url",
     "quantize",
     "unguard_formula",

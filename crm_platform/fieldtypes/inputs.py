@@ -109,6 +109,24 @@ class Text(QuickField, fields.String):
     def _accepts_as_is(self) -> Callable[[Any], bool] | None:
         return lambda value: type(value) is str and "\x00" not in value
 
+    def quick_check(self) -> Callable[[Any], bool] | None:
+        # most fields written are plain text with a maximum length, or picklists: their
+        # one validator folded into the type test (one call per value, not three)
+        plain = type(self)._accepts_as_is is Text._accepts_as_is
+        if not plain or self.pre_load or self.post_load or len(self.validators) != 1:
+            return super().quick_check()
+        validator = self.validators[0]
+        if type(validator) is validate.Length and validator.min is None and validator.equal is None:
+            top = validator.max
+            if top is not None:
+                return lambda value: (
+                    type(value) is str and len(value) <= top and "\x00" not in value
+                )
+        if type(validator) is OneOfValues:
+            values = validator.values
+            return lambda value: type(value) is str and value in values and "\x00" not in value
+        return super().quick_check()
+
 
 class Email(Text, fields.Email):
     pass

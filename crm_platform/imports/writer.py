@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crm_platform.core import CrmError, in_list, new_id
+from crm_platform.core import CrmError, in_list, new_ids
 from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 from crm_platform.runtime.records import RecordsRefused
@@ -44,7 +44,7 @@ class BatchOutcome:
 class _Pending:
     row: SourceRow
     data: dict[str, Any]
-    new_id: str = field(default_factory=new_id)  # the record's id, should it be created
+    new_id: str  # the record's id, should it be created
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,11 @@ class BatchWriter:
             key_field = session.object(self.object_name).fields[self.upsert_on]
             self._key_type = field_type(key_field.type)
         converted: list[_Pending] = []
-        for row in rows:
+        for row, record_id in zip(rows, new_ids(len(rows)), strict=True):
             if row.data is None:
                 outcome.rejected.append((row.row, row.problem or "cannot be converted"))
             else:
-                converted.append(_Pending(row.row, row.data))
+                converted.append(_Pending(row.row, row.data, record_id))
         ready = self._resolve_lookups(session, converted, outcome)
         while ready:
             wave, ready = self._wave(ready)

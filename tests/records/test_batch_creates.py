@@ -3,7 +3,10 @@ running each create alone gives — numbers, roll-ups, search, errors."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
+
+from crm_platform.core import new_id, new_ids
 
 REC = "/api/v1/records"
 
@@ -71,3 +74,24 @@ def test_a_failing_record_gives_the_same_results_as_creating_one_by_one(projects
     assert sorted(names) == ["A", "C"]
     numbers = sorted(r["number"] for r in projects.get(f"{REC}/project").get_json()["records"])
     assert numbers == ["PRJ-00001", "PRJ-00002"]  # the failed batch took no numbers
+
+
+def test_a_batch_gives_its_records_ids_in_their_order_after_those_made_before(projects):
+    before = projects.post(f"{REC}/account", json={"name": "Before"}).get_json()["id"]
+    bodies = [{"name": f"Batch {i}"} for i in range(200)]  # as many as a composite takes
+    response = projects.post("/api/v1/composite", json=_creates("account", bodies))
+    batch = [r["body"]["id"] for r in response.get_json()["results"]]
+    after = projects.post(f"{REC}/account", json={"name": "After"}).get_json()["id"]
+
+    ids = [before, *batch, after]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert all(str(uuid.UUID(i)) == i and uuid.UUID(i).version == 7 for i in ids)
+    project = {"name": "Linked", "stage": "Active", "account": batch[-1]}
+    assert projects.post(f"{REC}/project", json=project).status_code == 201
+
+
+def test_an_import_batch_of_ids_counts_up_past_the_first_counter_digit():
+    """An import's batches are larger than a composite's: 1,000 ids, in order, valid."""
+    ids = [new_id(), *new_ids(1000), new_id()]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert all(str(uuid.UUID(i)) == i and uuid.UUID(i).version == 7 for i in ids)

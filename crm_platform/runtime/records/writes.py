@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from crm_platform.core import Conflict, PreconditionFailed, ValidationFailed, new_id
+from crm_platform.core import Conflict, PreconditionFailed, ValidationFailed, new_id, new_ids
 from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 
@@ -52,7 +52,7 @@ def create_many(
     obj = ctx.object(object_name)
     ctx.require(obj, "create")
     codec = ctx.codec(obj)
-    ids = list(record_ids) if record_ids is not None else [new_id() for _ in items]
+    ids = list(record_ids) if record_ids is not None else new_ids(len(items))
     if len(set(ids)) != len(ids):
         raise ValidationFailed({"id": "a batch creates each record once"})
     pending: dict[str, dict[str, Any]] = {}
