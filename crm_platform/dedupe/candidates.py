@@ -39,7 +39,10 @@ def same(rule: DuplicateRule, a: Mapping[str, Any], b: Mapping[str, Any]) -> boo
 
 def comparable(rule: DuplicateRule, values: Mapping[str, Any]) -> bool:
     """A record with a blank value in any criterion matches nothing."""
-    return not any(blank(values.get(c.field)) for c in rule.criteria)
+    for criterion in rule.criteria:  # noqa: SIM110 (no generator: runs for every record written)
+        if blank(values.get(criterion.field)):
+            return False
+    return True
 
 
 def _value_keys(conn: Connection, obj: ObjectModel, rule: DuplicateRule, values: list[Any]):
@@ -95,7 +98,7 @@ def find_matches(
     fields = [column(obj, f).label(f) for f in rule.fields]
     labels = [k.label(f"_k{i}") for i, k in enumerate(column_keys)]
     found: dict[str, list[str]] = {}
-    seen: dict[tuple[int, Any], list[Mapping[str, Any]]] = {}
+    seen: dict[tuple[int, Any], list[Subject]] = {}  # the batch's subjects so far, by key
     for start in range(0, len(subjects), CHUNK):
         chunk = list(subjects[start : start + CHUNK])
         keys = _value_keys(conn, obj, rule, [v[criterion.field] for _, v in chunk])
@@ -119,9 +122,10 @@ def find_matches(
                 for row in blocks.get(key, ()):
                     candidates.setdefault(row["id"], row)
                 if within:
-                    for other in seen.get(key, ()):
-                        candidates.setdefault(other["id"], other)
-                    seen.setdefault(key, []).append({**values, "id": record_id})
+                    for other_id, other in seen.get(key, ()):
+                        if other_id not in candidates:
+                            candidates[other_id] = {**other, "id": other_id}
+                    seen.setdefault(key, []).append((record_id, values))
             if not candidates:  # most records of a batch: nothing shares a key
                 continue
             hits = [c["id"] for c in matching(rule, values, list(candidates.values()))]
