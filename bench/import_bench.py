@@ -269,7 +269,10 @@ def run_import(
     lines = done.stdout.strip().splitlines()
     progress("  " + lines[-2])
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    counts = re.search(r"(\d+) created, (\d+) updated, (\d+) rejected", done.stdout)
+    # (created, updated, rejected); rows left unchanged, said only when there are any, apart
+    counts = re.search(
+        r"(\d+) created, (\d+) updated, (?:\d+ unchanged, )?(\d+) rejected", done.stdout
+    )
     return {
         "wall": wall,
         "cpu": cpu,

@@ -192,13 +192,16 @@ def _user(org, email: str | None) -> Any:
 
 def _report(state, dry_run: bool) -> None:
     verb = "would be " if dry_run else ""
-    # every row read that is not blank was created, updated or rejected (an all-or-none
-    # import that failed wrote nothing: its counts are not the rows')
-    blank = state.rows_read - state.created - state.updated - state.rejected
+    # every row read that is not blank was created, updated, left unchanged or rejected
+    # (an all-or-none import that failed wrote nothing: its counts are not the rows')
+    handled = state.created + state.updated + state.unchanged + state.rejected
+    blank = state.rows_read - handled
     skipped = f" ({blank} blank skipped)" if blank > 0 and state.status != "failed" else ""
+    # rows matching a record that already held their values: said only when there are any
+    unchanged = f"{state.unchanged} {verb}unchanged, " if state.unchanged else ""
     click.echo(
         f"{state.rows_read} rows read{skipped}: {state.created} {verb}created, "
-        f"{state.updated} {verb}updated, {state.rejected} rejected."
+        f"{state.updated} {verb}updated, {unchanged}{state.rejected} rejected."
     )
     if state.message:
         click.echo(state.message)
@@ -249,7 +252,8 @@ class _Bar:
             total=state.total,
             description=(
                 f"importing ({state.created} new, {state.updated} updated, "
-                f"{state.rejected} rejected)"
+                + (f"{state.unchanged} unchanged, " if state.unchanged else "")
+                + f"{state.rejected} rejected)"
             ),
             rate=f"{speed:,.0f}",
         )

@@ -169,7 +169,10 @@ def import_errors(id: str) -> Response:
 
 JOB = {
     "type": "object",
-    "required": ["id", "object", "status", "rows_read", "created", "updated", "rejected", "warned"],
+    "required": [
+        *("id", "object", "status", "rows_read"),
+        *("created", "updated", "unchanged", "rejected", "warned"),
+    ],
     "properties": {
         "id": {"type": "string"},
         "object": {"type": "string"},
@@ -177,7 +180,11 @@ JOB = {
         "rows_read": {"type": "integer"},
         "total_rows": {"type": ["integer", "null"]},
         "created": {"type": "integer"},
-        "updated": {"type": "integer"},
+        "updated": {"type": "integer", "description": "Rows that changed their record."},
+        "unchanged": {
+            "type": "integer",
+            "description": "Rows that matched a record already holding their values.",
+        },
         "rejected": {"type": "integer"},
         "warned": {
             "type": "integer",

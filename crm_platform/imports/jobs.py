@@ -50,6 +50,7 @@ class Job:
     position: int
     created: int
     updated: int
+    unchanged: int
     rejected: int
     warned: int
     total: int | None
@@ -72,6 +73,7 @@ class Job:
             "total_rows": self.total,
             "created": self.created,
             "updated": self.updated,
+            "unchanged": self.unchanged,
             "rejected": self.rejected,
             "warned": self.warned,
             "message": self.message,
@@ -114,6 +116,7 @@ def create_job(
             position=0,
             created=0,
             updated=0,
+            unchanged=0,
             rejected=0,
             warned=0,
             total=total,

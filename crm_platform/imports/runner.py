@@ -49,6 +49,7 @@ class ImportState:
     message: str | None = None
     object: str = ""
     warned: int = 0  # rows written with a notice (a duplicate rule that warns let them in)
+    unchanged: int = 0  # rows whose record held their values already
 
     def with_rejected(self, before: int) -> ImportState:
         """The state counting also the rows a resumed job rejected before it stopped."""
@@ -191,7 +192,7 @@ class Importer:
         return job.error_bytes
 
     def _run_in_batches(self, job: Job, runner: str) -> ImportState:
-        total = BatchOutcome(created=job.created, updated=job.updated)
+        total = BatchOutcome(created=job.created, updated=job.updated, unchanged=job.unchanged)
         committed = self._committed_errors(job)
         rejects = RejectFile(self.error_file, self.source.headers, committed=committed)
         warned = WarnedRows(job.warned)
@@ -249,6 +250,7 @@ class Importer:
                         position=read,
                         created=total.created + outcome.created,
                         updated=total.updated + outcome.updated,
+                        unchanged=total.unchanged + outcome.unchanged,
                         rejected=job.rejected + rejects.count,
                         error_bytes=end,
                         warned=warned.count,
@@ -260,6 +262,7 @@ class Importer:
             warned.take()
             total.created += outcome.created
             total.updated += outcome.updated
+            total.unchanged += outcome.unchanged
             statistics.changed(outcome.created + outcome.updated)
             state = self._state(job.id, "running", read, job.total, total, rejects, None, warned)
             self.progress(state.with_rejected(job.rejected))
@@ -295,6 +298,7 @@ class Importer:
                     position=read,
                     created=total.created,
                     updated=total.updated,
+                    unchanged=total.unchanged,
                     rejected=0,
                 )
         except _RollBack:
@@ -343,6 +347,7 @@ class Importer:
             message,
             self.mapping.object,
             warned.count if warned is not None else 0,
+            total.unchanged,
         )
 
 
@@ -372,6 +377,7 @@ class WarnedRows:
 def _add(total: BatchOutcome, outcome: BatchOutcome, rejects: RejectFile) -> None:
     total.created += outcome.created
     total.updated += outcome.updated
+    total.unchanged += outcome.unchanged
     _reject(outcome, rejects)
 
 

@@ -32,6 +32,8 @@ import_jobs = sa.Table(
     sa.Column("position", sa.Integer, nullable=False),  # source rows handled
     sa.Column("created", sa.Integer, nullable=False),
     sa.Column("updated", sa.Integer, nullable=False),
+    # rows that matched a record already holding their values (migration 0025)
+    sa.Column("unchanged", sa.Integer, nullable=False, server_default="0"),
     sa.Column("rejected", sa.Integer, nullable=False),
     # rows written with a notice (a duplicate rule that warns): migration 0022
     sa.Column("warned", sa.Integer, nullable=False, server_default="0"),

@@ -36,7 +36,8 @@ class BatchOutcome:
     """What one batch did: counts, and the rejected rows with their reasons."""
 
     created: int = 0
-    updated: int = 0
+    updated: int = 0  # rows that changed their record
+    unchanged: int = 0  # rows whose record held their values already
     rejected: list[tuple[SourceRow, str]] = field(default_factory=list)
 
 
@@ -49,9 +50,10 @@ class _Pending:
 
 @dataclass(frozen=True)
 class _Writing:
-    """How rows are written (creates or updates), and the id of each row's record."""
+    """How rows are written (creates or updates), and the id of each row's record.
+    ``write`` returns how many of the rows changed their record."""
 
-    write: Callable[[list[_Pending]], None]
+    write: Callable[[list[_Pending]], int]
     record_id: Callable[[_Pending], str]
 
 
@@ -194,17 +196,22 @@ class BatchWriter:
         updates: list[_Pending],
         outcome: BatchOutcome,
     ) -> None:
-        def write(rows: list[_Pending]) -> None:
+        def write(rows: list[_Pending]) -> int:
             items = [(existing[self._key(p)], _fields(p), None) for p in rows]
-            session.update_many(self.object_name, items, read_back=False, every_refusal=True)
+            moved = session.update_many(
+                self.object_name, items, read_back=False, every_refusal=True
+            )
+            return len(moved)  # the records whose values moved
 
         def record_id(pending: _Pending) -> str:
             return existing[self._key(pending)]
 
-        outcome.updated += self._written(session, updates, _Writing(write, record_id), outcome)
+        written, changed = self._written(session, updates, _Writing(write, record_id), outcome)
+        outcome.updated += changed
+        outcome.unchanged += written - changed
 
     def _create(self, session: Any, creates: list[_Pending], outcome: BatchOutcome) -> None:
-        def write(rows: list[_Pending]) -> None:
+        def write(rows: list[_Pending]) -> int:
             session.create_many(
                 self.object_name,
                 [_fields(p) for p in rows],
@@ -212,22 +219,24 @@ class BatchWriter:
                 read_back=False,
                 every_refusal=True,
             )
+            return len(rows)
 
         writing = _Writing(write, lambda pending: pending.new_id)
-        outcome.created += self._written(session, creates, writing, outcome)
+        outcome.created += self._written(session, creates, writing, outcome)[0]
 
     def _written(
         self, session: Any, rows: list[_Pending], writing: _Writing, outcome: BatchOutcome
-    ) -> int:
+    ) -> tuple[int, int]:
         """Write the rows in a savepoint; the rows the record service refuses are rejected
         and the others written again without them. A batch refused otherwise is rolled
         back and each half written the same way, until the rows at fault stand alone
-        (rejected). Returns how many rows were written."""
+        (rejected). Returns how many rows were written, and how many of them changed
+        their record."""
         if not rows:
-            return 0
+            return 0, 0
         try:
             with session.conn.begin_nested():
-                writing.write(rows)
+                changed = writing.write(rows)
         except RecordsRefused as refused:
             kept = []
             for pending in rows:
@@ -241,7 +250,7 @@ class BatchWriter:
             return self._halves(session, rows, writing, outcome, refused)
         except CrmError as exc:
             return self._halves(session, rows, writing, outcome, exc)
-        return len(rows)
+        return len(rows), changed
 
     def _halves(
         self,
@@ -250,14 +259,14 @@ class BatchWriter:
         writing: _Writing,
         outcome: BatchOutcome,
         error: CrmError,
-    ) -> int:
+    ) -> tuple[int, int]:
         if len(rows) == 1:
             outcome.rejected.append((rows[0].row, self.describe(error)))
-            return 0
+            return 0, 0
         middle = len(rows) // 2
-        return self._written(session, rows[:middle], writing, outcome) + self._written(
-            session, rows[middle:], writing, outcome
-        )
+        first = self._written(session, rows[:middle], writing, outcome)
+        second = self._written(session, rows[middle:], writing, outcome)
+        return first[0] + second[0], first[1] + second[1]
 
     def describe(self, error: CrmError) -> str:
         """A refusal of the record service as one line naming the columns at fault."""

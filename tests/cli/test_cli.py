@@ -192,6 +192,7 @@ def test_crm_upgrade_rewrites_the_search_entries_of_an_older_org(crm, database_u
         with org.db.write() as conn:  # as the version before 0024 left it
             conn.execute(sa.text("UPDATE sys_search SET field = 'name'"))
             conn.execute(sa.text("DROP TABLE sys_search_group"))
+            conn.execute(sa.text("ALTER TABLE sys_import_job DROP COLUMN unchanged"))  # 0025's
             conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0023'"))
 
         assert "Rebuilt the search index (" in crm("upgrade").output
@@ -285,7 +286,7 @@ def test_a_command_on_platform_tables_behind_this_version_asks_for_crm_upgrade(
     org = _open(database_url, tmp_path)
     try:
         with org.db.write() as conn:  # as if installed by the version before 0022
-            for column in ("warned", "runner", "error_bytes"):  # 0022's and 0023's
+            for column in ("warned", "runner", "error_bytes", "unchanged"):  # 0022's to 0025's
                 conn.execute(sa.text(f"ALTER TABLE sys_import_job DROP COLUMN {column}"))
             conn.execute(sa.text("DROP TABLE sys_search_group"))  # 0024's
             conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0021'"))

@@ -134,6 +134,28 @@ def test_a_reimport_with_upsert_on_updates_instead_of_duplicating(crm, org, tmp_
     ]
 
 
+def test_a_corrected_file_imported_again_says_which_rows_changed_their_record(crm, org, tmp_path):
+    """Rows that match a record already holding their values are counted as unchanged,
+    not as updates: a user re-importing a fixed file sees which rows the fix moved."""
+    rows = [[f"Account {i}", f"U-{i}", "Retail", "1", "", ""] for i in range(5)]
+    crm("import", _accounts(tmp_path, rows), "--object", "account")
+    rows[3][0] = "Account 3 Ltd"  # the one row the user fixed
+    fixed = _accounts(tmp_path, rows, name="fixed.csv")
+
+    tried = crm(
+        "import", fixed, "--object", "account", "--upsert-on", "account_number", "--dry-run"
+    )
+    assert (
+        "5 rows read: 0 would be created, 1 would be updated, 4 would be unchanged, 0 rejected."
+        in (tried.output)
+    )
+    result = crm("import", fixed, "--object", "account", "--upsert-on", "account_number")
+    assert "5 rows read: 0 created, 1 updated, 4 unchanged, 0 rejected." in result.output
+    again = crm("import", fixed, "--object", "account", "--upsert-on", "account_number")
+    assert "5 rows read: 0 created, 0 updated, 5 unchanged, 0 rejected." in again.output
+    assert dict(records(org, "account", "account_number", "name"))["U-3"] == "Account 3 Ltd"
+
+
 def test_a_reimport_refusing_one_update_keeps_the_others_and_names_its_row(crm, org, tmp_path):
     first = _accounts(tmp_path, [[f"Account {i}", f"U-{i}", "", "1", "", ""] for i in range(40)])
     crm("import", first, "--object", "account")

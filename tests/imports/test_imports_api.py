@@ -49,6 +49,17 @@ def test_an_admin_uploads_a_file_and_polls_the_job_to_its_end(admin_api, org):
     assert [j["id"] for j in listed] == [job["id"]]
 
 
+def test_a_job_counts_the_rows_that_left_their_record_unchanged(admin_api, org):
+    first = _upload(admin_api, upsert_on="account_number").get_json()
+    org.work.run_pending()
+    again = _upload(admin_api, upsert_on="account_number").get_json()
+    org.work.run_pending()
+    polled = admin_api.get(f"/api/v1/imports/{again['id']}").get_json()
+    counts = [polled[k] for k in ("rows_read", "created", "updated", "unchanged", "rejected")]
+    assert counts == [2, 0, 0, 1, 1]  # Acme as it was; the bad row refused again
+    assert admin_api.get(f"/api/v1/imports/{first['id']}").get_json()["unchanged"] == 0
+
+
 def test_an_all_or_none_job_that_fails_shows_what_it_read_and_wrote_nothing(admin_api, org):
     job = _upload(admin_api, mode="all_or_none").get_json()
     org.work.run_pending()
