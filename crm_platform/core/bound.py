@@ -49,6 +49,12 @@ def in_list(
     if dialect == "sqlite":
         each = sa.func.json_each(values).table_valued(sa.column("value", sa.Text))
         return expr.in_(sa.select(each.c.value))
+    if isinstance(expr.type, sa.String) and expr.type.length is not None:
+        # an array of the column's own type: a prepared statement's generic plan of
+        # ``varchar_column = ANY(text[])`` scanned a small table comparing each row with
+        # every value (5 ms for 500 ids among 1,000 rows), of ``ANY(varchar(n)[])`` it
+        # probes the index (1 ms)
+        values = sa.cast(values, ARRAY(expr.type))
     return expr == sa.any_(values)
 
 
