@@ -120,7 +120,8 @@ def insert_rows(ctx: RecordContext, obj: ObjectModel, rows: list[dict[str, Any]]
     batch that goes on after a failure runs each operation in a savepoint of its own.
     """
     names = list(dict.fromkeys(name for row in rows for name in row))
-    rows = [{name: row.get(name) for name in names} for row in rows]
+    if any(len(row) != len(names) for row in rows):  # rows of a batch mostly give the same
+        rows = [{name: row.get(name) for name in names} for row in rows]
     try:
         # one INSERT object per version: executed again, it keeps its cache key
         statement = ctx.compiled(("insert", obj.api_name), obj.table.insert)
