@@ -179,3 +179,20 @@ def test_an_upsert_on_id_needs_an_id_column(crm, org, tmp_path):
     result = crm("import", str(path), "--object", "account", "--upsert-on", "id", ok=False)
     assert "upsert_on: no column holds the records' ids" in result.output
     assert records(org, "account") == []
+
+
+def test_an_id_with_characters_after_a_records_id_names_no_record(crm, org, tmp_path):
+    """The ids of a batch are compared whole: an id longer than any record's, which begins
+    with one of them, updates nothing (PostgreSQL cuts a value cast to a shorter varchar)."""
+    with org.records.session(_admin(org)) as session:
+        acme = session.create("account", {"name": "Acme", "account_number": "A-1"})
+    path = tmp_path / "accounts.csv"
+    longer = acme["id"] + "-2"
+    path.write_text(f"id,Account name\n{longer},Hooli\n", encoding="utf-8")
+
+    result = crm("import", str(path), "--object", "account", "--upsert-on", "id")
+
+    assert "1 rows read: 0 created, 0 updated, 1 rejected" in result.output
+    assert records(org, "account", "name") == [("Acme",)]
+    errors = (tmp_path / "accounts.errors.csv").read_text("utf-8-sig")
+    assert f"no account with id '{longer}' that you may see" in errors
