@@ -49,7 +49,8 @@ def in_list(
     if dialect == "sqlite":
         each = sa.func.json_each(values).table_valued(sa.column("value", sa.Text))
         return expr.in_(sa.select(each.c.value))
-    length = getattr(expr.type, "length", None) if isinstance(expr.type, sa.String) else None
+    stored = isinstance(expr, sa.Column) and isinstance(expr.type, sa.String)
+    length = expr.type.length if stored else None  # a column's: no longer value is stored
     if length is not None:
         # Once psycopg prepares the statement (its sixth run), PostgreSQL may keep a
         # generic plan of ``varchar(n)_column = ANY(text[])``: a small table scanned with

@@ -214,3 +214,19 @@ def test_after_commit_queue_drops_work_of_a_rolled_back_savepoint(org):
 def test_search_and_rollups_are_event_handlers(org):
     names = {r.name for r in org.records.events.registrations}
     assert {"field_history", "criteria_shares", "search_index", "rollups"} <= names
+
+
+def test_a_before_save_handler_setting_a_formula_changes_nothing_stored(org, projects):
+    """A formula is computed, never stored: a handler (a plugin's) that sets one leaves the
+    save as it was, and the record shows the formula's own value."""
+
+    def set_formula(ctx):
+        for change in ctx.changes:
+            ctx.set_field(change.record_id, "expected", 5)
+
+    org.records.events.on((E.BEFORE_CREATE, E.BEFORE_UPDATE), set_formula, objects=["project"])
+    created = projects.post(f"{REC}/project", json={"name": "Formula", "budget": 10})
+    assert created.status_code == 201, created.get_json()
+    changed = projects.patch(f"{REC}/project/{created.get_json()['id']}", json={"budget": 20})
+    assert changed.status_code == 200
+    assert changed.get_json()["expected"] != 5

@@ -267,7 +267,9 @@ def to_columns(
         if name in SYSTEM_FIELDS:
             out[name] = value
             continue
-        reader = plan[name]
+        reader = plan.get(name)
+        if reader is None:  # a formula a handler set: computed, nothing stored
+            continue
         if reader.shape == "simple":
             if value is not None and reader.encrypted:
                 assert cipher is not None
