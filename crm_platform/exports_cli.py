@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from .core import CrmError
     "--output",
     "path",
     type=click.Path(dir_okay=False, writable=True),
-    help="The file written (default: OBJECT-DATE.FORMAT in this folder).",
+    help="The file written (default: OBJECT-DATE.FORMAT in this folder); - writes to "
+    "standard output.",
 )
 @click.option(
     "--as",
@@ -55,15 +57,22 @@ def export(
     if user is None:
         click.secho(f"no user '{email}'", fg="red", err=True)
         sys.exit(1)
-    target = Path(path or f"{object_name}-{utc_now().date().isoformat()}.{format_name}")
     wanted = fields.split(",") if fields else None
+    piped = path == "-"  # the records alone on stdout, for a pipe; the count on stderr
+    target = None if piped else Path(path or f"{object_name}-{utc_now():%Y-%m-%d}.{format_name}")
+    output = contextlib.nullcontext(sys.stdout.buffer) if target is None else target.open("wb")
     try:
-        with org.records.session(user, write=False) as session, target.open("wb") as file:
+        with org.records.session(user, write=False) as session, output as file:
             count = write_record_export(
                 session, object_name, format_name, file, where=where, fields=wanted
             )
     except CrmError as error:
-        target.unlink(missing_ok=True)  # no half-written file
+        if target is not None:
+            target.unlink(missing_ok=True)  # no half-written file
         _fail(error)
         return
-    click.echo(f"wrote {count} {object_name} records to {target}")
+    if target is None:
+        sys.stdout.buffer.flush()
+        click.echo(f"wrote {count} {object_name} records", err=True)
+    else:
+        click.echo(f"wrote {count} {object_name} records to {target}")

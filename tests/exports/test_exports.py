@@ -41,6 +41,20 @@ def _jsonl(data: bytes) -> list[dict]:
     return [simplejson.loads(line, use_decimal=True) for line in data.decode().splitlines()]
 
 
+def test_crm_export_to_a_dash_writes_the_records_alone_on_stdout(
+    outputs, crm, tmp_path, monkeypatch
+):
+    """``--output -`` pipes the records on (``crm export … --output - | jq``): stdout holds
+    them alone, the count goes to stderr, and no file named ``-`` is left behind."""
+    monkeypatch.chdir(tmp_path)
+    done = crm("export", "--object", "opportunity", "--format", "jsonl", "--output", "-")
+    assert done.exit_code == 0, done.output
+    assert not (tmp_path / "-").exists()
+    records = _jsonl(done.stdout_bytes)
+    assert sorted(r["id"] for r in records) == sorted(d["id"] for d in outputs.deals)
+    assert f"wrote {len(records)} opportunity records" in done.stderr
+
+
 def test_crm_export_writes_the_won_deals_as_csv_xlsx_and_jsonl(outputs, crm, tmp_path):
     target = tmp_path / "won.csv"
     done = crm("export", "--object", "opportunity", "--where", WON, "--format", "csv",
