@@ -255,19 +255,16 @@ def to_columns(
     obj: ObjectModel,
     values: Mapping[str, Any],
     cipher: FieldCipher | None,
-    readers: Mapping[str, FieldReader] | None = None,
+    readers: Mapping[str, FieldReader],
 ) -> dict[str, Any]:
-    """Column values (by physical name) for field values (by API name).
-
-    ``readers``: the object's read plan when the caller holds it (its codec's), else it
-    is worked out: it says each field's columns, shape and encryption."""
-    plan = read_plan(obj) if readers is None else readers
+    """Column values (by physical name) for field values (by API name); ``readers``, the
+    object's read plan (its codec's), says each field's columns, shape and encryption."""
     out: dict[str, Any] = {}
     for name, value in values.items():
         if name in SYSTEM_FIELDS:
             out[name] = value
             continue
-        reader = plan.get(name)
+        reader = readers.get(name)
         if reader is None:  # a formula a handler set: computed, nothing stored
             continue
         if reader.shape == "simple":

@@ -337,14 +337,8 @@ def _visible_ids(ctx: RecordContext, target_name: str, ids: set[str]) -> set[str
     target = ctx.model.object(target_name)
     if target is None or not ctx.access.can(target_name, "read"):
         return set()
-    query = _visible_ids_query(ctx, target)
-    dialect = ctx.conn.dialect.name
-    found: set[str] = set()
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), CHUNK):
-        given = list_value(dialect, ordered[start : start + CHUNK])
-        found.update(r[0] for r in ctx.conn.execute(query, {LOOKUP_IDS: given}))
-    return found
+    given = list_value(ctx.conn.dialect.name, sorted(ids))  # one list: one query
+    return set(ctx.conn.execute(_visible_ids_query(ctx, target), {LOOKUP_IDS: given}).scalars())
 
 
 LOOKUP_IDS = "crm_lookup_ids"
