@@ -2,6 +2,7 @@
 
 from .aftercommit import AfterCommitQueue, after_commit
 from .bound import in_list, list_param, list_value, unnested, unnested_rows
+from .bulk import InsertPlan, insert_many, insert_plan
 from .database import Database, SqliteFunction, dialect_insert, normalise_url
 from .errors import (
     Conflict,
@@ -32,6 +33,7 @@ __all__ = [
     "ExactDecimal",
     "FieldInfo",
     "Forbidden",
+    "InsertPlan",
     "JSONValue",
     "LocalizedText",
     "NotFound",
@@ -47,6 +49,8 @@ __all__ = [
     "dialect_insert",
     "guard_formula",
     "in_list",
+    "insert_many",
+    "insert_plan",
     "list_param",
     "list_value",
     "load_settings",

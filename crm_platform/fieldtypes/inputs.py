@@ -176,6 +176,27 @@ class ExactDecimal(QuickField):
         _check_range(number, self.minimum, self.maximum)
         return number
 
+    def _accepts_as_is(self) -> Callable[[Any], bool]:
+        # a Decimal within its places and digits is returned as it is: an exponent of
+        # -scale or more has at most ``scale`` places however it is normalised (a value
+        # with more, 1.500 at scale 2, takes ``_deserialize``, which normalises it)
+        scale, limit = -self.scale, Decimal(10) ** (self.precision - self.scale)
+        low = None if self.minimum is None else Decimal(str(self.minimum))
+        high = None if self.maximum is None else Decimal(str(self.maximum))
+
+        def accepts(value: Any) -> bool:
+            if type(value) is not Decimal or not value.is_finite():
+                return False
+            exponent = value.as_tuple().exponent
+            return (
+                exponent >= scale  # type: ignore[operator]  (finite: an int)
+                and -limit < value < limit
+                and (low is None or value >= low)
+                and (high is None or value <= high)
+            )
+
+        return accepts
+
 
 class StrictInteger(QuickField, fields.Integer):
     """A JSON integer (not a boolean, not a string), within optional bounds."""

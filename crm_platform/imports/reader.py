@@ -152,9 +152,25 @@ class Source:
                     # an exported file's guarded cells ('+86 138…) read as they were
                     yield [unguard_formula(cell) if cell[:1] == "'" else cell for cell in row]
             except UnicodeDecodeError as exc:
-                raise ValidationFailed(
-                    {"file": f"not {self.encoding} text ({exc.reason}): give --encoding"}
-                ) from exc
+                raise self._undecodable(exc) from exc
+
+    def _undecodable(self, exc: UnicodeDecodeError) -> ValidationFailed:
+        return ValidationFailed(
+            {"file": f"not {self.encoding} text ({exc.reason}): give --encoding"}
+        )
+
+    def count_records(self) -> int:
+        """How many records the CSV file holds, its header's included (read, not
+        converted: the writing process counts them before it starts)."""
+        assert self.encoding is not None
+        count = 0
+        with self.path.open(encoding=self.encoding, newline="", errors="strict") as handle:
+            try:
+                for count, _ in enumerate(csv.reader(handle, self._dialect), start=1):  # noqa: B007
+                    pass
+            except UnicodeDecodeError as exc:
+                raise self._undecodable(exc) from exc
+        return count
 
     def rows(self, start: int = 0) -> Iterator[SourceRow]:
         """The data rows after the first ``start`` ones (blank rows count, then are skipped)."""
@@ -206,4 +222,4 @@ def count_rows(source: Source) -> int | None:
     bar's total; None for an XLSX or a huge file, where counting costs too much."""
     if source.kind == "xlsx" or source.path.stat().st_size > 512 * 1024 * 1024:
         return None
-    return sum(1 for _ in source._raw_rows()) - 1
+    return source.count_records() - 1

@@ -164,7 +164,9 @@ QUICK_VALUES = [
     "+1 (555) 010-0000", "call me", "0f8fe9a3-34c1-4d4e-9a6b-0d3c1c3e2f11",
     "0F8FE9A3-34C1-4D4E-9A6B-0D3C1C3E2F11", "0f8fe9a3-34c1-4d4e-9a6b-0d3c1c3e2f1",
     0, 1, -1, 1000, 1001, 2**63 - 1, 2**63, -(2**63), True, False, 1.0, Decimal("12.50"),
-    Decimal("1"), date(2024, 3, 5), datetime(2024, 3, 5, 9, 30, tzinfo=UTC), "2024-03-05",
+    Decimal("1"), Decimal("1.500"), Decimal("12.345"), Decimal("-0.01"), Decimal("1E+30"),
+    Decimal("1E+2"), Decimal("NaN"), Decimal("-Infinity"), Decimal("99999999999999999.99"),
+    date(2024, 3, 5), datetime(2024, 3, 5, 9, 30, tzinfo=UTC), "2024-03-05",
     time(9, 30), ["a"], {"id": "x"}, b"bytes",
 ]  # fmt: skip
 

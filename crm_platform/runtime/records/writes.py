@@ -10,7 +10,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from crm_platform.core import Conflict, PreconditionFailed, ValidationFailed, new_id, new_ids
+from crm_platform.core import (
+    Conflict,
+    PreconditionFailed,
+    ValidationFailed,
+    insert_many,
+    insert_plan,
+    new_id,
+    new_ids,
+)
 from crm_platform.fieldtypes import field_type
 from crm_platform.metadata import SIMPLE
 
@@ -85,7 +93,7 @@ def create_many(
     refusals.raise_any()
     rows = [_new_row(ctx, obj, rid, pending[rid], owners[rid]) for rid in ids]
     take_auto_numbers(ctx, obj, rows, [pending[rid] for rid in ids])
-    written = insert_rows(ctx, obj, rows)
+    written = insert_rows(ctx, obj, rows, _written_by(ctx))
     changes = []
     for rid in ids:
         after = {**pending[rid], "owner_id": owners[rid]}
@@ -99,38 +107,52 @@ def create_many(
 def _new_row(
     ctx: RecordContext, obj: ObjectModel, record_id: str, values: Mapping[str, Any], owner_id: str
 ) -> dict[str, Any]:
+    """A new record's own columns (those every record of the batch shares are apart:
+    :func:`_written_by`)."""
     row = to_columns(obj, values, ctx.cipher_for(obj), ctx.codec(obj).readers)
-    row.update(
-        id=record_id,
-        owner_id=owner_id,
-        created_at=ctx.now,
-        created_by=ctx.user.id,
-        updated_at=ctx.now,
-        updated_by=ctx.user.id,
-        version=1,
-    )
+    row["id"] = record_id
+    row["owner_id"] = owner_id
     return row
 
 
-def insert_rows(ctx: RecordContext, obj: ObjectModel, rows: list[dict[str, Any]]) -> frozenset[str]:
-    """One INSERT for the batch (rows completed to the same columns); 409 on a unique clash.
-    Returns the columns it wrote.
+def _written_by(ctx: RecordContext) -> dict[str, Any]:
+    """The columns a batch's new records share: who created them, when, their version."""
+    return {
+        "created_at": ctx.now,
+        "created_by": ctx.user.id,
+        "updated_at": ctx.now,
+        "updated_by": ctx.user.id,
+        "version": 1,
+    }
+
+
+def insert_rows(
+    ctx: RecordContext,
+    obj: ObjectModel,
+    rows: list[dict[str, Any]],
+    shared: Mapping[str, Any],
+) -> frozenset[str]:
+    """One INSERT for the batch (rows completed to the same columns, ``shared`` the values
+    every row has); 409 on a unique clash. Returns the columns it wrote.
 
     No savepoint: a refused insert ends the request's transaction anyway, and a composite
     batch that goes on after a failure runs each operation in a savepoint of its own.
     """
-    names = list(dict.fromkeys(name for row in rows for name in row))
+    names = tuple(dict.fromkeys(name for row in rows for name in row))
     if any(len(row) != len(names) for row in rows):  # rows of a batch mostly give the same
         rows = [{name: row.get(name) for name in names} for row in rows]
+    shared_names = tuple(shared)
+    plan = ctx.compiled(
+        ("insert", obj.api_name, names, shared_names),
+        lambda: insert_plan(ctx.conn.dialect, obj.table, names, shared_names),
+    )
     try:
-        # one INSERT object per version: executed again, it keeps its cache key
-        statement = ctx.compiled(("insert", obj.api_name), obj.table.insert)
-        ctx.conn.execute(statement, rows)
+        insert_many(ctx.conn, plan, rows, shared)
     except IntegrityError as exc:
         unique = ctx.codec(obj).plan.unique
         given = [n for n in unique if obj.fields[n].columns[SIMPLE].name in names]
         raise _unique_conflict(ctx, obj, given) from exc
-    return frozenset(names)
+    return frozenset(names) | frozenset(shared_names)
 
 
 def update(
