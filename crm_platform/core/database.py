@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .aftercommit import close_queue, open_queue, track_savepoints
 from .errors import CrmError
+from .maintenance import defer_checkpoints, maintenance_beside, restore_checkpoints
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_DDL_LOCK_TIMEOUT = "5s"
@@ -130,6 +131,8 @@ class Database:
                     fn.name, fn.arity, _guarded(fn.func), deterministic=fn.deterministic
                 )
 
+        event.listen(engine, "checkin", restore_checkpoints)
+
         @event.listens_for(engine, "handle_error")
         def _on_error(context: Any) -> None:
             # A query failed because a registered function refused a value (a number out
@@ -181,6 +184,16 @@ class Database:
                 yield conn
             finally:
                 trans.rollback()
+
+    def maintained_beside(self) -> AbstractContextManager[None]:
+        """A bulk load's block: the maintenance its writes defer is done beside it, on a
+        second connection (:mod:`.maintenance`)."""
+        return maintenance_beside(self.engine)
+
+    def defer_checkpoints(self, conn: Connection) -> None:
+        """A bulk load's transaction on ``conn``: its commit leaves the log to grow
+        further before copying it (:mod:`.maintenance`; SQLite only)."""
+        defer_checkpoints(conn)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -197,7 +197,11 @@ class Importer:
         rejects = RejectFile(self.error_file, self.source.headers, committed=committed)
         warned = WarnedRows(job.warned)
         try:
-            with warned.collecting(), self._batches(job.position, job.total) as feed:
+            with (
+                warned.collecting(),
+                self.org.db.maintained_beside(),
+                self._batches(job.position, job.total) as feed,
+            ):
                 status, read = self._commit_each(job, runner, feed, total, rejects, warned)
         except jobs.JobTakenOver:
             raise  # the job is the other process's now: nothing of it to mark
@@ -235,6 +239,7 @@ class Importer:
                 return "queued", read
             session_ = self.org.records.session(self.user, access=self._access)
             with session_ as session, bulk_load(session.conn):
+                self.org.db.defer_checkpoints(session.conn)
                 if jobs.cancel_requested(session.conn, job.id):
                     return "cancelled", read
                 outcome = self.writer.write(session, batch)
@@ -278,10 +283,12 @@ class Importer:
             session_ = self.org.records.session(self.user, access=self._access)
             with (
                 warned.collecting(),
+                self.org.db.maintained_beside(),
                 session_ as session,
                 bulk_load(session.conn),
                 self._batches(0, job.total) as feed,
             ):
+                self.org.db.defer_checkpoints(session.conn)
                 for batch in feed:
                     outcome = self.writer.write(session, batch)
                     _add(total, outcome, rejects)
