@@ -64,3 +64,18 @@ def test_search_text_is_not_sql(projects):
     assert [h["name"] for h in _search(projects, "100%25 P")] == ["100% Pure"]
     assert _search(projects, "'; DROP TABLE o_account; --") == []
     assert _search(projects, '"quoted"') == []
+
+
+def test_the_words_of_a_query_are_found_in_any_order_a_short_one_only_in_its_phrase(projects):
+    renewal = projects.post(f"{REC}/project", json={"name": "Acme renewal"}).get_json()
+    projects.post(f"{REC}/project", json={"name": "Globex expansion", "code": "ACME-1"})
+    five = projects.post(f"{REC}/project", json={"name": "Deal 05"}).get_json()
+    projects.post(f"{REC}/project", json={"name": "Deal 10", "code": "OPP-00010"})
+
+    assert [h["id"] for h in _search(projects, "renewal acme")] == [renewal["id"]]
+    assert [h["id"] for h in _search(projects, "Acme renewal")] == [renewal["id"]]
+    # "0" is too short to be matched on its own: the phrase "Deal 0" it is
+    assert [h["id"] for h in _search(projects, "Deal 0")] == [five["id"]]
+    # the closest match first
+    hits = _search(projects, "acme")
+    assert [h["name"] for h in hits] == ["Acme renewal", "Globex expansion"]

@@ -1,8 +1,9 @@
 """Full-text search across objects, kept current by the record service (DESIGN §3 "Storage").
 
 SQLite uses an FTS5 table with the trigram tokenizer (case-insensitive substrings,
-CJK included); PostgreSQL a generated ``tsvector`` with a GIN index plus pg_trgm
-indexes for partial names. Never a ``LIKE '%q%'`` scan of the object tables.
+CJK included); PostgreSQL a pg_trgm GIN index of the entries' text, matching every word
+of the query as a substring in any order, ranked by ``word_similarity`` (ADR 0055).
+Never a ``LIKE '%q%'`` scan of the object tables.
 
 A record's text is one entry per *visibility group* of its indexed fields (ADR 0052,
 :mod:`.search_groups`); ``sys_search_group`` says which columns an entry's key holds, and
@@ -34,7 +35,6 @@ search_table = sa.table(
     sa.column("field"),  # the entry's visibility group (search_groups): who may match it
     sa.column("title"),  # the record's name, shown with the hit
     sa.column("body"),
-    sa.column("tsv"),  # PostgreSQL only: generated from body
     sa.column("id"),  # SQLite only: the rowid its FTS5 index refers to
 )
 ENTRY_COLUMNS = ("object", "record_id", "field", "title", "body")
@@ -53,6 +53,7 @@ FIELD_SEPARATOR = "\n"  # between the fields of one entry
 # at most 500 in a compound SELECT, and a wide object may have more text fields
 MAX_ARMS = 100
 WORD = re.compile(r"\w+", re.UNICODE)
+MIN_WORD = 3  # the words of a query matched apart from its phrase are this long at least
 
 
 def searchable(obj: ObjectModel) -> bool:
@@ -356,7 +357,11 @@ def search(
 
 def _sqlite_match(q: str):
     if len(q) >= 3:
-        phrase = '"' + q.replace('"', '""') + '"'
+        phrase = _fts_phrase(q)
+        words = WORD.findall(q)
+        if len(words) > 1 and min(len(word) for word in words) >= MIN_WORD:
+            # the words anywhere, in any order, as PostgreSQL's search finds them
+            phrase = f"{phrase} OR ({' AND '.join(_fts_phrase(word) for word in words)})"
         match = sa.text("sys_search_fts MATCH :phrase").bindparams(phrase=phrase)
         return match, fts_table.c.rank
     # Trigrams need three characters: a shorter query (two CJK characters make a word)
@@ -365,16 +370,25 @@ def _sqlite_match(q: str):
     return search_table.c.body.like(pattern, escape="\\"), sa.literal(0)
 
 
+def _fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
 def _postgres_match(q: str):
-    words = WORD.findall(q.lower())
-    pattern = "%" + _escape_like(q) + "%"
-    matches = [search_table.c.body.ilike(pattern, escape="\\")]
-    rank: Any = sa.literal(0.0)
-    if words:
-        query_expr = sa.func.to_tsquery("simple", " & ".join(f"{w}:*" for w in words))
-        matches.append(search_table.c.tsv.op("@@")(query_expr))
-        rank = sa.func.ts_rank(search_table.c.tsv, query_expr)
-    return sa.or_(*matches), rank
+    """``q`` as a substring of the entry; or, for words of three characters or more,
+    every word of ``q`` starting a word of the entry in any order (``renewal acme``
+    finds *Acme renewal*) — both through the trigram index, which answers ``ILIKE`` and
+    regular expressions. A shorter word is matched in the phrase only: ``Deal 0`` means
+    *Deal 0…*, not every deal whose number holds a 0. Ranked by how closely some run of
+    the entry's text matches ``q``."""
+    body = search_table.c.body
+    match = body.ilike("%" + _escape_like(q) + "%", escape="\\")
+    words = WORD.findall(q)
+    if len(words) > 1 and min(len(word) for word in words) >= MIN_WORD:
+        # \w characters mean nothing special in a regular expression
+        match = sa.or_(match, sa.and_(*(body.op("~*")(rf"\m{word}") for word in words)))
+    rank = sa.func.word_similarity(sa.literal(q, sa.Text), body)
+    return match, rank
 
 
 def _escape_like(text: str) -> str:
