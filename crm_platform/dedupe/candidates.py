@@ -23,7 +23,7 @@ from .kind import DuplicateRule
 from .matchers import blank, close_texts, matches
 
 # values whose keys one statement looks up (the keys travel as one parameter)
-CHUNK = 200
+CHUNK = 1000  # an import's batch in one statement each
 
 Subject = tuple[str, Mapping[str, Any]]  # (record id, field values)
 

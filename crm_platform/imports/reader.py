@@ -30,12 +30,17 @@ WIDER = {"gb2312": "gb18030", "gbk": "gb18030", "cp936": "gb18030", "ascii": "ut
 csv.field_size_limit(16 * 1024 * 1024)  # a long text in one cell is data, not an attack
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceRow:
     """One data row: its number (1 = the first row after the header) and its cells."""
 
     number: int
     values: tuple[Any, ...]
+
+    def __reduce__(self) -> tuple[type[SourceRow], tuple[int, tuple[Any, ...]]]:
+        # rows travel pickled from the converting process: a frozen dataclass's own
+        # unpickling sets each field through object.__setattr__, five times slower
+        return (SourceRow, (self.number, self.values))
 
 
 @dataclass(frozen=True)
