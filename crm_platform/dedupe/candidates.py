@@ -115,17 +115,24 @@ def find_matches(
         for row in conn.execute(query).mappings():
             for i in range(len(keys)):
                 blocks.setdefault((i, row[f"_k{i}"]), []).append(row)
-        for j, (record_id, values) in enumerate(chunk):
+        for j, subject in enumerate(chunk):
+            record_id, values = subject
             candidates: dict[str, Mapping[str, Any]] = {}
-            for i in range(len(keys)):
-                key = (i, keys[i][j])
-                for row in blocks.get(key, ()):
-                    candidates.setdefault(row["id"], row)
+            for i, column_values in enumerate(keys):
+                key = (i, column_values[j])
+                stored = blocks.get(key)
+                if stored:
+                    for row in stored:
+                        candidates.setdefault(row["id"], row)
                 if within:
-                    for other_id, other in seen.get(key, ()):
+                    earlier = seen.get(key)
+                    if earlier is None:  # most records of a batch: a key of their own
+                        seen[key] = [subject]
+                        continue
+                    for other_id, other in earlier:
                         if other_id not in candidates:
                             candidates[other_id] = {**other, "id": other_id}
-                    seen.setdefault(key, []).append((record_id, values))
+                    earlier.append(subject)
             if not candidates:  # most records of a batch: nothing shares a key
                 continue
             hits = [c["id"] for c in matching(rule, values, list(candidates.values()))]

@@ -158,11 +158,19 @@ class RecordCodec:
     _loaders: dict[frozenset[str], tuple[_Loader, ...]] = dataclasses.field(
         default_factory=dict, repr=False
     )
+    # the (keys, hidden fields) of bodies whose every key was writable and not hidden:
+    # a body giving them again goes straight to its loader
+    _accepted: set[tuple[frozenset[str], frozenset[str]]] = dataclasses.field(
+        default_factory=set, repr=False
+    )
 
-    def deserialise(self, accepted: Mapping[str, Any]) -> dict[str, Any]:
+    def deserialise(
+        self, accepted: Mapping[str, Any], names: frozenset[str] | None = None
+    ) -> dict[str, Any]:
         """Typed values of writable fields; marshmallow's errors raised as
-        ``Schema.load(partial=True)`` raises them (one list, or a nested dict, per field)."""
-        names = frozenset(accepted)
+        ``Schema.load(partial=True)`` raises them (one list, or a nested dict, per field).
+        ``names``: the keys of ``accepted``, when the caller has them."""
+        names = frozenset(accepted) if names is None else names
         loader = self._loaders.get(names)
         if loader is None:
             if len(self._loaders) > MAX_LOADERS:
@@ -192,7 +200,15 @@ class RecordCodec:
         """
         if not isinstance(data, Mapping):
             raise ValidationFailed({"(root)": "expected a JSON object of field values"})
-        errors: dict[str, list[str]] = {}
+        names = frozenset(data)
+        if (names, hidden) in self._accepted:  # a batch's bodies mostly give the same keys
+            try:
+                return self.deserialise(data, names)
+            except ValidationError as exc:
+                errors: dict[str, list[str]] = {}
+                _flatten(exc.messages, "", errors)
+                raise ValidationFailed(errors) from None
+        errors = {}
         accepted = {}
         for key, value in data.items():
             if key in hidden:
@@ -203,6 +219,8 @@ class RecordCodec:
                 errors[key] = ["read-only field"]
             else:
                 errors[key] = [f"unknown field of {self.obj.api_name}"]
+        if not errors and len(self._accepted) < MAX_LOADERS:
+            self._accepted.add((names, hidden))
         try:
             values = self.deserialise(accepted)
         except ValidationError as exc:
