@@ -24,7 +24,7 @@ from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel
 from . import counters
-from .codec import to_columns
+from .codec import SYSTEM_FIELDS, FieldReader, to_columns
 from .context import RecordContext
 from .events import RecordChange, RecordEvent
 from .reads import get, get_many, read_new
@@ -91,7 +91,7 @@ def create_many(
     owners = {rid: pending[rid].pop("owner_id") for rid in ids}
     validate_new(ctx, obj, [(rid, pending[rid], owners[rid]) for rid in ids], refusals)
     refusals.raise_any()
-    rows = [_new_row(ctx, obj, rid, pending[rid], owners[rid]) for rid in ids]
+    rows = _new_rows(ctx, obj, ids, pending, owners)
     take_auto_numbers(ctx, obj, rows, [pending[rid] for rid in ids])
     written = insert_rows(ctx, obj, rows, _written_by(ctx))
     changes = []
@@ -104,15 +104,52 @@ def create_many(
     return read_new(ctx, obj, ids, written)
 
 
-def _new_row(
-    ctx: RecordContext, obj: ObjectModel, record_id: str, values: Mapping[str, Any], owner_id: str
-) -> dict[str, Any]:
-    """A new record's own columns (those every record of the batch shares are apart:
-    :func:`_written_by`)."""
-    row = to_columns(obj, values, ctx.cipher_for(obj), ctx.codec(obj).readers)
-    row["id"] = record_id
-    row["owner_id"] = owner_id
-    return row
+def _new_rows(
+    ctx: RecordContext,
+    obj: ObjectModel,
+    ids: Sequence[str],
+    pending: Mapping[str, Mapping[str, Any]],
+    owners: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """The new records' own columns (those every record of the batch shares are apart:
+    :func:`_written_by`). Records giving the same fields, each stored in one plain
+    column, are mapped by one list of (field, column) pairs: most of a batch."""
+    readers = ctx.codec(obj).readers
+    cipher = ctx.cipher_for(obj)
+    rows = []
+    fields: Any = None  # the field names the pairs below were made for
+    pairs: tuple[tuple[str, str], ...] | None = None
+    for record_id in ids:
+        values = pending[record_id]
+        if values.keys() != fields:
+            fields, pairs = frozenset(values), _plain_columns(values, readers)
+        if pairs is None:
+            row = to_columns(obj, values, cipher, readers)
+        else:
+            row = {column: values[name] for name, column in pairs}
+        row["id"] = record_id
+        row["owner_id"] = owners[record_id]
+        rows.append(row)
+    return rows
+
+
+def _plain_columns(
+    values: Mapping[str, Any], readers: Mapping[str, FieldReader]
+) -> tuple[tuple[str, str], ...] | None:
+    """(field, column) for each of these fields when every one is a system field or has
+    one plain column (as :func:`to_columns` maps them), else None."""
+    pairs = []
+    for name in values:
+        if name in SYSTEM_FIELDS:
+            pairs.append((name, name))
+            continue
+        reader = readers.get(name)
+        if reader is None:  # a formula a handler set: computed, nothing stored
+            continue
+        if reader.shape != "simple" or reader.encrypted:
+            return None
+        pairs.append((name, reader.columns[0][1]))
+    return tuple(pairs)
 
 
 def _written_by(ctx: RecordContext) -> dict[str, Any]:
