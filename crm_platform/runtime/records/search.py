@@ -1,9 +1,10 @@
 """Full-text search across objects, kept current by the record service (DESIGN §3 "Storage").
 
 SQLite uses an FTS5 table with the trigram tokenizer (case-insensitive substrings,
-CJK included); PostgreSQL a pg_trgm GIN index of the entries' text, matching every word
-of the query as a substring in any order, ranked by ``word_similarity`` (ADR 0055).
-Never a ``LIKE '%q%'`` scan of the object tables.
+CJK included); PostgreSQL a pg_trgm GIN index of the entries' text, ranked by
+``word_similarity`` (ADR 0055). On both a query matches as a substring, or, when its
+words all have three characters or more, with each word found in any order. Never a
+``LIKE '%q%'`` scan of the object tables.
 
 A record's text is one entry per *visibility group* of its indexed fields (ADR 0052,
 :mod:`.search_groups`); ``sys_search_group`` says which columns an entry's key holds, and
