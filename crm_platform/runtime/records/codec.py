@@ -8,7 +8,7 @@ types, lengths, formats, picklist values; unknown fields and read-only ones
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -298,6 +298,26 @@ def to_columns(
             for sub, column in reader.columns:
                 out[column] = (value or {}).get(sub)
     return out
+
+
+def plain_columns(
+    names: Iterable[str], readers: Mapping[str, FieldReader]
+) -> tuple[tuple[str, str], ...] | None:
+    """(field, column) for each of ``names`` when :func:`to_columns` would copy every one
+    to one column as it is (a system field, or a plain unencrypted one; a formula has no
+    column), else None: a batch giving the same fields maps its records by these pairs."""
+    pairs = []
+    for name in names:
+        if name in SYSTEM_FIELDS:
+            pairs.append((name, name))
+            continue
+        reader = readers.get(name)
+        if reader is None:  # a formula a handler set: computed, nothing stored
+            continue
+        if reader.shape != "simple" or reader.encrypted:
+            return None
+        pairs.append((name, reader.columns[0][1]))
+    return tuple(pairs)
 
 
 def from_columns(

@@ -359,9 +359,7 @@ def search(
 def _sqlite_match(q: str):
     if len(q) >= 3:
         phrase = _fts_phrase(q)
-        words = WORD.findall(q)
-        if len(words) > 1 and min(len(word) for word in words) >= MIN_WORD:
-            # the words anywhere, in any order, as PostgreSQL's search finds them
+        if words := _separate_words(q):
             phrase = f"{phrase} OR ({' AND '.join(_fts_phrase(word) for word in words)})"
         match = sa.text("sys_search_fts MATCH :phrase").bindparams(phrase=phrase)
         return match, fts_table.c.rank
@@ -369,6 +367,14 @@ def _sqlite_match(q: str):
     # scans the search table's text, never the object tables.
     pattern = "%" + _escape_like(q) + "%"
     return search_table.c.body.like(pattern, escape="\\"), sa.literal(0)
+
+
+def _separate_words(q: str) -> list[str]:
+    """The words of ``q`` a search also finds apart, in any order: all of them when it
+    has several and each has :data:`MIN_WORD` characters or more, else none (``Deal 0``
+    is matched as a phrase only)."""
+    words = WORD.findall(q)
+    return words if len(words) > 1 and min(map(len, words)) >= MIN_WORD else []
 
 
 def _fts_phrase(text: str) -> str:
@@ -384,9 +390,7 @@ def _postgres_match(q: str):
     the entry's text matches ``q``."""
     body = search_table.c.body
     match = body.ilike("%" + _escape_like(q) + "%", escape="\\")
-    words = WORD.findall(q)
-    if len(words) > 1 and min(len(word) for word in words) >= MIN_WORD:
-        # \w characters mean nothing special in a regular expression
+    if words := _separate_words(q):  # \w characters mean nothing special in a regex
         match = sa.or_(match, sa.and_(*(body.op("~*")(rf"\m{word}") for word in words)))
     rank = sa.func.word_similarity(sa.literal(q, sa.Text), body)
     return match, rank

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm_platform.core import (
     Conflict,
+    InsertPlan,
     PreconditionFailed,
     ValidationFailed,
     insert_many,
@@ -24,7 +25,7 @@ from crm_platform.metadata import SIMPLE
 
 from ..model import ObjectModel
 from . import counters
-from .codec import SYSTEM_FIELDS, FieldReader, to_columns
+from .codec import MAX_LOADERS, plain_columns, to_columns
 from .context import RecordContext
 from .events import RecordChange, RecordEvent
 from .reads import get, get_many, read_new
@@ -122,7 +123,7 @@ def _new_rows(
     for record_id in ids:
         values = pending[record_id]
         if values.keys() != fields:
-            fields, pairs = frozenset(values), _plain_columns(values, readers)
+            fields, pairs = frozenset(values), plain_columns(values, readers)
         if pairs is None:
             row = to_columns(obj, values, cipher, readers)
         else:
@@ -133,23 +134,19 @@ def _new_rows(
     return rows
 
 
-def _plain_columns(
-    values: Mapping[str, Any], readers: Mapping[str, FieldReader]
-) -> tuple[tuple[str, str], ...] | None:
-    """(field, column) for each of these fields when every one is a system field or has
-    one plain column (as :func:`to_columns` maps them), else None."""
-    pairs = []
-    for name in values:
-        if name in SYSTEM_FIELDS:
-            pairs.append((name, name))
-            continue
-        reader = readers.get(name)
-        if reader is None:  # a formula a handler set: computed, nothing stored
-            continue
-        if reader.shape != "simple" or reader.encrypted:
-            return None
-        pairs.append((name, reader.columns[0][1]))
-    return tuple(pairs)
+def _insert_plan(
+    ctx: RecordContext, obj: ObjectModel, names: tuple[str, ...], shared: tuple[str, ...]
+) -> InsertPlan:
+    """The object's insert plan for these columns, kept per metadata version — at most
+    :data:`MAX_LOADERS` per object, as the codec keeps its loaders: single creates give
+    any set of fields, and a server runs for long on one version."""
+    kept = ctx.compiled(("insert plans", obj.api_name), dict)
+    plan = kept.get((names, shared))
+    if plan is None:
+        if len(kept) >= MAX_LOADERS:
+            kept.clear()
+        plan = kept[(names, shared)] = insert_plan(ctx.conn.dialect, obj.table, names, shared)
+    return plan
 
 
 def _written_by(ctx: RecordContext) -> dict[str, Any]:
@@ -179,10 +176,7 @@ def insert_rows(
     if any(len(row) != len(names) for row in rows):  # rows of a batch mostly give the same
         rows = [{name: row.get(name) for name in names} for row in rows]
     shared_names = tuple(shared)
-    plan = ctx.compiled(
-        ("insert", obj.api_name, names, shared_names),
-        lambda: insert_plan(ctx.conn.dialect, obj.table, names, shared_names),
-    )
+    plan = _insert_plan(ctx, obj, names, shared_names)
     try:
         insert_many(ctx.conn, plan, rows, shared)
     except IntegrityError as exc:
