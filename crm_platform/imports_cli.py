@@ -9,7 +9,7 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
-from .core import CrmError
+from .core import CrmError, batch_collection
 
 
 @click.command("import")
@@ -140,7 +140,8 @@ def _import(org, file: Path, object_name: str, mapping_path, *, dry_run, email, 
             return importer.dry_run()
         job = importer.start()
         click.echo(f"Import job {job.id} (resume with --resume {job.id})")
-        return importer.run(job)
+        with batch_collection():  # this process is the job's
+            return importer.run(job)
 
 
 def _resume(org, job_id: str):
@@ -160,7 +161,7 @@ def _resume(org, job_id: str):
         click.echo(f"Running import job {job_id} again from its first row (all or none)")
     else:
         click.echo(f"Resuming import job {job_id} after row {sheet_row(job.position)}")
-    with _Bar() as progress:
+    with _Bar() as progress, batch_collection():
         return importer_for(org, job, progress=progress).run(job)
 
 

@@ -3,6 +3,7 @@
 from .aftercommit import AfterCommitQueue, after_commit
 from .bound import in_list, list_param, list_value, unnested, unnested_rows
 from .bulk import InsertPlan, insert_many, insert_plan
+from .collection import batch_collection
 from .database import Database, SqliteFunction, dialect_insert, normalise_url
 from .errors import (
     Conflict,
@@ -46,6 +47,7 @@ __all__ = [
     "ValidationFailed",
     "ValueType",
     "after_commit",
+    "batch_collection",
     "dialect_insert",
     "guard_formula",
     "in_list",

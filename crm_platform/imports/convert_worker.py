@@ -18,6 +18,8 @@ import sys
 import traceback
 from typing import IO, Any
 
+from crm_platform.core import batch_collection
+
 from .reader import Source, batches
 
 # the writing process stops the worker itself (it kills it, or its pipe breaks): a signal
@@ -39,7 +41,7 @@ def main(frames_fd: int) -> None:
     for number in IGNORED:
         signal.signal(number, signal.SIG_IGN)
     frames = os.fdopen(frames_fd, "wb")
-    with contextlib.suppress(BrokenPipeError):
+    with contextlib.suppress(BrokenPipeError), batch_collection():  # the process is the job's
         serve(sys.stdin.buffer, frames)
     # the writer may be gone: what is left unflushed goes nowhere, without a traceback
     os.dup2(os.open(os.devnull, os.O_WRONLY), frames.fileno())

@@ -48,3 +48,21 @@ def test_the_search_index_answers_while_its_pending_lists_are_cleaned_beside_a_l
             last = session.search("Rex 4-199", None, 50)
     assert "Rex 0-7" in {hit["name"] for hit in first}
     assert [hit["name"] for hit in last] == ["Rex 4-199"]
+
+
+def test_a_batch_process_collects_garbage_less_often_and_puts_the_defaults_back():
+    import gc
+
+    from crm_platform.core import batch_collection
+    from crm_platform.core.collection import BATCH_THRESHOLD
+
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    with batch_collection():
+        assert gc.get_threshold() == (BATCH_THRESHOLD, *before[1:])
+        assert gc.get_freeze_count() > frozen  # what lived before is not walked again
+        cycle: list = []
+        cycle.append(cycle)  # garbage made within the block is still collected
+        del cycle
+        assert gc.collect() >= 1
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == frozen
