@@ -15,10 +15,36 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
 
+class TextList(sa.types.TypeDecorator[Sequence[str | None]]):
+    """A list of text bound on PostgreSQL as one array literal (``{"a","b",NULL}``) that
+    the statement casts to ``text[]``. psycopg dumps a Python list element by element
+    (1.1 ms of CPU for a thousand ids, against 0.2 ms to write the literal), and an
+    import binds a few such lists per batch."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else array_literal(value)
+
+    def bind_expression(self, bindvalue: Any) -> Any:
+        return sa.cast(bindvalue, ARRAY(sa.Text))
+
+
+def array_literal(values: Sequence[str | None]) -> str:
+    """PostgreSQL's text form of a ``text[]``: every value quoted (so no value is read
+    as NULL or split at a comma), backslashes and quotes escaped, None as NULL."""
+    quoted = (
+        "NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for v in values
+    )
+    return "{" + ",".join(quoted) + "}"
+
+
 def list_param(dialect: str, key: str) -> sa.BindParameter[Any]:
     """A bound parameter taking a whole list (give it :func:`list_value`), for statements
     built once and executed with each batch."""
-    return sa.bindparam(key, type_=sa.Text if dialect == "sqlite" else ARRAY(sa.Text))
+    return sa.bindparam(key, type_=sa.Text if dialect == "sqlite" else TextList())
 
 
 def list_value(dialect: str, values: Sequence[str | None]) -> Any:
@@ -97,6 +123,6 @@ def unnested_rows(
                 for k, column in enumerate(columns)
             )
         ).subquery(name)
-    arrays = [sa.literal(list(values), ARRAY(sa.Text)) for values in zip(*rows, strict=True)]
+    arrays = [sa.literal(list(values), TextList()) for values in zip(*rows, strict=True)]
     table = sa.func.unnest(*arrays).table_valued(*columns).render_derived()
     return sa.select(*(table.c[column] for column in columns)).subquery(name)

@@ -26,3 +26,20 @@ def test_a_listed_value_matches_only_a_whole_value_of_the_column(database_url):
         with engine.begin() as conn:
             table.drop(conn, checkfirst=True)
         engine.dispose()
+
+
+def test_a_bound_list_keeps_every_value_as_given(database_url):
+    """Quotes, backslashes, commas, braces, blanks, the word NULL and a real null come
+    back from the database as they went in (PostgreSQL receives the list as one array
+    literal)."""
+    from crm_platform.core import unnested
+
+    given = ['a"b', "c\\d", None, "NULL", "", " x ", "{}", "a,b", "伟 张", '\\"']
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = unnested(engine.dialect.name, given)
+            query = sa.select(rows.c.v).order_by(rows.c.i)
+            assert list(conn.execute(query).scalars()) == given
+    finally:
+        engine.dispose()

@@ -26,9 +26,7 @@ MERGE_AT = 16  # segments of a level that start a merge (FTS5's default: 4; its 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return  # PostgreSQL's trigram index has no segments to merge
-    op.execute(
-        f"INSERT INTO sys_search_fts(sys_search_fts, rank) VALUES ('automerge', {MERGE_AT})"
-    )
+    op.execute(f"INSERT INTO sys_search_fts(sys_search_fts, rank) VALUES ('automerge', {MERGE_AT})")
 
 
 def downgrade() -> None:
