@@ -1,5 +1,6 @@
-"""The `crm` command: a click group of our own (our options, our version), each command run
-inside the app's context so it reaches the org like a request does."""
+"""The `crm` command: a click group of our own (our options, our version). A command opens
+the org it works on (:func:`_org`); the few that render or translate as a request does
+also build the web app around it (:func:`_app`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ import re
 import secrets
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask import Flask, current_app
 
-from .app import create_app, create_serving_app
-from .core import CrmError, ValidationFailed
+from .assembly import open_org
+from .core import CrmError, ValidationFailed, load_settings
 from .core.migrate import upgrade_platform
 from .core.tables import SYSTEM_USER_ID
 from .metadata import CandidateModel, read_snapshot
@@ -24,18 +24,39 @@ from .runtime.org import ensure_admin_permission_set
 from .runtime.security import ADMIN_PERMISSION_SET
 from .yamlio import KIND_FOLDERS, read_definitions, write_definitions
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
 
 
+ORG_KEY = "crm_org"  # the root context's meta: the command's org, and its app
+APP_KEY = "crm_app"
+
+
 def _org() -> Org:
-    """The org, through the app (built at a command's first need, so `--help` builds none);
-    the command then runs inside the app's context, as a request does."""
+    """The org, opened at a command's first need (so `--help` opens none) and closed when
+    the command ends. No web app is built for it: the app's modules and blueprints (pages,
+    API, admin UI) cost every command half a second before it did anything."""
     root = click.get_current_context().find_root()
-    if "crm_app" not in root.meta:
-        app = create_app()
+    org = root.meta.get(ORG_KEY)
+    if org is None:
+        org = root.meta[ORG_KEY] = open_org(load_settings())
+        root.call_on_close(org.dispose)
+    return org
+
+
+def _app() -> Flask:
+    """The web app around the command's org, its context entered until the command ends:
+    for the commands that render or translate as a request does."""
+    from .app import create_app
+
+    root = click.get_current_context().find_root()
+    app = root.meta.get(APP_KEY)
+    if app is None:
+        app = root.meta[APP_KEY] = create_app(org=_org())
         root.with_resource(app.app_context())
-        root.meta["crm_app"] = app
-    return current_app.extensions["crm_org"]
+    return app
 
 
 def _fail(error: CrmError) -> None:
@@ -218,6 +239,8 @@ def _run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("accesslog", "-")
 
         def load(self) -> Flask:
+            from .app import create_serving_app
+
             return create_serving_app()  # in each worker, after the fork
 
     _Server().run()

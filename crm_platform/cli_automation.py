@@ -11,8 +11,7 @@ import click
 from .core import CrmError, load_settings
 from .core.tables import SYSTEM_USER_ID
 from .workflow import automation_of
-from .workflow.celery_app import SWEEP_EVERY
-from .workflow.outbox import Run
+from .workflow.outbox import SWEEP_EVERY, Run
 from .workflow.ping import ping_result, request_ping
 from .workflow.runs import STATUS_WORDS, RunQuery
 

@@ -127,10 +127,9 @@ def report_run(
         _fail(error)
         return
     if output == "json":
-        from flask import current_app
+        from .cli import _app
 
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        click.echo(ExactJSONProvider(app).dumps(result_json(result), indent=2))
+        click.echo(ExactJSONProvider(_app()).dumps(result_json(result), indent=2))
         return
     _print_table(result)
 

@@ -47,6 +47,7 @@ def web_forms_list(base_url: str) -> None:
 @click.option("--language", help="The language of the labels (default: the org's).")
 def web_forms_snippet(name: str, base_url: str, language: str | None) -> None:
     """Print the HTML that embeds the web form NAME on another site."""
+    from .cli import _app
     from .core.crypto import load_secret_key
     from .webforms import web_forms_of
     from .webforms.page import snippet_for
@@ -56,5 +57,6 @@ def web_forms_snippet(name: str, base_url: str, language: str | None) -> None:
     if form is None:
         click.secho(f"no web form '{name}'", fg="red", err=True)
         sys.exit(1)
+    _app()  # the snippet's labels are translated by the app's Babel
     secret = load_secret_key(org.settings)
     click.echo(snippet_for(model, form, base_url, secret, language), nl=False)

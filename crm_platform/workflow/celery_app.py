@@ -26,6 +26,7 @@ from celery import Celery
 from crm_platform.core import Settings
 
 from . import outbox
+from .outbox import SWEEP_EVERY
 from .service import Automation, automation_of
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 
 DELIVER = "crm.automation.deliver"
 SWEEP = "crm.automation.sweep"
-SWEEP_EVERY = 15.0  # seconds between sweeps (``crm worker --beat --sweep-every``)
 PUBLISH_TIMEOUT = 3.0  # seconds: a request never waits longer on a broker that is down
 
 OrgOpener = Callable[[Settings], "Org"]

@@ -31,6 +31,9 @@ STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
 MAX_ATTEMPTS = 6
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
+# seconds between the broker's sweeps of runs due and undelivered (``crm worker --beat
+# --sweep-every``; ``celery_app``)
+SWEEP_EVERY = 15.0
 # A claim lasts this long; a worker killed mid-run leaves its run to be claimed again after.
 LEASE = timedelta(minutes=5)
 # A run that starts this long after it was due ran late (the workers were down): it still

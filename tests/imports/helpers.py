@@ -13,29 +13,14 @@ from crm_platform.cli import main
 
 
 @pytest.fixture
-def crm(org, database_url, tmp_path, monkeypatch, load_metadata):
+def crm(org, database_url, tmp_path, load_metadata):
     """`crm` against the test org (with the imports fixture's accounts and contacts)."""
-    import crm_platform.cli as cli
-
     load_metadata("imports")
     runner = CliRunner()
     env = {"CRM_DATABASE_URL": database_url, "CRM_INSTANCE_PATH": str(tmp_path / "instance")}
-    opened = []
-    real_create_app = cli.create_app
-
-    def create_app(*args, **kwargs):
-        app = real_create_app(*args, **kwargs)
-        opened.append(app.extensions["crm_org"])
-        return app
-
-    monkeypatch.setattr(cli, "create_app", create_app)
 
     def run(*args: str, ok: bool = True):
-        try:
-            result = runner.invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
-        finally:
-            while opened:
-                opened.pop().dispose()
+        result = runner.invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
         assert (result.exit_code == 0) == ok, result.output
         return result
 

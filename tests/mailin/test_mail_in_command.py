@@ -19,27 +19,12 @@ from .helpers import message, records
 
 
 @pytest.fixture
-def crm(mail_org, database_url, tmp_path, monkeypatch):
+def crm(mail_org, database_url, tmp_path):
     """Run ``crm`` on the org's database, standard input given."""
-    import crm_platform.cli as cli
-
-    opened = []
-    real_create_app = cli.create_app
-
-    def create_app(*args, **kwargs):
-        app = real_create_app(*args, **kwargs)
-        opened.append(app.extensions["crm_org"])
-        return app
-
-    monkeypatch.setattr(cli, "create_app", create_app)
     env = {"CRM_DATABASE_URL": database_url, "CRM_INSTANCE_PATH": str(tmp_path / "instance")}
 
     def run(*args: str, stdin: bytes = b""):
-        try:
-            return CliRunner().invoke(main, list(args), input=stdin, env=env)
-        finally:
-            while opened:
-                opened.pop().dispose()
+        return CliRunner().invoke(main, list(args), input=stdin, env=env)
 
     return run
 

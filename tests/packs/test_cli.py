@@ -11,29 +11,14 @@ from .helpers import PACKS
 
 
 @pytest.fixture
-def crm(database_url, tmp_path, monkeypatch):
-    import crm_platform.cli as cli
-
+def crm(database_url, tmp_path):
     runner = CliRunner()
     env = {"CRM_DATABASE_URL": database_url, "CRM_INSTANCE_PATH": str(tmp_path / "instance")}
-    # each command opens the org anew: close it afterwards, so a run of commands does not
-    # hold a pool of connections per command on a shared PostgreSQL server
-    opened = []
-    real_create_app = cli.create_app
-
-    def create_app(*args, **kwargs):
-        app = real_create_app(*args, **kwargs)
-        opened.append(app.extensions["crm_org"])
-        return app
-
-    monkeypatch.setattr(cli, "create_app", create_app)
+    # each command opens the org anew and closes it when it ends: a run of commands holds
+    # no pool of connections per command on a shared PostgreSQL server
 
     def run(*args: str, ok: bool = True):
-        try:
-            result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
-        finally:
-            while opened:
-                opened.pop().dispose()
+        result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
         assert (result.exit_code == 0) == ok, result.output
         return result
 

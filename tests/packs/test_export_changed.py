@@ -98,8 +98,7 @@ def test_what_changed_since_install_installs_alone_into_a_fresh_org(customised, 
 def test_the_cli_export_installs_alone_into_a_fresh_org(customised, tmp_path, monkeypatch):
     import crm_platform.cli as cli
 
-    app = cli.create_app(org=customised)
-    monkeypatch.setattr(cli, "create_app", lambda *a, **k: app)
+    monkeypatch.setattr(cli, "_org", lambda: customised)  # the org this module customised
     result = CliRunner().invoke(
         cli.main,
         [
