@@ -160,7 +160,8 @@ def test_export_formats_each_value_for_csv_and_xlsx():
 
 QUICK_VALUES = [
     None, "", "Ann", "a" * 80, "a" * 81, "x\x00y", "New", "Won", "Lost", "new",
-    "ann@example.com", "not an address", "https://example.com/a", "ftp://example.com",
+    "ann@example.com", "not an address", "a@b@c.com", "a@localhost", "@b.com", "a@",
+    "a b@c.com", "a@-b.com", "a.@b.com", "https://example.com/a", "ftp://example.com",
     "+1 (555) 010-0000", "call me", "0f8fe9a3-34c1-4d4e-9a6b-0d3c1c3e2f11",
     "0F8FE9A3-34C1-4D4E-9A6B-0D3C1C3E2F11", "0f8fe9a3-34c1-4d4e-9a6b-0d3c1c3e2f1",
     0, 1, -1, 1000, 1001, 2**63 - 1, 2**63, -(2**63), True, False, 1.0, Decimal("12.50"),
