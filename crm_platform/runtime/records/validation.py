@@ -282,8 +282,9 @@ def refuse_missing_targets(
     checked, so a user deactivated since stays on the records that name them.
     """
     wanted: dict[str, set[str]] = {}
-    relations = ctx.codec(obj).plan.relations
-    links = [(rid, _links(obj, relations, values)) for rid, values in records]
+    # (field, its target: None for a polymorphic lookup, whose value names it)
+    relations = [(n, obj.fields[n].definition.get("target")) for n in ctx.codec(obj).plan.relations]
+    links = [(rid, _links(relations, values)) for rid, values in records]
     for _rid, found_links in links:
         for _name, target_name, target_id in found_links:
             wanted.setdefault(target_name, set()).add(target_id)
@@ -317,19 +318,19 @@ def _user_states(ctx: RecordContext, ids: set[str]) -> dict[str, bool]:
 
 
 def _links(
-    obj: ObjectModel, relations: tuple[str, ...], values: Mapping[str, Any]
+    relations: Sequence[tuple[str, str | None]], values: Mapping[str, Any]
 ) -> list[tuple[str, str, str]]:
-    """(field, target object, target id) of each lookup set in ``values``."""
+    """(field, target object, target id) of each lookup set in ``values``; ``relations``:
+    (field, target) of the object's lookups."""
     out = []
-    for name in relations:  # a few lookups, among many values
+    for name, target in relations:  # a few lookups, among many values
         value = values.get(name)
         if value is None:
             continue
-        fld = obj.fields[name]
         if isinstance(value, dict):
             out.append((name, value["object"], value["id"]))
         else:
-            out.append((name, fld.definition["target"], value))
+            out.append((name, target, value))
     return out
 
 
