@@ -8,8 +8,9 @@ options such as ``max_length`` or ``scale`` shape the answer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -115,6 +116,12 @@ class FieldType:
         deactivated since), or None. ``before`` is the stored value on update (None on
         create): what a record already holds may stay."""
         return None
+
+    def write_check(self, definition: Definition) -> Callable[[Any, Any], str | None]:
+        """:meth:`write_problem` for one field, ``(value, before) -> problem``: the record
+        codec's plan keeps one per field and metadata version, so a type whose test needs
+        work per definition (a picklist's active values) does it once, not per record."""
+        return partial(self.write_problem, definition)
 
     # --- expressions ---------------------------------------------------------------
 

@@ -7,7 +7,7 @@ filterable on the records that hold it, and is refused when written anew.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +98,16 @@ class PicklistType(FieldType):
         if value is None or value == before:
             return None
         return _inactive_problem(definition, [value])
+
+    def write_check(self, definition: Definition) -> Callable[[Any, Any], str | None]:
+        active = frozenset(active_values(definition))
+
+        def check(value: Any, before: Any) -> str | None:
+            if value is None or value == before or value in active:
+                return None
+            return _inactive_problem(definition, [value])
+
+        return check
 
     def expression_info(self, definition, *, sqlite, storage=None):
         values = definition["values"]

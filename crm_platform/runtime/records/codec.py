@@ -75,7 +75,8 @@ class WritePlan:
 
     required: tuple[str, ...]  # required fields and master-detail links
     checked: tuple[str, ...]  # required, or of a type that may refuse a value now
-    restricted: Mapping[str, FieldType]  # types with a ``write_problem`` of their own
+    # (value, before) -> problem of the fields whose type has a ``write_problem``
+    restricted: Mapping[str, Callable[[Any, Any], str | None]]
     defaults: tuple[FieldModel, ...]  # writable fields with a default of any kind
     dependent: tuple[FieldModel, ...]  # dependent picklists (with a controlling field)
     unique: tuple[str, ...]  # values unique among live records
@@ -86,7 +87,7 @@ class WritePlan:
 def write_plan(obj: ObjectModel, writable: frozenset[str]) -> WritePlan:
     """The :class:`WritePlan` of ``obj`` (``writable``: the fields the API may write)."""
     required, checked, defaults, dependent, unique, numbers = [], [], [], [], [], []
-    restricted: dict[str, FieldType] = {}
+    restricted: dict[str, Callable[[Any, Any], str | None]] = {}
     relations = []
     for name, fld in obj.fields.items():
         ftype, definition = field_type(fld.type), fld.definition
@@ -94,7 +95,7 @@ def write_plan(obj: ObjectModel, writable: frozenset[str]) -> WritePlan:
         if is_required:
             required.append(name)
         if type(ftype).write_problem is not FieldType.write_problem:
-            restricted[name] = ftype
+            restricted[name] = ftype.write_check(definition)
         if is_required or name in restricted:
             checked.append(name)
         if name in writable and (

@@ -162,11 +162,11 @@ def field_problems(
         value = values.get(name)
         if name in required and (name in checking or creating) and blank(value):
             errors.setdefault(name, []).append("required")
-        ftype = plan.restricted.get(name)
-        if ftype is None or name not in checking or value is None:
+        check = plan.restricted.get(name)
+        if check is None or name not in checking or value is None:
             continue
         stored = before.get(name) if before is not None else None
-        if problem := ftype.write_problem(obj.fields[name].definition, value, stored):
+        if problem := check(value, stored):
             errors.setdefault(name, []).append(problem)
     return errors
 
