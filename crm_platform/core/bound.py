@@ -16,19 +16,18 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 
 class TextList(sa.types.TypeDecorator[Sequence[str | None]]):
-    """A list of text bound on PostgreSQL as one array literal (``{"a","b",NULL}``) that
-    the statement casts to ``text[]``. psycopg dumps a Python list element by element
-    (1.1 ms of CPU for a thousand ids, against 0.2 ms to write the literal), and an
-    import binds a few such lists per batch."""
+    """A ``text[]`` parameter on PostgreSQL whose list is sent as one array literal
+    (``{"a","b",NULL}``), as psycopg's list dumper would send it, but written in one
+    join: the dumper looks at each element in Python (1.1 ms of CPU for a thousand ids,
+    against 0.2 ms). The statement is unchanged (``%(p)s::TEXT[]``), and so are its
+    plans: the literal goes as an untyped string that the cast makes the array."""
 
-    impl = sa.Text
+    impl = ARRAY(sa.Text)
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
-        return None if value is None else array_literal(value)
-
-    def bind_expression(self, bindvalue: Any) -> Any:
-        return sa.cast(bindvalue, ARRAY(sa.Text))
+    def bind_processor(self, dialect: Any) -> Any:
+        # instead of ARRAY's processor, which would walk the literal as a sequence
+        return lambda value: None if value is None else array_literal(value)
 
 
 def array_literal(values: Sequence[str | None]) -> str:
