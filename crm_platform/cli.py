@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from flask import Flask
 
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
-
-
 ORG_KEY = "crm_org"  # the root context's meta: the command's org, and its app
 APP_KEY = "crm_app"
 
@@ -37,7 +35,8 @@ APP_KEY = "crm_app"
 def _org() -> Org:
     """The org, opened at a command's first need (so `--help` opens none) and closed when
     the command ends. No web app is built for it: the app's modules and blueprints (pages,
-    API, admin UI) cost every command half a second before it did anything."""
+    API, admin UI) cost every command a third of a second before it did anything (ADR
+    0056)."""
     root = click.get_current_context().find_root()
     org = root.meta.get(ORG_KEY)
     if org is None:
