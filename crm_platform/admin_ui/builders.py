@@ -1,9 +1,10 @@
-"""Builders for the automation and analytics kinds, each a form (:data:`FORMS`):
-validation rules, reports, triggers, approval processes, assignment rules, email
-templates and dashboards; a definition its form cannot show opens in a YAML editor instead,
-validated against the kind's JSON Schema and its cross-checks by the metadata service.
-Expressions are checked as they are typed by the API's checker and an error is shown at
-its line and position. Each save is one change set."""
+"""Builders for the automation, data-quality and analytics kinds, each a form
+(:data:`FORMS`): validation rules, reports, triggers, approval processes, assignment
+rules, duplicate rules, email templates and dashboards; a definition its form cannot
+show opens in a YAML editor instead, validated against the kind's JSON Schema and its
+cross-checks by the metadata service. Expressions are checked as they are typed by the
+API's checker and an error is shown at its line and position. Each save is one change
+set."""
 
 from __future__ import annotations
 
@@ -40,6 +41,13 @@ from .dashboard_form import (
     dashboard_form_values,
     dashboard_from_form,
 )
+from .duplicate_rule_form import (
+    duplicate_context,
+    duplicate_fits_form,
+    duplicate_form_values,
+    duplicate_from_form,
+    duplicate_input,
+)
 from .email_template_form import (
     template_context,
     template_fits_form,
@@ -61,6 +69,7 @@ BUILDER_KINDS = (
     "trigger",
     "approval_process",
     "assignment_rule",
+    "duplicate_rule",
     "email_template",
     "inbound_address",
     "report",
@@ -72,6 +81,7 @@ KIND_NAMES = {
     "trigger": (lazy_gettext("Triggers"), lazy_gettext("trigger")),
     "approval_process": (lazy_gettext("Approval processes"), lazy_gettext("approval process")),
     "assignment_rule": (lazy_gettext("Assignment rules"), lazy_gettext("assignment rule")),
+    "duplicate_rule": (lazy_gettext("Duplicate rules"), lazy_gettext("duplicate rule")),
     "email_template": (lazy_gettext("Email templates"), lazy_gettext("email template")),
     "inbound_address": (lazy_gettext("Inbound email addresses"), lazy_gettext("inbound address")),
     "report": (lazy_gettext("Reports"), lazy_gettext("report")),
@@ -117,8 +127,8 @@ class BuildersView(SetupView):
     area_name = lazy_gettext("Rules, automation and reports")
     area_url = "builders"
     summary = lazy_gettext(
-        "Validation rules, triggers, approvals, assignment rules, email templates, reports "
-        "and dashboards."
+        "Validation rules, triggers, approvals, assignment rules, duplicate rules, email "
+        "templates, reports and dashboards."
     )
     permission = "customize_application"
 
@@ -241,7 +251,7 @@ FORM_INPUTS = frozenset(
     | {"columns", "filter", "group_by", "group_columns_by", "aggregates", "sort", "limit"}
     | {"subject", "body", "html_body", "components"}
     | {"entry", "steps", "lock_record", "escalate_after", "escalate_to"}
-    | {"active", "entries"}
+    | {"active", "entries", "action", "events", "criteria"}
 )
 
 
@@ -250,12 +260,14 @@ def _short(path: str, kind: str = "") -> str:
     ``report.x.chart.type`` -> ``chart_type``; ``report.x.columns[1]`` -> ``columns``;
     ``dashboard.x.components[2].bands[0].upto`` -> ``components[2].bands`` (its row's
     input); ``approval_process.x.steps[1].approver`` -> ``step_value:1`` and
-    ``assignment_rule.x.entries[0].when`` -> ``entry_when:0`` (the rows of those forms:
-    :func:`approval_input`, :func:`assignment_input`); a trigger's as
+    ``assignment_rule.x.entries[0].when`` -> ``entry_when:0``,
+    ``duplicate_rule.x.criteria[1].threshold`` -> ``criterion_threshold:1`` (the rows of
+    those forms: :func:`approval_input`, :func:`assignment_input`,
+    :func:`duplicate_input`); a trigger's as
     :func:`.trigger_form.trigger_input` says; other paths are kept whole."""
     if kind == "trigger":
         return trigger_input(path)
-    for row_input in (approval_input(path), assignment_input(path)):
+    for row_input in (approval_input(path), assignment_input(path), duplicate_input(path)):
         if row_input is not None:
             return row_input
     parts = path.split(".")
@@ -341,5 +353,12 @@ FORMS: Mapping[str, StructuredForm] = {
         assignment_from_form,
         assignment_fits_form,
         assignment_context,
+    ),
+    "duplicate_rule": StructuredForm(
+        "setup/duplicate_rule_builder.html",
+        duplicate_form_values,
+        duplicate_from_form,
+        duplicate_fits_form,
+        duplicate_context,
     ),
 }

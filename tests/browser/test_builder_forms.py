@@ -1,7 +1,8 @@
-"""The email template and dashboard builders' forms in a real browser (Debian's
-Chromium, Playwright): the merge-field hint follows the chosen object; a dashboard is
-built row by row ("Add a row" adds another empty row), a refused row shows its error
-beside its input, and the saved dashboard opens in the form again.
+"""The email template, dashboard and duplicate rule builders' forms in a real browser
+(Debian's Chromium, Playwright): the merge-field hint follows the chosen object; a
+dashboard is built row by row ("Add a row" adds another empty row), a refused row shows
+its error beside its input, and the saved dashboard opens in the form again; a duplicate
+rule is built criterion by criterion, its comparable fields named for the chosen object.
 
 Screenshots (desktop and a 390px phone) go to ``build/screenshots/setup``."""
 
@@ -75,3 +76,34 @@ def test_a_dashboard_is_built_row_by_row(admin_page, live):  # noqa: F811
     assert page.input_value("#c0-bands") == "20000 red, 60000 yellow, green"
     assert page.input_value("#c1-type") == "chart" and page.input_value("#c2-report") == ""
     shoot(page, "builder-dashboard-form")
+
+
+def test_a_duplicate_rule_is_built_criterion_by_criterion(admin_page, live):  # noqa: F811
+    page = admin_page
+    page.goto(f"{live.url}/setup/builders/duplicate_rule/new")
+    page.select_option("#f-object", "account")
+    hint = page.locator('#comparable-fields [data-fields-of="account"]')
+    assert hint.is_visible() and "website" in hint.inner_text()
+    assert "annual_revenue" not in hint.inner_text()  # a currency cannot be compared
+    page.fill("#f-api_name", "same_company")
+    page.fill("#f-label", "Same company")
+    page.fill("#f-label_zh", "同一公司")
+    page.select_option("#f-action", "block")
+    page.fill("#f-criterion_field-0", "nmae")
+    page.select_option("#f-criterion_method-0", "fuzzy")
+    page.fill("#f-criterion_threshold-0", "88")
+    webapp.go(page, "#save-builder")
+    assert (
+        "no field 'nmae' on account"
+        in page.locator("#f-criterion_field-0 ~ .field-error").inner_text()
+    )
+    assert page.input_value("#f-criterion_threshold-0") == "88"  # what was typed stays
+    shoot(page, "builder-duplicate-rule-error")
+    page.fill("#f-criterion_field-0", "name")
+    page.fill("#f-criterion_field-1", "website")  # the spare row: a second criterion
+    page.select_option("#f-criterion_method-1", "normalized")
+    webapp.go(page, "#save-builder")
+    assert page.url.endswith("/setup/builders/duplicate_rule/account.same_company")
+    assert page.input_value("#f-criterion_method-1") == "normalized"
+    assert page.input_value("#f-criterion_field-2") == ""
+    shoot(page, "builder-duplicate-rule-form")
