@@ -88,9 +88,7 @@ def test_criteria_are_changed_added_and_removed_in_their_rows(sales, admin):
     ]
 
 
-def test_a_refused_rule_shows_each_error_beside_its_input_and_keeps_what_was_typed(
-    sales, admin
-):
+def test_a_refused_rule_shows_each_error_beside_its_input_and_keeps_what_was_typed(sales, admin):
     sales.org.metadata.put_component("duplicate_rule", RULE, author_id=SYSTEM_USER_ID)
     form = form_values(text(admin.get(EDIT)), "builder-form")
     form["criterion_field:1"] = "webiste"
