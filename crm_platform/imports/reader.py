@@ -5,7 +5,7 @@ is its BOM's, UTF-8 when the sample decodes as UTF-8, or what chardet finds in t
 sample's cells that hold bytes beyond ASCII (GB2312/GBK are read as GB18030, their
 superset); the delimiter and quoting are what
 ``csv.Sniffer`` finds in the sample. XLSX is read with openpyxl in read-only mode (one
-row at a time) from the first sheet.
+row at a time) from the first sheet, its shared strings kept on disk (:mod:`.xlsx`).
 """
 
 from __future__ import annotations
@@ -202,15 +202,10 @@ def sheet_row(number: int) -> int:
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
-    from openpyxl import load_workbook
+    from .xlsx import xlsx_rows
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            yield [_cell(v) for v in row]
-    finally:
-        workbook.close()
+    for row in xlsx_rows(path):
+        yield [_cell(v) for v in row]
 
 
 def _cell(value: Any) -> Any:

@@ -163,3 +163,85 @@ def test_xlsx_is_read_from_its_first_sheet_with_typed_cells(tmp_path):
     assert rows[0][:2] == ("Acme", dt.date(2024, 3, 5))
     assert str(rows[0][2]) == "1234.5" and rows[0][3] == 12
     assert rows[1] == ("Globex", "2023/1/2", None, 3)
+
+
+# the parts of a workbook as Excel writes it: texts in a shared-strings table, cells
+# naming them by position (openpyxl writes texts into the cells themselves)
+EXCEL_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/workbook.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheets><sheet name="客户" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/sharedStrings.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="7" uniqueCount="6">'
+        "<si><t>客户名称</t></si><si><t>员工人数</t></si>"
+        '<si><r><rPr><b/></rPr><t>Acme </t></r><r><t xml:space="preserve">Labs</t></r></si>'
+        "<si><t>北京科技有限公司</t></si><si><t>a_x005F_x000D_b</t></si><si><t></t></si>"
+        "</sst>"
+    ),
+    "xl/worksheets/sheet1.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+        '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2"><v>12</v></c></row>'
+        '<row r="3"><c r="A3" t="s"><v>3</v></c><c r="B3"><v>1200</v></c></row>'
+        '<row r="4"><c r="A4" t="s"><v>4</v></c><c r="B4" t="s"><v>5</v></c></row>'
+        '<row r="5"><c r="A5" t="s"><v>2</v></c><c r="B5"><v>7</v></c></row>'
+        "</sheetData></worksheet>"
+    ),
+}
+
+
+def test_an_excel_workbook_reads_its_texts_from_the_shared_strings_table(tmp_path):
+    """Excel's texts sit in one table the cells name by position: read as openpyxl reads
+    them (runs of rich text joined, its escape removed), kept on disk, not in a list."""
+    import zipfile
+
+    from crm_platform.imports.xlsx import SpooledStrings
+
+    path = tmp_path / "excel.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in EXCEL_PARTS.items():
+            archive.writestr(name, text)
+    source = Source(path)
+    assert source.kind == "xlsx" and source.headers == ("客户名称", "员工人数")
+    assert _rows(source) == [
+        ("Acme Labs", 12),
+        ("北京科技有限公司", 1200),
+        ("a_x000D_b", ""),
+        ("Acme Labs", 7),  # a text named twice: one entry of the table
+    ]
+    with zipfile.ZipFile(path) as archive, archive.open("xl/sharedStrings.xml") as table:
+        spooled = SpooledStrings(table)
+    try:
+        assert len(spooled) == 6 and spooled[-1] == "" and spooled[1:3] == ["员工人数", "Acme Labs"]
+        with pytest.raises(IndexError):
+            spooled[6]
+    finally:
+        spooled.close()
