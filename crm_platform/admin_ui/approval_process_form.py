@@ -15,7 +15,7 @@ from typing import Any
 
 from crm_platform.workflow.approvals.definition import APPROVER_KINDS, FIRST_RESPONSE, UNANIMOUS
 
-from .base import label_fits_form, label_map, label_parts
+from .base import by_position, header_from_form, label_fits_form, label_parts, posted_rows
 
 # The keys the form edits; a stored process with any other key is edited as YAML.
 FORM_KEYS = frozenset(
@@ -41,7 +41,6 @@ ACTION_LISTS = ("on_submit", "on_approve", "on_reject", "on_recall")
 MODES = (FIRST_RESPONSE, UNANIMOUS)
 # The inputs of one step row, posted as ``step_<part>:<row>``.
 STEP_PARTS = ("name", "label", "when", "approver", "value", "mode", "position")
-_STEP_ROW = re.compile(r"^step_name:(\d+)$")
 # A problem's path inside a process -> the input it is shown beside.
 _STEP_PATH = re.compile(r"(?:^|\.)steps\[(\d+)\](?:\.(\w+))?")
 _ACTION_PATH = re.compile(r"(?:^|\.)(on_submit|on_approve|on_reject|on_recall)\[\d+\](.*)$")
@@ -124,14 +123,7 @@ def approval_form_values(stored: Mapping[str, Any] | None) -> dict[str, str]:
 
 def approval_from_form(form: Mapping[str, str]) -> dict[str, Any]:
     """A process definition from the form's inputs (the metadata service checks it)."""
-    out: dict[str, Any] = {
-        "api_name": form.get("api_name", "").strip(),
-        "object": form.get("object", "").strip(),
-    }
-    if (label := label_map(form.get("label", ""), form.get("label_zh", ""))) is not None:
-        out["label"] = label
-    if description := form.get("description", "").strip():
-        out["description"] = description
+    out = header_from_form(form)
     if form.get("active") != "on":
         out["active"] = False
     if entry := form.get("entry", "").strip():
@@ -162,17 +154,11 @@ def _step(row: Mapping[str, str]) -> dict[str, Any]:
 
 def step_rows(form: Mapping[str, str]) -> list[dict[str, str]]:
     """The posted steps with a name, in the order of their positions (ties: as posted)."""
-    found = []
-    for key in form:
-        matched = _STEP_ROW.match(key)
-        if not matched or not form.get(key, "").strip():
-            continue
-        row = int(matched.group(1))
-        values = {part: form.get(f"step_{part}:{row}", "").strip() for part in STEP_PARTS}
+    rows = posted_rows(form, "step", STEP_PARTS, "name")
+    for _row, values in rows:
         if values["approver"] not in APPROVER_KINDS:
             values["approver"] = APPROVER_KINDS[0]
-        found.append((_position(values["position"], row), row, values))
-    return [values for _, _, values in sorted(found, key=lambda item: item[:2])]
+    return by_position(rows)
 
 
 def action_rows(form: Mapping[str, str], key: str) -> list[dict[str, str]]:
@@ -185,13 +171,6 @@ def action_rows(form: Mapping[str, str], key: str) -> list[dict[str, str]]:
         if field:
             out.append({"field": field, "value": form.get(f"{key}_value:{row}", "").strip()})
     return out
-
-
-def _position(text: str, row: int) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return float(row)
 
 
 def approval_context(form: Mapping[str, str]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .base import label_fits_form, label_map, label_parts
+from .base import by_position, header_from_form, label_fits_form, label_parts, posted_rows
 
 FORM_KEYS = frozenset({"api_name", "object", "label", "description", "active", "entries"})
 ENTRY_KEYS = frozenset({"when", "assign_to", "notify"})
@@ -22,7 +22,6 @@ TARGETS = ("user", "queue", "round_robin", "least_loaded")
 LEAST_LOADED = "least_loaded"
 # The inputs of one entry row, posted as ``entry_<part>:<row>``.
 ENTRY_PARTS = ("when", "target", "value", "open", "skill", "notify", "position")
-_ENTRY_ROW = re.compile(r"^entry_value:(\d+)$")
 _ENTRY_PATH = re.compile(r"(?:^|\.)entries\[(\d+)\](?:\.(\w+))?(?:\.(\w+))?")
 
 
@@ -83,14 +82,7 @@ def assignment_form_values(stored: Mapping[str, Any] | None) -> dict[str, str]:
 
 def assignment_from_form(form: Mapping[str, str]) -> dict[str, Any]:
     """A rule definition from the form's inputs (the metadata service checks it)."""
-    out: dict[str, Any] = {
-        "api_name": form.get("api_name", "").strip(),
-        "object": form.get("object", "").strip(),
-    }
-    if (label := label_map(form.get("label", ""), form.get("label_zh", ""))) is not None:
-        out["label"] = label
-    if description := form.get("description", "").strip():
-        out["description"] = description
+    out = header_from_form(form)
     out["active"] = form.get("active") == "on"
     out["entries"] = [_entry(row) for row in entry_rows(form)]
     return out
@@ -114,24 +106,11 @@ def _entry(row: Mapping[str, str]) -> dict[str, Any]:
 def entry_rows(form: Mapping[str, str]) -> list[dict[str, str]]:
     """The posted entries that name whom they assign to, in the order of their positions
     (ties: as posted)."""
-    found = []
-    for key in form:
-        matched = _ENTRY_ROW.match(key)
-        if not matched or not form.get(key, "").strip():
-            continue
-        row = int(matched.group(1))
-        values = {part: form.get(f"entry_{part}:{row}", "").strip() for part in ENTRY_PARTS}
+    rows = posted_rows(form, "entry", ENTRY_PARTS, "value")
+    for _row, values in rows:
         if values["target"] not in TARGETS:
             values["target"] = TARGETS[0]
-        found.append((_position(values["position"], row), row, values))
-    return [values for _, _, values in sorted(found, key=lambda item: item[:2])]
-
-
-def _position(text: str, row: int) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return float(row)
+    return by_position(rows)
 
 
 def assignment_context(form: Mapping[str, str]) -> dict[str, Any]:

@@ -8,7 +8,8 @@ services exactly as the API does, with the signed-in user's access, never a tabl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -194,3 +195,49 @@ def label_parts(label: Any) -> tuple[str, str]:
     if isinstance(label, dict):
         return str(label.get("en", "")), str(label.get("zh", ""))
     return (str(label) if label else "", "")
+
+
+def header_from_form(form: Mapping[str, str]) -> dict[str, Any]:
+    """The definition's keys from the inputs a builder form of an object's component
+    starts with (the ``component_header`` macro): API name, object, label, description."""
+    out: dict[str, Any] = {
+        "api_name": form.get("api_name", "").strip(),
+        "object": form.get("object", "").strip(),
+    }
+    if (label := label_map(form.get("label", ""), form.get("label_zh", ""))) is not None:
+        out["label"] = label
+    if description := form.get("description", "").strip():
+        out["description"] = description
+    return out
+
+
+def posted_rows(
+    form: Mapping[str, str], prefix: str, parts: Sequence[str], key: str
+) -> list[tuple[int, dict[str, str]]]:
+    """(row number, its inputs) of a form table's posted rows whose ``key`` input is
+    filled (an emptied one removes its row), in row order; inputs are named
+    ``<prefix>_<part>:<row>``."""
+    filled = re.compile(rf"^{re.escape(prefix)}_{re.escape(key)}:(\d+)$")
+    rows = sorted(
+        int(m.group(1))
+        for name, value in form.items()
+        if (m := filled.match(name)) and value.strip()
+    )
+    return [
+        (row, {part: form.get(f"{prefix}_{part}:{row}", "").strip() for part in parts})
+        for row in rows
+    ]
+
+
+def by_position(rows: list[tuple[int, dict[str, str]]]) -> list[dict[str, str]]:
+    """Rows with a ``position`` input in the order of their positions (a blank or
+    unreadable one counts as the row's number; ties keep row order)."""
+
+    def position(item: tuple[int, dict[str, str]]) -> tuple[float, int]:
+        row, values = item
+        try:
+            return float(values["position"]), row
+        except ValueError:
+            return float(row), row
+
+    return [values for _, values in sorted(rows, key=position)]

@@ -16,7 +16,7 @@ from typing import Any
 from crm_platform.dedupe.kind import ACTIONS, EVENTS
 from crm_platform.dedupe.matchers import METHODS
 
-from .base import label_fits_form, label_map, label_parts
+from .base import header_from_form, label_fits_form, label_parts, posted_rows
 
 FORM_KEYS = frozenset(
     {"api_name", "object", "label", "description", "active", "action", "events", "criteria"}
@@ -24,7 +24,6 @@ FORM_KEYS = frozenset(
 CRITERION_KEYS = frozenset({"field", "method", "threshold", "region"})
 # The inputs of one criterion row, posted as ``criterion_<part>:<row>``.
 CRITERION_PARTS = ("field", "method", "threshold", "region")
-_CRITERION_ROW = re.compile(r"^criterion_field:(\d+)$")
 _CRITERION_PATH = re.compile(r"(?:^|\.)criteria\[(\d+)\](?:\.(\w+))?")
 
 
@@ -68,14 +67,7 @@ def duplicate_form_values(stored: Mapping[str, Any] | None) -> dict[str, str]:
 
 def duplicate_from_form(form: Mapping[str, str]) -> dict[str, Any]:
     """A rule definition from the form's inputs (the metadata service checks it)."""
-    out: dict[str, Any] = {
-        "api_name": form.get("api_name", "").strip(),
-        "object": form.get("object", "").strip(),
-    }
-    if (label := label_map(form.get("label", ""), form.get("label_zh", ""))) is not None:
-        out["label"] = label
-    if description := form.get("description", "").strip():
-        out["description"] = description
+    out = header_from_form(form)
     out["active"] = form.get("active") == "on"
     out["action"] = form.get("action", "").strip() or "warn"
     out["events"] = [e for e in EVENTS if form.get(f"event_{e}") == "on"]
@@ -96,17 +88,11 @@ def _criterion(row: Mapping[str, str]) -> dict[str, Any]:
 
 def criterion_rows(form: Mapping[str, str]) -> list[dict[str, str]]:
     """The posted criteria that name a field, in their rows' order."""
-    found = []
-    for key in form:
-        matched = _CRITERION_ROW.match(key)
-        if not matched or not form.get(key, "").strip():
-            continue
-        row = int(matched.group(1))
-        values = {p: form.get(f"criterion_{p}:{row}", "").strip() for p in CRITERION_PARTS}
+    rows = [values for _row, values in posted_rows(form, "criterion", CRITERION_PARTS, "field")]
+    for values in rows:
         if values["method"] not in METHODS:
             values["method"] = METHODS[0]
-        found.append((row, values))
-    return [values for _, values in sorted(found, key=lambda item: item[0])]
+    return rows
 
 
 def duplicate_context(form: Mapping[str, str]) -> dict[str, Any]:
